@@ -1,0 +1,92 @@
+"""The ASGI application: API under /api/v1, web pages under /, OpenAPI docs at /docs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cangku import __version__
+from cangku.api import errors
+from cangku.api.errors import problem
+from cangku.api.routers import all_routers
+from cangku.db.uow import Database
+from cangku.settings import Settings, get_settings
+
+
+class BodySizeLimit:
+    """Refuse bodies larger than the limit before they are read into memory (HTTP 413)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413, "request_too_large", f"the request body is larger than {self.limit} bytes",
+            {"limit": self.limit},
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_api(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """The API alone; ``cangku.app.create_app`` adds the web pages."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="cangku",
+        version=__version__,
+        description="Inventory management on an append-only, hash-chained stock ledger.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.database_url)
+    errors.install(app)
+
+    for router in all_routers():
+        app.include_router(router, prefix="/api/v1")
+
+    @app.get("/api/v1/health", tags=["system"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+
+    @app.middleware("http")
+    async def _no_sniff(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return app

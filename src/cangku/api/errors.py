@@ -1,0 +1,56 @@
+"""The one place where errors become HTTP answers (``application/problem+json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cangku.domain.errors import CangkuError
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, code: str, message: str, data: dict[str, Any] | None = None) -> JSONResponse:
+    body = {"type": f"urn:cangku:error:{code}", "title": message, "status": status,
+            "code": code, "message": message, "data": data or {}}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _validation_message(errors: list[Any]) -> tuple[str, str, list[dict[str, Any]]]:
+    details = []
+    code = "invalid_input"
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ()) if part != "body"]
+        details.append({"field": ".".join(loc), "problem": error.get("msg", ""), "type": error.get("type")})
+        if error.get("type") == "json_invalid":
+            code = "malformed_json"
+    if code == "malformed_json":
+        return code, "the request body is not valid JSON", details
+    first = details[0] if details else {"field": "", "problem": "invalid"}
+    where = f" ({first['field']})" if first["field"] else ""
+    return code, f"invalid input{where}: {first['problem']}", details
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(CangkuError)
+    async def _domain(_: Request, exc: CangkuError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.message, exc.data)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        code, message, details = _validation_message(list(exc.errors()))
+        return problem(422 if code != "malformed_json" else 400, code, message, {"errors": details})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "route_not_found", 405: "method_not_allowed", 413: "request_too_large"}
+        code = codes.get(exc.status_code, "http_error")
+        return problem(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover
+        return problem(500, "internal_error", "an unexpected error occurred; it has been logged")

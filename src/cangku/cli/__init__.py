@@ -1,0 +1,1 @@
+"""The ``cangku`` command line (Typer). Every command takes ``--json``."""

@@ -1,0 +1,36 @@
+"""Entry point of the ``cangku`` command."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import typer
+
+from cangku.cli import commands
+
+app = typer.Typer(
+    name="cangku",
+    help="cangku (仓库): inventory on an append-only, hash-chained stock ledger.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _load() -> None:
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        sub = getattr(module, "app", None)
+        name = getattr(module, "NAME", None)
+        if isinstance(sub, typer.Typer) and name:
+            app.add_typer(sub, name=name, help=getattr(module, "HELP", None))
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(app)
+
+
+_load()
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

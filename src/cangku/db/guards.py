@@ -1,0 +1,53 @@
+"""Database-side guards: the ledger (and closed periods) refuse UPDATE and DELETE.
+
+Applied by the first migration; kept here so tests can drop and re-create them to simulate
+an edit made behind the system's back.
+"""
+
+from __future__ import annotations
+
+APPEND_ONLY_TABLES = ("moves", "periods")
+
+_PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION cangku_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'ledger_append_only: % on % is refused', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'P0001';
+END $$
+"""
+
+
+def create_statements(dialect: str) -> list[str]:
+    statements: list[str] = []
+    if dialect == "postgresql":
+        statements.append(_PG_FUNCTION)
+        for table in APPEND_ONLY_TABLES:
+            statements.append(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION cangku_refuse_change()"
+            )
+            statements.append(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION cangku_refuse_change()"
+            )
+    else:
+        for table in APPEND_ONLY_TABLES:
+            for op in ("UPDATE", "DELETE"):
+                statements.append(
+                    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, 'ledger_append_only: {op} on {table} is refused');"
+                    " END"
+                )
+    return statements
+
+
+def drop_statements(dialect: str) -> list[str]:
+    statements: list[str] = []
+    for table in APPEND_ONLY_TABLES:
+        if dialect == "postgresql":
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        else:
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_no_update")
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+    return statements

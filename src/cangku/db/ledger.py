@@ -1,0 +1,389 @@
+"""The ledger store: append moves, update balances and costs, extend the hash chain.
+
+One transaction posts a batch of moves (a single move is a batch of one). Locks are taken in a
+fixed order so concurrent writers never deadlock (ADR 0003):
+
+1. balance rows, sorted by (item, location, lot) — conditional updates, never check-then-act;
+2. cost rows (item_costs, then that item's open FIFO layers), sorted by item;
+3. ledger heads (one hash chain per warehouse), sorted by warehouse.
+
+Nothing here commits: the service that opened the unit of work does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from cangku.db.tables import balances, checkpoints, cost_layers, item_costs, ledger_heads, moves, periods
+from cangku.domain.costing import Layer, average_cost, average_issue_value, consume_fifo
+from cangku.domain.enums import CostingMethod
+from cangku.domain.errors import InsufficientStock, RuleViolation
+from cangku.domain.hashing import move_hash
+from cangku.domain.quantities import from_scaled, scaled_product, scaled_ratio
+from cangku.domain.stock import MoveLine, check_effective_time
+
+BalanceKey = tuple[int, int, int]  # item, location, lot (0 = none)
+
+
+def upsert(conn: Connection) -> Any:
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
+def _for_update(conn: Connection, stmt: Any) -> Any:
+    return stmt.with_for_update() if conn.dialect.name == "postgresql" else stmt
+
+
+@dataclass
+class _Delta:
+    quantity: int
+    lot_id: int | None
+    warehouse_id: int
+    guarded: bool
+    line: MoveLine
+    location_code: str
+
+
+def closed_through(conn: Connection) -> date | None:
+    result: date | None = conn.execute(select(func.max(periods.c.closed_through))).scalar()
+    return result
+
+
+def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetime) -> list[int]:
+    """Post ``lines`` as moves; return their ids in order. Raises domain errors; writes nothing
+    that survives if it raises (the caller's transaction is rolled back)."""
+    if not lines:
+        return []
+    closed = closed_through(conn)
+    for line in lines:
+        if line.effective_at is None:
+            line.effective_at = now
+        check_effective_time(line.effective_at, now, closed)
+    apply_balances(conn, lines)
+    costs, new_layers = _apply_costs(conn, lines)
+    chains = sorted({line.chain_warehouse_id for line in lines})
+    heads = _lock_heads(conn, chains)
+    if closed_through(conn) != closed:  # a period was closed while we waited for the heads
+        for line in lines:
+            assert line.effective_at is not None
+            check_effective_time(line.effective_at, now, closed_through(conn))
+    rows = []
+    for line, (unit_cost, value) in zip(lines, costs, strict=True):
+        warehouse_id = line.chain_warehouse_id
+        seq, prev = heads[warehouse_id]
+        row = {
+            "warehouse_id": warehouse_id,
+            "seq": seq + 1,
+            "item_id": line.item.id,
+            "lot_id": line.lot.id if line.lot else None,
+            "quantity": line.quantity,
+            "from_location_id": line.source.id,
+            "to_location_id": line.dest.id,
+            "unit_cost": unit_cost,
+            "value": value,
+            "effective_at": line.effective_at,
+            "recorded_at": now,
+            "operation": str(line.operation),
+            "reason_code": line.reason_code,
+            "document_type": line.document_type,
+            "document_id": line.document_id,
+            "document_line": line.document_line,
+            "user_id": user_id,
+            "reverses_move_id": line.reverses_move_id,
+            "note": line.note,
+            "prev_hash": prev,
+        }
+        row["hash"] = move_hash(row, prev)
+        heads[warehouse_id] = (seq + 1, row["hash"])
+        rows.append(row)
+    ids: list[int] = list(
+        conn.execute(moves.insert().returning(moves.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
+    if new_layers:
+        conn.execute(
+            insert(cost_layers),
+            [
+                {
+                    "item_id": lines[index].item.id,
+                    "move_id": ids[index],
+                    "quantity": layer.remaining_qty,
+                    "unit_cost": layer.unit_cost,
+                    "remaining_qty": layer.remaining_qty,
+                    "remaining_value": layer.remaining_value,
+                }
+                for index, layer in new_layers
+            ],
+        )
+    for warehouse_id, (seq, last_hash) in heads.items():
+        conn.execute(
+            update(ledger_heads)
+            .where(ledger_heads.c.warehouse_id == warehouse_id)
+            .values(last_seq=seq, last_hash=last_hash)
+        )
+    earliest = min(line.effective_at for line in lines if line.effective_at is not None)
+    conn.execute(
+        update(checkpoints)
+        .where(checkpoints.c.valid.is_(True), checkpoints.c.as_of >= earliest)
+        .values(valid=False)
+    )
+    return ids
+
+
+# ------------------------------------------------------------------ balances
+def apply_balances(conn: Connection, lines: Sequence[MoveLine]) -> None:
+    deltas: dict[BalanceKey, _Delta] = {}
+    for line in lines:
+        lot_key = line.lot.id if line.lot else 0
+        for location, sign in ((line.source, -1), (line.dest, 1)):
+            key = (line.item.id, location.id, lot_key)
+            delta = deltas.get(key)
+            if delta is None:
+                guarded = location.kind.is_valued and not location.allow_negative
+                delta = deltas[key] = _Delta(
+                    0, line.lot.id if line.lot else None, location.warehouse_id, guarded, line,
+                    location.code,
+                )
+            delta.quantity += sign * line.quantity
+    insert_stmt = upsert(conn)
+    for key in sorted(deltas):
+        delta = deltas[key]
+        if delta.quantity == 0:
+            continue
+        item_id, location_id, lot_key = key
+        if delta.quantity < 0 and delta.guarded:
+            result = conn.execute(
+                update(balances)
+                .where(
+                    balances.c.item_id == item_id,
+                    balances.c.location_id == location_id,
+                    balances.c.lot_key == lot_key,
+                    balances.c.on_hand - balances.c.reserved + delta.quantity >= 0,
+                )
+                .values(on_hand=balances.c.on_hand + delta.quantity)
+            )
+            if result.rowcount != 1:
+                raise _insufficient(conn, key, delta)
+            continue
+        stmt = insert_stmt(balances).values(
+            item_id=item_id,
+            location_id=location_id,
+            lot_key=lot_key,
+            lot_id=delta.lot_id,
+            warehouse_id=delta.warehouse_id,
+            on_hand=delta.quantity,
+            reserved=0,
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["item_id", "location_id", "lot_key"],
+                set_={"on_hand": balances.c.on_hand + stmt.excluded.on_hand},
+            )
+        )
+
+
+def _available(conn: Connection, key: BalanceKey) -> int:
+    item_id, location_id, lot_key = key
+    value = conn.execute(
+        select(balances.c.on_hand - balances.c.reserved).where(
+            balances.c.item_id == item_id,
+            balances.c.location_id == location_id,
+            balances.c.lot_key == lot_key,
+        )
+    ).scalar()
+    return int(value or 0)
+
+
+def _insufficient(conn: Connection, key: BalanceKey, delta: _Delta) -> InsufficientStock:
+    available = _available(conn, key)
+    line = delta.line
+    lot = f" lot {line.lot.code}" if line.lot else ""
+    return InsufficientStock(
+        f"not enough {line.item.code}{lot} at {delta.location_code}: "
+        f"{from_scaled(-delta.quantity)} requested, {from_scaled(available)} available",
+        item=line.item.code,
+        location=delta.location_code,
+        lot=line.lot.code if line.lot else None,
+        requested=str(from_scaled(-delta.quantity)),
+        available=str(from_scaled(available)),
+    )
+
+
+def change_reservation(conn: Connection, key: BalanceKey, quantity: int) -> None:
+    """Reserve (``quantity`` > 0) or release (< 0); refuses more than available / reserved."""
+    item_id, location_id, lot_key = key
+    where = [
+        balances.c.item_id == item_id,
+        balances.c.location_id == location_id,
+        balances.c.lot_key == lot_key,
+    ]
+    if quantity > 0:
+        where.append(balances.c.on_hand - balances.c.reserved >= quantity)
+    else:
+        where.append(balances.c.reserved + quantity >= 0)
+    result = conn.execute(
+        update(balances).where(*where).values(reserved=balances.c.reserved + quantity)
+    )
+    if result.rowcount != 1:
+        if quantity > 0:
+            available = _available(conn, key)
+            raise InsufficientStock(
+                f"cannot reserve {from_scaled(quantity)}: {from_scaled(available)} available",
+                requested=str(from_scaled(quantity)),
+                available=str(from_scaled(available)),
+            )
+        raise RuleViolation(
+            f"cannot release {from_scaled(-quantity)}: more than is reserved",
+            code="release_exceeds_reserved",
+        )
+
+
+# ------------------------------------------------------------------ costs
+def _apply_costs(
+    conn: Connection, lines: Sequence[MoveLine]
+) -> tuple[list[tuple[int, int]], list[tuple[int, Layer]]]:
+    """Return (unit cost, value) for each line, and the FIFO layers to open (line index, layer)."""
+    costs: list[tuple[int, int]] = [(0, 0)] * len(lines)
+    by_item: dict[int, list[int]] = defaultdict(list)
+    for index, line in enumerate(lines):
+        if line.source.kind.is_valued != line.dest.kind.is_valued:
+            by_item[line.item.id].append(index)
+    new_layers: list[tuple[int, Layer]] = []
+    if not by_item:
+        return costs, new_layers
+    item_ids = sorted(by_item)
+    conn.execute(
+        upsert(conn)(item_costs)
+        .values([{"item_id": i, "quantity": 0, "value": 0, "last_cost": 0} for i in item_ids])
+        .on_conflict_do_nothing(index_elements=["item_id"])
+    )
+    state = {
+        row.item_id: [row.quantity, row.value, row.last_cost]
+        for row in conn.execute(
+            _for_update(
+                conn,
+                select(item_costs)
+                .where(item_costs.c.item_id.in_(item_ids))
+                .order_by(item_costs.c.item_id),
+            )
+        )
+    }
+    fifo_items = [i for i in item_ids if lines[by_item[i][0]].item.costing_method == CostingMethod.FIFO]
+    layers = _load_layers(conn, fifo_items, lines, by_item)
+    for item_id in item_ids:
+        qty, value, last_cost = state[item_id]
+        item_layers = layers.get(item_id, [])
+        for index in by_item[item_id]:
+            line = lines[index]
+            q = line.quantity
+            fallback = average_cost(qty, value) or last_cost
+            if line.dest.kind.is_valued:  # goods come into our stock
+                cost = line.unit_cost if line.unit_cost is not None else fallback
+                moved = scaled_product(q, cost)
+                if line.unit_cost is not None:
+                    last_cost = cost
+                if item_id in layers:
+                    layer = Layer(None, q, moved, cost)
+                    item_layers.append(layer)
+                    new_layers.append((index, layer))
+                qty, value = qty + q, value + moved
+            else:  # goods leave our stock
+                if item_id in layers:
+                    prefer = _preferred_layer(item_layers, line)
+                    moved = consume_fifo(item_layers, q, fallback, prefer).value
+                elif line.prefer_layer_of_move is not None and line.unit_cost is not None and q < qty:
+                    moved = scaled_product(q, line.unit_cost)  # a reversal gives back what it cost
+                else:
+                    moved = average_issue_value(qty, value, q) if qty > 0 else scaled_product(q, fallback)
+                cost = scaled_ratio(moved, q)
+                qty, value = qty - q, value - moved
+            costs[index] = (cost, moved)
+        state[item_id] = [qty, value, last_cost]
+        changed = [layer for layer in item_layers if layer.changed and layer.id is not None]
+        if changed:
+            conn.execute(
+                update(cost_layers)
+                .where(cost_layers.c.id == _bind("layer_id"))
+                .values(remaining_qty=_bind("rq"), remaining_value=_bind("rv")),
+                [{"layer_id": x.id, "rq": x.remaining_qty, "rv": x.remaining_value} for x in changed],
+            )
+    conn.execute(
+        update(item_costs)
+        .where(item_costs.c.item_id == _bind("cost_item"))
+        .values(quantity=_bind("cq"), value=_bind("cv"), last_cost=_bind("cl")),
+        [{"cost_item": i, "cq": s[0], "cv": s[1], "cl": s[2]} for i, s in state.items()],
+    )
+    return costs, new_layers
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _load_layers(
+    conn: Connection, item_ids: list[int], lines: Sequence[MoveLine], by_item: dict[int, list[int]]
+) -> dict[int, list[Layer]]:
+    layers: dict[int, list[Layer]] = {i: [] for i in item_ids}
+    if not item_ids:
+        return layers
+    needs_open = [
+        i for i in item_ids if any(not lines[x].dest.kind.is_valued for x in by_item[i])
+    ]
+    if not needs_open:
+        return layers
+    stmt = (
+        select(
+            cost_layers.c.id,
+            cost_layers.c.item_id,
+            cost_layers.c.remaining_qty,
+            cost_layers.c.remaining_value,
+            cost_layers.c.unit_cost,
+            cost_layers.c.move_id,
+        )
+        .where(cost_layers.c.item_id.in_(needs_open), cost_layers.c.remaining_qty > 0)
+        .order_by(cost_layers.c.item_id, cost_layers.c.id)
+    )
+    for row in conn.execute(_for_update(conn, stmt)):
+        layers[row.item_id].append(
+            Layer(row.id, row.remaining_qty, row.remaining_value, row.unit_cost, row.move_id)
+        )
+    return layers
+
+
+def _preferred_layer(layers: list[Layer], line: MoveLine) -> Layer | None:
+    if line.prefer_layer_of_move is None:
+        return None
+    for layer in layers:
+        if layer.source_move == line.prefer_layer_of_move:
+            return layer
+    return None
+
+
+# ------------------------------------------------------------------ chain heads
+def _lock_heads(conn: Connection, warehouse_ids: list[int]) -> dict[int, tuple[int, str]]:
+    stmt = (
+        select(ledger_heads.c.warehouse_id, ledger_heads.c.last_seq, ledger_heads.c.last_hash)
+        .where(ledger_heads.c.warehouse_id.in_(warehouse_ids))
+        .order_by(ledger_heads.c.warehouse_id)
+    )
+    heads = {row.warehouse_id: (row.last_seq, row.last_hash) for row in conn.execute(_for_update(conn, stmt))}
+    missing = set(warehouse_ids) - set(heads)
+    if missing:
+        raise RuleViolation("warehouse has no ledger head", code="ledger_head_missing")
+    return heads
+
+
+def lock_all_heads(conn: Connection) -> None:
+    """Serialise with every poster (closing a period, taking a checkpoint)."""
+    stmt = select(ledger_heads.c.warehouse_id).order_by(ledger_heads.c.warehouse_id)
+    conn.execute(_for_update(conn, stmt)).all()

@@ -1,0 +1,164 @@
+"""Resolve the codes users type (or scan) to the snapshots the domain rules need."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from cangku.db.tables import item_barcodes, item_units, items, locations, lots, units, warehouses
+from cangku.domain.enums import LocationKind, LotStatus, Tracking
+from cangku.domain.errors import NotFound
+from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo
+
+_ITEM_COLUMNS = (
+    items.c.id,
+    items.c.code,
+    items.c.item_type,
+    items.c.tracking,
+    items.c.costing_method,
+    items.c.base_unit,
+    items.c.active,
+)
+
+
+def _item(row: object) -> ItemInfo:
+    return ItemInfo(
+        id=row.id,  # type: ignore[attr-defined]
+        code=row.code,  # type: ignore[attr-defined]
+        item_type=row.item_type,  # type: ignore[attr-defined]
+        tracking=Tracking(row.tracking),  # type: ignore[attr-defined]
+        costing_method=row.costing_method,  # type: ignore[attr-defined]
+        base_unit=row.base_unit,  # type: ignore[attr-defined]
+        active=row.active,  # type: ignore[attr-defined]
+    )
+
+
+def item_by_code(conn: Connection, code: str) -> ItemInfo:
+    """An item by its code, or else by one of its barcodes."""
+    row = conn.execute(select(*_ITEM_COLUMNS).where(items.c.code == code)).first()
+    if row is None:
+        row = conn.execute(
+            select(*_ITEM_COLUMNS)
+            .join(item_barcodes, item_barcodes.c.item_id == items.c.id)
+            .where(item_barcodes.c.barcode == code)
+        ).first()
+    if row is None:
+        raise NotFound("item", code)
+    return _item(row)
+
+
+def item_by_id(conn: Connection, item_id: int) -> ItemInfo:
+    row = conn.execute(select(*_ITEM_COLUMNS).where(items.c.id == item_id)).first()
+    if row is None:
+        raise NotFound("item", item_id)
+    return _item(row)
+
+
+_LOCATION_COLUMNS = (
+    locations.c.id,
+    locations.c.code,
+    locations.c.kind,
+    locations.c.warehouse_id,
+    locations.c.active,
+    locations.c.allowed_item_types,
+    locations.c.capacity,
+    warehouses.c.allow_negative_stock,
+)
+
+
+def _location(row: object) -> LocationInfo:
+    allowed = row.allowed_item_types  # type: ignore[attr-defined]
+    return LocationInfo(
+        id=row.id,  # type: ignore[attr-defined]
+        code=row.code,  # type: ignore[attr-defined]
+        kind=LocationKind(row.kind),  # type: ignore[attr-defined]
+        warehouse_id=row.warehouse_id,  # type: ignore[attr-defined]
+        allow_negative=row.allow_negative_stock,  # type: ignore[attr-defined]
+        active=row.active,  # type: ignore[attr-defined]
+        allowed_item_types=frozenset(t for t in (allowed or "").split(",") if t),
+        capacity=row.capacity,  # type: ignore[attr-defined]
+    )
+
+
+def location_by_code(conn: Connection, code: str) -> LocationInfo:
+    row = conn.execute(
+        select(*_LOCATION_COLUMNS)
+        .join(warehouses, warehouses.c.id == locations.c.warehouse_id)
+        .where(locations.c.code == code)
+    ).first()
+    if row is None:
+        raise NotFound("location", code)
+    return _location(row)
+
+
+def location_by_id(conn: Connection, location_id: int) -> LocationInfo:
+    row = conn.execute(
+        select(*_LOCATION_COLUMNS)
+        .join(warehouses, warehouses.c.id == locations.c.warehouse_id)
+        .where(locations.c.id == location_id)
+    ).first()
+    if row is None:
+        raise NotFound("location", location_id)
+    return _location(row)
+
+
+def virtual_location(conn: Connection, warehouse_id: int, kind: LocationKind) -> LocationInfo:
+    """The warehouse's own virtual location of ``kind`` (created with the warehouse)."""
+    row = conn.execute(
+        select(*_LOCATION_COLUMNS)
+        .join(warehouses, warehouses.c.id == locations.c.warehouse_id)
+        .where(locations.c.warehouse_id == warehouse_id, locations.c.kind == str(kind))
+        .order_by(locations.c.id)
+    ).first()
+    if row is None:
+        raise NotFound("location", f"{kind} of warehouse {warehouse_id}")
+    return _location(row)
+
+
+_LOT_COLUMNS = (
+    lots.c.id,
+    lots.c.item_id,
+    lots.c.code,
+    lots.c.status,
+    lots.c.is_serial,
+    lots.c.expires_on,
+)
+
+
+def _lot(row: object) -> LotInfo:
+    return LotInfo(
+        id=row.id,  # type: ignore[attr-defined]
+        item_id=row.item_id,  # type: ignore[attr-defined]
+        code=row.code,  # type: ignore[attr-defined]
+        status=LotStatus(row.status),  # type: ignore[attr-defined]
+        is_serial=row.is_serial,  # type: ignore[attr-defined]
+        expires_on=row.expires_on,  # type: ignore[attr-defined]
+    )
+
+
+def lot_by_code(conn: Connection, item_id: int, code: str) -> LotInfo | None:
+    row = conn.execute(
+        select(*_LOT_COLUMNS).where(lots.c.item_id == item_id, lots.c.code == code)
+    ).first()
+    return _lot(row) if row else None
+
+
+def lot_by_id(conn: Connection, lot_id: int) -> LotInfo:
+    row = conn.execute(select(*_LOT_COLUMNS).where(lots.c.id == lot_id)).first()
+    if row is None:
+        raise NotFound("lot", lot_id)
+    return _lot(row)
+
+
+def unit_decimals(conn: Connection, unit: str) -> int:
+    value = conn.execute(select(units.c.decimals).where(units.c.code == unit)).scalar()
+    if value is None:
+        raise NotFound("unit", unit)
+    return int(value)
+
+
+def unit_factor(conn: Connection, item_id: int, unit: str) -> int | None:
+    """Scaled base units in one ``unit`` of the item, or None when the item has no such unit."""
+    value = conn.execute(
+        select(item_units.c.factor).where(item_units.c.item_id == item_id, item_units.c.unit == unit)
+    ).scalar()
+    return int(value) if value is not None else None

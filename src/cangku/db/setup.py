@@ -1,0 +1,49 @@
+"""First-run data: standard units of measure and the first user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from cangku.db import users as user_store
+from cangku.db.ledger import upsert
+from cangku.db.tables import units
+
+#: code, English name, decimals allowed
+STANDARD_UNITS: list[tuple[str, str, int]] = [
+    ("pcs", "piece", 0),
+    ("box", "box", 0),
+    ("carton", "carton", 0),
+    ("pack", "pack", 0),
+    ("pair", "pair", 0),
+    ("set", "set", 0),
+    ("roll", "roll", 0),
+    ("pallet", "pallet", 0),
+    ("kg", "kilogram", 3),
+    ("g", "gram", 1),
+    ("t", "tonne", 3),
+    ("l", "litre", 3),
+    ("ml", "millilitre", 0),
+    ("m", "metre", 3),
+    ("m2", "square metre", 3),
+    ("h", "hour", 2),
+]
+
+
+def ensure_units(conn: Connection) -> int:
+    stmt = upsert(conn)(units).values(
+        [{"code": c, "name": n, "decimals": d} for c, n, d in STANDARD_UNITS]
+    )
+    return conn.execute(stmt.on_conflict_do_nothing(index_elements=["code"])).rowcount
+
+
+def ensure_user(conn: Connection, username: str, display_name: str, now: datetime) -> int:
+    found = user_store.find_by_username(conn, username)
+    if found is not None:
+        return found[0]
+    return user_store.create(conn, username, display_name, now)
+
+
+def has_units(conn: Connection) -> bool:
+    return conn.execute(select(units.c.code).limit(1)).first() is not None

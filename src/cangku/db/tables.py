@@ -1,0 +1,363 @@
+"""The schema. Alembic migrations under ``db/migrations`` are the source of truth for DDL;
+this module mirrors them for queries (a test checks that the two agree).
+
+Quantities and money are BIGINT scaled by 1e6 (ADR 0002). Balances and cost layers are
+projections of ``moves`` written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from cangku.db.types import Scaled, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite needs INTEGER for rowid aliasing
+
+
+def _timestamps() -> list[Column[object]]:
+    return [
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+    ]
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    *_timestamps(),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("decimals", Integer, nullable=False),
+    CheckConstraint("decimals >= 0 AND decimals <= 6", name="decimals_range"),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("parent_id", Id, ForeignKey("categories.id"), nullable=True),
+    Column("path", String(1000), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    *_timestamps(),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("item_type", String(20), nullable=False),
+    Column("category_id", Id, ForeignKey("categories.id"), nullable=True),
+    Column("base_unit", String(16), ForeignKey("units.code"), nullable=False),
+    Column("tracking", String(10), nullable=False),
+    Column("shelf_life_days", Integer, nullable=True),
+    Column("costing_method", String(20), nullable=False),
+    Column("safety_stock", Scaled, nullable=True),
+    Column("reorder_point", Scaled, nullable=True),
+    Column("max_stock", Scaled, nullable=True),
+    Column("lead_time_days", Integer, nullable=True),
+    Column("default_location_id", Id, ForeignKey("locations.id"), nullable=True),
+    Column("standard_cost", Scaled, nullable=True),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    *_timestamps(),
+    CheckConstraint(
+        "item_type IN ('raw_material','semi_finished','finished_good','spare_part','consumable')",
+        name="item_type",
+    ),
+    CheckConstraint("tracking IN ('none','lot','serial')", name="tracking"),
+    CheckConstraint("costing_method IN ('fifo','moving_average')", name="costing_method"),
+)
+Index("ix_items_category", items.c.category_id)
+
+item_units = Table(
+    "item_units",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("unit", String(16), ForeignKey("units.code"), primary_key=True),
+    Column("factor", Scaled, nullable=False),  # base units in one of this unit
+    CheckConstraint("factor > 0", name="factor_positive"),
+)
+
+item_barcodes = Table(
+    "item_barcodes",
+    metadata,
+    Column("barcode", String(64), primary_key=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("unit", String(16), ForeignKey("units.code"), nullable=True),
+)
+Index("ix_item_barcodes_item", item_barcodes.c.item_id)
+
+warehouses = Table(
+    "warehouses",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("address", Text, nullable=True),
+    Column("allow_negative_stock", Boolean, nullable=False, server_default=text("false")),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    *_timestamps(),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=False),
+    Column("parent_id", Id, ForeignKey("locations.id"), nullable=True),
+    Column("code", String(100), nullable=False, unique=True),  # e.g. WH1/A/01/03
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("level", String(20), nullable=True),  # zone, aisle, rack, bin, ...
+    Column("path", String(1000), nullable=False),  # /1/5/9/ for subtree queries
+    Column("capacity", Scaled, nullable=True),
+    Column("allowed_item_types", String(200), nullable=True),  # comma-separated
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    *_timestamps(),
+    CheckConstraint(
+        "kind IN ('internal','receiving','quality','shipping','supplier','customer',"
+        "'adjustment','scrap','production','transit')",
+        name="kind",
+    ),
+)
+Index("ix_locations_warehouse", locations.c.warehouse_id)
+Index("ix_locations_path", locations.c.path)
+
+lots = Table(
+    "lots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("code", String(100), nullable=False),
+    Column("is_serial", Boolean, nullable=False, server_default=text("false")),
+    Column("manufactured_on", Date, nullable=True),
+    Column("expires_on", Date, nullable=True),
+    Column("supplier_lot", String(100), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("notes", Text, nullable=True),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    *_timestamps(),
+    UniqueConstraint("item_id", "code", name="uq_lots_item_code"),
+    CheckConstraint(
+        "status IN ('available','quarantine','hold','recalled','rejected')", name="status"
+    ),
+)
+Index("ix_lots_expires", lots.c.expires_on)
+
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("is_supplier", Boolean, nullable=False, server_default=text("false")),
+    Column("is_customer", Boolean, nullable=False, server_default=text("false")),
+    Column("email", String(200), nullable=True),
+    Column("phone", String(64), nullable=True),
+    Column("address", Text, nullable=True),
+    Column("tax_id", String(64), nullable=True),
+    Column("notes", Text, nullable=True),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    *_timestamps(),
+)
+
+partner_contacts = Table(
+    "partner_contacts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("partner_id", Id, ForeignKey("partners.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", String(100), nullable=True),
+    Column("email", String(200), nullable=True),
+    Column("phone", String(64), nullable=True),
+)
+Index("ix_partner_contacts_partner", partner_contacts.c.partner_id)
+
+supplier_items = Table(
+    "supplier_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("partner_id", Id, ForeignKey("partners.id"), nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("supplier_code", String(100), nullable=True),
+    Column("price", Scaled, nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("min_order_qty", Scaled, nullable=True),
+    Column("lead_time_days", Integer, nullable=True),
+    UniqueConstraint("partner_id", "item_id", name="uq_supplier_items_partner_item"),
+)
+Index("ix_supplier_items_item", supplier_items.c.item_id)
+
+# ---------------------------------------------------------------- the ledger
+moves = Table(
+    "moves",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=False),  # hash chain
+    Column("seq", BigInteger, nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("lot_id", Id, ForeignKey("lots.id"), nullable=True),
+    Column("quantity", Scaled, nullable=False),
+    Column("from_location_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("to_location_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("unit_cost", Scaled, nullable=False),
+    Column("value", Scaled, nullable=False),
+    Column("effective_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("operation", String(20), nullable=False),
+    Column("reason_code", String(64), nullable=True),
+    Column("document_type", String(40), nullable=True),
+    Column("document_id", String(64), nullable=True),
+    Column("document_line", Integer, nullable=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("reverses_move_id", Id, ForeignKey("moves.id"), nullable=True, unique=True),
+    Column("note", Text, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("warehouse_id", "seq", name="uq_moves_chain_seq"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("from_location_id <> to_location_id", name="distinct_locations"),
+)
+Index("ix_moves_item_effective", moves.c.item_id, moves.c.effective_at)
+Index("ix_moves_effective", moves.c.effective_at)
+Index("ix_moves_from", moves.c.from_location_id, moves.c.effective_at)
+Index("ix_moves_to", moves.c.to_location_id, moves.c.effective_at)
+Index("ix_moves_lot", moves.c.lot_id)
+Index("ix_moves_document", moves.c.document_type, moves.c.document_id)
+
+ledger_heads = Table(
+    "ledger_heads",
+    metadata,
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+balances = Table(
+    "balances",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("location_id", Id, ForeignKey("locations.id"), primary_key=True),
+    Column("lot_key", BigInteger, primary_key=True),  # lot id, 0 for none
+    Column("lot_id", Id, ForeignKey("lots.id"), nullable=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=False),
+    Column("on_hand", Scaled, nullable=False),
+    Column("reserved", Scaled, nullable=False, server_default=text("0")),
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    CheckConstraint("reserved = 0 OR reserved <= on_hand", name="reserved_within_on_hand"),
+)
+Index("ix_balances_location", balances.c.location_id)
+Index("ix_balances_warehouse_item", balances.c.warehouse_id, balances.c.item_id)
+
+item_costs = Table(
+    "item_costs",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("quantity", Scaled, nullable=False),  # valued quantity
+    Column("value", Scaled, nullable=False),
+    Column("last_cost", Scaled, nullable=False),
+)
+
+cost_layers = Table(
+    "cost_layers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("move_id", Id, ForeignKey("moves.id"), nullable=False),
+    Column("quantity", Scaled, nullable=False),
+    Column("unit_cost", Scaled, nullable=False),
+    Column("remaining_qty", Scaled, nullable=False),
+    Column("remaining_value", Scaled, nullable=False),
+    CheckConstraint("remaining_qty >= 0", name="remaining_not_negative"),
+)
+Index("ix_cost_layers_open", cost_layers.c.item_id, cost_layers.c.remaining_qty, cost_layers.c.id)
+Index("ix_cost_layers_move", cost_layers.c.move_id)
+
+periods = Table(
+    "periods",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("closed_through", Date, nullable=False, unique=True),
+    Column("closed_at", UTCDateTime, nullable=False),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("note", Text, nullable=True),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("as_of", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("valid", Boolean, nullable=False, server_default=text("true")),
+)
+
+checkpoint_balances = Table(
+    "checkpoint_balances",
+    metadata,
+    Column("checkpoint_id", Id, ForeignKey("checkpoints.id"), primary_key=True),
+    Column("item_id", Id, primary_key=True),
+    Column("location_id", Id, primary_key=True),
+    Column("lot_key", BigInteger, primary_key=True),
+    Column("on_hand", Scaled, nullable=False),
+)
+
+checkpoint_values = Table(
+    "checkpoint_values",
+    metadata,
+    Column("checkpoint_id", Id, ForeignKey("checkpoints.id"), primary_key=True),
+    Column("item_id", Id, primary_key=True),
+    Column("value", Scaled, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)

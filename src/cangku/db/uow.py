@@ -1,0 +1,139 @@
+"""The unit of work: one connection, one transaction, rollback unless committed.
+
+Driver errors never leave this package: they are translated to the domain's errors here
+(by constraint name where one is known).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from cangku.db.engine import make_engine
+from cangku.domain.errors import CangkuError, Conflict, RuleViolation
+
+
+class RetryableConflict(Conflict):
+    """A deadlock, serialization failure or busy database: safe to run the unit again."""
+
+    code = "concurrent_update"
+
+
+#: constraint name fragment -> (error class, code, message)
+_CONSTRAINTS: list[tuple[str, type[CangkuError], str, str]] = [
+    ("reserved_within_on_hand", RuleViolation, "insufficient_stock", "not enough stock on hand"),
+    ("remaining_not_negative", RuleViolation, "insufficient_stock", "not enough valued stock"),
+    ("ledger_append_only", RuleViolation, "ledger_append_only", "the ledger is append-only"),
+    ("reverses_move_id", Conflict, "move_already_reversed", "that move is already reversed"),
+    ("idempotency_keys", RetryableConflict, "concurrent_update", "a concurrent request"),
+    ("balances", RetryableConflict, "concurrent_update", "a concurrent request"),
+    ("item_costs", RetryableConflict, "concurrent_update", "a concurrent request"),
+    ("uq_moves_chain_seq", RetryableConflict, "concurrent_update", "a concurrent request"),
+    ("moves.warehouse_id, moves.seq", RetryableConflict, "concurrent_update", "a concurrent post"),
+]
+_UNIQUE = re.compile(r"(?:UNIQUE constraint failed: (\S+)|Key \((.+?)\)=)")
+
+
+def translate(exc: DBAPIError) -> CangkuError:
+    """Map a driver error to a domain error. Unknown integrity errors become a Conflict."""
+    text = str(exc.orig)
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in ("40001", "40P01", "55P03") or "database is locked" in text:
+        return RetryableConflict("the database was busy; try again")
+    for fragment, cls, code, message in _CONSTRAINTS:
+        if fragment in text:
+            return cls(message, code=code)
+    if isinstance(exc, IntegrityError):
+        match = _UNIQUE.search(text)
+        if match:
+            field = (match.group(1) or match.group(2) or "").split(".")[-1]
+            return Conflict(f"a record with this {field} already exists", code="duplicate", field=field)
+        return RuleViolation("the change breaks a database rule", code="integrity_error")
+    if isinstance(exc, OperationalError):
+        return RetryableConflict("the database was busy; try again")
+    raise exc
+
+
+class UnitOfWork:
+    """``with db.write() as uow: ...; uow.commit()`` — rollback is the default."""
+
+    def __init__(self, engine: Engine, *, write: bool) -> None:
+        self._engine = engine
+        self._write = write
+        self._after_commit: list[Callable[[], None]] = []
+        self.conn: Connection
+        self.committed = False
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def __enter__(self) -> UnitOfWork:
+        conn = self._engine.connect()
+        if self._write:
+            conn = conn.execution_options(cangku_write=True)
+        self.conn = conn
+        try:
+            conn.begin()
+        except DBAPIError as exc:
+            conn.close()
+            raise translate(exc) from exc
+        return self
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def commit(self) -> None:
+        try:
+            self.conn.commit()
+        except DBAPIError as exc:
+            raise translate(exc) from exc
+        self.committed = True
+        for callback in self._after_commit:
+            callback()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self.committed:
+                self.conn.rollback()
+        finally:
+            self.conn.close()
+        if isinstance(exc, DBAPIError):
+            raise translate(exc) from exc
+
+
+class Database:
+    """An engine plus the two ways to use it."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def write(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, write=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            try:
+                yield conn
+            except DBAPIError as exc:
+                raise translate(exc) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()

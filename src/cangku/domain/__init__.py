@@ -1,0 +1,1 @@
+"""Pure domain: entities, value objects, rules and errors. Standard library only."""

@@ -1,0 +1,94 @@
+"""Inventory valuation maths on scaled integers (quantities and money at 1e-6).
+
+FIFO: each receipt into valued stock opens a layer (quantity, value); issues consume the oldest
+layers first. A layer keeps its remaining *value* as well as its remaining quantity, so the
+rounding of partial issues is absorbed when the layer empties and values never drift.
+
+Moving average: one (quantity, value) pair per item; an issue takes value at the current average,
+and the last unit out takes exactly what is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cangku.domain.quantities import scaled_product, scaled_ratio
+
+
+@dataclass
+class Layer:
+    id: int | None
+    remaining_qty: int
+    remaining_value: int
+    unit_cost: int
+    source_move: int | None = None
+    changed: bool = False
+
+
+@dataclass
+class Consumption:
+    value: int
+    #: (layer, quantity taken, value taken) for each layer touched
+    taken: list[tuple[Layer, int, int]] = field(default_factory=list)
+    #: quantity that found no layer (only where negative stock is allowed)
+    uncovered: int = 0
+
+
+def take(layer: Layer, qty: int) -> int:
+    """Take ``qty`` from one layer and return the value taken."""
+    if qty >= layer.remaining_qty:
+        value = layer.remaining_value
+        layer.remaining_qty = 0
+        layer.remaining_value = 0
+    else:
+        value = scaled_product(qty, layer.unit_cost)
+        value = min(value, layer.remaining_value)
+        layer.remaining_qty -= qty
+        layer.remaining_value -= value
+    layer.changed = True
+    return value
+
+
+def consume_fifo(
+    layers: list[Layer], qty: int, fallback_cost: int, prefer: Layer | None = None
+) -> Consumption:
+    """Consume ``qty`` from ``layers`` (oldest first, ``prefer`` first if given).
+
+    What no layer covers (negative stock) is valued at ``fallback_cost``.
+    """
+    result = Consumption(value=0)
+    remaining = qty
+    ordered = ([prefer] if prefer is not None else []) + [
+        layer for layer in layers if layer is not prefer
+    ]
+    for layer in ordered:
+        if remaining == 0:
+            break
+        if layer.remaining_qty <= 0:
+            continue
+        portion = min(remaining, layer.remaining_qty)
+        value = take(layer, portion)
+        result.taken.append((layer, portion, value))
+        result.value += value
+        remaining -= portion
+    if remaining:
+        result.uncovered = remaining
+        result.value += scaled_product(remaining, fallback_cost)
+    return result
+
+
+def average_issue_value(on_hand_qty: int, on_hand_value: int, qty: int) -> int:
+    """Value of issuing ``qty`` at the moving average of (on_hand_qty, on_hand_value)."""
+    if on_hand_qty <= 0:
+        return 0
+    if qty >= on_hand_qty:
+        if qty == on_hand_qty:
+            return on_hand_value
+        return on_hand_value + scaled_product(
+            qty - on_hand_qty, scaled_ratio(on_hand_value, on_hand_qty)
+        )
+    return scaled_product(qty, scaled_ratio(on_hand_value, on_hand_qty))
+
+
+def average_cost(on_hand_qty: int, on_hand_value: int) -> int:
+    return scaled_ratio(on_hand_value, on_hand_qty) if on_hand_qty > 0 else 0

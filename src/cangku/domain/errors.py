@@ -1,0 +1,110 @@
+"""The one error hierarchy of cangku.
+
+Every error carries a stable machine ``code``, a human ``message`` (English; faces may
+translate by code) and structured ``data``. Faces map the classes to HTTP statuses / exit codes
+in exactly one place each::
+
+    CangkuError
+    ├── NotFound                 404
+    ├── InvalidInput             422
+    ├── RuleViolation            409 / 422
+    │   ├── InsufficientStock
+    │   ├── InvalidTransition
+    │   ├── PeriodClosed
+    │   ├── LotRequired
+    │   └── ...
+    ├── NeedsConfirmation        409 (a warning the user may accept)
+    ├── Conflict                 409 (concurrent update, idempotency mismatch, duplicates)
+    └── PermissionDenied         403
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "CangkuError",
+    "Conflict",
+    "IdempotencyMismatch",
+    "InsufficientStock",
+    "InvalidInput",
+    "InvalidTransition",
+    "LotRequired",
+    "NeedsConfirmation",
+    "NotFound",
+    "PeriodClosed",
+    "PermissionDenied",
+    "RuleViolation",
+]
+
+
+class CangkuError(Exception):
+    """Base of every error a user or integrator can cause."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, **data: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.data: dict[str, Any] = data
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "data": self.data}
+
+
+class NotFound(CangkuError):
+    code = "not_found"
+    status = 404
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"{kind} {key!s} does not exist", code=f"{kind}_not_found", key=str(key))
+        self.kind = kind
+
+
+class InvalidInput(CangkuError):
+    code = "invalid_input"
+    status = 422
+
+
+class RuleViolation(CangkuError):
+    code = "rule_violation"
+    status = 409
+
+
+class InsufficientStock(RuleViolation):
+    code = "insufficient_stock"
+
+
+class InvalidTransition(RuleViolation):
+    code = "invalid_transition"
+
+
+class PeriodClosed(RuleViolation):
+    code = "period_closed"
+
+
+class LotRequired(RuleViolation):
+    code = "lot_required"
+    status = 422
+
+
+class NeedsConfirmation(CangkuError):
+    code = "needs_confirmation"
+    status = 409
+
+
+class Conflict(CangkuError):
+    code = "conflict"
+    status = 409
+
+
+class IdempotencyMismatch(Conflict):
+    code = "idempotency_key_reused"
+
+
+class PermissionDenied(CangkuError):
+    code = "permission_denied"
+    status = 403
