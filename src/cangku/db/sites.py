@@ -1,0 +1,330 @@
+"""Warehouses and their location trees: rows in, snapshots out (no commits here).
+
+A location's ``path`` is the chain of ids from its root, ``/1/5/9/``, so a subtree is one
+``path LIKE '/1/5/%'`` query. Virtual locations (supplier, customer, ...) are created with
+their warehouse and sit outside any tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Select, String, and_, func, insert, literal, select, update
+from sqlalchemy.orm import aliased
+
+from cangku.db.tables import balances, ledger_heads, locations, warehouses
+from cangku.domain.enums import VALUED_KINDS, VIRTUAL_KINDS, LocationKind
+from cangku.domain.errors import Conflict, NotFound
+from cangku.domain.hashing import GENESIS
+from cangku.domain.quantities import from_scaled
+
+#: virtual kind -> (code suffix, name), in creation order
+VIRTUAL_LOCATIONS: list[tuple[LocationKind, str, str]] = [
+    (LocationKind.SUPPLIER, "SUPPLIER", "Suppliers"),
+    (LocationKind.CUSTOMER, "CUSTOMER", "Customers"),
+    (LocationKind.ADJUSTMENT, "ADJUSTMENT", "Inventory adjustment"),
+    (LocationKind.SCRAP, "SCRAP", "Scrap"),
+    (LocationKind.PRODUCTION, "PRODUCTION", "Production"),
+    (LocationKind.TRANSIT, "TRANSIT", "Goods in transit"),
+]
+
+
+def virtual_code(warehouse_code: str, suffix: str) -> str:
+    return f"{warehouse_code}/{suffix}"
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    id: int
+    code: str
+    name: str
+    address: str | None
+    allow_negative_stock: bool
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Location:
+    id: int
+    code: str
+    name: str
+    kind: str
+    warehouse: str
+    parent: str | None
+    level: str | None
+    path: str
+    capacity: Decimal | None
+    allowed_item_types: list[str]
+    active: bool
+    version: int
+    is_virtual: bool
+    warehouse_id: int
+    parent_id: int | None
+
+
+# ------------------------------------------------------------------ warehouses
+
+
+def warehouse_select() -> Select[Any]:
+    return select(warehouses)
+
+
+def warehouse_from_row(row: Any) -> Warehouse:
+    return Warehouse(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        address=row.address,
+        allow_negative_stock=row.allow_negative_stock,
+        active=row.active,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def warehouse_by_code(conn: Connection, code: str) -> Warehouse:
+    row = conn.execute(warehouse_select().where(warehouses.c.code == code)).first()
+    if row is None:
+        raise NotFound("warehouse", code)
+    return warehouse_from_row(row)
+
+
+def warehouse_by_id(conn: Connection, warehouse_id: int) -> Warehouse:
+    row = conn.execute(warehouse_select().where(warehouses.c.id == warehouse_id)).first()
+    if row is None:
+        raise NotFound("warehouse", warehouse_id)
+    return warehouse_from_row(row)
+
+
+def warehouse_code_exists(conn: Connection, code: str) -> bool:
+    found = conn.execute(select(warehouses.c.id).where(warehouses.c.code == code)).first()
+    return found is not None
+
+
+def insert_warehouse(
+    conn: Connection,
+    *,
+    code: str,
+    name: str,
+    address: str | None,
+    allow_negative_stock: bool,
+    now: datetime,
+) -> int:
+    """Insert the warehouse, its ledger head and its virtual locations; return its id."""
+    warehouse_id = int(
+        conn.execute(
+            insert(warehouses)
+            .values(
+                code=code,
+                name=name,
+                address=address,
+                allow_negative_stock=allow_negative_stock,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(warehouses.c.id)
+        ).scalar_one()
+    )
+    conn.execute(
+        insert(ledger_heads).values(warehouse_id=warehouse_id, last_seq=0, last_hash=GENESIS)
+    )
+    for kind, suffix, name_ in VIRTUAL_LOCATIONS:
+        insert_location(
+            conn,
+            warehouse_id=warehouse_id,
+            parent=None,
+            code=virtual_code(code, suffix),
+            name=name_,
+            kind=kind,
+            level="virtual",
+            capacity=None,
+            allowed_item_types=None,
+            now=now,
+        )
+    return warehouse_id
+
+
+def update_warehouse(
+    conn: Connection, warehouse_id: int, version: int | None, values: dict[str, Any], now: datetime
+) -> None:
+    """Apply ``values``, bump the version; refuse when ``version`` is given and stale."""
+    stmt = update(warehouses).where(warehouses.c.id == warehouse_id)
+    if version is not None:
+        stmt = stmt.where(warehouses.c.version == version)
+    result = conn.execute(stmt.values(**values, version=warehouses.c.version + 1, updated_at=now))
+    if result.rowcount != 1:
+        current = warehouse_by_id(conn, warehouse_id)
+        raise Conflict(
+            "the warehouse was changed by someone else; reload and try again",
+            code="version_conflict",
+            expected=version,
+            actual=current.version,
+        )
+
+
+def warehouse_has_stock(conn: Connection, warehouse_id: int) -> bool:
+    """Any non-zero balance in the warehouse's storage or transit locations."""
+    found = conn.execute(
+        select(balances.c.location_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(
+            balances.c.warehouse_id == warehouse_id,
+            locations.c.kind.in_([str(k) for k in VALUED_KINDS]),
+            balances.c.on_hand != 0,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+# ------------------------------------------------------------------- locations
+
+_parent = aliased(locations, name="parent")
+
+
+def location_select() -> Select[Any]:
+    return (
+        select(
+            locations,
+            warehouses.c.code.label("warehouse_code"),
+            _parent.c.code.label("parent_code"),
+        )
+        .join(warehouses, warehouses.c.id == locations.c.warehouse_id)
+        .outerjoin(_parent, _parent.c.id == locations.c.parent_id)
+    )
+
+
+def split_types(value: str | None) -> list[str]:
+    return [t for t in (value or "").split(",") if t]
+
+
+def location_from_row(row: Any) -> Location:
+    return Location(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        kind=row.kind,
+        warehouse=row.warehouse_code,
+        parent=row.parent_code,
+        level=row.level,
+        path=row.path,
+        capacity=from_scaled(row.capacity) if row.capacity is not None else None,
+        allowed_item_types=split_types(row.allowed_item_types),
+        active=row.active,
+        version=row.version,
+        is_virtual=LocationKind(row.kind) in VIRTUAL_KINDS,
+        warehouse_id=row.warehouse_id,
+        parent_id=row.parent_id,
+    )
+
+
+def location_by_code(conn: Connection, code: str) -> Location:
+    row = conn.execute(location_select().where(locations.c.code == code)).first()
+    if row is None:
+        raise NotFound("location", code)
+    return location_from_row(row)
+
+
+def location_by_id(conn: Connection, location_id: int) -> Location:
+    row = conn.execute(location_select().where(locations.c.id == location_id)).first()
+    if row is None:
+        raise NotFound("location", location_id)
+    return location_from_row(row)
+
+
+def location_code_exists(conn: Connection, code: str) -> bool:
+    found = conn.execute(select(locations.c.id).where(locations.c.code == code)).first()
+    return found is not None
+
+
+def insert_location(
+    conn: Connection,
+    *,
+    warehouse_id: int,
+    parent: Location | None,
+    code: str,
+    name: str,
+    kind: LocationKind,
+    level: str | None,
+    capacity: int | None,
+    allowed_item_types: str | None,
+    now: datetime,
+) -> int:
+    """Insert one location and set its path (which needs its own id); return the id."""
+    location_id = int(
+        conn.execute(
+            insert(locations)
+            .values(
+                warehouse_id=warehouse_id,
+                parent_id=parent.id if parent else None,
+                code=code,
+                name=name,
+                kind=str(kind),
+                level=level,
+                path="/",
+                capacity=capacity,
+                allowed_item_types=allowed_item_types,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(locations.c.id)
+        ).scalar_one()
+    )
+    path = f"{parent.path if parent else '/'}{location_id}/"
+    conn.execute(update(locations).where(locations.c.id == location_id).values(path=path))
+    return location_id
+
+
+def update_location(
+    conn: Connection, location_id: int, version: int | None, values: dict[str, Any], now: datetime
+) -> None:
+    """Apply ``values``, bump the version; refuse when ``version`` is given and stale."""
+    stmt = update(locations).where(locations.c.id == location_id)
+    if version is not None:
+        stmt = stmt.where(locations.c.version == version)
+    result = conn.execute(stmt.values(**values, version=locations.c.version + 1, updated_at=now))
+    if result.rowcount != 1:
+        current = location_by_id(conn, location_id)
+        raise Conflict(
+            "the location was changed by someone else; reload and try again",
+            code="version_conflict",
+            expected=version,
+            actual=current.version,
+        )
+
+
+def move_subtree(conn: Connection, old_path: str, new_path: str) -> None:
+    """Rewrite the path prefix ``old_path`` to ``new_path`` for a location and its subtree."""
+    tail = func.substr(locations.c.path, len(old_path) + 1, type_=String)
+    conn.execute(
+        update(locations)
+        .where(locations.c.path.startswith(old_path, autoescape=True))
+        .values(path=literal(new_path, String) + tail)
+    )
+
+
+def subtree_has_stock(conn: Connection, path: str) -> bool:
+    """Any non-zero balance at the location with ``path`` or below it."""
+    found = conn.execute(
+        select(balances.c.location_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(and_(locations.c.path.startswith(path, autoescape=True), balances.c.on_hand != 0))
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def has_active_children(conn: Connection, location_id: int) -> bool:
+    found = conn.execute(
+        select(locations.c.id)
+        .where(locations.c.parent_id == location_id, locations.c.active.is_(True))
+        .limit(1)
+    ).first()
+    return found is not None
