@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -63,8 +63,7 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
         return []
     closed = closed_through(conn)
     for line in lines:
-        if line.effective_at is None:
-            line.effective_at = now
+        line.effective_at = (line.effective_at or now).astimezone(UTC)
         check_effective_time(line.effective_at, now, closed)
     apply_balances(conn, lines)
     costs, new_layers = _apply_costs(conn, lines)

@@ -349,6 +349,7 @@ checkpoint_values = Table(
     metadata,
     Column("checkpoint_id", Id, ForeignKey("checkpoints.id"), primary_key=True),
     Column("item_id", Id, primary_key=True),
+    Column("quantity", Scaled, nullable=False),
     Column("value", Scaled, nullable=False),
 )
 

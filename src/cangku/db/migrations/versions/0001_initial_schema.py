@@ -102,6 +102,7 @@ def upgrade() -> None:
     op.create_table('checkpoint_values',
     sa.Column('checkpoint_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
     sa.Column('value', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['checkpoint_id'], ['checkpoints.id'], name=op.f('fk_checkpoint_values_checkpoint_id_checkpoints')),
     sa.PrimaryKeyConstraint('checkpoint_id', 'item_id', name=op.f('pk_checkpoint_values'))

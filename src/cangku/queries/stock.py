@@ -1,0 +1,295 @@
+"""Stock on hand, reserved and available; moves and their history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, case, func, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from cangku.db.tables import balances, items, locations, lots, moves, users, warehouses
+from cangku.domain.enums import VALUED_KINDS
+from cangku.domain.errors import NotFound
+from cangku.domain.quantities import from_scaled
+from cangku.queries.common import Page, paginate
+
+VALUED = [str(k) for k in VALUED_KINDS]
+
+
+@dataclass(frozen=True)
+class MoveRecord:
+    id: int
+    warehouse: str
+    seq: int
+    operation: str
+    item: str
+    item_name: str
+    unit: str
+    lot: str | None
+    quantity: Decimal
+    from_location: str
+    from_kind: str
+    to_location: str
+    to_kind: str
+    unit_cost: Decimal
+    value: Decimal
+    effective_at: datetime
+    recorded_at: datetime
+    reason_code: str | None
+    document_type: str | None
+    document_id: str | None
+    document_line: int | None
+    user: str
+    reverses_move_id: int | None
+    note: str | None
+    hash: str
+    #: the change this move made to the company's own (valued) stock: +, - or 0
+    stock_change: Decimal
+
+
+def _move_select() -> Select[Any]:
+    src = locations.alias("src")
+    dst = locations.alias("dst")
+    return (
+        select(
+            moves.c.id, warehouses.c.code.label("warehouse"), moves.c.seq, moves.c.operation,
+            items.c.code.label("item"), items.c.name.label("item_name"),
+            items.c.base_unit.label("unit"), lots.c.code.label("lot"), moves.c.quantity,
+            src.c.code.label("from_location"), src.c.kind.label("from_kind"),
+            dst.c.code.label("to_location"), dst.c.kind.label("to_kind"), moves.c.unit_cost,
+            moves.c.value, moves.c.effective_at, moves.c.recorded_at, moves.c.reason_code,
+            moves.c.document_type, moves.c.document_id, moves.c.document_line,
+            users.c.username.label("user"), moves.c.reverses_move_id, moves.c.note, moves.c.hash,
+        )
+        .join(warehouses, warehouses.c.id == moves.c.warehouse_id)
+        .join(items, items.c.id == moves.c.item_id)
+        .outerjoin(lots, lots.c.id == moves.c.lot_id)
+        .join(src, src.c.id == moves.c.from_location_id)
+        .join(dst, dst.c.id == moves.c.to_location_id)
+        .join(users, users.c.id == moves.c.user_id)
+    )
+
+
+def _record(row: Any) -> MoveRecord:
+    qty = from_scaled(row.quantity)
+    into = row.to_kind in VALUED
+    out_of = row.from_kind in VALUED
+    change = qty if into and not out_of else -qty if out_of and not into else Decimal(0)
+    return MoveRecord(
+        id=row.id, warehouse=row.warehouse, seq=row.seq, operation=row.operation, item=row.item,
+        item_name=row.item_name, unit=row.unit, lot=row.lot, quantity=qty,
+        from_location=row.from_location, from_kind=row.from_kind, to_location=row.to_location,
+        to_kind=row.to_kind, unit_cost=from_scaled(row.unit_cost), value=from_scaled(row.value),
+        effective_at=row.effective_at, recorded_at=row.recorded_at, reason_code=row.reason_code,
+        document_type=row.document_type, document_id=row.document_id,
+        document_line=row.document_line, user=row.user, reverses_move_id=row.reverses_move_id,
+        note=row.note, hash=row.hash, stock_change=change,
+    )
+
+
+def moves_by_ids(conn: Connection, ids: list[int]) -> list[MoveRecord]:
+    if not ids:
+        return []
+    rows = {row.id: _record(row) for row in conn.execute(_move_select().where(moves.c.id.in_(ids)))}
+    return [rows[i] for i in ids]
+
+
+def get_move(conn: Connection, move_id: int) -> MoveRecord:
+    found = moves_by_ids_safe(conn, move_id)
+    if found is None:
+        raise NotFound("move", move_id)
+    return found
+
+
+def moves_by_ids_safe(conn: Connection, move_id: int) -> MoveRecord | None:
+    row = conn.execute(_move_select().where(moves.c.id == move_id)).first()
+    return _record(row) if row else None
+
+
+# ------------------------------------------------------------------ filters
+def item_id(conn: Connection, code: str) -> int:
+    found = conn.execute(select(items.c.id).where(items.c.code == code)).scalar()
+    if found is None:
+        raise NotFound("item", code)
+    return int(found)
+
+
+def location_subtree(conn: Connection, code: str) -> Select[Any]:
+    """Ids of a location and everything below it."""
+    path = conn.execute(select(locations.c.path).where(locations.c.code == code)).scalar()
+    if path is None:
+        raise NotFound("location", code)
+    return select(locations.c.id).where(locations.c.path.startswith(path, autoescape=True))
+
+
+def warehouse_id(conn: Connection, code: str) -> int:
+    found = conn.execute(select(warehouses.c.id).where(warehouses.c.code == code)).scalar()
+    if found is None:
+        raise NotFound("warehouse", code)
+    return int(found)
+
+
+def lot_ids(conn: Connection, code: str, item: int | None) -> Select[Any]:
+    stmt = select(lots.c.id).where(lots.c.code == code)
+    if item is not None:
+        stmt = stmt.where(lots.c.item_id == item)
+    if conn.execute(stmt.limit(1)).first() is None:
+        raise NotFound("lot", code)
+    return stmt
+
+
+# ------------------------------------------------------------------ on hand
+@dataclass(frozen=True)
+class StockRow:
+    item: str
+    item_name: str
+    unit: str
+    warehouse: str
+    location: str
+    location_kind: str
+    lot: str | None
+    expires_on: date | None
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+
+
+@dataclass(frozen=True)
+class StockFilter:
+    item: str | None = None
+    location: str | None = None
+    warehouse: str | None = None
+    lot: str | None = None
+    q: str | None = None
+    include_virtual: bool = False
+    include_zero: bool = False
+
+
+def _balance_conditions(conn: Connection, f: StockFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    the_item = item_id(conn, f.item) if f.item else None
+    if the_item is not None:
+        where.append(balances.c.item_id == the_item)
+    if f.location:
+        where.append(balances.c.location_id.in_(location_subtree(conn, f.location)))
+    if f.warehouse:
+        where.append(balances.c.warehouse_id == warehouse_id(conn, f.warehouse))
+    if f.lot:
+        where.append(balances.c.lot_id.in_(lot_ids(conn, f.lot, the_item)))
+    if not f.include_virtual:
+        where.append(locations.c.kind.in_(VALUED))
+    if not f.include_zero:
+        where.append(or_(balances.c.on_hand != 0, balances.c.reserved != 0))
+    if f.q and f.q.strip():
+        needle = f.q.strip().lower()
+        where.append(
+            or_(
+                func.lower(items.c.code).contains(needle, autoescape=True),
+                func.lower(items.c.name).contains(needle, autoescape=True),
+            )
+        )
+    return where
+
+
+def on_hand(conn: Connection, f: StockFilter, limit: int = 50, offset: int = 0) -> Page[StockRow]:
+    """Balances by item, location and lot (location includes its sub-locations)."""
+    stmt = (
+        select(
+            items.c.code.label("item"), items.c.name.label("item_name"),
+            items.c.base_unit.label("unit"), warehouses.c.code.label("warehouse"),
+            locations.c.code.label("location"), locations.c.kind.label("location_kind"),
+            lots.c.code.label("lot"), lots.c.expires_on, balances.c.on_hand, balances.c.reserved,
+        )
+        .join(items, items.c.id == balances.c.item_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .join(warehouses, warehouses.c.id == balances.c.warehouse_id)
+        .outerjoin(lots, lots.c.id == balances.c.lot_id)
+        .where(*_balance_conditions(conn, f))
+        .order_by(items.c.code, locations.c.code, lots.c.code)
+    )
+    rows, total = paginate(conn, stmt, limit, offset)
+    return Page(
+        [
+            StockRow(
+                item=r.item, item_name=r.item_name, unit=r.unit, warehouse=r.warehouse,
+                location=r.location, location_kind=r.location_kind, lot=r.lot,
+                expires_on=r.expires_on, on_hand=from_scaled(r.on_hand),
+                reserved=from_scaled(r.reserved), available=from_scaled(r.on_hand - r.reserved),
+            )
+            for r in rows
+        ],
+        total, limit, offset,
+    )
+
+
+@dataclass(frozen=True)
+class StockTotals:
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+
+
+def totals(conn: Connection, f: StockFilter) -> StockTotals:
+    """Sum of on hand / reserved / available over the (valued) balances matching ``f``."""
+    stmt = (
+        select(func.coalesce(func.sum(balances.c.on_hand), 0), func.coalesce(func.sum(balances.c.reserved), 0))
+        .select_from(balances)
+        .join(locations, locations.c.id == balances.c.location_id)
+    )
+    needs_items = bool(f.q)
+    if needs_items:
+        stmt = stmt.join(items, items.c.id == balances.c.item_id)
+    row = conn.execute(stmt.where(*_balance_conditions(conn, f))).one()
+    on, reserved = int(row[0]), int(row[1])
+    return StockTotals(from_scaled(on), from_scaled(reserved), from_scaled(on - reserved))
+
+
+# ------------------------------------------------------------------ history
+@dataclass(frozen=True)
+class HistoryFilter:
+    item: str | None = None
+    location: str | None = None
+    lot: str | None = None
+    document_type: str | None = None
+    document_id: str | None = None
+    operation: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def history(conn: Connection, f: HistoryFilter, limit: int = 50, offset: int = 0) -> Page[MoveRecord]:
+    """Moves matching ``f``, newest first (by business time, then posting order)."""
+    where: list[ColumnElement[bool]] = []
+    the_item = item_id(conn, f.item) if f.item else None
+    if the_item is not None:
+        where.append(moves.c.item_id == the_item)
+    if f.location:
+        subtree = location_subtree(conn, f.location)
+        where.append(or_(moves.c.from_location_id.in_(subtree), moves.c.to_location_id.in_(subtree)))
+    if f.lot:
+        where.append(moves.c.lot_id.in_(lot_ids(conn, f.lot, the_item)))
+    if f.document_type:
+        where.append(moves.c.document_type == f.document_type)
+    if f.document_id:
+        where.append(moves.c.document_id == f.document_id)
+    if f.operation:
+        where.append(moves.c.operation == f.operation)
+    if f.since:
+        where.append(moves.c.effective_at >= f.since)
+    if f.until:
+        where.append(moves.c.effective_at <= f.until)
+    stmt = _move_select().where(and_(*where)).order_by(moves.c.effective_at.desc(), moves.c.id.desc())
+    rows, total = paginate(conn, stmt, limit, offset)
+    return Page([_record(r) for r in rows], total, limit, offset)
+
+
+def valued_change() -> ColumnElement[int]:
+    """SQL: the signed change a move makes to valued stock (in scaled units)."""
+    src = locations.alias("vsrc")
+    dst = locations.alias("vdst")
+    into = select(dst.c.kind).where(dst.c.id == moves.c.to_location_id).scalar_subquery().in_(VALUED)
+    out = select(src.c.kind).where(src.c.id == moves.c.from_location_id).scalar_subquery().in_(VALUED)
+    return case((and_(into, ~out), moves.c.quantity), (and_(out, ~into), -moves.c.quantity), else_=0)

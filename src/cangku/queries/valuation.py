@@ -1,0 +1,133 @@
+"""Stock value per item (FIFO layers or moving average), now and as of a past time.
+
+Values are as posted: each move carries the value it added to or took from stock, so the value
+as of T is the current value minus what later moves changed (or a checkpoint plus what moves
+since it changed). Nothing is re-costed after the fact (ADR 0004).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, case, func, literal, select, union_all
+
+from cangku.db.tables import checkpoint_values, cost_layers, item_costs, items, locations, moves
+from cangku.domain.quantities import from_scaled, scaled_ratio
+from cangku.queries.asof import Anchor, choose_anchor
+from cangku.queries.stock import VALUED, item_id
+
+
+@dataclass(frozen=True)
+class ItemValue:
+    item: str
+    item_name: str
+    costing_method: str
+    unit: str
+    quantity: Decimal
+    value: Decimal
+    average_cost: Decimal
+
+
+@dataclass(frozen=True)
+class Valuation:
+    at: datetime | None
+    items: list[ItemValue]
+    total_value: Decimal
+
+
+def _signed(column: Any) -> Any:
+    """+column for a move into valued stock, -column for one out of it, else 0."""
+    src = locations.alias("src_v")
+    dst = locations.alias("dst_v")
+    into = select(dst.c.kind).where(dst.c.id == moves.c.to_location_id).scalar_subquery().in_(VALUED)
+    out = select(src.c.kind).where(src.c.id == moves.c.from_location_id).scalar_subquery().in_(VALUED)
+    return case((and_(into, ~out), column), (and_(out, ~into), -column), else_=0)
+
+
+def value_select(conn: Connection, at: datetime | None, anchor: Anchor, item: int | None) -> Select[Any]:
+    """(item_id, quantity, value) in scaled integers, now (``at`` None) or as of ``at``."""
+    fifo_value = (
+        select(cost_layers.c.item_id, func.sum(cost_layers.c.remaining_value).label("v"))
+        .where(cost_layers.c.remaining_qty > 0)
+        .group_by(cost_layers.c.item_id)
+        .subquery()
+    )
+    if anchor.checkpoint_id is None:
+        base = select(
+            item_costs.c.item_id, item_costs.c.quantity.label("q"), item_costs.c.value.label("v")
+        )
+        if at is not None:
+            window = moves.c.effective_at > at
+            sign = -1
+        else:
+            window = None
+            sign = 1
+    else:
+        base = select(
+            checkpoint_values.c.item_id,
+            checkpoint_values.c.quantity.label("q"),
+            checkpoint_values.c.value.label("v"),
+        ).where(checkpoint_values.c.checkpoint_id == anchor.checkpoint_id)
+        window = (moves.c.effective_at > anchor.as_of) & (moves.c.effective_at <= at)
+        sign = 1
+    if item is not None:
+        base = base.where(base.selected_columns[0] == item)
+    parts_list = [base]
+    if window is not None:
+        later = select(
+            moves.c.item_id,
+            (_signed(moves.c.quantity) * literal(sign)).label("q"),
+            (_signed(moves.c.value) * literal(sign)).label("v"),
+        ).where(window)
+        if item is not None:
+            later = later.where(moves.c.item_id == item)
+        parts_list.append(later)
+    parts = union_all(*parts_list).subquery("vparts")
+    stmt = select(
+        parts.c.item_id, func.sum(parts.c.q).label("quantity"), func.sum(parts.c.v).label("value")
+    ).group_by(parts.c.item_id)
+    if at is None and anchor.checkpoint_id is None:
+        # now: FIFO items are valued from their open layers (the source of truth for FIFO)
+        grouped = stmt.subquery("g")
+        stmt = select(
+            grouped.c.item_id,
+            grouped.c.quantity,
+            case(
+                (items.c.costing_method == "fifo", func.coalesce(fifo_value.c.v, 0)),
+                else_=grouped.c.value,
+            ).label("value"),
+        ).join(items, items.c.id == grouped.c.item_id).outerjoin(
+            fifo_value, fifo_value.c.item_id == grouped.c.item_id
+        )
+    return stmt
+
+
+def stock_value(
+    conn: Connection, now: datetime, at: datetime | None = None, item: str | None = None
+) -> Valuation:
+    """Quantity and value of valued stock per item (non-zero only), with the total."""
+    the_item = item_id(conn, item) if item else None
+    anchor = choose_anchor(conn, at, now) if at is not None else Anchor(None, None)
+    values = value_select(conn, at, anchor, the_item).subquery("vals")
+    stmt = (
+        select(items.c.code, items.c.name, items.c.costing_method, items.c.base_unit,
+               values.c.item_id, values.c.quantity, values.c.value)
+        .join(items, items.c.id == values.c.item_id)
+        .order_by(items.c.code)
+    )
+    result: list[ItemValue] = []
+    total = 0
+    for row in conn.execute(stmt):
+        qty = int(row.quantity or 0)
+        value = int(row.value or 0)
+        if qty == 0 and value == 0:
+            continue
+        total += value
+        result.append(
+            ItemValue(row.code, row.name, row.costing_method, row.base_unit, from_scaled(qty),
+                      from_scaled(value), from_scaled(scaled_ratio(value, qty)) if qty > 0 else Decimal(0))
+        )
+    return Valuation(at, result, from_scaled(total))

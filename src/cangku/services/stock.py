@@ -1,0 +1,382 @@
+"""The manual stock operations: receive, issue, transfer, adjust, scrap, reverse; and
+reservations. Document workflows (receipts, shipments, counts...) call these same functions.
+
+Each builds moves with the domain rules, posts them through the ledger store in one
+transaction, and returns the posted moves. Each accepts an idempotency key through ``Context``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, select
+
+from cangku.db import catalog, ledger, lookups
+from cangku.db import lots as lot_store
+from cangku.db.tables import moves
+from cangku.db.uow import Database, UnitOfWork
+from cangku.domain.enums import LocationKind, Operation, Tracking
+from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from cangku.domain.quantities import parse_decimal, positive_quantity, scaled_ratio, to_scaled
+from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS, check_reason
+from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo, MoveLine, check_move
+from cangku.queries.stock import MoveRecord, moves_by_ids
+from cangku.services.common import Context, run_write
+from cangku.services.stock_commands import (
+    Adjust,
+    Issue,
+    Receive,
+    Reservation,
+    Reverse,
+    Scrap,
+    Transfer,
+)
+
+__all__ = [
+    "PostingResult",
+    "adjust_stock",
+    "issue_stock",
+    "receive_stock",
+    "release_stock",
+    "reserve_stock",
+    "reverse_move",
+    "scrap_stock",
+    "transfer_stock",
+]
+
+MAX_NOTE = 2000
+
+
+@dataclass(frozen=True)
+class PostingResult:
+    moves: list[MoveRecord]
+    replayed: bool
+
+
+def _payload(command: object) -> dict[str, object]:
+    return {k: str(v) if v is not None else None for k, v in _flat(command).items()}
+
+
+def _flat(command: object) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in dataclasses.asdict(command).items():  # type: ignore[call-overload]
+        if isinstance(value, dict):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
+def _post(
+    db: Database,
+    ctx: Context,
+    operation: str,
+    command: object,
+    build: Callable[[Connection, datetime], list[MoveLine]],
+) -> PostingResult:
+    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, list[int]]:
+        lines = build(uow.conn, now)
+        for line in lines:
+            check_move(line, now.date())
+        return {"move_ids": ledger.post(uow.conn, lines, user_id, now)}
+
+    result, replayed = run_write(db, ctx, operation, _payload(command), work)
+    with db.read() as conn:
+        return PostingResult(moves_by_ids(conn, result["move_ids"]), replayed)
+
+
+def _note(note: str | None) -> str | None:
+    if note is not None and len(note) > MAX_NOTE:
+        raise InvalidInput(f"a note has at most {MAX_NOTE} characters", code="note_too_long")
+    return note or None
+
+
+def _quantity(conn: Connection, item: ItemInfo, raw: Decimal | str, unit: str | None) -> int:
+    return catalog.to_base_quantity(conn, item, positive_quantity(raw), unit)
+
+
+def _unit_cost(
+    conn: Connection, item: ItemInfo, raw: Decimal | str | None, unit: str | None, base_qty: int,
+    quantity: Decimal | str,
+) -> int | None:
+    """Cost per base unit (scaled) from a cost per ``unit``."""
+    if raw is None or raw == "":
+        return None
+    cost = parse_decimal(raw, "unit_cost")
+    if cost < 0:
+        raise InvalidInput("unit cost must not be negative", code="negative_cost")
+    total = to_scaled(cost * positive_quantity(quantity))
+    return scaled_ratio(total, base_qty)
+
+
+def _existing_lot(conn: Connection, item: ItemInfo, code: str | None) -> LotInfo | None:
+    if code is None or code == "" or item.tracking is Tracking.NONE:
+        if code and item.tracking is Tracking.NONE:
+            raise InvalidInput(
+                f"item {item.code} is not lot- or serial-tracked; leave the lot out",
+                code="lot_not_allowed", item=item.code,
+            )
+        return None
+    lot = lookups.lot_by_code(conn, item.id, code)
+    if lot is None:
+        raise NotFound("lot", f"{item.code}/{code}")
+    return lot
+
+
+def _reference(line: MoveLine, command: Receive | Issue | Transfer | Adjust | Scrap) -> MoveLine:
+    ref = command.reference
+    line.document_type, line.document_id, line.document_line = (
+        ref.document_type, ref.document_id, ref.document_line,
+    )
+    return line
+
+
+# ---------------------------------------------------------------- receive
+def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult:
+    """Receive goods from a supplier (or a customer return / production output) into a storage
+    location. Creates the lot (or serial) on the fly if it is new; a new lot received into a
+    quality location starts in quarantine.
+
+    Raises NotFound (item, location, unit), InvalidInput (quantity, unit, cost), LotRequired,
+    RuleViolation (location kinds, capacity, inactive), PeriodClosed, IdempotencyMismatch.
+    Writes: one move supplier -> location, its balances and cost layer, maybe a lot.
+    """
+
+    def build(conn: Connection, now: datetime) -> list[MoveLine]:
+        item = lookups.item_by_code(conn, command.item)
+        dest = lookups.location_by_code(conn, command.to_location)
+        source = lookups.virtual_location(conn, dest.warehouse_id, LocationKind.SUPPLIER)
+        qty = _quantity(conn, item, command.quantity, command.unit)
+        lot = None
+        if command.lot and item.tracking is not Tracking.NONE:
+            lot = lot_store.get_or_create(
+                conn, item, command.lot, now, expires_on=command.expires_on,
+                manufactured_on=command.manufactured_on,
+                is_serial=item.tracking is Tracking.SERIAL,
+            )
+        else:
+            lot = _existing_lot(conn, item, command.lot)
+        note = _note(command.note)
+        if command.supplier:
+            note = f"supplier {command.supplier}" + (f": {note}" if note else "")
+        line = MoveLine(
+            Operation.RECEIVE, item, source, dest, qty, lot=lot,
+            unit_cost=_unit_cost(conn, item, command.unit_cost, command.unit, qty, command.quantity),
+            effective_at=command.effective_at, note=note,
+        )
+        return [_reference(line, command)]
+
+    return _post(db, ctx, "receive", command, build)
+
+
+# ---------------------------------------------------------------- issue
+_ISSUE_TARGETS = {"customer": LocationKind.CUSTOMER, "production": LocationKind.PRODUCTION}
+
+
+def issue_stock(db: Database, ctx: Context, command: Issue) -> PostingResult:
+    """Issue goods out of a storage location to a customer (sale) or to production.
+
+    Raises NotFound, InvalidInput, LotRequired, InsufficientStock (more than available),
+    RuleViolation (lot not available or expired, kinds), PeriodClosed, IdempotencyMismatch.
+    Writes: one move location -> customer/production, balances, consumed cost layers.
+    """
+    if command.to not in _ISSUE_TARGETS:
+        raise InvalidInput(
+            "issue to 'customer' or 'production'", code="invalid_issue_target", to=command.to
+        )
+
+    def build(conn: Connection, now: datetime) -> list[MoveLine]:
+        item = lookups.item_by_code(conn, command.item)
+        source = lookups.location_by_code(conn, command.from_location)
+        dest = lookups.virtual_location(conn, source.warehouse_id, _ISSUE_TARGETS[command.to])
+        qty = _quantity(conn, item, command.quantity, command.unit)
+        note = _note(command.note)
+        if command.customer:
+            note = f"customer {command.customer}" + (f": {note}" if note else "")
+        line = MoveLine(
+            Operation.ISSUE, item, source, dest, qty, lot=_existing_lot(conn, item, command.lot),
+            effective_at=command.effective_at, note=note,
+        )
+        return [_reference(line, command)]
+
+    return _post(db, ctx, "issue", command, build)
+
+
+# ---------------------------------------------------------------- transfer
+def transfer_stock(db: Database, ctx: Context, command: Transfer) -> PostingResult:
+    """Move goods between two locations (same or different warehouse, or via transit).
+
+    Raises NotFound, InvalidInput, LotRequired, InsufficientStock, RuleViolation, PeriodClosed.
+    Writes: one move, two balance rows. Value is unchanged.
+    """
+
+    def build(conn: Connection, now: datetime) -> list[MoveLine]:
+        item = lookups.item_by_code(conn, command.item)
+        source = lookups.location_by_code(conn, command.from_location)
+        dest = lookups.location_by_code(conn, command.to_location)
+        qty = _quantity(conn, item, command.quantity, command.unit)
+        line = MoveLine(
+            Operation.MOVE, item, source, dest, qty, lot=_existing_lot(conn, item, command.lot),
+            effective_at=command.effective_at, note=_note(command.note),
+        )
+        return [_reference(line, command)]
+
+    return _post(db, ctx, "transfer", command, build)
+
+
+# ---------------------------------------------------------------- adjust and scrap
+def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
+    """Correct stock at a location with a reason: a positive quantity is a gain (from the
+    warehouse's adjustment location), a negative one a loss (to it).
+
+    Raises InvalidInput (zero quantity, unknown reason), NotFound, InsufficientStock for a loss
+    larger than available, RuleViolation, PeriodClosed. Writes: one move, balances, cost layers.
+    """
+    check_reason(command.reason_code, ADJUSTMENT_REASONS)
+    signed = parse_decimal(command.quantity)
+    if signed == 0:
+        raise InvalidInput("an adjustment needs a non-zero quantity", code="quantity_zero")
+
+    def build(conn: Connection, now: datetime) -> list[MoveLine]:
+        item = lookups.item_by_code(conn, command.item)
+        location = lookups.location_by_code(conn, command.location)
+        adjustment = lookups.virtual_location(conn, location.warehouse_id, LocationKind.ADJUSTMENT)
+        qty = _quantity(conn, item, abs(signed), command.unit)
+        gain = signed > 0
+        if gain and command.lot and item.tracking is not Tracking.NONE:
+            lot: LotInfo | None = lot_store.get_or_create(
+                conn, item, command.lot, now, expires_on=command.expires_on,
+                is_serial=item.tracking is Tracking.SERIAL,
+            )
+        else:
+            lot = _existing_lot(conn, item, command.lot)
+        source, dest = (adjustment, location) if gain else (location, adjustment)
+        cost = _unit_cost(conn, item, command.unit_cost, command.unit, qty, abs(signed)) if gain else None
+        line = MoveLine(
+            Operation.ADJUST, item, source, dest, qty, lot=lot, unit_cost=cost,
+            effective_at=command.effective_at, note=_note(command.note),
+            reason_code=command.reason_code,
+        )
+        return [_reference(line, command)]
+
+    return _post(db, ctx, "adjust", command, build)
+
+
+def scrap_stock(db: Database, ctx: Context, command: Scrap) -> PostingResult:
+    """Scrap goods (damaged, expired, defective): a move to the warehouse's scrap location.
+
+    Raises InvalidInput (unknown reason), NotFound, InsufficientStock, RuleViolation,
+    PeriodClosed. Writes: one move, balances, consumed cost layers.
+    """
+    check_reason(command.reason_code, SCRAP_REASONS)
+
+    def build(conn: Connection, now: datetime) -> list[MoveLine]:
+        item = lookups.item_by_code(conn, command.item)
+        source = lookups.location_by_code(conn, command.from_location)
+        dest = lookups.virtual_location(conn, source.warehouse_id, LocationKind.SCRAP)
+        qty = _quantity(conn, item, command.quantity, command.unit)
+        line = MoveLine(
+            Operation.SCRAP, item, source, dest, qty, lot=_existing_lot(conn, item, command.lot),
+            effective_at=command.effective_at, note=_note(command.note),
+            reason_code=command.reason_code,
+        )
+        return [_reference(line, command)]
+
+    return _post(db, ctx, "scrap", command, build)
+
+
+# ---------------------------------------------------------------- reverse
+def reverse_move(db: Database, ctx: Context, command: Reverse) -> PostingResult:
+    """Reverse an earlier move with a move in the opposite direction (same item, lot, quantity
+    and cost). A move is reversed at most once; a reversal is not itself reversed.
+
+    Raises NotFound (move), Conflict (already reversed), RuleViolation (a reversal, or
+    not enough stock left to take back), PeriodClosed. Writes: one move, balances, costs.
+    """
+
+    def build(conn: Connection, now: datetime) -> list[MoveLine]:
+        original = conn.execute(select(moves).where(moves.c.id == command.move_id)).first()
+        if original is None:
+            raise NotFound("move", command.move_id)
+        if original.reverses_move_id is not None:
+            raise RuleViolation("a reversal cannot be reversed; post a new move",
+                                code="cannot_reverse_reversal", move=command.move_id)
+        already = conn.execute(
+            select(moves.c.id).where(moves.c.reverses_move_id == command.move_id)
+        ).scalar()
+        if already is not None:
+            raise Conflict(f"move {command.move_id} is already reversed by move {already}",
+                           code="move_already_reversed", reversed_by=already)
+        item = lookups.item_by_id(conn, original.item_id)
+        source = lookups.location_by_id(conn, original.to_location_id)
+        dest = lookups.location_by_id(conn, original.from_location_id)
+        lot = lookups.lot_by_id(conn, original.lot_id) if original.lot_id else None
+        note = _note(command.note) or f"reversal of move {original.id}"
+        line = MoveLine(
+            Operation.REVERSE, _active(item), _active_loc(source), _active_loc(dest),
+            original.quantity, lot=lot, unit_cost=original.unit_cost,
+            effective_at=command.effective_at, note=note, reverses_move_id=original.id,
+            prefer_layer_of_move=original.id, reason_code=original.reason_code,
+            document_type=original.document_type, document_id=original.document_id,
+            document_line=original.document_line,
+        )
+        return [line]
+
+    return _post(db, ctx, "reverse", command, build)
+
+
+def _active(item: ItemInfo) -> ItemInfo:
+    # a correction must stay possible after deactivation
+    return dataclasses.replace(item, active=True)
+
+
+def _active_loc(location: LocationInfo) -> LocationInfo:
+    return dataclasses.replace(location, active=True)
+
+
+# ---------------------------------------------------------------- reservations
+@dataclass(frozen=True)
+class ReservationResult:
+    item: str
+    location: str
+    lot: str | None
+    quantity: Decimal
+    replayed: bool
+
+
+def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) -> ReservationResult:
+    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, str]:
+        conn = uow.conn
+        item = lookups.item_by_code(conn, command.item)
+        location = lookups.location_by_code(conn, command.location)
+        if not location.kind.is_valued:
+            raise RuleViolation("only stock in a storage location can be reserved",
+                                code="location_kind_not_allowed")
+        lot = _existing_lot(conn, item, command.lot)
+        qty = _quantity(conn, item, command.quantity, command.unit)
+        ledger.change_reservation(conn, (item.id, location.id, lot.id if lot else 0), sign * qty)
+        return {"item": item.code, "location": location.code, "lot": lot.code if lot else ""}
+
+    name = "reserve" if sign > 0 else "release"
+    result, replayed = run_write(db, ctx, name, _payload(command), work)
+    return ReservationResult(
+        result["item"], result["location"], result["lot"] or None,
+        positive_quantity(command.quantity), replayed,
+    )
+
+
+def reserve_stock(db: Database, ctx: Context, command: Reservation) -> ReservationResult:
+    """Reserve available stock for a later issue (reserved never exceeds on hand).
+
+    Raises NotFound, InvalidInput, InsufficientStock. Writes: the balance's reserved figure.
+    """
+    return _reservation(db, ctx, command, 1)
+
+
+def release_stock(db: Database, ctx: Context, command: Reservation) -> ReservationResult:
+    """Release a reservation. Raises RuleViolation (more than reserved). Writes: reserved."""
+    return _reservation(db, ctx, command, -1)
