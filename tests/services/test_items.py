@@ -11,9 +11,31 @@ from cangku.db.catalog import to_base_quantity
 from cangku.db.lookups import item_by_code
 from cangku.db.tables import item_barcodes, item_units, items
 from cangku.db.uow import Database
-from cangku.domain.errors import Conflict, InvalidInput, NotFound
+from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from cangku.queries.items import (
+    category_tree,
+    get_category,
+    get_item,
+    get_item_by_barcode,
+    list_categories,
+    list_items,
+    list_units,
+)
 from cangku.services.common import Context
-from cangku.services.items import ItemInput, create_item
+from cangku.services.items import (
+    ItemInput,
+    create_category,
+    create_item,
+    create_unit,
+    deactivate_category,
+    deactivate_item,
+    reactivate_category,
+    reactivate_item,
+    set_item_barcodes,
+    set_item_units,
+    update_category,
+    update_item,
+)
 from cangku.services.setup import initialize
 
 CTX = Context()
@@ -150,3 +172,306 @@ def test_create_item_refuses_a_taken_barcode(cat: Database) -> None:
 
     assert err.value.code == "barcode_taken"
     assert _count(cat, items) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"code": " BOLT"}, "invalid_code"),
+        ({"code": "BO\x00LT"}, "invalid_code"),
+        ({"code": "X" * 65}, "invalid_code"),
+        ({"name": "  "}, "invalid_name"),
+        ({"item_type": "gadget"}, "invalid_item_type"),
+        ({"tracking": "rfid"}, "invalid_tracking"),
+        ({"costing_method": "lifo"}, "invalid_costing_method"),
+        ({"units": [("box", Decimal("0"))]}, "invalid_factor"),
+        ({"units": [("box", Decimal("0.0000001"))]}, "invalid_factor"),
+        ({"units": [("box", Decimal("12")), ("box", Decimal("10"))]}, "duplicate_unit"),
+        ({"units": [("pcs", Decimal("1"))]}, "base_unit_conversion"),
+        ({"safety_stock": Decimal("1.5")}, "too_many_decimals"),
+        ({"safety_stock": Decimal("-1")}, "negative_value"),
+        ({"safety_stock": Decimal("10"), "reorder_point": Decimal("5")}, "invalid_stock_levels"),
+        ({"reorder_point": Decimal("10"), "max_stock": Decimal("5")}, "invalid_stock_levels"),
+        ({"shelf_life_days": -1}, "invalid_days"),
+        ({"barcodes": [("A 1", None)]}, "invalid_barcode"),
+        ({"barcodes": [("A1", None), ("A1", "box")]}, "duplicate_barcode"),
+        ({"barcodes": [("A1", "kg")]}, "unit_not_convertible"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_create_item_refuses_invalid_input(
+    cat: Database, changes: dict[str, object], code: str
+) -> None:
+    with pytest.raises(InvalidInput) as err:
+        create_item(cat, CTX, _bolt(**changes))
+
+    assert err.value.code == code
+    _nothing_written(cat)
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"base_unit": "crate"}, "unit_not_found"),
+        ({"units": [("crate", Decimal("2"))]}, "unit_not_found"),
+        ({"category": "NOPE"}, "category_not_found"),
+        ({"default_location": "WH1/NOPE"}, "location_not_found"),
+    ],
+    ids=["base-unit", "conversion-unit", "category", "location"],
+)
+def test_create_item_refuses_unknown_references(
+    cat: Database, changes: dict[str, object], code: str
+) -> None:
+    with pytest.raises(NotFound) as err:
+        create_item(cat, CTX, _bolt(**changes))
+
+    assert err.value.code == code
+    _nothing_written(cat)
+
+
+def test_create_item_with_idempotency_key_replays(cat: Database) -> None:
+    ctx = Context(idempotency_key="k-1")
+    first = create_item(cat, ctx, _bolt())
+
+    again = create_item(cat, ctx, _bolt())
+
+    assert again == first
+    assert _count(cat, items) == 1
+    with pytest.raises(Conflict) as err:
+        create_item(cat, ctx, _bolt(name="Other"))
+    assert err.value.code == "idempotency_key_reused"
+
+
+def test_sql_and_html_in_names_are_stored_verbatim(cat: Database) -> None:
+    name = "Robert'); DROP TABLE items;--<script>alert(1)</script>"
+
+    create_item(cat, CTX, _bolt(name=name, description=name))
+
+    found = get_item(cat, "BOLT-M6")
+    assert found.name == name
+    assert found.description == name
+
+
+def test_get_item_by_code_or_barcode(cat: Database) -> None:
+    create_item(cat, CTX, _bolt())
+
+    assert get_item(cat, "6901234567908").code == "BOLT-M6"
+    assert get_item_by_barcode(cat, "6901234567892").code == "BOLT-M6"
+    with pytest.raises(NotFound) as err:
+        get_item(cat, "NOPE")
+    assert err.value.code == "item_not_found"
+    with pytest.raises(NotFound) as err:
+        get_item_by_barcode(cat, "BOLT-M6")
+    assert err.value.code == "barcode_not_found"
+
+
+def test_update_item_changes_fields_and_bumps_version(cat: Database) -> None:
+    create_item(cat, CTX, _bolt())
+
+    item = update_item(
+        cat, CTX, "BOLT-M6", {"name": "Bolt M6x20", "reorder_point": Decimal("40")}, version=1
+    )
+
+    assert item.name == "Bolt M6x20"
+    assert item.reorder_point == Decimal("40")
+    assert item.version == 2
+    assert [u.unit for u in item.units] == ["box"]
+
+
+def test_update_item_refuses_a_stale_version(cat: Database) -> None:
+    create_item(cat, CTX, _bolt())
+    update_item(cat, CTX, "BOLT-M6", {"name": "v2"})
+
+    with pytest.raises(Conflict) as err:
+        update_item(cat, CTX, "BOLT-M6", {"name": "v3"}, version=1)
+
+    assert err.value.code == "version_conflict"
+    assert get_item(cat, "BOLT-M6").name == "v2"
+
+
+def test_update_item_refuses_the_code_and_unknown_fields(cat: Database) -> None:
+    create_item(cat, CTX, _bolt())
+
+    with pytest.raises(InvalidInput) as err:
+        update_item(cat, CTX, "BOLT-M6", {"code": "NEW"})
+
+    assert err.value.code == "unknown_field"
+    assert get_item(cat, "BOLT-M6").version == 1
+
+
+def test_update_item_refuses_invalid_values_and_writes_nothing(cat: Database) -> None:
+    create_item(cat, CTX, _bolt())
+
+    with pytest.raises(InvalidInput) as err:
+        update_item(cat, CTX, "BOLT-M6", {"item_type": "gadget"})
+
+    assert err.value.code == "invalid_item_type"
+    item = get_item(cat, "BOLT-M6")
+    assert (item.item_type, item.version) == ("spare_part", 1)
+
+
+def test_update_item_may_change_tracking_before_any_move(cat: Database) -> None:
+    create_item(cat, CTX, _bolt())
+
+    item = update_item(cat, CTX, "BOLT-M6", {"tracking": "lot", "costing_method": "moving_average"})
+
+    assert (item.tracking, item.costing_method) == ("lot", "moving_average")
+
+
+def test_set_item_units_and_barcodes_replace_the_lists(cat: Database) -> None:
+    create_item(cat, CTX, _bolt(barcodes=[("111", None)]))
+
+    item = set_item_units(cat, CTX, "BOLT-M6", [("carton", Decimal("144")), ("box", Decimal("12"))])
+    item = set_item_barcodes(cat, CTX, "BOLT-M6", [("222", "carton")], version=item.version)
+
+    assert [(u.unit, u.factor) for u in item.units] == [
+        ("box", Decimal("12")),
+        ("carton", Decimal("144")),
+    ]
+    assert [(b.barcode, b.unit) for b in item.barcodes] == [("222", "carton")]
+    assert item.version == 3
+    assert _count(cat, item_barcodes) == 1
+
+
+def test_set_item_units_refuses_removing_a_unit_a_barcode_uses(cat: Database) -> None:
+    create_item(cat, CTX, _bolt())
+
+    with pytest.raises(InvalidInput) as err:
+        set_item_units(cat, CTX, "BOLT-M6", [])
+
+    assert err.value.code == "unit_not_convertible"
+    assert _count(cat, item_units) == 1
+
+
+def test_set_item_barcodes_refuses_another_items_barcode(cat: Database) -> None:
+    create_item(cat, CTX, _bolt())
+    create_item(cat, CTX, _bolt(code="NUT-M6", barcodes=[], units=[]))
+
+    with pytest.raises(Conflict) as err:
+        set_item_barcodes(cat, CTX, "NUT-M6", [("6901234567892", None)])
+
+    assert err.value.code == "barcode_taken"
+    assert get_item(cat, "NUT-M6").barcodes == []
+
+
+def test_deactivate_and_reactivate_item(cat: Database) -> None:
+    create_item(cat, CTX, _bolt())
+
+    off = deactivate_item(cat, CTX, "BOLT-M6")
+    on = reactivate_item(cat, CTX, "BOLT-M6", version=off.version)
+
+    assert (off.active, off.version) == (False, 2)
+    assert (on.active, on.version) == (True, 3)
+
+
+def test_list_items_searches_code_name_and_barcodes(cat: Database) -> None:
+    create_item(cat, CTX, _bolt())
+    create_item(cat, CTX, _bolt(code="NUT-M6", name="Nut 100%", barcodes=[], units=[]))
+    create_item(cat, CTX, _bolt(code="OIL", name="Oil", item_type="consumable", barcodes=[]))
+
+    assert [i.code for i in list_items(cat, "m6").items] == ["BOLT-M6", "NUT-M6"]
+    assert [i.code for i in list_items(cat, "567908").items] == ["BOLT-M6"]
+    assert [i.code for i in list_items(cat, "100%").items] == ["NUT-M6"]
+    assert [i.code for i in list_items(cat, "0%").items] == ["NUT-M6"]
+    assert [i.code for i in list_items(cat, item_type="consumable").items] == ["OIL"]
+    page = list_items(cat, limit=2, offset=2)
+    assert (page.total, [i.code for i in page.items]) == (3, ["OIL"])
+
+
+def test_list_items_filters_by_category_subtree_and_active(cat: Database) -> None:
+    create_category(cat, CTX, "HW", "Hardware")
+    create_category(cat, CTX, "FAST", "Fasteners", parent="HW")
+    create_category(cat, CTX, "FLUID", "Fluids")
+    create_item(cat, CTX, _bolt(category="FAST"))
+    create_item(cat, CTX, _bolt(code="OIL", name="Oil", barcodes=[], category="FLUID"))
+    deactivate_item(cat, CTX, "OIL")
+
+    assert [i.code for i in list_items(cat, category="HW").items] == ["BOLT-M6"]
+    assert [i.code for i in list_items(cat, active=False).items] == ["OIL"]
+    assert get_item(cat, "BOLT-M6").category == "FAST"
+
+
+# ---------------------------------------------------------------- categories and units
+
+
+def test_category_tree_and_paths(cat: Database) -> None:
+    create_category(cat, CTX, "HW", "Hardware")
+    create_category(cat, CTX, "FAST", "Fasteners", parent="HW")
+    create_category(cat, CTX, "BOLTS", "Bolts", parent="FAST")
+
+    flat = list_categories(cat)
+    tree = category_tree(cat)
+
+    assert [(c.code, c.parent, c.path, c.depth) for c in flat.items] == [
+        ("HW", None, "HW", 0),
+        ("FAST", "HW", "HW/FAST", 1),
+        ("BOLTS", "FAST", "HW/FAST/BOLTS", 2),
+    ]
+    assert [n.code for n in tree] == ["HW"]
+    assert [n.code for n in tree[0].children] == ["FAST"]
+    assert [n.code for n in tree[0].children[0].children] == ["BOLTS"]
+
+
+def test_moving_a_category_moves_its_subtree(cat: Database) -> None:
+    create_category(cat, CTX, "HW", "Hardware")
+    create_category(cat, CTX, "FAST", "Fasteners", parent="HW")
+    create_category(cat, CTX, "BOLTS", "Bolts", parent="FAST")
+    create_category(cat, CTX, "PARTS", "Parts")
+
+    moved = update_category(cat, CTX, "FAST", {"parent": "PARTS", "name": "Fixings"})
+
+    assert (moved.name, moved.path) == ("Fixings", "PARTS/FAST")
+    assert get_category(cat, "BOLTS").path == "PARTS/FAST/BOLTS"
+    assert update_category(cat, CTX, "FAST", {"parent": None}).path == "FAST"
+    assert get_category(cat, "BOLTS").path == "FAST/BOLTS"
+
+
+def test_moving_a_category_under_itself_is_refused(cat: Database) -> None:
+    create_category(cat, CTX, "HW", "Hardware")
+    create_category(cat, CTX, "FAST", "Fasteners", parent="HW")
+
+    for parent in ("HW", "FAST"):
+        with pytest.raises(InvalidInput) as err:
+            update_category(cat, CTX, "HW", {"parent": parent})
+        assert err.value.code == "category_cycle"
+    assert get_category(cat, "HW").path == "HW"
+
+
+def test_create_category_refusals(cat: Database) -> None:
+    create_category(cat, CTX, "HW", "Hardware")
+
+    with pytest.raises(Conflict) as taken:
+        create_category(cat, CTX, "HW", "Again")
+    with pytest.raises(NotFound) as parent:
+        create_category(cat, CTX, "X", "X", parent="NOPE")
+
+    assert taken.value.code == "category_code_taken"
+    assert parent.value.code == "category_not_found"
+    assert list_categories(cat).total == 1
+
+
+def test_inactive_category_takes_no_new_items(cat: Database) -> None:
+    create_category(cat, CTX, "HW", "Hardware")
+    off = deactivate_category(cat, CTX, "HW")
+
+    with pytest.raises(RuleViolation) as err:
+        create_item(cat, CTX, _bolt(category="HW"))
+
+    assert off.active is False
+    assert err.value.code == "category_inactive"
+    _nothing_written(cat)
+    assert reactivate_category(cat, CTX, "HW").active is True
+
+
+def test_create_custom_unit(cat: Database) -> None:
+    unit = create_unit(cat, CTX, "drum", "drum (200 l)", 0)
+
+    assert (unit.code, unit.name, unit.decimals) == ("drum", "drum (200 l)", 0)
+    assert "drum" in [u.code for u in list_units(cat)]
+    with pytest.raises(Conflict) as taken:
+        create_unit(cat, CTX, "drum", "again", 0)
+    with pytest.raises(InvalidInput) as places:
+        create_unit(cat, CTX, "gal", "gallon", 7)
+    assert taken.value.code == "unit_code_taken"
+    assert places.value.code == "invalid_decimals"
+    assert "gal" not in [u.code for u in list_units(cat)]

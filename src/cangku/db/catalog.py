@@ -330,51 +330,56 @@ class Category:
     code: str
     name: str
     parent: str | None
-    path: str  # "/1/4/" ids from the root, for subtree queries
+    path: str  # codes from the root, e.g. "tools/hand-tools"
+    depth: int  # 0 for a root category
     active: bool
     created_at: datetime
     updated_at: datetime
 
 
-def _category_select() -> Any:
+def category_select() -> Any:
     parent = categories.alias("parent")
     return select(categories, parent.c.code.label("parent_code")).outerjoin(
         parent, parent.c.id == categories.c.parent_id
     )
 
 
-def _category(row: Any) -> Category:
-    return Category(
-        row.id,
-        row.code,
-        row.name,
-        row.parent_code,
-        row.path,
-        row.active,
-        row.created_at,
-        row.updated_at,
-    )
-
-
-def list_categories(conn: Connection, active: bool | None = None) -> list[Category]:
-    stmt = _category_select().order_by(categories.c.path)
-    if active is not None:
-        stmt = stmt.where(categories.c.active == active)
-    return [_category(r) for r in conn.execute(stmt)]
+def load_categories(conn: Connection, rows: Sequence[Any]) -> list[Category]:
+    """Rows of ``category_select()`` as ``Category``s, their code paths in one more query."""
+    chains = {row.id: [int(p) for p in row.path.strip("/").split("/") if p] for row in rows}
+    wanted = {i for chain in chains.values() for i in chain}
+    codes: dict[int, str] = {}
+    if wanted:
+        stmt = select(categories.c.id, categories.c.code).where(categories.c.id.in_(wanted))
+        codes = {row.id: row.code for row in conn.execute(stmt)}
+    return [
+        Category(
+            id=r.id,
+            code=r.code,
+            name=r.name,
+            parent=r.parent_code,
+            path="/".join(codes.get(i, "?") for i in chains[r.id]),
+            depth=max(len(chains[r.id]) - 1, 0),
+            active=r.active,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r in rows
+    ]
 
 
 def category_by_code(conn: Connection, code: str) -> Category:
-    row = conn.execute(_category_select().where(categories.c.code == code)).first()
+    row = conn.execute(category_select().where(categories.c.code == code)).first()
     if row is None:
         raise NotFound("category", code)
-    return _category(row)
+    return load_categories(conn, [row])[0]
 
 
-def category_by_id(conn: Connection, category_id: int) -> Category:
-    row = conn.execute(_category_select().where(categories.c.id == category_id)).first()
-    if row is None:
-        raise NotFound("category", category_id)
-    return _category(row)
+def category_id_path(conn: Connection, category_id: int) -> str:
+    """The stored id path ("/1/4/") used for subtree queries."""
+    return str(
+        conn.execute(select(categories.c.path).where(categories.c.id == category_id)).scalar_one()
+    )
 
 
 def category_code_taken(conn: Connection, code: str) -> bool:
@@ -382,14 +387,14 @@ def category_code_taken(conn: Connection, code: str) -> bool:
 
 
 def insert_category(
-    conn: Connection, code: str, name: str, parent: Category | None, now: datetime
+    conn: Connection, code: str, name: str, parent_id: int | None, now: datetime
 ) -> int:
     new_id = conn.execute(
         insert(categories)
         .values(
             code=code,
             name=name,
-            parent_id=parent.id if parent else None,
+            parent_id=parent_id,
             path="/",
             active=True,
             created_at=now,
@@ -397,8 +402,10 @@ def insert_category(
         )
         .returning(categories.c.id)
     ).scalar_one()
-    path = f"{parent.path if parent else '/'}{new_id}/"
-    conn.execute(update(categories).where(categories.c.id == new_id).values(path=path))
+    prefix = category_id_path(conn, parent_id) if parent_id is not None else "/"
+    conn.execute(
+        update(categories).where(categories.c.id == new_id).values(path=f"{prefix}{new_id}/")
+    )
     return int(new_id)
 
 
@@ -410,16 +417,15 @@ def update_category(
     )
 
 
-def move_category(
-    conn: Connection, category: Category, parent: Category | None, now: datetime
-) -> None:
-    """Re-parent ``category`` and rewrite the paths of its whole subtree (one statement)."""
-    new_path = f"{parent.path if parent else '/'}{category.id}/"
-    old = category.path
+def move_category(conn: Connection, category_id: int, parent_id: int | None, now: datetime) -> None:
+    """Re-parent a category and rewrite the paths of its whole subtree (one statement)."""
+    old = category_id_path(conn, category_id)
+    prefix = category_id_path(conn, parent_id) if parent_id is not None else "/"
+    new_path = f"{prefix}{category_id}/"
     conn.execute(
         update(categories)
-        .where(categories.c.id == category.id)
-        .values(parent_id=parent.id if parent else None, updated_at=now)
+        .where(categories.c.id == category_id)
+        .values(parent_id=parent_id, updated_at=now)
     )
     conn.execute(
         update(categories)
@@ -428,8 +434,7 @@ def move_category(
     )
 
 
-def subtree_ids(conn: Connection, category: Category) -> Any:
-    """A sub-select of the ids of ``category`` and all its descendants."""
-    return select(categories.c.id).where(
-        categories.c.path.startswith(category.path, autoescape=True)
-    )
+def subtree_ids(conn: Connection, category_id: int) -> Any:
+    """A sub-select of the ids of the category and all its descendants."""
+    path = category_id_path(conn, category_id)
+    return select(categories.c.id).where(categories.c.path.startswith(path, autoescape=True))
