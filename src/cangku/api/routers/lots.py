@@ -1,0 +1,117 @@
+"""Lots and serial numbers: ``/api/v1/lots`` and ``/api/v1/serials``.
+
+A lot is addressed by its item and its code (``/lots/{item}/{code}``); lot codes may contain
+``/``, item codes in this path may not (use the id route or the list filters then).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from cangku.api.deps import ContextDep, DbDep
+from cangku.api.schemas_sites import (
+    LotCreate,
+    LotOut,
+    LotPage,
+    LotStatusChange,
+    LotUpdate,
+    SerialCreate,
+)
+from cangku.queries import lots as queries
+from cangku.queries.common import Page
+from cangku.services import lots as service
+
+router = APIRouter()
+lot_router = APIRouter(prefix="/lots", tags=["lots"])
+serial_router = APIRouter(prefix="/serials", tags=["serials"])
+
+Limit = Annotated[int, Query(description="1 to 500")]
+Offset = Annotated[int, Query()]
+
+
+def _page(page: Page[queries.Lot]) -> LotPage:
+    return LotPage(
+        items=[LotOut.model_validate(lot) for lot in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@lot_router.get("", response_model=LotPage, summary="List and search lots")
+def list_lots(
+    db: DbDep,
+    item: str | None = None,
+    status: str | None = None,
+    expiring_before: Annotated[date | None, Query(description="expiry before this date")] = None,
+    q: str | None = None,
+    is_serial: bool | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> LotPage:
+    page = queries.list_lots(
+        db,
+        item=item,
+        status=status,
+        expiring_before=expiring_before,
+        q=q,
+        is_serial=is_serial,
+        limit=limit,
+        offset=offset,
+    )
+    return _page(page)
+
+
+@lot_router.post("", status_code=201, response_model=LotOut, summary="Create a lot")
+def create_lot(body: LotCreate, db: DbDep, ctx: ContextDep) -> LotOut:
+    return LotOut.model_validate(service.create_lot(db, ctx, service.LotInput(**body.model_dump())))
+
+
+@lot_router.get("/{lot_id:int}", response_model=LotOut, summary="One lot by id")
+def get_lot_by_id(lot_id: int, db: DbDep) -> LotOut:
+    return LotOut.model_validate(queries.get_lot_by_id(db, lot_id))
+
+
+@lot_router.post("/{item}/{code:path}/status", response_model=LotOut, summary="Change status")
+def set_lot_status(
+    item: str, code: str, body: LotStatusChange, db: DbDep, ctx: ContextDep
+) -> LotOut:
+    lot = service.set_lot_status(db, ctx, item, code, body.status, body.reason)
+    return LotOut.model_validate(lot)
+
+
+@lot_router.get("/{item}/{code:path}", response_model=LotOut, summary="One lot")
+def get_lot(item: str, code: str, db: DbDep) -> LotOut:
+    return LotOut.model_validate(queries.get_lot(db, item, code))
+
+
+@lot_router.patch("/{item}/{code:path}", response_model=LotOut, summary="Change dates or notes")
+def update_lot(item: str, code: str, body: LotUpdate, db: DbDep, ctx: ContextDep) -> LotOut:
+    changes = service.LotChanges(**{k: getattr(body, k) for k in body.model_fields_set})
+    return LotOut.model_validate(service.update_lot(db, ctx, item, code, changes))
+
+
+@serial_router.get("", response_model=LotPage, summary="List serial numbers")
+def list_serials(
+    db: DbDep,
+    item: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> LotPage:
+    page = queries.list_serials(db, item=item, status=status, q=q, limit=limit, offset=offset)
+    return _page(page)
+
+
+@serial_router.post("", status_code=201, response_model=LotOut, summary="Register a serial")
+def create_serial(body: SerialCreate, db: DbDep, ctx: ContextDep) -> LotOut:
+    serial = service.create_serial(db, ctx, service.SerialInput(**body.model_dump()))
+    return LotOut.model_validate(serial)
+
+
+router.include_router(lot_router)
+router.include_router(serial_router)

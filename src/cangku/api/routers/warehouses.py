@@ -1,0 +1,172 @@
+"""Warehouses and locations: ``/api/v1/warehouses`` and ``/api/v1/locations``.
+
+Location codes may contain ``/`` (the virtual ones are ``WH1/SUPPLIER``), so location routes
+take the code as a path; the action routes are declared before the catch-all.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from cangku.api.deps import ContextDep, DbDep
+from cangku.api.schemas_sites import (
+    LocationCreate,
+    LocationOut,
+    LocationPage,
+    LocationUpdate,
+    TreeNodeOut,
+    WarehouseCreate,
+    WarehouseOut,
+    WarehousePage,
+    WarehouseUpdate,
+)
+from cangku.queries import sites as queries
+from cangku.queries.common import Page
+from cangku.services import warehouses as service
+
+router = APIRouter()
+warehouse_router = APIRouter(prefix="/warehouses", tags=["warehouses"])
+location_router = APIRouter(prefix="/locations", tags=["locations"])
+
+Limit = Annotated[int, Query(description="1 to 500")]
+Offset = Annotated[int, Query()]
+
+
+# ------------------------------------------------------------------ warehouses
+
+
+@warehouse_router.get("", response_model=WarehousePage, summary="List warehouses")
+def list_warehouses(
+    db: DbDep,
+    q: str | None = None,
+    active: bool | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> WarehousePage:
+    page = queries.list_warehouses(db, q=q, active=active, limit=limit, offset=offset)
+    return WarehousePage(
+        items=[WarehouseOut.model_validate(w) for w in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@warehouse_router.post("", status_code=201, response_model=WarehouseOut, summary="Create")
+def create_warehouse(body: WarehouseCreate, db: DbDep, ctx: ContextDep) -> WarehouseOut:
+    created = service.create_warehouse(db, ctx, service.WarehouseInput(**body.model_dump()))
+    return WarehouseOut.model_validate(created)
+
+
+@warehouse_router.get("/{code}", response_model=WarehouseOut, summary="One warehouse")
+def get_warehouse(code: str, db: DbDep) -> WarehouseOut:
+    return WarehouseOut.model_validate(queries.get_warehouse(db, code))
+
+
+@warehouse_router.get(
+    "/{code}/tree", response_model=list[TreeNodeOut], summary="Location tree, depth first"
+)
+def warehouse_tree(
+    code: str, db: DbDep, include_virtual: bool = False, active: bool | None = None
+) -> list[TreeNodeOut]:
+    nodes = queries.warehouse_tree(db, code, include_virtual=include_virtual, active=active)
+    return [
+        TreeNodeOut(depth=n.depth, location=LocationOut.model_validate(n.location)) for n in nodes
+    ]
+
+
+@warehouse_router.patch("/{code}", response_model=WarehouseOut, summary="Change")
+def update_warehouse(code: str, body: WarehouseUpdate, db: DbDep, ctx: ContextDep) -> WarehouseOut:
+    changes = service.WarehouseChanges(**{k: getattr(body, k) for k in body.model_fields_set})
+    return WarehouseOut.model_validate(service.update_warehouse(db, ctx, code, changes))
+
+
+@warehouse_router.post("/{code}/deactivate", response_model=WarehouseOut, summary="Deactivate")
+def deactivate_warehouse(code: str, db: DbDep, ctx: ContextDep) -> WarehouseOut:
+    return WarehouseOut.model_validate(service.deactivate_warehouse(db, ctx, code))
+
+
+@warehouse_router.post("/{code}/reactivate", response_model=WarehouseOut, summary="Reactivate")
+def reactivate_warehouse(code: str, db: DbDep, ctx: ContextDep) -> WarehouseOut:
+    return WarehouseOut.model_validate(service.reactivate_warehouse(db, ctx, code))
+
+
+# ------------------------------------------------------------------- locations
+
+
+def _location_page(page: Page[queries.Location]) -> LocationPage:
+    return LocationPage(
+        items=[LocationOut.model_validate(loc) for loc in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@location_router.get("", response_model=LocationPage, summary="List and search locations")
+def list_locations(
+    db: DbDep,
+    q: str | None = None,
+    warehouse: str | None = None,
+    kind: str | None = None,
+    parent: Annotated[str | None, Query(description="direct children of this code")] = None,
+    active: bool | None = None,
+    include_virtual: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> LocationPage:
+    page = queries.list_locations(
+        db,
+        q=q,
+        warehouse=warehouse,
+        kind=kind,
+        parent=parent,
+        active=active,
+        include_virtual=include_virtual,
+        limit=limit,
+        offset=offset,
+    )
+    return _location_page(page)
+
+
+@location_router.post("", status_code=201, response_model=LocationOut, summary="Create")
+def create_location(body: LocationCreate, db: DbDep, ctx: ContextDep) -> LocationOut:
+    created = service.create_location(db, ctx, service.LocationInput(**body.model_dump()))
+    return LocationOut.model_validate(created)
+
+
+@location_router.post("/{code:path}/deactivate", response_model=LocationOut, summary="Deactivate")
+def deactivate_location(code: str, db: DbDep, ctx: ContextDep) -> LocationOut:
+    return LocationOut.model_validate(service.deactivate_location(db, ctx, code))
+
+
+@location_router.post("/{code:path}/reactivate", response_model=LocationOut, summary="Reactivate")
+def reactivate_location(code: str, db: DbDep, ctx: ContextDep) -> LocationOut:
+    return LocationOut.model_validate(service.reactivate_location(db, ctx, code))
+
+
+@location_router.get(
+    "/{code:path}/children", response_model=LocationPage, summary="Whole subtree below"
+)
+def location_children(
+    code: str, db: DbDep, active: bool | None = None, limit: Limit = 50, offset: Offset = 0
+) -> LocationPage:
+    page = queries.location_subtree(db, code, active=active, limit=limit, offset=offset)
+    return _location_page(page)
+
+
+@location_router.get("/{code:path}", response_model=LocationOut, summary="One location")
+def get_location(code: str, db: DbDep) -> LocationOut:
+    return LocationOut.model_validate(queries.get_location(db, code))
+
+
+@location_router.patch("/{code:path}", response_model=LocationOut, summary="Change or move")
+def update_location(code: str, body: LocationUpdate, db: DbDep, ctx: ContextDep) -> LocationOut:
+    changes = service.LocationChanges(**{k: getattr(body, k) for k in body.model_fields_set})
+    return LocationOut.model_validate(service.update_location(db, ctx, code, changes))
+
+
+router.include_router(warehouse_router)
+router.include_router(location_router)

@@ -1,0 +1,159 @@
+"""Request and response bodies of warehouses, locations, lots and serials."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# ------------------------------------------------------------------ warehouses
+
+
+class WarehouseCreate(_In):
+    code: str = Field(description="1-32 letters, digits, '-' or '_'", examples=["WH1"])
+    name: str = Field(examples=["Main warehouse"])
+    address: str | None = None
+    allow_negative_stock: bool = False
+
+
+class WarehouseUpdate(_In):
+    name: str | None = None
+    address: str | None = None
+    allow_negative_stock: bool | None = None
+    version: int | None = Field(None, description="refuse the change unless this is current")
+
+
+class WarehouseOut(_Out):
+    id: int
+    code: str
+    name: str
+    address: str | None
+    allow_negative_stock: bool
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class WarehousePage(BaseModel):
+    items: list[WarehouseOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# ------------------------------------------------------------------- locations
+
+
+class LocationCreate(_In):
+    code: str = Field(description="globally unique, no spaces", examples=["WH1-A-01-03"])
+    name: str
+    kind: str = Field("internal", description="internal, receiving, quality or shipping")
+    warehouse: str | None = Field(None, description="warehouse code (or give parent)")
+    parent: str | None = Field(None, description="parent location code")
+    level: str | None = Field(None, examples=["bin"])
+    capacity: Decimal | None = Field(None, description="in base units; string or number")
+    allowed_item_types: list[str] | None = None
+
+
+class LocationUpdate(_In):
+    name: str | None = None
+    level: str | None = None
+    capacity: Decimal | None = None
+    allowed_item_types: list[str] | None = None
+    parent: str | None = Field(None, description="new parent code; null moves it to the root")
+    version: int | None = None
+
+
+class LocationOut(_Out):
+    id: int
+    code: str
+    name: str
+    kind: str
+    warehouse: str
+    parent: str | None
+    level: str | None
+    path: str
+    capacity: Decimal | None
+    allowed_item_types: list[str]
+    active: bool
+    version: int
+    is_virtual: bool
+
+
+class LocationPage(BaseModel):
+    items: list[LocationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TreeNodeOut(BaseModel):
+    depth: int
+    location: LocationOut
+
+
+# ------------------------------------------------------------------------ lots
+
+
+class LotCreate(_In):
+    item: str = Field(description="item code or barcode")
+    code: str
+    manufactured_on: date | None = None
+    expires_on: date | None = Field(None, description="default: manufacture date + shelf life")
+    supplier_lot: str | None = None
+    status: str = "available"
+    notes: str | None = None
+
+
+class SerialCreate(_In):
+    item: str = Field(description="item code or barcode")
+    serial: str
+    manufactured_on: date | None = None
+    expires_on: date | None = None
+    supplier_lot: str | None = None
+    status: str = "available"
+    notes: str | None = None
+
+
+class LotUpdate(_In):
+    manufactured_on: date | None = None
+    expires_on: date | None = None
+    supplier_lot: str | None = None
+    notes: str | None = None
+    version: int | None = None
+
+
+class LotStatusChange(_In):
+    status: str = Field(description="available, quarantine, hold, recalled or rejected")
+    reason: str | None = None
+
+
+class LotOut(_Out):
+    id: int
+    item: str
+    code: str
+    is_serial: bool
+    manufactured_on: date | None
+    expires_on: date | None
+    supplier_lot: str | None
+    status: str
+    notes: str | None
+    version: int
+
+
+class LotPage(BaseModel):
+    items: list[LotOut]
+    total: int
+    limit: int
+    offset: int

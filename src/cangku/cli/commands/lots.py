@@ -1,0 +1,189 @@
+"""``cangku lots ...``: lots (batches) and serial numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from cangku.cli.commands.warehouses import LimitOpt, OffsetOpt, emit_page
+from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled
+from cangku.domain.errors import InvalidInput
+from cangku.queries import lots as queries
+from cangku.services import lots as service
+
+NAME = "lots"
+HELP = "Lots (batches) and serial numbers."
+app = typer.Typer(no_args_is_help=True)
+
+COLUMNS = ["item", "code", "is_serial", "status", "manufactured_on", "expires_on", "supplier_lot"]
+MadeOpt = Annotated[str | None, typer.Option("--manufactured-on", help="YYYY-MM-DD.")]
+ExpiresOpt = Annotated[str | None, typer.Option("--expires-on", help="YYYY-MM-DD.")]
+SupplierLotOpt = Annotated[str | None, typer.Option("--supplier-lot", help="The supplier's lot.")]
+NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free text.")]
+StatusOpt = Annotated[str, typer.Option("--status", help="Initial status.")]
+
+
+def parse_date(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{field} is not a date (YYYY-MM-DD): {value[:40]!r}", code="invalid_date", field=field
+        ) from None
+
+
+@app.command("list")
+def list_(
+    item: Annotated[str | None, typer.Option(help="Item code.")] = None,
+    status: Annotated[str | None, typer.Option(help="Lot status.")] = None,
+    expiring_before: Annotated[str | None, typer.Option(help="Expiry before YYYY-MM-DD.")] = None,
+    q: Annotated[
+        str | None, typer.Option("--q", help="Search lot code, supplier lot, item.")
+    ] = None,
+    serial: Annotated[bool | None, typer.Option("--serial/--no-serial")] = None,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List and search lots and serials."""
+    with handled(as_json):
+        page = queries.list_lots(
+            database(),
+            item=item,
+            status=status,
+            expiring_before=parse_date(expiring_before, "expiring_before"),
+            q=q,
+            is_serial=serial,
+            limit=limit,
+            offset=offset,
+        )
+        emit_page(page, as_json, COLUMNS)
+
+
+@app.command()
+def serials(
+    item: Annotated[str | None, typer.Option(help="Item code.")] = None,
+    q: Annotated[str | None, typer.Option("--q", help="Search serial and item.")] = None,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List serial numbers."""
+    with handled(as_json):
+        page = queries.list_serials(database(), item=item, q=q, limit=limit, offset=offset)
+        emit_page(page, as_json, COLUMNS)
+
+
+@app.command()
+def show(item: str, code: str, as_json: JsonOpt = False) -> None:
+    """Show one lot (or serial) of an item."""
+    with handled(as_json):
+        emit(queries.get_lot(database(), item, code), as_json)
+
+
+@app.command()
+def create(
+    item: str,
+    code: str,
+    manufactured_on: MadeOpt = None,
+    expires_on: ExpiresOpt = None,
+    supplier_lot: SupplierLotOpt = None,
+    status: StatusOpt = "available",
+    notes: NotesOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a lot of a lot-tracked item."""
+    with handled(as_json):
+        data = service.LotInput(
+            item,
+            code,
+            parse_date(manufactured_on, "manufactured_on"),
+            parse_date(expires_on, "expires_on"),
+            supplier_lot,
+            status,
+            notes,
+        )
+        emit(service.create_lot(database(), context(user, idempotency_key), data), as_json)
+
+
+@app.command("serial-create")
+def serial_create(
+    item: str,
+    serial: str,
+    manufactured_on: MadeOpt = None,
+    expires_on: ExpiresOpt = None,
+    supplier_lot: SupplierLotOpt = None,
+    status: StatusOpt = "available",
+    notes: NotesOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a serial number of a serial-tracked item."""
+    with handled(as_json):
+        data = service.SerialInput(
+            item,
+            serial,
+            parse_date(manufactured_on, "manufactured_on"),
+            parse_date(expires_on, "expires_on"),
+            supplier_lot,
+            status,
+            notes,
+        )
+        emit(service.create_serial(database(), context(user, idempotency_key), data), as_json)
+
+
+@app.command()
+def update(
+    item: str,
+    code: str,
+    manufactured_on: MadeOpt = None,
+    expires_on: ExpiresOpt = None,
+    supplier_lot: SupplierLotOpt = None,
+    notes: NotesOpt = None,
+    version: Annotated[int | None, typer.Option(help="Refuse unless this is current.")] = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a lot's dates, supplier lot or notes."""
+    with handled(as_json):
+        changes: dict[str, Any] = {"version": version}
+        if manufactured_on is not None:
+            changes["manufactured_on"] = parse_date(manufactured_on, "manufactured_on")
+        if expires_on is not None:
+            changes["expires_on"] = parse_date(expires_on, "expires_on")
+        if supplier_lot is not None:
+            changes["supplier_lot"] = supplier_lot
+        if notes is not None:
+            changes["notes"] = notes
+        updated = service.update_lot(
+            database(), context(user, idempotency_key), item, code, service.LotChanges(**changes)
+        )
+        emit(updated, as_json)
+
+
+@app.command()
+def status(
+    item: str,
+    code: str,
+    new_status: Annotated[
+        str, typer.Argument(help="available, quarantine, hold, recalled, rejected.")
+    ],
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the lot's notes).")] = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put a lot or serial in another status."""
+    with handled(as_json):
+        lot = service.set_lot_status(
+            database(), context(user, idempotency_key), item, code, new_status, reason
+        )
+        emit(lot, as_json)

@@ -1,0 +1,121 @@
+"""``cangku warehouses ...``: list, show, create, change, deactivate and reactivate warehouses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled, table
+from cangku.queries import sites as queries
+from cangku.services import warehouses as service
+
+NAME = "warehouses"
+HELP = "Warehouses (each comes with its virtual locations and its own ledger chain)."
+app = typer.Typer(no_args_is_help=True)
+
+ActiveOpt = Annotated[
+    bool | None, typer.Option("--active/--inactive", help="Only active or only inactive ones.")
+]
+QOpt = Annotated[str | None, typer.Option("--q", help="Search code, name and address.")]
+LimitOpt = Annotated[int, typer.Option("--limit", help="At most this many (1-500).")]
+OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip this many.")]
+COLUMNS = ["code", "name", "allow_negative_stock", "active", "version"]
+
+
+def emit_page(page: Any, as_json: bool, columns: list[str]) -> None:
+    if as_json:
+        emit(page, True)
+        return
+    table(page.items, columns)
+    typer.echo(f"({len(page.items)} of {page.total})")
+
+
+@app.command("list")
+def list_(
+    q: QOpt = None,
+    active: ActiveOpt = None,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List warehouses."""
+    with handled(as_json):
+        page = queries.list_warehouses(database(), q=q, active=active, limit=limit, offset=offset)
+        emit_page(page, as_json, COLUMNS)
+
+
+@app.command()
+def show(code: str, as_json: JsonOpt = False) -> None:
+    """Show one warehouse."""
+    with handled(as_json):
+        emit(queries.get_warehouse(database(), code), as_json)
+
+
+@app.command()
+def create(
+    code: Annotated[str, typer.Argument(help="1-32 letters, digits, '-' or '_'.")],
+    name: str,
+    address: Annotated[str | None, typer.Option(help="Postal address.")] = None,
+    allow_negative: Annotated[
+        bool, typer.Option("--allow-negative", help="Let stock go below zero here.")
+    ] = False,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a warehouse with its virtual locations."""
+    with handled(as_json):
+        data = service.WarehouseInput(code, name, address, allow_negative)
+        emit(service.create_warehouse(database(), context(user, idempotency_key), data), as_json)
+
+
+@app.command()
+def update(
+    code: str,
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    address: Annotated[str | None, typer.Option(help="New address.")] = None,
+    clear_address: Annotated[bool, typer.Option("--clear-address")] = False,
+    allow_negative: Annotated[
+        bool | None, typer.Option("--allow-negative/--no-allow-negative")
+    ] = None,
+    version: Annotated[int | None, typer.Option(help="Refuse unless this is current.")] = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a warehouse's name, address or negative-stock policy."""
+    changes: dict[str, Any] = {"version": version}
+    if name is not None:
+        changes["name"] = name
+    if address is not None or clear_address:
+        changes["address"] = None if clear_address else address
+    if allow_negative is not None:
+        changes["allow_negative_stock"] = allow_negative
+    with handled(as_json):
+        updated = service.update_warehouse(
+            database(), context(user, idempotency_key), code, service.WarehouseChanges(**changes)
+        )
+        emit(updated, as_json)
+
+
+@app.command()
+def deactivate(
+    code: str, user: UserOpt = None, idempotency_key: IdemOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Deactivate a warehouse (refused while it holds stock)."""
+    with handled(as_json):
+        emit(
+            service.deactivate_warehouse(database(), context(user, idempotency_key), code), as_json
+        )
+
+
+@app.command()
+def reactivate(
+    code: str, user: UserOpt = None, idempotency_key: IdemOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Reactivate a warehouse."""
+    with handled(as_json):
+        emit(
+            service.reactivate_warehouse(database(), context(user, idempotency_key), code), as_json
+        )

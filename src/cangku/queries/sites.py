@@ -1,0 +1,164 @@
+"""Read side of warehouses and locations: one by code, searchable lists, the location tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cangku.db import sites
+from cangku.db.sites import Location, Warehouse
+from cangku.db.tables import locations, warehouses
+from cangku.db.uow import Database
+from cangku.domain.enums import STORAGE_KINDS, VIRTUAL_KINDS, LocationKind
+from cangku.domain.errors import InvalidInput
+from cangku.queries.common import Page, paginate, text_filter
+
+__all__ = [
+    "Location",
+    "TreeNode",
+    "Warehouse",
+    "get_location",
+    "get_warehouse",
+    "list_locations",
+    "list_warehouses",
+    "location_subtree",
+    "warehouse_tree",
+]
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """A location in its warehouse's tree; ``depth`` 0 is a root."""
+
+    location: Location
+    depth: int
+
+
+def get_warehouse(db: Database, code: str) -> Warehouse:
+    """The warehouse ``code``; raises NotFound (``warehouse_not_found``)."""
+    with db.read() as conn:
+        return sites.warehouse_by_code(conn, code)
+
+
+def list_warehouses(
+    db: Database,
+    q: str | None = None,
+    active: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Warehouse]:
+    """Warehouses by code; ``q`` searches code, name and address."""
+    stmt = sites.warehouse_select().order_by(warehouses.c.code, warehouses.c.id)
+    found = text_filter(q, warehouses.c.code, warehouses.c.name, warehouses.c.address)
+    if found is not None:
+        stmt = stmt.where(found)
+    if active is not None:
+        stmt = stmt.where(warehouses.c.active.is_(active))
+    with db.read() as conn:
+        rows, total = paginate(conn, stmt, limit, offset)
+    return Page([sites.warehouse_from_row(r) for r in rows], total, limit, offset)
+
+
+def get_location(db: Database, code: str) -> Location:
+    """The location ``code`` (virtual ones too); raises NotFound (``location_not_found``)."""
+    with db.read() as conn:
+        return sites.location_by_code(conn, code)
+
+
+def _kind(kind: str) -> LocationKind:
+    try:
+        return LocationKind(kind)
+    except ValueError:
+        raise InvalidInput(
+            f"kind must be one of {', '.join(k.value for k in LocationKind)}",
+            code="invalid_location_kind",
+            kind=str(kind)[:40],
+        ) from None
+
+
+def list_locations(
+    db: Database,
+    q: str | None = None,
+    warehouse: str | None = None,
+    kind: str | None = None,
+    parent: str | None = None,
+    active: bool | None = None,
+    include_virtual: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Location]:
+    """Locations by code. ``parent`` gives its direct children; virtual locations are left out
+    unless ``include_virtual`` (or ``kind`` names a virtual kind). ``q`` searches code and name.
+    Raises NotFound for an unknown warehouse or parent, InvalidInput for an unknown kind.
+    """
+    stmt = sites.location_select().order_by(locations.c.code, locations.c.id)
+    found = text_filter(q, locations.c.code, locations.c.name)
+    if found is not None:
+        stmt = stmt.where(found)
+    if kind is not None:
+        parsed = _kind(kind)
+        stmt = stmt.where(locations.c.kind == str(parsed))
+        include_virtual = include_virtual or parsed in VIRTUAL_KINDS
+    if not include_virtual:
+        stmt = stmt.where(locations.c.kind.in_([str(k) for k in STORAGE_KINDS]))
+    if active is not None:
+        stmt = stmt.where(locations.c.active.is_(active))
+    with db.read() as conn:
+        if warehouse is not None:
+            stmt = stmt.where(
+                locations.c.warehouse_id == sites.warehouse_by_code(conn, warehouse).id
+            )
+        if parent is not None:
+            stmt = stmt.where(locations.c.parent_id == sites.location_by_code(conn, parent).id)
+        rows, total = paginate(conn, stmt, limit, offset)
+    return Page([sites.location_from_row(r) for r in rows], total, limit, offset)
+
+
+def location_subtree(
+    db: Database, code: str, active: bool | None = None, limit: int = 50, offset: int = 0
+) -> Page[Location]:
+    """Every location below ``code`` (not itself), by code. Raises NotFound."""
+    with db.read() as conn:
+        top = sites.location_by_code(conn, code)
+        stmt = (
+            sites.location_select()
+            .where(
+                locations.c.path.startswith(top.path, autoescape=True),
+                locations.c.id != top.id,
+            )
+            .order_by(locations.c.code, locations.c.id)
+        )
+        if active is not None:
+            stmt = stmt.where(locations.c.active.is_(active))
+        rows, total = paginate(conn, stmt, limit, offset)
+    return Page([sites.location_from_row(r) for r in rows], total, limit, offset)
+
+
+def warehouse_tree(
+    db: Database, code: str, include_virtual: bool = False, active: bool | None = None
+) -> list[TreeNode]:
+    """The warehouse's locations in tree order (depth first, siblings by code).
+
+    Virtual locations, when included, come last as roots. Raises NotFound.
+    """
+    with db.read() as conn:
+        warehouse = sites.warehouse_by_code(conn, code)
+        stmt = sites.location_select().where(locations.c.warehouse_id == warehouse.id)
+        if active is not None:
+            stmt = stmt.where(locations.c.active.is_(active))
+        everything = [sites.location_from_row(r) for r in conn.execute(stmt)]
+    children: dict[int | None, list[Location]] = {}
+    present = {loc.id for loc in everything}
+    for loc in everything:
+        if loc.is_virtual and not include_virtual:
+            continue
+        parent = loc.parent_id if loc.parent_id in present else None
+        children.setdefault(parent, []).append(loc)
+    for group in children.values():
+        group.sort(key=lambda loc: (loc.is_virtual, loc.code))
+    nodes: list[TreeNode] = []
+    stack = [(loc, 0) for loc in reversed(children.get(None, []))]
+    while stack:
+        loc, depth = stack.pop()
+        nodes.append(TreeNode(loc, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(loc.id, [])))
+    return nodes
