@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from tests.factories import build_company
 
 from cangku.db.catalog import to_base_quantity
 from cangku.db.lookups import item_by_code
@@ -37,6 +38,8 @@ from cangku.services.items import (
     update_item,
 )
 from cangku.services.setup import initialize
+from cangku.services.stock import receive_stock
+from cangku.services.stock_commands import Receive
 
 CTX = Context()
 
@@ -475,3 +478,38 @@ def test_create_custom_unit(cat: Database) -> None:
     assert taken.value.code == "unit_code_taken"
     assert places.value.code == "invalid_decimals"
     assert "gal" not in [u.code for u in list_units(cat)]
+
+
+# ---------------------------------------------------------------- items already in the ledger
+
+
+def test_update_item_refuses_tracking_costing_and_base_unit_once_moved(db: Database) -> None:
+    build_company(db)
+    receive_stock(
+        db,
+        CTX,
+        Receive(item="BOLT", quantity=Decimal("5"), to_location="WH1-A", unit_cost=Decimal("1")),
+    )
+
+    for field, value in (
+        ("tracking", "lot"),
+        ("costing_method", "moving_average"),
+        ("base_unit", "kg"),
+    ):
+        with pytest.raises(RuleViolation) as err:
+            update_item(db, CTX, "BOLT", {field: value})
+        assert err.value.code == "item_has_moves"
+    renamed = update_item(db, CTX, "BOLT", {"name": "Hex bolt M8x30"})
+    assert (renamed.tracking, renamed.costing_method, renamed.version) == ("none", "fifo", 2)
+
+
+def test_default_location_must_be_a_storage_location(db: Database) -> None:
+    build_company(db)
+
+    item = create_item(db, CTX, _bolt(default_location="WH1-A-01", barcodes=[]))
+    with pytest.raises(InvalidInput) as err:
+        update_item(db, CTX, "BOLT-M6", {"default_location": "WH1/SUPPLIER"})
+
+    assert item.default_location == "WH1-A-01"
+    assert err.value.code == "not_storage_location"
+    assert get_item(db, "BOLT-M6").default_location == "WH1-A-01"

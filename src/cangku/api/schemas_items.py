@@ -1,0 +1,279 @@
+"""Request and response bodies of the catalogue and partner endpoints.
+
+Requests forbid unknown fields. Decimals are accepted as strings or numbers and always answered
+as strings (exact).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# ---------------------------------------------------------------- items
+
+
+class ItemUnitIn(Request):
+    unit: str
+    factor: Decimal
+
+
+class ItemBarcodeIn(Request):
+    barcode: str
+    unit: str | None = None
+
+
+class ItemCreate(Request):
+    code: str
+    name: str
+    item_type: str
+    base_unit: str = "pcs"
+    tracking: str = "none"
+    costing_method: str = "fifo"
+    category: str | None = None
+    description: str | None = None
+    shelf_life_days: int | None = None
+    safety_stock: Decimal | None = None
+    reorder_point: Decimal | None = None
+    max_stock: Decimal | None = None
+    lead_time_days: int | None = None
+    default_location: str | None = None
+    standard_cost: Decimal | None = None
+    units: list[ItemUnitIn] = []
+    barcodes: list[ItemBarcodeIn] = []
+
+
+class ItemPatch(Request):
+    """Only the fields sent are changed; ``version`` (optional) guards against lost updates."""
+
+    name: str | None = None
+    description: str | None = None
+    item_type: str | None = None
+    category: str | None = None
+    base_unit: str | None = None
+    tracking: str | None = None
+    costing_method: str | None = None
+    shelf_life_days: int | None = None
+    safety_stock: Decimal | None = None
+    reorder_point: Decimal | None = None
+    max_stock: Decimal | None = None
+    lead_time_days: int | None = None
+    default_location: str | None = None
+    standard_cost: Decimal | None = None
+    version: int | None = None
+
+
+class ItemUnitsPut(Request):
+    units: list[ItemUnitIn]
+    version: int | None = None
+
+
+class ItemBarcodesPut(Request):
+    barcodes: list[ItemBarcodeIn]
+    version: int | None = None
+
+
+class VersionIn(Request):
+    version: int | None = None
+
+
+class ItemUnitOut(Response):
+    unit: str
+    factor: Decimal
+
+
+class ItemBarcodeOut(Response):
+    barcode: str
+    unit: str | None
+
+
+class ItemOut(Response):
+    id: int
+    code: str
+    name: str
+    description: str | None
+    item_type: str
+    category: str | None
+    base_unit: str
+    tracking: str
+    costing_method: str
+    shelf_life_days: int | None
+    safety_stock: Decimal | None
+    reorder_point: Decimal | None
+    max_stock: Decimal | None
+    lead_time_days: int | None
+    default_location: str | None
+    standard_cost: Decimal | None
+    units: list[ItemUnitOut]
+    barcodes: list[ItemBarcodeOut]
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ItemPage(Response):
+    items: list[ItemOut]
+    total: int
+    limit: int
+    offset: int
+
+
+# ---------------------------------------------------------------- categories and units
+
+
+class CategoryCreate(Request):
+    code: str
+    name: str
+    parent: str | None = None
+
+
+class CategoryPatch(Request):
+    """``parent``: a category code, or null to make it a root; omit to keep it."""
+
+    name: str | None = None
+    parent: str | None = None
+
+
+class CategoryOut(Response):
+    id: int
+    code: str
+    name: str
+    parent: str | None
+    path: str
+    depth: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class CategoryPage(Response):
+    items: list[CategoryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class CategoryNodeOut(Response):
+    code: str
+    name: str
+    active: bool
+    children: list[CategoryNodeOut]
+
+
+class UnitCreate(Request):
+    code: str
+    name: str
+    decimals: int
+
+
+class UnitOut(Response):
+    code: str
+    name: str
+    decimals: int
+
+
+# ---------------------------------------------------------------- partners
+
+
+class ContactIn(Request):
+    name: str
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class ContactPatch(Request):
+    name: str | None = None
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class ContactOut(Response):
+    id: int
+    name: str
+    role: str | None
+    email: str | None
+    phone: str | None
+
+
+class PartnerCreate(Request):
+    code: str
+    name: str
+    is_supplier: bool = False
+    is_customer: bool = False
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    tax_id: str | None = None
+    notes: str | None = None
+    contacts: list[ContactIn] = []
+
+
+class PartnerPatch(Request):
+    name: str | None = None
+    is_supplier: bool | None = None
+    is_customer: bool | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    tax_id: str | None = None
+    notes: str | None = None
+    version: int | None = None
+
+
+class PartnerOut(Response):
+    id: int
+    code: str
+    name: str
+    is_supplier: bool
+    is_customer: bool
+    email: str | None
+    phone: str | None
+    address: str | None
+    tax_id: str | None
+    notes: str | None
+    contacts: list[ContactOut]
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PartnerPage(Response):
+    items: list[PartnerOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class SupplierItemIn(Request):
+    supplier_code: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    min_order_qty: Decimal | None = None
+    lead_time_days: int | None = None
+
+
+class SupplierItemOut(Response):
+    id: int
+    partner: str
+    partner_name: str
+    item: str
+    item_name: str
+    supplier_code: str | None
+    price: Decimal | None
+    currency: str | None
+    min_order_qty: Decimal | None
+    lead_time_days: int | None
