@@ -42,8 +42,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _pg_admin() -> psycopg.Connection[tuple[object, ...]]:
     url = make_url(PG_ADMIN_URL)
     return psycopg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, dbname=url.database,
-        password=url.password, autocommit=True,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        dbname=url.database,
+        password=url.password,
+        autocommit=True,
     )
 
 

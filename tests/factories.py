@@ -32,8 +32,9 @@ def build_company(db: Database, *, allow_negative_wh2: bool = False) -> Company:
     """
     initialize(db)
     create_warehouse(db, CTX, WarehouseInput("WH1", "Main warehouse"))
-    create_warehouse(db, CTX, WarehouseInput("WH2", "Second warehouse",
-                                             allow_negative_stock=allow_negative_wh2))
+    create_warehouse(
+        db, CTX, WarehouseInput("WH2", "Second warehouse", allow_negative_stock=allow_negative_wh2)
+    )
     for code, kind, parent, warehouse in [
         ("WH1-A", "internal", None, "WH1"),
         ("WH1-A-01", "internal", "WH1-A", None),
@@ -43,13 +44,35 @@ def build_company(db: Database, *, allow_negative_wh2: bool = False) -> Company:
         ("WH1-SHIP", "shipping", None, "WH1"),
         ("WH2-A", "internal", None, "WH2"),
     ]:
-        create_location(db, CTX, LocationInput(code, f"Location {code}", kind=kind,
-                                               warehouse=warehouse, parent=parent))
-    create_item(db, CTX, ItemInput("BOLT", "Hex bolt M8", "spare_part",
-                                   units=[("box", Decimal(12))], barcodes=[("6901234567892", None)]))
-    create_item(db, CTX, ItemInput("FLOUR", "Wheat flour", "raw_material", base_unit="kg",
-                                   tracking="lot", costing_method="moving_average",
-                                   shelf_life_days=365))
+        create_location(
+            db,
+            CTX,
+            LocationInput(code, f"Location {code}", kind=kind, warehouse=warehouse, parent=parent),
+        )
+    create_item(
+        db,
+        CTX,
+        ItemInput(
+            "BOLT",
+            "Hex bolt M8",
+            "spare_part",
+            units=[("box", Decimal(12))],
+            barcodes=[("6901234567892", None)],
+        ),
+    )
+    create_item(
+        db,
+        CTX,
+        ItemInput(
+            "FLOUR",
+            "Wheat flour",
+            "raw_material",
+            base_unit="kg",
+            tracking="lot",
+            costing_method="moving_average",
+            shelf_life_days=365,
+        ),
+    )
     create_item(db, CTX, ItemInput("PUMP", "Water pump", "finished_good", tracking="serial"))
     create_item(db, CTX, ItemInput("GLUE", "Wood glue", "consumable", tracking="lot"))
     return Company(db)

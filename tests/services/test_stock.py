@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from tests.factories import CTX, build_company
 
 from cangku.db.tables import balances, moves
 from cangku.db.uow import Database
@@ -24,8 +25,15 @@ from cangku.services.stock import (
     scrap_stock,
     transfer_stock,
 )
-from cangku.services.stock_commands import Adjust, Issue, Receive, Reservation, Reverse, Scrap, Transfer
-from tests.factories import CTX, build_company
+from cangku.services.stock_commands import (
+    Adjust,
+    Issue,
+    Receive,
+    Reservation,
+    Reverse,
+    Scrap,
+    Transfer,
+)
 
 
 @pytest.fixture
@@ -34,7 +42,9 @@ def company(db: Database) -> Database:
     return db
 
 
-def on_hand(db: Database, item: str, location: str | None = None, lot: str | None = None) -> Decimal:
+def on_hand(
+    db: Database, item: str, location: str | None = None, lot: str | None = None
+) -> Decimal:
     with db.read() as conn:
         return totals(conn, StockFilter(item=item, location=location, lot=lot)).on_hand
 
@@ -198,7 +208,9 @@ YESTERDAY = datetime.now(UTC) - timedelta(days=1)
         pytest.param(Receive("BOLT", "1.5", "WH1-A"), "too_many_decimals", id="decimals"),
         pytest.param(Receive("BOLT", "1", "WH1-A", unit="parsec"), "unit_not_found", id="unit"),
         pytest.param(Receive("FLOUR", "1", "WH1-A"), "lot_required", id="lot-missing"),
-        pytest.param(Receive("PUMP", "2", "WH1-A", lot="SN-9"), "serial_quantity_not_one", id="serial"),
+        pytest.param(
+            Receive("PUMP", "2", "WH1-A", lot="SN-9"), "serial_quantity_not_one", id="serial"
+        ),
         pytest.param(Receive("BOLT", "1", "WH1/CUSTOMER"), "location_kind_not_allowed", id="kinds"),
         pytest.param(Issue("BOLT", "1", "WH1-A"), "insufficient_stock", id="more-than-available"),
         pytest.param(Issue("GLUE", "1", "WH1-A", lot="NOLOT"), "lot_not_found", id="unknown-lot"),
@@ -207,14 +219,20 @@ YESTERDAY = datetime.now(UTC) - timedelta(days=1)
         pytest.param(Adjust("BOLT", "0", "WH1-A", "found"), "quantity_zero", id="adjust-zero"),
         pytest.param(
             Receive("BOLT", "1", "WH1-A", effective_at=datetime.now(UTC) + timedelta(days=2)),
-            "effective_in_future", id="future",
+            "effective_in_future",
+            id="future",
         ),
     ],
 )
-def test_bad_input_is_refused_and_nothing_is_written(company: Database, command: object, code: str) -> None:
+def test_bad_input_is_refused_and_nothing_is_written(
+    company: Database, command: object, code: str
+) -> None:
     operation = {
-        Receive: receive_stock, Issue: issue_stock, Transfer: transfer_stock,
-        Adjust: adjust_stock, Scrap: scrap_stock,
+        Receive: receive_stock,
+        Issue: issue_stock,
+        Transfer: transfer_stock,
+        Adjust: adjust_stock,
+        Scrap: scrap_stock,
     }[type(command)]
     with pytest.raises(CangkuError) as refused:
         operation(company, CTX, command)  # type: ignore[operator]
@@ -234,11 +252,16 @@ def test_sql_and_html_in_notes_are_stored_verbatim(company: Database) -> None:
 def test_back_dated_move_is_allowed_after_the_closed_period(company: Database) -> None:
     from cangku.services.periods import close_period
 
-    receive_stock(company, CTX, Receive("BOLT", "10", "WH1-A", unit_cost="1",
-                                        effective_at=YESTERDAY - timedelta(days=5)))
+    receive_stock(
+        company,
+        CTX,
+        Receive("BOLT", "10", "WH1-A", unit_cost="1", effective_at=YESTERDAY - timedelta(days=5)),
+    )
     close_period(company, CTX, (YESTERDAY - timedelta(days=3)).date())
     with pytest.raises(CangkuError) as refused:
-        issue_stock(company, CTX, Issue("BOLT", "1", "WH1-A", effective_at=YESTERDAY - timedelta(days=4)))
+        issue_stock(
+            company, CTX, Issue("BOLT", "1", "WH1-A", effective_at=YESTERDAY - timedelta(days=4))
+        )
     assert refused.value.code == "period_closed"
     issue_stock(company, CTX, Issue("BOLT", "1", "WH1-A", effective_at=YESTERDAY))
     assert on_hand(company, "BOLT") == Decimal("9")
@@ -246,8 +269,11 @@ def test_back_dated_move_is_allowed_after_the_closed_period(company: Database) -
 
 
 def test_expired_or_blocked_lots_cannot_be_issued(company: Database) -> None:
-    receive_stock(company, CTX, Receive("GLUE", "5", "WH1-A", lot="OLD", unit_cost="1",
-                                        expires_on=date(2020, 1, 1)))
+    receive_stock(
+        company,
+        CTX,
+        Receive("GLUE", "5", "WH1-A", lot="OLD", unit_cost="1", expires_on=date(2020, 1, 1)),
+    )
     with pytest.raises(CangkuError) as refused:
         issue_stock(company, CTX, Issue("GLUE", "1", "WH1-A", lot="OLD"))
     assert refused.value.code == "lot_expired"

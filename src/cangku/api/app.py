@@ -48,7 +48,9 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(
-            413, "request_too_large", f"the request body is larger than {self.limit} bytes",
+            413,
+            "request_too_large",
+            f"the request body is larger than {self.limit} bytes",
             {"limit": self.limit},
         )
         await response(scope, receive, send)
@@ -83,7 +85,9 @@ def create_api(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
 
     @app.middleware("http")
-    async def _no_sniff(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def _no_sniff(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

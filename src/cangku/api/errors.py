@@ -14,9 +14,17 @@ from cangku.domain.errors import CangkuError
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, code: str, message: str, data: dict[str, Any] | None = None) -> JSONResponse:
-    body = {"type": f"urn:cangku:error:{code}", "title": message, "status": status,
-            "code": code, "message": message, "data": data or {}}
+def problem(
+    status: int, code: str, message: str, data: dict[str, Any] | None = None
+) -> JSONResponse:
+    body = {
+        "type": f"urn:cangku:error:{code}",
+        "title": message,
+        "status": status,
+        "code": code,
+        "message": message,
+        "data": data or {},
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
@@ -25,7 +33,9 @@ def _validation_message(errors: list[Any]) -> tuple[str, str, list[dict[str, Any
     code = "invalid_input"
     for error in errors:
         loc = [str(part) for part in error.get("loc", ()) if part != "body"]
-        details.append({"field": ".".join(loc), "problem": error.get("msg", ""), "type": error.get("type")})
+        details.append(
+            {"field": ".".join(loc), "problem": error.get("msg", ""), "type": error.get("type")}
+        )
         if error.get("type") == "json_invalid":
             code = "malformed_json"
     if code == "malformed_json":

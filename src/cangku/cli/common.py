@@ -97,7 +97,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def table(rows: Sequence[Any], columns: Sequence[str], headers: Sequence[str] | None = None) -> None:
+def table(
+    rows: Sequence[Any], columns: Sequence[str], headers: Sequence[str] | None = None
+) -> None:
     """Print rows (dicts or dataclasses) as an aligned text table."""
     plain = [to_jsonable(r) for r in rows]
     heads = list(headers or columns)

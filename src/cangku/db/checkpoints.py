@@ -17,7 +17,9 @@ def insert_checkpoint(
     (item, quantity, value) as of ``as_of``."""
     checkpoint_id = int(
         conn.execute(
-            insert(checkpoints).values(as_of=as_of, created_at=now, valid=True).returning(checkpoints.c.id)
+            insert(checkpoints)
+            .values(as_of=as_of, created_at=now, valid=True)
+            .returning(checkpoints.c.id)
         ).scalar_one()
     )
     q = quantities.subquery()
@@ -37,7 +39,9 @@ def insert_checkpoint(
     return checkpoint_id
 
 
-def insert_period(conn: Connection, through: date, now: datetime, user_id: int, note: str | None) -> int:
+def insert_period(
+    conn: Connection, through: date, now: datetime, user_id: int, note: str | None
+) -> int:
     return int(
         conn.execute(
             insert(periods)

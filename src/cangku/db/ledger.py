@@ -18,11 +18,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from cangku.db.tables import balances, checkpoints, cost_layers, item_costs, ledger_heads, moves, periods
+from cangku.db.tables import (
+    balances,
+    checkpoints,
+    cost_layers,
+    item_costs,
+    ledger_heads,
+    moves,
+    periods,
+)
 from cangku.domain.costing import Layer, average_cost, average_issue_value, consume_fifo
 from cangku.domain.enums import CostingMethod
 from cangku.domain.errors import InsufficientStock, RuleViolation
@@ -77,7 +85,7 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
     for line, (unit_cost, value) in zip(lines, costs, strict=True):
         warehouse_id = line.chain_warehouse_id
         seq, prev = heads[warehouse_id]
-        row = {
+        row: dict[str, Any] = {
             "warehouse_id": warehouse_id,
             "seq": seq + 1,
             "item_id": line.item.id,
@@ -99,14 +107,11 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
             "note": line.note,
             "prev_hash": prev,
         }
-        row["hash"] = move_hash(row, prev)
-        heads[warehouse_id] = (seq + 1, row["hash"])
+        digest = move_hash(row, prev)
+        row["hash"] = digest
+        heads[warehouse_id] = (seq + 1, digest)
         rows.append(row)
-    ids: list[int] = list(
-        conn.execute(moves.insert().returning(moves.c.id, sort_by_parameter_order=True), rows)
-        .scalars()
-        .all()
-    )
+    ids = _insert_moves(conn, rows)
     if new_layers:
         conn.execute(
             insert(cost_layers),
@@ -114,7 +119,7 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
                 {
                     "item_id": lines[index].item.id,
                     "move_id": ids[index],
-                    "quantity": layer.remaining_qty,
+                    "quantity": lines[index].quantity,
                     "unit_cost": layer.unit_cost,
                     "remaining_qty": layer.remaining_qty,
                     "remaining_value": layer.remaining_value,
@@ -137,6 +142,53 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
     return ids
 
 
+_MOVE_COLUMNS = ("id",) + tuple(c.name for c in moves.columns if c.name != "id")
+# built once from the table's own column names: no user input reaches this text
+_INSERT_MOVES = (
+    f"INSERT INTO moves ({', '.join(_MOVE_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join(['%s'] * len(_MOVE_COLUMNS))})"
+)
+
+
+def _allocate_ids(conn: Connection, count: int) -> list[int]:
+    """Ids for ``count`` new moves. SQLite: we are the only writer (BEGIN IMMEDIATE), so the
+    next ids follow the largest; PostgreSQL: drawn from the table's sequence."""
+    if conn.dialect.name == "postgresql":
+        result = conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('moves', 'id')) FROM generate_series(1, %(n)s)",
+            {"n": count},
+        )
+        return sorted(int(r[0]) for r in result)
+    last = conn.execute(select(func.max(moves.c.id))).scalar() or 0
+    return list(range(last + 1, last + 1 + count))
+
+
+def _insert_moves(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Append ``rows`` to the ledger in one driver-level executemany (the hot path)."""
+    ids = _allocate_ids(conn, len(rows))
+    sqlite = conn.dialect.name == "sqlite"
+    params = []
+    for move_id, row in zip(ids, rows, strict=True):
+        row["id"] = move_id
+        values = [row[name] for name in _MOVE_COLUMNS]
+        if sqlite:
+            # the text form SQLAlchemy's SQLite DateTime reads back (naive UTC)
+            values[_EFFECTIVE] = (
+                row["effective_at"].replace(tzinfo=None).isoformat(" ", "microseconds")
+            )
+            values[_RECORDED] = (
+                row["recorded_at"].replace(tzinfo=None).isoformat(" ", "microseconds")
+            )
+        params.append(tuple(values))
+    sql = _INSERT_MOVES.replace("%s", "?") if sqlite else _INSERT_MOVES
+    conn.exec_driver_sql(sql, params)
+    return ids
+
+
+_EFFECTIVE = _MOVE_COLUMNS.index("effective_at")
+_RECORDED = _MOVE_COLUMNS.index("recorded_at")
+
+
 # ------------------------------------------------------------------ balances
 def apply_balances(conn: Connection, lines: Sequence[MoveLine]) -> None:
     deltas: dict[BalanceKey, _Delta] = {}
@@ -148,10 +200,17 @@ def apply_balances(conn: Connection, lines: Sequence[MoveLine]) -> None:
             if delta is None:
                 guarded = location.kind.is_valued and not location.allow_negative
                 delta = deltas[key] = _Delta(
-                    0, line.lot.id if line.lot else None, location.warehouse_id, guarded, line,
+                    0,
+                    line.lot.id if line.lot else None,
+                    location.warehouse_id,
+                    guarded,
+                    line,
                     location.code,
                 )
             delta.quantity += sign * line.quantity
+    if len(deltas) > BATCH_THRESHOLD:
+        _apply_balances_batched(conn, deltas)
+        return
     insert_stmt = upsert(conn)
     for key in sorted(deltas):
         delta = deltas[key]
@@ -187,6 +246,62 @@ def apply_balances(conn: Connection, lines: Sequence[MoveLine]) -> None:
                 set_={"on_hand": balances.c.on_hand + stmt.excluded.on_hand},
             )
         )
+
+
+#: above this many balance rows a posting updates them set-based
+BATCH_THRESHOLD = 16
+
+
+def _apply_balances_batched(conn: Connection, deltas: dict[BalanceKey, _Delta]) -> None:
+    """One upsert for all rows (in key order, so locks are still taken in a fixed order), then
+    one check that no guarded row went below its reservation. The rows stay locked by our
+    update until commit, so the check cannot be overtaken (no check-then-act)."""
+    stmt = upsert(conn)(balances)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["item_id", "location_id", "lot_key"],
+        set_={"on_hand": balances.c.on_hand + stmt.excluded.on_hand},
+    )
+    keys = sorted(k for k, d in deltas.items() if d.quantity != 0)
+    conn.execute(
+        stmt,
+        [
+            {
+                "item_id": k[0],
+                "location_id": k[1],
+                "lot_key": k[2],
+                "lot_id": deltas[k].lot_id,
+                "warehouse_id": deltas[k].warehouse_id,
+                "on_hand": deltas[k].quantity,
+                "reserved": 0,
+            }
+            for k in keys
+        ],
+    )
+    guarded = [k for k in keys if deltas[k].guarded and deltas[k].quantity < 0]
+    for start in range(0, len(guarded), 500):
+        chunk = guarded[start : start + 500]
+        short = conn.execute(
+            select(balances.c.item_id, balances.c.location_id, balances.c.lot_key)
+            .where(
+                tuple_(balances.c.item_id, balances.c.location_id, balances.c.lot_key).in_(chunk),
+                balances.c.on_hand - balances.c.reserved < 0,
+            )
+            .limit(1)
+        ).first()
+        if short is not None:
+            key = (short.item_id, short.location_id, short.lot_key)
+            delta = deltas[key]
+            available = _available(conn, key) - delta.quantity  # before this batch
+            line = delta.line
+            raise InsufficientStock(
+                f"not enough {line.item.code} at {delta.location_code}: "
+                f"{from_scaled(-delta.quantity)} requested, {from_scaled(available)} available",
+                item=line.item.code,
+                location=delta.location_code,
+                lot=line.lot.code if line.lot else None,
+                requested=str(from_scaled(-delta.quantity)),
+                available=str(from_scaled(available)),
+            )
 
 
 def _available(conn: Connection, key: BalanceKey) -> int:
@@ -275,11 +390,14 @@ def _apply_costs(
             )
         )
     }
-    fifo_items = [i for i in item_ids if lines[by_item[i][0]].item.costing_method == CostingMethod.FIFO]
+    fifo_items = [
+        i for i in item_ids if lines[by_item[i][0]].item.costing_method == CostingMethod.FIFO
+    ]
     layers = _load_layers(conn, fifo_items, lines, by_item)
     for item_id in item_ids:
         qty, value, last_cost = state[item_id]
         item_layers = layers.get(item_id, [])
+        touched: list[Layer] = []
         for index in by_item[item_id]:
             line = lines[index]
             q = line.quantity
@@ -297,22 +415,33 @@ def _apply_costs(
             else:  # goods leave our stock
                 if item_id in layers:
                     prefer = _preferred_layer(item_layers, line)
-                    moved = consume_fifo(item_layers, q, fallback, prefer).value
-                elif line.prefer_layer_of_move is not None and line.unit_cost is not None and q < qty:
+                    consumption = consume_fifo(item_layers, q, fallback, prefer)
+                    touched.extend(layer for layer, _, _ in consumption.taken)
+                    moved = consumption.value
+                elif (
+                    line.prefer_layer_of_move is not None and line.unit_cost is not None and q < qty
+                ):
                     moved = scaled_product(q, line.unit_cost)  # a reversal gives back what it cost
                 else:
-                    moved = average_issue_value(qty, value, q) if qty > 0 else scaled_product(q, fallback)
+                    moved = (
+                        average_issue_value(qty, value, q)
+                        if qty > 0
+                        else scaled_product(q, fallback)
+                    )
                 cost = scaled_ratio(moved, q)
                 qty, value = qty - q, value - moved
             costs[index] = (cost, moved)
         state[item_id] = [qty, value, last_cost]
-        changed = [layer for layer in item_layers if layer.changed and layer.id is not None]
+        changed = list({id(x): x for x in touched if x.id is not None}.values())
         if changed:
             conn.execute(
                 update(cost_layers)
                 .where(cost_layers.c.id == _bind("layer_id"))
                 .values(remaining_qty=_bind("rq"), remaining_value=_bind("rv")),
-                [{"layer_id": x.id, "rq": x.remaining_qty, "rv": x.remaining_value} for x in changed],
+                [
+                    {"layer_id": x.id, "rq": x.remaining_qty, "rv": x.remaining_value}
+                    for x in changed
+                ],
             )
     conn.execute(
         update(item_costs)
@@ -324,8 +453,6 @@ def _apply_costs(
 
 
 def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
     return bindparam(name)
 
 
@@ -335,9 +462,7 @@ def _load_layers(
     layers: dict[int, list[Layer]] = {i: [] for i in item_ids}
     if not item_ids:
         return layers
-    needs_open = [
-        i for i in item_ids if any(not lines[x].dest.kind.is_valued for x in by_item[i])
-    ]
+    needs_open = [i for i in item_ids if any(not lines[x].dest.kind.is_valued for x in by_item[i])]
     if not needs_open:
         return layers
     stmt = (
@@ -375,7 +500,10 @@ def _lock_heads(conn: Connection, warehouse_ids: list[int]) -> dict[int, tuple[i
         .where(ledger_heads.c.warehouse_id.in_(warehouse_ids))
         .order_by(ledger_heads.c.warehouse_id)
     )
-    heads = {row.warehouse_id: (row.last_seq, row.last_hash) for row in conn.execute(_for_update(conn, stmt))}
+    heads = {
+        row.warehouse_id: (row.last_seq, row.last_hash)
+        for row in conn.execute(_for_update(conn, stmt))
+    }
     missing = set(warehouse_ids) - set(heads)
     if missing:
         raise RuleViolation("warehouse has no ledger head", code="ledger_head_missing")

@@ -159,6 +159,8 @@ def unit_decimals(conn: Connection, unit: str) -> int:
 def unit_factor(conn: Connection, item_id: int, unit: str) -> int | None:
     """Scaled base units in one ``unit`` of the item, or None when the item has no such unit."""
     value = conn.execute(
-        select(item_units.c.factor).where(item_units.c.item_id == item_id, item_units.c.unit == unit)
+        select(item_units.c.factor).where(
+            item_units.c.item_id == item_id, item_units.c.unit == unit
+        )
     ).scalar()
     return int(value) if value is not None else None

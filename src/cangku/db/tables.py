@@ -252,7 +252,7 @@ moves = Table(
     Column("document_id", String(64), nullable=True),
     Column("document_line", Integer, nullable=True),
     Column("user_id", Id, ForeignKey("users.id"), nullable=False),
-    Column("reverses_move_id", Id, ForeignKey("moves.id"), nullable=True, unique=True),
+    Column("reverses_move_id", Id, ForeignKey("moves.id"), nullable=True),
     Column("note", Text, nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
@@ -264,8 +264,28 @@ Index("ix_moves_item_effective", moves.c.item_id, moves.c.effective_at)
 Index("ix_moves_effective", moves.c.effective_at)
 Index("ix_moves_from", moves.c.from_location_id, moves.c.effective_at)
 Index("ix_moves_to", moves.c.to_location_id, moves.c.effective_at)
-Index("ix_moves_lot", moves.c.lot_id)
-Index("ix_moves_document", moves.c.document_type, moves.c.document_id)
+_NOT_NULL = "{} IS NOT NULL"
+Index(
+    "ix_moves_lot",
+    moves.c.lot_id,
+    sqlite_where=text(_NOT_NULL.format("lot_id")),
+    postgresql_where=text(_NOT_NULL.format("lot_id")),
+)
+Index(
+    "ix_moves_document",
+    moves.c.document_type,
+    moves.c.document_id,
+    sqlite_where=text(_NOT_NULL.format("document_id")),
+    postgresql_where=text(_NOT_NULL.format("document_id")),
+)
+# a move is reversed at most once
+Index(
+    "uq_moves_reverses_move_id",
+    moves.c.reverses_move_id,
+    unique=True,
+    sqlite_where=text(_NOT_NULL.format("reverses_move_id")),
+    postgresql_where=text(_NOT_NULL.format("reverses_move_id")),
+)
 
 ledger_heads = Table(
     "ledger_heads",

@@ -53,7 +53,9 @@ def translate(exc: DBAPIError) -> CangkuError:
         match = _UNIQUE.search(text)
         if match:
             field = (match.group(1) or match.group(2) or "").split(".")[-1]
-            return Conflict(f"a record with this {field} already exists", code="duplicate", field=field)
+            return Conflict(
+                f"a record with this {field} already exists", code="duplicate", field=field
+            )
         return RuleViolation("the change breaks a database rule", code="integrity_error")
     if isinstance(exc, OperationalError):
         return RetryableConflict("the database was busy; try again")

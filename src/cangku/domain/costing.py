@@ -54,27 +54,35 @@ def consume_fifo(
 ) -> Consumption:
     """Consume ``qty`` from ``layers`` (oldest first, ``prefer`` first if given).
 
-    What no layer covers (negative stock) is valued at ``fallback_cost``.
+    Emptied layers are dropped from the front of ``layers`` (the caller keeps its own list of
+    touched layers). What no layer covers (negative stock) is valued at ``fallback_cost``.
     """
     result = Consumption(value=0)
     remaining = qty
-    ordered = ([prefer] if prefer is not None else []) + [
-        layer for layer in layers if layer is not prefer
-    ]
-    for layer in ordered:
+    if prefer is not None and prefer.remaining_qty > 0:
+        remaining = _take_into(result, prefer, remaining)
+    for layer in layers:
         if remaining == 0:
             break
-        if layer.remaining_qty <= 0:
-            continue
-        portion = min(remaining, layer.remaining_qty)
-        value = take(layer, portion)
-        result.taken.append((layer, portion, value))
-        result.value += value
-        remaining -= portion
+        if layer.remaining_qty > 0:
+            remaining = _take_into(result, layer, remaining)
+    empty = 0
+    while empty < len(layers) and layers[empty].remaining_qty == 0:
+        empty += 1
+    if empty:
+        del layers[:empty]
     if remaining:
         result.uncovered = remaining
         result.value += scaled_product(remaining, fallback_cost)
     return result
+
+
+def _take_into(result: Consumption, layer: Layer, wanted: int) -> int:
+    portion = min(wanted, layer.remaining_qty)
+    value = take(layer, portion)
+    result.taken.append((layer, portion, value))
+    result.value += value
+    return wanted - portion
 
 
 def average_issue_value(on_hand_qty: int, on_hand_value: int, qty: int) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 GENESIS = "0" * 64
 
@@ -32,14 +33,34 @@ MOVE_HASH_FIELDS = (
 )
 
 
-def _canonical(value: object) -> str:
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def _text(value: object) -> str:
+    """Free text: escaped so that no value can forge a field boundary."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
     return str(value).replace("\\", "\\\\").replace("|", "\\|")
 
 
-def move_hash(move: Mapping[str, object], prev_hash: str) -> str:
-    text = "|".join(_canonical(move[name]) for name in MOVE_HASH_FIELDS)
-    return hashlib.sha256(f"{text}|{prev_hash}".encode()).hexdigest()
+def _micros(value: datetime) -> int:
+    """A UTC instant as integer microseconds since the epoch (exact, format-free)."""
+    return (value - _EPOCH) // _MICRO
+
+
+def _int(value: object) -> object:
+    return "" if value is None else value
+
+
+def move_hash(m: Mapping[str, Any], prev_hash: str) -> str:
+    """sha256 over the fields of ``MOVE_HASH_FIELDS`` in order, then the previous hash."""
+    text = (
+        f"{m['warehouse_id']}|{m['seq']}|{m['item_id']}|{_int(m['lot_id'])}|{m['quantity']}|"
+        f"{m['from_location_id']}|{m['to_location_id']}|{m['unit_cost']}|{m['value']}|"
+        f"{_micros(m['effective_at'])}|{_micros(m['recorded_at'])}|{m['operation']}|"
+        f"{_text(m['reason_code'])}|{_text(m['document_type'])}|{_text(m['document_id'])}|"
+        f"{_int(m['document_line'])}|{m['user_id']}|{_int(m['reverses_move_id'])}|"
+        f"{_text(m['note'])}|{prev_hash}"
+    )
+    return hashlib.sha256(text.encode()).hexdigest()

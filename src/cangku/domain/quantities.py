@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from cangku.domain.errors import InvalidInput
 
 SCALE_DIGITS = 6
-SCALE = 10**SCALE_DIGITS
+SCALE: int = 10**SCALE_DIGITS
 _QUANTUM = Decimal(1).scaleb(-SCALE_DIGITS)
 #: The largest magnitude a scaled BIGINT column holds, with room for sums.
 MAX_MAGNITUDE = Decimal(10) ** 12

@@ -29,8 +29,9 @@ SCRAP_REASONS: dict[str, str] = {
 def check_reason(code: str | None, allowed: dict[str, str], *, required: bool = True) -> str | None:
     if code is None or code == "":
         if required:
-            raise InvalidInput("a reason code is required", code="reason_required",
-                               allowed=sorted(allowed))
+            raise InvalidInput(
+                "a reason code is required", code="reason_required", allowed=sorted(allowed)
+            )
         return None
     if code not in allowed:
         raise InvalidInput(

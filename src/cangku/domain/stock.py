@@ -203,10 +203,13 @@ def check_item_allowed(line: MoveLine) -> None:
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-def check_effective_time(effective_at: datetime, now: datetime, closed_through: date | None) -> None:
+def check_effective_time(
+    effective_at: datetime, now: datetime, closed_through: date | None
+) -> None:
     if effective_at > now + FUTURE_TOLERANCE:
         raise InvalidInput(
-            "the effective time lies in the future", code="effective_in_future",
+            "the effective time lies in the future",
+            code="effective_in_future",
             effective_at=effective_at.isoformat(),
         )
     if closed_through is not None and effective_at.date() <= closed_through:

@@ -27,7 +27,14 @@ from cangku.db.tables import (
     warehouses,
 )
 from cangku.domain.quantities import from_scaled
-from cangku.queries.stock import VALUED, StockFilter, item_id, location_subtree, lot_ids, warehouse_id
+from cangku.queries.stock import (
+    VALUED,
+    StockFilter,
+    item_id,
+    location_subtree,
+    lot_ids,
+    warehouse_id,
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,9 @@ def choose_anchor(conn: Connection, at: datetime, now: datetime, use: str = "aut
     return Anchor(None, None)
 
 
-def _filters(conn: Connection, f: StockFilter) -> tuple[int | None, Select[Any] | None, Select[Any] | None]:
+def _filters(
+    conn: Connection, f: StockFilter
+) -> tuple[int | None, Select[Any] | None, Select[Any] | None]:
     """(item id, location id subquery, lot id subquery) for the filter."""
     the_item = item_id(conn, f.item) if f.item else None
     conditions: list[ColumnElement[bool]] = []
@@ -97,31 +106,53 @@ def quantities_select(
 
     if anchor.checkpoint_id is None:
         base = restrict(
-            select(balances.c.item_id, balances.c.location_id, balances.c.lot_key,
-                   balances.c.on_hand.label("q")),
-            balances.c.item_id, balances.c.location_id, balances.c.lot_id,
+            select(
+                balances.c.item_id,
+                balances.c.location_id,
+                balances.c.lot_key,
+                balances.c.on_hand.label("q"),
+            ),
+            balances.c.item_id,
+            balances.c.location_id,
+            balances.c.lot_id,
         )
         window = moves.c.effective_at > at
         sign = -1
     else:
         base = restrict(
-            select(checkpoint_balances.c.item_id, checkpoint_balances.c.location_id,
-                   checkpoint_balances.c.lot_key, checkpoint_balances.c.on_hand.label("q"))
-            .where(checkpoint_balances.c.checkpoint_id == anchor.checkpoint_id),
-            checkpoint_balances.c.item_id, checkpoint_balances.c.location_id,
+            select(
+                checkpoint_balances.c.item_id,
+                checkpoint_balances.c.location_id,
+                checkpoint_balances.c.lot_key,
+                checkpoint_balances.c.on_hand.label("q"),
+            ).where(checkpoint_balances.c.checkpoint_id == anchor.checkpoint_id),
+            checkpoint_balances.c.item_id,
+            checkpoint_balances.c.location_id,
             checkpoint_balances.c.lot_key,
         )
         window = (moves.c.effective_at > anchor.as_of) & (moves.c.effective_at <= at)
         sign = 1
     into = restrict(
-        select(moves.c.item_id, moves.c.to_location_id.label("location_id"),
-               lot_key.label("lot_key"), (moves.c.quantity * literal(sign)).label("q")).where(window),
-        moves.c.item_id, moves.c.to_location_id, moves.c.lot_id,
+        select(
+            moves.c.item_id,
+            moves.c.to_location_id.label("location_id"),
+            lot_key.label("lot_key"),
+            (moves.c.quantity * literal(sign)).label("q"),
+        ).where(window),
+        moves.c.item_id,
+        moves.c.to_location_id,
+        moves.c.lot_id,
     )
     out = restrict(
-        select(moves.c.item_id, moves.c.from_location_id.label("location_id"),
-               lot_key.label("lot_key"), (moves.c.quantity * literal(-sign)).label("q")).where(window),
-        moves.c.item_id, moves.c.from_location_id, moves.c.lot_id,
+        select(
+            moves.c.item_id,
+            moves.c.from_location_id.label("location_id"),
+            lot_key.label("lot_key"),
+            (moves.c.quantity * literal(-sign)).label("q"),
+        ).where(window),
+        moves.c.item_id,
+        moves.c.from_location_id,
+        moves.c.lot_id,
     )
     parts = union_all(base, into, out).subquery("parts")
     total = func.sum(parts.c.q)
@@ -139,9 +170,13 @@ def stock_as_of(
     q = quantities_select(conn, at, f, choose_anchor(conn, at, now, use)).subquery("asof")
     stmt = (
         select(
-            items.c.code.label("item"), items.c.name.label("item_name"),
-            items.c.base_unit.label("unit"), warehouses.c.code.label("warehouse"),
-            locations.c.code.label("location"), lots.c.code.label("lot"), q.c.on_hand,
+            items.c.code.label("item"),
+            items.c.name.label("item_name"),
+            items.c.base_unit.label("unit"),
+            warehouses.c.code.label("warehouse"),
+            locations.c.code.label("location"),
+            lots.c.code.label("lot"),
+            q.c.on_hand,
         )
         .join(items, items.c.id == q.c.item_id)
         .join(locations, locations.c.id == q.c.location_id)

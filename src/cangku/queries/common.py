@@ -40,6 +40,8 @@ def text_filter(q: str | None, *columns: Any) -> ColumnElement[bool] | None:
 def paginate(conn: Connection, stmt: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
     """Run ``stmt`` for one page and count all its rows."""
     check_paging(limit, offset)
-    total = conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    total = conn.execute(
+        select(func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
     rows = list(conn.execute(stmt.limit(limit).offset(offset)))
     return rows, int(total)

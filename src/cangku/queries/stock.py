@@ -55,14 +55,31 @@ def _move_select() -> Select[Any]:
     dst = locations.alias("dst")
     return (
         select(
-            moves.c.id, warehouses.c.code.label("warehouse"), moves.c.seq, moves.c.operation,
-            items.c.code.label("item"), items.c.name.label("item_name"),
-            items.c.base_unit.label("unit"), lots.c.code.label("lot"), moves.c.quantity,
-            src.c.code.label("from_location"), src.c.kind.label("from_kind"),
-            dst.c.code.label("to_location"), dst.c.kind.label("to_kind"), moves.c.unit_cost,
-            moves.c.value, moves.c.effective_at, moves.c.recorded_at, moves.c.reason_code,
-            moves.c.document_type, moves.c.document_id, moves.c.document_line,
-            users.c.username.label("user"), moves.c.reverses_move_id, moves.c.note, moves.c.hash,
+            moves.c.id,
+            warehouses.c.code.label("warehouse"),
+            moves.c.seq,
+            moves.c.operation,
+            items.c.code.label("item"),
+            items.c.name.label("item_name"),
+            items.c.base_unit.label("unit"),
+            lots.c.code.label("lot"),
+            moves.c.quantity,
+            src.c.code.label("from_location"),
+            src.c.kind.label("from_kind"),
+            dst.c.code.label("to_location"),
+            dst.c.kind.label("to_kind"),
+            moves.c.unit_cost,
+            moves.c.value,
+            moves.c.effective_at,
+            moves.c.recorded_at,
+            moves.c.reason_code,
+            moves.c.document_type,
+            moves.c.document_id,
+            moves.c.document_line,
+            users.c.username.label("user"),
+            moves.c.reverses_move_id,
+            moves.c.note,
+            moves.c.hash,
         )
         .join(warehouses, warehouses.c.id == moves.c.warehouse_id)
         .join(items, items.c.id == moves.c.item_id)
@@ -79,14 +96,32 @@ def _record(row: Any) -> MoveRecord:
     out_of = row.from_kind in VALUED
     change = qty if into and not out_of else -qty if out_of and not into else Decimal(0)
     return MoveRecord(
-        id=row.id, warehouse=row.warehouse, seq=row.seq, operation=row.operation, item=row.item,
-        item_name=row.item_name, unit=row.unit, lot=row.lot, quantity=qty,
-        from_location=row.from_location, from_kind=row.from_kind, to_location=row.to_location,
-        to_kind=row.to_kind, unit_cost=from_scaled(row.unit_cost), value=from_scaled(row.value),
-        effective_at=row.effective_at, recorded_at=row.recorded_at, reason_code=row.reason_code,
-        document_type=row.document_type, document_id=row.document_id,
-        document_line=row.document_line, user=row.user, reverses_move_id=row.reverses_move_id,
-        note=row.note, hash=row.hash, stock_change=change,
+        id=row.id,
+        warehouse=row.warehouse,
+        seq=row.seq,
+        operation=row.operation,
+        item=row.item,
+        item_name=row.item_name,
+        unit=row.unit,
+        lot=row.lot,
+        quantity=qty,
+        from_location=row.from_location,
+        from_kind=row.from_kind,
+        to_location=row.to_location,
+        to_kind=row.to_kind,
+        unit_cost=from_scaled(row.unit_cost),
+        value=from_scaled(row.value),
+        effective_at=row.effective_at,
+        recorded_at=row.recorded_at,
+        reason_code=row.reason_code,
+        document_type=row.document_type,
+        document_id=row.document_id,
+        document_line=row.document_line,
+        user=row.user,
+        reverses_move_id=row.reverses_move_id,
+        note=row.note,
+        hash=row.hash,
+        stock_change=change,
     )
 
 
@@ -198,10 +233,16 @@ def on_hand(conn: Connection, f: StockFilter, limit: int = 50, offset: int = 0) 
     """Balances by item, location and lot (location includes its sub-locations)."""
     stmt = (
         select(
-            items.c.code.label("item"), items.c.name.label("item_name"),
-            items.c.base_unit.label("unit"), warehouses.c.code.label("warehouse"),
-            locations.c.code.label("location"), locations.c.kind.label("location_kind"),
-            lots.c.code.label("lot"), lots.c.expires_on, balances.c.on_hand, balances.c.reserved,
+            items.c.code.label("item"),
+            items.c.name.label("item_name"),
+            items.c.base_unit.label("unit"),
+            warehouses.c.code.label("warehouse"),
+            locations.c.code.label("location"),
+            locations.c.kind.label("location_kind"),
+            lots.c.code.label("lot"),
+            lots.c.expires_on,
+            balances.c.on_hand,
+            balances.c.reserved,
         )
         .join(items, items.c.id == balances.c.item_id)
         .join(locations, locations.c.id == balances.c.location_id)
@@ -214,14 +255,23 @@ def on_hand(conn: Connection, f: StockFilter, limit: int = 50, offset: int = 0) 
     return Page(
         [
             StockRow(
-                item=r.item, item_name=r.item_name, unit=r.unit, warehouse=r.warehouse,
-                location=r.location, location_kind=r.location_kind, lot=r.lot,
-                expires_on=r.expires_on, on_hand=from_scaled(r.on_hand),
-                reserved=from_scaled(r.reserved), available=from_scaled(r.on_hand - r.reserved),
+                item=r.item,
+                item_name=r.item_name,
+                unit=r.unit,
+                warehouse=r.warehouse,
+                location=r.location,
+                location_kind=r.location_kind,
+                lot=r.lot,
+                expires_on=r.expires_on,
+                on_hand=from_scaled(r.on_hand),
+                reserved=from_scaled(r.reserved),
+                available=from_scaled(r.on_hand - r.reserved),
             )
             for r in rows
         ],
-        total, limit, offset,
+        total,
+        limit,
+        offset,
     )
 
 
@@ -235,7 +285,10 @@ class StockTotals:
 def totals(conn: Connection, f: StockFilter) -> StockTotals:
     """Sum of on hand / reserved / available over the (valued) balances matching ``f``."""
     stmt = (
-        select(func.coalesce(func.sum(balances.c.on_hand), 0), func.coalesce(func.sum(balances.c.reserved), 0))
+        select(
+            func.coalesce(func.sum(balances.c.on_hand), 0),
+            func.coalesce(func.sum(balances.c.reserved), 0),
+        )
         .select_from(balances)
         .join(locations, locations.c.id == balances.c.location_id)
     )
@@ -260,7 +313,9 @@ class HistoryFilter:
     until: datetime | None = None
 
 
-def history(conn: Connection, f: HistoryFilter, limit: int = 50, offset: int = 0) -> Page[MoveRecord]:
+def history(
+    conn: Connection, f: HistoryFilter, limit: int = 50, offset: int = 0
+) -> Page[MoveRecord]:
     """Moves matching ``f``, newest first (by business time, then posting order)."""
     where: list[ColumnElement[bool]] = []
     the_item = item_id(conn, f.item) if f.item else None
@@ -268,7 +323,9 @@ def history(conn: Connection, f: HistoryFilter, limit: int = 50, offset: int = 0
         where.append(moves.c.item_id == the_item)
     if f.location:
         subtree = location_subtree(conn, f.location)
-        where.append(or_(moves.c.from_location_id.in_(subtree), moves.c.to_location_id.in_(subtree)))
+        where.append(
+            or_(moves.c.from_location_id.in_(subtree), moves.c.to_location_id.in_(subtree))
+        )
     if f.lot:
         where.append(moves.c.lot_id.in_(lot_ids(conn, f.lot, the_item)))
     if f.document_type:
@@ -281,7 +338,9 @@ def history(conn: Connection, f: HistoryFilter, limit: int = 50, offset: int = 0
         where.append(moves.c.effective_at >= f.since)
     if f.until:
         where.append(moves.c.effective_at <= f.until)
-    stmt = _move_select().where(and_(*where)).order_by(moves.c.effective_at.desc(), moves.c.id.desc())
+    stmt = (
+        _move_select().where(and_(*where)).order_by(moves.c.effective_at.desc(), moves.c.id.desc())
+    )
     rows, total = paginate(conn, stmt, limit, offset)
     return Page([_record(r) for r in rows], total, limit, offset)
 
@@ -290,6 +349,12 @@ def valued_change() -> ColumnElement[int]:
     """SQL: the signed change a move makes to valued stock (in scaled units)."""
     src = locations.alias("vsrc")
     dst = locations.alias("vdst")
-    into = select(dst.c.kind).where(dst.c.id == moves.c.to_location_id).scalar_subquery().in_(VALUED)
-    out = select(src.c.kind).where(src.c.id == moves.c.from_location_id).scalar_subquery().in_(VALUED)
-    return case((and_(into, ~out), moves.c.quantity), (and_(out, ~into), -moves.c.quantity), else_=0)
+    into = (
+        select(dst.c.kind).where(dst.c.id == moves.c.to_location_id).scalar_subquery().in_(VALUED)
+    )
+    out = (
+        select(src.c.kind).where(src.c.id == moves.c.from_location_id).scalar_subquery().in_(VALUED)
+    )
+    return case(
+        (and_(into, ~out), moves.c.quantity), (and_(out, ~into), -moves.c.quantity), else_=0
+    )

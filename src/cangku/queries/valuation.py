@@ -42,12 +42,18 @@ def _signed(column: Any) -> Any:
     """+column for a move into valued stock, -column for one out of it, else 0."""
     src = locations.alias("src_v")
     dst = locations.alias("dst_v")
-    into = select(dst.c.kind).where(dst.c.id == moves.c.to_location_id).scalar_subquery().in_(VALUED)
-    out = select(src.c.kind).where(src.c.id == moves.c.from_location_id).scalar_subquery().in_(VALUED)
+    into = (
+        select(dst.c.kind).where(dst.c.id == moves.c.to_location_id).scalar_subquery().in_(VALUED)
+    )
+    out = (
+        select(src.c.kind).where(src.c.id == moves.c.from_location_id).scalar_subquery().in_(VALUED)
+    )
     return case((and_(into, ~out), column), (and_(out, ~into), -column), else_=0)
 
 
-def value_select(conn: Connection, at: datetime | None, anchor: Anchor, item: int | None) -> Select[Any]:
+def value_select(
+    conn: Connection, at: datetime | None, anchor: Anchor, item: int | None
+) -> Select[Any]:
     """(item_id, quantity, value) in scaled integers, now (``at`` None) or as of ``at``."""
     fifo_value = (
         select(cost_layers.c.item_id, func.sum(cost_layers.c.remaining_value).label("v"))
@@ -92,15 +98,17 @@ def value_select(conn: Connection, at: datetime | None, anchor: Anchor, item: in
     if at is None and anchor.checkpoint_id is None:
         # now: FIFO items are valued from their open layers (the source of truth for FIFO)
         grouped = stmt.subquery("g")
-        stmt = select(
-            grouped.c.item_id,
-            grouped.c.quantity,
-            case(
-                (items.c.costing_method == "fifo", func.coalesce(fifo_value.c.v, 0)),
-                else_=grouped.c.value,
-            ).label("value"),
-        ).join(items, items.c.id == grouped.c.item_id).outerjoin(
-            fifo_value, fifo_value.c.item_id == grouped.c.item_id
+        stmt = (
+            select(
+                grouped.c.item_id,
+                grouped.c.quantity,
+                case(
+                    (items.c.costing_method == "fifo", func.coalesce(fifo_value.c.v, 0)),
+                    else_=grouped.c.value,
+                ).label("value"),
+            )
+            .join(items, items.c.id == grouped.c.item_id)
+            .outerjoin(fifo_value, fifo_value.c.item_id == grouped.c.item_id)
         )
     return stmt
 
@@ -113,8 +121,15 @@ def stock_value(
     anchor = choose_anchor(conn, at, now) if at is not None else Anchor(None, None)
     values = value_select(conn, at, anchor, the_item).subquery("vals")
     stmt = (
-        select(items.c.code, items.c.name, items.c.costing_method, items.c.base_unit,
-               values.c.item_id, values.c.quantity, values.c.value)
+        select(
+            items.c.code,
+            items.c.name,
+            items.c.costing_method,
+            items.c.base_unit,
+            values.c.item_id,
+            values.c.quantity,
+            values.c.value,
+        )
         .join(items, items.c.id == values.c.item_id)
         .order_by(items.c.code)
     )
@@ -127,7 +142,14 @@ def stock_value(
             continue
         total += value
         result.append(
-            ItemValue(row.code, row.name, row.costing_method, row.base_unit, from_scaled(qty),
-                      from_scaled(value), from_scaled(scaled_ratio(value, qty)) if qty > 0 else Decimal(0))
+            ItemValue(
+                row.code,
+                row.name,
+                row.costing_method,
+                row.base_unit,
+                from_scaled(qty),
+                from_scaled(value),
+                from_scaled(scaled_ratio(value, qty)) if qty > 0 else Decimal(0),
+            )
         )
     return Valuation(at, result, from_scaled(total))

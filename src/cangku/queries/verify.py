@@ -10,7 +10,6 @@ Checks, each reported with exactly what differs:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select, union_all
@@ -77,8 +76,10 @@ def _chains(conn: Connection, report: VerifyReport) -> None:
         if row.seq != expected_seq:
             report.add("chain_gap", expected_seq=expected_seq, **where)
         if row.prev_hash != expected_prev:
-            report.add("chain_link_broken", expected_prev=expected_prev, found_prev=row.prev_hash, **where)
-        recomputed = move_hash(row._mapping, row.prev_hash)
+            report.add(
+                "chain_link_broken", expected_prev=expected_prev, found_prev=row.prev_hash, **where
+            )
+        recomputed = move_hash(dict(row._mapping), row.prev_hash)
         if recomputed != row.hash:
             report.add("move_hash_mismatch", stored=row.hash, recomputed=recomputed, **where)
         expected_prev, expected_seq = row.hash, row.seq + 1
@@ -86,43 +87,76 @@ def _chains(conn: Connection, report: VerifyReport) -> None:
     for warehouse_id, head in heads.items():
         tail = tails.get(warehouse_id, (0, GENESIS))
         if head != tail:
-            report.add("chain_head_mismatch", warehouse=codes.get(warehouse_id),
-                       head_seq=head[0], ledger_seq=tail[0])
+            report.add(
+                "chain_head_mismatch",
+                warehouse=codes.get(warehouse_id),
+                head_seq=head[0],
+                ledger_seq=tail[0],
+            )
 
 
 def _balances(conn: Connection, report: VerifyReport) -> None:
     lot_key = func.coalesce(moves.c.lot_id, 0)
     parts = union_all(
-        select(moves.c.item_id, moves.c.to_location_id.label("loc"), lot_key.label("lot"),
-               moves.c.quantity.label("q")),
-        select(moves.c.item_id, moves.c.from_location_id.label("loc"), lot_key.label("lot"),
-               (-moves.c.quantity).label("q")),
+        select(
+            moves.c.item_id,
+            moves.c.to_location_id.label("loc"),
+            lot_key.label("lot"),
+            moves.c.quantity.label("q"),
+        ),
+        select(
+            moves.c.item_id,
+            moves.c.from_location_id.label("loc"),
+            lot_key.label("lot"),
+            (-moves.c.quantity).label("q"),
+        ),
     ).subquery()
     folded: dict[tuple[int, int, int], int] = {
         (r[0], r[1], r[2]): int(r[3])
         for r in conn.execute(
-            select(parts.c.item_id, parts.c.loc, parts.c.lot, func.sum(parts.c.q))
-            .group_by(parts.c.item_id, parts.c.loc, parts.c.lot)
+            select(parts.c.item_id, parts.c.loc, parts.c.lot, func.sum(parts.c.q)).group_by(
+                parts.c.item_id, parts.c.loc, parts.c.lot
+            )
         )
     }
     item_codes = dict(conn.execute(select(items.c.id, items.c.code)).all())
-    location_rows = {r.id: (r.code, r.kind, r.allow) for r in conn.execute(
-        select(locations.c.id, locations.c.code, locations.c.kind,
-               warehouses.c.allow_negative_stock.label("allow"))
-        .join(warehouses, warehouses.c.id == locations.c.warehouse_id))}
+    location_rows = {
+        r.id: (r.code, r.kind, r.allow)
+        for r in conn.execute(
+            select(
+                locations.c.id,
+                locations.c.code,
+                locations.c.kind,
+                warehouses.c.allow_negative_stock.label("allow"),
+            ).join(warehouses, warehouses.c.id == locations.c.warehouse_id)
+        )
+    }
     seen: set[tuple[int, int, int]] = set()
-    stmt = select(balances.c.item_id, balances.c.location_id, balances.c.lot_key,
-                  balances.c.on_hand, balances.c.reserved)
+    stmt = select(
+        balances.c.item_id,
+        balances.c.location_id,
+        balances.c.lot_key,
+        balances.c.on_hand,
+        balances.c.reserved,
+    )
     for row in conn.execution_options(yield_per=20_000).execute(stmt):
         report.balances_checked += 1
         key = (row.item_id, row.location_id, row.lot_key)
         seen.add(key)
         expected = folded.get(key, 0)
         code, kind, allow = location_rows.get(row.location_id, ("?", "?", False))
-        where = {"item": item_codes.get(row.item_id), "location": code, "lot_id": row.lot_key or None}
+        where = {
+            "item": item_codes.get(row.item_id),
+            "location": code,
+            "lot_id": row.lot_key or None,
+        }
         if row.on_hand != expected:
-            report.add("balance_mismatch", balance=str(from_scaled(row.on_hand)),
-                       ledger=str(from_scaled(expected)), **where)
+            report.add(
+                "balance_mismatch",
+                balance=str(from_scaled(row.on_hand)),
+                ledger=str(from_scaled(expected)),
+                **where,
+            )
         if row.on_hand < 0 and kind in VALUED and not allow:
             report.add("negative_stock", on_hand=str(from_scaled(row.on_hand)), **where)
         if row.reserved > max(row.on_hand, 0) or row.reserved < 0:
@@ -130,8 +164,13 @@ def _balances(conn: Connection, report: VerifyReport) -> None:
     for key, expected in folded.items():
         if key not in seen and expected != 0:
             code = location_rows.get(key[1], ("?",))[0]
-            report.add("balance_missing", item=item_codes.get(key[0]), location=code,
-                       lot_id=key[2] or None, ledger=str(from_scaled(expected)))
+            report.add(
+                "balance_missing",
+                item=item_codes.get(key[0]),
+                location=code,
+                lot_id=key[2] or None,
+                ledger=str(from_scaled(expected)),
+            )
 
 
 def _costs(conn: Connection, report: VerifyReport) -> None:
@@ -146,7 +185,9 @@ def _costs(conn: Connection, report: VerifyReport) -> None:
         for r in conn.execute(
             select(
                 moves.c.item_id,
-                func.sum(case((into, moves.c.quantity), (out, -moves.c.quantity), else_=0)).label("q"),
+                func.sum(case((into, moves.c.quantity), (out, -moves.c.quantity), else_=0)).label(
+                    "q"
+                ),
                 func.sum(case((into, moves.c.value), (out, -moves.c.value), else_=0)).label("v"),
             )
             .join(src, src.c.id == moves.c.from_location_id)
@@ -157,26 +198,43 @@ def _costs(conn: Connection, report: VerifyReport) -> None:
     layers = {
         r.item_id: (int(r.q), int(r.v))
         for r in conn.execute(
-            select(cost_layers.c.item_id, func.sum(cost_layers.c.remaining_qty).label("q"),
-                   func.sum(cost_layers.c.remaining_value).label("v"))
-            .group_by(cost_layers.c.item_id)
+            select(
+                cost_layers.c.item_id,
+                func.sum(cost_layers.c.remaining_qty).label("q"),
+                func.sum(cost_layers.c.remaining_value).label("v"),
+            ).group_by(cost_layers.c.item_id)
         )
     }
     rows = conn.execute(
-        select(items.c.id, items.c.code, items.c.costing_method, item_costs.c.quantity, item_costs.c.value)
-        .outerjoin(item_costs, item_costs.c.item_id == items.c.id)
+        select(
+            items.c.id,
+            items.c.code,
+            items.c.costing_method,
+            item_costs.c.quantity,
+            item_costs.c.value,
+        ).outerjoin(item_costs, item_costs.c.item_id == items.c.id)
     )
     for row in rows:
         report.items_checked += 1
         stored = (int(row.quantity or 0), int(row.value or 0))
         expected = folded.get(row.id, (0, 0))
         if stored != expected:
-            report.add("item_cost_mismatch", item=row.code,
-                       stored_quantity=str(from_scaled(stored[0])), ledger_quantity=str(from_scaled(expected[0])),
-                       stored_value=str(from_scaled(stored[1])), ledger_value=str(from_scaled(expected[1])))
+            report.add(
+                "item_cost_mismatch",
+                item=row.code,
+                stored_quantity=str(from_scaled(stored[0])),
+                ledger_quantity=str(from_scaled(expected[0])),
+                stored_value=str(from_scaled(stored[1])),
+                ledger_value=str(from_scaled(expected[1])),
+            )
         if row.costing_method == "fifo" and stored[0] >= 0:
             in_layers = layers.get(row.id, (0, 0))
             if in_layers != stored:
-                report.add("fifo_layers_mismatch", item=row.code,
-                           layer_quantity=str(from_scaled(in_layers[0])), layer_value=str(from_scaled(in_layers[1])),
-                           stock_quantity=str(from_scaled(stored[0])), stock_value=str(from_scaled(stored[1])))
+                report.add(
+                    "fifo_layers_mismatch",
+                    item=row.code,
+                    layer_quantity=str(from_scaled(in_layers[0])),
+                    layer_value=str(from_scaled(in_layers[1])),
+                    stock_quantity=str(from_scaled(stored[0])),
+                    stock_value=str(from_scaled(stored[1])),
+                )

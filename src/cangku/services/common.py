@@ -64,7 +64,9 @@ def run_write(
     """
     key = ctx.idempotency_key
     if key is not None and not (0 < len(key) <= 200):
-        raise InvalidInput("an idempotency key has 1 to 200 characters", code="invalid_idempotency_key")
+        raise InvalidInput(
+            "an idempotency key has 1 to 200 characters", code="invalid_idempotency_key"
+        )
     digest = request_hash(operation, payload)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:

@@ -35,14 +35,18 @@ class CheckpointResult:
 
 def end_of_day(day: date) -> datetime:
     """The last instant of ``day`` (UTC) that moves of that day can carry."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC) - timedelta(microseconds=1)
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC) - timedelta(
+        microseconds=1
+    )
 
 
 def _checkpoint(uow: UnitOfWork, as_of: datetime, now: datetime) -> int:
     everything = StockFilter(include_virtual=True, include_zero=False)
     anchor = Anchor(None, None)  # from the balances, exact by construction
     return store.insert_checkpoint(
-        uow.conn, as_of, now,
+        uow.conn,
+        as_of,
+        now,
         quantities_select(uow.conn, as_of, everything, anchor),
         value_select(uow.conn, as_of, anchor, None),
     )
@@ -53,6 +57,7 @@ def take_checkpoint(db: Database, ctx: Context, as_of: datetime | None = None) -
 
     Raises InvalidInput for a future time. Writes: a checkpoint with its rows.
     """
+
     def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, object]:
         at = as_of or now
         if at > now:
@@ -71,15 +76,22 @@ def close_period(db: Database, ctx: Context, through: date, note: str | None = N
     Raises InvalidInput (a day not yet over), RuleViolation (not after the last closed
     period). Writes: a period row and a checkpoint.
     """
+
     def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, str]:
         if through >= now.date():
-            raise InvalidInput("only days that are over can be closed", code="period_not_ended",
-                               through=through.isoformat())
+            raise InvalidInput(
+                "only days that are over can be closed",
+                code="period_not_ended",
+                through=through.isoformat(),
+            )
         ledger.lock_all_heads(uow.conn)
         last = ledger.closed_through(uow.conn)
         if last is not None and through <= last:
-            raise RuleViolation(f"the period up to {last.isoformat()} is already closed",
-                                code="period_already_closed", closed_through=last.isoformat())
+            raise RuleViolation(
+                f"the period up to {last.isoformat()} is already closed",
+                code="period_already_closed",
+                closed_through=last.isoformat(),
+            )
         store.insert_period(uow.conn, through, now, user_id, note)
         _checkpoint(uow, end_of_day(through), now)
         return {"through": through.isoformat()}

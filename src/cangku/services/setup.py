@@ -17,7 +17,9 @@ class InitResult:
     admin_user: str
 
 
-def initialize(db: Database, admin_username: str = "admin", admin_name: str = "Administrator") -> InitResult:
+def initialize(
+    db: Database, admin_username: str = "admin", admin_name: str = "Administrator"
+) -> InitResult:
     """Migrate the schema to head, add the standard units and the first user. Safe to repeat.
 
     Writes: the schema, ``units`` rows that are missing, the admin ``users`` row if missing.

@@ -100,7 +100,11 @@ def _quantity(conn: Connection, item: ItemInfo, raw: Decimal | str, unit: str | 
 
 
 def _unit_cost(
-    conn: Connection, item: ItemInfo, raw: Decimal | str | None, unit: str | None, base_qty: int,
+    conn: Connection,
+    item: ItemInfo,
+    raw: Decimal | str | None,
+    unit: str | None,
+    base_qty: int,
     quantity: Decimal | str,
 ) -> int | None:
     """Cost per base unit (scaled) from a cost per ``unit``."""
@@ -118,7 +122,8 @@ def _existing_lot(conn: Connection, item: ItemInfo, code: str | None) -> LotInfo
         if code and item.tracking is Tracking.NONE:
             raise InvalidInput(
                 f"item {item.code} is not lot- or serial-tracked; leave the lot out",
-                code="lot_not_allowed", item=item.code,
+                code="lot_not_allowed",
+                item=item.code,
             )
         return None
     lot = lookups.lot_by_code(conn, item.id, code)
@@ -130,7 +135,9 @@ def _existing_lot(conn: Connection, item: ItemInfo, code: str | None) -> LotInfo
 def _reference(line: MoveLine, command: Receive | Issue | Transfer | Adjust | Scrap) -> MoveLine:
     ref = command.reference
     line.document_type, line.document_id, line.document_line = (
-        ref.document_type, ref.document_id, ref.document_line,
+        ref.document_type,
+        ref.document_id,
+        ref.document_line,
     )
     return line
 
@@ -154,7 +161,11 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
         lot = None
         if command.lot and item.tracking is not Tracking.NONE:
             lot = lot_store.get_or_create(
-                conn, item, command.lot, now, expires_on=command.expires_on,
+                conn,
+                item,
+                command.lot,
+                now,
+                expires_on=command.expires_on,
                 manufactured_on=command.manufactured_on,
                 is_serial=item.tracking is Tracking.SERIAL,
             )
@@ -164,9 +175,17 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
         if command.supplier:
             note = f"supplier {command.supplier}" + (f": {note}" if note else "")
         line = MoveLine(
-            Operation.RECEIVE, item, source, dest, qty, lot=lot,
-            unit_cost=_unit_cost(conn, item, command.unit_cost, command.unit, qty, command.quantity),
-            effective_at=command.effective_at, note=note,
+            Operation.RECEIVE,
+            item,
+            source,
+            dest,
+            qty,
+            lot=lot,
+            unit_cost=_unit_cost(
+                conn, item, command.unit_cost, command.unit, qty, command.quantity
+            ),
+            effective_at=command.effective_at,
+            note=note,
         )
         return [_reference(line, command)]
 
@@ -198,8 +217,14 @@ def issue_stock(db: Database, ctx: Context, command: Issue) -> PostingResult:
         if command.customer:
             note = f"customer {command.customer}" + (f": {note}" if note else "")
         line = MoveLine(
-            Operation.ISSUE, item, source, dest, qty, lot=_existing_lot(conn, item, command.lot),
-            effective_at=command.effective_at, note=note,
+            Operation.ISSUE,
+            item,
+            source,
+            dest,
+            qty,
+            lot=_existing_lot(conn, item, command.lot),
+            effective_at=command.effective_at,
+            note=note,
         )
         return [_reference(line, command)]
 
@@ -220,8 +245,14 @@ def transfer_stock(db: Database, ctx: Context, command: Transfer) -> PostingResu
         dest = lookups.location_by_code(conn, command.to_location)
         qty = _quantity(conn, item, command.quantity, command.unit)
         line = MoveLine(
-            Operation.MOVE, item, source, dest, qty, lot=_existing_lot(conn, item, command.lot),
-            effective_at=command.effective_at, note=_note(command.note),
+            Operation.MOVE,
+            item,
+            source,
+            dest,
+            qty,
+            lot=_existing_lot(conn, item, command.lot),
+            effective_at=command.effective_at,
+            note=_note(command.note),
         )
         return [_reference(line, command)]
 
@@ -249,16 +280,31 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
         gain = signed > 0
         if gain and command.lot and item.tracking is not Tracking.NONE:
             lot: LotInfo | None = lot_store.get_or_create(
-                conn, item, command.lot, now, expires_on=command.expires_on,
+                conn,
+                item,
+                command.lot,
+                now,
+                expires_on=command.expires_on,
                 is_serial=item.tracking is Tracking.SERIAL,
             )
         else:
             lot = _existing_lot(conn, item, command.lot)
         source, dest = (adjustment, location) if gain else (location, adjustment)
-        cost = _unit_cost(conn, item, command.unit_cost, command.unit, qty, abs(signed)) if gain else None
+        cost = (
+            _unit_cost(conn, item, command.unit_cost, command.unit, qty, abs(signed))
+            if gain
+            else None
+        )
         line = MoveLine(
-            Operation.ADJUST, item, source, dest, qty, lot=lot, unit_cost=cost,
-            effective_at=command.effective_at, note=_note(command.note),
+            Operation.ADJUST,
+            item,
+            source,
+            dest,
+            qty,
+            lot=lot,
+            unit_cost=cost,
+            effective_at=command.effective_at,
+            note=_note(command.note),
             reason_code=command.reason_code,
         )
         return [_reference(line, command)]
@@ -280,8 +326,14 @@ def scrap_stock(db: Database, ctx: Context, command: Scrap) -> PostingResult:
         dest = lookups.virtual_location(conn, source.warehouse_id, LocationKind.SCRAP)
         qty = _quantity(conn, item, command.quantity, command.unit)
         line = MoveLine(
-            Operation.SCRAP, item, source, dest, qty, lot=_existing_lot(conn, item, command.lot),
-            effective_at=command.effective_at, note=_note(command.note),
+            Operation.SCRAP,
+            item,
+            source,
+            dest,
+            qty,
+            lot=_existing_lot(conn, item, command.lot),
+            effective_at=command.effective_at,
+            note=_note(command.note),
             reason_code=command.reason_code,
         )
         return [_reference(line, command)]
@@ -303,25 +355,40 @@ def reverse_move(db: Database, ctx: Context, command: Reverse) -> PostingResult:
         if original is None:
             raise NotFound("move", command.move_id)
         if original.reverses_move_id is not None:
-            raise RuleViolation("a reversal cannot be reversed; post a new move",
-                                code="cannot_reverse_reversal", move=command.move_id)
+            raise RuleViolation(
+                "a reversal cannot be reversed; post a new move",
+                code="cannot_reverse_reversal",
+                move=command.move_id,
+            )
         already = conn.execute(
             select(moves.c.id).where(moves.c.reverses_move_id == command.move_id)
         ).scalar()
         if already is not None:
-            raise Conflict(f"move {command.move_id} is already reversed by move {already}",
-                           code="move_already_reversed", reversed_by=already)
+            raise Conflict(
+                f"move {command.move_id} is already reversed by move {already}",
+                code="move_already_reversed",
+                reversed_by=already,
+            )
         item = lookups.item_by_id(conn, original.item_id)
         source = lookups.location_by_id(conn, original.to_location_id)
         dest = lookups.location_by_id(conn, original.from_location_id)
         lot = lookups.lot_by_id(conn, original.lot_id) if original.lot_id else None
         note = _note(command.note) or f"reversal of move {original.id}"
         line = MoveLine(
-            Operation.REVERSE, _active(item), _active_loc(source), _active_loc(dest),
-            original.quantity, lot=lot, unit_cost=original.unit_cost,
-            effective_at=command.effective_at, note=note, reverses_move_id=original.id,
-            prefer_layer_of_move=original.id, reason_code=original.reason_code,
-            document_type=original.document_type, document_id=original.document_id,
+            Operation.REVERSE,
+            _active(item),
+            _active_loc(source),
+            _active_loc(dest),
+            original.quantity,
+            lot=lot,
+            unit_cost=original.unit_cost,
+            effective_at=command.effective_at,
+            note=note,
+            reverses_move_id=original.id,
+            prefer_layer_of_move=original.id,
+            reason_code=original.reason_code,
+            document_type=original.document_type,
+            document_id=original.document_id,
             document_line=original.document_line,
         )
         return [line]
@@ -354,8 +421,9 @@ def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) ->
         item = lookups.item_by_code(conn, command.item)
         location = lookups.location_by_code(conn, command.location)
         if not location.kind.is_valued:
-            raise RuleViolation("only stock in a storage location can be reserved",
-                                code="location_kind_not_allowed")
+            raise RuleViolation(
+                "only stock in a storage location can be reserved", code="location_kind_not_allowed"
+            )
         lot = _existing_lot(conn, item, command.lot)
         qty = _quantity(conn, item, command.quantity, command.unit)
         ledger.change_reservation(conn, (item.id, location.id, lot.id if lot else 0), sign * qty)
@@ -364,8 +432,11 @@ def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) ->
     name = "reserve" if sign > 0 else "release"
     result, replayed = run_write(db, ctx, name, _payload(command), work)
     return ReservationResult(
-        result["item"], result["location"], result["lot"] or None,
-        positive_quantity(command.quantity), replayed,
+        result["item"],
+        result["location"],
+        result["lot"] or None,
+        positive_quantity(command.quantity),
+        replayed,
     )
 
 

@@ -323,15 +323,21 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_moves_user_id_users')),
     sa.ForeignKeyConstraint(['warehouse_id'], ['warehouses.id'], name=op.f('fk_moves_warehouse_id_warehouses')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_moves')),
-    sa.UniqueConstraint('reverses_move_id', name=op.f('uq_moves_reverses_move_id')),
     sa.UniqueConstraint('warehouse_id', 'seq', name='uq_moves_chain_seq')
     )
     with op.batch_alter_table('moves', schema=None) as batch_op:
-        batch_op.create_index('ix_moves_document', ['document_type', 'document_id'], unique=False)
+        batch_op.create_index('ix_moves_document', ['document_type', 'document_id'], unique=False,
+                              sqlite_where=sa.text('document_id IS NOT NULL'),
+                              postgresql_where=sa.text('document_id IS NOT NULL'))
+        batch_op.create_index('uq_moves_reverses_move_id', ['reverses_move_id'], unique=True,
+                              sqlite_where=sa.text('reverses_move_id IS NOT NULL'),
+                              postgresql_where=sa.text('reverses_move_id IS NOT NULL'))
         batch_op.create_index('ix_moves_effective', ['effective_at'], unique=False)
         batch_op.create_index('ix_moves_from', ['from_location_id', 'effective_at'], unique=False)
         batch_op.create_index('ix_moves_item_effective', ['item_id', 'effective_at'], unique=False)
-        batch_op.create_index('ix_moves_lot', ['lot_id'], unique=False)
+        batch_op.create_index('ix_moves_lot', ['lot_id'], unique=False,
+                              sqlite_where=sa.text('lot_id IS NOT NULL'),
+                              postgresql_where=sa.text('lot_id IS NOT NULL'))
         batch_op.create_index('ix_moves_to', ['to_location_id', 'effective_at'], unique=False)
 
     op.create_table('cost_layers',
@@ -366,6 +372,7 @@ def downgrade() -> None:
 
     op.drop_table('cost_layers')
     with op.batch_alter_table('moves', schema=None) as batch_op:
+        batch_op.drop_index('uq_moves_reverses_move_id')
         batch_op.drop_index('ix_moves_to')
         batch_op.drop_index('ix_moves_lot')
         batch_op.drop_index('ix_moves_item_effective')
