@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from tests.factories import CTX, build_company
 
 from cangku.db.tables import balances, moves
 from cangku.db.uow import Database
@@ -34,6 +33,7 @@ from cangku.services.stock_commands import (
     Scrap,
     Transfer,
 )
+from tests.factories import CTX, build_company
 
 
 @pytest.fixture
