@@ -275,3 +275,12 @@ def test_warehouse_tree(client: TestClient) -> None:
     nodes = client.get("/api/v1/warehouses/WH1/tree").json()
 
     assert [(n["depth"], n["location"]["code"]) for n in nodes] == [(0, "A"), (1, "A-01"), (0, "B")]
+
+
+def test_patch_warehouse_refuses_null_flag(client: TestClient) -> None:
+    client.post("/api/v1/warehouses", json={"code": "WH1", "name": "Main"})
+
+    response = client.patch("/api/v1/warehouses/WH1", json={"allow_negative_stock": None})
+
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_flag")
+    assert client.get("/api/v1/warehouses/WH1").json()["version"] == 1

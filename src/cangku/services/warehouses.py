@@ -236,6 +236,8 @@ def update_warehouse(db: Database, ctx: Context, code: str, changes: WarehouseCh
     """
     if not isinstance(changes.name, Unset):
         _check_name(changes.name)
+    if not isinstance(changes.allow_negative_stock, (Unset, bool)):
+        raise InvalidInput("allow_negative_stock must be true or false", code="invalid_flag")
     values = {k: v for k, v in _changes_payload(changes).items() if k != "version"}
     payload = {"code": code, **_changes_payload(changes)}
 
