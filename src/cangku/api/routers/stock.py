@@ -1,0 +1,265 @@
+"""Stock operations and stock on hand: ``/api/v1/stock``.
+
+Every write accepts an ``Idempotency-Key`` header: the first request answers 201 with the
+posted moves; a repeat with the same body answers 200 with ``Idempotent-Replay: true`` and
+writes nothing; the same key with another body is refused (409 ``idempotency_key_reused``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import Connection
+
+from cangku.api.deps import ContextDep, DbDep
+from cangku.api.schemas_stock import (
+    AdjustIn,
+    AsOfRowOut,
+    IssueIn,
+    ItemLocationOut,
+    ItemStockOut,
+    MoveOut,
+    PostingOut,
+    ReceiveIn,
+    ReservationIn,
+    ReservationOut,
+    ScrapIn,
+    StockPage,
+    StockRowOut,
+    StockTotalsOut,
+    TransferIn,
+)
+from cangku.queries import asof
+from cangku.queries import stock as queries
+from cangku.queries.common import MAX_LIMIT
+from cangku.services import stock as service
+from cangku.services import stock_commands as commands
+from cangku.services.common import utcnow
+
+router = APIRouter(prefix="/stock", tags=["stock"])
+
+REPLAY_HEADER = "Idempotent-Replay"
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a replay of an earlier request with the same Idempotency-Key"},
+}
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Query-string times without a zone are UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def mark_replay(response: Response, replayed: bool) -> None:
+    if replayed:
+        response.status_code = 200
+        response.headers[REPLAY_HEADER] = "true"
+
+
+def posted(result: service.PostingResult, response: Response) -> PostingOut:
+    mark_replay(response, result.replayed)
+    return PostingOut(
+        moves=[MoveOut.model_validate(move) for move in result.moves], replayed=result.replayed
+    )
+
+
+# ------------------------------------------------------------------ writes
+@router.post(
+    "/receive",
+    status_code=201,
+    response_model=PostingOut,
+    responses=WRITE_RESPONSES,
+    summary="Receive goods into a location",
+)
+def receive(body: ReceiveIn, db: DbDep, ctx: ContextDep, response: Response) -> PostingOut:
+    return posted(service.receive_stock(db, ctx, commands.Receive(**body.fields())), response)
+
+
+@router.post(
+    "/issue",
+    status_code=201,
+    response_model=PostingOut,
+    responses=WRITE_RESPONSES,
+    summary="Issue goods to a customer or to production",
+)
+def issue(body: IssueIn, db: DbDep, ctx: ContextDep, response: Response) -> PostingOut:
+    return posted(service.issue_stock(db, ctx, commands.Issue(**body.fields())), response)
+
+
+@router.post(
+    "/transfer",
+    status_code=201,
+    response_model=PostingOut,
+    responses=WRITE_RESPONSES,
+    summary="Move goods between two locations",
+)
+def transfer(body: TransferIn, db: DbDep, ctx: ContextDep, response: Response) -> PostingOut:
+    return posted(service.transfer_stock(db, ctx, commands.Transfer(**body.fields())), response)
+
+
+@router.post(
+    "/adjust",
+    status_code=201,
+    response_model=PostingOut,
+    responses=WRITE_RESPONSES,
+    summary="Correct stock with a reason (signed quantity)",
+)
+def adjust(body: AdjustIn, db: DbDep, ctx: ContextDep, response: Response) -> PostingOut:
+    return posted(service.adjust_stock(db, ctx, commands.Adjust(**body.fields())), response)
+
+
+@router.post(
+    "/scrap",
+    status_code=201,
+    response_model=PostingOut,
+    responses=WRITE_RESPONSES,
+    summary="Scrap goods",
+)
+def scrap(body: ScrapIn, db: DbDep, ctx: ContextDep, response: Response) -> PostingOut:
+    return posted(service.scrap_stock(db, ctx, commands.Scrap(**body.fields())), response)
+
+
+def _reserved(result: service.ReservationResult, response: Response) -> ReservationOut:
+    mark_replay(response, result.replayed)
+    return ReservationOut.model_validate(result)
+
+
+@router.post(
+    "/reserve",
+    status_code=201,
+    response_model=ReservationOut,
+    responses=WRITE_RESPONSES,
+    summary="Reserve available stock",
+)
+def reserve(body: ReservationIn, db: DbDep, ctx: ContextDep, response: Response) -> ReservationOut:
+    result = service.reserve_stock(db, ctx, commands.Reservation(**body.fields()))
+    return _reserved(result, response)
+
+
+@router.post(
+    "/release",
+    status_code=201,
+    response_model=ReservationOut,
+    responses=WRITE_RESPONSES,
+    summary="Release a reservation",
+)
+def release(body: ReservationIn, db: DbDep, ctx: ContextDep, response: Response) -> ReservationOut:
+    result = service.release_stock(db, ctx, commands.Reservation(**body.fields()))
+    return _reserved(result, response)
+
+
+# ------------------------------------------------------------------ reads
+Limit = Annotated[int, Query(description=f"1 to {MAX_LIMIT}")]
+Offset = Annotated[int, Query(description="rows to skip")]
+
+
+@router.get("", response_model=StockPage, summary="Stock on hand, reserved and available")
+def on_hand(
+    db: DbDep,
+    item: str | None = None,
+    location: Annotated[str | None, Query(description="includes its sub-locations")] = None,
+    warehouse: str | None = None,
+    lot: str | None = None,
+    q: Annotated[str | None, Query(description="search item code and name")] = None,
+    include_virtual: bool = False,
+    include_zero: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> StockPage:
+    f = queries.StockFilter(item, location, warehouse, lot, q, include_virtual, include_zero)
+    with db.read() as conn:
+        page = queries.on_hand(conn, f, limit, offset)
+        sums = queries.totals(conn, f)
+    return StockPage(
+        items=[StockRowOut.model_validate(row) for row in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        totals=StockTotalsOut.model_validate(sums),
+    )
+
+
+@router.get("/as-of", response_model=list[AsOfRowOut], summary="Stock as it stood at a past time")
+def as_of(
+    db: DbDep,
+    at: Annotated[datetime, Query(description="ISO 8601; without a zone: UTC")],
+    item: str | None = None,
+    location: Annotated[str | None, Query(description="includes its sub-locations")] = None,
+    warehouse: str | None = None,
+    lot: str | None = None,
+) -> list[AsOfRowOut]:
+    f = queries.StockFilter(item=item, location=location, warehouse=warehouse, lot=lot)
+    with db.read() as conn:
+        rows = asof.stock_as_of(conn, utc(at) or at, f, utcnow())
+    return [AsOfRowOut.model_validate(row) for row in rows]
+
+
+@router.get("/items/{code}", response_model=ItemStockOut, summary="One item's stock by location")
+def item_stock(
+    code: str,
+    db: DbDep,
+    at: Annotated[datetime | None, Query(description="as of this time (default: now)")] = None,
+) -> ItemStockOut:
+    when = utc(at)
+    with db.read() as conn:
+        queries.item_id(conn, code)  # 404 for an unknown item, even without stock
+        if when is not None:
+            return _item_as_of(code, when, asof.stock_as_of(conn, when, _only(code), utcnow()))
+        rows = _all_rows(conn, _only(code))
+        sums = queries.totals(conn, _only(code))
+    return ItemStockOut(
+        item=code,
+        at=None,
+        on_hand=sums.on_hand,
+        reserved=sums.reserved,
+        available=sums.available,
+        locations=[
+            ItemLocationOut(
+                warehouse=r.warehouse,
+                location=r.location,
+                lot=r.lot,
+                on_hand=r.on_hand,
+                reserved=r.reserved,
+                available=r.available,
+            )
+            for r in rows
+        ],
+    )
+
+
+def _only(code: str) -> queries.StockFilter:
+    return queries.StockFilter(item=code)
+
+
+def _all_rows(conn: Connection, f: queries.StockFilter) -> list[queries.StockRow]:
+    rows: list[queries.StockRow] = []
+    while True:
+        page = queries.on_hand(conn, f, MAX_LIMIT, len(rows))
+        rows.extend(page.items)
+        if not page.items or len(rows) >= page.total:
+            return rows
+
+
+def _item_as_of(code: str, when: datetime, rows: list[asof.AsOfRow]) -> ItemStockOut:
+    return ItemStockOut(
+        item=code,
+        at=when,
+        on_hand=sum((r.on_hand for r in rows), start=Decimal(0)),
+        reserved=None,
+        available=None,
+        locations=[
+            ItemLocationOut(
+                warehouse=r.warehouse,
+                location=r.location,
+                lot=r.lot,
+                on_hand=r.on_hand,
+                reserved=None,
+                available=None,
+            )
+            for r in rows
+        ],
+    )

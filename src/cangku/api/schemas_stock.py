@@ -1,0 +1,305 @@
+"""Request and response bodies of the stock ledger: operations, on hand, moves, valuation.
+
+Quantities and money are accepted as JSON strings (exact) or numbers and always returned as
+strings. Times are ISO 8601; a time without a zone is taken as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from cangku.services import stock_commands as commands
+
+
+def _as_text(value: Any) -> Any:
+    """Numbers become their shortest text; the service parses it exactly (or refuses it)."""
+    if isinstance(value, bool):
+        return value  # refused by the str type below: true is not a quantity
+    if isinstance(value, (int, float, Decimal)):
+        return repr(value) if isinstance(value, float) else str(value)
+    return value
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+#: a quantity or amount: "12.5" or 12.5 (strings are exact, prefer them)
+Amount = Annotated[str, BeforeValidator(_as_text), Field(examples=["10"], max_length=64)]
+When = Annotated[datetime | None, AfterValidator(_utc)]
+Code = Annotated[str, Field(min_length=1, max_length=200)]
+Note = Annotated[str | None, Field(max_length=2000)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ReferenceIn(_In):
+    document_type: str | None = Field(None, max_length=40, examples=["sales_order"])
+    document_id: str | None = Field(None, max_length=64, examples=["SO-0042"])
+    document_line: int | None = None
+
+
+class _Referenced(_In):
+    """Accepts the document reference nested (``reference``) or flat (``document_*``)."""
+
+    reference: ReferenceIn | None = None
+    document_type: str | None = Field(None, max_length=40)
+    document_id: str | None = Field(None, max_length=64)
+    document_line: int | None = None
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> _Referenced:
+        flat = (self.document_type, self.document_id, self.document_line)
+        if self.reference is not None and any(v is not None for v in flat):
+            raise ValueError("give the reference nested or flat, not both")
+        return self
+
+    def command_reference(self) -> commands.Reference:
+        if self.reference is not None:
+            return commands.Reference(**self.reference.model_dump())
+        return commands.Reference(self.document_type, self.document_id, self.document_line)
+
+    def fields(self) -> dict[str, Any]:
+        """The command's keyword arguments (everything but the reference fields)."""
+        skip = {"reference", "document_type", "document_id", "document_line"}
+        values = {name: getattr(self, name) for name in type(self).model_fields if name not in skip}
+        return {**values, "reference": self.command_reference()}
+
+
+class ReceiveIn(_Referenced):
+    item: Code
+    quantity: Amount
+    to_location: Code
+    unit: str | None = None
+    lot: str | None = Field(None, max_length=100)
+    manufactured_on: date | None = None
+    expires_on: date | None = None
+    supplier_lot: str | None = None
+    unit_cost: Amount | None = Field(None, description="cost per `unit` (default: average cost)")
+    supplier: str | None = None
+    effective_at: When = None
+    note: Note = None
+
+
+class IssueIn(_Referenced):
+    item: Code
+    quantity: Amount
+    from_location: Code
+    unit: str | None = None
+    lot: str | None = None
+    to: str = Field("customer", description="'customer' (a sale) or 'production'")
+    customer: str | None = None
+    effective_at: When = None
+    note: Note = None
+
+
+class TransferIn(_Referenced):
+    item: Code
+    quantity: Amount
+    from_location: Code
+    to_location: Code
+    unit: str | None = None
+    lot: str | None = None
+    effective_at: When = None
+    note: Note = None
+
+
+class AdjustIn(_Referenced):
+    item: Code
+    quantity: Amount = Field(description="signed: positive is a gain, negative a loss")
+    location: Code
+    reason_code: Code
+    unit: str | None = None
+    lot: str | None = None
+    unit_cost: Amount | None = None
+    expires_on: date | None = None
+    effective_at: When = None
+    note: Note = None
+
+
+class ScrapIn(_Referenced):
+    item: Code
+    quantity: Amount
+    from_location: Code
+    reason_code: str = "damaged"
+    unit: str | None = None
+    lot: str | None = None
+    effective_at: When = None
+    note: Note = None
+
+
+class ReverseIn(_In):
+    note: Note = None
+    effective_at: When = None
+
+
+class ReservationIn(_Referenced):
+    item: Code
+    quantity: Amount
+    location: Code
+    unit: str | None = None
+    lot: str | None = None
+
+
+class MoveOut(_Out):
+    id: int
+    warehouse: str
+    seq: int
+    operation: str
+    item: str
+    item_name: str
+    unit: str
+    lot: str | None
+    quantity: Decimal
+    from_location: str
+    from_kind: str
+    to_location: str
+    to_kind: str
+    unit_cost: Decimal
+    value: Decimal
+    effective_at: datetime
+    recorded_at: datetime
+    reason_code: str | None
+    document_type: str | None
+    document_id: str | None
+    document_line: int | None
+    user: str
+    reverses_move_id: int | None
+    note: str | None
+    hash: str
+    stock_change: Decimal = Field(description="change to the company's own stock: +, - or 0")
+
+
+class PostingOut(BaseModel):
+    moves: list[MoveOut]
+    replayed: bool
+
+
+class ReservationOut(_Out):
+    item: str
+    location: str
+    lot: str | None
+    quantity: Decimal
+    replayed: bool
+
+
+class MovePage(BaseModel):
+    items: list[MoveOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class StockRowOut(_Out):
+    item: str
+    item_name: str
+    unit: str
+    warehouse: str
+    location: str
+    location_kind: str
+    lot: str | None
+    expires_on: date | None
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+
+
+class StockTotalsOut(_Out):
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+
+
+class StockPage(BaseModel):
+    items: list[StockRowOut]
+    total: int
+    limit: int
+    offset: int
+    totals: StockTotalsOut
+
+
+class AsOfRowOut(_Out):
+    item: str
+    item_name: str
+    unit: str
+    warehouse: str
+    location: str
+    lot: str | None
+    on_hand: Decimal
+
+
+class ItemLocationOut(BaseModel):
+    warehouse: str
+    location: str
+    lot: str | None
+    on_hand: Decimal
+    reserved: Decimal | None = Field(description="null for a past instant (not recorded)")
+    available: Decimal | None
+
+
+class ItemStockOut(BaseModel):
+    item: str
+    at: datetime | None = Field(description="null: now")
+    on_hand: Decimal
+    reserved: Decimal | None
+    available: Decimal | None
+    locations: list[ItemLocationOut]
+
+
+class ItemValueOut(_Out):
+    item: str
+    item_name: str
+    costing_method: str
+    unit: str
+    quantity: Decimal
+    value: Decimal
+    average_cost: Decimal
+
+
+class ValuationOut(_Out):
+    at: datetime | None
+    items: list[ItemValueOut]
+    total_value: Decimal
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    moves_checked: int
+    balances_checked: int
+    items_checked: int
+    problems: list[dict[str, Any]]
+    truncated: bool
+
+
+class PeriodCloseIn(_In):
+    through: date = Field(description="the last day closed (inclusive)")
+    note: Note = None
+
+
+class PeriodOut(_Out):
+    closed_through: date
+    closed_at: datetime
+    user: str
+    note: str | None
+
+
+class CheckpointIn(_In):
+    as_of: When = None
+
+
+class CheckpointOut(_Out):
+    id: int
+    as_of: datetime
+    replayed: bool

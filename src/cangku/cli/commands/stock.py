@@ -1,0 +1,483 @@
+"""``cangku stock ...``: stock operations, stock on hand, as-of, history and value.
+
+Quantities are given as text (``10``, ``2.5``); an adjustment's may be negative (``-2``).
+Times are ISO 8601 (``2024-05-01`` or ``2024-05-01T08:00:00+08:00``); without a zone, UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from cangku.cli.common import (
+    IdemOpt,
+    JsonOpt,
+    UserOpt,
+    context,
+    database,
+    emit,
+    handled,
+    parse_when,
+    table,
+)
+from cangku.domain.errors import InvalidInput
+from cangku.queries import asof
+from cangku.queries import stock as queries
+from cangku.queries.valuation import stock_value
+from cangku.services import stock as service
+from cangku.services.common import utcnow
+from cangku.services.stock_commands import (
+    Adjust,
+    Issue,
+    Receive,
+    Reference,
+    Reservation,
+    Reverse,
+    Scrap,
+    Transfer,
+)
+
+NAME = "stock"
+HELP = "Stock operations (receive, issue, move, adjust, scrap, reverse), on hand and history."
+app = typer.Typer(no_args_is_help=True)
+
+#: lets a negative quantity such as "-2" through as an argument instead of an unknown option
+SIGNED = {"ignore_unknown_options": True}
+
+ItemArg = Annotated[str, typer.Argument(help="Item code.", show_default=False)]
+QtyArg = Annotated[str, typer.Argument(help="Quantity, e.g. 10 or 2.5.", show_default=False)]
+UnitOpt = Annotated[str | None, typer.Option("--unit", help="Unit (default: base unit).")]
+LotOpt = Annotated[str | None, typer.Option("--lot", help="Lot or serial number.")]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="Free text.")]
+EffectiveOpt = Annotated[
+    str | None, typer.Option("--effective-at", help="Business time (default: now).")
+]
+DocTypeOpt = Annotated[str | None, typer.Option("--doc-type", help="Source document type.")]
+DocIdOpt = Annotated[str | None, typer.Option("--doc-id", help="Source document id.")]
+DocLineOpt = Annotated[int | None, typer.Option("--doc-line", help="Source document line.")]
+ItemOpt = Annotated[str | None, typer.Option("--item", help="Only this item.")]
+LocationOpt = Annotated[
+    str | None, typer.Option("--location", help="Only this location (and sub-locations).")
+]
+WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="Only this warehouse.")]
+LotFilterOpt = Annotated[str | None, typer.Option("--lot", help="Only this lot.")]
+LimitOpt = Annotated[int, typer.Option("--limit", help="Rows per page (1-500).")]
+OffsetOpt = Annotated[int, typer.Option("--offset", help="Rows to skip.")]
+
+MOVE_COLUMNS = [
+    "id",
+    "effective_at",
+    "operation",
+    "item",
+    "lot",
+    "quantity",
+    "unit",
+    "from_location",
+    "to_location",
+    "value",
+    "user",
+]
+
+
+def _day(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} is not a date: {value!r}", code="invalid_date") from None
+
+
+def _reference(doc_type: str | None, doc_id: str | None, doc_line: int | None) -> Reference:
+    return Reference(doc_type, doc_id, doc_line)
+
+
+def _show_posting(result: service.PostingResult, as_json: bool) -> None:
+    def render(data: service.PostingResult) -> None:
+        table(data.moves, MOVE_COLUMNS)
+        if data.replayed:
+            typer.echo("(replayed: this idempotency key was used before; nothing was written)")
+
+    emit(result, as_json, render)
+
+
+# ------------------------------------------------------------------ writes
+@app.command()
+def receive(
+    item: ItemArg,
+    quantity: QtyArg,
+    to: Annotated[str, typer.Option("--to", help="Receiving or storage location.")],
+    unit: UnitOpt = None,
+    lot: LotOpt = None,
+    expires_on: Annotated[str | None, typer.Option("--expires-on", help="Lot expiry.")] = None,
+    unit_cost: Annotated[str | None, typer.Option("--unit-cost", help="Cost per unit.")] = None,
+    supplier: Annotated[str | None, typer.Option("--supplier", help="Supplier code.")] = None,
+    note: NoteOpt = None,
+    effective_at: EffectiveOpt = None,
+    doc_type: DocTypeOpt = None,
+    doc_id: DocIdOpt = None,
+    doc_line: DocLineOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Receive goods from a supplier into a location."""
+    with handled(as_json):
+        command = Receive(
+            item,
+            quantity,
+            to,
+            unit=unit,
+            lot=lot,
+            expires_on=_day(expires_on, "expires_on"),
+            unit_cost=unit_cost,
+            supplier=supplier,
+            note=note,
+            effective_at=parse_when(effective_at),
+            reference=_reference(doc_type, doc_id, doc_line),
+        )
+        _show_posting(
+            service.receive_stock(database(), context(user, idempotency_key), command), as_json
+        )
+
+
+@app.command()
+def issue(
+    item: ItemArg,
+    quantity: QtyArg,
+    source: Annotated[str, typer.Option("--from", help="Storage location.")],
+    to: Annotated[str, typer.Option("--to", help="'customer' or 'production'.")] = "customer",
+    unit: UnitOpt = None,
+    lot: LotOpt = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="Customer code.")] = None,
+    note: NoteOpt = None,
+    effective_at: EffectiveOpt = None,
+    doc_type: DocTypeOpt = None,
+    doc_id: DocIdOpt = None,
+    doc_line: DocLineOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue goods to a customer or to production."""
+    with handled(as_json):
+        command = Issue(
+            item,
+            quantity,
+            source,
+            unit=unit,
+            lot=lot,
+            to=to,
+            customer=customer,
+            note=note,
+            effective_at=parse_when(effective_at),
+            reference=_reference(doc_type, doc_id, doc_line),
+        )
+        _show_posting(
+            service.issue_stock(database(), context(user, idempotency_key), command), as_json
+        )
+
+
+@app.command()
+def move(
+    item: ItemArg,
+    quantity: QtyArg,
+    source: Annotated[str, typer.Option("--from", help="From location.")],
+    dest: Annotated[str, typer.Option("--to", help="To location.")],
+    unit: UnitOpt = None,
+    lot: LotOpt = None,
+    note: NoteOpt = None,
+    effective_at: EffectiveOpt = None,
+    doc_type: DocTypeOpt = None,
+    doc_id: DocIdOpt = None,
+    doc_line: DocLineOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move goods between two locations."""
+    with handled(as_json):
+        command = Transfer(
+            item,
+            quantity,
+            source,
+            dest,
+            unit=unit,
+            lot=lot,
+            note=note,
+            effective_at=parse_when(effective_at),
+            reference=_reference(doc_type, doc_id, doc_line),
+        )
+        _show_posting(
+            service.transfer_stock(database(), context(user, idempotency_key), command), as_json
+        )
+
+
+@app.command(context_settings=SIGNED)
+def adjust(
+    item: ItemArg,
+    quantity: Annotated[str, typer.Argument(help="Signed: 5 is a gain, -2 a loss.")],
+    location: Annotated[str, typer.Option("--location", help="Storage location.")],
+    reason: Annotated[str, typer.Option("--reason", help="Reason code, e.g. found, lost.")],
+    unit: UnitOpt = None,
+    lot: LotOpt = None,
+    unit_cost: Annotated[str | None, typer.Option("--unit-cost", help="For a gain.")] = None,
+    expires_on: Annotated[str | None, typer.Option("--expires-on", help="New lot.")] = None,
+    note: NoteOpt = None,
+    effective_at: EffectiveOpt = None,
+    doc_type: DocTypeOpt = None,
+    doc_id: DocIdOpt = None,
+    doc_line: DocLineOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Correct stock at a location with a reason (negative quantity: a loss)."""
+    with handled(as_json):
+        command = Adjust(
+            item,
+            quantity,
+            location,
+            reason,
+            unit=unit,
+            lot=lot,
+            unit_cost=unit_cost,
+            expires_on=_day(expires_on, "expires_on"),
+            note=note,
+            effective_at=parse_when(effective_at),
+            reference=_reference(doc_type, doc_id, doc_line),
+        )
+        _show_posting(
+            service.adjust_stock(database(), context(user, idempotency_key), command), as_json
+        )
+
+
+@app.command()
+def scrap(
+    item: ItemArg,
+    quantity: QtyArg,
+    source: Annotated[str, typer.Option("--from", help="Storage location.")],
+    reason: Annotated[str, typer.Option("--reason", help="Reason code.")] = "damaged",
+    unit: UnitOpt = None,
+    lot: LotOpt = None,
+    note: NoteOpt = None,
+    effective_at: EffectiveOpt = None,
+    doc_type: DocTypeOpt = None,
+    doc_id: DocIdOpt = None,
+    doc_line: DocLineOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Scrap goods (damaged, expired, defective, obsolete)."""
+    with handled(as_json):
+        command = Scrap(
+            item,
+            quantity,
+            source,
+            reason,
+            unit=unit,
+            lot=lot,
+            note=note,
+            effective_at=parse_when(effective_at),
+            reference=_reference(doc_type, doc_id, doc_line),
+        )
+        _show_posting(
+            service.scrap_stock(database(), context(user, idempotency_key), command), as_json
+        )
+
+
+@app.command()
+def reverse(
+    move_id: Annotated[int, typer.Argument(help="The move to reverse.", show_default=False)],
+    note: NoteOpt = None,
+    effective_at: EffectiveOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reverse a move with an opposite move."""
+    with handled(as_json):
+        command = Reverse(move_id, note=note, effective_at=parse_when(effective_at))
+        _show_posting(
+            service.reverse_move(database(), context(user, idempotency_key), command), as_json
+        )
+
+
+def _reservation(
+    sign: int,
+    item: str,
+    quantity: str,
+    location: str,
+    unit: str | None,
+    lot: str | None,
+    user: str | None,
+    key: str | None,
+    as_json: bool,
+) -> None:
+    with handled(as_json):
+        command = Reservation(item, quantity, location, unit=unit, lot=lot)
+        do = service.reserve_stock if sign > 0 else service.release_stock
+        emit(do(database(), context(user, key), command), as_json)
+
+
+LocationReq = Annotated[str, typer.Option("--location", help="Storage location.")]
+
+
+@app.command()
+def reserve(
+    item: ItemArg,
+    quantity: QtyArg,
+    location: LocationReq,
+    unit: UnitOpt = None,
+    lot: LotOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reserve available stock for a later issue."""
+    _reservation(1, item, quantity, location, unit, lot, user, idempotency_key, as_json)
+
+
+@app.command()
+def release(
+    item: ItemArg,
+    quantity: QtyArg,
+    location: LocationReq,
+    unit: UnitOpt = None,
+    lot: LotOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Release a reservation."""
+    _reservation(-1, item, quantity, location, unit, lot, user, idempotency_key, as_json)
+
+
+# ------------------------------------------------------------------ reads
+@app.command("on-hand")
+def on_hand(
+    item: ItemOpt = None,
+    location: LocationOpt = None,
+    warehouse: WarehouseOpt = None,
+    lot: LotFilterOpt = None,
+    q: Annotated[str | None, typer.Option("--q", "--search", help="Item code or name.")] = None,
+    include_virtual: Annotated[bool, typer.Option("--include-virtual")] = False,
+    include_zero: Annotated[bool, typer.Option("--include-zero")] = False,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stock on hand, reserved and available by item, location and lot."""
+    with handled(as_json):
+        f = queries.StockFilter(item, location, warehouse, lot, q, include_virtual, include_zero)
+        with database().read() as conn:
+            page = queries.on_hand(conn, f, limit, offset)
+            sums = queries.totals(conn, f)
+        data = {
+            "items": page.items,
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
+            "totals": sums,
+        }
+
+        def render(_: Any) -> None:
+            table(
+                page.items, ["item", "location", "lot", "on_hand", "reserved", "available", "unit"]
+            )
+            typer.echo(
+                f"total  on hand {sums.on_hand}  reserved {sums.reserved}  "
+                f"available {sums.available}  ({page.total} rows)"
+            )
+
+        emit(data, as_json, render)
+
+
+@app.command("as-of")
+def as_of(
+    at: Annotated[str, typer.Option("--at", help="The past time (ISO 8601).")],
+    item: ItemOpt = None,
+    location: LocationOpt = None,
+    warehouse: WarehouseOpt = None,
+    lot: LotFilterOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stock as it stood at a past time."""
+    with handled(as_json):
+        when = parse_when(at)
+        assert when is not None
+        f = queries.StockFilter(item=item, location=location, warehouse=warehouse, lot=lot)
+        with database().read() as conn:
+            rows = asof.stock_as_of(conn, when, f, utcnow())
+        emit(
+            rows, as_json, lambda data: table(data, ["item", "location", "lot", "on_hand", "unit"])
+        )
+
+
+@app.command()
+def history(
+    item: ItemOpt = None,
+    location: LocationOpt = None,
+    lot: LotFilterOpt = None,
+    doc_type: DocTypeOpt = None,
+    doc_id: DocIdOpt = None,
+    operation: Annotated[str | None, typer.Option("--operation", help="e.g. receive")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Effective at or after.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Effective at or before.")] = None,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move history, newest first."""
+    with handled(as_json):
+        f = queries.HistoryFilter(
+            item, location, lot, doc_type, doc_id, operation, parse_when(since), parse_when(until)
+        )
+        with database().read() as conn:
+            page = queries.history(conn, f, limit, offset)
+        data = {
+            "items": page.items,
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
+        }
+        emit(data, as_json, lambda _: table(page.items, MOVE_COLUMNS))
+
+
+@app.command()
+def value(
+    at: Annotated[str | None, typer.Option("--at", help="As of this time (default now).")] = None,
+    item: ItemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stock value per item (FIFO layers or moving average)."""
+    with handled(as_json):
+        with database().read() as conn:
+            valuation = stock_value(conn, utcnow(), parse_when(at), item)
+
+        def render(_: Any) -> None:
+            table(
+                valuation.items,
+                ["item", "costing_method", "quantity", "unit", "value", "average_cost"],
+            )
+            typer.echo(f"total value {valuation.total_value}")
+
+        emit(valuation, as_json, render)
+
+
+@app.command("move-show")
+def move_show(
+    move_id: Annotated[int, typer.Argument(help="Move id.", show_default=False)],
+    as_json: JsonOpt = False,
+) -> None:
+    """One move with all its fields (also: ``show-move``)."""
+    with handled(as_json):
+        with database().read() as conn:
+            record = queries.get_move(conn, move_id)
+        emit(record, as_json)
+
+
+app.command("show-move", hidden=True)(move_show)
