@@ -31,6 +31,7 @@ from cangku.db.tables import (
     moves,
     periods,
 )
+from cangku.db.types import to_micros
 from cangku.domain.costing import Layer, average_cost, average_issue_value, consume_fifo
 from cangku.domain.enums import CostingMethod
 from cangku.domain.errors import InsufficientStock, RuleViolation
@@ -172,13 +173,9 @@ def _insert_moves(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
         row["id"] = move_id
         values = [row[name] for name in _MOVE_COLUMNS]
         if sqlite:
-            # the text form SQLAlchemy's SQLite DateTime reads back (naive UTC)
-            values[_EFFECTIVE] = (
-                row["effective_at"].replace(tzinfo=None).isoformat(" ", "microseconds")
-            )
-            values[_RECORDED] = (
-                row["recorded_at"].replace(tzinfo=None).isoformat(" ", "microseconds")
-            )
+            # UTCDateTime's SQLite form: integer microseconds since the epoch
+            values[_EFFECTIVE] = to_micros(row["effective_at"])
+            values[_RECORDED] = to_micros(row["recorded_at"])
         params.append(tuple(values))
     sql = _INSERT_MOVES.replace("%s", "?") if sqlite else _INSERT_MOVES
     conn.exec_driver_sql(sql, params)
