@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from tests.factories import build_company
 
 from cangku.db.catalog import to_base_quantity
 from cangku.db.lookups import item_by_code
@@ -40,6 +39,7 @@ from cangku.services.items import (
 from cangku.services.setup import initialize
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
+from tests.factories import build_company
 
 CTX = Context()
 

@@ -315,14 +315,14 @@ def create_item(db: Database, ctx: Context, data: ItemInput) -> Item:
     def work(uow: UnitOfWork, _user_id: int, now: datetime) -> int:
         conn = uow.conn
         values = _item_columns(conn, data)
-        conversions = _conversions(conn, data.base_unit, data.units)
-        codes = _barcodes(conn, None, data.base_unit, conversions, data.barcodes)
         if catalog.code_taken(conn, data.code):
             raise Conflict(
                 f"an item with code {data.code!r} already exists",
                 code="item_code_taken",
                 item=data.code,
             )
+        conversions = _conversions(conn, data.base_unit, data.units)
+        codes = _barcodes(conn, None, data.base_unit, conversions, data.barcodes)
         item_id = catalog.insert_item(conn, values, now)
         catalog.replace_units(conn, item_id, conversions)
         catalog.replace_barcodes(conn, item_id, codes)

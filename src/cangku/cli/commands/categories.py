@@ -1,0 +1,106 @@
+"""``cangku categories ...``: the item category tree."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled, table
+from cangku.queries import items as queries
+from cangku.services import items as service
+
+NAME = "categories"
+HELP = "Item categories (a tree)."
+app = typer.Typer(no_args_is_help=True)
+
+
+def _print_tree(nodes: list[Any], depth: int = 0) -> None:
+    for node in nodes:
+        marker = "" if node.active else "  (inactive)"
+        typer.echo(f"{'  ' * depth}{node.code}  {node.name}{marker}")
+        _print_tree(node.children, depth + 1)
+
+
+@app.command("list")
+def list_(
+    q: Annotated[str | None, typer.Option("--q", help="Search code and name.")] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
+    tree: Annotated[bool, typer.Option("--tree", help="Show the tree instead of a list.")] = False,
+    limit: int = 50,
+    offset: int = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List categories with their paths (or --tree)."""
+    with handled(as_json):
+        if tree:
+            nodes = queries.category_tree(database(), active)
+            emit(nodes, as_json, _print_tree)
+            return
+        page = queries.list_categories(database(), q, active=active, limit=limit, offset=offset)
+        if as_json:
+            emit(page, True)
+        else:
+            table(page.items, ["code", "name", "path", "active"])
+            typer.echo(f"({len(page.items)} of {page.total})")
+
+
+@app.command()
+def show(code: str, as_json: JsonOpt = False) -> None:
+    """Show one category."""
+    with handled(as_json):
+        emit(queries.get_category(database(), code), as_json)
+
+
+@app.command()
+def create(
+    code: str,
+    name: str,
+    parent: Annotated[str | None, typer.Option(help="Parent category code.")] = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a category."""
+    with handled(as_json):
+        ctx = context(user, idempotency_key)
+        emit(service.create_category(database(), ctx, code, name, parent), as_json)
+
+
+@app.command()
+def update(
+    code: str,
+    name: Annotated[str | None, typer.Option()] = None,
+    parent: Annotated[str | None, typer.Option(help="Move under this category.")] = None,
+    root: Annotated[bool, typer.Option("--root", help="Move to the top level.")] = False,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rename a category or move it (with its subtree)."""
+    with handled(as_json):
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if parent is not None or root:
+            changes["parent"] = None if root else parent
+        ctx = context(user, idempotency_key)
+        emit(service.update_category(database(), ctx, code, changes), as_json)
+
+
+@app.command()
+def deactivate(
+    code: str, user: UserOpt = None, idempotency_key: IdemOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Deactivate a category (no new items go in it)."""
+    with handled(as_json):
+        emit(service.deactivate_category(database(), context(user, idempotency_key), code), as_json)
+
+
+@app.command()
+def reactivate(
+    code: str, user: UserOpt = None, idempotency_key: IdemOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Reactivate a category."""
+    with handled(as_json):
+        emit(service.reactivate_category(database(), context(user, idempotency_key), code), as_json)

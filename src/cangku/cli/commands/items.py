@@ -1,0 +1,285 @@
+"""``cangku items ...``: list, show, create, change and (de)activate items; units, barcodes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+
+from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled, table
+from cangku.domain.errors import InvalidInput
+from cangku.domain.quantities import parse_decimal
+from cangku.queries import items as queries
+from cangku.queries import partners as partner_queries
+from cangku.services import items as service
+
+NAME = "items"
+HELP = "Items (SKUs): units of measure, barcodes, stock levels."
+app = typer.Typer(no_args_is_help=True)
+
+COLUMNS = ["code", "name", "item_type", "category", "base_unit", "tracking", "active", "version"]
+UnitsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--unit", help="A conversion UNIT=FACTOR (base units in one UNIT), e.g. box=12."),
+]
+BarcodesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--barcode", help="A barcode, or BARCODE=UNIT for a barcode of a pack unit."),
+]
+VersionOpt = Annotated[
+    int | None, typer.Option("--version", help="Refuse if the item changed since this version.")
+]
+DecimalOpt = Annotated[str | None, typer.Option()]
+
+
+def parse_units(values: list[str] | None) -> list[tuple[str, Decimal]]:
+    pairs = []
+    for value in values or []:
+        unit, sep, factor = value.partition("=")
+        if not sep or not unit:
+            raise InvalidInput(
+                f"--unit takes UNIT=FACTOR, e.g. box=12, not {value!r}", code="invalid_unit_option"
+            )
+        pairs.append((unit, parse_decimal(factor, "factor")))
+    return pairs
+
+
+def parse_barcodes(values: list[str] | None) -> list[tuple[str, str | None]]:
+    pairs: list[tuple[str, str | None]] = []
+    for value in values or []:
+        if "=" in value:
+            barcode, _, unit = value.rpartition("=")
+            pairs.append((barcode, unit or None))
+        else:
+            pairs.append((value, None))
+    return pairs
+
+
+def _decimal(value: str | None, field: str) -> Decimal | None:
+    return None if value is None else parse_decimal(value, field)
+
+
+def emit_page(page: Any, as_json: bool, columns: list[str]) -> None:
+    if as_json:
+        emit(page, True)
+        return
+    table(page.items, columns)
+    typer.echo(f"({len(page.items)} of {page.total})")
+
+
+@app.command("list")
+def list_(
+    q: Annotated[str | None, typer.Option("--q", help="Search code, name, barcodes.")] = None,
+    item_type: Annotated[str | None, typer.Option("--type")] = None,
+    category: Annotated[str | None, typer.Option(help="Includes sub-categories.")] = None,
+    tracking: Annotated[str | None, typer.Option()] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 50,
+    offset: int = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List items."""
+    with handled(as_json):
+        page = queries.list_items(
+            database(),
+            q,
+            item_type=item_type,
+            category=category,
+            tracking=tracking,
+            active=active,
+            limit=limit,
+            offset=offset,
+        )
+        emit_page(page, as_json, COLUMNS)
+
+
+@app.command()
+def show(
+    code: Annotated[str, typer.Argument(help="Item code or barcode.")], as_json: JsonOpt = False
+) -> None:
+    """Show one item (by code or barcode)."""
+    with handled(as_json):
+        emit(queries.get_item(database(), code), as_json)
+
+
+@app.command()
+def create(
+    code: str,
+    name: str,
+    item_type: Annotated[
+        str,
+        typer.Option(
+            "--type", help="raw_material, semi_finished, finished_good, spare_part or consumable."
+        ),
+    ],
+    base_unit: Annotated[str, typer.Option(help="Unit stock is kept in.")] = "pcs",
+    tracking: Annotated[str, typer.Option(help="none, lot or serial.")] = "none",
+    costing: Annotated[str, typer.Option(help="fifo or moving_average.")] = "fifo",
+    category: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    shelf_life_days: Annotated[int | None, typer.Option()] = None,
+    safety_stock: DecimalOpt = None,
+    reorder_point: DecimalOpt = None,
+    max_stock: DecimalOpt = None,
+    lead_time_days: Annotated[int | None, typer.Option()] = None,
+    default_location: Annotated[str | None, typer.Option()] = None,
+    standard_cost: DecimalOpt = None,
+    unit: UnitsOpt = None,
+    barcode: BarcodesOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an item."""
+    with handled(as_json):
+        data = service.ItemInput(
+            code,
+            name,
+            item_type,
+            base_unit,
+            tracking,
+            costing,
+            category,
+            description,
+            shelf_life_days,
+            _decimal(safety_stock, "safety_stock"),
+            _decimal(reorder_point, "reorder_point"),
+            _decimal(max_stock, "max_stock"),
+            lead_time_days,
+            default_location,
+            _decimal(standard_cost, "standard_cost"),
+            units=parse_units(unit),
+            barcodes=parse_barcodes(barcode),
+        )
+        emit(service.create_item(database(), context(user, idempotency_key), data), as_json)
+
+
+@app.command()
+def update(
+    code: str,
+    name: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    item_type: Annotated[str | None, typer.Option("--type")] = None,
+    category: Annotated[str | None, typer.Option()] = None,
+    base_unit: Annotated[str | None, typer.Option()] = None,
+    tracking: Annotated[str | None, typer.Option()] = None,
+    costing: Annotated[str | None, typer.Option()] = None,
+    shelf_life_days: Annotated[int | None, typer.Option()] = None,
+    safety_stock: DecimalOpt = None,
+    reorder_point: DecimalOpt = None,
+    max_stock: DecimalOpt = None,
+    lead_time_days: Annotated[int | None, typer.Option()] = None,
+    default_location: Annotated[str | None, typer.Option()] = None,
+    standard_cost: DecimalOpt = None,
+    clear: Annotated[
+        list[str] | None, typer.Option("--clear", help="Empty this field (repeatable).")
+    ] = None,
+    version: VersionOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change fields of an item (only the options given)."""
+    with handled(as_json):
+        given: dict[str, Any] = {
+            "name": name,
+            "description": description,
+            "item_type": item_type,
+            "category": category,
+            "base_unit": base_unit,
+            "tracking": tracking,
+            "costing_method": costing,
+            "shelf_life_days": shelf_life_days,
+            "safety_stock": _decimal(safety_stock, "safety_stock"),
+            "reorder_point": _decimal(reorder_point, "reorder_point"),
+            "max_stock": _decimal(max_stock, "max_stock"),
+            "lead_time_days": lead_time_days,
+            "default_location": default_location,
+            "standard_cost": _decimal(standard_cost, "standard_cost"),
+        }
+        changes = {k: v for k, v in given.items() if v is not None}
+        changes.update({field.replace("-", "_"): None for field in clear or []})
+        ctx = context(user, idempotency_key)
+        emit(service.update_item(database(), ctx, code, changes, version), as_json)
+
+
+@app.command()
+def deactivate(
+    code: str,
+    version: VersionOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deactivate an item (kept for history)."""
+    with handled(as_json):
+        ctx = context(user, idempotency_key)
+        emit(service.deactivate_item(database(), ctx, code, version), as_json)
+
+
+@app.command()
+def reactivate(
+    code: str,
+    version: VersionOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reactivate an item."""
+    with handled(as_json):
+        ctx = context(user, idempotency_key)
+        emit(service.reactivate_item(database(), ctx, code, version), as_json)
+
+
+@app.command()
+def units(
+    code: str,
+    unit: UnitsOpt = None,
+    version: VersionOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace the item's unit conversions with the --unit options (none: remove all)."""
+    with handled(as_json):
+        ctx = context(user, idempotency_key)
+        item = service.set_item_units(database(), ctx, code, parse_units(unit), version)
+        emit(item, as_json)
+
+
+@app.command()
+def barcodes(
+    code: str,
+    barcode: BarcodesOpt = None,
+    version: VersionOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace the item's barcodes with the --barcode options (none: remove all)."""
+    with handled(as_json):
+        ctx = context(user, idempotency_key)
+        item = service.set_item_barcodes(database(), ctx, code, parse_barcodes(barcode), version)
+        emit(item, as_json)
+
+
+@app.command()
+def suppliers(code: str, as_json: JsonOpt = False) -> None:
+    """Every supplier's terms for the item."""
+    with handled(as_json):
+        found = partner_queries.suppliers_of_item(database(), code)
+        if as_json:
+            emit(found, True)
+        else:
+            table(
+                found,
+                [
+                    "partner",
+                    "supplier_code",
+                    "price",
+                    "currency",
+                    "min_order_qty",
+                    "lead_time_days",
+                ],
+            )

@@ -1,0 +1,223 @@
+"""``cangku partners ...``: suppliers and customers, contacts, supplier-item terms."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled, table
+from cangku.domain.quantities import parse_decimal
+from cangku.queries import partners as queries
+from cangku.services import partners as service
+
+NAME = "partners"
+HELP = "Partners: suppliers and customers."
+app = typer.Typer(no_args_is_help=True)
+
+COLUMNS = ["code", "name", "is_supplier", "is_customer", "email", "active", "version"]
+TERMS = ["partner", "item", "supplier_code", "price", "currency", "min_order_qty", "lead_time_days"]
+VersionOpt = Annotated[
+    int | None, typer.Option("--version", help="Refuse if the partner changed since this version.")
+]
+TextOpt = Annotated[str | None, typer.Option()]
+
+
+@app.command("list")
+def list_(
+    q: Annotated[str | None, typer.Option("--q", help="Search code, name and email.")] = None,
+    role: Annotated[str | None, typer.Option(help="supplier or customer.")] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
+    limit: int = 50,
+    offset: int = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List partners."""
+    with handled(as_json):
+        page = queries.list_partners(
+            database(), q, role=role, active=active, limit=limit, offset=offset
+        )
+        if as_json:
+            emit(page, True)
+        else:
+            table(page.items, COLUMNS)
+            typer.echo(f"({len(page.items)} of {page.total})")
+
+
+@app.command()
+def show(code: str, as_json: JsonOpt = False) -> None:
+    """Show one partner with its contacts."""
+    with handled(as_json):
+        emit(queries.get_partner(database(), code), as_json)
+
+
+@app.command()
+def create(
+    code: str,
+    name: str,
+    supplier: Annotated[bool, typer.Option("--supplier", help="We buy from it.")] = False,
+    customer: Annotated[bool, typer.Option("--customer", help="We sell to it.")] = False,
+    email: TextOpt = None,
+    phone: TextOpt = None,
+    address: TextOpt = None,
+    tax_id: TextOpt = None,
+    notes: TextOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a partner (at least one of --supplier / --customer)."""
+    with handled(as_json):
+        data = service.PartnerInput(
+            code, name, supplier, customer, email, phone, address, tax_id, notes
+        )
+        emit(service.create_partner(database(), context(user, idempotency_key), data), as_json)
+
+
+@app.command()
+def update(
+    code: str,
+    name: TextOpt = None,
+    supplier: Annotated[bool | None, typer.Option("--supplier/--not-supplier")] = None,
+    customer: Annotated[bool | None, typer.Option("--customer/--not-customer")] = None,
+    email: TextOpt = None,
+    phone: TextOpt = None,
+    address: TextOpt = None,
+    tax_id: TextOpt = None,
+    notes: TextOpt = None,
+    clear: Annotated[
+        list[str] | None, typer.Option("--clear", help="Empty this field (repeatable).")
+    ] = None,
+    version: VersionOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change fields of a partner (only the options given)."""
+    with handled(as_json):
+        given: dict[str, Any] = {
+            "name": name,
+            "is_supplier": supplier,
+            "is_customer": customer,
+            "email": email,
+            "phone": phone,
+            "address": address,
+            "tax_id": tax_id,
+            "notes": notes,
+        }
+        changes = {k: v for k, v in given.items() if v is not None}
+        changes.update({field.replace("-", "_"): None for field in clear or []})
+        ctx = context(user, idempotency_key)
+        emit(service.update_partner(database(), ctx, code, changes, version), as_json)
+
+
+@app.command()
+def deactivate(
+    code: str,
+    version: VersionOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deactivate a partner (kept for history)."""
+    with handled(as_json):
+        ctx = context(user, idempotency_key)
+        emit(service.deactivate_partner(database(), ctx, code, version), as_json)
+
+
+@app.command()
+def reactivate(
+    code: str,
+    version: VersionOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reactivate a partner."""
+    with handled(as_json):
+        ctx = context(user, idempotency_key)
+        emit(service.reactivate_partner(database(), ctx, code, version), as_json)
+
+
+@app.command("contact-add")
+def contact_add(
+    code: str,
+    name: str,
+    role: TextOpt = None,
+    email: TextOpt = None,
+    phone: TextOpt = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a contact person to a partner."""
+    with handled(as_json):
+        data = service.ContactInput(name, role, email, phone)
+        emit(service.add_contact(database(), context(user, idempotency_key), code, data), as_json)
+
+
+@app.command("contact-remove")
+def contact_remove(
+    code: str,
+    contact_id: int,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a contact person (by id) from a partner."""
+    with handled(as_json):
+        service.remove_contact(database(), context(user, idempotency_key), code, contact_id)
+        emit({"removed": contact_id}, as_json)
+
+
+@app.command("supplier-item-set")
+def supplier_item_set(
+    partner: str,
+    item: str,
+    supplier_code: TextOpt = None,
+    price: TextOpt = None,
+    currency: TextOpt = None,
+    min_order_qty: TextOpt = None,
+    lead_time_days: Annotated[int | None, typer.Option()] = None,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record or replace a supplier's terms for an item."""
+    with handled(as_json):
+        data = service.SupplierItemInput(
+            partner,
+            item,
+            supplier_code,
+            None if price is None else parse_decimal(price, "price"),
+            currency,
+            None if min_order_qty is None else parse_decimal(min_order_qty, "min_order_qty"),
+            lead_time_days,
+        )
+        ctx = context(user, idempotency_key)
+        emit(service.set_supplier_item(database(), ctx, data), as_json)
+
+
+@app.command("supplier-item-remove")
+def supplier_item_remove(
+    partner: str,
+    item: str,
+    user: UserOpt = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Forget a supplier's terms for an item."""
+    with handled(as_json):
+        service.remove_supplier_item(database(), context(user, idempotency_key), partner, item)
+        emit({"removed": {"partner": partner, "item": item}}, as_json)
+
+
+@app.command("supplier-items")
+def supplier_items(partner: str, as_json: JsonOpt = False) -> None:
+    """Everything a supplier sells us."""
+    with handled(as_json):
+        found = queries.supplier_items_of(database(), partner)
+        if as_json:
+            emit(found, True)
+        else:
+            table(found, TERMS)
