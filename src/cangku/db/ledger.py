@@ -35,7 +35,7 @@ from cangku.db.types import to_micros
 from cangku.domain.costing import Layer, average_cost, average_issue_value, consume_fifo
 from cangku.domain.enums import CostingMethod
 from cangku.domain.errors import InsufficientStock, RuleViolation
-from cangku.domain.hashing import move_hash
+from cangku.domain.hashing import MOVE_HASH_FIELDS, move_hash_values
 from cangku.domain.quantities import from_scaled, scaled_product, scaled_ratio
 from cangku.domain.stock import MoveLine, check_effective_time
 
@@ -82,37 +82,42 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
         for line in lines:
             assert line.effective_at is not None
             check_effective_time(line.effective_at, now, closed_through(conn))
-    rows = []
-    for line, (unit_cost, value) in zip(lines, costs, strict=True):
+    ids = _allocate_ids(conn, len(lines))
+    sqlite = conn.dialect.name == "sqlite"
+    recorded = to_micros(now) if sqlite else now
+    params = []
+    for move_id, line, (unit_cost, value) in zip(ids, lines, costs, strict=True):
         warehouse_id = line.chain_warehouse_id
         seq, prev = heads[warehouse_id]
-        row: dict[str, Any] = {
-            "warehouse_id": warehouse_id,
-            "seq": seq + 1,
-            "item_id": line.item.id,
-            "lot_id": line.lot.id if line.lot else None,
-            "quantity": line.quantity,
-            "from_location_id": line.source.id,
-            "to_location_id": line.dest.id,
-            "unit_cost": unit_cost,
-            "value": value,
-            "effective_at": line.effective_at,
-            "recorded_at": now,
-            "operation": str(line.operation),
-            "reason_code": line.reason_code,
-            "document_type": line.document_type,
-            "document_id": line.document_id,
-            "document_line": line.document_line,
-            "user_id": user_id,
-            "reverses_move_id": line.reverses_move_id,
-            "note": line.note,
-            "prev_hash": prev,
-        }
-        digest = move_hash(row, prev)
-        row["hash"] = digest
-        heads[warehouse_id] = (seq + 1, digest)
-        rows.append(row)
-    ids = _insert_moves(conn, rows)
+        seq += 1
+        fields = (
+            warehouse_id,
+            seq,
+            line.item.id,
+            line.lot.id if line.lot else None,
+            line.quantity,
+            line.source.id,
+            line.dest.id,
+            unit_cost,
+            value,
+            line.effective_at,
+            now,
+            line.operation.value,
+            line.reason_code,
+            line.document_type,
+            line.document_id,
+            line.document_line,
+            user_id,
+            line.reverses_move_id,
+            line.note,
+        )  # in MOVE_HASH_FIELDS order, which is also the table's column order
+        digest = move_hash_values(fields, prev)
+        heads[warehouse_id] = (seq, digest)
+        if sqlite:  # UTCDateTime's SQLite form: integer microseconds since the epoch
+            effective = to_micros(line.effective_at)  # type: ignore[arg-type]
+            fields = (*fields[:9], effective, recorded, *fields[11:])
+        params.append((move_id, *fields, prev, digest))
+    conn.exec_driver_sql(_INSERT_SQLITE if sqlite else _INSERT_MOVES, params)
     if new_layers:
         conn.execute(
             insert(cost_layers),
@@ -143,12 +148,14 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
     return ids
 
 
-_MOVE_COLUMNS = ("id",) + tuple(c.name for c in moves.columns if c.name != "id")
+_MOVE_COLUMNS = ("id", *MOVE_HASH_FIELDS, "prev_hash", "hash")
+assert set(_MOVE_COLUMNS) == {c.name for c in moves.columns}
 # built once from the table's own column names: no user input reaches this text
 _INSERT_MOVES = (
     f"INSERT INTO moves ({', '.join(_MOVE_COLUMNS)}) "  # noqa: S608
     f"VALUES ({', '.join(['%s'] * len(_MOVE_COLUMNS))})"
 )
+_INSERT_SQLITE = _INSERT_MOVES.replace("%s", "?")
 
 
 def _allocate_ids(conn: Connection, count: int) -> list[int]:
@@ -162,28 +169,6 @@ def _allocate_ids(conn: Connection, count: int) -> list[int]:
         return sorted(int(r[0]) for r in result)
     last = conn.execute(select(func.max(moves.c.id))).scalar() or 0
     return list(range(last + 1, last + 1 + count))
-
-
-def _insert_moves(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-    """Append ``rows`` to the ledger in one driver-level executemany (the hot path)."""
-    ids = _allocate_ids(conn, len(rows))
-    sqlite = conn.dialect.name == "sqlite"
-    params = []
-    for move_id, row in zip(ids, rows, strict=True):
-        row["id"] = move_id
-        values = [row[name] for name in _MOVE_COLUMNS]
-        if sqlite:
-            # UTCDateTime's SQLite form: integer microseconds since the epoch
-            values[_EFFECTIVE] = to_micros(row["effective_at"])
-            values[_RECORDED] = to_micros(row["recorded_at"])
-        params.append(tuple(values))
-    sql = _INSERT_MOVES.replace("%s", "?") if sqlite else _INSERT_MOVES
-    conn.exec_driver_sql(sql, params)
-    return ids
-
-
-_EFFECTIVE = _MOVE_COLUMNS.index("effective_at")
-_RECORDED = _MOVE_COLUMNS.index("recorded_at")
 
 
 # ------------------------------------------------------------------ balances

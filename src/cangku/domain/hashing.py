@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -53,14 +53,19 @@ def _int(value: object) -> object:
     return "" if value is None else value
 
 
-def move_hash(m: Mapping[str, Any], prev_hash: str) -> str:
-    """sha256 over the fields of ``MOVE_HASH_FIELDS`` in order, then the previous hash."""
+def move_hash_values(values: Sequence[Any], prev_hash: str) -> str:
+    """sha256 over a move's fields in ``MOVE_HASH_FIELDS`` order, then the previous hash."""
+    (warehouse, seq, item, lot, qty, source, dest, cost, value, effective, recorded, operation,
+     reason, doc_type, doc_id, doc_line, user, reverses, note) = values  # fmt: skip
     text = (
-        f"{m['warehouse_id']}|{m['seq']}|{m['item_id']}|{_int(m['lot_id'])}|{m['quantity']}|"
-        f"{m['from_location_id']}|{m['to_location_id']}|{m['unit_cost']}|{m['value']}|"
-        f"{_micros(m['effective_at'])}|{_micros(m['recorded_at'])}|{m['operation']}|"
-        f"{_text(m['reason_code'])}|{_text(m['document_type'])}|{_text(m['document_id'])}|"
-        f"{_int(m['document_line'])}|{m['user_id']}|{_int(m['reverses_move_id'])}|"
-        f"{_text(m['note'])}|{prev_hash}"
+        f"{warehouse}|{seq}|{item}|{_int(lot)}|{qty}|{source}|{dest}|{cost}|{value}|"
+        f"{_micros(effective)}|{_micros(recorded)}|{operation}|{_text(reason)}|"
+        f"{_text(doc_type)}|{_text(doc_id)}|{_int(doc_line)}|{user}|{_int(reverses)}|"
+        f"{_text(note)}|{prev_hash}"
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def move_hash(move: Mapping[str, Any], prev_hash: str) -> str:
+    """The hash of a move given as a mapping of its columns."""
+    return move_hash_values([move[name] for name in MOVE_HASH_FIELDS], prev_hash)

@@ -65,15 +65,22 @@ class _Resolver:
         self.locations: dict[str, LocationInfo] = {}
         self.lots: dict[tuple[int, str], LotInfo] = {}
         self.places: dict[str, int] = {}
+        self.quantities: dict[tuple[str, Decimal | str], int] = {}
 
     def base_quantity(self, item: ItemInfo, raw: Decimal | str) -> int:
+        key = (item.base_unit, raw)
+        known = self.quantities.get(key)
+        if known is not None:
+            return known
         places = self.places.get(item.base_unit)
         if places is None:
             places = self.places[item.base_unit] = lookups.unit_decimals(self.conn, item.base_unit)
         quantity = positive_quantity(raw)
-        return catalog.scaled_base_quantity(
+        scaled = catalog.scaled_base_quantity(
             quantity, SCALE, item.base_unit, places, item.base_unit, places
         )
+        self.quantities[key] = scaled
+        return scaled
 
     def item(self, code: str) -> ItemInfo:
         found = self.items.get(code)
