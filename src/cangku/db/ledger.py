@@ -85,7 +85,7 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
     ids = _allocate_ids(conn, len(lines))
     sqlite = conn.dialect.name == "sqlite"
     recorded = to_micros(now) if sqlite else now
-    params = []
+    params: list[tuple[Any, ...]] = []
     for move_id, line, (unit_cost, value) in zip(ids, lines, costs, strict=True):
         warehouse_id = line.chain_warehouse_id
         seq, prev = heads[warehouse_id]
@@ -115,8 +115,9 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
         heads[warehouse_id] = (seq, digest)
         if sqlite:  # UTCDateTime's SQLite form: integer microseconds since the epoch
             effective = to_micros(line.effective_at)  # type: ignore[arg-type]
-            fields = (*fields[:9], effective, recorded, *fields[11:])
-        params.append((move_id, *fields, prev, digest))
+            params.append((move_id, *fields[:9], effective, recorded, *fields[11:], prev, digest))
+        else:
+            params.append((move_id, *fields, prev, digest))
     conn.exec_driver_sql(_INSERT_SQLITE if sqlite else _INSERT_MOVES, params)
     if new_layers:
         conn.execute(
