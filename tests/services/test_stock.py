@@ -277,3 +277,27 @@ def test_expired_or_blocked_lots_cannot_be_issued(company: Database) -> None:
     with pytest.raises(CangkuError) as refused:
         issue_stock(company, CTX, Issue("GLUE", "1", "WH1-A", lot="OLD"))
     assert refused.value.code == "lot_expired"
+
+
+def test_a_serial_number_is_in_stock_once(company: Database) -> None:
+    receive_stock(company, CTX, Receive("PUMP", "1", "WH1-A", lot="SN-7", unit_cost="500"))
+    with pytest.raises(CangkuError) as refused:
+        receive_stock(company, CTX, Receive("PUMP", "1", "WH1-B", lot="SN-7", unit_cost="500"))
+    assert refused.value.code == "serial_in_stock"
+    assert move_count(company) == 1
+    transfer_stock(company, CTX, Transfer("PUMP", "1", "WH1-A", "WH1-B", lot="SN-7"))
+    assert on_hand(company, "PUMP", "WH1-B") == Decimal("1")
+
+
+def test_location_capacity_is_enforced(company: Database) -> None:
+    from cangku.services.warehouses import LocationInput, create_location
+
+    create_location(
+        company, CTX, LocationInput("WH1-SMALL", "Small bin", warehouse="WH1", capacity="10")
+    )
+    receive_stock(company, CTX, Receive("BOLT", "8", "WH1-SMALL", unit_cost="1"))
+    with pytest.raises(CangkuError) as refused:
+        receive_stock(company, CTX, Receive("BOLT", "3", "WH1-SMALL", unit_cost="1"))
+    assert refused.value.code == "location_capacity_exceeded"
+    assert refused.value.data["would_hold"] == "11"
+    assert on_hand(company, "BOLT", "WH1-SMALL") == Decimal("8")

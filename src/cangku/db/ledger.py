@@ -28,15 +28,16 @@ from cangku.db.tables import (
     cost_layers,
     item_costs,
     ledger_heads,
+    locations,
     moves,
     periods,
 )
 from cangku.db.types import to_micros
 from cangku.domain.costing import Layer, average_cost, average_issue_value, consume_fifo
-from cangku.domain.enums import CostingMethod
+from cangku.domain.enums import VALUED_KINDS, CostingMethod
 from cangku.domain.errors import InsufficientStock, RuleViolation
 from cangku.domain.hashing import MOVE_HASH_FIELDS, move_hash_values
-from cangku.domain.quantities import from_scaled, scaled_product, scaled_ratio
+from cangku.domain.quantities import SCALE, from_scaled, scaled_product, scaled_ratio
 from cangku.domain.stock import MoveLine, check_effective_time
 
 BalanceKey = tuple[int, int, int]  # item, location, lot (0 = none)
@@ -75,6 +76,7 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
         line.effective_at = (line.effective_at or now).astimezone(UTC)
         check_effective_time(line.effective_at, now, closed)
     apply_balances(conn, lines)
+    _check_limits(conn, lines)
     costs, new_layers = _apply_costs(conn, lines)
     chains = sorted({line.chain_warehouse_id for line in lines})
     heads = _lock_heads(conn, chains)
@@ -341,6 +343,46 @@ def change_reservation(conn: Connection, key: BalanceKey, quantity: int) -> None
             f"cannot release {from_scaled(-quantity)}: more than is reserved",
             code="release_exceeds_reserved",
         )
+
+
+def _check_limits(conn: Connection, lines: Sequence[MoveLine]) -> None:
+    """Location capacity and one-place-only serials, read after our own balance updates (so a
+    concurrent writer of the same rows waits for us)."""
+    capacities = {ln.dest.id: ln.dest for ln in lines if ln.dest.capacity is not None}
+    for location_id, location in sorted(capacities.items()):
+        held = conn.execute(
+            select(func.coalesce(func.sum(balances.c.on_hand), 0)).where(
+                balances.c.location_id == location_id
+            )
+        ).scalar_one()
+        if location.capacity is not None and int(held) > location.capacity:
+            raise RuleViolation(
+                f"location {location.code} holds at most {from_scaled(location.capacity)}",
+                code="location_capacity_exceeded",
+                location=location.code,
+                capacity=str(from_scaled(location.capacity)),
+                would_hold=str(from_scaled(int(held))),
+            )
+    serials = {ln.lot.id: ln for ln in lines if ln.lot is not None and ln.lot.is_serial}
+    for lot_id, line in sorted(serials.items()):
+        if not line.dest.kind.is_valued:
+            continue
+        in_stock = conn.execute(
+            select(func.coalesce(func.sum(balances.c.on_hand), 0))
+            .join(locations, locations.c.id == balances.c.location_id)
+            .where(balances.c.lot_id == lot_id, locations.c.kind.in_(_VALUED_KINDS))
+        ).scalar_one()
+        if int(in_stock) > SCALE:
+            assert line.lot is not None
+            raise RuleViolation(
+                f"serial number {line.lot.code} of {line.item.code} is already in stock",
+                code="serial_in_stock",
+                item=line.item.code,
+                serial=line.lot.code,
+            )
+
+
+_VALUED_KINDS = [str(kind) for kind in VALUED_KINDS]
 
 
 # ------------------------------------------------------------------ costs
