@@ -1,0 +1,954 @@
+# ruff: noqa: E501  (the catalogue tables below keep one entry per line)
+"""``cangku demo``: a believable small manufacturer and distributor, built through the services.
+
+Two warehouses (Shanghai main warehouse, Shenzhen distribution centre) with a zone/aisle/bin
+tree, ~200 items of all five types, suppliers and customers, and a few months of history
+posted through the real stock services with back-dated effective times: opening balances,
+purchase receipts with put-away (some through quality control), production output and
+material issues, sales picked to the shipping area and issued, inter-warehouse replenishment,
+cycle-count adjustments, scrap, and reversed mistakes. The first month is then closed.
+
+Everything is drawn from ``random.Random(seed)``: the same seed on the same day gives the same
+company, move for move.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, select
+from sqlalchemy.sql import ColumnElement
+
+from cangku.db.tables import (
+    balances,
+    items,
+    locations,
+    lots,
+    moves,
+    partners,
+    supplier_items,
+    warehouses,
+)
+from cangku.db.uow import Database
+from cangku.domain.errors import InvalidInput, RuleViolation
+from cangku.queries.stock import VALUED
+from cangku.queries.valuation import stock_value
+from cangku.services.common import Context, utcnow
+from cangku.services.items import ItemInput, create_category, create_item, create_unit
+from cangku.services.partners import (
+    ContactInput,
+    PartnerInput,
+    SupplierItemInput,
+    create_partner,
+    set_supplier_item,
+)
+from cangku.services.periods import close_period
+from cangku.services.stock import (
+    adjust_stock,
+    issue_stock,
+    receive_stock,
+    reverse_move,
+    scrap_stock,
+    transfer_stock,
+)
+from cangku.services.stock_commands import (
+    Adjust,
+    Issue,
+    Receive,
+    Reference,
+    Reverse,
+    Scrap,
+    Transfer,
+)
+from cangku.services.warehouses import (
+    LocationInput,
+    WarehouseInput,
+    create_location,
+    create_warehouse,
+)
+
+__all__ = ["DemoSummary", "build_demo", "ean13", "summarize"]
+
+DAYS_PER_MONTH = 30
+STORAGE = ["internal", "receiving", "quality", "shipping"]
+
+# ------------------------------------------------------------------ the catalogue
+#: code, Chinese name, English name, parent
+CATEGORIES = [
+    ("RM", "原材料", "Raw materials", None),
+    ("RM-METAL", "金属材料", "Metals", "RM"),
+    ("RM-PLASTIC", "塑料粒子", "Plastics", "RM"),
+    ("RM-CHEM", "化工材料", "Chemicals and coatings", "RM"),
+    ("RM-HW", "紧固件", "Fasteners", "RM"),
+    ("SF", "半成品", "Semi-finished goods", None),
+    ("FG", "成品", "Finished goods", None),
+    ("FG-HOME", "家用电器", "Home appliances", "FG"),
+    ("FG-IND", "工业设备", "Industrial equipment", "FG"),
+    ("SP", "备品备件", "Spare parts", None),
+    ("SP-MECH", "机械备件", "Mechanical spares", "SP"),
+    ("SP-ELEC", "电气备件", "Electrical spares", "SP"),
+    ("CS", "耗材", "Consumables", None),
+    ("CS-PACK", "包装材料", "Packaging", "CS"),
+    ("CS-PPE", "劳保用品", "Personal protective equipment", "CS"),
+    ("CS-MRO", "维修耗材", "Maintenance supplies", "CS"),
+]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family of items that differ by one attribute (thickness, size, model, colour...)."""
+
+    item_type: str
+    code: str
+    zh: str
+    en: str
+    unit: str
+    variants: tuple[str, ...]
+    cost: str  # per base unit, CNY
+    batch: int  # a typical issue, in base units
+    category: str
+    tracking: str = "none"
+    units: tuple[tuple[str, int], ...] = ()
+    shelf_life: int | None = None
+    supplier: str | None = None  # None: made in-house
+
+
+def _f(
+    spec: str,
+    variants: str,
+    cost: str,
+    batch: int,
+    category: str,
+    *,
+    tracking: str = "none",
+    units: tuple[tuple[str, int], ...] = (),
+    shelf_life: int | None = None,
+    supplier: str | None = None,
+) -> Family:
+    """A family from "type|code|中文|English|unit" and comma-separated variants."""
+    item_type, code, zh, en, unit = spec.split("|")
+    return Family(
+        item_type,
+        code,
+        zh,
+        en,
+        unit,
+        tuple(variants.split(",")),
+        cost,
+        batch,
+        category,
+        tracking,
+        units,
+        shelf_life,
+        supplier,
+    )
+
+
+# fmt: off
+FAMILIES = [
+    _f("raw_material|RM-STCR|冷轧钢板|Cold-rolled steel sheet|kg", "0.8mm,1.0mm,1.2mm,1.5mm,2.0mm,3.0mm", "6.80", 400, "RM-METAL", units=(("t", 1000),), supplier="S-HDSTEEL"),
+    _f("raw_material|RM-STGI|镀锌钢板|Galvanised steel sheet|kg", "0.6mm,0.8mm,1.0mm,1.2mm,1.5mm", "7.40", 300, "RM-METAL", units=(("t", 1000),), supplier="S-HDSTEEL"),
+    _f("raw_material|RM-AL|铝板 5052|Aluminium sheet 5052|kg", "1.0mm,2.0mm,3.0mm,5.0mm", "24.50", 120, "RM-METAL", supplier="S-NHAL"),
+    _f("raw_material|RM-SSR|不锈钢圆棒 304|Stainless round bar 304|kg", "D10,D16,D20,D25", "18.00", 80, "RM-METAL", supplier="S-HDSTEEL"),
+    _f("raw_material|RM-CU|漆包铜线|Enamelled copper wire|kg", "0.5mm,0.8mm,1.0mm,1.5mm", "68.00", 40, "RM-METAL", supplier="S-NHAL"),
+    _f("raw_material|RM-ABS|ABS 树脂颗粒|ABS resin pellets|kg", "WHITE,BLACK,GREY,NATURAL", "14.20", 250, "RM-PLASTIC", tracking="lot", units=(("bag", 25),), shelf_life=365, supplier="S-JSPOLY"),
+    _f("raw_material|RM-PP|PP 聚丙烯颗粒|PP resin pellets|kg", "NATURAL,BLACK", "9.60", 200, "RM-PLASTIC", tracking="lot", units=(("bag", 25),), shelf_life=365, supplier="S-JSPOLY"),
+    _f("raw_material|RM-PC|PC 聚碳酸酯颗粒|PC resin pellets|kg", "CLEAR,SMOKE", "21.00", 100, "RM-PLASTIC", tracking="lot", units=(("bag", 25),), shelf_life=365, supplier="S-JSPOLY"),
+    _f("raw_material|RM-PWD|粉末涂料|Powder coating|kg", "RAL9003,RAL7035,RAL9005", "32.00", 40, "RM-CHEM", tracking="lot", shelf_life=270, supplier="S-LBCHEM"),
+    _f("raw_material|RM-GLUE|结构胶|Structural adhesive|kg", "EPOXY,PU", "86.00", 10, "RM-CHEM", tracking="lot", shelf_life=150, supplier="S-LBCHEM"),
+    _f("raw_material|RM-SCR|机螺钉|Machine screw|pcs", "M3x8,M4x10,M4x16,M5x12,M6x20,M8x25", "0.06", 3000, "RM-HW", units=(("box", 1000),), supplier="S-WZFAST"),
+    _f("raw_material|RM-NUT|六角螺母|Hex nut|pcs", "M4,M5,M6,M8", "0.04", 2000, "RM-HW", units=(("box", 1000),), supplier="S-WZFAST"),
+    _f("raw_material|RM-SEAL|橡胶密封条|Rubber sealing strip|m", "8x4,10x6,12x8", "2.30", 150, "RM-CHEM", supplier="S-LBCHEM"),
+    _f("semi_finished|SF-BRK|冲压支架|Stamped bracket|pcs", "A,B,C,D,E,F", "3.20", 300, "SF"),
+    _f("semi_finished|SF-HSG|注塑外壳|Injection-moulded housing|pcs", "FS30,FS40,AP200,AP300,LAMP", "12.50", 120, "SF"),
+    _f("semi_finished|SF-PCB|PCB 组件|PCB assembly|pcs", "FAN-CTRL,AP-MAIN,AP-SENSOR,PUMP-DRV", "45.00", 80, "SF"),
+    _f("semi_finished|SF-FRM|焊接框架|Welded frame|pcs", "S,M,L,XL", "88.00", 20, "SF"),
+    _f("semi_finished|SF-STA|电机定子|Motor stator|pcs", "40W,60W,90W,120W", "36.00", 60, "SF"),
+    _f("semi_finished|SF-HRN|线束|Wiring harness|pcs", "FAN,AP,PUMP,CAB,LAMP", "8.40", 150, "SF"),
+    _f("semi_finished|SF-PNL|喷涂面板|Powder-coated panel|pcs", "CC-S,CC-M,CC-L,FRONT,SIDE", "22.00", 40, "SF"),
+    _f("semi_finished|SF-IMP|叶轮|Impeller|pcs", "WP370,WP750,WP1100,WP1500", "16.00", 30, "SF"),
+    _f("finished_good|FG-FAN|落地扇|Floor fan|pcs", "FS-30,FS-40,FS-40R,FS-50", "168.00", 24, "FG-HOME", units=(("carton", 2),)),
+    _f("finished_good|FG-DFN|台扇|Desk fan|pcs", "DF-20,DF-25,DF-30", "89.00", 40, "FG-HOME", units=(("carton", 4),)),
+    _f("finished_good|FG-AP|空气净化器|Air purifier|pcs", "AP-200,AP-300,AP-500", "620.00", 10, "FG-HOME", units=(("carton", 1),)),
+    _f("finished_good|FG-LMP|LED 台灯|LED desk lamp|pcs", "L1,L2,L3,L4,L5,L6", "45.00", 60, "FG-HOME", units=(("carton", 12),)),
+    _f("finished_good|FG-HTR|暖风机|Fan heater|pcs", "H1,H2,H3,H4", "135.00", 20, "FG-HOME", units=(("carton", 4),)),
+    _f("finished_good|FG-DHM|除湿机|Dehumidifier|pcs", "DH-12,DH-20,DH-30", "980.00", 6, "FG-HOME"),
+    _f("finished_good|FG-EXF|排气扇|Exhaust fan|pcs", "EF-150,EF-200,EF-250,EF-300", "76.00", 30, "FG-IND", units=(("carton", 6),)),
+    _f("finished_good|FG-PMP|离心水泵|Centrifugal water pump|pcs", "WP-370,WP-750,WP-1100,WP-1500", "1450.00", 2, "FG-IND", tracking="serial"),
+    _f("finished_good|FG-CAB|电气控制柜|Electrical control cabinet|pcs", "CC-S,CC-M,CC-L", "3800.00", 1, "FG-IND", tracking="serial"),
+    _f("spare_part|SP-BRG|深沟球轴承|Deep-groove ball bearing|pcs", "6201,6202,6203,6204,6205,6206,6305,6306", "6.50", 20, "SP-MECH", units=(("box", 12),), supplier="S-LYBRG"),
+    _f("spare_part|SP-ORG|O 型圈|O-ring NBR|pcs", "10x2,16x2,20x3,25x3,32x3,40x4", "0.35", 100, "SP-MECH", units=(("pack", 100),), supplier="S-LBCHEM"),
+    _f("spare_part|SP-BLT|三角带|V-belt|pcs", "A-800,A-1000,B-1200,B-1500", "18.00", 4, "SP-MECH", supplier="S-LYBRG"),
+    _f("spare_part|SP-SEAL|机械密封|Mechanical seal|pcs", "WP370,WP750,WP1100,WP1500", "58.00", 4, "SP-MECH", supplier="S-LYBRG"),
+    _f("spare_part|SP-FUS|玻璃管保险丝|Glass fuse|pcs", "1A,2A,5A,10A", "0.80", 48, "SP-ELEC", units=(("box", 12),), supplier="S-SZELEC"),
+    _f("spare_part|SP-CAP|电机电容|Motor run capacitor|pcs", "2uF,4uF,6uF,8uF", "4.20", 24, "SP-ELEC", units=(("box", 12),), supplier="S-SZELEC"),
+    _f("spare_part|SP-BRS|电机碳刷|Motor carbon brush|pair", "5x8,6x10,8x12", "9.50", 6, "SP-ELEC", supplier="S-SZELEC"),
+    _f("spare_part|SP-FLT|HEPA 滤芯|HEPA filter element|pcs", "AP-200,AP-300,AP-500,CARBON", "38.00", 24, "SP-ELEC", units=(("carton", 12),), supplier="S-SZELEC"),
+    _f("spare_part|SP-SW|微动开关|Micro switch|pcs", "KW11,KW12,V-15", "2.10", 50, "SP-ELEC", units=(("box", 12),), supplier="S-SZELEC"),
+    _f("consumable|CS-GLV|丁腈手套|Nitrile gloves|pair", "S,M,L,XL", "1.20", 48, "CS-PPE", units=(("box", 12),), supplier="S-SHMRO"),
+    _f("consumable|CS-MSK|防尘口罩|Dust mask KN95|pcs", "STD,VALVE", "1.80", 50, "CS-PPE", units=(("box", 50),), supplier="S-SHMRO"),
+    _f("consumable|CS-TAP|封箱胶带|Packing tape|roll", "48MM-CLEAR,48MM-BROWN,60MM-CLEAR", "3.60", 36, "CS-PACK", units=(("carton", 36),), supplier="S-DGPACK"),
+    _f("consumable|CS-CTN|瓦楞纸箱|Corrugated carton|pcs", "S,M,L,XL", "2.40", 200, "CS-PACK", units=(("pack", 20),), supplier="S-DGPACK"),
+    _f("consumable|CS-LBL|条码标签|Barcode labels|roll", "50x30,100x50,100x150", "12.00", 10, "CS-PACK", supplier="S-DGPACK"),
+    _f("consumable|CS-TIE|尼龙扎带|Nylon cable ties|pack", "100MM,200MM,300MM", "4.50", 20, "CS-MRO", supplier="S-SHMRO"),
+    _f("consumable|CS-LUB|润滑油|Lubricating oil|l", "VG32,VG46,VG68", "22.00", 20, "CS-MRO", tracking="lot", shelf_life=365, supplier="S-SHMRO"),
+    _f("consumable|CS-GRS|润滑脂|Lubricating grease|kg", "EP2,EP3", "28.00", 5, "CS-MRO", tracking="lot", shelf_life=365, supplier="S-SHMRO"),
+    _f("consumable|CS-CLN|工业清洗剂|Industrial cleaner|l", "ALKALINE,SOLVENT", "15.00", 20, "CS-MRO", tracking="lot", shelf_life=90, supplier="S-LBCHEM"),
+    _f("consumable|CS-WLD|CO2 焊丝|MIG welding wire|kg", "0.8mm,1.0mm,1.2mm", "11.50", 30, "CS-MRO", supplier="S-WZFAST"),
+]
+# fmt: on
+
+#: code, name, is supplier, is customer, city, contact, lead time (days)
+# fmt: off
+PARTNERS = [
+    ("S-HDSTEEL", "华东钢材贸易有限公司 Huadong Steel Trading Co., Ltd.", True, False, "上海 Shanghai", "王伟 Wang Wei", 5),
+    ("S-NHAL", "南海铝业有限公司 Nanhai Aluminium Co., Ltd.", True, False, "佛山 Foshan", "陈静 Chen Jing", 7),
+    ("S-JSPOLY", "江苏新材塑化有限公司 Jiangsu Xincai Polymers Co., Ltd.", True, False, "苏州 Suzhou", "刘洋 Liu Yang", 4),
+    ("S-LBCHEM", "立邦工业化学品有限公司 Libang Industrial Chemicals Co., Ltd.", True, False, "上海 Shanghai", "张敏 Zhang Min", 6),
+    ("S-WZFAST", "温州紧固件制造有限公司 Wenzhou Fasteners Manufacturing Co., Ltd.", True, False, "温州 Wenzhou", "李强 Li Qiang", 3),
+    ("S-LYBRG", "洛阳精密轴承有限公司 Luoyang Precision Bearing Co., Ltd.", True, False, "洛阳 Luoyang", "赵磊 Zhao Lei", 8),
+    ("S-SZELEC", "深圳华强电子元器件有限公司 Shenzhen Huaqiang Components Co., Ltd.", True, True, "深圳 Shenzhen", "黄丽 Huang Li", 3),
+    ("S-SHMRO", "上海工品汇工业用品有限公司 Shanghai MRO Supplies Co., Ltd.", True, False, "上海 Shanghai", "周杰 Zhou Jie", 2),
+    ("S-DGPACK", "东莞包装材料有限公司 Dongguan Packaging Materials Co., Ltd.", True, False, "东莞 Dongguan", "吴芳 Wu Fang", 4),
+    ("C-SUNING", "苏宁家电连锁 Suning Appliance Retail", False, True, "南京 Nanjing", "孙浩 Sun Hao", 0),
+    ("C-JDLOG", "京东物流华东仓 JD Logistics East China DC", False, True, "昆山 Kunshan", "马超 Ma Chao", 0),
+    ("C-GZBUILD", "广州建工机电安装公司 Guangzhou Construction M&E", False, True, "广州 Guangzhou", "林涛 Lin Tao", 0),
+    ("C-HZWATER", "杭州水务设备工程公司 Hangzhou Water Works Engineering", False, True, "杭州 Hangzhou", "何雪 He Xue", 0),
+    ("C-XMHOTEL", "厦门海景酒店管理公司 Xiamen Seaview Hotels", False, True, "厦门 Xiamen", "郭峰 Guo Feng", 0),
+    ("C-CDTRADE", "成都西部商贸有限公司 Chengdu Western Trading Co., Ltd.", False, True, "成都 Chengdu", "罗琳 Luo Lin", 0),
+]
+# fmt: on
+CUSTOMERS = [p[0] for p in PARTNERS if p[3]]
+
+#: code, name, kind, parent, level, allowed item types
+# fmt: off
+LOCATIONS = [
+    ("SH-RCV", "收货区 Receiving dock", "receiving", None, "zone", None),
+    ("SH-QC", "质检区 Quality control", "quality", None, "zone", None),
+    ("SH-SHIP", "发货暂存区 Shipping staging", "shipping", None, "zone", None),
+    ("SH-A", "A区 原材料 Raw materials", "internal", None, "zone", None),
+    ("SH-A-01", "A01 巷道 Aisle A01", "internal", "SH-A", "aisle", None),
+    ("SH-A-01-01", "A01-01 货位 Bin", "internal", "SH-A-01", "bin", None),
+    ("SH-A-01-02", "A01-02 货位 Bin", "internal", "SH-A-01", "bin", None),
+    ("SH-A-02", "A02 巷道 Aisle A02", "internal", "SH-A", "aisle", None),
+    ("SH-A-02-01", "A02-01 货位 Bin", "internal", "SH-A-02", "bin", None),
+    ("SH-A-02-02", "A02-02 货位 Bin", "internal", "SH-A-02", "bin", None),
+    ("SH-B", "B区 成品与半成品 Finished and semi-finished", "internal", None, "zone", None),
+    ("SH-B-01", "B01 巷道 Aisle B01", "internal", "SH-B", "aisle", None),
+    ("SH-B-01-01", "B01-01 货位 Bin", "internal", "SH-B-01", "bin", None),
+    ("SH-B-01-02", "B01-02 货位 Bin", "internal", "SH-B-01", "bin", None),
+    ("SH-B-01-03", "B01-03 货位 Bin", "internal", "SH-B-01", "bin", None),
+    ("SH-C", "C区 备件与耗材 Spares and consumables", "internal", None, "zone", None),
+    ("SH-C-01", "C01 货架 Rack C01", "internal", "SH-C", "aisle", None),
+    ("SH-C-01-01", "C01-01 货位 Bin", "internal", "SH-C-01", "bin", ["spare_part", "consumable"]),
+    ("SH-C-01-02", "C01-02 货位 Bin", "internal", "SH-C-01", "bin", ["spare_part", "consumable"]),
+    ("SZ-RCV", "收货区 Receiving dock", "receiving", None, "zone", None),
+    ("SZ-QC", "质检区 Quality control", "quality", None, "zone", None),
+    ("SZ-SHIP", "发货暂存区 Shipping staging", "shipping", None, "zone", None),
+    ("SZ-A", "A区 成品 Finished goods", "internal", None, "zone", None),
+    ("SZ-A-01", "A01 巷道 Aisle A01", "internal", "SZ-A", "aisle", None),
+    ("SZ-A-01-01", "A01-01 货位 Bin", "internal", "SZ-A-01", "bin", ["finished_good"]),
+    ("SZ-A-01-02", "A01-02 货位 Bin", "internal", "SZ-A-01", "bin", ["finished_good"]),
+    ("SZ-A-02", "A02 巷道 Aisle A02", "internal", "SZ-A", "aisle", None),
+    ("SZ-A-02-01", "A02-01 货位 Bin", "internal", "SZ-A-02", "bin", ["finished_good"]),
+    ("SZ-B", "B区 售后备件 After-sales spares", "internal", None, "zone", None),
+    ("SZ-B-01-01", "B01-01 货位 Bin", "internal", "SZ-B", "bin", None),
+]
+# fmt: on
+HOME_BINS = {
+    "raw_material": ["SH-A-01-01", "SH-A-01-02", "SH-A-02-01"],
+    "semi_finished": ["SH-A-02-02", "SH-B-01-03"],
+    "finished_good": ["SH-B-01-01", "SH-B-01-02"],
+    "spare_part": ["SH-C-01-01"],
+    "consumable": ["SH-C-01-02"],
+}
+SZ_BINS = ["SZ-A-01-01", "SZ-A-01-02", "SZ-A-02-01"]
+
+
+def ean13(twelve_digits: str) -> str:
+    """The EAN-13 barcode of 12 digits: they and their check digit."""
+    if len(twelve_digits) != 12 or not twelve_digits.isdigit():
+        raise InvalidInput("an EAN-13 body has 12 digits", code="invalid_barcode")
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(twelve_digits))
+    return twelve_digits + str((10 - total % 10) % 10)
+
+
+@dataclass
+class DemoItem:
+    code: str
+    family: Family
+    batch: Decimal  # a typical issue in base units
+    cost: Decimal
+    home: str
+    reorder: Decimal = Decimal(0)
+    maximum: Decimal = Decimal(0)
+
+
+def _catalogue(rng: random.Random) -> list[DemoItem]:
+    result = []
+    for family in FAMILIES:
+        bins = HOME_BINS[family.item_type]
+        for index, variant in enumerate(family.variants):
+            batch = Decimal(max(1, round(family.batch * rng.uniform(0.6, 1.4))))
+            cost = (
+                Decimal(family.cost) * Decimal(str(round(rng.uniform(0.85, 1.25), 2)))
+            ).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            item = DemoItem(
+                f"{family.code}-{variant}", family, batch, cost, bins[index % len(bins)]
+            )
+            item.reorder = batch * 2
+            item.maximum = batch * 6
+            result.append(item)
+    return result
+
+
+# ------------------------------------------------------------------ master data
+def _refuse_unless_empty(db: Database) -> None:
+    with db.read() as conn:
+        found = [
+            name
+            for name, table in (("items", items), ("warehouses", warehouses), ("moves", moves))
+            if conn.execute(select(table.c.id).limit(1)).first() is not None
+        ]
+    if found:
+        raise RuleViolation(
+            "the demo company needs an empty database; this one already holds " + ", ".join(found),
+            code="database_not_empty",
+            found=found,
+        )
+
+
+def _build_sites(db: Database, ctx: Context) -> None:
+    for code, name, address in (
+        ("SH", "上海总仓 Shanghai main warehouse", "上海市嘉定区安亭镇园区路 88 号"),
+        ("SZ", "深圳配送中心 Shenzhen distribution centre", "深圳市宝安区福永街道物流园 6 栋"),
+    ):
+        create_warehouse(db, ctx, WarehouseInput(code, name, address=address))
+    for code, name, kind, parent, level, allowed in LOCATIONS:
+        create_location(
+            db,
+            ctx,
+            LocationInput(
+                code,
+                name,
+                kind=kind,
+                warehouse=None if parent else code[:2],
+                parent=parent,
+                level=level,
+                allowed_item_types=allowed,
+            ),
+        )
+
+
+def _build_items(db: Database, ctx: Context, catalogue: list[DemoItem]) -> None:
+    create_unit(db, ctx, "bag", "bag (25 kg)", 0)
+    for code, zh, en, parent in CATEGORIES:
+        create_category(db, ctx, code, f"{zh} {en}", parent)
+    for number, item in enumerate(catalogue, start=1):
+        family = item.family
+        variant = item.code.removeprefix(family.code + "-")
+        barcodes: list[tuple[str, str | None]] = []
+        if family.item_type in ("finished_good", "consumable", "spare_part"):
+            barcodes.append((ean13(f"69231{number:07d}"), None))
+            barcodes += [(ean13(f"69232{number:07d}"), u) for u, _ in family.units[:1]]
+        create_item(
+            db,
+            ctx,
+            ItemInput(
+                code=item.code,
+                name=f"{family.zh} {variant} {family.en} {variant}",
+                item_type=family.item_type,
+                base_unit=family.unit,
+                tracking=family.tracking,
+                costing_method="moving_average" if family.item_type == "semi_finished" else "fifo",
+                category=family.category,
+                shelf_life_days=family.shelf_life,
+                safety_stock=item.batch,
+                reorder_point=item.reorder,
+                max_stock=item.maximum,
+                lead_time_days=_lead_time(family),
+                default_location=item.home,
+                standard_cost=item.cost,
+                units=[(u, Decimal(f)) for u, f in family.units],
+                barcodes=barcodes,
+            ),
+        )
+
+
+def _lead_time(family: Family) -> int:
+    by_code = {p[0]: p[6] for p in PARTNERS}
+    return by_code[family.supplier] if family.supplier else 3
+
+
+def _build_partners(db: Database, ctx: Context, catalogue: list[DemoItem]) -> None:
+    for number, (code, name, supplier, customer, city, contact, _lead) in enumerate(PARTNERS):
+        domain = code.lower().removeprefix("s-").removeprefix("c-") + ".example.cn"
+        person = contact.split(" ", 1)[1].lower().replace(" ", ".")
+        create_partner(
+            db,
+            ctx,
+            PartnerInput(
+                code=code,
+                name=name,
+                is_supplier=supplier,
+                is_customer=customer,
+                email=f"info@{domain}",
+                phone=f"+86 400 820 {3100 + number * 17}",
+                address=city,
+                contacts=[
+                    ContactInput(
+                        contact,
+                        "销售经理 Sales manager" if supplier else "采购经理 Purchasing manager",
+                        f"{person}@{domain}",
+                    ),
+                    ContactInput("仓库收发 Warehouse desk", "物流 Logistics", f"wh@{domain}"),
+                ],
+            ),
+        )
+    for item in catalogue:
+        family = item.family
+        if family.supplier is None:
+            continue
+        set_supplier_item(
+            db,
+            ctx,
+            SupplierItemInput(
+                partner=family.supplier,
+                item=item.code,
+                supplier_code=f"{family.supplier[2:5]}-{item.code[3:]}",
+                price=item.cost,
+                currency="CNY",
+                min_order_qty=item.batch,
+                lead_time_days=_lead_time(family),
+            ),
+        )
+
+
+# ------------------------------------------------------------------ history
+Key = tuple[str, str, str | None]  # location, item, lot
+
+
+@dataclass
+class _History:
+    """Posts the company's daily life through the stock services, tracking stock as it goes so
+    that nothing is ever issued that is not there."""
+
+    db: Database
+    ctx: Context
+    rng: random.Random
+    catalogue: list[DemoItem]
+    today: date
+    activity: float
+    stock: dict[Key, Decimal] = field(default_factory=dict)
+    expiry: dict[tuple[str, str], date | None] = field(default_factory=dict)
+    pending: dict[str, date] = field(default_factory=dict)
+    clock: datetime = datetime.min.replace(tzinfo=UTC)
+    numbers: dict[str, int] = field(default_factory=dict)
+
+    # ---------------------------------------------------------- bookkeeping
+    def start_day(self, day: date) -> None:
+        self.clock = datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
+
+    def tick(self) -> datetime:
+        self.clock += timedelta(minutes=self.rng.randint(1, 6), seconds=self.rng.randint(0, 59))
+        return self.clock
+
+    def number(self, prefix: str) -> str:
+        self.numbers[prefix] = self.numbers.get(prefix, 0) + 1
+        return f"{prefix}-{self.clock:%Y%m}-{self.numbers[prefix]:04d}"
+
+    def change(self, key: Key, quantity: Decimal) -> None:
+        left = self.stock.get(key, Decimal(0)) + quantity
+        if left:
+            self.stock[key] = left
+        else:
+            self.stock.pop(key, None)
+
+    def usable(self, location: str, item: str) -> list[tuple[str | None, Decimal]]:
+        """(lot, quantity) at ``location`` that may still be issued, earliest expiry first."""
+        found = [
+            (lot, qty)
+            for (loc, code, lot), qty in self.stock.items()
+            if loc == location and code == item and qty > 0 and self.fit(item, lot)
+        ]
+        return sorted(found, key=lambda x: (self.expiry.get((item, x[0] or "")) or date.max, x[0]))
+
+    def fit(self, item: str, lot: str | None) -> bool:
+        expires = self.expiry.get((item, lot or ""))
+        return expires is None or expires >= self.today
+
+    def on_hand(self, location: str, item: str) -> Decimal:
+        return sum((q for _, q in self.usable(location, item)), Decimal(0))
+
+    # ---------------------------------------------------------- postings
+    def receive(
+        self,
+        item: DemoItem,
+        quantity: Decimal,
+        to: str,
+        cost: Decimal,
+        reference: Reference,
+        *,
+        unit: tuple[str, int] | None = None,
+        lot: tuple[str, date, date] | None = None,
+        supplier: str | None = None,
+    ) -> int:
+        """Receive ``quantity`` (in ``unit``, default the base unit) at ``cost`` per that unit;
+        ``lot`` is (code, manufactured on, expires on)."""
+        result = receive_stock(
+            self.db,
+            self.ctx,
+            Receive(
+                item.code,
+                str(quantity),
+                to,
+                unit=unit[0] if unit else None,
+                lot=lot[0] if lot else None,
+                manufactured_on=lot[1] if lot else None,
+                expires_on=lot[2] if lot else None,
+                unit_cost=str(cost),
+                supplier=supplier,
+                effective_at=self.tick(),
+                reference=reference,
+            ),
+        )
+        if lot is not None:
+            self.expiry[(item.code, lot[0])] = lot[2]
+        self.change((to, item.code, lot[0] if lot else None), quantity * (unit[1] if unit else 1))
+        return result.moves[0].id
+
+    def transfer(self, item: str, qty: Decimal, src: str, dst: str, lot: str | None) -> int:
+        result = transfer_stock(
+            self.db, self.ctx, Transfer(item, str(qty), src, dst, lot=lot, effective_at=self.tick())
+        )
+        self.change((src, item, lot), -qty)
+        self.change((dst, item, lot), qty)
+        return result.moves[0].id
+
+    def issue(
+        self, item: str, qty: Decimal, src: str, lot: str | None, ref: Reference, customer: str
+    ) -> None:
+        to = "production" if customer == "" else "customer"
+        issue_stock(
+            self.db,
+            self.ctx,
+            Issue(
+                item,
+                str(qty),
+                src,
+                lot=lot,
+                to=to,
+                customer=customer or None,
+                effective_at=self.tick(),
+                reference=ref,
+            ),
+        )
+        self.change((src, item, lot), -qty)
+
+    def adjust(
+        self,
+        item: DemoItem,
+        qty: Decimal,
+        location: str,
+        lot: str | None,
+        reason: str,
+        cost: Decimal | None = None,
+    ) -> None:
+        adjust_stock(
+            self.db,
+            self.ctx,
+            Adjust(
+                item.code,
+                str(qty),
+                location,
+                reason,
+                lot=lot,
+                unit_cost=None if cost is None else str(cost),
+                expires_on=self.expiry.get((item.code, lot)) if lot else None,
+                effective_at=self.tick(),
+            ),
+        )
+        self.change((location, item.code, lot), qty)
+
+    def scrap(self, item: str, qty: Decimal, location: str, lot: str | None, reason: str) -> None:
+        scrap_stock(
+            self.db,
+            self.ctx,
+            Scrap(item, str(qty), location, reason, lot=lot, effective_at=self.tick()),
+        )
+        self.change((location, item, lot), -qty)
+
+    def reverse(self, move_id: int, note: str) -> None:
+        """Reverse a move; the caller undoes its own bookkeeping of the original."""
+        reverse_move(self.db, self.ctx, Reverse(move_id, note=note, effective_at=self.tick()))
+
+
+# ------------------------------------------------------------------ the story
+_FRACTIONAL_UNITS = frozenset({"kg", "l", "m", "t"})
+
+
+def _quantity(item: DemoItem, amount: float) -> Decimal:
+    """A plausible quantity: whole units, or one decimal for kg, litres and metres."""
+    places = Decimal("0.1") if item.family.unit in _FRACTIONAL_UNITS else Decimal(1)
+    return max(places, Decimal(str(amount)).quantize(places, ROUND_HALF_UP))
+
+
+def _price(h: _History, cost: Decimal, spread: float = 0.04) -> Decimal:
+    factor = Decimal(str(round(h.rng.uniform(1 - spread, 1 + spread), 3)))
+    return (cost * factor).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _new_lot(h: _History, item: DemoItem, day: date) -> tuple[str, date, date]:
+    shelf = item.family.shelf_life or 365
+    made = day - timedelta(days=h.rng.randint(5, shelf // 3))
+    code = f"L{day:%y%m%d}-{h.number('lot:' + item.code)[-2:]}"
+    return code, made, made + timedelta(days=shelf)
+
+
+def _serial(h: _History, item: DemoItem) -> str:
+    return f"SN-{item.code.removeprefix('FG-')}-{h.number('sn:' + item.code)[-4:]}"
+
+
+def _opening(h: _History, day: date) -> None:
+    """Go-live: opening balances counted into the bins (adjustments with reason)."""
+    h.start_day(day)
+    for item in h.catalogue:
+        family = item.family
+        if family.tracking == "serial":
+            for _ in range(h.rng.randint(1, 3)):
+                serial = _serial(h, item)
+                h.expiry[(item.code, serial)] = None
+                h.adjust(item, Decimal(1), item.home, serial, "opening_balance", item.cost)
+            continue
+        lots: list[str | None] = [None]
+        if family.tracking == "lot":
+            lots = []
+            for _ in range(h.rng.randint(1, 2)):
+                code, _made, expires = _new_lot(h, item, day)
+                h.expiry[(item.code, code)] = expires
+                lots.append(code)
+        for lot in lots:
+            qty = _quantity(item, float(item.batch) * h.rng.uniform(1.5, 5) / len(lots))
+            h.adjust(item, qty, item.home, lot, "opening_balance", item.cost)
+        if family.item_type == "finished_good":
+            qty = _quantity(item, float(item.batch) * h.rng.uniform(0.5, 2))
+            h.adjust(item, qty, SZ_BINS[len(item.code) % 3], None, "opening_balance", item.cost)
+
+
+def _purchase(h: _History, item: DemoItem, need: Decimal) -> None:
+    """A purchase order arrives: receive at the dock (in the supplier's pack where it fits),
+    sometimes through quality control, then put it away."""
+    family = item.family
+    unit = family.units[0] if family.units else None
+    if unit is not None and (need < unit[1] or unit[0] == "t"):
+        unit = None  # less than one pack, or steel bought by the kilogram
+    factor = unit[1] if unit else 1
+    count = _quantity(item, float(need / factor)) if unit is None else Decimal(-(-need // factor))
+    lot = _new_lot(h, item, h.clock.date()) if family.tracking == "lot" else None
+    ref = Reference("purchase_order", h.number("PO"), 1)
+    cost = _price(h, item.cost) * factor
+
+    def receive(quantity: Decimal) -> int:
+        dock = "SH-RCV"
+        return h.receive(
+            item, quantity, dock, cost, ref, unit=unit, lot=lot, supplier=family.supplier
+        )
+
+    if h.rng.random() < 0.05:  # a typing mistake at the dock, reversed at once
+        wrong = count * 10
+        h.reverse(receive(wrong), "数量录入错误 quantity keyed wrong")
+        h.change(("SH-RCV", item.code, lot[0] if lot else None), -wrong * factor)
+    receive(count)
+    received = count * factor
+    code = lot[0] if lot else None
+    source = "SH-RCV"
+    if family.item_type == "raw_material" and lot is None and h.rng.random() < 0.3:
+        h.transfer(item.code, received, source, "SH-QC", code)
+        source = "SH-QC"
+    h.transfer(item.code, received, source, item.home, code)
+
+
+def _produce(h: _History, item: DemoItem, need: Decimal) -> None:
+    """A work order is finished: its output is received into the item's bin."""
+    ref = Reference("work_order", h.number("WO"), 1)
+    cost = _price(h, item.cost, 0.02)
+    if item.family.tracking == "serial":
+        for _ in range(int(need)):
+            serial = _serial(h, item)
+            made = h.clock.date()
+            lot = (serial, made, made + timedelta(days=3650))
+            h.receive(item, Decimal(1), item.home, cost, ref, lot=lot)
+        return
+    h.receive(item, _quantity(item, float(need)), item.home, cost, ref)
+
+
+def _arrivals(h: _History, day: date) -> None:
+    for code, due in list(h.pending.items()):
+        if due > day:
+            continue
+        del h.pending[code]
+        item = next(i for i in h.catalogue if i.code == code)
+        need = item.maximum - h.on_hand(item.home, code)
+        if need <= 0:
+            continue
+        if item.family.supplier:
+            _purchase(h, item, need)
+        else:
+            _produce(h, item, need)
+
+
+def _take(
+    h: _History, item: DemoItem, location: str, wanted: Decimal
+) -> list[tuple[str | None, Decimal]]:
+    """Portions (lot, quantity) of ``wanted`` at ``location``, earliest expiry first."""
+    portions = []
+    for lot, available in h.usable(location, item.code):
+        if wanted <= 0:
+            break
+        portion = min(available, wanted)
+        portions.append((lot, portion))
+        wanted -= portion
+    return portions
+
+
+def _consume(h: _History) -> None:
+    """Material requisitions: production and maintenance draw what they need."""
+    pool = [i for i in h.catalogue if i.family.item_type != "finished_good"]
+    for _ in range(max(1, round(10 * h.activity))):
+        item = h.rng.choice(pool)
+        wanted = _quantity(item, float(item.batch) * h.rng.uniform(0.3, 1.1))
+        ref = Reference("material_requisition", h.number("MR"), 1)
+        for lot, qty in _take(h, item, item.home, wanted):
+            h.issue(item.code, qty, item.home, lot, ref, "")
+
+
+def _sell(h: _History) -> None:
+    """Sales orders: pick to the shipping area, then ship to the customer."""
+    goods = [i for i in h.catalogue if i.family.item_type == "finished_good"]
+    for _ in range(max(1, round(7 * h.activity))):
+        item = h.rng.choice(goods)
+        source, ship = item.home, "SH-SHIP"
+        if item.family.tracking != "serial" and h.rng.random() < 0.4:
+            source = max(SZ_BINS, key=lambda b: (h.on_hand(b, item.code), b))
+            ship = "SZ-SHIP"
+        wanted = Decimal(1)
+        if item.family.tracking != "serial":
+            wanted = _quantity(item, float(item.batch) * h.rng.uniform(0.1, 0.6))
+        ref = Reference("sales_order", h.number("SO"), 1)
+        customer = h.rng.choice(CUSTOMERS)
+        for lot, qty in _take(h, item, source, wanted)[:1]:
+            h.transfer(item.code, qty, source, ship, lot)
+            h.issue(item.code, qty, ship, lot, ref, customer)
+
+
+def _weekly(h: _History) -> None:
+    """Monday: replenish Shenzhen, count a few bins, scrap damage, fix a wrong put-away."""
+    for item in h.catalogue:
+        if item.family.item_type != "finished_good" or item.family.tracking == "serial":
+            continue
+        target = SZ_BINS[len(item.code) % 3]
+        spare = h.on_hand(item.home, item.code) - item.batch
+        if h.on_hand(target, item.code) < item.batch and spare >= item.batch:
+            h.transfer(item.code, min(spare, item.batch * 2), item.home, target, None)
+    stocked = [(k, q) for k, q in h.stock.items() if q > 0 and k[0].count("-") == 3]
+    for (location, code, lot), qty in h.rng.sample(stocked, min(3, len(stocked))):
+        item = next(i for i in h.catalogue if i.code == code)
+        if item.family.tracking == "serial":
+            continue
+        delta = _quantity(item, float(qty) * h.rng.uniform(0.005, 0.03))
+        if h.rng.random() < 0.6 and delta < qty:
+            delta = -delta
+        h.adjust(item, delta, location, lot, "count_difference")
+    goods = [(k, q) for k, q in stocked if k[1].startswith(("FG-", "SF-")) and not k[2]]
+    if goods:
+        (location, code, lot), qty = h.rng.choice(goods)
+        h.scrap(code, Decimal(1), location, lot, "damaged")
+    if stocked:
+        (location, code, lot), qty = h.rng.choice(stocked)
+        wrong = next(b for b in ("SH-A-01-01", "SH-A-02-01", "SH-B-01-03") if b != location)
+        if location.startswith("SH") and not code.startswith(("SP-", "CS-")):
+            move = h.transfer(code, qty, location, wrong, lot)
+            h.reverse(move, "放错货位 put away to the wrong bin")
+            h.change((wrong, code, lot), -qty)
+            h.change((location, code, lot), qty)
+
+
+def _order(h: _History, day: date) -> None:
+    """Reorder what fell to its reorder point: buy it, or schedule a work order."""
+    for item in h.catalogue:
+        if item.code in h.pending or h.on_hand(item.home, item.code) > item.reorder:
+            continue
+        lead = _lead_time(item.family) + h.rng.randint(0, 2)
+        h.pending[item.code] = day + timedelta(days=lead)
+
+
+def _expired(h: _History) -> None:
+    """Quality scraps half of the expired lots still on the shelves; the rest wait."""
+    expired = [
+        (k, q)
+        for k, q in h.stock.items()
+        if k[2] and q > 0 and not h.fit(k[1], k[2]) and k[0].count("-") == 3
+    ]
+    for (location, code, lot), qty in expired[::2]:
+        h.scrap(code, qty, location, lot, "expired")
+
+
+def _simulate(h: _History, start: date, days: int, close_through: date) -> None:
+    _opening(h, start)
+    for offset in range(1, days):
+        day = start + timedelta(days=offset)
+        h.start_day(day)
+        if day.weekday() < 5:
+            _arrivals(h, day)
+            _consume(h)
+            _sell(h)
+            if day.weekday() == 0:
+                _weekly(h)
+            _order(h, day)
+        if offset == days - 1:
+            _expired(h)
+        if day == close_through:
+            close_period(h.db, h.ctx, close_through, note="月结 Month-end close")
+
+
+# ------------------------------------------------------------------ the summary
+@dataclass(frozen=True)
+class DemoSummary:
+    seed: int
+    months: int
+    first_day: date
+    last_day: date
+    closed_through: date
+    warehouses: int
+    storage_locations: int
+    items: int
+    items_by_type: dict[str, int]
+    lot_tracked_items: int
+    serial_tracked_items: int
+    lots: int
+    serials: int
+    expired_lots_in_stock: int
+    lots_expiring_within_30_days: int
+    partners: int
+    supplier_items: int
+    moves: int
+    moves_by_operation: dict[str, int]
+    items_below_reorder_point: int
+    total_stock_value: Decimal
+    seconds: float
+
+
+def _scalar(conn: Connection, stmt: Select[Any]) -> int:
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _lots_in_stock(conn: Connection, serial: bool, *where: ColumnElement[bool]) -> int:
+    held = (
+        select(balances.c.lot_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(locations.c.kind.in_(VALUED), balances.c.on_hand > 0)
+    )
+    return _scalar(
+        conn,
+        select(func.count())
+        .select_from(lots)
+        .where(lots.c.is_serial.is_(serial), lots.c.id.in_(held), *where),
+    )
+
+
+def _below_reorder_point(conn: Connection) -> int:
+    held = (
+        select(balances.c.item_id, func.sum(balances.c.on_hand).label("q"))
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(locations.c.kind.in_(VALUED))
+        .group_by(balances.c.item_id)
+        .subquery()
+    )
+    return _scalar(
+        conn,
+        select(func.count())
+        .select_from(items.outerjoin(held, held.c.item_id == items.c.id))
+        .where(
+            items.c.reorder_point.is_not(None),
+            func.coalesce(held.c.q, 0) < items.c.reorder_point,
+        ),
+    )
+
+
+def _grouped(conn: Connection, column: Any) -> dict[str, int]:
+    rows = conn.execute(select(column, func.count()).group_by(column).order_by(column))
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def summarize(db: Database, seed: int, months: int, seconds: float = 0.0) -> DemoSummary:
+    """What the demo built: counts, the closed period and the total stock value."""
+    today = utcnow().date()
+    first = today - timedelta(days=months * DAYS_PER_MONTH)
+    count = select(func.count())
+    with db.read() as conn:
+        by_type = _grouped(conn, items.c.item_type)
+        tracking = _grouped(conn, items.c.tracking)
+        return DemoSummary(
+            seed=seed,
+            months=months,
+            first_day=first,
+            last_day=today - timedelta(days=1),
+            closed_through=first + timedelta(days=DAYS_PER_MONTH - 1),
+            warehouses=_scalar(conn, count.select_from(warehouses)),
+            storage_locations=_scalar(
+                conn, count.select_from(locations).where(locations.c.kind.in_(STORAGE))
+            ),
+            items=sum(by_type.values()),
+            items_by_type=by_type,
+            lot_tracked_items=tracking.get("lot", 0),
+            serial_tracked_items=tracking.get("serial", 0),
+            lots=_scalar(conn, count.select_from(lots).where(lots.c.is_serial.is_(False))),
+            serials=_scalar(conn, count.select_from(lots).where(lots.c.is_serial.is_(True))),
+            expired_lots_in_stock=_lots_in_stock(conn, False, lots.c.expires_on < today),
+            lots_expiring_within_30_days=_lots_in_stock(
+                conn, False, lots.c.expires_on.between(today, today + timedelta(days=30))
+            ),
+            partners=_scalar(conn, count.select_from(partners)),
+            supplier_items=_scalar(conn, count.select_from(supplier_items)),
+            moves=_scalar(conn, count.select_from(moves)),
+            moves_by_operation=_grouped(conn, moves.c.operation),
+            items_below_reorder_point=_below_reorder_point(conn),
+            total_stock_value=stock_value(conn, utcnow()).total_value,
+            seconds=round(seconds, 2),
+        )
+
+
+# ------------------------------------------------------------------ the use case
+def build_demo(
+    db: Database, ctx: Context, seed: int = 2024, months: int = 4, activity: float = 1.0
+) -> DemoSummary:
+    """Build the demo company in an empty, initialised database (``services.setup.initialize``)
+    and return what was built. ``months`` of history end yesterday; ``activity`` scales the
+    daily number of requisitions and sales orders (tests use less).
+
+    Raises RuleViolation ``database_not_empty`` when items, warehouses or moves exist already,
+    InvalidInput ``invalid_months`` / ``invalid_activity``. Writes: warehouses, locations, units,
+    categories, items, partners and their supplier items, a few thousand moves with their
+    balances, costs and lots, a closed period with its checkpoint.
+    """
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
+        raise InvalidInput("months must be a whole number from 1 to 24", code="invalid_months")
+    if not 0 < activity <= 10:
+        raise InvalidInput("activity must be above 0 and at most 10", code="invalid_activity")
+    started = time.perf_counter()
+    _refuse_unless_empty(db)
+    rng = random.Random(seed)
+    catalogue = _catalogue(rng)
+    _build_sites(db, ctx)
+    _build_items(db, ctx, catalogue)
+    _build_partners(db, ctx, catalogue)
+    today = utcnow().date()
+    start = today - timedelta(days=months * DAYS_PER_MONTH)
+    history = _History(db, ctx, rng, catalogue, today, activity)
+    _simulate(history, start, months * DAYS_PER_MONTH, start + timedelta(DAYS_PER_MONTH - 1))
+    return summarize(db, seed, months, time.perf_counter() - started)

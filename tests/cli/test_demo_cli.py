@@ -1,0 +1,58 @@
+"""``cangku demo``: builds the company on a fresh database, refuses a second time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from cangku.cli.common import database
+from cangku.cli.main import app
+from cangku.db.uow import Database
+from cangku.settings import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    monkeypatch.setenv("CANGKU_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    database.cache_clear()
+    yield db
+    database().dispose()
+    database.cache_clear()
+    get_settings.cache_clear()
+
+
+def test_demo_json_builds_the_company_on_a_fresh_database(cli: Database) -> None:
+    result = runner.invoke(app, ["demo", "--json", "--months", "1", "--activity", "0.1"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["warehouses"] == 2
+    assert summary["items"] == 189
+    assert sorted(summary["items_by_type"]) == [
+        "consumable",
+        "finished_good",
+        "raw_material",
+        "semi_finished",
+        "spare_part",
+    ]
+    assert summary["moves"] > 189
+
+
+def test_demo_prints_a_summary(cli: Database) -> None:
+    result = runner.invoke(app, ["demo", "--months", "1", "--activity", "0.1", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "warehouses" in result.stdout
+    assert "total stock value (CNY)" in result.stdout
+
+
+def test_demo_refuses_a_database_that_is_not_empty(cli: Database) -> None:
+    first = runner.invoke(app, ["demo", "--json", "--months", "1", "--activity", "0.1"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["demo", "--json", "--months", "1"])
+    assert again.exit_code == 5
+    assert json.loads(again.stdout)["error"]["code"] == "database_not_empty"
