@@ -1,0 +1,329 @@
+"""Languages of the web pages: catalogues, choosing the language, numbers, error messages.
+
+The catalogues are the ``.po`` files under ``web/locale`` (English is the message-id language);
+they are read at start-up with Babel and turned into gettext translations in memory, so no
+compiled ``.mo`` file is needed.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+from cangku.domain.errors import CangkuError
+from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+#: language code -> its name in that language (shown in the switch)
+LANGUAGES: dict[str, str] = {"zh_CN": "简体中文", "en": "English"}
+HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+DEFAULT_LANGUAGE = "zh_CN"
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated later, where it is shown."""
+    return message
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    """The gettext translations of ``lang`` (English: the message ids themselves)."""
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if lang == "en" or not path.is_file():
+        return gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def supported(lang: str | None) -> str | None:
+    """``lang`` if it is a language of the pages (``zh-CN`` and ``zh_CN`` alike), else None."""
+    if not lang:
+        return None
+    wanted = lang.strip().replace("-", "_")
+    for code in LANGUAGES:
+        if wanted.lower() == code.lower():
+            return code
+    return None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The first supported language of an ``Accept-Language`` header, by preference."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        ranked.append((-weight, position, tag.strip().lower()))
+    for negative_weight, _, tag in sorted(ranked):
+        if negative_weight >= 0:
+            continue
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return None
+
+
+def choose_language(cookie: str | None, accept_language: str | None, default: str) -> str:
+    """The cookie's language, else the browser's, else the configured default."""
+    return (
+        supported(cookie)
+        or from_accept_language(accept_language)
+        or supported(default)
+        or DEFAULT_LANGUAGE
+    )
+
+
+# ------------------------------------------------------------------ numbers
+
+
+def format_number(value: Decimal | int | None, lang: str) -> str:
+    """A quantity with every significant decimal, grouped the way ``lang`` groups numbers."""
+    if value is None:
+        return ""
+    return format_decimal(value, locale=lang, decimal_quantization=False)
+
+
+def format_money(value: Decimal | int | None, lang: str) -> str:
+    """An amount with at least two decimals (and up to six when they matter)."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.00####", locale=lang, decimal_quantization=False)
+
+
+# ------------------------------------------------------------------ labels of closed vocabularies
+
+LABELS: dict[str, str] = {
+    # item types
+    "raw_material": N_("Raw material"),
+    "semi_finished": N_("Semi-finished good"),
+    "finished_good": N_("Finished good"),
+    "spare_part": N_("Spare part"),
+    "consumable": N_("Consumable"),
+    # tracking and costing
+    "none": N_("None"),
+    "lot": N_("Lot"),
+    "serial": N_("Serial number"),
+    "fifo": N_("FIFO"),
+    "moving_average": N_("Moving average"),
+    # location kinds
+    "internal": N_("Internal storage"),
+    "receiving": N_("Receiving"),
+    "quality": N_("Quality / quarantine"),
+    "shipping": N_("Shipping"),
+    "supplier": N_("Supplier"),
+    "customer": N_("Customer"),
+    "adjustment": N_("Inventory adjustment"),
+    "scrap": N_("Scrap"),
+    "production": N_("Production"),
+    "transit": N_("In transit"),
+    # lot statuses
+    "available": N_("Available"),
+    "quarantine": N_("Quarantine"),
+    "hold": N_("On hold"),
+    "recalled": N_("Recalled"),
+    "rejected": N_("Rejected"),
+    # operations
+    "receive": N_("Receive"),
+    "issue": N_("Issue"),
+    "move": N_("Transfer"),
+    "adjust": N_("Adjust"),
+    "reverse": N_("Reverse"),
+    "import": N_("Import"),
+}
+
+REASONS: dict[str, str] = {
+    "count_difference": N_("Difference found by a stock count"),
+    "found": N_("Goods found"),
+    "lost": N_("Goods lost or missing"),
+    "damaged": N_("Damaged"),
+    "expired": N_("Expired"),
+    "theft": N_("Theft"),
+    "data_correction": N_("Correction of a data-entry mistake"),
+    "sample": N_("Samples given or taken"),
+    "opening_balance": N_("Opening balance at go-live"),
+    "other": N_("Other (explain in the note)"),
+    "defective": N_("Defective / failed inspection"),
+    "obsolete": N_("Obsolete"),
+}
+
+#: what NotFound's ``kind`` is called on the pages
+KINDS: dict[str, str] = {
+    "item": N_("Item"),
+    "location": N_("Location"),
+    "warehouse": N_("Warehouse"),
+    "lot": N_("Lot"),
+    "move": N_("Move"),
+    "operation": N_("Operation"),
+    "unit": N_("Unit"),
+    "category": N_("Category"),
+    "partner": N_("Partner"),
+    "contact": N_("Contact"),
+    "user": N_("User"),
+    "barcode": N_("Barcode"),
+    "supplier_item": N_("Supplier item"),
+}
+
+
+def label(code: str | None, lang: str) -> str:
+    """The translated label of a vocabulary code (the code itself when unknown)."""
+    if code is None:
+        return ""
+    known = LABELS.get(code)
+    return translations(lang).gettext(known) if known else code
+
+
+def reason_label(code: str | None, lang: str) -> str:
+    if not code:
+        return ""
+    known = REASONS.get(code)
+    if known:
+        return translations(lang).gettext(known)
+    return ADJUSTMENT_REASONS.get(code) or SCRAP_REASONS.get(code) or code
+
+
+# ------------------------------------------------------------------ error messages
+
+ERRORS: dict[str, str] = {
+    "insufficient_stock": N_(
+        "Not enough stock of %(item)s at %(location)s: %(requested)s requested, "
+        "%(available)s available."
+    ),
+    "lot_required": N_("Item %(item)s is lot-tracked: enter a lot."),
+    "serial_required": N_("Item %(item)s is serial-tracked: enter a serial number."),
+    "period_closed": N_("The period up to %(closed_through)s is closed; choose a later date."),
+    "idempotency_key_reused": N_("This form was already submitted with different values."),
+    "concurrent_update": N_("The database was busy; please try again."),
+    "version_conflict": N_("Someone else changed this record meanwhile; reload and try again."),
+    "duplicate": N_("A record with this value already exists."),
+    "invalid_number": N_("Enter a number."),
+    "number_too_large": N_("The number is too large."),
+    "quantity_not_positive": N_("The quantity must be greater than zero."),
+    "quantity_zero": N_("An adjustment needs a non-zero quantity."),
+    "too_many_decimals": N_("Too many decimal places for this unit."),
+    "negative_cost": N_("The unit cost must not be negative."),
+    "negative_value": N_("The value must not be negative."),
+    "note_too_long": N_("The note is too long."),
+    "invalid_code": N_("Invalid code: use 1 to 64 characters without spaces at either end."),
+    "invalid_name": N_("Enter a name."),
+    "invalid_item_type": N_("Choose an item type."),
+    "invalid_tracking": N_("Choose a tracking method."),
+    "invalid_costing_method": N_("Choose a costing method."),
+    "invalid_stock_levels": N_(
+        "Stock levels must satisfy safety stock ≤ reorder point ≤ maximum stock."
+    ),
+    "invalid_days": N_("Enter a whole number of days from 0 to 36500."),
+    "invalid_factor": N_("A unit factor must be a number greater than zero."),
+    "invalid_barcode": N_("Invalid barcode."),
+    "invalid_date": N_("Enter a date as YYYY-MM-DD."),
+    "invalid_datetime": N_("Enter a date and time as YYYY-MM-DD HH:MM."),
+    "invalid_location_kind": N_("Choose a location kind."),
+    "invalid_level": N_("A level has 1 to 20 characters."),
+    "invalid_lot_status": N_("Choose a lot status."),
+    "invalid_lot_code": N_("Invalid lot code."),
+    "invalid_email": N_("Enter a valid email address."),
+    "invalid_issue_target": N_("Issue to a customer or to production."),
+    "item_code_taken": N_("An item with code %(item)s already exists."),
+    "barcode_taken": N_("Barcode %(barcode)s already belongs to another item."),
+    "duplicate_barcode": N_("Barcode %(barcode)s is listed twice."),
+    "duplicate_unit": N_("Unit %(unit)s is listed twice."),
+    "base_unit_conversion": N_("%(unit)s is the base unit; it needs no conversion."),
+    "unit_not_convertible": N_("The item has no conversion for unit %(unit)s."),
+    "item_has_moves": N_(
+        "The base unit, tracking and costing method cannot change: the item has stock moves."
+    ),
+    "item_inactive": N_("Item %(item)s is deactivated."),
+    "item_not_lot_tracked": N_("This item is not lot-tracked."),
+    "item_not_serial_tracked": N_("This item is not serial-tracked."),
+    "item_is_serial_tracked": N_("This item is serial-tracked: register serial numbers instead."),
+    "item_type_not_allowed": N_("This location does not accept items of this type."),
+    "lot_not_allowed": N_("Item %(item)s is not lot- or serial-tracked; leave the lot empty."),
+    "lot_not_available": N_("This lot is not available (quarantine, hold, recalled or rejected)."),
+    "lot_expired": N_("This lot has expired."),
+    "lot_code_taken": N_("Item %(item)s already has lot %(lot)s."),
+    "serial_taken": N_("Item %(item)s already has serial number %(lot)s."),
+    "serial_quantity_not_one": N_("A serial number moves with quantity 1."),
+    "expiry_before_manufacture": N_("The expiry date is before the manufacture date."),
+    "same_location": N_("The source and destination must differ."),
+    "location_inactive": N_("This location is deactivated."),
+    "location_kind_not_allowed": N_("This operation is not allowed at this kind of location."),
+    "location_code_taken": N_("This location code is already taken."),
+    "location_code_reserved": N_("This location code is reserved for virtual locations."),
+    "location_has_stock": N_("The location or a location below it still holds stock."),
+    "location_has_active_children": N_("The location has active locations below it."),
+    "location_cycle": N_("A location cannot move below itself."),
+    "not_storage_location": N_("A default location must be a storage location."),
+    "virtual_kind_reserved": N_("Virtual locations are created with their warehouse."),
+    "virtual_parent": N_("A virtual location cannot have sub-locations."),
+    "virtual_location_fixed": N_("Only the name of a virtual location may change."),
+    "parent_inactive": N_("The parent location is deactivated."),
+    "cross_warehouse_move": N_("A location cannot move to another warehouse."),
+    "warehouse_code_taken": N_("Warehouse code %(warehouse)s is already taken."),
+    "warehouse_has_stock": N_("Warehouse %(warehouse)s still holds stock."),
+    "warehouse_inactive": N_("This warehouse is deactivated."),
+    "warehouse_mismatch": N_("The parent location belongs to another warehouse."),
+    "warehouse_required": N_("Choose the warehouse or the parent location."),
+    "category_inactive": N_("This category is deactivated."),
+    "category_code_taken": N_("This category code is already taken."),
+    "partner_code_taken": N_("A partner with this code already exists."),
+    "partner_needs_role": N_("A partner is a supplier, a customer or both."),
+    "partner_not_supplier": N_("This partner is not a supplier."),
+    "move_already_reversed": N_("This move is already reversed."),
+    "cannot_reverse_reversal": N_("A reversal cannot be reversed; post a new move."),
+    "effective_in_future": N_("The effective time cannot lie in the future."),
+    "reason_required": N_("Choose a reason."),
+    "unknown_reason_code": N_("Choose a reason from the list."),
+    "user_inactive": N_("The acting user is deactivated."),
+    "release_exceeds_reserved": N_("More than reserved cannot be released."),
+    "invalid_idempotency_key": N_("The form is damaged; reload the page."),
+}
+NOT_FOUND = N_("%(kind)s %(key)s does not exist.")
+
+
+class _Lenient(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def error_message(error: CangkuError, lang: str) -> str:
+    """The human message of a domain error in ``lang`` (the error's English one when the code
+    has no entry in the catalogue)."""
+    gettext_ = translations(lang).gettext
+    data = _Lenient({k: "" if v is None else v for k, v in error.data.items()})
+    template = ERRORS.get(error.code)
+    if template is None and error.code.endswith("_not_found"):
+        kind = error.code.removesuffix("_not_found")
+        data["kind"] = gettext_(KINDS[kind]) if kind in KINDS else kind
+        template = NOT_FOUND
+    if template is None:
+        return error.message
+    try:
+        return gettext_(template) % data
+    except (TypeError, ValueError):
+        return error.message
+
+
+def translated(mapping: Mapping[str, str], lang: str) -> dict[str, str]:
+    """A code -> label mapping with its labels translated."""
+    gettext_ = translations(lang).gettext
+    return {code: gettext_(text) for code, text in mapping.items()}

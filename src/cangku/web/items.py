@@ -1,0 +1,313 @@
+"""Item pages: the list, the create and edit forms, the detail page and the history as of a time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cangku.domain.enums import CostingMethod, ItemType, Tracking
+from cangku.domain.errors import CangkuError, InvalidInput
+from cangku.domain.quantities import parse_decimal
+from cangku.queries import asof, valuation
+from cangku.queries.items import get_item, list_categories, list_items, list_units
+from cangku.queries.sites import list_locations
+from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
+from cangku.services import items as item_service
+from cangku.services.common import utcnow
+from cangku.services.items import ItemInput
+from cangku.web.forms import Fields, FormDep, parse_moment
+from cangku.web.i18n import N_, error_message
+from cangku.web.render import (
+    Flash,
+    PageRoute,
+    acting,
+    db_of,
+    gettext_for,
+    language,
+    pager,
+    path_part,
+    redirect,
+    render,
+)
+
+router = APIRouter(route_class=PageRoute)
+
+#: fields of the item form, in the order the form shows them
+ITEM_FIELDS = (
+    "code",
+    "name",
+    "item_type",
+    "base_unit",
+    "tracking",
+    "costing_method",
+    "category",
+    "description",
+    "shelf_life_days",
+    "lead_time_days",
+    "safety_stock",
+    "reorder_point",
+    "max_stock",
+    "standard_cost",
+    "default_location",
+)
+
+
+def _choices(request: Request) -> dict[str, Any]:
+    db = db_of(request)
+    return {
+        "item_types": [str(t) for t in ItemType],
+        "trackings": [str(t) for t in Tracking],
+        "costing_methods": [str(c) for c in CostingMethod],
+        "units": list_units(db),
+        "categories": list_categories(db, limit=500).items,
+        "locations": list_locations(db, limit=500).items,
+    }
+
+
+def _decimal(fields: Fields, name: str) -> Decimal | None:
+    text = fields.text(name)
+    return parse_decimal(text, name) if text else None
+
+
+def _units(text: str) -> list[tuple[str, Decimal]]:
+    """Lines ``unit = factor`` (base units in one of that unit)."""
+    result = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        unit, _, factor = line.replace("=", " ").strip().partition(" ")
+        if not factor.strip():
+            raise InvalidInput(f"{line[:40]!r} needs a factor", code="invalid_factor", unit=unit)
+        result.append((unit.strip(), parse_decimal(factor.strip(), "factor")))
+    return result
+
+
+def _barcodes(text: str) -> list[tuple[str, str | None]]:
+    """Lines ``barcode [unit]``."""
+    result: list[tuple[str, str | None]] = []
+    for line in text.splitlines():
+        if line.strip():
+            barcode, _, unit = line.strip().partition(" ")
+            result.append((barcode, unit.strip() or None))
+    return result
+
+
+def _item_values(fields: Fields) -> dict[str, Any]:
+    """The item form's fields as ``ItemInput`` / ``update_item`` values."""
+    return {
+        "name": fields.raw("name") or "",
+        "item_type": fields.text("item_type"),
+        "base_unit": fields.text("base_unit") or "pcs",
+        "tracking": fields.text("tracking") or "none",
+        "costing_method": fields.text("costing_method") or "fifo",
+        "category": fields.optional("category"),
+        "description": fields.raw("description"),
+        "shelf_life_days": fields.integer("shelf_life_days"),
+        "lead_time_days": fields.integer("lead_time_days"),
+        "safety_stock": _decimal(fields, "safety_stock"),
+        "reorder_point": _decimal(fields, "reorder_point"),
+        "max_stock": _decimal(fields, "max_stock"),
+        "standard_cost": _decimal(fields, "standard_cost"),
+        "default_location": fields.optional("default_location"),
+    }
+
+
+def _form_of(item: item_service.Item) -> dict[str, str]:
+    values = {
+        name: "" if getattr(item, name) is None else str(getattr(item, name))
+        for name in ITEM_FIELDS
+    }
+    values["units"] = "\n".join(f"{u.unit} = {u.factor}" for u in item.units)
+    values["barcodes"] = "\n".join(f"{b.barcode} {b.unit or ''}".strip() for b in item.barcodes)
+    values["version"] = str(item.version)
+    return values
+
+
+# ------------------------------------------------------------------ list
+
+
+@router.get("/items", response_class=HTMLResponse)
+def items_page(request: Request) -> Response:
+    params = request.query_params
+    q = params.get("q", "")
+    item_type = params.get("type") or None
+    status = params.get("status", "")
+    active = {"active": True, "inactive": False}.get(status)
+    pages = pager(request)
+    found = list_items(
+        db_of(request), q, item_type=item_type, active=active, limit=pages.size, offset=pages.offset
+    )
+    return render(
+        request,
+        "items.html",
+        items=found.items,
+        pager=replace(pages, total=found.total),
+        q=q,
+        item_type=item_type or "",
+        status_filter=status,
+        item_types=[str(t) for t in ItemType],
+    )
+
+
+# ------------------------------------------------------------------ create
+
+
+@router.get("/items/new", response_class=HTMLResponse)
+def new_item_page(request: Request) -> Response:
+    values = {"base_unit": "pcs", "tracking": "none", "costing_method": "fifo"}
+    return render(
+        request, "item_form.html", values=values, error=None, item=None, **_choices(request)
+    )
+
+
+@router.post("/items/new", response_class=HTMLResponse)
+def create_item(request: Request, fields: FormDep) -> Response:
+    try:
+        data = ItemInput(
+            code=fields.text("code"),
+            **_item_values(fields),
+            units=_units(fields.text("units")),
+            barcodes=_barcodes(fields.text("barcodes")),
+        )
+        item = item_service.create_item(db_of(request), acting(request), data)
+    except CangkuError as error:
+        return render(
+            request,
+            "item_form.html",
+            status=422,
+            values=fields.values,
+            item=None,
+            error=error_message(error, language(request)),
+            **_choices(request),
+        )
+    text = gettext_for(request)(N_("Item %(code)s created.")) % {"code": item.code}
+    return redirect(f"/items/{path_part(item.code)}", Flash("success", text))
+
+
+# ------------------------------------------------------------------ edit
+
+
+@router.get("/items/{code:path}/edit", response_class=HTMLResponse)
+def edit_item_page(request: Request, code: str) -> Response:
+    item = get_item(db_of(request), code)
+    return render(
+        request, "item_form.html", values=_form_of(item), error=None, item=item, **_choices(request)
+    )
+
+
+@router.post("/items/{code:path}/edit", response_class=HTMLResponse)
+def update_item(request: Request, code: str, fields: FormDep) -> Response:
+    db = db_of(request)
+    item = get_item(db, code)
+    try:
+        changes = _item_values(fields)
+        version = fields.integer("version")
+        item = item_service.update_item(db, acting(request), item.code, changes, version)
+        units = _units(fields.text("units"))
+        if units != [(u.unit, u.factor) for u in item.units]:
+            item = item_service.set_item_units(db, acting(request), item.code, units)
+        barcodes = _barcodes(fields.text("barcodes"))
+        if barcodes != [(b.barcode, b.unit) for b in item.barcodes]:
+            item = item_service.set_item_barcodes(db, acting(request), item.code, barcodes)
+    except CangkuError as error:
+        return render(
+            request,
+            "item_form.html",
+            status=422,
+            values=fields.values,
+            item=item,
+            error=error_message(error, language(request)),
+            **_choices(request),
+        )
+    text = gettext_for(request)(N_("Item %(code)s saved.")) % {"code": item.code}
+    return redirect(f"/items/{path_part(item.code)}", Flash("success", text))
+
+
+@router.post("/items/{code:path}/deactivate")
+def deactivate_item(request: Request, code: str) -> Response:
+    item = item_service.deactivate_item(db_of(request), acting(request), code)
+    text = gettext_for(request)(N_("Item %(code)s deactivated.")) % {"code": item.code}
+    return redirect(f"/items/{path_part(item.code)}", Flash("success", text))
+
+
+@router.post("/items/{code:path}/reactivate")
+def reactivate_item(request: Request, code: str) -> Response:
+    item = item_service.reactivate_item(db_of(request), acting(request), code)
+    text = gettext_for(request)(N_("Item %(code)s reactivated.")) % {"code": item.code}
+    return redirect(f"/items/{path_part(item.code)}", Flash("success", text))
+
+
+# ------------------------------------------------------------------ history as of a time
+
+
+@router.get("/items/{code:path}/history", response_class=HTMLResponse)
+def item_history_page(request: Request, code: str) -> Response:
+    db = db_of(request)
+    item = get_item(db, code)
+    now = utcnow()
+    raw = request.query_params.get("as_of", "")
+    try:
+        at = parse_moment(raw) or now
+    except CangkuError as error:
+        return render(
+            request,
+            "item_history.html",
+            status=422,
+            item=item,
+            as_of=raw,
+            error=error_message(error, language(request)),
+            rows=[],
+            moves=[],
+            value=None,
+            total=Decimal(0),
+            pager=pager(request),
+            at=None,
+        )
+    pages = pager(request)
+    with db.read() as conn:
+        rows = asof.stock_as_of(conn, at, StockFilter(item=item.code), now)
+        moves = history(conn, HistoryFilter(item=item.code, until=at), pages.size, pages.offset)
+        worth = valuation.stock_value(conn, now, at=at, item=item.code)
+    value = worth.items[0] if worth.items else None
+    return render(
+        request,
+        "item_history.html",
+        item=item,
+        as_of=raw,
+        at=at,
+        error=None,
+        rows=rows,
+        total=sum((r.on_hand for r in rows), Decimal(0)),
+        moves=moves.items,
+        pager=replace(pages, total=moves.total),
+        value=value,
+    )
+
+
+# ------------------------------------------------------------------ detail
+
+
+@router.get("/items/{code:path}", response_class=HTMLResponse)
+def item_page(request: Request, code: str) -> Response:
+    db = db_of(request)
+    item = get_item(db, code)
+    where = StockFilter(item=item.code)
+    with db.read() as conn:
+        stock = on_hand(conn, where, limit=500)
+        total = totals(conn, where)
+        moves = history(conn, HistoryFilter(item=item.code), limit=10)
+        worth = valuation.stock_value(conn, utcnow(), item=item.code)
+    return render(
+        request,
+        "item_detail.html",
+        item=item,
+        stock=stock.items,
+        totals=total,
+        moves=moves.items,
+        moves_total=moves.total,
+        value=worth.items[0] if worth.items else None,
+    )

@@ -1,0 +1,98 @@
+"""Lot pages: the list (by item, status, expiry) and one lot with its stock and moves."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cangku.domain.enums import LotStatus
+from cangku.domain.errors import CangkuError
+from cangku.queries.lots import get_lot, list_lots
+from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
+from cangku.services.lots import set_lot_status
+from cangku.web.forms import FormDep, parse_day
+from cangku.web.i18n import N_, error_message, label
+from cangku.web.render import (
+    Flash,
+    PageRoute,
+    acting,
+    db_of,
+    gettext_for,
+    language,
+    pager,
+    path_part,
+    redirect,
+    render,
+)
+
+router = APIRouter(route_class=PageRoute)
+STATUSES = [str(s) for s in LotStatus]
+
+
+@router.get("/lots", response_class=HTMLResponse)
+def lots_page(request: Request) -> Response:
+    params = request.query_params
+    filters = {name: params.get(name, "").strip() for name in ("item", "status", "expiring", "q")}
+    pages = pager(request)
+    found = list_lots(
+        db_of(request),
+        item=filters["item"] or None,
+        status=filters["status"] or None,
+        expiring_before=parse_day(filters["expiring"]),
+        q=filters["q"] or None,
+        limit=pages.size,
+        offset=pages.offset,
+    )
+    return render(
+        request,
+        "lots.html",
+        lots=found.items,
+        pager=replace(pages, total=found.total),
+        filters=filters,
+        statuses=STATUSES,
+    )
+
+
+def _lot_page(
+    request: Request, item: str, code: str, status: int = 200, error: str | None = None
+) -> Response:
+    db = db_of(request)
+    lot = get_lot(db, item, code)
+    where = StockFilter(item=lot.item, lot=lot.code)
+    with db.read() as conn:
+        stock = on_hand(conn, where, limit=500)
+        total = totals(conn, where)
+        moves = history(conn, HistoryFilter(item=lot.item, lot=lot.code), limit=50)
+    return render(
+        request,
+        "lot_detail.html",
+        status=status,
+        lot=lot,
+        stock=stock.items,
+        totals=total,
+        moves=moves.items,
+        statuses=STATUSES,
+        error=error,
+    )
+
+
+@router.get("/lots/{item}/{code:path}", response_class=HTMLResponse)
+def lot_page(request: Request, item: str, code: str) -> Response:
+    return _lot_page(request, item, code)
+
+
+@router.post("/lots/{item}/{code:path}/status", response_class=HTMLResponse)
+def change_lot_status(request: Request, item: str, code: str, fields: FormDep) -> Response:
+    try:
+        lot = set_lot_status(
+            db_of(request), acting(request), item, code, fields.text("status"), fields.raw("reason")
+        )
+    except CangkuError as error:
+        return _lot_page(request, item, code, 422, error_message(error, language(request)))
+    text = gettext_for(request)(N_("Lot %(code)s is now: %(status)s.")) % {
+        "code": lot.code,
+        "status": label(lot.status, language(request)),
+    }
+    return redirect(f"/lots/{path_part(lot.item)}/{path_part(lot.code)}", Flash("success", text))

@@ -1,0 +1,140 @@
+"""Partner pages: suppliers and customers, one partner with contacts and supplier terms, the
+create form, adding a contact, deactivating and reactivating."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cangku.domain.errors import CangkuError
+from cangku.queries.partners import get_partner, list_partners, supplier_items_of
+from cangku.services import partners as partner_service
+from cangku.services.partners import ContactInput, PartnerInput
+from cangku.web.forms import Fields, FormDep
+from cangku.web.i18n import N_, error_message
+from cangku.web.render import (
+    Flash,
+    PageRoute,
+    acting,
+    db_of,
+    gettext_for,
+    language,
+    pager,
+    path_part,
+    redirect,
+    render,
+)
+
+router = APIRouter(route_class=PageRoute)
+
+
+@router.get("/partners", response_class=HTMLResponse)
+def partners_page(request: Request) -> Response:
+    q = request.query_params.get("q", "")
+    role = request.query_params.get("role", "")
+    pages = pager(request)
+    found = list_partners(
+        db_of(request), q or None, role=role or None, limit=pages.size, offset=pages.offset
+    )
+    return render(
+        request,
+        "partners.html",
+        partners=found.items,
+        q=q,
+        role=role,
+        pager=replace(pages, total=found.total),
+    )
+
+
+def _contact(fields: Fields, prefix: str = "contact_") -> ContactInput | None:
+    name = fields.raw(f"{prefix}name")
+    if name is None:
+        return None
+    return ContactInput(
+        name=name,
+        role=fields.raw(f"{prefix}role"),
+        email=fields.optional(f"{prefix}email"),
+        phone=fields.optional(f"{prefix}phone"),
+    )
+
+
+def _form(request: Request, status: int = 200, **context: Any) -> Response:
+    context.setdefault("values", {"is_supplier": "1"})
+    context.setdefault("error", None)
+    return render(request, "partner_form.html", status=status, **context)
+
+
+@router.get("/partners/new", response_class=HTMLResponse)
+def new_partner_page(request: Request) -> Response:
+    return _form(request)
+
+
+@router.post("/partners/new", response_class=HTMLResponse)
+def create_partner(request: Request, fields: FormDep) -> Response:
+    contact = _contact(fields)
+    data = PartnerInput(
+        code=fields.text("code"),
+        name=fields.raw("name") or "",
+        is_supplier=fields.flag("is_supplier"),
+        is_customer=fields.flag("is_customer"),
+        email=fields.optional("email"),
+        phone=fields.optional("phone"),
+        address=fields.raw("address"),
+        tax_id=fields.optional("tax_id"),
+        notes=fields.raw("notes"),
+        contacts=[contact] if contact else [],
+    )
+    try:
+        partner = partner_service.create_partner(db_of(request), acting(request), data)
+    except CangkuError as error:
+        return _form(
+            request, 422, values=fields.values, error=error_message(error, language(request))
+        )
+    text = gettext_for(request)(N_("Partner %(code)s created.")) % {"code": partner.code}
+    return redirect(f"/partners/{path_part(partner.code)}", Flash("success", text))
+
+
+def _partner_page(request: Request, code: str, status: int = 200, **context: Any) -> Response:
+    db = db_of(request)
+    partner = get_partner(db, code)
+    terms = supplier_items_of(db, partner.code) if partner.is_supplier else []
+    context.setdefault("values", {})
+    context.setdefault("error", None)
+    return render(
+        request, "partner_detail.html", status=status, partner=partner, terms=terms, **context
+    )
+
+
+@router.post("/partners/{code:path}/contacts", response_class=HTMLResponse)
+def add_contact(request: Request, code: str, fields: FormDep) -> Response:
+    contact = _contact(fields) or ContactInput(name="")
+    try:
+        partner_service.add_contact(db_of(request), acting(request), code, contact)
+    except CangkuError as error:
+        return _partner_page(
+            request, code, 422, values=fields.values, error=error_message(error, language(request))
+        )
+    text = gettext_for(request)(N_("Contact %(name)s added.")) % {"name": contact.name}
+    return redirect(f"/partners/{path_part(code)}", Flash("success", text))
+
+
+@router.post("/partners/{code:path}/deactivate")
+def deactivate_partner(request: Request, code: str) -> Response:
+    partner = partner_service.deactivate_partner(db_of(request), acting(request), code)
+    text = gettext_for(request)(N_("Partner %(code)s deactivated.")) % {"code": partner.code}
+    return redirect(f"/partners/{path_part(partner.code)}", Flash("success", text))
+
+
+@router.post("/partners/{code:path}/reactivate")
+def reactivate_partner(request: Request, code: str) -> Response:
+    partner = partner_service.reactivate_partner(db_of(request), acting(request), code)
+    text = gettext_for(request)(N_("Partner %(code)s reactivated.")) % {"code": partner.code}
+    return redirect(f"/partners/{path_part(partner.code)}", Flash("success", text))
+
+
+@router.get("/partners/{code:path}", response_class=HTMLResponse)
+def partner_page(request: Request, code: str) -> Response:
+    return _partner_page(request, code)

@@ -1,0 +1,420 @@
+"""Stock pages: on hand with filters and totals, the manual stock operations (receive, issue,
+transfer, adjust, scrap, reverse) and one move with its reverse button.
+
+Each operation form carries an idempotency key made when the form is shown, so submitting it
+twice (a double click, a resent request) posts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cangku.db.uow import Database
+from cangku.domain.errors import CangkuError, InvalidInput, NotFound
+from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS
+from cangku.queries.items import list_items
+from cangku.queries.sites import list_locations
+from cangku.queries.stock import MoveRecord, StockFilter, get_move, on_hand, totals
+from cangku.services.common import Context
+from cangku.services.stock import (
+    PostingResult,
+    adjust_stock,
+    issue_stock,
+    receive_stock,
+    reverse_move,
+    scrap_stock,
+    transfer_stock,
+)
+from cangku.services.stock_commands import Adjust, Issue, Receive, Reverse, Scrap, Transfer
+from cangku.web.forms import Fields, FormDep, new_key
+from cangku.web.i18n import N_, error_message, format_number, label
+from cangku.web.render import (
+    Flash,
+    PageRoute,
+    acting,
+    db_of,
+    gettext_for,
+    language,
+    pager,
+    redirect,
+    render,
+)
+
+router = APIRouter(route_class=PageRoute)
+
+#: field name -> (label, input kind)
+FIELDS: dict[str, tuple[str, str]] = {
+    "item": (N_("Item"), "item"),
+    "quantity": (N_("Quantity"), "decimal"),
+    "unit": (N_("Unit (empty: base unit)"), "text"),
+    "to_location": (N_("To location"), "location"),
+    "from_location": (N_("From location"), "location"),
+    "location": (N_("Location"), "location"),
+    "lot": (N_("Lot / serial number"), "text"),
+    "manufactured_on": (N_("Manufacture date"), "date"),
+    "expires_on": (N_("Expiry date"), "date"),
+    "unit_cost": (N_("Unit cost"), "decimal"),
+    "supplier": (N_("Supplier"), "text"),
+    "customer": (N_("Customer"), "text"),
+    "to": (N_("Issue to"), "target"),
+    "reason_code": (N_("Reason"), "reason"),
+    "move_id": (N_("Move number"), "integer"),
+    "effective_at": (N_("Effective time (UTC; empty: now)"), "datetime"),
+    "note": (N_("Note"), "note"),
+}
+REQUIRED = {"item", "quantity", "to_location", "from_location", "location", "move_id"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    title: str
+    help: str
+    fields: tuple[str, ...]
+    post: Callable[[Database, Context, Fields], PostingResult]
+    reasons: dict[str, str] | None = None
+
+
+def _receive(db: Database, ctx: Context, f: Fields) -> PostingResult:
+    return receive_stock(
+        db,
+        ctx,
+        Receive(
+            item=f.text("item"),
+            quantity=f.text("quantity"),
+            to_location=f.text("to_location"),
+            unit=f.optional("unit"),
+            lot=f.optional("lot"),
+            manufactured_on=f.day("manufactured_on"),
+            expires_on=f.day("expires_on"),
+            unit_cost=f.optional("unit_cost"),
+            supplier=f.optional("supplier"),
+            effective_at=f.moment("effective_at"),
+            note=f.raw("note"),
+        ),
+    )
+
+
+def _issue(db: Database, ctx: Context, f: Fields) -> PostingResult:
+    return issue_stock(
+        db,
+        ctx,
+        Issue(
+            item=f.text("item"),
+            quantity=f.text("quantity"),
+            from_location=f.text("from_location"),
+            unit=f.optional("unit"),
+            lot=f.optional("lot"),
+            to=f.text("to") or "customer",
+            customer=f.optional("customer"),
+            effective_at=f.moment("effective_at"),
+            note=f.raw("note"),
+        ),
+    )
+
+
+def _transfer(db: Database, ctx: Context, f: Fields) -> PostingResult:
+    return transfer_stock(
+        db,
+        ctx,
+        Transfer(
+            item=f.text("item"),
+            quantity=f.text("quantity"),
+            from_location=f.text("from_location"),
+            to_location=f.text("to_location"),
+            unit=f.optional("unit"),
+            lot=f.optional("lot"),
+            effective_at=f.moment("effective_at"),
+            note=f.raw("note"),
+        ),
+    )
+
+
+def _adjust(db: Database, ctx: Context, f: Fields) -> PostingResult:
+    return adjust_stock(
+        db,
+        ctx,
+        Adjust(
+            item=f.text("item"),
+            quantity=f.text("quantity"),
+            location=f.text("location"),
+            reason_code=f.text("reason_code"),
+            unit=f.optional("unit"),
+            lot=f.optional("lot"),
+            unit_cost=f.optional("unit_cost"),
+            expires_on=f.day("expires_on"),
+            effective_at=f.moment("effective_at"),
+            note=f.raw("note"),
+        ),
+    )
+
+
+def _scrap(db: Database, ctx: Context, f: Fields) -> PostingResult:
+    return scrap_stock(
+        db,
+        ctx,
+        Scrap(
+            item=f.text("item"),
+            quantity=f.text("quantity"),
+            from_location=f.text("from_location"),
+            reason_code=f.text("reason_code"),
+            unit=f.optional("unit"),
+            lot=f.optional("lot"),
+            effective_at=f.moment("effective_at"),
+            note=f.raw("note"),
+        ),
+    )
+
+
+def _move_number(text: str) -> int:
+    if not text.strip().lstrip("#").isdigit():
+        raise InvalidInput("give the number of a move", code="invalid_number", field="move_id")
+    return int(text.strip().lstrip("#"))
+
+
+def _reverse(db: Database, ctx: Context, f: Fields) -> PostingResult:
+    return reverse_move(
+        db,
+        ctx,
+        Reverse(
+            move_id=_move_number(f.text("move_id")),
+            note=f.raw("note"),
+            effective_at=f.moment("effective_at"),
+        ),
+    )
+
+
+OPERATIONS: dict[str, Operation] = {
+    "receive": Operation(
+        N_("Receive goods"),
+        N_("Goods arrive from a supplier into a storage location."),
+        (
+            "item",
+            "quantity",
+            "unit",
+            "to_location",
+            "lot",
+            "manufactured_on",
+            "expires_on",
+            "unit_cost",
+            "supplier",
+            "effective_at",
+            "note",
+        ),
+        _receive,
+    ),
+    "issue": Operation(
+        N_("Issue goods"),
+        N_("Goods leave a storage location to a customer or to production."),
+        (
+            "item",
+            "quantity",
+            "unit",
+            "from_location",
+            "lot",
+            "to",
+            "customer",
+            "effective_at",
+            "note",
+        ),
+        _issue,
+    ),
+    "transfer": Operation(
+        N_("Transfer"),
+        N_("Goods move from one location to another."),
+        ("item", "quantity", "unit", "from_location", "to_location", "lot", "effective_at", "note"),
+        _transfer,
+    ),
+    "adjust": Operation(
+        N_("Adjust stock"),
+        N_(
+            "Correct the stock at a location: a positive quantity is a gain, a negative one a loss."
+        ),
+        (
+            "item",
+            "quantity",
+            "unit",
+            "location",
+            "reason_code",
+            "lot",
+            "unit_cost",
+            "expires_on",
+            "effective_at",
+            "note",
+        ),
+        _adjust,
+        ADJUSTMENT_REASONS,
+    ),
+    "scrap": Operation(
+        N_("Scrap"),
+        N_("Damaged, expired or defective goods go to the scrap location."),
+        ("item", "quantity", "unit", "from_location", "reason_code", "lot", "effective_at", "note"),
+        _scrap,
+        SCRAP_REASONS,
+    ),
+    "reverse": Operation(
+        N_("Reverse a move"),
+        N_("A mistaken move is corrected by a move in the opposite direction."),
+        ("move_id", "effective_at", "note"),
+        _reverse,
+    ),
+}
+
+
+def _operation(name: str) -> Operation:
+    if name not in OPERATIONS:
+        raise NotFound("operation", name)
+    return OPERATIONS[name]
+
+
+def _form(
+    request: Request, name: str, values: dict[str, str], status: int = 200, error: str | None = None
+) -> Response:
+    db = db_of(request)
+    operation = _operation(name)
+    return render(
+        request,
+        "operation.html",
+        status=status,
+        name=name,
+        operation=operation,
+        operations=OPERATIONS,
+        fields=FIELDS,
+        required=REQUIRED,
+        values=values,
+        error=error,
+        reasons=list(operation.reasons or ()),
+        targets=["customer", "production"],
+        items=list_items(db, active=True, limit=500).items,
+        locations=list_locations(db, active=True, limit=500).items,
+    )
+
+
+def _posted_text(request: Request, result: PostingResult) -> str:
+    gettext_ = gettext_for(request)
+    if result.replayed:
+        return gettext_(N_("This form was already submitted; nothing was posted again."))
+    lang = language(request)
+    parts = [
+        gettext_(N_("%(operation)s %(quantity)s %(unit)s %(item)s: %(source)s → %(target)s"))
+        % {
+            "operation": label(m.operation, lang),
+            "quantity": format_number(m.quantity, lang),
+            "unit": m.unit,
+            "item": m.item,
+            "source": m.from_location,
+            "target": m.to_location,
+        }
+        for m in result.moves
+    ]
+    return gettext_(N_("Posted: %(moves)s.")) % {"moves": "; ".join(parts)}
+
+
+# ------------------------------------------------------------------ operations
+
+
+@router.get("/stock/operations", response_class=HTMLResponse)
+def operations_page(request: Request) -> Response:
+    return render(request, "operations.html", operations=OPERATIONS)
+
+
+@router.get("/stock/operations/{name}", response_class=HTMLResponse)
+def operation_form(request: Request, name: str) -> Response:
+    values = {key: request.query_params.get(key, "") for key in ("item", "move_id")}
+    values = {key: value for key, value in values.items() if value}
+    values["idempotency_key"] = new_key()
+    return _form(request, name, values)
+
+
+@router.post("/stock/operations/{name}", response_class=HTMLResponse)
+def post_operation(request: Request, name: str, fields: FormDep) -> Response:
+    operation = _operation(name)
+    values = dict(fields.values)
+    values.setdefault("idempotency_key", new_key())
+    try:
+        ctx = acting(request, values["idempotency_key"])
+        result = operation.post(db_of(request), ctx, fields)
+    except CangkuError as error:
+        message = error_message(error, language(request))
+        return _form(request, name, values, status=422, error=message)
+    level = "info" if result.replayed else "success"
+    flash = Flash(level, _posted_text(request, result), tuple(m.id for m in result.moves))
+    return redirect(f"/stock/operations/{name}", flash)
+
+
+# ------------------------------------------------------------------ on hand
+
+
+@router.get("/stock", response_class=HTMLResponse)
+def stock_page(request: Request) -> Response:
+    params = request.query_params
+    names = ("item", "location", "warehouse", "lot", "q")
+    filters = {name: params.get(name, "").strip() for name in names}
+    where = StockFilter(
+        item=filters["item"] or None,
+        location=filters["location"] or None,
+        warehouse=filters["warehouse"] or None,
+        lot=filters["lot"] or None,
+        q=filters["q"] or None,
+    )
+    pages = pager(request)
+    error = None
+    rows: list[Any] = []
+    total = None
+    try:
+        with db_of(request).read() as conn:
+            found = on_hand(conn, where, limit=pages.size, offset=pages.offset)
+            rows, total = found.items, totals(conn, where)
+            pages = replace(pages, total=found.total)
+    except CangkuError as failure:
+        error = error_message(failure, language(request))
+    return render(
+        request,
+        "stock.html",
+        rows=rows,
+        totals=total,
+        filters=filters,
+        pager=pages,
+        error=error,
+        status=422 if error else 200,
+    )
+
+
+# ------------------------------------------------------------------ moves
+
+
+def _move(request: Request, raw: str) -> MoveRecord:
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound("move", raw)
+    with db_of(request).read() as conn:
+        return get_move(conn, int(raw))
+
+
+@router.get("/moves/{move_id}", response_class=HTMLResponse)
+def move_page(request: Request, move_id: str) -> Response:
+    move = _move(request, move_id)
+    return render(request, "move_detail.html", move=move, idempotency_key=new_key())
+
+
+@router.post("/moves/{move_id}/reverse")
+def reverse_from_page(request: Request, move_id: str, fields: FormDep) -> Response:
+    move = _move(request, move_id)
+    ctx = acting(request, fields.optional("idempotency_key"))
+    try:
+        result = reverse_move(
+            db_of(request), ctx, Reverse(move_id=move.id, note=fields.raw("note"))
+        )
+    except CangkuError as error:
+        return redirect(
+            f"/moves/{move.id}", Flash("error", error_message(error, language(request)))
+        )
+    flash = Flash(
+        "info" if result.replayed else "success",
+        _posted_text(request, result),
+        tuple(m.id for m in result.moves),
+    )
+    return redirect(f"/moves/{result.moves[0].id}", flash)
