@@ -1,0 +1,117 @@
+"""The receipt flow in a real headless Chromium (Debian's), against the app served by uvicorn.
+
+Screenshots of the main pages go to ``screenshots/`` at the repository root (gitignored).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Page, sync_playwright
+
+from cangku.app import create_app
+from cangku.db.uow import Database
+from cangku.settings import Settings
+from tests.factories import build_company
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(db: Database, database_url: str) -> Iterator[str]:
+    """The whole app on a free port, in a background thread, on the test database."""
+    build_company(db)
+    port = _free_port()
+    app = create_app(Settings(database_url=database_url), db)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not instance.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the app did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser_page(server: str) -> Iterator[Page]:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="zh-CN")
+        yield page
+        browser.close()
+
+
+def _shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_receive_ten_bolts_and_see_them_on_hand(server: str, browser_page: Page) -> None:
+    page = browser_page
+    # given the receive form (in Chinese: the browser asks for zh-CN)
+    page.goto(f"{server}/stock/operations/receive")
+    _shoot(page, "receive-form-zh")
+    # when the user fills it in and posts it
+    form = page.locator("#operation-form")
+    form.locator("input[name=item]").fill("BOLT")
+    form.locator("input[name=quantity]").fill("10")
+    form.locator("input[name=to_location]").fill("WH1-A")
+    form.locator("input[name=unit_cost]").fill("1.5")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    # then a flash names the posted move
+    assert "已过账" in page.locator(".flash-success").inner_text()
+    _shoot(page, "receive-posted-zh")
+    # and the stock page shows 10 on hand
+    page.goto(f"{server}/stock?item=BOLT")
+    assert page.locator("#total-on-hand").inner_text() == "10"
+    _shoot(page, "stock-zh")
+    # and so does the item page
+    page.goto(f"{server}/items/BOLT")
+    cells = page.locator("table.data td.num.strong").all_inner_texts()
+    assert cells == ["10"]
+    _shoot(page, "item-zh")
+    for path, name in [
+        ("/", "dashboard-zh"),
+        ("/items", "items-zh"),
+        ("/items/new", "item-new-zh"),
+        ("/items/BOLT/history", "item-history-zh"),
+        ("/locations", "locations-zh"),
+        ("/stock/operations", "operations-zh"),
+        ("/moves/1", "move-zh"),
+    ]:
+        page.goto(f"{server}{path}")
+        _shoot(page, name)
+    # the language switch
+    page.goto(f"{server}/items/BOLT")
+    page.get_by_role("link", name="English").click()
+    assert "Stock by location" in page.content()
+    _shoot(page, "item-en")
+    for path, name in [("/", "dashboard-en"), ("/stock/operations/adjust", "adjust-en")]:
+        page.goto(f"{server}{path}")
+        _shoot(page, name)
