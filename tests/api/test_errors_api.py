@@ -129,3 +129,26 @@ def test_security_headers_are_set(client: TestClient) -> None:
     response = client.get(f"{API}/stock")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/moves/9223372036854775808", id="move-id"),
+        pytest.param("/moves/0", id="move-id-zero"),
+        pytest.param("/moves?offset=9223372036854775808", id="offset"),
+        pytest.param("/stock?offset=9223372036854775808", id="stock-offset"),
+    ],
+)
+def test_numbers_beyond_the_database_range_are_422(client: TestClient, path: str) -> None:
+    response = client.get(f"{API}{path}")
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
+
+
+def test_reversing_a_move_id_beyond_the_range_is_422(client: TestClient, db: Database) -> None:
+    response = client.post(f"{API}/moves/9223372036854775808/reverse")
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
+    body = {"item": "BOLT", "quantity": "1", "to_location": "WH1-A", "document_line": 2**40}
+    response = client.post(f"{API}/stock/receive", json=body)
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_input")
+    assert move_count(db) == 0

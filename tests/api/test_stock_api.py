@@ -496,6 +496,8 @@ def test_move_history_filters_and_one_move(client: TestClient) -> None:
         },
     )
     receive(client, "GLUE", "1", "WH2-A", lot="G1")
+    everything = client.get(f"{API}/moves").json()
+    assert [m["item"] for m in everything["items"]] == ["GLUE", "BOLT", "BOLT"]
     history = client.get(f"{API}/moves", params={"item": "BOLT"}).json()
     assert [m["operation"] for m in history["items"]] == ["issue", "receive"]
     assert client.get(f"{API}/moves", params={"document_id": "PO-1"}).json()["total"] == 1

@@ -259,6 +259,7 @@ def test_on_hand_as_of_history_and_value(cli: Invoke) -> None:
     yesterday = (NOW - timedelta(days=1)).isoformat()
     past = ok(cli("as-of", "--at", yesterday, "--json"))
     assert [(r["item"], r["location"], r["on_hand"]) for r in past] == [("BOLT", "WH1-A", "10")]
+    assert ok(cli("history", "--json"))["total"] == 3
     history = ok(cli("history", "--item", "BOLT", "--json"))
     assert [m["quantity"] for m in history["items"]] == ["5", "10"]
     assert ok(cli("history", "--until", yesterday, "--json"))["total"] == 1
@@ -328,6 +329,16 @@ def test_refusals_exit_with_the_code_and_write_nothing(
     assert (as_json.exit_code, json.loads(as_json.stdout)["error"]["code"]) == (status, code)
     assert count(db, moves) == 0
     assert count(db, balances) == 0
+
+
+@pytest.mark.parametrize("command", ["move-show", "reverse"])
+def test_move_id_beyond_the_database_range_is_a_usage_error(
+    cli: Invoke, db: Database, command: str
+) -> None:
+    result = cli(command, "9223372036854775808")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert count(db, moves) == 0
 
 
 def test_missing_required_option_is_a_usage_error(cli: Invoke, db: Database) -> None:

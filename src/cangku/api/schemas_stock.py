@@ -35,6 +35,9 @@ Amount = Annotated[str, BeforeValidator(_as_text), Field(examples=["10"], max_le
 When = Annotated[datetime | None, AfterValidator(_utc)]
 Code = Annotated[str, Field(min_length=1, max_length=200)]
 Note = Annotated[str | None, Field(max_length=2000)]
+#: largest id the database holds (BIGINT)
+MAX_ID = 2**63 - 1
+Line = Annotated[int | None, Field(ge=1, le=2**31 - 1)]
 
 
 class _In(BaseModel):
@@ -48,7 +51,7 @@ class _Out(BaseModel):
 class ReferenceIn(_In):
     document_type: str | None = Field(None, max_length=40, examples=["sales_order"])
     document_id: str | None = Field(None, max_length=64, examples=["SO-0042"])
-    document_line: int | None = None
+    document_line: Line = None
 
 
 class _Referenced(_In):
@@ -57,7 +60,7 @@ class _Referenced(_In):
     reference: ReferenceIn | None = None
     document_type: str | None = Field(None, max_length=40)
     document_id: str | None = Field(None, max_length=64)
-    document_line: int | None = None
+    document_line: Line = None
 
     @model_validator(mode="after")
     def _one_reference(self) -> _Referenced:

@@ -4,15 +4,16 @@ periods and checkpoints (``/api/v1/moves``, ``/valuation``, ``/verify``, ``/peri
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from cangku.api.deps import ContextDep, DbDep
 from cangku.api.routers.stock import WRITE_RESPONSES, mark_replay, posted, utc
 from cangku.api.schemas_stock import (
+    MAX_ID,
     CheckpointIn,
     CheckpointOut,
     MoveOut,
@@ -35,6 +36,11 @@ from cangku.services.stock_commands import Reverse
 
 router = APIRouter(tags=["ledger"])
 
+MoveId = Annotated[int, Path(ge=1, le=MAX_ID)]
+#: an always-true lower bound: queries.stock.history builds and_(*filters), which SQLAlchemy
+#: deprecates when empty; remove once that query uses .where(*filters)
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+
 
 class PeriodList(BaseModel):
     items: list[PeriodOut]
@@ -53,10 +59,17 @@ def history(
     since: Annotated[datetime | None, Query(description="effective at or after")] = None,
     until: Annotated[datetime | None, Query(description="effective at or before")] = None,
     limit: Annotated[int, Query(description=f"1 to {MAX_LIMIT}")] = 50,
-    offset: int = 0,
+    offset: Annotated[int, Query(le=MAX_ID)] = 0,
 ) -> MovePage:
     f = queries.HistoryFilter(
-        item, location, lot, document_type, document_id, operation, utc(since), utc(until)
+        item,
+        location,
+        lot,
+        document_type,
+        document_id,
+        operation,
+        utc(since) or EARLIEST,
+        utc(until),
     )
     with db.read() as conn:
         page = queries.history(conn, f, limit, offset)
@@ -69,7 +82,7 @@ def history(
 
 
 @router.get("/moves/{move_id}", response_model=MoveOut, summary="One move")
-def get_move(move_id: int, db: DbDep) -> MoveOut:
+def get_move(move_id: MoveId, db: DbDep) -> MoveOut:
     with db.read() as conn:
         return MoveOut.model_validate(queries.get_move(conn, move_id))
 
@@ -82,7 +95,11 @@ def get_move(move_id: int, db: DbDep) -> MoveOut:
     summary="Reverse a move with an opposite move",
 )
 def reverse(
-    move_id: int, db: DbDep, ctx: ContextDep, response: Response, body: ReverseIn | None = None
+    move_id: MoveId,
+    db: DbDep,
+    ctx: ContextDep,
+    response: Response,
+    body: ReverseIn | None = None,
 ) -> PostingOut:
     body = body or ReverseIn()
     command = Reverse(move_id, note=body.note, effective_at=body.effective_at)

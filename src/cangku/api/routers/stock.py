@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from cangku.api.deps import ContextDep, DbDep
 from cangku.api.schemas_stock import (
+    MAX_ID,
     AdjustIn,
     AsOfRowOut,
     IssueIn,
@@ -154,7 +155,7 @@ def release(body: ReservationIn, db: DbDep, ctx: ContextDep, response: Response)
 
 # ------------------------------------------------------------------ reads
 Limit = Annotated[int, Query(description=f"1 to {MAX_LIMIT}")]
-Offset = Annotated[int, Query(description="rows to skip")]
+Offset = Annotated[int, Query(description="rows to skip", le=MAX_ID)]
 
 
 @router.get("", response_model=StockPage, summary="Stock on hand, reserved and available")

@@ -6,7 +6,7 @@ Times are ISO 8601 (``2024-05-01`` or ``2024-05-01T08:00:00+08:00``); without a 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -43,6 +43,12 @@ NAME = "stock"
 HELP = "Stock operations (receive, issue, move, adjust, scrap, reverse), on hand and history."
 app = typer.Typer(no_args_is_help=True)
 
+#: largest id the database holds (BIGINT)
+MAX_ID = 2**63 - 1
+#: an always-true lower bound: queries.stock.history builds and_(*filters), which SQLAlchemy
+#: deprecates when empty; remove once that query uses .where(*filters)
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+
 #: lets a negative quantity such as "-2" through as an argument instead of an unknown option
 SIGNED = {"ignore_unknown_options": True}
 
@@ -56,7 +62,9 @@ EffectiveOpt = Annotated[
 ]
 DocTypeOpt = Annotated[str | None, typer.Option("--doc-type", help="Source document type.")]
 DocIdOpt = Annotated[str | None, typer.Option("--doc-id", help="Source document id.")]
-DocLineOpt = Annotated[int | None, typer.Option("--doc-line", help="Source document line.")]
+DocLineOpt = Annotated[
+    int | None, typer.Option("--doc-line", min=1, max=2**31 - 1, help="Source document line.")
+]
 ItemOpt = Annotated[str | None, typer.Option("--item", help="Only this item.")]
 LocationOpt = Annotated[
     str | None, typer.Option("--location", help="Only this location (and sub-locations).")
@@ -64,7 +72,8 @@ LocationOpt = Annotated[
 WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="Only this warehouse.")]
 LotFilterOpt = Annotated[str | None, typer.Option("--lot", help="Only this lot.")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Rows per page (1-500).")]
-OffsetOpt = Annotated[int, typer.Option("--offset", help="Rows to skip.")]
+OffsetOpt = Annotated[int, typer.Option("--offset", max=MAX_ID, help="Rows to skip.")]
+MoveIdArg = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Move id.", show_default=False)]
 
 MOVE_COLUMNS = [
     "id",
@@ -291,7 +300,7 @@ def scrap(
 
 @app.command()
 def reverse(
-    move_id: Annotated[int, typer.Argument(help="The move to reverse.", show_default=False)],
+    move_id: MoveIdArg,
     note: NoteOpt = None,
     effective_at: EffectiveOpt = None,
     user: UserOpt = None,
@@ -434,7 +443,14 @@ def history(
     """Move history, newest first."""
     with handled(as_json):
         f = queries.HistoryFilter(
-            item, location, lot, doc_type, doc_id, operation, parse_when(since), parse_when(until)
+            item,
+            location,
+            lot,
+            doc_type,
+            doc_id,
+            operation,
+            parse_when(since) or EARLIEST,
+            parse_when(until),
         )
         with database().read() as conn:
             page = queries.history(conn, f, limit, offset)
@@ -470,7 +486,7 @@ def value(
 
 @app.command("move-show")
 def move_show(
-    move_id: Annotated[int, typer.Argument(help="Move id.", show_default=False)],
+    move_id: MoveIdArg,
     as_json: JsonOpt = False,
 ) -> None:
     """One move with all its fields (also: ``show-move``)."""
