@@ -492,3 +492,12 @@ def test_pagination_links_keep_the_filters(client: TestClient, db: Database) -> 
     assert 'href="/items?status=active&amp;page=2"' in response.text
     second = client.get("/items?status=active&page=2")
     assert "3–4 of 4" in second.text
+
+
+def test_an_unknown_page_is_an_html_404_and_the_api_stays_json(client: TestClient) -> None:
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    api = client.get("/api/v1/no-such-route")
+    assert api.status_code == 404
+    assert api.json()["code"] == "route_not_found"

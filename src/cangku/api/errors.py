@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cangku.domain.errors import CangkuError
@@ -56,9 +56,15 @@ def install(app: FastAPI) -> None:
         return problem(422 if code != "malformed_json" else 400, code, message, {"errors": details})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "route_not_found", 405: "method_not_allowed", 413: "request_too_large"}
         code = codes.get(exc.status_code, "http_error")
+        # pages answer in HTML: the web face registers its renderer on the app
+        html = getattr(request.app.state, "html_error", None)
+        if html is not None and not request.url.path.startswith("/api/"):
+            page: Response = html(request, CangkuError(str(exc.detail), code=code))
+            page.status_code = exc.status_code
+            return page
         return problem(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)

@@ -44,6 +44,8 @@ class MoveRecord:
     document_line: int | None
     user: str
     reverses_move_id: int | None
+    #: the move that reversed this one, if any
+    reversed_by: int | None
     note: str | None
     hash: str
     #: the change this move made to the company's own (valued) stock: +, - or 0
@@ -53,6 +55,7 @@ class MoveRecord:
 def _move_select() -> Select[Any]:
     src = locations.alias("src")
     dst = locations.alias("dst")
+    reversal = moves.alias("reversal")
     return (
         select(
             moves.c.id,
@@ -78,6 +81,10 @@ def _move_select() -> Select[Any]:
             moves.c.document_line,
             users.c.username.label("user"),
             moves.c.reverses_move_id,
+            select(reversal.c.id)
+            .where(reversal.c.reverses_move_id == moves.c.id)
+            .scalar_subquery()
+            .label("reversed_by"),
             moves.c.note,
             moves.c.hash,
         )
@@ -119,6 +126,7 @@ def _record(row: Any) -> MoveRecord:
         document_line=row.document_line,
         user=row.user,
         reverses_move_id=row.reverses_move_id,
+        reversed_by=row.reversed_by,
         note=row.note,
         hash=row.hash,
         stock_change=change,
@@ -338,9 +346,7 @@ def history(
         where.append(moves.c.effective_at >= f.since)
     if f.until:
         where.append(moves.c.effective_at <= f.until)
-    stmt = (
-        _move_select().where(and_(*where)).order_by(moves.c.effective_at.desc(), moves.c.id.desc())
-    )
+    stmt = _move_select().where(*where).order_by(moves.c.effective_at.desc(), moves.c.id.desc())
     rows, total = paginate(conn, stmt, limit, offset)
     return Page([_record(r) for r in rows], total, limit, offset)
 

@@ -16,7 +16,7 @@ from cangku.queries.valuation import stock_value
 from cangku.services.common import utcnow
 from cangku.web import items, lots, partners, sites, stock
 from cangku.web.i18n import supported
-from cangku.web.render import LANG_COOKIE, PageRoute, db_of, render
+from cangku.web.render import LANG_COOKIE, PageRoute, db_of, error_page, render
 
 STATIC = Path(__file__).parent / "static"
 
@@ -68,3 +68,4 @@ def mount(app: FastAPI) -> None:
     ):
         app.include_router(module_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.html_error = error_page  # unknown pages get an HTML error page, not JSON
