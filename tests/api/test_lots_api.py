@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
-from tests.factories import build_company
 
 from cangku.app import create_app
 from cangku.db.tables import lots
 from cangku.db.uow import Database
 from cangku.settings import Settings
+from tests.factories import build_company
 
 with warnings.catch_warnings():
     # starlette asks for httpx2 instead of httpx; the test client works the same with either

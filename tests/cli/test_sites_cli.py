@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from click.testing import Result
 from sqlalchemy import func, select
-from tests.factories import CTX
 from typer.testing import CliRunner
 
 from cangku.cli.common import database
@@ -19,6 +18,7 @@ from cangku.db.uow import Database
 from cangku.services.items import ItemInput, create_item
 from cangku.services.setup import initialize
 from cangku.settings import get_settings
+from tests.factories import CTX
 
 Invoke = Callable[..., Result]
 

@@ -1,7 +1,8 @@
-"""The item catalogue store: units, categories, items, their unit conversions and barcodes.
+"""The item catalogue store: units, items, their unit conversions and barcodes.
 
 Reads return the ``Item`` read model (loaded in batches, never one query per row); writes never
-commit (the service that opened the unit of work does).
+commit (the service that opened the unit of work does). Categories live in ``db.categories``
+(re-exported here). ``update_versioned`` and ``row_exists`` serve every master-data store.
 """
 
 from __future__ import annotations
@@ -13,8 +14,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, String, delete, exists, func, insert, literal, select, update
+from sqlalchemy import Column, Connection, Table, delete, exists, insert, select, update
 
+from cangku.db.categories import (
+    Category,
+    category_by_code,
+    category_code_taken,
+    category_id_path,
+    category_select,
+    insert_category,
+    load_categories,
+    move_category,
+    subtree_ids,
+    update_category,
+)
 from cangku.db.lookups import unit_decimals, unit_factor
 from cangku.db.tables import (
     categories,
@@ -25,46 +38,99 @@ from cangku.db.tables import (
     moves,
     units,
 )
+from cangku.domain.catalog import scaled_base_quantity
 from cangku.domain.errors import Conflict, InvalidInput, NotFound
-from cangku.domain.quantities import (
-    MAX_MAGNITUDE,
-    SCALE,
-    SCALE_DIGITS,
-    check_places,
-    from_scaled,
-    parse_decimal,
-    to_scaled,
-)
+from cangku.domain.quantities import SCALE, from_scaled, parse_decimal
 from cangku.domain.stock import ItemInfo
 
-# ---------------------------------------------------------------- unit conversion
+__all__ = [
+    "ITEM_COLUMNS",
+    "Category",
+    "Item",
+    "ItemBarcode",
+    "ItemUnit",
+    "Unit",
+    "barcode_owner",
+    "category_by_code",
+    "category_code_taken",
+    "category_id_path",
+    "category_select",
+    "code_taken",
+    "first_or_not_found",
+    "has_moves",
+    "insert_category",
+    "insert_item",
+    "insert_unit",
+    "item_id_by_barcode",
+    "item_id_by_code",
+    "item_select",
+    "list_units",
+    "load_categories",
+    "load_item",
+    "load_items",
+    "move_category",
+    "replace_barcodes",
+    "replace_units",
+    "row_exists",
+    "scaled_base_quantity",
+    "subtree_ids",
+    "to_base_quantity",
+    "unit_by_code",
+    "unit_exists",
+    "update_category",
+    "update_item",
+    "update_versioned",
+]
+
+# ---------------------------------------------------------------- shared by the stores
 
 
-def scaled_base_quantity(
-    quantity: Decimal, factor: int, unit: str, unit_places: int, base_unit: str, base_places: int
-) -> int:
-    """Pure arithmetic: ``quantity`` of ``unit`` (``factor`` scaled base units each) -> scaled base.
+def row_exists(conn: Connection, column: Column[Any], value: object) -> bool:
+    """Whether any row has ``value`` in ``column`` (a code, usually)."""
+    return conn.execute(select(exists().where(column == value))).scalar() is True
 
-    Refuses more decimals than ``unit`` allows, and a result with more decimals than the base
-    unit allows (InvalidInput ``too_many_decimals``). Exact: integers only, no rounding.
+
+def first_or_not_found(conn: Connection, stmt: Any, kind: str, key: object) -> Any:
+    """The first row of ``stmt``; NotFound ``{kind}_not_found`` naming ``key`` if there is none."""
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFound(kind, key)
+    return row
+
+
+def update_versioned(
+    conn: Connection,
+    table: Table,
+    kind: str,
+    row_id: int,
+    version: int | None,
+    values: dict[str, Any],
+    now: datetime,
+    current_key: str = "actual",
+) -> None:
+    """Apply ``values`` to one row of a master-data ``table`` and bump its version, in one
+    statement that also checks ``version`` when it is given.
+
+    Raises NotFound ``{kind}_not_found`` for no such row, Conflict ``version_conflict`` with
+    data ``expected`` and ``current_key`` (the stored version) for a stale one.
     """
-    check_places(quantity, unit_places, "quantity", unit)
-    product = to_scaled(quantity) * factor
-    base, remainder = divmod(product, int(SCALE))
-    step = 10 ** (SCALE_DIGITS - base_places)
-    if remainder or base % step:
-        converted = Decimal(product).scaleb(-2 * SCALE_DIGITS).normalize()
-        raise InvalidInput(
-            f"{quantity} {unit} is {converted} {base_unit}, more decimals than {base_unit!r} "
-            f"allows ({base_places})",
-            code="too_many_decimals",
-            field="quantity",
-            unit=base_unit,
-            allowed=base_places,
+    stmt = update(table).where(table.c.id == row_id)
+    if version is not None:
+        stmt = stmt.where(table.c.version == version)
+    done = conn.execute(stmt.values(**values, version=table.c.version + 1, updated_at=now)).rowcount
+    if done != 1:
+        current = conn.execute(select(table.c.version).where(table.c.id == row_id)).scalar()
+        if current is None:
+            raise NotFound(kind, row_id)
+        raise Conflict(
+            f"the {kind} was changed by someone else; reload and try again",
+            code="version_conflict",
+            expected=version,
+            **{current_key: int(current)},
         )
-    if abs(base) >= int(MAX_MAGNITUDE) * SCALE:
-        raise InvalidInput("quantity is too large", code="number_too_large", field="quantity")
-    return int(base)
+
+
+# ---------------------------------------------------------------- unit conversion
 
 
 def to_base_quantity(conn: Connection, item: ItemInfo, quantity: Decimal, unit: str | None) -> int:
@@ -199,9 +265,7 @@ def load_items(conn: Connection, rows: Sequence[Any]) -> list[Item]:
 
 
 def load_item(conn: Connection, item_id: int) -> Item:
-    row = conn.execute(item_select().where(items.c.id == item_id)).first()
-    if row is None:
-        raise NotFound("item", item_id)
+    row = first_or_not_found(conn, item_select().where(items.c.id == item_id), "item", item_id)
     return load_items(conn, [row])[0]
 
 
@@ -214,19 +278,17 @@ def item_id_by_code(conn: Connection, code: str) -> int:
 
 
 def item_id_by_barcode(conn: Connection, barcode: str) -> int:
-    found = conn.execute(
-        select(item_barcodes.c.item_id).where(item_barcodes.c.barcode == barcode)
-    ).scalar()
+    found = barcode_owner(conn, barcode)
     if found is None:
         raise NotFound("barcode", barcode)
-    return int(found)
+    return found
 
 
 # ---------------------------------------------------------------- item writes
 
 
 def code_taken(conn: Connection, code: str) -> bool:
-    return conn.execute(select(exists().where(items.c.code == code))).scalar() is True
+    return row_exists(conn, items.c.code, code)
 
 
 def barcode_owner(conn: Connection, barcode: str) -> int | None:
@@ -237,7 +299,7 @@ def barcode_owner(conn: Connection, barcode: str) -> int | None:
 
 
 def has_moves(conn: Connection, item_id: int) -> bool:
-    return conn.execute(select(exists().where(moves.c.item_id == item_id))).scalar() is True
+    return row_exists(conn, moves.c.item_id, item_id)
 
 
 def insert_item(conn: Connection, values: dict[str, Any], now: datetime) -> int:
@@ -254,20 +316,7 @@ def update_item(
 ) -> None:
     """Change columns of one item and bump its version; Conflict ``version_conflict`` when
     ``version`` is given and is not the stored one (checked in the same statement)."""
-    stmt = update(items).where(items.c.id == item_id)
-    if version is not None:
-        stmt = stmt.where(items.c.version == version)
-    done = conn.execute(stmt.values(**values, version=items.c.version + 1, updated_at=now)).rowcount
-    if done == 0:
-        current = conn.execute(select(items.c.version).where(items.c.id == item_id)).scalar()
-        if current is None:
-            raise NotFound("item", item_id)
-        raise Conflict(
-            "the item was changed by someone else; reload and try again",
-            code="version_conflict",
-            expected=version,
-            current=int(current),
-        )
+    update_versioned(conn, items, "item", item_id, version, values, now, current_key="current")
 
 
 def replace_units(conn: Connection, item_id: int, conversions: Sequence[tuple[str, int]]) -> None:
@@ -307,134 +356,13 @@ def list_units(conn: Connection) -> list[Unit]:
 
 
 def unit_by_code(conn: Connection, code: str) -> Unit:
-    row = conn.execute(select(units).where(units.c.code == code)).first()
-    if row is None:
-        raise NotFound("unit", code)
+    row = first_or_not_found(conn, select(units).where(units.c.code == code), "unit", code)
     return Unit(row.code, row.name, row.decimals)
 
 
 def unit_exists(conn: Connection, code: str) -> bool:
-    return conn.execute(select(exists().where(units.c.code == code))).scalar() is True
+    return row_exists(conn, units.c.code, code)
 
 
 def insert_unit(conn: Connection, code: str, name: str, decimals: int) -> None:
     conn.execute(insert(units).values(code=code, name=name, decimals=decimals))
-
-
-# ---------------------------------------------------------------- categories
-
-
-@dataclass(frozen=True)
-class Category:
-    id: int
-    code: str
-    name: str
-    parent: str | None
-    path: str  # codes from the root, e.g. "tools/hand-tools"
-    depth: int  # 0 for a root category
-    active: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-def category_select() -> Any:
-    parent = categories.alias("parent")
-    return select(categories, parent.c.code.label("parent_code")).outerjoin(
-        parent, parent.c.id == categories.c.parent_id
-    )
-
-
-def load_categories(conn: Connection, rows: Sequence[Any]) -> list[Category]:
-    """Rows of ``category_select()`` as ``Category``s, their code paths in one more query."""
-    chains = {row.id: [int(p) for p in row.path.strip("/").split("/") if p] for row in rows}
-    wanted = {i for chain in chains.values() for i in chain}
-    codes: dict[int, str] = {}
-    if wanted:
-        stmt = select(categories.c.id, categories.c.code).where(categories.c.id.in_(wanted))
-        codes = {row.id: row.code for row in conn.execute(stmt)}
-    return [
-        Category(
-            id=r.id,
-            code=r.code,
-            name=r.name,
-            parent=r.parent_code,
-            path="/".join(codes.get(i, "?") for i in chains[r.id]),
-            depth=max(len(chains[r.id]) - 1, 0),
-            active=r.active,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-        )
-        for r in rows
-    ]
-
-
-def category_by_code(conn: Connection, code: str) -> Category:
-    row = conn.execute(category_select().where(categories.c.code == code)).first()
-    if row is None:
-        raise NotFound("category", code)
-    return load_categories(conn, [row])[0]
-
-
-def category_id_path(conn: Connection, category_id: int) -> str:
-    """The stored id path ("/1/4/") used for subtree queries."""
-    return str(
-        conn.execute(select(categories.c.path).where(categories.c.id == category_id)).scalar_one()
-    )
-
-
-def category_code_taken(conn: Connection, code: str) -> bool:
-    return conn.execute(select(exists().where(categories.c.code == code))).scalar() is True
-
-
-def insert_category(
-    conn: Connection, code: str, name: str, parent_id: int | None, now: datetime
-) -> int:
-    new_id = conn.execute(
-        insert(categories)
-        .values(
-            code=code,
-            name=name,
-            parent_id=parent_id,
-            path="/",
-            active=True,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(categories.c.id)
-    ).scalar_one()
-    prefix = category_id_path(conn, parent_id) if parent_id is not None else "/"
-    conn.execute(
-        update(categories).where(categories.c.id == new_id).values(path=f"{prefix}{new_id}/")
-    )
-    return int(new_id)
-
-
-def update_category(
-    conn: Connection, category_id: int, values: dict[str, Any], now: datetime
-) -> None:
-    conn.execute(
-        update(categories).where(categories.c.id == category_id).values(**values, updated_at=now)
-    )
-
-
-def move_category(conn: Connection, category_id: int, parent_id: int | None, now: datetime) -> None:
-    """Re-parent a category and rewrite the paths of its whole subtree (one statement)."""
-    old = category_id_path(conn, category_id)
-    prefix = category_id_path(conn, parent_id) if parent_id is not None else "/"
-    new_path = f"{prefix}{category_id}/"
-    conn.execute(
-        update(categories)
-        .where(categories.c.id == category_id)
-        .values(parent_id=parent_id, updated_at=now)
-    )
-    conn.execute(
-        update(categories)
-        .where(categories.c.path.startswith(old, autoescape=True))
-        .values(path=literal(new_path, String).concat(func.substr(categories.c.path, len(old) + 1)))
-    )
-
-
-def subtree_ids(conn: Connection, category_id: int) -> Any:
-    """A sub-select of the ids of the category and all its descendants."""
-    path = category_id_path(conn, category_id)
-    return select(categories.c.id).where(categories.c.path.startswith(path, autoescape=True))

@@ -6,19 +6,44 @@ No commits here. ``get_or_create`` is what stock-receiving calls to create a lot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, insert, select, update
+from sqlalchemy import Connection, Select, insert, select
 
+from cangku.db.catalog import first_or_not_found, update_versioned
 from cangku.db.ledger import upsert
 from cangku.db.lookups import lot_by_code
 from cangku.db.tables import items, lots
 from cangku.domain.enums import LotStatus, Tracking
-from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from cangku.domain.errors import NotFound
+from cangku.domain.lots import (
+    MAX_CODE,
+    check_code,
+    check_dates,
+    check_status,
+    check_tracking,
+    default_expiry,
+)
 from cangku.domain.stock import ItemInfo, LotInfo
 
-MAX_CODE = 100
+__all__ = [
+    "MAX_CODE",
+    "Lot",
+    "check_code",
+    "check_dates",
+    "check_status",
+    "check_tracking",
+    "default_expiry",
+    "get_or_create",
+    "insert_lot",
+    "lot_by_id",
+    "lot_for_item",
+    "lot_from_row",
+    "lot_select",
+    "shelf_life_days",
+    "update_lot",
+]
 
 
 @dataclass(frozen=True)
@@ -34,77 +59,6 @@ class Lot:
     notes: str | None
     version: int
     item_id: int
-
-
-# ---------------------------------------------------------------- rules
-
-
-def check_code(code: str, field: str = "code") -> str:
-    """A lot or serial code: 1-100 characters, no surrounding or control whitespace."""
-    if (
-        not code
-        or len(code) > MAX_CODE
-        or code != code.strip()
-        or any(ch in code for ch in "\t\r\n")
-    ):
-        raise InvalidInput(
-            f"{field} must have 1 to {MAX_CODE} characters without surrounding spaces",
-            code="invalid_lot_code",
-            field=field,
-        )
-    return code
-
-
-def check_status(status: str) -> LotStatus:
-    try:
-        return LotStatus(status)
-    except ValueError:
-        raise InvalidInput(
-            f"lot status must be one of {', '.join(s.value for s in LotStatus)}",
-            code="invalid_lot_status",
-            status=str(status)[:40],
-        ) from None
-
-
-def check_dates(manufactured_on: date | None, expires_on: date | None) -> None:
-    if manufactured_on and expires_on and expires_on < manufactured_on:
-        raise InvalidInput(
-            "the expiry date is before the manufacture date",
-            code="expiry_before_manufacture",
-            manufactured_on=manufactured_on.isoformat(),
-            expires_on=expires_on.isoformat(),
-        )
-
-
-def default_expiry(
-    manufactured_on: date | None, expires_on: date | None, shelf_life_days: int | None
-) -> date | None:
-    """The expiry given, or else manufacture date + shelf life when both are known."""
-    if expires_on is None and manufactured_on is not None and shelf_life_days:
-        return manufactured_on + timedelta(days=shelf_life_days)
-    return expires_on
-
-
-def check_tracking(item: ItemInfo, is_serial: bool) -> None:
-    """A lot needs a lot-tracked item, a serial a serial-tracked one."""
-    if item.tracking is Tracking.NONE:
-        raise RuleViolation(
-            f"item {item.code} is not tracked by lot or serial",
-            code="item_not_lot_tracked",
-            item=item.code,
-        )
-    if is_serial and item.tracking is not Tracking.SERIAL:
-        raise RuleViolation(
-            f"item {item.code} is not tracked by serial number",
-            code="item_not_serial_tracked",
-            item=item.code,
-        )
-    if not is_serial and item.tracking is Tracking.SERIAL:
-        raise RuleViolation(
-            f"item {item.code} is tracked by serial number: create serials, not lots",
-            code="item_is_serial_tracked",
-            item=item.code,
-        )
 
 
 # ---------------------------------------------------------------- reads
@@ -131,16 +85,13 @@ def lot_from_row(row: Any) -> Lot:
 
 
 def lot_by_id(conn: Connection, lot_id: int) -> Lot:
-    row = conn.execute(lot_select().where(lots.c.id == lot_id)).first()
-    if row is None:
-        raise NotFound("lot", lot_id)
+    row = first_or_not_found(conn, lot_select().where(lots.c.id == lot_id), "lot", lot_id)
     return lot_from_row(row)
 
 
 def lot_for_item(conn: Connection, item_id: int, item_code: str, code: str) -> Lot:
-    row = conn.execute(lot_select().where(lots.c.item_id == item_id, lots.c.code == code)).first()
-    if row is None:
-        raise NotFound("lot", f"{item_code}/{code}")
+    stmt = lot_select().where(lots.c.item_id == item_id, lots.c.code == code)
+    row = first_or_not_found(conn, stmt, "lot", f"{item_code}/{code}")
     return lot_from_row(row)
 
 
@@ -232,15 +183,4 @@ def update_lot(
     conn: Connection, lot_id: int, version: int | None, values: dict[str, Any], now: datetime
 ) -> None:
     """Apply ``values``, bump the version; refuse when ``version`` is given and stale."""
-    stmt = update(lots).where(lots.c.id == lot_id)
-    if version is not None:
-        stmt = stmt.where(lots.c.version == version)
-    result = conn.execute(stmt.values(**values, version=lots.c.version + 1, updated_at=now))
-    if result.rowcount != 1:
-        current = lot_by_id(conn, lot_id)
-        raise Conflict(
-            "the lot was changed by someone else; reload and try again",
-            code="version_conflict",
-            expected=version,
-            actual=current.version,
-        )
+    update_versioned(conn, lots, "lot", lot_id, version, values, now)

@@ -15,25 +15,38 @@ from typing import Any
 from sqlalchemy import Connection, Select, String, and_, func, insert, literal, select, update
 from sqlalchemy.orm import aliased
 
+from cangku.db.catalog import first_or_not_found, row_exists, update_versioned
 from cangku.db.tables import balances, ledger_heads, locations, warehouses
 from cangku.domain.enums import VALUED_KINDS, VIRTUAL_KINDS, LocationKind
-from cangku.domain.errors import Conflict, NotFound
 from cangku.domain.hashing import GENESIS
 from cangku.domain.quantities import from_scaled
+from cangku.domain.sites import VIRTUAL_LOCATIONS, virtual_code
 
-#: virtual kind -> (code suffix, name), in creation order
-VIRTUAL_LOCATIONS: list[tuple[LocationKind, str, str]] = [
-    (LocationKind.SUPPLIER, "SUPPLIER", "Suppliers"),
-    (LocationKind.CUSTOMER, "CUSTOMER", "Customers"),
-    (LocationKind.ADJUSTMENT, "ADJUSTMENT", "Inventory adjustment"),
-    (LocationKind.SCRAP, "SCRAP", "Scrap"),
-    (LocationKind.PRODUCTION, "PRODUCTION", "Production"),
-    (LocationKind.TRANSIT, "TRANSIT", "Goods in transit"),
+__all__ = [
+    "VIRTUAL_LOCATIONS",
+    "Location",
+    "Warehouse",
+    "has_active_children",
+    "insert_location",
+    "insert_warehouse",
+    "location_by_code",
+    "location_by_id",
+    "location_code_exists",
+    "location_from_row",
+    "location_select",
+    "move_subtree",
+    "split_types",
+    "subtree_has_stock",
+    "update_location",
+    "update_warehouse",
+    "virtual_code",
+    "warehouse_by_code",
+    "warehouse_by_id",
+    "warehouse_code_exists",
+    "warehouse_from_row",
+    "warehouse_has_stock",
+    "warehouse_select",
 ]
-
-
-def virtual_code(warehouse_code: str, suffix: str) -> str:
-    return f"{warehouse_code}/{suffix}"
 
 
 @dataclass(frozen=True)
@@ -90,22 +103,19 @@ def warehouse_from_row(row: Any) -> Warehouse:
 
 
 def warehouse_by_code(conn: Connection, code: str) -> Warehouse:
-    row = conn.execute(warehouse_select().where(warehouses.c.code == code)).first()
-    if row is None:
-        raise NotFound("warehouse", code)
+    stmt = warehouse_select().where(warehouses.c.code == code)
+    row = first_or_not_found(conn, stmt, "warehouse", code)
     return warehouse_from_row(row)
 
 
 def warehouse_by_id(conn: Connection, warehouse_id: int) -> Warehouse:
-    row = conn.execute(warehouse_select().where(warehouses.c.id == warehouse_id)).first()
-    if row is None:
-        raise NotFound("warehouse", warehouse_id)
+    stmt = warehouse_select().where(warehouses.c.id == warehouse_id)
+    row = first_or_not_found(conn, stmt, "warehouse", warehouse_id)
     return warehouse_from_row(row)
 
 
 def warehouse_code_exists(conn: Connection, code: str) -> bool:
-    found = conn.execute(select(warehouses.c.id).where(warehouses.c.code == code)).first()
-    return found is not None
+    return row_exists(conn, warehouses.c.code, code)
 
 
 def insert_warehouse(
@@ -155,18 +165,7 @@ def update_warehouse(
     conn: Connection, warehouse_id: int, version: int | None, values: dict[str, Any], now: datetime
 ) -> None:
     """Apply ``values``, bump the version; refuse when ``version`` is given and stale."""
-    stmt = update(warehouses).where(warehouses.c.id == warehouse_id)
-    if version is not None:
-        stmt = stmt.where(warehouses.c.version == version)
-    result = conn.execute(stmt.values(**values, version=warehouses.c.version + 1, updated_at=now))
-    if result.rowcount != 1:
-        current = warehouse_by_id(conn, warehouse_id)
-        raise Conflict(
-            "the warehouse was changed by someone else; reload and try again",
-            code="version_conflict",
-            expected=version,
-            actual=current.version,
-        )
+    update_versioned(conn, warehouses, "warehouse", warehouse_id, version, values, now)
 
 
 def warehouse_has_stock(conn: Connection, warehouse_id: int) -> bool:
@@ -226,22 +225,19 @@ def location_from_row(row: Any) -> Location:
 
 
 def location_by_code(conn: Connection, code: str) -> Location:
-    row = conn.execute(location_select().where(locations.c.code == code)).first()
-    if row is None:
-        raise NotFound("location", code)
+    stmt = location_select().where(locations.c.code == code)
+    row = first_or_not_found(conn, stmt, "location", code)
     return location_from_row(row)
 
 
 def location_by_id(conn: Connection, location_id: int) -> Location:
-    row = conn.execute(location_select().where(locations.c.id == location_id)).first()
-    if row is None:
-        raise NotFound("location", location_id)
+    stmt = location_select().where(locations.c.id == location_id)
+    row = first_or_not_found(conn, stmt, "location", location_id)
     return location_from_row(row)
 
 
 def location_code_exists(conn: Connection, code: str) -> bool:
-    found = conn.execute(select(locations.c.id).where(locations.c.code == code)).first()
-    return found is not None
+    return row_exists(conn, locations.c.code, code)
 
 
 def insert_location(
@@ -286,18 +282,7 @@ def update_location(
     conn: Connection, location_id: int, version: int | None, values: dict[str, Any], now: datetime
 ) -> None:
     """Apply ``values``, bump the version; refuse when ``version`` is given and stale."""
-    stmt = update(locations).where(locations.c.id == location_id)
-    if version is not None:
-        stmt = stmt.where(locations.c.version == version)
-    result = conn.execute(stmt.values(**values, version=locations.c.version + 1, updated_at=now))
-    if result.rowcount != 1:
-        current = location_by_id(conn, location_id)
-        raise Conflict(
-            "the location was changed by someone else; reload and try again",
-            code="version_conflict",
-            expected=version,
-            actual=current.version,
-        )
+    update_versioned(conn, locations, "location", location_id, version, values, now)
 
 
 def move_subtree(conn: Connection, old_path: str, new_path: str) -> None:

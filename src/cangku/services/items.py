@@ -1,14 +1,14 @@
 """Use cases of the item catalogue: create and change items, their units and barcodes.
 
-Categories and units of measure live in ``services.categories``-like functions at the end of
-this module (they exist for items only).
+Categories live in ``services.categories``, units of measure in ``services.units`` and the pure
+rules (codes, names, stock levels, conversions) in ``domain.catalog``; all are re-exported here
+for older callers.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,16 +19,33 @@ from cangku.db import catalog
 from cangku.db.catalog import Category, Item, Unit, to_base_quantity
 from cangku.db.lookups import location_by_code, unit_decimals
 from cangku.db.uow import Database, UnitOfWork
-from cangku.domain.enums import STORAGE_KINDS, CostingMethod, ItemType, Tracking
+from cangku.domain.catalog import (
+    changed_fields,
+    check_barcode_once,
+    check_code,
+    check_conversion,
+    check_days,
+    check_factor,
+    check_item_kinds,
+    check_name,
+    check_stock_levels,
+    check_unit_allowed,
+    non_negative,
+    plain,
+    refuse_unknown_fields,
+    stock_levels,
+)
+from cangku.domain.enums import STORAGE_KINDS
 from cangku.domain.errors import Conflict, InvalidInput, RuleViolation
-from cangku.domain.quantities import (
-    SCALE_DIGITS,
-    check_places,
-    decimal_places,
-    parse_decimal,
-    to_scaled,
+from cangku.domain.quantities import SCALE_DIGITS
+from cangku.services.categories import (
+    create_category,
+    deactivate_category,
+    reactivate_category,
+    update_category,
 )
 from cangku.services.common import Context, run_write
+from cangku.services.units import create_unit
 
 __all__ = [
     "UPDATABLE_FIELDS",
@@ -36,11 +53,18 @@ __all__ = [
     "Item",
     "ItemInput",
     "Unit",
+    "check_code",
+    "check_days",
+    "check_factor",
+    "check_name",
+    "check_stock_levels",
     "create_category",
     "create_item",
     "create_unit",
     "deactivate_category",
     "deactivate_item",
+    "non_negative",
+    "plain",
     "reactivate_category",
     "reactivate_item",
     "set_item_barcodes",
@@ -74,109 +98,6 @@ class ItemInput:
     barcodes: Sequence[tuple[str, str | None]] = field(default_factory=list)
 
 
-# ---------------------------------------------------------------- validation (pure)
-
-
-def check_code(code: str, field_name: str = "code", max_length: int = 64) -> str:
-    """A code: 1..max_length characters, no spaces at the ends, no control characters."""
-    if (
-        not isinstance(code, str)
-        or not 1 <= len(code) <= max_length
-        or code != code.strip()
-        or any(unicodedata.category(ch).startswith("C") for ch in code)
-    ):
-        raise InvalidInput(
-            f"{field_name} must have 1 to {max_length} characters, no control characters and no "
-            "spaces at either end",
-            code=f"invalid_{field_name}",
-            field=field_name,
-        )
-    return code
-
-
-def check_name(name: str, max_length: int = 300) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name) > max_length:
-        raise InvalidInput(
-            f"name must have 1 to {max_length} characters", code="invalid_name", field="name"
-        )
-    return name
-
-
-def _choice(value: str, allowed: type[Any], field_name: str) -> str:
-    options = [str(v) for v in allowed]
-    if value not in options:
-        raise InvalidInput(
-            f"{field_name} must be one of {', '.join(options)}",
-            code=f"invalid_{field_name}",
-            field=field_name,
-            allowed=options,
-        )
-    return value
-
-
-def check_days(value: int | None, field_name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 36500:
-        raise InvalidInput(
-            f"{field_name} must be a whole number of days from 0 to 36500",
-            code="invalid_days",
-            field=field_name,
-        )
-    return value
-
-
-def non_negative(value: object, field_name: str, places: int, unit: str) -> int | None:
-    """A quantity or amount >= 0 as a scaled integer (None stays None)."""
-    if value is None:
-        return None
-    number = parse_decimal(value, field_name)
-    if number < 0:
-        raise InvalidInput(
-            f"{field_name} must not be negative", code="negative_value", field=field_name
-        )
-    check_places(number, places, field_name, unit)
-    return to_scaled(number)
-
-
-def check_stock_levels(safety: int | None, reorder: int | None, maximum: int | None) -> None:
-    """Safety stock <= reorder point <= max stock, wherever both sides are given."""
-    floor = safety
-    for ceiling in (reorder, maximum):
-        if ceiling is None:
-            continue
-        if floor is not None and ceiling < floor:
-            raise InvalidInput(
-                "stock levels must satisfy safety stock <= reorder point <= max stock",
-                code="invalid_stock_levels",
-            )
-        floor = ceiling
-
-
-def check_factor(value: object, unit: str) -> int:
-    number = parse_decimal(value, "factor")
-    if number <= 0 or decimal_places(number) > SCALE_DIGITS:
-        raise InvalidInput(
-            f"the factor of {unit!r} must be > 0 with at most {SCALE_DIGITS} decimals",
-            code="invalid_factor",
-            unit=unit,
-        )
-    return to_scaled(number)
-
-
-def plain(value: Any) -> Any:
-    """A JSON-able copy of an input (dataclasses as dicts, Decimals as strings) for hashing."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
 # ---------------------------------------------------------------- resolution (reads)
 
 
@@ -187,16 +108,7 @@ def _conversions(
     result = []
     for unit, factor in given:
         unit_decimals(conn, unit)  # NotFound for an unknown unit
-        if unit == base_unit:
-            raise InvalidInput(
-                f"{unit!r} is the base unit; it needs no conversion",
-                code="base_unit_conversion",
-                unit=unit,
-            )
-        if unit in seen:
-            raise InvalidInput(f"unit {unit!r} is listed twice", code="duplicate_unit", unit=unit)
-        seen.add(unit)
-        result.append((unit, check_factor(factor, unit)))
+        result.append((unit, check_conversion(unit, factor, base_unit, seen)))
     return result
 
 
@@ -211,22 +123,10 @@ def _barcodes(
     seen: set[str] = set()
     result = []
     for barcode, unit in given:
-        check_code(barcode, "barcode")
-        if any(ch.isspace() for ch in barcode):
-            raise InvalidInput("a barcode has no spaces", code="invalid_barcode", field="barcode")
-        if barcode in seen:
-            raise InvalidInput(
-                f"barcode {barcode!r} is listed twice", code="duplicate_barcode", barcode=barcode
-            )
-        seen.add(barcode)
+        check_barcode_once(barcode, seen)
         if unit is not None:
             unit_decimals(conn, unit)
-            if unit not in allowed:
-                raise InvalidInput(
-                    f"the item has no conversion for unit {unit!r}",
-                    code="unit_not_convertible",
-                    unit=unit,
-                )
+            check_unit_allowed(unit, allowed)
         owner = catalog.barcode_owner(conn, barcode)
         if owner is not None and owner != item_id:
             raise Conflict(
@@ -264,15 +164,8 @@ def _item_columns(conn: Connection, data: ItemInput, current: Item | None = None
     """Validated column values of ``data`` (everything but units and barcodes)."""
     check_code(data.code)
     check_name(data.name)
-    _choice(data.item_type, ItemType, "item_type")
-    _choice(data.tracking, Tracking, "tracking")
-    _choice(data.costing_method, CostingMethod, "costing_method")
-    places = unit_decimals(conn, data.base_unit)
-    levels = [
-        non_negative(getattr(data, f), f, places, data.base_unit)
-        for f in ("safety_stock", "reorder_point", "max_stock")
-    ]
-    check_stock_levels(*levels)
+    check_item_kinds(data.item_type, data.tracking, data.costing_method)
+    levels = stock_levels(vars(data), unit_decimals(conn, data.base_unit), data.base_unit)
     return {
         "code": data.code,
         "name": data.name,
@@ -397,17 +290,11 @@ def update_item(
     costing method of an item already in the ledger), Conflict ``version_conflict``.
     Writes: the ``items`` row.
     """
-    unknown = sorted(set(changes) - UPDATABLE_FIELDS)
-    if unknown:
-        raise InvalidInput(
-            f"these fields cannot be changed: {', '.join(unknown)}",
-            code="unknown_field",
-            fields=unknown,
-        )
+    refuse_unknown_fields(changes, UPDATABLE_FIELDS)
 
     def change(conn: Connection, current: Item, now: datetime) -> None:
         data = replace(_input_of(current), **changes)
-        fixed = [f for f in _FIXED_BY_MOVES if getattr(data, f) != getattr(current, f)]
+        fixed = changed_fields(current, data, _FIXED_BY_MOVES)
         if fixed and catalog.has_moves(conn, current.id):
             raise RuleViolation(
                 f"{', '.join(fixed)} cannot change: the item already has stock moves",
@@ -500,135 +387,3 @@ def reactivate_item(db: Database, ctx: Context, code: str, version: int | None =
     Writes: the ``items`` row (active=true, version+1).
     """
     return _set_item_active(db, ctx, code, True, version)
-
-
-# ---------------------------------------------------------------- categories
-
-
-def _read_category(db: Database, code: str) -> Category:
-    with db.read() as conn:
-        return catalog.category_by_code(conn, code)
-
-
-def _parent_id(conn: Connection, parent: str | None, moving: int | None = None) -> int | None:
-    """The id of the parent category; refuses a parent inside the moving category's subtree."""
-    if parent is None:
-        return None
-    found = catalog.category_by_code(conn, parent)
-    if moving is not None:
-        subtree = catalog.category_id_path(conn, moving)
-        if catalog.category_id_path(conn, found.id).startswith(subtree):
-            raise InvalidInput(
-                f"category {parent} is inside the category being moved",
-                code="category_cycle",
-                parent=parent,
-            )
-    return found.id
-
-
-def create_category(
-    db: Database, ctx: Context, code: str, name: str, parent: str | None = None
-) -> Category:
-    """Create a category, at the root or under ``parent``.
-
-    Raises InvalidInput ``invalid_code`` / ``invalid_name``, NotFound ``category_not_found``
-    (parent), Conflict ``category_code_taken``. Writes: one ``categories`` row.
-    """
-
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> str:
-        check_code(code)
-        check_name(name, 200)
-        parent_id = _parent_id(uow.conn, parent)
-        if catalog.category_code_taken(uow.conn, code):
-            raise Conflict(
-                f"a category with code {code!r} already exists",
-                code="category_code_taken",
-                category=code,
-            )
-        catalog.insert_category(uow.conn, code, name, parent_id, now)
-        return code
-
-    payload = {"code": code, "name": name, "parent": parent}
-    run_write(db, ctx, "categories.create", payload, work)
-    return _read_category(db, code)
-
-
-def update_category(db: Database, ctx: Context, code: str, changes: Mapping[str, Any]) -> Category:
-    """Rename a category (``name``) and/or move it under another parent (``parent``: a code,
-    or None for the root); the paths of its whole subtree follow.
-
-    Raises NotFound ``category_not_found``, InvalidInput ``invalid_name`` / ``category_cycle`` /
-    ``unknown_field``. Writes: the category row and the ``path`` of its descendants.
-    """
-    unknown = sorted(set(changes) - {"name", "parent"})
-    if unknown:
-        raise InvalidInput(
-            f"these fields cannot be changed: {', '.join(unknown)}",
-            code="unknown_field",
-            fields=unknown,
-        )
-
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> str:
-        current = catalog.category_by_code(uow.conn, code)
-        if "name" in changes:
-            catalog.update_category(
-                uow.conn, current.id, {"name": check_name(changes["name"], 200)}, now
-            )
-        if "parent" in changes and changes["parent"] != current.parent:
-            parent_id = _parent_id(uow.conn, changes["parent"], moving=current.id)
-            catalog.move_category(uow.conn, current.id, parent_id, now)
-        return code
-
-    run_write(db, ctx, "categories.update", {"code": code, "changes": plain(dict(changes))}, work)
-    return _read_category(db, code)
-
-
-def _set_category_active(db: Database, ctx: Context, code: str, active: bool) -> Category:
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> str:
-        current = catalog.category_by_code(uow.conn, code)
-        catalog.update_category(uow.conn, current.id, {"active": active}, now)
-        return code
-
-    operation = "categories.reactivate" if active else "categories.deactivate"
-    run_write(db, ctx, operation, {"code": code}, work)
-    return _read_category(db, code)
-
-
-def deactivate_category(db: Database, ctx: Context, code: str) -> Category:
-    """Mark a category inactive: new items cannot be put in it; existing items keep it.
-
-    Raises NotFound ``category_not_found``. Writes: the ``categories`` row.
-    """
-    return _set_category_active(db, ctx, code, False)
-
-
-def reactivate_category(db: Database, ctx: Context, code: str) -> Category:
-    """Mark a category active again. Raises NotFound ``category_not_found``.
-    Writes: the ``categories`` row."""
-    return _set_category_active(db, ctx, code, True)
-
-
-# ---------------------------------------------------------------- units of measure
-
-
-def create_unit(db: Database, ctx: Context, code: str, name: str, decimals: int) -> Unit:
-    """Add a custom unit of measure allowing ``decimals`` (0..6) decimal places.
-
-    Raises InvalidInput ``invalid_code`` / ``invalid_name`` / ``invalid_decimals``, Conflict
-    ``unit_code_taken``. Writes: one ``units`` row.
-    """
-
-    def work(uow: UnitOfWork, _user_id: int, _now: datetime) -> str:
-        check_code(code, max_length=16)
-        check_name(name, 100)
-        if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
-            raise InvalidInput("decimals must be 0 to 6", code="invalid_decimals", field="decimals")
-        if catalog.unit_exists(uow.conn, code):
-            raise Conflict(f"unit {code!r} already exists", code="unit_code_taken", unit=code)
-        catalog.insert_unit(uow.conn, code, name, decimals)
-        return code
-
-    payload = {"code": code, "name": name, "decimals": decimals}
-    run_write(db, ctx, "units.create", payload, work)
-    with db.read() as conn:
-        return catalog.unit_by_code(conn, code)

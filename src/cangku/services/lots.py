@@ -6,18 +6,31 @@ receiving creates lots on the fly through ``cangku.db.lots.get_or_create``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from sqlalchemy import Connection
 
 from cangku.db import lots as store
 from cangku.db.lookups import item_by_code, lot_by_code
 from cangku.db.lots import Lot
 from cangku.db.uow import Database, UnitOfWork
-from cangku.domain.errors import Conflict, InvalidInput, RuleViolation
+from cangku.domain.catalog import UNSET, Unset, given_changes, plain
+from cangku.domain.errors import Conflict, RuleViolation
+from cangku.domain.lots import (
+    check_code,
+    check_dates,
+    check_reason,
+    check_status,
+    check_supplier_lot,
+    check_tracking,
+    default_expiry,
+    status_note,
+)
 from cangku.domain.stock import ItemInfo
 from cangku.services.common import Context, run_write
-from cangku.services.warehouses import UNSET, Unset
 
 __all__ = [
     "Lot",
@@ -62,42 +75,48 @@ class LotChanges:
     version: int | None = None
 
 
-def _check_supplier_lot(value: str | None) -> str | None:
-    if value is not None and len(value) > 100:
-        raise InvalidInput("a supplier lot has at most 100 characters", code="invalid_supplier_lot")
-    return value
+def _write_lot(
+    db: Database,
+    ctx: Context,
+    operation: str,
+    payload: dict[str, Any],
+    change: Callable[[Connection, datetime], int],
+) -> Lot:
+    """Run ``change(conn, now)`` (which returns the lot id) as the idempotent write
+    ``operation``, then read the lot back."""
+
+    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> dict[str, int]:
+        return {"id": change(uow.conn, now)}
+
+    result, _ = run_write(db, ctx, operation, payload, work)
+    with db.read() as conn:
+        return store.lot_by_id(conn, result["id"])
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _active_item(uow: UnitOfWork, code: str) -> ItemInfo:
-    item = item_by_code(uow.conn, code)
+def _active_item(conn: Connection, code: str) -> ItemInfo:
+    item = item_by_code(conn, code)
     if not item.active:
         raise RuleViolation(f"item {item.code} is inactive", code="item_inactive", item=item.code)
     return item
 
 
-def _create(db: Database, ctx: Context, data: LotInput, is_serial: bool) -> Lot:
-    code = store.check_code(data.code, "serial" if is_serial else "code")
-    status = store.check_status(data.status)
-    _check_supplier_lot(data.supplier_lot)
-    store.check_dates(data.manufactured_on, data.expires_on)
-    payload = {
-        "item": data.item,
-        "code": code,
-        "manufactured_on": _iso(data.manufactured_on),
-        "expires_on": _iso(data.expires_on),
-        "supplier_lot": data.supplier_lot,
-        "status": str(status),
-        "notes": data.notes,
-    }
+def _lot(conn: Connection, item: str, code: str) -> Lot:
+    """The lot ``code`` of the item ``item`` (NotFound for either)."""
+    info = item_by_code(conn, item)
+    return store.lot_for_item(conn, info.id, info.code, code)
 
-    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, int]:
-        item = _active_item(uow, data.item)
-        store.check_tracking(item, is_serial)
-        if lot_by_code(uow.conn, item.id, code) is not None:
+
+def _create(db: Database, ctx: Context, data: LotInput, is_serial: bool) -> Lot:
+    code = check_code(data.code, "serial" if is_serial else "code")
+    status = check_status(data.status)
+    check_supplier_lot(data.supplier_lot)
+    check_dates(data.manufactured_on, data.expires_on)
+    payload = {**plain(data), "status": str(status)}
+
+    def change(conn: Connection, now: datetime) -> int:
+        item = _active_item(conn, data.item)
+        check_tracking(item, is_serial)
+        if lot_by_code(conn, item.id, code) is not None:
             kind = "serial" if is_serial else "lot"
             raise Conflict(
                 f"item {item.code} already has {kind} {code}",
@@ -105,11 +124,11 @@ def _create(db: Database, ctx: Context, data: LotInput, is_serial: bool) -> Lot:
                 item=item.code,
                 lot=code,
             )
-        expires_on = store.default_expiry(
-            data.manufactured_on, data.expires_on, store.shelf_life_days(uow.conn, item.id)
+        expires_on = default_expiry(
+            data.manufactured_on, data.expires_on, store.shelf_life_days(conn, item.id)
         )
-        lot_id = store.insert_lot(
-            uow.conn,
+        return store.insert_lot(
+            conn,
             item_id=item.id,
             code=code,
             is_serial=is_serial,
@@ -120,12 +139,9 @@ def _create(db: Database, ctx: Context, data: LotInput, is_serial: bool) -> Lot:
             notes=data.notes,
             now=now,
         )
-        return {"id": lot_id}
 
     operation = "create_serial" if is_serial else "create_lot"
-    result, _ = run_write(db, ctx, operation, payload, work)
-    with db.read() as conn:
-        return store.lot_by_id(conn, result["id"])
+    return _write_lot(db, ctx, operation, payload, change)
 
 
 def create_lot(db: Database, ctx: Context, data: LotInput) -> Lot:
@@ -159,15 +175,6 @@ def create_serial(db: Database, ctx: Context, data: SerialInput) -> Lot:
     return _create(db, ctx, lot, is_serial=True)
 
 
-def _lot_payload(changes: LotChanges) -> dict[str, Any]:
-    payload: dict[str, Any] = {}
-    for name, value in vars(changes).items():
-        if isinstance(value, Unset):
-            continue
-        payload[name] = value.isoformat() if isinstance(value, date) else value
-    return payload
-
-
 def update_lot(db: Database, ctx: Context, item: str, code: str, changes: LotChanges) -> Lot:
     """Change a lot's dates, supplier lot or notes; bump its version.
 
@@ -176,23 +183,21 @@ def update_lot(db: Database, ctx: Context, item: str, code: str, changes: LotCha
     Writes: the ``lots`` row.
     """
     if not isinstance(changes.supplier_lot, Unset):
-        _check_supplier_lot(changes.supplier_lot)
-    values = {k: v for k, v in vars(changes).items() if k != "version" and not isinstance(v, Unset)}
-    payload = {"item": item, "code": code, **_lot_payload(changes)}
+        check_supplier_lot(changes.supplier_lot)
+    given = given_changes(changes)
+    values = {k: v for k, v in given.items() if k != "version"}
+    payload = {"item": item, "code": code, **plain(given)}
 
-    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, int]:
-        info = item_by_code(uow.conn, item)
-        lot = store.lot_for_item(uow.conn, info.id, info.code, code)
-        store.check_dates(
+    def change(conn: Connection, now: datetime) -> int:
+        lot = _lot(conn, item, code)
+        check_dates(
             values.get("manufactured_on", lot.manufactured_on),
             values.get("expires_on", lot.expires_on),
         )
-        store.update_lot(uow.conn, lot.id, changes.version, values, now)
-        return {"id": lot.id}
+        store.update_lot(conn, lot.id, changes.version, values, now)
+        return lot.id
 
-    result, _ = run_write(db, ctx, "update_lot", payload, work)
-    with db.read() as conn:
-        return store.lot_by_id(conn, result["id"])
+    return _write_lot(db, ctx, "update_lot", payload, change)
 
 
 def set_lot_status(
@@ -204,21 +209,14 @@ def set_lot_status(
     history table yet). Raises NotFound (``item_not_found``, ``lot_not_found``), InvalidInput
     (``invalid_lot_status``, ``invalid_reason``). Writes: the ``lots`` row.
     """
-    new_status = store.check_status(status)
-    if reason is not None and len(reason) > 500:
-        raise InvalidInput("a reason has at most 500 characters", code="invalid_reason")
+    new_status = check_status(status)
+    check_reason(reason)
     payload = {"item": item, "code": code, "status": str(new_status), "reason": reason}
 
-    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, int]:
-        info = item_by_code(uow.conn, item)
-        lot = store.lot_for_item(uow.conn, info.id, info.code, code)
-        line = f"{now:%Y-%m-%d %H:%M} UTC {ctx.username}: status {lot.status} -> {new_status}"
-        if reason:
-            line += f" ({reason})"
-        notes = f"{lot.notes}\n{line}" if lot.notes else line
-        store.update_lot(uow.conn, lot.id, None, {"status": str(new_status), "notes": notes}, now)
-        return {"id": lot.id}
+    def change(conn: Connection, now: datetime) -> int:
+        lot = _lot(conn, item, code)
+        notes = status_note(lot.notes, now, ctx.username, lot.status, new_status, reason)
+        store.update_lot(conn, lot.id, None, {"status": str(new_status), "notes": notes}, now)
+        return lot.id
 
-    result, _ = run_write(db, ctx, "set_lot_status", payload, work)
-    with db.read() as conn:
-        return store.lot_by_id(conn, result["id"])
+    return _write_lot(db, ctx, "set_lot_status", payload, change)

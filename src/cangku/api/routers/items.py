@@ -30,7 +30,9 @@ from cangku.api.schemas_items import (
 )
 from cangku.queries import items as item_queries
 from cangku.queries import partners as partner_queries
+from cangku.services import categories as category_services
 from cangku.services import items as item_services
+from cangku.services import units as unit_services
 
 router = APIRouter(tags=["items"])
 
@@ -151,7 +153,7 @@ def category_tree(db: DbDep, active: bool | None = None) -> list[CategoryNodeOut
 
 @router.post("/categories", tags=["categories"], status_code=status.HTTP_201_CREATED)
 def create_category(body: CategoryCreate, db: DbDep, ctx: ContextDep) -> CategoryOut:
-    category = item_services.create_category(db, ctx, body.code, body.name, body.parent)
+    category = category_services.create_category(db, ctx, body.code, body.name, body.parent)
     return CategoryOut.model_validate(category)
 
 
@@ -163,17 +165,17 @@ def get_category(code: str, db: DbDep) -> CategoryOut:
 @router.patch("/categories/{code}", tags=["categories"])
 def update_category(code: str, body: CategoryPatch, db: DbDep, ctx: ContextDep) -> CategoryOut:
     changes = body.model_dump(exclude_unset=True)
-    return CategoryOut.model_validate(item_services.update_category(db, ctx, code, changes))
+    return CategoryOut.model_validate(category_services.update_category(db, ctx, code, changes))
 
 
 @router.post("/categories/{code}/deactivate", tags=["categories"])
 def deactivate_category(code: str, db: DbDep, ctx: ContextDep) -> CategoryOut:
-    return CategoryOut.model_validate(item_services.deactivate_category(db, ctx, code))
+    return CategoryOut.model_validate(category_services.deactivate_category(db, ctx, code))
 
 
 @router.post("/categories/{code}/reactivate", tags=["categories"])
 def reactivate_category(code: str, db: DbDep, ctx: ContextDep) -> CategoryOut:
-    return CategoryOut.model_validate(item_services.reactivate_category(db, ctx, code))
+    return CategoryOut.model_validate(category_services.reactivate_category(db, ctx, code))
 
 
 # ---------------------------------------------------------------- units
@@ -187,5 +189,5 @@ def list_units(db: DbDep) -> list[UnitOut]:
 @router.post("/units", tags=["units"], status_code=status.HTTP_201_CREATED)
 def create_unit(body: UnitCreate, db: DbDep, ctx: ContextDep) -> UnitOut:
     return UnitOut.model_validate(
-        item_services.create_unit(db, ctx, body.code, body.name, body.decimals)
+        unit_services.create_unit(db, ctx, body.code, body.name, body.decimals)
     )

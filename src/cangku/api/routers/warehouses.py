@@ -24,6 +24,7 @@ from cangku.api.schemas_sites import (
 )
 from cangku.queries import sites as queries
 from cangku.queries.common import Page
+from cangku.services import locations as location_service
 from cangku.services import warehouses as service
 
 router = APIRouter()
@@ -133,18 +134,20 @@ def list_locations(
 
 @location_router.post("", status_code=201, response_model=LocationOut, summary="Create")
 def create_location(body: LocationCreate, db: DbDep, ctx: ContextDep) -> LocationOut:
-    created = service.create_location(db, ctx, service.LocationInput(**body.model_dump()))
+    created = location_service.create_location(
+        db, ctx, location_service.LocationInput(**body.model_dump())
+    )
     return LocationOut.model_validate(created)
 
 
 @location_router.post("/{code:path}/deactivate", response_model=LocationOut, summary="Deactivate")
 def deactivate_location(code: str, db: DbDep, ctx: ContextDep) -> LocationOut:
-    return LocationOut.model_validate(service.deactivate_location(db, ctx, code))
+    return LocationOut.model_validate(location_service.deactivate_location(db, ctx, code))
 
 
 @location_router.post("/{code:path}/reactivate", response_model=LocationOut, summary="Reactivate")
 def reactivate_location(code: str, db: DbDep, ctx: ContextDep) -> LocationOut:
-    return LocationOut.model_validate(service.reactivate_location(db, ctx, code))
+    return LocationOut.model_validate(location_service.reactivate_location(db, ctx, code))
 
 
 @location_router.get(
@@ -164,8 +167,10 @@ def get_location(code: str, db: DbDep) -> LocationOut:
 
 @location_router.patch("/{code:path}", response_model=LocationOut, summary="Change or move")
 def update_location(code: str, body: LocationUpdate, db: DbDep, ctx: ContextDep) -> LocationOut:
-    changes = service.LocationChanges(**{k: getattr(body, k) for k in body.model_fields_set})
-    return LocationOut.model_validate(service.update_location(db, ctx, code, changes))
+    changes = location_service.LocationChanges(
+        **{k: getattr(body, k) for k in body.model_fields_set}
+    )
+    return LocationOut.model_validate(location_service.update_location(db, ctx, code, changes))
 
 
 router.include_router(warehouse_router)

@@ -8,7 +8,7 @@ import typer
 
 from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled, table
 from cangku.queries import items as queries
-from cangku.services import items as service
+from cangku.services import categories as service
 
 NAME = "categories"
 HELP = "Item categories (a tree)."

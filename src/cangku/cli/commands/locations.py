@@ -9,7 +9,7 @@ import typer
 from cangku.cli.commands.warehouses import ActiveOpt, LimitOpt, OffsetOpt, emit_page
 from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled
 from cangku.queries import sites as queries
-from cangku.services import warehouses as service
+from cangku.services import locations as service
 
 NAME = "locations"
 HELP = "Locations: the storage tree (zones, aisles, bins) and the virtual locations."

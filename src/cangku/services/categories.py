@@ -1,0 +1,137 @@
+"""Use cases of the category tree: create, rename, move, deactivate and reactivate categories.
+
+A category is keyed by its code; moving one rewrites the paths of its whole subtree. Categories
+have no version column: the last change wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from cangku.db import categories as store
+from cangku.db.categories import Category
+from cangku.db.uow import Database, UnitOfWork
+from cangku.domain.catalog import check_code, check_name, plain, refuse_unknown_fields
+from cangku.domain.errors import Conflict, InvalidInput
+from cangku.services.common import Context, run_write
+
+__all__ = [
+    "Category",
+    "create_category",
+    "deactivate_category",
+    "reactivate_category",
+    "update_category",
+]
+
+#: the longest category name
+NAME_LENGTH = 200
+
+
+def _write_category(
+    db: Database,
+    ctx: Context,
+    operation: str,
+    code: str,
+    payload: dict[str, Any],
+    change: Callable[[Connection, datetime], None],
+) -> Category:
+    """Run ``change(conn, now)`` as the idempotent write ``operation``, then read the category
+    ``code`` back."""
+
+    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> str:
+        change(uow.conn, now)
+        return code
+
+    run_write(db, ctx, operation, payload, work)
+    with db.read() as conn:
+        return store.category_by_code(conn, code)
+
+
+def _parent_id(conn: Connection, parent: str | None, moving: int | None = None) -> int | None:
+    """The id of the parent category; refuses a parent inside the moving category's subtree."""
+    if parent is None:
+        return None
+    found = store.category_by_code(conn, parent)
+    if moving is not None:
+        subtree = store.category_id_path(conn, moving)
+        if store.category_id_path(conn, found.id).startswith(subtree):
+            raise InvalidInput(
+                f"category {parent} is inside the category being moved",
+                code="category_cycle",
+                parent=parent,
+            )
+    return found.id
+
+
+def create_category(
+    db: Database, ctx: Context, code: str, name: str, parent: str | None = None
+) -> Category:
+    """Create a category, at the root or under ``parent``.
+
+    Raises InvalidInput ``invalid_code`` / ``invalid_name``, NotFound ``category_not_found``
+    (parent), Conflict ``category_code_taken``. Writes: one ``categories`` row.
+    """
+
+    def change(conn: Connection, now: datetime) -> None:
+        check_code(code)
+        check_name(name, NAME_LENGTH)
+        parent_id = _parent_id(conn, parent)
+        if store.category_code_taken(conn, code):
+            raise Conflict(
+                f"a category with code {code!r} already exists",
+                code="category_code_taken",
+                category=code,
+            )
+        store.insert_category(conn, code, name, parent_id, now)
+
+    payload = {"code": code, "name": name, "parent": parent}
+    return _write_category(db, ctx, "categories.create", code, payload, change)
+
+
+def update_category(db: Database, ctx: Context, code: str, changes: Mapping[str, Any]) -> Category:
+    """Rename a category (``name``) and/or move it under another parent (``parent``: a code,
+    or None for the root); the paths of its whole subtree follow.
+
+    Raises NotFound ``category_not_found``, InvalidInput ``invalid_name`` / ``category_cycle`` /
+    ``unknown_field``. Writes: the category row and the ``path`` of its descendants.
+    """
+    refuse_unknown_fields(changes, {"name", "parent"})
+
+    def change(conn: Connection, now: datetime) -> None:
+        current = store.category_by_code(conn, code)
+        if "name" in changes:
+            values = {"name": check_name(changes["name"], NAME_LENGTH)}
+            store.update_category(conn, current.id, values, now)
+        if "parent" in changes and changes["parent"] != current.parent:
+            parent_id = _parent_id(conn, changes["parent"], moving=current.id)
+            store.move_category(conn, current.id, parent_id, now)
+
+    payload = {"code": code, "changes": plain(dict(changes))}
+    return _write_category(db, ctx, "categories.update", code, payload, change)
+
+
+def _set_category_active(db: Database, ctx: Context, code: str, active: bool) -> Category:
+    def change(conn: Connection, now: datetime) -> None:
+        current = store.category_by_code(conn, code)
+        store.update_category(conn, current.id, {"active": active}, now)
+
+    operation = "categories.reactivate" if active else "categories.deactivate"
+    return _write_category(db, ctx, operation, code, {"code": code}, change)
+
+
+def deactivate_category(db: Database, ctx: Context, code: str) -> Category:
+    """Mark a category inactive: new items cannot be put in it; existing items keep it.
+
+    Raises NotFound ``category_not_found``. Writes: the ``categories`` row.
+    """
+    return _set_category_active(db, ctx, code, False)
+
+
+def reactivate_category(db: Database, ctx: Context, code: str) -> Category:
+    """Mark a category active again. Raises NotFound ``category_not_found``.
+    Writes: the ``categories`` row."""
+    return _set_category_active(db, ctx, code, True)
