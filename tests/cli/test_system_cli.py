@@ -21,7 +21,6 @@ from cangku.db.uow import Database
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
 from cangku.settings import get_settings
-from tests.conftest import ENGINE
 from tests.factories import CTX, build_company
 
 Invoke = Callable[..., Result]
@@ -74,11 +73,6 @@ def test_init_adds_units_and_the_admin_and_is_repeatable(cli: Invoke, db: Databa
     assert "admin_user" in cli("init", "--admin", "boss").stdout
 
 
-@pytest.mark.xfail(
-    ENGINE == "postgresql",
-    reason="db.setup.ensure_units returns rowcount, "
-    "which psycopg reports as -1 for this INSERT; see report",
-)
 def test_init_reports_how_many_units_it_added(cli: Invoke) -> None:
     assert ok(cli("init", "--json"))["units_added"] == len(STANDARD_UNITS)
     assert ok(cli("init", "--json"))["units_added"] == 0

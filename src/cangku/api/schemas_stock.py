@@ -180,6 +180,7 @@ class MoveOut(_Out):
     document_line: int | None
     user: str
     reverses_move_id: int | None
+    reversed_by: int | None = Field(description="the move that reversed this one, if any")
     note: str | None
     hash: str
     stock_change: Decimal = Field(description="change to the company's own stock: +, - or 0")

@@ -35,7 +35,10 @@ def ensure_units(conn: Connection) -> int:
     stmt = upsert(conn)(units).values(
         [{"code": c, "name": n, "decimals": d} for c, n, d in STANDARD_UNITS]
     )
-    return conn.execute(stmt.on_conflict_do_nothing(index_elements=["code"])).rowcount
+    added = conn.execute(
+        stmt.on_conflict_do_nothing(index_elements=["code"]).returning(units.c.code)
+    )
+    return len(added.all())
 
 
 def ensure_user(conn: Connection, username: str, display_name: str, now: datetime) -> int:

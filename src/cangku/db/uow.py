@@ -13,10 +13,10 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from cangku.db.engine import make_engine
-from cangku.domain.errors import CangkuError, Conflict, RuleViolation
+from cangku.domain.errors import CangkuError, Conflict, InvalidInput, RuleViolation
 
 
 class RetryableConflict(Conflict):
@@ -59,6 +59,11 @@ def translate(exc: DBAPIError) -> CangkuError:
         return RuleViolation("the change breaks a database rule", code="integrity_error")
     if isinstance(exc, OperationalError):
         return RetryableConflict("the database was busy; try again")
+    if isinstance(exc, DataError):
+        return InvalidInput(
+            "a value cannot be stored (a NUL character or a number out of range)",
+            code="invalid_value",
+        )
     raise exc
 
 
@@ -130,8 +135,12 @@ class Database:
         return UnitOfWork(self.engine, write=True)
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        """A read-only connection; ``snapshot`` makes every statement see one consistent
+        state (REPEATABLE READ on PostgreSQL; SQLite reads in one transaction anyway)."""
         with self.engine.connect() as conn:
+            if snapshot and self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
             try:
                 yield conn
             except DBAPIError as exc:

@@ -4,7 +4,7 @@ periods and checkpoints (``/api/v1/moves``, ``/valuation``, ``/verify``, ``/peri
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -37,9 +37,6 @@ from cangku.services.stock_commands import Reverse
 router = APIRouter(tags=["ledger"])
 
 MoveId = Annotated[int, Path(ge=1, le=MAX_ID)]
-#: an always-true lower bound: queries.stock.history builds and_(*filters), which SQLAlchemy
-#: deprecates when empty; remove once that query uses .where(*filters)
-EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 
 
 class PeriodList(BaseModel):
@@ -68,7 +65,7 @@ def history(
         document_type,
         document_id,
         operation,
-        utc(since) or EARLIEST,
+        utc(since),
         utc(until),
     )
     with db.read() as conn:
@@ -119,7 +116,7 @@ def valuation(
 @router.get("/verify", response_model=VerifyOut, summary="Re-fold the ledger and compare")
 def verify(db: DbDep) -> VerifyOut:
     """Always 200: ``ok`` says whether everything derived from the ledger agrees with it."""
-    with db.read() as conn:
+    with db.read(snapshot=True) as conn:
         report = verify_ledger(conn)
     return VerifyOut(
         ok=report.ok,

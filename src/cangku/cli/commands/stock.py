@@ -6,7 +6,7 @@ Times are ISO 8601 (``2024-05-01`` or ``2024-05-01T08:00:00+08:00``); without a 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -45,9 +45,6 @@ app = typer.Typer(no_args_is_help=True)
 
 #: largest id the database holds (BIGINT)
 MAX_ID = 2**63 - 1
-#: an always-true lower bound: queries.stock.history builds and_(*filters), which SQLAlchemy
-#: deprecates when empty; remove once that query uses .where(*filters)
-EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 
 #: lets a negative quantity such as "-2" through as an argument instead of an unknown option
 SIGNED = {"ignore_unknown_options": True}
@@ -449,7 +446,7 @@ def history(
             doc_type,
             doc_id,
             operation,
-            parse_when(since) or EARLIEST,
+            parse_when(since),
             parse_when(until),
         )
         with database().read() as conn:

@@ -88,7 +88,7 @@ def verify(as_json: JsonOpt = False) -> None:
     Exit status 0 when everything agrees; 1 (and each difference printed) when not.
     """
     with handled(as_json):
-        with database().read() as conn:
+        with database().read(snapshot=True) as conn:
             report = verify_ledger(conn)
         if as_json:
             emit(
