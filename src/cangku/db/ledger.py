@@ -35,12 +35,14 @@ from cangku.db.tables import (
 from cangku.db.types import to_micros
 from cangku.domain.costing import Layer, average_cost, average_issue_value, consume_fifo
 from cangku.domain.enums import VALUED_KINDS, CostingMethod
-from cangku.domain.errors import InsufficientStock, RuleViolation
+from cangku.domain.errors import InsufficientStock, InvalidInput, RuleViolation
 from cangku.domain.hashing import MOVE_HASH_FIELDS, move_hash_values
 from cangku.domain.quantities import SCALE, from_scaled, scaled_product, scaled_ratio
 from cangku.domain.stock import MoveLine, check_effective_time
 
 BalanceKey = tuple[int, int, int]  # item, location, lot (0 = none)
+#: no scaled figure may reach this (10**12 units or currency units)
+MAX_SCALED = 10**18
 
 
 def upsert(conn: Connection) -> Any:
@@ -455,6 +457,12 @@ def _apply_costs(
                     )
                 cost = scaled_ratio(moved, q)
                 qty, value = qty - q, value - moved
+            if abs(moved) >= MAX_SCALED:
+                raise InvalidInput(
+                    f"the value of this move of {line.item.code} is too large",
+                    code="number_too_large",
+                    field="unit_cost",
+                )
             costs[index] = (cost, moved)
         state[item_id] = [qty, value, last_cost]
         changed = list({id(x): x for x in touched if x.id is not None}.values())

@@ -36,7 +36,9 @@ metadata = MetaData(
     }
 )
 
-Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite needs INTEGER for rowid aliasing
+Id = BigInteger().with_variant(Integer, "sqlite")
+#: scaled figures stay below 10**18 (10**12 units), well inside BIGINT
+_LIMIT = 10**18  # SQLite needs INTEGER for rowid aliasing
 
 
 def _timestamps() -> list[Column[object]]:
@@ -307,6 +309,8 @@ balances = Table(
     Column("reserved", Scaled, nullable=False, server_default=text("0")),
     CheckConstraint("reserved >= 0", name="reserved_not_negative"),
     CheckConstraint("reserved = 0 OR reserved <= on_hand", name="reserved_within_on_hand"),
+    # SQLite turns an overflowing integer sum into a float: refuse it instead of storing it
+    CheckConstraint(f"on_hand > -{_LIMIT} AND on_hand < {_LIMIT}", name="on_hand_range"),
 )
 Index("ix_balances_location", balances.c.location_id)
 Index("ix_balances_warehouse_item", balances.c.warehouse_id, balances.c.item_id)
@@ -318,6 +322,10 @@ item_costs = Table(
     Column("quantity", Scaled, nullable=False),  # valued quantity
     Column("value", Scaled, nullable=False),
     Column("last_cost", Scaled, nullable=False),
+    CheckConstraint(
+        f"quantity > -{_LIMIT} AND quantity < {_LIMIT} AND value > -{_LIMIT} AND value < {_LIMIT}",
+        name="totals_range",
+    ),
 )
 
 cost_layers = Table(

@@ -27,6 +27,8 @@ class RetryableConflict(Conflict):
 
 #: constraint name fragment -> (error class, code, message)
 _CONSTRAINTS: list[tuple[str, type[CangkuError], str, str]] = [
+    ("on_hand_range", InvalidInput, "number_too_large", "the resulting stock is too large"),
+    ("totals_range", InvalidInput, "number_too_large", "the resulting stock value is too large"),
     ("reserved_within_on_hand", RuleViolation, "insufficient_stock", "not enough stock on hand"),
     ("remaining_not_negative", RuleViolation, "insufficient_stock", "not enough valued stock"),
     ("ledger_append_only", RuleViolation, "ledger_append_only", "the ledger is append-only"),
@@ -65,6 +67,10 @@ def translate(exc: DBAPIError) -> CangkuError:
             code="invalid_value",
         )
     raise exc
+
+
+def _out_of_range() -> InvalidInput:
+    return InvalidInput("a number is out of range", code="invalid_value")
 
 
 class UnitOfWork:
@@ -118,6 +124,8 @@ class UnitOfWork:
             self.conn.close()
         if isinstance(exc, DBAPIError):
             raise translate(exc) from exc
+        if isinstance(exc, OverflowError):  # sqlite3 refuses integers beyond 64 bits
+            raise _out_of_range() from exc
 
 
 class Database:
@@ -145,6 +153,8 @@ class Database:
                 yield conn
             except DBAPIError as exc:
                 raise translate(exc) from exc
+            except OverflowError as exc:
+                raise _out_of_range() from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

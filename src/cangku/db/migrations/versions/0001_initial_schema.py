@@ -346,6 +346,11 @@ def upgrade() -> None:
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.Column("last_cost", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint(
+            "quantity > -1000000000000000000 AND quantity < 1000000000000000000 "
+            "AND value > -1000000000000000000 AND value < 1000000000000000000",
+            name=op.f("ck_item_costs_totals_range"),
+        ),
         sa.ForeignKeyConstraint(
             ["item_id"], ["items.id"], name=op.f("fk_item_costs_item_id_items")
         ),
@@ -439,6 +444,10 @@ def upgrade() -> None:
             "reserved = 0 OR reserved <= on_hand", name=op.f("ck_balances_reserved_within_on_hand")
         ),
         sa.CheckConstraint("reserved >= 0", name=op.f("ck_balances_reserved_not_negative")),
+        sa.CheckConstraint(
+            "on_hand > -1000000000000000000 AND on_hand < 1000000000000000000",
+            name=op.f("ck_balances_on_hand_range"),
+        ),
         sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_balances_item_id_items")),
         sa.ForeignKeyConstraint(
             ["location_id"], ["locations.id"], name=op.f("fk_balances_location_id_locations")
