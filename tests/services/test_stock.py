@@ -301,3 +301,12 @@ def test_location_capacity_is_enforced(company: Database) -> None:
     assert refused.value.code == "location_capacity_exceeded"
     assert refused.value.data["would_hold"] == "11"
     assert on_hand(company, "BOLT", "WH1-SMALL") == Decimal("8")
+
+
+def test_stock_that_would_overflow_is_refused(company: Database) -> None:
+    receive_stock(company, CTX, Receive("BOLT", "999999999999", "WH1-A", unit_cost="0"))
+    with pytest.raises(CangkuError) as refused:
+        receive_stock(company, CTX, Receive("BOLT", "999999999999", "WH1-A", unit_cost="0"))
+    assert refused.value.code == "number_too_large"
+    assert on_hand(company, "BOLT") == Decimal("999999999999")
+    assert_verified(company)
