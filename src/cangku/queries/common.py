@@ -12,6 +12,7 @@ from cangku.domain.errors import InvalidInput
 T = TypeVar("T")
 
 MAX_LIMIT = 500
+MAX_OFFSET = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,8 @@ class Page(Generic[T]):
 def check_paging(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", code="invalid_limit")
-    if offset < 0:
-        raise InvalidInput("offset must not be negative", code="invalid_offset")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}", code="invalid_offset")
 
 
 def text_filter(q: str | None, *columns: Any) -> ColumnElement[bool] | None:
