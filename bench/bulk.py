@@ -208,24 +208,27 @@ def reads(db: Database, item_codes: list[str], past: datetime) -> list[Figure]:
         ms = median_ms(lambda i: item_total_as_of(conn, sample[i], past, now))
         figures.append(Figure("one item as of a past date (median of 50)", ms, "ms", "< 10 ms",
                               ms < 10))  # fmt: skip
-        rows, seconds = timed(lambda: stock_as_of(conn, past, StockFilter(), now, use="balances"))
-        figures.append(Figure(f"all items as of a past date, no checkpoint ({len(rows)} rows)",
+        count, seconds = timed(lambda: len(stock_as_of(conn, past, StockFilter(), now, "balances")))
+        figures.append(Figure(f"all items as of a past date, no checkpoint ({count} rows)",
                               seconds, "s", "< 1 s", seconds < 1))  # fmt: skip
         seconds = sql_only(conn, past, Anchor(None, None))
         figures.append(Figure("  the same, SQL only (summed in the database)", seconds, "s"))
+        print(f"peak RSS so far: {peak_rss_mb():.0f} MB ({figures[-2].metric})")
     _, seconds = timed(lambda: take_checkpoint(db, CTX, as_of=past - timedelta(hours=12)))
     figures.append(Figure("take a checkpoint 12 h before that date", seconds, "s"))
     with db.read() as conn:
         now = datetime.now(UTC)
-        rows, seconds = timed(lambda: stock_as_of(conn, past, StockFilter(), now, use="auto"))
-        figures.append(Figure(f"all items as of a past date, with checkpoint ({len(rows)} rows)",
+        count, seconds = timed(lambda: len(stock_as_of(conn, past, StockFilter(), now, "auto")))
+        figures.append(Figure(f"all items as of a past date, with checkpoint ({count} rows)",
                               seconds, "s", "< 1 s", seconds < 1))  # fmt: skip
         seconds = sql_only(conn, past, choose_anchor(conn, past, now, "checkpoint"))
         figures.append(Figure("  the same, SQL only (summed in the database)", seconds, "s"))
+        print(f"peak RSS so far: {peak_rss_mb():.0f} MB ({figures[-2].metric})")
         value, seconds = timed(lambda: stock_value(conn, now))
         figures.append(Figure(f"FIFO stock value, all items ({len(value.items)} items)", seconds,
                               "s", "< 2 s", seconds < 2))  # fmt: skip
         report, seconds = timed(lambda: verify(conn))
+        print(f"peak RSS so far: {peak_rss_mb():.0f} MB (stock value)")
         label = f"verify ({report.moves_checked} moves, {len(report.problems)} problems)"
         figures.append(Figure(label, seconds, "s", "< 60 s", seconds < 60 and report.ok))
     return figures
@@ -265,7 +268,8 @@ def main() -> None:
         figures += reads(db, codes, past)
         db.dispose()
     rss = peak_rss_mb()
-    figures.append(Figure("peak memory (ru_maxrss)", rss, "MB", "< 500 MB", rss < 500))
+    print(f"peak RSS so far: {rss:.0f} MB (verify)")
+    figures.append(Figure("peak memory (ru_maxrss), whole run", rss, "MB", "< 500 MB", rss < 500))
     print_table(f"bulk: {args.moves:,} moves, {args.items:,} items, {args.locations} locations, "
                 f"{args.engine}", figures)  # fmt: skip
     meta = {k: v for k, v in vars(args).items() if k not in ("profile", "keep")}
