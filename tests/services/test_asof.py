@@ -11,7 +11,12 @@ from sqlalchemy import select
 
 from cangku.db.tables import checkpoints
 from cangku.db.uow import Database
-from cangku.queries.asof import choose_anchor, item_total_as_of, stock_as_of
+from cangku.queries.asof import (
+    choose_anchor,
+    item_total_as_of,
+    stock_as_of,
+    totals_by_item_as_of,
+)
 from cangku.queries.stock import StockFilter
 from cangku.queries.valuation import stock_value
 from cangku.services.periods import take_checkpoint
@@ -36,6 +41,14 @@ def snapshot(db: Database, at: datetime, use: str = "auto", **filters: str) -> l
     with db.read() as conn:
         rows = stock_as_of(conn, at, StockFilter(**filters), now(), use=use)  # type: ignore[arg-type]
     return [(r.item, r.location, r.lot, r.on_hand) for r in rows]
+
+
+def item_totals(
+    db: Database, at: datetime, use: str = "auto", **filters: str | bool
+) -> list[tuple[str, str, str, Decimal]]:
+    with db.read() as conn:
+        rows = totals_by_item_as_of(conn, at, now(), StockFilter(**filters), use)  # type: ignore[arg-type]
+    return [(r.item, r.item_name, r.unit, r.on_hand) for r in rows]
 
 
 def values(db: Database, at: datetime | None = None) -> Values:
@@ -225,3 +238,91 @@ def test_value_as_of_a_past_time_is_the_value_at_that_time(
     with db.read() as conn:
         assert stock_value(conn, now(), day(-1)).total_value == Decimal(0)
         assert stock_value(conn, now(), day(2.5)).total_value == Decimal("320")
+
+
+def test_totals_by_item_as_of_several_instants(db: Database, history: dict[int, Values]) -> None:
+    assert item_totals(db, day(-1)) == []
+    assert item_totals(db, day(0)) == [
+        ("BOLT", "Hex bolt M8", "pcs", Decimal("100")),
+        ("FLOUR", "Wheat flour", "kg", Decimal("40")),
+    ]
+    assert item_totals(db, day(2.5)) == [
+        ("BOLT", "Hex bolt M8", "pcs", Decimal("120")),
+        ("FLOUR", "Wheat flour", "kg", Decimal("60")),
+        ("GLUE", "Wood glue", "pcs", Decimal("10")),
+    ]
+    assert [(t[0], t[3]) for t in item_totals(db, day(5.5))] == [
+        ("BOLT", Decimal("120")),  # the transfer to WH2 stays in storage
+        ("FLOUR", Decimal("45")),
+        ("GLUE", Decimal("6")),
+    ]
+
+
+def test_totals_by_item_as_of_location_and_warehouse(
+    db: Database, history: dict[int, Values]
+) -> None:
+    def totals(at: float, **filters: str | bool) -> list[tuple[str, Decimal]]:
+        return [(t[0], t[3]) for t in item_totals(db, day(at), **filters)]
+
+    assert totals(1.5, location="WH1-A") == [("BOLT", Decimal("150")), ("GLUE", Decimal("10"))]
+    assert totals(3.5, location="WH1-A") == [("BOLT", Decimal("100")), ("GLUE", Decimal("10"))]
+    assert totals(3.5, location="WH1-A-01") == [("BOLT", Decimal("50"))]
+    assert totals(3.5, warehouse="WH2") == [("BOLT", Decimal("20"))]
+    assert totals(2.5, warehouse="WH2") == []
+    assert totals(4.5, warehouse="WH1") == [
+        ("BOLT", Decimal("100")),
+        ("FLOUR", Decimal("45")),
+        ("GLUE", Decimal("10")),
+    ]
+    assert totals(4.5, item="FLOUR") == [("FLOUR", Decimal("45"))]
+    # every move is balanced: over all locations, virtual ones included, each item nets to zero
+    assert totals(4.5, include_virtual=True) == []
+
+
+def summed_rows(db: Database, at: datetime, use: str, **filters: str) -> list[tuple[str, Decimal]]:
+    per_item: dict[str, Decimal] = {}
+    for item, _, _, on_hand in snapshot(db, at, use, **filters):
+        per_item[item] = per_item.get(item, Decimal(0)) + on_hand
+    return [(item, total) for item, total in sorted(per_item.items()) if total != 0]
+
+
+def test_totals_by_item_as_of_agree_with_the_rows_from_either_anchor(
+    db: Database, history: dict[int, Values]
+) -> None:
+    take_checkpoint(db, CTX, as_of=day(2.5))
+    for at in INSTANTS:
+        for filters in FILTERS:
+            from_rows = summed_rows(db, day(at), "balances", **filters)
+            for use in ("balances", "checkpoint", "auto"):
+                totals = [(t[0], t[3]) for t in item_totals(db, day(at), use, **filters)]
+                assert totals == from_rows, (at, filters, use)
+
+
+def test_totals_by_item_as_of_see_back_dated_moves(
+    db: Database, history: dict[int, Values]
+) -> None:
+    take_checkpoint(db, CTX, as_of=day(2.5))
+    receive_stock(
+        db, CTX, Receive("BOLT", "7", "WH1-A-01", unit_cost="1", effective_at=day(1.25))
+    )  # posted last, dated before the checkpoint
+    for use in ("balances", "checkpoint", "auto"):
+        assert [(t[0], t[3]) for t in item_totals(db, day(1.2), use)] == [
+            ("BOLT", Decimal("150")),
+            ("FLOUR", Decimal("40")),
+            ("GLUE", Decimal("10")),
+        ], use
+        assert [(t[0], t[3]) for t in item_totals(db, day(1.25), use)] == [
+            ("BOLT", Decimal("157")),
+            ("FLOUR", Decimal("40")),
+            ("GLUE", Decimal("10")),
+        ], use
+        assert [(t[0], t[3]) for t in item_totals(db, day(2.5), use)] == [
+            ("BOLT", Decimal("127")),
+            ("FLOUR", Decimal("60")),
+            ("GLUE", Decimal("10")),
+        ], use
+        assert [(t[0], t[3]) for t in item_totals(db, day(3.5), use, warehouse="WH1")] == [
+            ("BOLT", Decimal("107")),
+            ("FLOUR", Decimal("60")),
+            ("GLUE", Decimal("10")),
+        ], use

@@ -54,6 +54,14 @@ class AsOfRow:
     on_hand: Decimal
 
 
+@dataclass(frozen=True)
+class ItemTotal:
+    item: str
+    item_name: str
+    unit: str
+    on_hand: Decimal
+
+
 def choose_anchor(conn: Connection, at: datetime, now: datetime, use: str = "auto") -> Anchor:
     """The valid checkpoint at or before ``at`` if it is closer than now (or ``use`` forces it)."""
     if use == "balances":
@@ -188,6 +196,28 @@ def stock_as_of(
         AsOfRow(r.item, r.item_name, r.unit, r.warehouse, r.location, r.lot, from_scaled(r.on_hand))
         for r in conn.execute(stmt)
     ]
+
+
+def totals_by_item_as_of(
+    conn: Connection, at: datetime, now: datetime, f: StockFilter = StockFilter(), use: str = "auto"
+) -> list[ItemTotal]:
+    """On hand per item over the filtered locations as of ``at``, summed in the database: one
+    row per item whose stock there was not zero, by item code."""
+    q = quantities_select(conn, at, f, choose_anchor(conn, at, now, use))
+    per_item = q.subquery("asof")
+    total = func.sum(per_item.c.on_hand)
+    summed = (
+        select(per_item.c.item_id, total.label("on_hand"))
+        .group_by(per_item.c.item_id)
+        .having(total != 0)
+        .subquery("per_item")
+    )
+    stmt = (
+        select(items.c.code, items.c.name, items.c.base_unit, summed.c.on_hand)
+        .join(items, items.c.id == summed.c.item_id)
+        .order_by(items.c.code)
+    )
+    return [ItemTotal(r[0], r[1], r[2], from_scaled(int(r[3]))) for r in conn.execute(stmt)]
 
 
 def item_total_as_of(conn: Connection, item: str, at: datetime, now: datetime) -> Decimal:
