@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -82,10 +82,11 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
     costs, new_layers = _apply_costs(conn, lines)
     chains = sorted({line.chain_warehouse_id for line in lines})
     heads = _lock_heads(conn, chains)
-    if closed_through(conn) != closed:  # a period was closed while we waited for the heads
+    closed_now = closed_through(conn)
+    if closed_now != closed:  # a period was closed while we waited for the heads
         for line in lines:
             assert line.effective_at is not None
-            check_effective_time(line.effective_at, now, closed_through(conn))
+            check_effective_time(line.effective_at, now, closed_now)
     ids = _allocate_ids(conn, len(lines))
     sqlite = conn.dialect.name == "sqlite"
     recorded = to_micros(now) if sqlite else now
@@ -124,17 +125,18 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
             params.append((move_id, *fields, prev, digest))
     conn.exec_driver_sql(_INSERT_SQLITE if sqlite else _INSERT_MOVES, params)
     if new_layers:
-        conn.execute(
-            insert(cost_layers),
+        _many(
+            conn,
+            _INSERT_LAYERS,
             [
-                {
-                    "item_id": lines[index].item.id,
-                    "move_id": ids[index],
-                    "quantity": lines[index].quantity,
-                    "unit_cost": layer.unit_cost,
-                    "remaining_qty": layer.remaining_qty,
-                    "remaining_value": layer.remaining_value,
-                }
+                (
+                    lines[index].item.id,
+                    ids[index],
+                    lines[index].quantity,
+                    layer.unit_cost,
+                    layer.remaining_qty,
+                    layer.remaining_value,
+                )
                 for index, layer in new_layers
             ],
         )
@@ -198,7 +200,7 @@ def apply_balances(conn: Connection, lines: Sequence[MoveLine]) -> None:
     if len(deltas) > BATCH_THRESHOLD:
         _apply_balances_batched(conn, deltas)
         return
-    insert_stmt = upsert(conn)
+    statements = _statements(conn)
     for key in sorted(deltas):
         delta = deltas[key]
         if delta.quantity == 0:
@@ -206,32 +208,28 @@ def apply_balances(conn: Connection, lines: Sequence[MoveLine]) -> None:
         item_id, location_id, lot_key = key
         if delta.quantity < 0 and delta.guarded:
             result = conn.execute(
-                update(balances)
-                .where(
-                    balances.c.item_id == item_id,
-                    balances.c.location_id == location_id,
-                    balances.c.lot_key == lot_key,
-                    balances.c.on_hand - balances.c.reserved + delta.quantity >= 0,
-                )
-                .values(on_hand=balances.c.on_hand + delta.quantity)
+                statements.take_balance,
+                {
+                    "b_item": item_id,
+                    "b_location": location_id,
+                    "b_lot": lot_key,
+                    "b_delta": delta.quantity,
+                },
             )
             if result.rowcount != 1:
                 raise _insufficient(conn, key, delta)
             continue
-        stmt = insert_stmt(balances).values(
-            item_id=item_id,
-            location_id=location_id,
-            lot_key=lot_key,
-            lot_id=delta.lot_id,
-            warehouse_id=delta.warehouse_id,
-            on_hand=delta.quantity,
-            reserved=0,
-        )
         conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["item_id", "location_id", "lot_key"],
-                set_={"on_hand": balances.c.on_hand + stmt.excluded.on_hand},
-            )
+            statements.add_balance,
+            {
+                "item_id": item_id,
+                "location_id": location_id,
+                "lot_key": lot_key,
+                "lot_id": delta.lot_id,
+                "warehouse_id": delta.warehouse_id,
+                "on_hand": delta.quantity,
+                "reserved": 0,
+            },
         )
 
 
@@ -243,24 +241,12 @@ def _apply_balances_batched(conn: Connection, deltas: dict[BalanceKey, _Delta]) 
     """One upsert for all rows (in key order, so locks are still taken in a fixed order), then
     one check that no guarded row went below its reservation. The rows stay locked by our
     update until commit, so the check cannot be overtaken (no check-then-act)."""
-    stmt = upsert(conn)(balances)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["item_id", "location_id", "lot_key"],
-        set_={"on_hand": balances.c.on_hand + stmt.excluded.on_hand},
-    )
     keys = sorted(k for k, d in deltas.items() if d.quantity != 0)
-    conn.execute(
-        stmt,
+    _many(
+        conn,
+        _ADD_BALANCES,
         [
-            {
-                "item_id": k[0],
-                "location_id": k[1],
-                "lot_key": k[2],
-                "lot_id": deltas[k].lot_id,
-                "warehouse_id": deltas[k].warehouse_id,
-                "on_hand": deltas[k].quantity,
-                "reserved": 0,
-            }
+            (k[0], k[1], k[2], deltas[k].lot_id, deltas[k].warehouse_id, deltas[k].quantity)
             for k in keys
         ],
     )
@@ -401,30 +387,20 @@ def _apply_costs(
     if not by_item:
         return costs, new_layers
     item_ids = sorted(by_item)
-    conn.execute(
-        upsert(conn)(item_costs)
-        .values([{"item_id": i, "quantity": 0, "value": 0, "last_cost": 0} for i in item_ids])
-        .on_conflict_do_nothing(index_elements=["item_id"])
-    )
-    state = {
-        row.item_id: [row.quantity, row.value, row.last_cost]
-        for row in conn.execute(
-            _for_update(
-                conn,
-                select(item_costs)
-                .where(item_costs.c.item_id.in_(item_ids))
-                .order_by(item_costs.c.item_id),
-            )
-        )
-    }
+    statements = _statements(conn)
+    _many(conn, _INIT_COSTS, [(i,) for i in item_ids])
+    state: dict[int, list[int]] = {}
+    for chunk in _chunks(item_ids):
+        for row in conn.execute(statements.lock_costs, {"ids": chunk}):
+            state[row.item_id] = [row.quantity, row.value, row.last_cost]
     fifo_items = [
         i for i in item_ids if lines[by_item[i][0]].item.costing_method == CostingMethod.FIFO
     ]
     layers = _load_layers(conn, fifo_items, lines, by_item)
+    touched: list[Layer] = []
     for item_id in item_ids:
         qty, value, last_cost = state[item_id]
         item_layers = layers.get(item_id, [])
-        touched: list[Layer] = []
         for index in by_item[item_id]:
             line = lines[index]
             q = line.quantity
@@ -465,28 +441,125 @@ def _apply_costs(
                 )
             costs[index] = (cost, moved)
         state[item_id] = [qty, value, last_cost]
-        changed = list({id(x): x for x in touched if x.id is not None}.values())
-        if changed:
-            conn.execute(
-                update(cost_layers)
-                .where(cost_layers.c.id == _bind("layer_id"))
-                .values(remaining_qty=_bind("rq"), remaining_value=_bind("rv")),
-                [
-                    {"layer_id": x.id, "rq": x.remaining_qty, "rv": x.remaining_value}
-                    for x in changed
-                ],
-            )
-    conn.execute(
-        update(item_costs)
-        .where(item_costs.c.item_id == _bind("cost_item"))
-        .values(quantity=_bind("cq"), value=_bind("cv"), last_cost=_bind("cl")),
-        [{"cost_item": i, "cq": s[0], "cv": s[1], "cl": s[2]} for i, s in state.items()],
-    )
+    changed = list({id(x): x for x in touched if x.id is not None}.values())
+    if changed:
+        _many(conn, _UPDATE_LAYER, [(x.remaining_qty, x.remaining_value, x.id) for x in changed])
+    _many(conn, _UPDATE_COSTS, [(s[0], s[1], s[2], i) for i, s in state.items()])
     return costs, new_layers
 
 
-def _bind(name: str) -> Any:
-    return bindparam(name)
+# Statements run with many parameter sets go straight to the driver's executemany: SQLAlchemy's
+# per-row parameter processing cost more than the statements themselves (ADR 0003). The text is
+# fixed (no user input); placeholders are %s (psycopg) and become ? for sqlite3.
+_ADD_BALANCES = (
+    "INSERT INTO balances (item_id, location_id, lot_key, lot_id, warehouse_id, on_hand, reserved)"
+    " VALUES (%s, %s, %s, %s, %s, %s, 0) ON CONFLICT (item_id, location_id, lot_key)"
+    " DO UPDATE SET on_hand = balances.on_hand + excluded.on_hand"
+)
+_INIT_COSTS = (
+    "INSERT INTO item_costs (item_id, quantity, value, last_cost) VALUES (%s, 0, 0, 0)"
+    " ON CONFLICT (item_id) DO NOTHING"
+)
+_UPDATE_LAYER = "UPDATE cost_layers SET remaining_qty = %s, remaining_value = %s WHERE id = %s"
+_UPDATE_COSTS = "UPDATE item_costs SET quantity = %s, value = %s, last_cost = %s WHERE item_id = %s"
+_INSERT_LAYERS = (
+    "INSERT INTO cost_layers (item_id, move_id, quantity, unit_cost, remaining_qty,"
+    " remaining_value) VALUES (%s, %s, %s, %s, %s, %s)"
+)
+
+
+def _many(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+    if not params:
+        return
+    if conn.dialect.name == "sqlite":
+        sql = sql.replace("%s", "?")
+    conn.exec_driver_sql(sql, params)
+
+
+#: at most this many values in one IN list (SQLite allows 32,766 variables)
+CHUNK = 5000
+
+
+def _chunks(values: list[int]) -> list[list[int]]:
+    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """Statements built once per dialect (building them per call costs more than running them)."""
+
+    add_balance: Any
+    take_balance: Any
+    lock_costs: Any
+    open_layers: Any
+    lock_heads: Any
+
+
+_BUILT: dict[str, _Statements] = {}
+
+
+def _statements(conn: Connection) -> _Statements:
+    dialect = conn.dialect.name
+    built = _BUILT.get(dialect)
+    if built is None:
+        built = _BUILT[dialect] = _build_statements(dialect)
+    return built
+
+
+def _build_statements(dialect: str) -> _Statements:
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    locking = dialect == "postgresql"
+    add = insert_(balances)
+    add = add.on_conflict_do_update(
+        index_elements=["item_id", "location_id", "lot_key"],
+        set_={"on_hand": balances.c.on_hand + add.excluded.on_hand},
+    )
+    take = (
+        update(balances)
+        .where(
+            balances.c.item_id == bindparam("b_item"),
+            balances.c.location_id == bindparam("b_location"),
+            balances.c.lot_key == bindparam("b_lot"),
+            balances.c.on_hand - balances.c.reserved + bindparam("b_delta") >= 0,
+        )
+        .values(on_hand=balances.c.on_hand + bindparam("b_delta"))
+    )
+    lock_costs = (
+        select(item_costs)
+        .where(item_costs.c.item_id.in_(bindparam("ids", expanding=True)))
+        .order_by(item_costs.c.item_id)
+    )
+    open_layers = (
+        select(
+            cost_layers.c.id,
+            cost_layers.c.item_id,
+            cost_layers.c.remaining_qty,
+            cost_layers.c.remaining_value,
+            cost_layers.c.unit_cost,
+            cost_layers.c.move_id,
+        )
+        .where(
+            cost_layers.c.item_id.in_(bindparam("ids", expanding=True)),
+            cost_layers.c.remaining_qty > 0,
+        )
+        .order_by(cost_layers.c.item_id, cost_layers.c.id)
+    )
+    heads = (
+        select(ledger_heads.c.warehouse_id, ledger_heads.c.last_seq, ledger_heads.c.last_hash)
+        .where(ledger_heads.c.warehouse_id.in_(bindparam("ids", expanding=True)))
+        .order_by(ledger_heads.c.warehouse_id)
+    )
+    if locking:
+        lock_costs = lock_costs.with_for_update()
+        open_layers = open_layers.with_for_update()
+        heads = heads.with_for_update()
+    return _Statements(
+        add_balance=add,
+        take_balance=take,
+        lock_costs=lock_costs,
+        open_layers=open_layers,
+        lock_heads=heads,
+    )
 
 
 def _load_layers(
@@ -498,22 +571,12 @@ def _load_layers(
     needs_open = [i for i in item_ids if any(not lines[x].dest.kind.is_valued for x in by_item[i])]
     if not needs_open:
         return layers
-    stmt = (
-        select(
-            cost_layers.c.id,
-            cost_layers.c.item_id,
-            cost_layers.c.remaining_qty,
-            cost_layers.c.remaining_value,
-            cost_layers.c.unit_cost,
-            cost_layers.c.move_id,
-        )
-        .where(cost_layers.c.item_id.in_(needs_open), cost_layers.c.remaining_qty > 0)
-        .order_by(cost_layers.c.item_id, cost_layers.c.id)
-    )
-    for row in conn.execute(_for_update(conn, stmt)):
-        layers[row.item_id].append(
-            Layer(row.id, row.remaining_qty, row.remaining_value, row.unit_cost, row.move_id)
-        )
+    statement = _statements(conn).open_layers
+    for chunk in _chunks(needs_open):
+        for row in conn.execute(statement, {"ids": chunk}):
+            layers[row.item_id].append(
+                Layer(row.id, row.remaining_qty, row.remaining_value, row.unit_cost, row.move_id)
+            )
     return layers
 
 
@@ -528,14 +591,9 @@ def _preferred_layer(layers: list[Layer], line: MoveLine) -> Layer | None:
 
 # ------------------------------------------------------------------ chain heads
 def _lock_heads(conn: Connection, warehouse_ids: list[int]) -> dict[int, tuple[int, str]]:
-    stmt = (
-        select(ledger_heads.c.warehouse_id, ledger_heads.c.last_seq, ledger_heads.c.last_hash)
-        .where(ledger_heads.c.warehouse_id.in_(warehouse_ids))
-        .order_by(ledger_heads.c.warehouse_id)
-    )
     heads = {
         row.warehouse_id: (row.last_seq, row.last_hash)
-        for row in conn.execute(_for_update(conn, stmt))
+        for row in conn.execute(_statements(conn).lock_heads, {"ids": warehouse_ids})
     }
     missing = set(warehouse_ids) - set(heads)
     if missing:

@@ -164,3 +164,28 @@ def unit_factor(conn: Connection, item_id: int, unit: str) -> int | None:
         )
     ).scalar()
     return int(value) if value is not None else None
+
+
+def items_by_codes(conn: Connection, codes: list[str]) -> dict[str, ItemInfo]:
+    """Many items by code in one query (codes that are not item codes are left out)."""
+    found: dict[str, ItemInfo] = {}
+    for start in range(0, len(codes), 5000):
+        chunk = codes[start : start + 5000]
+        for row in conn.execute(select(*_ITEM_COLUMNS).where(items.c.code.in_(chunk))):
+            found[row.code] = _item(row)
+    return found
+
+
+def locations_by_codes(conn: Connection, codes: list[str]) -> dict[str, LocationInfo]:
+    """Many locations by code in one query (unknown codes are left out)."""
+    found: dict[str, LocationInfo] = {}
+    for start in range(0, len(codes), 5000):
+        chunk = codes[start : start + 5000]
+        stmt = (
+            select(*_LOCATION_COLUMNS)
+            .join(warehouses, warehouses.c.id == locations.c.warehouse_id)
+            .where(locations.c.code.in_(chunk))
+        )
+        for row in conn.execute(stmt):
+            found[row.code] = _location(row)
+    return found

@@ -57,7 +57,7 @@ class BulkResult:
 
 
 class _Resolver:
-    """Per-batch caches from codes to the snapshots the rules need."""
+    """Caches from codes to the snapshots the rules need, filled a batch at a time."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -81,6 +81,16 @@ class _Resolver:
         )
         self.quantities[key] = scaled
         return scaled
+
+    def preload(self, batch: list[BulkMove]) -> None:
+        """Resolve every new item and location code of ``batch`` in a few queries."""
+        items = sorted({m.item for m in batch} - self.items.keys())
+        if items:
+            self.items.update(lookups.items_by_codes(self.conn, items))
+        codes = {m.from_location for m in batch} | {m.to_location for m in batch}
+        missing = sorted(codes - self.locations.keys())
+        if missing:
+            self.locations.update(lookups.locations_by_codes(self.conn, missing))
 
     def item(self, code: str) -> ItemInfo:
         found = self.items.get(code)
@@ -112,6 +122,9 @@ class _Resolver:
             )
             self.lots[key] = found
         return found
+
+
+_OPERATIONS = {operation.value: operation for operation in Operation}
 
 
 def _line(resolver: _Resolver, move: BulkMove, now: datetime) -> MoveLine:
@@ -161,12 +174,16 @@ def post_bulk(
         raise InvalidInput("batch size must be between 1 and 100000", code="invalid_batch_size")
     started = time.perf_counter()
     posted = batches = 0
+    # ids do not change between batches, so the caches live for the whole call
+    resolver: _Resolver = _Resolver(None)  # type: ignore[arg-type]
     for number, batch in enumerate(_batches(rows, batch_size)):
 
         def work(
             uow: UnitOfWork, user_id: int, now: datetime, batch: list[BulkMove] = batch
         ) -> int:
-            resolver = _Resolver(uow.conn)
+            resolver.conn = uow.conn
+            resolver.lots.clear()  # a retried or failed batch may have created them
+            resolver.preload(batch)
             lines = [_line(resolver, move, now) for move in batch]
             today = now.date()
             for line in lines:
