@@ -53,6 +53,11 @@ class MoveRecord:
 
 
 def _move_select() -> Select[Any]:
+    """The select behind every move record (built once: aliases are costly to build)."""
+    return _MOVE_SELECT
+
+
+def _build_move_select() -> Select[Any]:
     src = locations.alias("src")
     dst = locations.alias("dst")
     reversal = moves.alias("reversal")
@@ -95,6 +100,9 @@ def _move_select() -> Select[Any]:
         .join(dst, dst.c.id == moves.c.to_location_id)
         .join(users, users.c.id == moves.c.user_id)
     )
+
+
+_MOVE_SELECT = _build_move_select()
 
 
 def _record(row: Any) -> MoveRecord:
