@@ -63,6 +63,7 @@ test: lint test-sqlite test-postgresql
 bench: install-test
 	$(BIN)/python bench/posting.py
 	$(BIN)/python bench/bulk.py
+	$(BIN)/python bench/http_api.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
