@@ -217,3 +217,50 @@ def test_the_database_refuses_to_change_the_ledger(company: Database, statement:
         assert conn.execute(select(func.count()).select_from(moves)).scalar_one() == 1
         assert conn.execute(select(moves.c.note, moves.c.quantity)).one() == (None, 10_000_000)
     assert report_of(company).problems == []
+
+
+def test_negative_balance_at_storage_is_reported_besides_the_mismatch(company: Database) -> None:
+    receive_stock(company, CTX, Receive("BOLT", "10", "WH1-A", unit_cost="1"))
+    location = id_of(company, locations, "WH1-A")
+    tamper(
+        company,
+        update(balances).where(balances.c.location_id == location).values(on_hand=-2_000_000),
+    )
+    assert report_of(company).problems == [
+        {
+            "check": "balance_mismatch",
+            "balance": "-2",
+            "ledger": "10",
+            "item": "BOLT",
+            "location": "WH1-A",
+            "lot_id": None,
+        },
+        {
+            "check": "negative_stock",
+            "on_hand": "-2",
+            "item": "BOLT",
+            "location": "WH1-A",
+            "lot_id": None,
+        },
+    ]
+
+
+def test_deleted_balance_row_is_a_missing_balance(company: Database) -> None:
+    receive_stock(company, CTX, Receive("FLOUR", "8", "WH1-B", lot="F1", unit_cost="2"))
+    location = id_of(company, locations, "WH1-B")
+    with company.read() as conn:
+        lot = conn.execute(
+            select(balances.c.lot_key).where(balances.c.location_id == location)
+        ).scalar_one()
+    tamper(company, delete(balances).where(balances.c.location_id == location))
+    report = report_of(company)
+    assert report.problems == [
+        {
+            "check": "balance_missing",
+            "item": "FLOUR",
+            "location": "WH1-B",
+            "lot_id": lot,
+            "ledger": "8",
+        },
+    ]
+    assert report.balances_checked == 1  # the supplier's side is still there

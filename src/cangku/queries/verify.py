@@ -6,13 +6,30 @@ Checks, each reported with exactly what differs:
 3. per item, the valued quantity and value = what the moves added and took away;
 4. FIFO items: the open layers hold exactly that quantity and value;
 5. no balance at a guarded location is negative, no reservation exceeds on hand.
+
+The comparisons run in the database: the folded ledger and the stored projections are summed
+side by side in one grouped query per check, so only the rows that differ come back to Python,
+and the hash chain is streamed as plain tuples. Memory stays flat whatever the ledger's size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, func, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 
 from cangku.db.tables import (
     balances,
@@ -24,11 +41,12 @@ from cangku.db.tables import (
     moves,
     warehouses,
 )
-from cangku.domain.hashing import GENESIS, MOVE_HASH_FIELDS, move_hash
+from cangku.domain.hashing import GENESIS, MOVE_HASH_FIELDS, move_hash_values
 from cangku.domain.quantities import from_scaled
 from cangku.queries.stock import VALUED
 
 MAX_REPORTED = 200
+STREAM = {"yield_per": 20_000, "stream_results": True}
 
 
 @dataclass
@@ -58,32 +76,45 @@ def verify(conn: Connection) -> VerifyReport:
     return report
 
 
+def _text(scaled: Any) -> str:
+    return str(from_scaled(int(scaled)))
+
+
+def _count(conn: Connection, table: Any) -> int:
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+# ------------------------------------------------------------------ 1. hash chains
 def _chains(conn: Connection, report: VerifyReport) -> None:
     heads = {r.warehouse_id: (r.last_seq, r.last_hash) for r in conn.execute(select(ledger_heads))}
     codes = dict(conn.execute(select(warehouses.c.id, warehouses.c.code)).all())
+    # (id, prev_hash, hash, *MOVE_HASH_FIELDS): warehouse_id and seq come first among the fields
     columns = [moves.c.id, moves.c.prev_hash, moves.c.hash] + [
         moves.c[name] for name in MOVE_HASH_FIELDS
     ]
     stmt = select(*columns).order_by(moves.c.warehouse_id, moves.c.seq)
     current: int | None = None
-    expected_prev, expected_seq = GENESIS, 1
+    expected_prev, expected_seq, checked = GENESIS, 1, 0
     tails: dict[int, tuple[int, str]] = {}
-    for row in conn.execution_options(yield_per=20_000).execute(stmt):
-        report.moves_checked += 1
-        if row.warehouse_id != current:
-            current, expected_prev, expected_seq = row.warehouse_id, GENESIS, 1
-        where = {"move": row.id, "warehouse": codes.get(row.warehouse_id), "seq": row.seq}
-        if row.seq != expected_seq:
-            report.add("chain_gap", expected_seq=expected_seq, **where)
-        if row.prev_hash != expected_prev:
-            report.add(
-                "chain_link_broken", expected_prev=expected_prev, found_prev=row.prev_hash, **where
-            )
-        recomputed = move_hash(dict(row._mapping), row.prev_hash)
-        if recomputed != row.hash:
-            report.add("move_hash_mismatch", stored=row.hash, recomputed=recomputed, **where)
-        expected_prev, expected_seq = row.hash, row.seq + 1
-        tails[row.warehouse_id] = (row.seq, row.hash)
+    for row in conn.execution_options(**STREAM).execute(stmt):
+        move_id, prev_hash, stored = row[0], row[1], row[2]
+        values = row[3:]
+        warehouse_id, seq = values[0], values[1]
+        checked += 1
+        if warehouse_id != current:
+            if current is not None:
+                tails[current] = (expected_seq - 1, expected_prev)
+            current, expected_prev, expected_seq = warehouse_id, GENESIS, 1
+        if seq != expected_seq or prev_hash != expected_prev:
+            _link_problems(report, row, codes, expected_seq, expected_prev)
+        recomputed = move_hash_values(values, prev_hash)
+        if recomputed != stored:
+            where = {"move": move_id, "warehouse": codes.get(warehouse_id), "seq": seq}
+            report.add("move_hash_mismatch", stored=stored, recomputed=recomputed, **where)
+        expected_prev, expected_seq = stored, seq + 1
+    if current is not None:
+        tails[current] = (expected_seq - 1, expected_prev)
+    report.moves_checked = checked
     for warehouse_id, head in heads.items():
         tail = tails.get(warehouse_id, (0, GENESIS))
         if head != tail:
@@ -95,146 +126,174 @@ def _chains(conn: Connection, report: VerifyReport) -> None:
             )
 
 
-def _balances(conn: Connection, report: VerifyReport) -> None:
+def _link_problems(
+    report: VerifyReport,
+    row: Any,
+    codes: dict[int, str],
+    expected_seq: int,
+    expected_prev: str,
+) -> None:
+    move_id, prev_hash, warehouse_id, seq = row[0], row[1], row[3], row[4]
+    where = {"move": move_id, "warehouse": codes.get(warehouse_id), "seq": seq}
+    if seq != expected_seq:
+        report.add("chain_gap", expected_seq=expected_seq, **where)
+    if prev_hash != expected_prev:
+        report.add("chain_link_broken", expected_prev=expected_prev, found_prev=prev_hash, **where)
+
+
+# ------------------------------------------------------------------ 2 and 5. balances
+def _balance_differences() -> Select[Any]:
+    """Per (item, location, lot): the stored balance next to the folded ledger, only where a
+    check fails (or may fail: a negative balance, refined by the location below)."""
+    zero = literal_column("0", BigInteger)
     lot_key = func.coalesce(moves.c.lot_id, 0)
     parts = union_all(
         select(
-            moves.c.item_id,
-            moves.c.to_location_id.label("loc"),
-            lot_key.label("lot"),
-            moves.c.quantity.label("q"),
+            balances.c.item_id,
+            balances.c.location_id.label("loc"),
+            balances.c.lot_key.label("lot"),
+            balances.c.on_hand.label("b"),
+            balances.c.reserved.label("r"),
+            literal_column("1", BigInteger).label("n"),
+            zero.label("l"),
         ),
         select(
-            moves.c.item_id,
-            moves.c.from_location_id.label("loc"),
-            lot_key.label("lot"),
-            (-moves.c.quantity).label("q"),
+            moves.c.item_id, moves.c.to_location_id, lot_key, zero, zero, zero, moves.c.quantity
         ),
-    ).subquery()
-    folded: dict[tuple[int, int, int], int] = {
-        (r[0], r[1], r[2]): int(r[3])
-        for r in conn.execute(
-            select(parts.c.item_id, parts.c.loc, parts.c.lot, func.sum(parts.c.q)).group_by(
-                parts.c.item_id, parts.c.loc, parts.c.lot
-            )
-        )
-    }
-    item_codes = dict(conn.execute(select(items.c.id, items.c.code)).all())
-    location_rows = {
-        r.id: (r.code, r.kind, r.allow)
-        for r in conn.execute(
-            select(
-                locations.c.id,
-                locations.c.code,
-                locations.c.kind,
-                warehouses.c.allow_negative_stock.label("allow"),
-            ).join(warehouses, warehouses.c.id == locations.c.warehouse_id)
-        )
-    }
-    seen: set[tuple[int, int, int]] = set()
-    stmt = select(
-        balances.c.item_id,
-        balances.c.location_id,
-        balances.c.lot_key,
-        balances.c.on_hand,
-        balances.c.reserved,
+        select(
+            moves.c.item_id, moves.c.from_location_id, lot_key, zero, zero, zero, -moves.c.quantity
+        ),
+    ).subquery("parts")
+    on_hand, reserved, ledger = func.sum(parts.c.b), func.sum(parts.c.r), func.sum(parts.c.l)
+    suspect = or_(
+        on_hand != ledger,
+        on_hand < 0,
+        reserved < 0,
+        reserved > case((on_hand > 0, on_hand), else_=0),
     )
-    for row in conn.execution_options(yield_per=20_000).execute(stmt):
-        report.balances_checked += 1
-        key = (row.item_id, row.location_id, row.lot_key)
-        seen.add(key)
-        expected = folded.get(key, 0)
-        code, kind, allow = location_rows.get(row.location_id, ("?", "?", False))
-        where = {
-            "item": item_codes.get(row.item_id),
-            "location": code,
-            "lot_id": row.lot_key or None,
-        }
-        if row.on_hand != expected:
-            report.add(
-                "balance_mismatch",
-                balance=str(from_scaled(row.on_hand)),
-                ledger=str(from_scaled(expected)),
-                **where,
-            )
-        if row.on_hand < 0 and kind in VALUED and not allow:
-            report.add("negative_stock", on_hand=str(from_scaled(row.on_hand)), **where)
-        if row.reserved > max(row.on_hand, 0) or row.reserved < 0:
-            report.add("reserved_exceeds_on_hand", reserved=str(from_scaled(row.reserved)), **where)
-    for key, expected in folded.items():
-        if key not in seen and expected != 0:
-            code = location_rows.get(key[1], ("?",))[0]
-            report.add(
-                "balance_missing",
-                item=item_codes.get(key[0]),
-                location=code,
-                lot_id=key[2] or None,
-                ledger=str(from_scaled(expected)),
-            )
+    return (
+        select(
+            parts.c.item_id,
+            parts.c.loc,
+            parts.c.lot,
+            on_hand.label("on_hand"),
+            reserved.label("reserved"),
+            func.sum(parts.c.n).label("present"),
+            ledger.label("ledger"),
+        )
+        .group_by(parts.c.item_id, parts.c.loc, parts.c.lot)
+        .having(suspect)
+    )
 
 
-def _costs(conn: Connection, report: VerifyReport) -> None:
+def _balances(conn: Connection, report: VerifyReport) -> None:
+    report.balances_checked = _count(conn, balances)
+    g = _balance_differences().subquery("g")
+    guarded = and_(
+        locations.c.kind.in_(VALUED),
+        func.coalesce(warehouses.c.allow_negative_stock, false()) == false(),
+    )
+    stmt = (
+        select(g, items.c.code.label("item"), locations.c.code.label("location"), guarded)
+        .outerjoin(items, items.c.id == g.c.item_id)
+        .outerjoin(locations, locations.c.id == g.c.loc)
+        .outerjoin(warehouses, warehouses.c.id == locations.c.warehouse_id)
+        .where(
+            or_(
+                g.c.on_hand != g.c.ledger,
+                and_(g.c.on_hand < 0, guarded),
+                g.c.reserved < 0,
+                g.c.reserved > case((g.c.on_hand > 0, g.c.on_hand), else_=0),
+            )
+        )
+        .order_by(g.c.item_id, g.c.loc, g.c.lot)
+    )
+    missing: list[dict[str, object]] = []
+    for row in conn.execution_options(**STREAM).execute(stmt):
+        where = {"item": row.item, "location": row.location or "?", "lot_id": row.lot or None}
+        on_hand, reserved, ledger = int(row.on_hand), int(row.reserved), int(row.ledger)
+        if not row.present:  # a ledger total with no balance row
+            if len(missing) <= MAX_REPORTED:
+                missing.append({**where, "ledger": _text(ledger)})
+            continue
+        if on_hand != ledger:
+            report.add("balance_mismatch", balance=_text(on_hand), ledger=_text(ledger), **where)
+        if on_hand < 0 and row[-1]:
+            report.add("negative_stock", on_hand=_text(on_hand), **where)
+        if reserved > max(on_hand, 0) or reserved < 0:
+            report.add("reserved_exceeds_on_hand", reserved=_text(reserved), **where)
+    for problem in missing:
+        report.add("balance_missing", **problem)
+
+
+# ------------------------------------------------------------------ 3 and 4. item costs
+def _cost_sums() -> Select[Any]:
+    """Per item: what the moves added to and took from valued stock, the stored totals and
+    the FIFO layers, side by side."""
     src = locations.alias("s")
     dst = locations.alias("d")
     into = dst.c.kind.in_(VALUED) & ~src.c.kind.in_(VALUED)
     out = src.c.kind.in_(VALUED) & ~dst.c.kind.in_(VALUED)
-    from sqlalchemy import case
-
-    folded = {
-        r.item_id: (int(r.q), int(r.v))
-        for r in conn.execute(
-            select(
-                moves.c.item_id,
-                func.sum(case((into, moves.c.quantity), (out, -moves.c.quantity), else_=0)).label(
-                    "q"
-                ),
-                func.sum(case((into, moves.c.value), (out, -moves.c.value), else_=0)).label("v"),
-            )
-            .join(src, src.c.id == moves.c.from_location_id)
-            .join(dst, dst.c.id == moves.c.to_location_id)
-            .group_by(moves.c.item_id)
-        )
-    }
-    layers = {
-        r.item_id: (int(r.q), int(r.v))
-        for r in conn.execute(
-            select(
-                cost_layers.c.item_id,
-                func.sum(cost_layers.c.remaining_qty).label("q"),
-                func.sum(cost_layers.c.remaining_value).label("v"),
-            ).group_by(cost_layers.c.item_id)
-        )
-    }
-    rows = conn.execute(
+    zero = literal_column("0", BigInteger)
+    parts = union_all(
         select(
-            items.c.id,
-            items.c.code,
-            items.c.costing_method,
-            item_costs.c.quantity,
-            item_costs.c.value,
-        ).outerjoin(item_costs, item_costs.c.item_id == items.c.id)
+            moves.c.item_id,
+            case((into, moves.c.quantity), (out, -moves.c.quantity), else_=0).label("q"),
+            case((into, moves.c.value), (out, -moves.c.value), else_=0).label("v"),
+            zero.label("sq"),
+            zero.label("sv"),
+            zero.label("lq"),
+            zero.label("lv"),
+        )
+        .join(src, src.c.id == moves.c.from_location_id)
+        .join(dst, dst.c.id == moves.c.to_location_id),
+        select(item_costs.c.item_id, zero, zero, item_costs.c.quantity, item_costs.c.value,
+               zero, zero),
+        select(cost_layers.c.item_id, zero, zero, zero, zero, cost_layers.c.remaining_qty,
+               cost_layers.c.remaining_value),
+    ).subquery("parts")  # fmt: skip
+    sums = [func.sum(parts.c[name]).label(name) for name in ("q", "v", "sq", "sv", "lq", "lv")]
+    return select(parts.c.item_id, *sums).group_by(parts.c.item_id)
+
+
+def _costs(conn: Connection, report: VerifyReport) -> None:
+    report.items_checked = _count(conn, items)
+    g = _cost_sums().subquery("g")
+    q, v, sq, sv, lq, lv = (func.coalesce(g.c[n], 0) for n in ("q", "v", "sq", "sv", "lq", "lv"))
+    stmt = (
+        select(items.c.code, items.c.costing_method, q, v, sq, sv, lq, lv)
+        .outerjoin(g, g.c.item_id == items.c.id)
+        .where(
+            or_(
+                sq != q,
+                sv != v,
+                and_(items.c.costing_method == "fifo", sq >= 0, or_(lq != sq, lv != sv)),
+            )
+        )
+        .order_by(items.c.id)
     )
-    for row in rows:
-        report.items_checked += 1
-        stored = (int(row.quantity or 0), int(row.value or 0))
-        expected = folded.get(row.id, (0, 0))
-        if stored != expected:
+    for row in conn.execution_options(**STREAM).execute(stmt):
+        code, method = row[0], row[1]
+        ledger, stored, layers = (
+            (int(row[2]), int(row[3])),
+            (int(row[4]), int(row[5])),
+            (int(row[6]), int(row[7])),
+        )
+        if stored != ledger:
             report.add(
                 "item_cost_mismatch",
-                item=row.code,
-                stored_quantity=str(from_scaled(stored[0])),
-                ledger_quantity=str(from_scaled(expected[0])),
-                stored_value=str(from_scaled(stored[1])),
-                ledger_value=str(from_scaled(expected[1])),
+                item=code,
+                stored_quantity=_text(stored[0]),
+                ledger_quantity=_text(ledger[0]),
+                stored_value=_text(stored[1]),
+                ledger_value=_text(ledger[1]),
             )
-        if row.costing_method == "fifo" and stored[0] >= 0:
-            in_layers = layers.get(row.id, (0, 0))
-            if in_layers != stored:
-                report.add(
-                    "fifo_layers_mismatch",
-                    item=row.code,
-                    layer_quantity=str(from_scaled(in_layers[0])),
-                    layer_value=str(from_scaled(in_layers[1])),
-                    stock_quantity=str(from_scaled(stored[0])),
-                    stock_value=str(from_scaled(stored[1])),
-                )
+        if method == "fifo" and stored[0] >= 0 and layers != stored:
+            report.add(
+                "fifo_layers_mismatch",
+                item=code,
+                layer_quantity=_text(layers[0]),
+                layer_value=_text(layers[1]),
+                stock_quantity=_text(stored[0]),
+                stock_value=_text(stored[1]),
+            )
