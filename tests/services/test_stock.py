@@ -310,3 +310,29 @@ def test_stock_that_would_overflow_is_refused(company: Database) -> None:
     assert refused.value.code == "number_too_large"
     assert on_hand(company, "BOLT") == Decimal("999999999999")
     assert_verified(company)
+
+
+def test_a_lot_may_be_issued_back_dated_to_before_it_expired(company: Database) -> None:
+    expiry = (YESTERDAY - timedelta(days=2)).date()
+    receive_stock(
+        company,
+        CTX,
+        Receive(
+            "GLUE",
+            "5",
+            "WH1-A",
+            lot="G9",
+            unit_cost="1",
+            expires_on=expiry,
+            effective_at=YESTERDAY - timedelta(days=5),
+        ),
+    )
+    issued = issue_stock(
+        company,
+        CTX,
+        Issue("GLUE", "2", "WH1-A", lot="G9", effective_at=YESTERDAY - timedelta(days=3)),
+    )
+    assert issued.moves[0].quantity == Decimal("2")
+    with pytest.raises(CangkuError) as refused:
+        issue_stock(company, CTX, Issue("GLUE", "1", "WH1-A", lot="G9"))
+    assert refused.value.code == "lot_expired"

@@ -169,7 +169,10 @@ def check_lot_fit_for_use(line: MoveLine, today: date) -> None:
             lot=lot.code,
             status=str(lot.status),
         )
-    if lot.expires_on is not None and lot.expires_on < today:
+    # fit for use on the day the goods moved: a back-dated issue of a lot that was valid then
+    # is allowed even if the lot has expired since
+    day = line.effective_at.date() if line.effective_at is not None else today
+    if lot.expires_on is not None and lot.expires_on < day:
         raise RuleViolation(
             f"lot {lot.code} expired on {lot.expires_on.isoformat()}",
             code="lot_expired",
