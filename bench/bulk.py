@@ -3,8 +3,11 @@
 1,000,000 moves over 10,000 items and 500 locations (two warehouses) through
 ``services.bulk.post_bulk``: receipts from the supplier with a cost, transfers between storage
 locations, issues to customers, in chronological order over ~12 months, never issuing more than
-is on hand. Then: on hand of one item, one item as of a past date, all items as of a past date
-(without and with a checkpoint near it), FIFO stock value, verify, and peak memory.
+is on hand; each month is closed (``services.periods.close_period``, which takes a checkpoint at
+the month's end) once its moves are posted. Then: on hand of one item, one item as of a past
+date, all items as of a past date (totals per item, from the nearest checkpoint and from the
+balances; the detail by location and lot for information), FIFO stock value, verify, and the
+peak memory after each step.
 
     .venv/bin/python bench/bulk.py [--moves 1000000] [--items 10000] [--locations 500]
                                    [--engine sqlite|postgresql] [--profile] [--keep]
@@ -18,8 +21,10 @@ import io
 import pstats
 import random
 import time
+from array import array
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, String, cast, func, insert, literal, select, update
 
@@ -31,13 +36,14 @@ from cangku.queries.asof import (
     item_total_as_of,
     quantities_select,
     stock_as_of,
+    totals_by_item_as_of,
 )
 from cangku.queries.stock import StockFilter, totals
 from cangku.queries.valuation import stock_value
 from cangku.queries.verify import verify
 from cangku.services.bulk import BulkMove, post_bulk
 from cangku.services.common import Context
-from cangku.services.periods import take_checkpoint
+from cangku.services.periods import close_period, end_of_day
 from cangku.services.setup import initialize
 from cangku.services.warehouses import WarehouseInput, create_warehouse
 from support import OUT, Figure, fresh_database, median_ms, peak_rss_mb, print_table, save, timed
@@ -92,36 +98,45 @@ def master_data(
 
 # ------------------------------------------------------------------ the moves
 class History:
-    """Generates the moves and keeps the stock they leave, so no issue exceeds on hand."""
+    """Generates the moves and keeps the stock they leave, so no issue exceeds on hand.
+
+    The stock is kept in flat integer arrays (a dense list of (item, bin) keys with stock, their
+    quantities, and each key's position in it), about 4 bytes per possible key: the peak
+    memory of the run is then cangku's, not the generator's.
+    """
 
     def __init__(self, seed: int, item_codes: list[str], bins: dict[str, list[str]]) -> None:
         self.rng = random.Random(seed)
         self.items = item_codes
-        self.bins = bins
-        self.stock: dict[tuple[str, str, str], int] = {}  # (warehouse, item, bin) -> qty
-        self.keys: list[tuple[str, str, str]] = []  # keys with stock, for random choice
-        self.index: dict[tuple[str, str, str], int] = {}
+        self.bins = [code for codes in bins.values() for code in codes]
+        self.warehouse_of = [w for w, codes in bins.items() for _ in codes]
+        self.bins_of = {w: [self.bins.index(c) for c in codes] for w, codes in bins.items()}
+        self.n_bins = len(self.bins)
+        self.position = array("i", [-1]) * (len(item_codes) * self.n_bins)  # key -> index
+        self.keys = array("i")  # keys (item * n_bins + bin) with stock
+        self.quantities = array("i")  # their quantities
         self.generating = 0.0
 
-    def _add(self, key: tuple[str, str, str], qty: int) -> None:
-        left = self.stock.get(key, 0) + qty
-        if left > 0:
-            self.stock[key] = left
-            if key not in self.index:
-                self.index[key] = len(self.keys)
-                self.keys.append(key)
+    def _add(self, key: int, qty: int) -> None:
+        at = self.position[key]
+        if at < 0:
+            self.position[key] = len(self.keys)
+            self.keys.append(key)
+            self.quantities.append(qty)
             return
-        self.stock.pop(key, None)
-        position = self.index.pop(key)
-        last = self.keys.pop()
-        if position < len(self.keys):
-            self.keys[position] = last
-            self.index[last] = position
+        left = self.quantities[at] + qty
+        if left > 0:
+            self.quantities[at] = left
+            return
+        last_key, last_qty = self.keys.pop(), self.quantities.pop()
+        self.position[key] = -1
+        if at < len(self.keys):
+            self.keys[at], self.quantities[at] = last_key, last_qty
+            self.position[last_key] = at
 
-    def moves(self, n: int, start: datetime, end: datetime) -> Iterator[BulkMove]:
-        step = (end - start) / n
+    def moves(self, first: int, stop: int, start: datetime, step: timedelta) -> Iterator[BulkMove]:
         rng = self.rng
-        for i in range(n):
+        for i in range(first, stop):
             began = time.perf_counter()
             at = start + step * i
             roll = rng.random()
@@ -136,51 +151,88 @@ class History:
 
     def _receive(self, at: datetime) -> BulkMove:
         warehouse = self.rng.choice(WAREHOUSES)
-        item = self.rng.choice(self.items)
-        where = self.rng.choice(self.bins[warehouse])
+        item = self.rng.randrange(len(self.items))
+        where = self.rng.choice(self.bins_of[warehouse])
         qty = self.rng.randint(10, 200)
-        self._add((warehouse, item, where), qty)
+        self._add(item * self.n_bins + where, qty)
         cost = f"{self.rng.randint(50, 50_000) / 100:.2f}"
-        return BulkMove(item, str(qty), f"{warehouse}/SUPPLIER", where, "receive", unit_cost=cost,
-                        effective_at=at, document_type="receipt")  # fmt: skip
+        return BulkMove(self.items[item], str(qty), f"{warehouse}/SUPPLIER", self.bins[where],
+                        "receive", unit_cost=cost, effective_at=at,
+                        document_type="receipt")  # fmt: skip
 
-    def _taken(self) -> tuple[tuple[str, str, str], int]:
-        key = self.keys[self.rng.randrange(len(self.keys))]
-        available = self.stock[key]
-        return key, self.rng.randint(1, max(1, available // 2)) if available > 1 else 1
+    def _taken(self) -> tuple[int, int]:
+        at = self.rng.randrange(len(self.keys))
+        available = self.quantities[at]
+        return self.keys[at], self.rng.randint(1, max(1, available // 2)) if available > 1 else 1
 
     def _transfer(self, at: datetime) -> BulkMove:
-        (warehouse, item, src), qty = self._taken()
-        dst = self.rng.choice(self.bins[warehouse])
+        key, qty = self._taken()
+        item, src = divmod(key, self.n_bins)
+        dst = self.rng.choice(self.bins_of[self.warehouse_of[src]])
         if dst == src:
             return self._issue(at)
-        self._add((warehouse, item, src), -qty)
-        self._add((warehouse, item, dst), qty)
-        return BulkMove(item, str(qty), src, dst, "move", effective_at=at)
+        self._add(key, -qty)
+        self._add(item * self.n_bins + dst, qty)
+        return BulkMove(self.items[item], str(qty), self.bins[src], self.bins[dst], "move",
+                        effective_at=at)  # fmt: skip
 
     def _issue(self, at: datetime) -> BulkMove:
-        (warehouse, item, src), qty = self._taken()
-        self._add((warehouse, item, src), -qty)
-        return BulkMove(item, str(qty), src, f"{warehouse}/CUSTOMER", "issue", effective_at=at,
+        key, qty = self._taken()
+        item, src = divmod(key, self.n_bins)
+        self._add(key, -qty)
+        return BulkMove(self.items[item], str(qty), self.bins[src],
+                        f"{self.warehouse_of[src]}/CUSTOMER", "issue", effective_at=at,
                         document_type="shipment")  # fmt: skip
 
 
 # ------------------------------------------------------------------ the run
-def post(db: Database, history: History, n: int, batch: int, profile: bool) -> tuple[float, float]:
-    """Post ``n`` moves; return (seconds including generation, seconds generating)."""
+def month_ends(start: datetime, end: datetime) -> list[date]:
+    """The last day of every month that ends within (start, end)."""
+    days, day = [], start.date().replace(day=1)
+    while True:
+        day = (day + timedelta(days=32)).replace(day=1)  # first of the next month
+        last = day - timedelta(days=1)
+        if end_of_day(last) >= end:
+            return days
+        if end_of_day(last) > start:
+            days.append(last)
+
+
+@dataclass
+class Posting:
+    seconds: float = 0.0  # inside post_bulk (generation included)
+    closing: list[float] = field(default_factory=list)  # each month's close_period
+
+
+def post(db: Database, history: History, n: int, batch: int, profile: bool) -> Posting:
+    """Post ``n`` moves over the last year, month by month, closing each month once its moves
+    are posted (a period and a checkpoint at its end), as a company would."""
     end = datetime.now(UTC) - timedelta(days=1)
     start = end - timedelta(days=365)
+    step = (end - start) / n
     profiler = cProfile.Profile() if profile else None
+    done, result = 0, Posting()
+    for last in [*month_ends(start, end), None]:
+        stop = n if last is None else min(n, (end_of_day(last) - start) // step + 1)
+        if profiler:
+            profiler.enable()
+        began = time.perf_counter()
+        posted = post_bulk(db, CTX, history.moves(done, stop, start, step), batch).posted
+        seconds = time.perf_counter() - began
+        if profiler:
+            profiler.disable()
+        assert posted == stop - done, (posted, done, stop)
+        result.seconds += seconds
+        done = stop
+        if last is not None:
+            began = time.perf_counter()
+            close_period(db, CTX, last)
+            result.closing.append(time.perf_counter() - began)
     if profiler:
-        profiler.enable()
-    result, seconds = timed(lambda: post_bulk(db, CTX, history.moves(n, start, end), batch))
-    if profiler:
-        profiler.disable()
         show_profile(profiler)
         OUT.mkdir(exist_ok=True)
         profiler.dump_stats(OUT / "bulk.prof")
-    assert result.posted == n, result
-    return seconds, history.generating
+    return result
 
 
 def show_profile(profiler: cProfile.Profile) -> None:
@@ -191,10 +243,39 @@ def show_profile(profiler: cProfile.Profile) -> None:
 
 
 def sql_only(conn: Connection, past: datetime, anchor: Anchor) -> float:
-    """The as-of query alone: summed in the database, no rows brought to Python."""
+    """The detailed as-of query alone: summed in the database, no rows brought to Python."""
     q = quantities_select(conn, past, StockFilter(), anchor).subquery()
     _, seconds = timed(lambda: conn.execute(select(func.count(), func.sum(q.c.on_hand))).one())
     return float(seconds)
+
+
+def memory(figures: list[Figure], step: str) -> None:
+    rss = peak_rss_mb()
+    print(f"peak RSS so far: {rss:.0f} MB (after {step})")
+    figures.append(Figure(f"  peak memory after {step}", rss, "MB"))
+
+
+def as_of_reads(conn: Connection, sample: list[str], past: datetime) -> list[Figure]:
+    figures = []
+    now = datetime.now(UTC)
+    anchor = choose_anchor(conn, past, now)
+    where = f"checkpoint {anchor.as_of:%Y-%m-%d}" if anchor.as_of else "balances"
+    print(f"as of {past:%Y-%m-%d %H:%M}: anchored on {where}")
+    ms = median_ms(lambda i: item_total_as_of(conn, sample[i], past, now))
+    figures.append(Figure("one item as of a past date (median of 50)", ms, "ms", "< 10 ms",
+                          ms < 10))  # fmt: skip
+    for use, label in (("auto", f"nearest {where}"), ("balances", "from the balances")):
+        count, seconds = timed(lambda: len(totals_by_item_as_of(conn, past, now, use=use)))  # noqa: B023
+        figures.append(Figure(f"all items as of a past date, {label} ({count} items)", seconds,
+                              "s", "< 1 s", seconds < 1))  # fmt: skip
+    memory(figures, "totals per item as of")
+    count, seconds = timed(lambda: len(stock_as_of(conn, past, StockFilter(), now)))
+    figures.append(Figure(f"  detail by item, location, lot, nearest {where} ({count} rows)",
+                          seconds, "s"))  # fmt: skip
+    seconds = sql_only(conn, past, anchor)
+    figures.append(Figure("  the same detail, SQL only (summed in the database)", seconds, "s"))
+    memory(figures, "detailed as of")
+    return figures
 
 
 def reads(db: Database, item_codes: list[str], past: datetime) -> list[Figure]:
@@ -202,36 +283,43 @@ def reads(db: Database, item_codes: list[str], past: datetime) -> list[Figure]:
     sample = [rng.choice(item_codes) for _ in range(50)]
     figures = []
     with db.read() as conn:
-        now = datetime.now(UTC)
         ms = median_ms(lambda i: totals(conn, StockFilter(item=sample[i])))
         figures.append(Figure("on hand, one item (median of 50)", ms, "ms", "< 2 ms", ms < 2))
-        ms = median_ms(lambda i: item_total_as_of(conn, sample[i], past, now))
-        figures.append(Figure("one item as of a past date (median of 50)", ms, "ms", "< 10 ms",
-                              ms < 10))  # fmt: skip
-        count, seconds = timed(lambda: len(stock_as_of(conn, past, StockFilter(), now, "balances")))
-        figures.append(Figure(f"all items as of a past date, no checkpoint ({count} rows)",
-                              seconds, "s", "< 1 s", seconds < 1))  # fmt: skip
-        seconds = sql_only(conn, past, Anchor(None, None))
-        figures.append(Figure("  the same, SQL only (summed in the database)", seconds, "s"))
-        print(f"peak RSS so far: {peak_rss_mb():.0f} MB ({figures[-2].metric})")
-    _, seconds = timed(lambda: take_checkpoint(db, CTX, as_of=past - timedelta(hours=12)))
-    figures.append(Figure("take a checkpoint 12 h before that date", seconds, "s"))
-    with db.read() as conn:
-        now = datetime.now(UTC)
-        count, seconds = timed(lambda: len(stock_as_of(conn, past, StockFilter(), now, "auto")))
-        figures.append(Figure(f"all items as of a past date, with checkpoint ({count} rows)",
-                              seconds, "s", "< 1 s", seconds < 1))  # fmt: skip
-        seconds = sql_only(conn, past, choose_anchor(conn, past, now, "checkpoint"))
-        figures.append(Figure("  the same, SQL only (summed in the database)", seconds, "s"))
-        print(f"peak RSS so far: {peak_rss_mb():.0f} MB ({figures[-2].metric})")
-        value, seconds = timed(lambda: stock_value(conn, now))
+        figures += as_of_reads(conn, sample, past)
+        value, seconds = timed(lambda: stock_value(conn, datetime.now(UTC)))
         figures.append(Figure(f"FIFO stock value, all items ({len(value.items)} items)", seconds,
                               "s", "< 2 s", seconds < 2))  # fmt: skip
+        memory(figures, "stock value")
+    with db.read(snapshot=True) as conn:
         report, seconds = timed(lambda: verify(conn))
-        print(f"peak RSS so far: {peak_rss_mb():.0f} MB (stock value)")
         label = f"verify ({report.moves_checked} moves, {len(report.problems)} problems)"
         figures.append(Figure(label, seconds, "s", "< 60 s", seconds < 60 and report.ok))
+        memory(figures, "verify")
     return figures
+
+
+def past_date() -> datetime:
+    """Noon on the 15th of the month 180 days ago: mid-month, half a month after a checkpoint."""
+    day = (datetime.now(UTC) - timedelta(days=180)).date()
+    return datetime(day.year, day.month, 15, 12, tzinfo=UTC)
+
+
+def posting_figures(args: argparse.Namespace, history: History, posting: Posting) -> list[Figure]:
+    rate = args.moves / posting.seconds
+    posting_rate = args.moves / (posting.seconds - history.generating)
+    print(f"posted {args.moves} moves in {posting.seconds:.1f} s ({history.generating:.1f} s "
+          f"generating); closed {len(posting.closing)} months in "
+          f"{sum(posting.closing):.1f} s")  # fmt: skip
+    sqlite = args.engine == "sqlite"
+    worst = max(posting.closing, default=0.0)
+    mean = sum(posting.closing) / len(posting.closing) if posting.closing else 0.0
+    return [
+        Figure(f"bulk posting, {args.engine} (incl. generating)", rate, "moves/s",
+               ">= 50,000/s" if sqlite else "", rate >= 50_000 if sqlite else None),
+        Figure("bulk posting, excluding the generator", posting_rate, "moves/s"),
+        Figure(f"close a month (period + checkpoint), mean of {len(posting.closing)}", mean, "s"),
+        Figure("close a month, slowest", worst, "s"),
+    ]  # fmt: skip
 
 
 def main() -> None:
@@ -252,23 +340,13 @@ def main() -> None:
             f"master data: {args.items} items, {args.locations} locations in {setup_seconds:.1f} s"
         )
         history = History(args.seed, codes, bins)
-        seconds, generating = post(db, history, args.moves, args.batch, args.profile)
-        rate, posting_rate = args.moves / seconds, args.moves / (seconds - generating)
-        print(f"posted {args.moves} moves in {seconds:.1f} s ({generating:.1f} s generating)")
-        target = args.engine != "sqlite" or rate >= 50_000
-        figures = [
-            Figure(f"bulk posting, {args.engine} (incl. generating)", rate, "moves/s",
-                   ">= 50,000/s" if args.engine == "sqlite" else "", target),
-            Figure("bulk posting, excluding the generator", posting_rate, "moves/s"),
-        ]  # fmt: skip
-        posting_rss = peak_rss_mb()
-        figures.append(Figure("peak memory after posting (incl. the generator)", posting_rss, "MB"))
-        del history  # the generator's stock map is the benchmark's, not cangku's
-        past = datetime.now(UTC) - timedelta(days=180)
-        figures += reads(db, codes, past)
+        figures = posting_figures(args, history, post(db, history, args.moves, args.batch,
+                                                      args.profile))  # fmt: skip
+        memory(figures, "posting (the generator's stock arrays included)")
+        del history
+        figures += reads(db, codes, past_date())
         db.dispose()
     rss = peak_rss_mb()
-    print(f"peak RSS so far: {rss:.0f} MB (verify)")
     figures.append(Figure("peak memory (ru_maxrss), whole run", rss, "MB", "< 500 MB", rss < 500))
     print_table(f"bulk: {args.moves:,} moves, {args.items:,} items, {args.locations} locations, "
                 f"{args.engine}", figures)  # fmt: skip
