@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, insert, select
 
 from cangku.db.catalog import first_or_not_found, update_versioned
-from cangku.db.ledger import upsert
 from cangku.db.lookups import lot_by_code
+from cangku.db.statements import upsert
 from cangku.db.tables import items, lots
 from cangku.domain.enums import LotStatus, Tracking
 from cangku.domain.errors import NotFound

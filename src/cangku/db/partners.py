@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, exists, insert, select, update
 
-from cangku.db.ledger import upsert
+from cangku.db.statements import upsert
 from cangku.db.tables import items, partner_contacts, partners, supplier_items
 from cangku.domain.errors import Conflict, NotFound
 from cangku.domain.quantities import from_scaled

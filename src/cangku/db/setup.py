@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from cangku.db import users as user_store
-from cangku.db.ledger import upsert
+from cangku.db.statements import upsert
 from cangku.db.tables import units
 
 #: code, English name, decimals allowed

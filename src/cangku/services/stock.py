@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
-from cangku.db import catalog, ledger, lookups
+from cangku.db import balances, catalog, ledger, lookups
 from cangku.db import lots as lot_store
 from cangku.db.tables import moves
 from cangku.db.uow import Database, UnitOfWork
@@ -426,7 +426,7 @@ def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) ->
             )
         lot = _existing_lot(conn, item, command.lot)
         qty = _quantity(conn, item, command.quantity, command.unit)
-        ledger.change_reservation(conn, (item.id, location.id, lot.id if lot else 0), sign * qty)
+        balances.change_reservation(conn, (item.id, location.id, lot.id if lot else 0), sign * qty)
         return {"item": item.code, "location": location.code, "lot": lot.code if lot else ""}
 
     name = "reserve" if sign > 0 else "release"

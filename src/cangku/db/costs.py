@@ -1,0 +1,134 @@
+"""Valuation at posting: FIFO layers and moving average per item, in posting order (ADR 0004)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+from cangku.db.statements import chunks, execute_many, statements
+from cangku.domain.costing import Layer, average_cost, average_issue_value, consume_fifo
+from cangku.domain.enums import CostingMethod
+from cangku.domain.errors import InvalidInput
+from cangku.domain.quantities import scaled_product, scaled_ratio
+from cangku.domain.stock import MoveLine
+
+#: no scaled figure may reach this (10**12 units or currency units)
+MAX_SCALED = 10**18
+
+
+# ------------------------------------------------------------------ costs
+def apply_costs(
+    conn: Connection, lines: Sequence[MoveLine]
+) -> tuple[list[tuple[int, int]], list[tuple[int, Layer]]]:
+    """Return (unit cost, value) for each line, and the FIFO layers to open (line index, layer)."""
+    costs: list[tuple[int, int]] = [(0, 0)] * len(lines)
+    by_item: dict[int, list[int]] = defaultdict(list)
+    for index, line in enumerate(lines):
+        if line.source.kind.is_valued != line.dest.kind.is_valued:
+            by_item[line.item.id].append(index)
+    new_layers: list[tuple[int, Layer]] = []
+    if not by_item:
+        return costs, new_layers
+    item_ids = sorted(by_item)
+    prepared = statements(conn)
+    execute_many(conn, _INIT_COSTS, [(i,) for i in item_ids])
+    state: dict[int, list[int]] = {}
+    for chunk in chunks(item_ids):
+        for row in conn.execute(prepared.lock_costs, {"ids": chunk}):
+            state[row.item_id] = [row.quantity, row.value, row.last_cost]
+    fifo_items = [
+        i for i in item_ids if lines[by_item[i][0]].item.costing_method == CostingMethod.FIFO
+    ]
+    layers = _load_layers(conn, fifo_items, lines, by_item)
+    touched: list[Layer] = []
+    for item_id in item_ids:
+        qty, value, last_cost = state[item_id]
+        item_layers = layers.get(item_id, [])
+        for index in by_item[item_id]:
+            line = lines[index]
+            q = line.quantity
+            fallback = average_cost(qty, value) or last_cost
+            if line.dest.kind.is_valued:  # goods come into our stock
+                cost = line.unit_cost if line.unit_cost is not None else fallback
+                moved = scaled_product(q, cost)
+                if line.unit_cost is not None:
+                    last_cost = cost
+                if item_id in layers:
+                    layer = Layer(None, q, moved, cost)
+                    item_layers.append(layer)
+                    new_layers.append((index, layer))
+                qty, value = qty + q, value + moved
+            else:  # goods leave our stock
+                if item_id in layers:
+                    prefer = _preferred_layer(item_layers, line)
+                    consumption = consume_fifo(item_layers, q, fallback, prefer)
+                    touched.extend(layer for layer, _, _ in consumption.taken)
+                    moved = consumption.value
+                elif (
+                    line.prefer_layer_of_move is not None and line.unit_cost is not None and q < qty
+                ):
+                    moved = scaled_product(q, line.unit_cost)  # a reversal gives back what it cost
+                else:
+                    moved = (
+                        average_issue_value(qty, value, q)
+                        if qty > 0
+                        else scaled_product(q, fallback)
+                    )
+                cost = scaled_ratio(moved, q)
+                qty, value = qty - q, value - moved
+            if abs(moved) >= MAX_SCALED:
+                raise InvalidInput(
+                    f"the value of this move of {line.item.code} is too large",
+                    code="number_too_large",
+                    field="unit_cost",
+                )
+            costs[index] = (cost, moved)
+        state[item_id] = [qty, value, last_cost]
+    changed = list({id(x): x for x in touched if x.id is not None}.values())
+    if changed:
+        execute_many(
+            conn, _UPDATE_LAYER, [(x.remaining_qty, x.remaining_value, x.id) for x in changed]
+        )
+    execute_many(conn, _UPDATE_COSTS, [(s[0], s[1], s[2], i) for i, s in state.items()])
+    return costs, new_layers
+
+
+_INIT_COSTS = (
+    "INSERT INTO item_costs (item_id, quantity, value, last_cost) VALUES (%s, 0, 0, 0)"
+    " ON CONFLICT (item_id) DO NOTHING"
+)
+_UPDATE_LAYER = "UPDATE cost_layers SET remaining_qty = %s, remaining_value = %s WHERE id = %s"
+_UPDATE_COSTS = "UPDATE item_costs SET quantity = %s, value = %s, last_cost = %s WHERE item_id = %s"
+INSERT_LAYERS = (
+    "INSERT INTO cost_layers (item_id, move_id, quantity, unit_cost, remaining_qty,"
+    " remaining_value) VALUES (%s, %s, %s, %s, %s, %s)"
+)
+
+
+def _load_layers(
+    conn: Connection, item_ids: list[int], lines: Sequence[MoveLine], by_item: dict[int, list[int]]
+) -> dict[int, list[Layer]]:
+    layers: dict[int, list[Layer]] = {i: [] for i in item_ids}
+    if not item_ids:
+        return layers
+    needs_open = [i for i in item_ids if any(not lines[x].dest.kind.is_valued for x in by_item[i])]
+    if not needs_open:
+        return layers
+    statement = statements(conn).open_layers
+    for chunk in chunks(needs_open):
+        for row in conn.execute(statement, {"ids": chunk}):
+            layers[row.item_id].append(
+                Layer(row.id, row.remaining_qty, row.remaining_value, row.unit_cost, row.move_id)
+            )
+    return layers
+
+
+def _preferred_layer(layers: list[Layer], line: MoveLine) -> Layer | None:
+    if line.prefer_layer_of_move is None:
+        return None
+    for layer in layers:
+        if layer.source_move == line.prefer_layer_of_move:
+            return layer
+    return None
