@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, literal, select, union_all
+from sqlalchemy import CompoundSelect, Connection, Select, case, func, literal, select, union_all
 from sqlalchemy.sql import ColumnElement
 
 from cangku.db.tables import (
@@ -198,17 +198,60 @@ def stock_as_of(
     ]
 
 
+def _item_flows(
+    conn: Connection, at: datetime, f: StockFilter, anchor: Anchor
+) -> Select[Any] | CompoundSelect[Any]:
+    """SQL yielding (item_id, q) rows whose sum per item is its on hand as of ``at`` in the
+    filtered locations: the anchor's quantities, then each move in the window that crossed the
+    filter's boundary (a move within it, or outside it, changes no item's total there)."""
+    the_item, location_ids, lot_filter = _filters(conn, f)
+    if anchor.checkpoint_id is None:
+        table, base_where, lot_col = balances, [], balances.c.lot_id
+        window, sign = moves.c.effective_at > at, -1
+    else:
+        table, lot_col = checkpoint_balances, checkpoint_balances.c.lot_key
+        base_where = [checkpoint_balances.c.checkpoint_id == anchor.checkpoint_id]
+        window = (moves.c.effective_at > anchor.as_of) & (moves.c.effective_at <= at)
+        sign = 1
+    base = select(table.c.item_id, table.c.on_hand.label("q")).where(
+        *base_where, table.c.on_hand != 0
+    )
+    if the_item is not None:
+        base = base.where(table.c.item_id == the_item)
+    if lot_filter is not None:
+        base = base.where(lot_col.in_(lot_filter))
+    if location_ids is None:  # every location: each move added as much as it took
+        return base
+    if f.location or f.warehouse:
+        base = base.where(table.c.location_id.in_(location_ids))
+    else:
+        # storage kinds only match nearly every row: a scan beats SQLite's index walk
+        base = base.where((table.c.location_id + 0).in_(location_ids))
+    into = moves.c.to_location_id.in_(location_ids)
+    out_of = moves.c.from_location_id.in_(location_ids)
+    change = case((into, moves.c.quantity), else_=0) - case((out_of, moves.c.quantity), else_=0)
+    # crossed the boundary; written as one comparison so that SQLite walks the time index
+    # rather than a union of location index searches
+    flows = select(moves.c.item_id, (change * literal(sign)).label("q")).where(
+        window, into != out_of
+    )
+    if the_item is not None:
+        flows = flows.where(moves.c.item_id == the_item)
+    if lot_filter is not None:
+        flows = flows.where(moves.c.lot_id.in_(lot_filter))
+    return union_all(base, flows)
+
+
 def totals_by_item_as_of(
     conn: Connection, at: datetime, now: datetime, f: StockFilter = StockFilter(), use: str = "auto"
 ) -> list[ItemTotal]:
     """On hand per item over the filtered locations as of ``at``, summed in the database: one
     row per item whose stock there was not zero, by item code."""
-    q = quantities_select(conn, at, f, choose_anchor(conn, at, now, use))
-    per_item = q.subquery("asof")
-    total = func.sum(per_item.c.on_hand)
+    parts = _item_flows(conn, at, f, choose_anchor(conn, at, now, use)).subquery("parts")
+    total = func.sum(parts.c.q)
     summed = (
-        select(per_item.c.item_id, total.label("on_hand"))
-        .group_by(per_item.c.item_id)
+        select(parts.c.item_id, total.label("on_hand"))
+        .group_by(parts.c.item_id)
         .having(total != 0)
         .subquery("per_item")
     )
