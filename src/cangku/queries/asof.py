@@ -43,7 +43,7 @@ class Anchor:
     as_of: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AsOfRow:
     item: str
     item_name: str
@@ -54,7 +54,7 @@ class AsOfRow:
     on_hand: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemTotal:
     item: str
     item_name: str
@@ -192,10 +192,20 @@ def stock_as_of(
         .outerjoin(lots, lots.c.id == q.c.lot_key)
         .order_by(items.c.code, locations.c.code, lots.c.code)
     )
-    return [
-        AsOfRow(r.item, r.item_name, r.unit, r.warehouse, r.location, r.lot, from_scaled(r.on_hand))
-        for r in conn.execute(stmt)
-    ]
+    # a big snapshot repeats the same codes, names and amounts: share one object for each
+    shared: dict[object, Any] = {}
+    one = shared.setdefault
+    amounts: dict[int, Decimal] = {}
+    rows = []
+    for r in conn.execute(stmt):
+        amount = amounts.get(r.on_hand)
+        if amount is None:
+            amount = amounts[r.on_hand] = from_scaled(r.on_hand)
+        rows.append(
+            AsOfRow(one(r.item, r.item), one(r.item_name, r.item_name), one(r.unit, r.unit),
+                    one(r.warehouse, r.warehouse), one(r.location, r.location), r.lot, amount)
+        )  # fmt: skip
+    return rows
 
 
 def _item_flows(
