@@ -78,15 +78,22 @@ def _post(
     command: object,
     build: Callable[[Connection, datetime], list[MoveLine]],
 ) -> PostingResult:
+    posted: list[MoveRecord] = []
+
     def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, list[int]]:
         lines = build(uow.conn, now)
         for line in lines:
             check_move(line, now.date())
-        return {"move_ids": ledger.post(uow.conn, lines, user_id, now)}
+        ids = ledger.post(uow.conn, lines, user_id, now)
+        # read back in the same transaction: no second connection for the answer
+        posted[:] = moves_by_ids(uow.conn, ids)
+        return {"move_ids": ids}
 
     result, replayed = run_write(db, ctx, operation, _payload(command), work)
-    with db.read() as conn:
-        return PostingResult(moves_by_ids(conn, result["move_ids"]), replayed)
+    if replayed:
+        with db.read() as conn:
+            return PostingResult(moves_by_ids(conn, result["move_ids"]), replayed)
+    return PostingResult(list(posted), replayed)
 
 
 def _note(note: str | None) -> str | None:
