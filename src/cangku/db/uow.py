@@ -34,8 +34,6 @@ _CONSTRAINTS: list[tuple[str, type[CangkuError], str, str]] = [
     ("ledger_append_only", RuleViolation, "ledger_append_only", "the ledger is append-only"),
     ("reverses_move_id", Conflict, "move_already_reversed", "that move is already reversed"),
     ("idempotency_keys", RetryableConflict, "concurrent_update", "a concurrent request"),
-    ("balances", RetryableConflict, "concurrent_update", "a concurrent request"),
-    ("item_costs", RetryableConflict, "concurrent_update", "a concurrent request"),
     ("uq_moves_chain_seq", RetryableConflict, "concurrent_update", "a concurrent request"),
     ("moves.warehouse_id, moves.seq", RetryableConflict, "concurrent_update", "a concurrent post"),
 ]
