@@ -16,6 +16,7 @@ from cangku.db.uow import Database
 from cangku.domain.errors import CangkuError
 from cangku.queries.stock import VALUED, StockFilter, totals
 from cangku.queries.verify import verify
+from cangku.services.common import Context
 from cangku.services.stock import issue_stock, receive_stock, reserve_stock, transfer_stock
 from cangku.services.stock_commands import Issue, Receive, Reservation, Transfer
 from tests.factories import CTX, build_company
@@ -83,3 +84,38 @@ def test_sixteen_workers_issue_and_move_the_same_items(db: Database) -> None:
     assert glue.on_hand == Decimal(120) - issued["GLUE"]
     assert bolt.reserved == Decimal(10)
     assert sum(issued.values()) > 0
+
+
+def test_the_same_idempotency_key_posts_once_under_concurrency(db: Database) -> None:
+    build_company(db)
+    start = threading.Barrier(8)
+    answers: list[tuple[list[int], bool]] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        start.wait()
+        try:
+            result = receive_stock(
+                db,
+                Context("admin", idempotency_key="same-key"),
+                Receive("BOLT", "7", "WH1-A", unit_cost="1"),
+            )
+        except BaseException as exc:
+            with lock:
+                failures.append(exc)
+            return
+        with lock:
+            answers.append(([m.id for m in result.moves], result.replayed))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert len({tuple(ids) for ids, _ in answers}) == 1
+    assert sorted(replayed for _, replayed in answers) == [False] + [True] * 7
+    with db.read() as conn:
+        assert totals(conn, StockFilter(item="BOLT")).on_hand == Decimal(7)
