@@ -20,7 +20,7 @@ from cangku.db import catalog, ledger, lookups
 from cangku.db import lots as lot_store
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.enums import Operation, Tracking
-from cangku.domain.errors import InvalidInput
+from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.domain.quantities import SCALE, parse_decimal, positive_quantity, to_scaled
 from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo, MoveLine, check_move
 from cangku.services.common import Context, run_write
@@ -155,6 +155,24 @@ def _line(resolver: _Resolver, move: BulkMove, now: datetime) -> MoveLine:
     )
 
 
+def _lines(resolver: _Resolver, batch: list[BulkMove], now: datetime, first: int) -> list[MoveLine]:
+    """The batch's moves checked against the rules; a refusal names the move's position in the
+    input (1-based) in its message and its data (``move_number``)."""
+    lines: list[MoveLine] = []
+    today = now.date()
+    for offset, move in enumerate(batch):
+        try:
+            line = _line(resolver, move, now)
+            check_move(line, today)
+        except CangkuError as exc:
+            exc.data.setdefault("move_number", first + offset)
+            exc.message = f"move {first + offset}: {exc.message}"
+            exc.args = (exc.message,)
+            raise
+        lines.append(line)
+    return lines
+
+
 def _batches(rows: Iterable[BulkMove], size: int) -> Iterator[list[BulkMove]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
@@ -179,15 +197,16 @@ def post_bulk(
     for number, batch in enumerate(_batches(rows, batch_size)):
 
         def work(
-            uow: UnitOfWork, user_id: int, now: datetime, batch: list[BulkMove] = batch
+            uow: UnitOfWork,
+            user_id: int,
+            now: datetime,
+            batch: list[BulkMove] = batch,
+            first: int = number * batch_size + 1,
         ) -> int:
             resolver.conn = uow.conn
             resolver.lots.clear()  # a retried or failed batch may have created them
             resolver.preload(batch)
-            lines = [_line(resolver, move, now) for move in batch]
-            today = now.date()
-            for line in lines:
-                check_move(line, today)
+            lines = _lines(resolver, batch, now, first)
             ledger.post(uow.conn, lines, user_id, now)
             return len(lines)
 
