@@ -220,6 +220,19 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/categories/{code}"): {"name": "x", "parent": None},
     ("POST", "/units"): {"code": "fzu", "name": "n", "decimals": 2},
     ("POST", "/moves/{move_id}/reverse"): {"note": "x", "effective_at": None},
+    ("POST", "/moves/bulk"): {
+        "moves": [
+            {
+                "item": "BOLT",
+                "quantity": "1",
+                "from_location": "WH1/SUPPLIER",
+                "to_location": "WH1-A",
+                "operation": "receive",
+                "unit_cost": "1",
+            }
+        ],
+        "batch_size": 10,
+    },
     ("POST", "/periods/close"): {"through": "2000-01-01", "note": "x"},
     ("POST", "/checkpoints"): {"as_of": "2001-01-01T00:00:00Z"},
     ("POST", "/lots"): {"item": "GLUE", "code": "FZL", "manufactured_on": "2024-01-01"},

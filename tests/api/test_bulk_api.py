@@ -1,0 +1,83 @@
+"""``POST /api/v1/moves/bulk``: many moves per request, in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cangku.app import create_app
+from cangku.db.uow import Database
+from cangku.queries.stock import HistoryFilter, StockFilter, history, totals
+from cangku.settings import Settings
+from tests.factories import build_company
+
+URL = "/api/v1/moves/bulk"
+MOVES: list[dict[str, Any]] = [
+    {"item": "BOLT", "quantity": "100", "from_location": "WH1/SUPPLIER", "to_location": "WH1-A",
+     "operation": "receive", "unit_cost": "0.5", "effective_at": "2026-01-05T08:00:00"},
+    {"item": "BOLT", "quantity": 30, "from_location": "WH1-A", "to_location": "WH1-B",
+     "operation": "move"},
+    {"item": "GLUE", "quantity": "20", "from_location": "WH1/ADJUSTMENT", "to_location": "WH1-B",
+     "operation": "adjust", "lot": "G-1", "lot_expires_on": "2027-06-30", "unit_cost": "3",
+     "reason_code": "opening_balance"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def client(db: Database, database_url: str) -> Iterator[TestClient]:
+    build_company(db)
+    with TestClient(create_app(Settings(database_url=database_url), db)) as test_client:
+        yield test_client
+
+
+def on_hand(db: Database, item: str, location: str) -> Decimal:
+    with db.read() as conn:
+        return totals(conn, StockFilter(item=item, location=location)).on_hand
+
+
+def move_count(db: Database) -> int:
+    with db.read() as conn:
+        return history(conn, HistoryFilter()).total
+
+
+def test_many_moves_are_posted_in_batches(client: TestClient, db: Database) -> None:
+    response = client.post(URL, json={"moves": MOVES, "batch_size": 2})
+    assert response.status_code == 201
+    assert response.json() == {"posted": 3, "batches": 2}
+    assert on_hand(db, "BOLT", "WH1-A") == Decimal("70")
+    assert on_hand(db, "GLUE", "WH1-B") == Decimal("20")
+
+
+def test_a_refused_move_is_named(client: TestClient, db: Database) -> None:
+    bad = [MOVES[0], {**MOVES[1], "item": "NOPE"}]
+    response = client.post(URL, json={"moves": bad})
+    assert response.status_code == 404
+    assert (response.json()["code"], response.json()["data"]["move_number"]) == (
+        "item_not_found",
+        2,
+    )
+    assert move_count(db) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"moves": []}, {"moves": [{**MOVES[0], "colour": "red"}]}, {"moves": MOVES, "batch_size": 0}],
+    ids=["empty", "extra-field", "batch-size"],
+)
+def test_malformed_requests_are_refused(client: TestClient, db: Database, body: Any) -> None:
+    response = client.post(URL, json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert move_count(db) == 0
+
+
+def test_a_repeat_with_the_same_key_posts_nothing_new(client: TestClient, db: Database) -> None:
+    headers = {"Idempotency-Key": "migration-1"}
+    assert client.post(URL, json={"moves": MOVES}, headers=headers).status_code == 201
+    again = client.post(URL, json={"moves": MOVES}, headers=headers)
+    assert again.json() == {"posted": 3, "batches": 1}
+    assert move_count(db) == 3
