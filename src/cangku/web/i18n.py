@@ -296,6 +296,14 @@ ERRORS: dict[str, str] = {
     "user_inactive": N_("The acting user is deactivated."),
     "release_exceeds_reserved": N_("More than reserved cannot be released."),
     "invalid_idempotency_key": N_("The form is damaged; reload the page."),
+    "csv_missing_columns": N_(
+        "The CSV file lacks a required column (item, quantity, from_location, to_location)."
+    ),
+    "csv_unknown_columns": N_("The CSV file has a column that is not known."),
+    "csv_empty_cell": N_("Row %(row)s: the column %(column)s is empty."),
+    "file_not_utf8": N_("The file is not UTF-8 text."),
+    "invalid_operation": N_("Unknown operation."),
+    "invalid_value": N_("A value cannot be stored (a NUL character or a number out of range)."),
 }
 NOT_FOUND = N_("%(kind)s %(key)s does not exist.")
 

@@ -14,7 +14,7 @@ from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, history
 from cangku.queries.valuation import stock_value
 from cangku.services.common import utcnow
-from cangku.web import items, lots, partners, sites, stock
+from cangku.web import imports, items, lots, partners, sites, stock
 from cangku.web.i18n import supported
 from cangku.web.render import LANG_COOKIE, PageRoute, db_of, error_page, render
 
@@ -65,6 +65,7 @@ def mount(app: FastAPI) -> None:
         lots.router,
         partners.router,
         stock.router,
+        imports.router,
     ):
         app.include_router(module_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

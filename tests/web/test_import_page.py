@@ -1,0 +1,89 @@
+"""The import page: a CSV of moves uploaded through the browser form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cangku.app import create_app
+from cangku.db.uow import Database
+from cangku.queries.stock import HistoryFilter, StockFilter, history, totals
+from cangku.settings import Settings
+from tests.factories import build_company
+
+CSV = (
+    "item,quantity,from_location,to_location,operation,unit_cost\n"
+    "BOLT,100,WH1/SUPPLIER,WH1-A,receive,0.5\n"
+    "BOLT,30,WH1-A,WH1-B,move,\n"
+)
+
+
+@pytest.fixture
+def client(db: Database, database_url: str) -> Iterator[TestClient]:
+    build_company(db)
+    with TestClient(create_app(Settings(database_url=database_url), db)) as test_client:
+        yield test_client
+
+
+def key_of(html: str) -> str:
+    found = re.search(r'name="idempotency_key" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def move_count(db: Database) -> int:
+    with db.read() as conn:
+        return history(conn, HistoryFilter()).total
+
+
+def upload(client: TestClient, text: str, key: str) -> Any:
+    return client.post(
+        "/stock/import",
+        files={"file": ("moves.csv", text.encode(), "text/csv")},
+        data={"idempotency_key": key},
+    )
+
+
+@pytest.mark.parametrize(("lang", "title"), [("zh_CN", "导入移动"), ("en", "Import moves")])
+def test_the_page_renders_in_both_languages(client: TestClient, lang: str, title: str) -> None:
+    client.cookies.set("lang", lang)
+    page = client.get("/stock/import")
+    assert page.status_code == 200
+    assert title in page.text
+
+
+def test_an_upload_posts_the_moves_once(client: TestClient, db: Database) -> None:
+    client.cookies.set("lang", "en")
+    key = key_of(client.get("/stock/import").text)
+    done = upload(client, CSV, key)
+    assert "Imported 2 moves in 1 batches." in done.text
+    upload(client, CSV, key)  # the same form submitted twice
+    assert move_count(db) == 2
+    with db.read() as conn:
+        assert totals(conn, StockFilter(item="BOLT", location="WH1-B")).on_hand == Decimal(30)
+
+
+def test_a_refused_move_is_shown_translated_with_its_position(
+    client: TestClient, db: Database
+) -> None:
+    client.cookies.set("lang", "zh_CN")
+    key = key_of(client.get("/stock/import").text)
+    page = upload(client, CSV.replace("BOLT,30", "NOPE,30"), key)
+    assert page.status_code == 422
+    assert "第 2 条移动" in page.text
+    assert move_count(db) == 0
+
+
+def test_a_file_that_is_not_utf8_is_refused(client: TestClient, db: Database) -> None:
+    client.cookies.set("lang", "en")
+    page = client.post(
+        "/stock/import", files={"file": ("x.csv", b"\xff\xfe\x00bad", "text/csv")}, data={}
+    )
+    assert page.status_code == 422
+    assert "The file is not UTF-8 text." in page.text
+    assert move_count(db) == 0
