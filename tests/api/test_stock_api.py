@@ -565,3 +565,14 @@ def test_checkpoint_is_taken_and_replayed(client: TestClient, db: Database) -> N
     )
     assert (future.status_code, future.json()["code"]) == (422, "effective_in_future")
     assert count(db, checkpoints) == 2
+
+
+def test_production_output_is_received_from_the_production_location(client: TestClient) -> None:
+    posted = receive(client, "BOLT", "6", "WH1-A", source="production")
+    assert posted["moves"][0]["from_location"] == "WH1/PRODUCTION"
+    refused = post(
+        client,
+        "/stock/receive",
+        {"item": "BOLT", "quantity": "1", "to_location": "WH1-A", "source": "moon"},
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "invalid_receipt_source")

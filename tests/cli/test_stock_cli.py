@@ -346,3 +346,8 @@ def test_missing_required_option_is_a_usage_error(cli: Invoke, db: Database) -> 
     assert result.exit_code == 2
     assert "--to" in result.output
     assert count(db, moves) == 0
+
+
+def test_receive_a_customer_return(cli: Invoke) -> None:
+    posted = ok(cli("receive", "BOLT", "3", "--to", "WH1-A", "--source", "customer", "--json"))
+    assert posted["moves"][0]["from_location"] == "WH1/CUSTOMER"

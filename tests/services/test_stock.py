@@ -336,3 +336,24 @@ def test_a_lot_may_be_issued_back_dated_to_before_it_expired(company: Database) 
     with pytest.raises(CangkuError) as refused:
         issue_stock(company, CTX, Issue("GLUE", "1", "WH1-A", lot="G9"))
     assert refused.value.code == "lot_expired"
+
+
+@pytest.mark.parametrize(
+    ("source", "location"),
+    [("customer", "WH1/CUSTOMER"), ("production", "WH1/PRODUCTION"), ("supplier", "WH1/SUPPLIER")],
+)
+def test_goods_are_received_from_returns_and_production_too(
+    company: Database, source: str, location: str
+) -> None:
+    result = receive_stock(
+        company, CTX, Receive("BOLT", "4", "WH1-A", unit_cost="2", source=source)
+    )
+    assert (result.moves[0].from_location, result.moves[0].value) == (location, Decimal("8"))
+    assert on_hand(company, "BOLT") == Decimal("4")
+
+
+def test_an_unknown_receipt_source_is_refused(company: Database) -> None:
+    with pytest.raises(CangkuError) as refused:
+        receive_stock(company, CTX, Receive("BOLT", "4", "WH1-A", source="thin air"))
+    assert refused.value.code == "invalid_receipt_source"
+    assert move_count(company) == 0

@@ -94,6 +94,9 @@ class ReceiveIn(_Referenced):
     supplier: str | None = None
     effective_at: When = None
     note: Note = None
+    source: str = Field(
+        "supplier", description="'supplier' (a purchase), 'customer' (a return) or 'production'"
+    )
 
 
 class IssueIn(_Referenced):

@@ -150,6 +150,13 @@ def _reference(line: MoveLine, command: Receive | Issue | Transfer | Adjust | Sc
 
 
 # ---------------------------------------------------------------- receive
+_RECEIPT_SOURCES = {
+    "supplier": LocationKind.SUPPLIER,
+    "customer": LocationKind.CUSTOMER,
+    "production": LocationKind.PRODUCTION,
+}
+
+
 def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult:
     """Receive goods from a supplier (or a customer return / production output) into a storage
     location. Creates the lot (or serial) on the fly if it is new; a new lot received into a
@@ -157,13 +164,20 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
 
     Raises NotFound (item, location, unit), InvalidInput (quantity, unit, cost), LotRequired,
     RuleViolation (location kinds, capacity, inactive), PeriodClosed, IdempotencyMismatch.
-    Writes: one move supplier -> location, its balances and cost layer, maybe a lot.
+    Writes: one move supplier (customer, production) -> location, its balances and cost layer,
+    maybe a lot.
     """
+    if command.source not in _RECEIPT_SOURCES:
+        raise InvalidInput(
+            "receive from 'supplier', 'customer' or 'production'",
+            code="invalid_receipt_source",
+            source=command.source,
+        )
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)
         dest = lookups.location_by_code(conn, command.to_location)
-        source = lookups.virtual_location(conn, dest.warehouse_id, LocationKind.SUPPLIER)
+        source = lookups.virtual_location(conn, dest.warehouse_id, _RECEIPT_SOURCES[command.source])
         qty = _quantity(conn, item, command.quantity, command.unit)
         lot = None
         if command.lot and item.tracking is not Tracking.NONE:

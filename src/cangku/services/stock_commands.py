@@ -32,6 +32,9 @@ class Receive:
     effective_at: datetime | None = None
     note: str | None = None
     reference: Reference = Reference()
+    #: where the goods come from: "supplier" (a purchase), "customer" (a return) or
+    #: "production" (finished or semi-finished output)
+    source: str = "supplier"
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,9 @@ def receive(
     expires_on: Annotated[str | None, typer.Option("--expires-on", help="Lot expiry.")] = None,
     unit_cost: Annotated[str | None, typer.Option("--unit-cost", help="Cost per unit.")] = None,
     supplier: Annotated[str | None, typer.Option("--supplier", help="Supplier code.")] = None,
+    source: Annotated[
+        str, typer.Option("--source", help="'supplier', 'customer' (a return) or 'production'.")
+    ] = "supplier",
     note: NoteOpt = None,
     effective_at: EffectiveOpt = None,
     doc_type: DocTypeOpt = None,
@@ -129,7 +132,7 @@ def receive(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Receive goods from a supplier into a location."""
+    """Receive goods into a location: from a supplier, a customer's return or production."""
     with handled(as_json):
         command = Receive(
             item,
@@ -140,6 +143,7 @@ def receive(
             expires_on=_day(expires_on, "expires_on"),
             unit_cost=unit_cost,
             supplier=supplier,
+            source=source,
             note=note,
             effective_at=parse_when(effective_at),
             reference=_reference(doc_type, doc_id, doc_line),
