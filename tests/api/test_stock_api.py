@@ -569,7 +569,7 @@ def test_checkpoint_is_taken_and_replayed(client: TestClient, db: Database) -> N
 
 def test_production_output_is_received_from_the_production_location(client: TestClient) -> None:
     posted = receive(client, "BOLT", "6", "WH1-A", source="production")
-    assert posted["moves"][0]["from_location"] == "WH1/PRODUCTION"
+    assert posted["from_location"] == "WH1/PRODUCTION"
     refused = post(
         client,
         "/stock/receive",
