@@ -277,6 +277,7 @@ class _History:
         unit: tuple[str, int] | None = None,
         lot: tuple[str, date, date] | None = None,
         supplier: str | None = None,
+        source: str = "supplier",
     ) -> int:
         """Receive ``quantity`` (in ``unit``, default the base unit) at ``cost`` per that unit;
         ``lot`` is (code, manufactured on, expires on)."""
@@ -295,6 +296,7 @@ class _History:
                 supplier=supplier,
                 effective_at=self.tick(),
                 reference=reference,
+                source=source,
             ),
         )
         if lot is not None:
@@ -462,9 +464,9 @@ def _produce(h: _History, item: DemoItem, need: Decimal) -> None:
             serial = _serial(h, item)
             made = h.clock.date()
             lot = (serial, made, made + timedelta(days=3650))
-            h.receive(item, Decimal(1), item.home, cost, ref, lot=lot)
+            h.receive(item, Decimal(1), item.home, cost, ref, lot=lot, source="production")
         return
-    h.receive(item, _quantity(item, float(need)), item.home, cost, ref)
+    h.receive(item, _quantity(item, float(need)), item.home, cost, ref, source="production")
 
 
 def _arrivals(h: _History, day: date) -> None:
