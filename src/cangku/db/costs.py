@@ -33,11 +33,16 @@ def apply_costs(
         return costs, new_layers
     item_ids = sorted(by_item)
     prepared = statements(conn)
-    execute_many(conn, _INIT_COSTS, [(i,) for i in item_ids])
     state: dict[int, list[int]] = {}
-    for chunk in chunks(item_ids):
-        for row in conn.execute(prepared.lock_costs, {"ids": chunk}):
-            state[row.item_id] = [row.quantity, row.value, row.last_cost]
+    if len(item_ids) == 1:  # one statement creates, locks and reads the row
+        sql = _LOCK_ONE_COST if conn.dialect.name == "postgresql" else _LOCK_ONE_COST_SQLITE
+        row = conn.exec_driver_sql(sql, (item_ids[0],)).one()
+        state[row[0]] = [row[1], row[2], row[3]]
+    else:
+        execute_many(conn, _INIT_COSTS, [(i,) for i in item_ids])
+        for chunk in chunks(item_ids):
+            for row in conn.execute(prepared.lock_costs, {"ids": chunk}):
+                state[row.item_id] = [row.quantity, row.value, row.last_cost]
     fifo_items = [
         i for i in item_ids if lines[by_item[i][0]].item.costing_method == CostingMethod.FIFO
     ]
@@ -95,6 +100,13 @@ def apply_costs(
     return costs, new_layers
 
 
+# DO UPDATE (not DO NOTHING) so that the row is locked and returned even when it exists
+_LOCK_ONE_COST = (
+    "INSERT INTO item_costs (item_id, quantity, value, last_cost) VALUES (%s, 0, 0, 0)"
+    " ON CONFLICT (item_id) DO UPDATE SET item_id = excluded.item_id"
+    " RETURNING item_id, quantity, value, last_cost"
+)
+_LOCK_ONE_COST_SQLITE = _LOCK_ONE_COST.replace("%s", "?")
 _INIT_COSTS = (
     "INSERT INTO item_costs (item_id, quantity, value, last_cost) VALUES (%s, 0, 0, 0)"
     " ON CONFLICT (item_id) DO NOTHING"

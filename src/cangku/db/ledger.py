@@ -57,11 +57,10 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
         for line in lines:
             assert line.effective_at is not None
             check_effective_time(line.effective_at, now, closed_now)
-    ids = _allocate_ids(conn, len(lines))
     sqlite = conn.dialect.name == "sqlite"
     recorded = to_micros(now) if sqlite else now
-    params: list[tuple[Any, ...]] = []
-    for move_id, line, (unit_cost, value) in zip(ids, lines, costs, strict=True):
+    rows: list[tuple[Any, ...]] = []
+    for line, (unit_cost, value) in zip(lines, costs, strict=True):
         warehouse_id = line.chain_warehouse_id
         seq, prev = heads[warehouse_id]
         seq += 1
@@ -90,10 +89,10 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
         heads[warehouse_id] = (seq, digest)
         if sqlite:  # UTCDateTime's SQLite form: integer microseconds since the epoch
             effective = to_micros(line.effective_at)  # type: ignore[arg-type]
-            params.append((move_id, *fields[:9], effective, recorded, *fields[11:], prev, digest))
+            rows.append((*fields[:9], effective, recorded, *fields[11:], prev, digest))
         else:
-            params.append((move_id, *fields, prev, digest))
-    conn.exec_driver_sql(_INSERT_SQLITE if sqlite else _INSERT_MOVES, params)
+            rows.append((*fields, prev, digest))
+    ids = _insert_moves(conn, rows, sqlite)
     if new_layers:
         execute_many(
             conn,
@@ -133,6 +132,23 @@ _INSERT_MOVES = (
     f"VALUES ({', '.join(['%s'] * len(_MOVE_COLUMNS))})"
 )
 _INSERT_SQLITE = _INSERT_MOVES.replace("%s", "?")
+_INSERT_ONE = (
+    f"INSERT INTO moves ({', '.join(_MOVE_COLUMNS[1:])}) "  # noqa: S608
+    f"VALUES ({', '.join(['%s'] * (len(_MOVE_COLUMNS) - 1))}) RETURNING id"
+)
+_INSERT_ONE_SQLITE = _INSERT_ONE.replace("%s", "?")
+
+
+def _insert_moves(conn: Connection, rows: list[tuple[Any, ...]], sqlite: bool) -> list[int]:
+    """Append ``rows`` (every column but the id): one with RETURNING, many with one
+    driver-level executemany and ids allocated up front."""
+    if len(rows) == 1:
+        sql = _INSERT_ONE_SQLITE if sqlite else _INSERT_ONE
+        return [int(conn.exec_driver_sql(sql, rows[0]).scalar_one())]
+    ids = _allocate_ids(conn, len(rows))
+    sql = _INSERT_SQLITE if sqlite else _INSERT_MOVES
+    conn.exec_driver_sql(sql, [(move_id, *row) for move_id, row in zip(ids, rows, strict=True)])
+    return ids
 
 
 def _allocate_ids(conn: Connection, count: int) -> list[int]:
