@@ -1,5 +1,6 @@
 """The manual stock operations: receive, issue, transfer, adjust, scrap, reverse; and
-reservations. Document workflows (receipts, shipments, counts...) call these same functions.
+reservations (re-exported from ``services.reservations``). Document workflows (receipts,
+shipments, counts...) call these same functions.
 
 Each builds moves with the domain rules, posts them through the ledger store in one
 transaction, and returns the posted moves. Each accepts an idempotency key through ``Context``.
@@ -11,33 +12,40 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
-from cangku.db import balances, catalog, ledger, lookups
+from cangku.db import ledger, lookups
 from cangku.db import lots as lot_store
 from cangku.db.tables import moves
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.enums import LocationKind, Operation, Tracking
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from cangku.domain.quantities import parse_decimal, positive_quantity, scaled_ratio, to_scaled
+from cangku.domain.quantities import parse_decimal
 from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS, check_reason
 from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo, MoveLine, check_move
 from cangku.queries.stock import MoveRecord, moves_by_ids
 from cangku.services.common import Context, run_write
+from cangku.services.reservations import ReservationResult, release_stock, reserve_stock
 from cangku.services.stock_commands import (
     Adjust,
     Issue,
     Receive,
-    Reservation,
     Reverse,
     Scrap,
     Transfer,
 )
+from cangku.services.stock_inputs import (
+    base_quantity,
+    existing_lot,
+    note_text,
+    payload,
+    unit_cost_per_base,
+)
 
 __all__ = [
     "PostingResult",
+    "ReservationResult",
     "adjust_stock",
     "issue_stock",
     "receive_stock",
@@ -48,27 +56,11 @@ __all__ = [
     "transfer_stock",
 ]
 
-MAX_NOTE = 2000
-
 
 @dataclass(frozen=True)
 class PostingResult:
     moves: list[MoveRecord]
     replayed: bool
-
-
-def _payload(command: object) -> dict[str, object]:
-    return {k: str(v) if v is not None else None for k, v in _flat(command).items()}
-
-
-def _flat(command: object) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in dataclasses.asdict(command).items():  # type: ignore[call-overload]
-        if isinstance(value, dict):
-            out.update({f"{key}.{k}": v for k, v in value.items()})
-        else:
-            out[key] = value
-    return out
 
 
 def _post(
@@ -89,54 +81,11 @@ def _post(
         posted[:] = moves_by_ids(uow.conn, ids)
         return {"move_ids": ids}
 
-    result, replayed = run_write(db, ctx, operation, _payload(command), work)
+    result, replayed = run_write(db, ctx, operation, payload(command), work)
     if replayed:
         with db.read() as conn:
             return PostingResult(moves_by_ids(conn, result["move_ids"]), replayed)
     return PostingResult(list(posted), replayed)
-
-
-def _note(note: str | None) -> str | None:
-    if note is not None and len(note) > MAX_NOTE:
-        raise InvalidInput(f"a note has at most {MAX_NOTE} characters", code="note_too_long")
-    return note or None
-
-
-def _quantity(conn: Connection, item: ItemInfo, raw: Decimal | str, unit: str | None) -> int:
-    return catalog.to_base_quantity(conn, item, positive_quantity(raw), unit)
-
-
-def _unit_cost(
-    conn: Connection,
-    item: ItemInfo,
-    raw: Decimal | str | None,
-    unit: str | None,
-    base_qty: int,
-    quantity: Decimal | str,
-) -> int | None:
-    """Cost per base unit (scaled) from a cost per ``unit``."""
-    if raw is None or raw == "":
-        return None
-    cost = parse_decimal(raw, "unit_cost")
-    if cost < 0:
-        raise InvalidInput("unit cost must not be negative", code="negative_cost")
-    total = to_scaled(cost * positive_quantity(quantity))
-    return scaled_ratio(total, base_qty)
-
-
-def _existing_lot(conn: Connection, item: ItemInfo, code: str | None) -> LotInfo | None:
-    if code is None or code == "" or item.tracking is Tracking.NONE:
-        if code and item.tracking is Tracking.NONE:
-            raise InvalidInput(
-                f"item {item.code} is not lot- or serial-tracked; leave the lot out",
-                code="lot_not_allowed",
-                item=item.code,
-            )
-        return None
-    lot = lookups.lot_by_code(conn, item.id, code)
-    if lot is None:
-        raise NotFound("lot", f"{item.code}/{code}")
-    return lot
 
 
 def _reference(line: MoveLine, command: Receive | Issue | Transfer | Adjust | Scrap) -> MoveLine:
@@ -178,7 +127,7 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
         item = lookups.item_by_code(conn, command.item)
         dest = lookups.location_by_code(conn, command.to_location)
         source = lookups.virtual_location(conn, dest.warehouse_id, _RECEIPT_SOURCES[command.source])
-        qty = _quantity(conn, item, command.quantity, command.unit)
+        qty = base_quantity(conn, item, command.quantity, command.unit)
         lot = None
         if command.lot and item.tracking is not Tracking.NONE:
             lot = lot_store.get_or_create(
@@ -191,8 +140,8 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
                 is_serial=item.tracking is Tracking.SERIAL,
             )
         else:
-            lot = _existing_lot(conn, item, command.lot)
-        note = _note(command.note)
+            lot = existing_lot(conn, item, command.lot)
+        note = note_text(command.note)
         if command.supplier:
             note = f"supplier {command.supplier}" + (f": {note}" if note else "")
         line = MoveLine(
@@ -202,7 +151,7 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
             dest,
             qty,
             lot=lot,
-            unit_cost=_unit_cost(
+            unit_cost=unit_cost_per_base(
                 conn, item, command.unit_cost, command.unit, qty, command.quantity
             ),
             effective_at=command.effective_at,
@@ -233,8 +182,8 @@ def issue_stock(db: Database, ctx: Context, command: Issue) -> PostingResult:
         item = lookups.item_by_code(conn, command.item)
         source = lookups.location_by_code(conn, command.from_location)
         dest = lookups.virtual_location(conn, source.warehouse_id, _ISSUE_TARGETS[command.to])
-        qty = _quantity(conn, item, command.quantity, command.unit)
-        note = _note(command.note)
+        qty = base_quantity(conn, item, command.quantity, command.unit)
+        note = note_text(command.note)
         if command.customer:
             note = f"customer {command.customer}" + (f": {note}" if note else "")
         line = MoveLine(
@@ -243,7 +192,7 @@ def issue_stock(db: Database, ctx: Context, command: Issue) -> PostingResult:
             source,
             dest,
             qty,
-            lot=_existing_lot(conn, item, command.lot),
+            lot=existing_lot(conn, item, command.lot),
             effective_at=command.effective_at,
             note=note,
         )
@@ -264,16 +213,16 @@ def transfer_stock(db: Database, ctx: Context, command: Transfer) -> PostingResu
         item = lookups.item_by_code(conn, command.item)
         source = lookups.location_by_code(conn, command.from_location)
         dest = lookups.location_by_code(conn, command.to_location)
-        qty = _quantity(conn, item, command.quantity, command.unit)
+        qty = base_quantity(conn, item, command.quantity, command.unit)
         line = MoveLine(
             Operation.MOVE,
             item,
             source,
             dest,
             qty,
-            lot=_existing_lot(conn, item, command.lot),
+            lot=existing_lot(conn, item, command.lot),
             effective_at=command.effective_at,
-            note=_note(command.note),
+            note=note_text(command.note),
         )
         return [_reference(line, command)]
 
@@ -297,7 +246,7 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
         item = lookups.item_by_code(conn, command.item)
         location = lookups.location_by_code(conn, command.location)
         adjustment = lookups.virtual_location(conn, location.warehouse_id, LocationKind.ADJUSTMENT)
-        qty = _quantity(conn, item, abs(signed), command.unit)
+        qty = base_quantity(conn, item, abs(signed), command.unit)
         gain = signed > 0
         if gain and command.lot and item.tracking is not Tracking.NONE:
             lot: LotInfo | None = lot_store.get_or_create(
@@ -309,10 +258,10 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
                 is_serial=item.tracking is Tracking.SERIAL,
             )
         else:
-            lot = _existing_lot(conn, item, command.lot)
+            lot = existing_lot(conn, item, command.lot)
         source, dest = (adjustment, location) if gain else (location, adjustment)
         cost = (
-            _unit_cost(conn, item, command.unit_cost, command.unit, qty, abs(signed))
+            unit_cost_per_base(conn, item, command.unit_cost, command.unit, qty, abs(signed))
             if gain
             else None
         )
@@ -325,7 +274,7 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
             lot=lot,
             unit_cost=cost,
             effective_at=command.effective_at,
-            note=_note(command.note),
+            note=note_text(command.note),
             reason_code=command.reason_code,
         )
         return [_reference(line, command)]
@@ -345,16 +294,16 @@ def scrap_stock(db: Database, ctx: Context, command: Scrap) -> PostingResult:
         item = lookups.item_by_code(conn, command.item)
         source = lookups.location_by_code(conn, command.from_location)
         dest = lookups.virtual_location(conn, source.warehouse_id, LocationKind.SCRAP)
-        qty = _quantity(conn, item, command.quantity, command.unit)
+        qty = base_quantity(conn, item, command.quantity, command.unit)
         line = MoveLine(
             Operation.SCRAP,
             item,
             source,
             dest,
             qty,
-            lot=_existing_lot(conn, item, command.lot),
+            lot=existing_lot(conn, item, command.lot),
             effective_at=command.effective_at,
-            note=_note(command.note),
+            note=note_text(command.note),
             reason_code=command.reason_code,
         )
         return [_reference(line, command)]
@@ -394,7 +343,7 @@ def reverse_move(db: Database, ctx: Context, command: Reverse) -> PostingResult:
         source = lookups.location_by_id(conn, original.to_location_id)
         dest = lookups.location_by_id(conn, original.from_location_id)
         lot = lookups.lot_by_id(conn, original.lot_id) if original.lot_id else None
-        note = _note(command.note) or f"reversal of move {original.id}"
+        note = note_text(command.note) or f"reversal of move {original.id}"
         line = MoveLine(
             Operation.REVERSE,
             _active(item),
@@ -424,51 +373,3 @@ def _active(item: ItemInfo) -> ItemInfo:
 
 def _active_loc(location: LocationInfo) -> LocationInfo:
     return dataclasses.replace(location, active=True)
-
-
-# ---------------------------------------------------------------- reservations
-@dataclass(frozen=True)
-class ReservationResult:
-    item: str
-    location: str
-    lot: str | None
-    quantity: Decimal
-    replayed: bool
-
-
-def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) -> ReservationResult:
-    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, str]:
-        conn = uow.conn
-        item = lookups.item_by_code(conn, command.item)
-        location = lookups.location_by_code(conn, command.location)
-        if not location.kind.is_valued:
-            raise RuleViolation(
-                "only stock in a storage location can be reserved", code="location_kind_not_allowed"
-            )
-        lot = _existing_lot(conn, item, command.lot)
-        qty = _quantity(conn, item, command.quantity, command.unit)
-        balances.change_reservation(conn, (item.id, location.id, lot.id if lot else 0), sign * qty)
-        return {"item": item.code, "location": location.code, "lot": lot.code if lot else ""}
-
-    name = "reserve" if sign > 0 else "release"
-    result, replayed = run_write(db, ctx, name, _payload(command), work)
-    return ReservationResult(
-        result["item"],
-        result["location"],
-        result["lot"] or None,
-        positive_quantity(command.quantity),
-        replayed,
-    )
-
-
-def reserve_stock(db: Database, ctx: Context, command: Reservation) -> ReservationResult:
-    """Reserve available stock for a later issue (reserved never exceeds on hand).
-
-    Raises NotFound, InvalidInput, InsufficientStock. Writes: the balance's reserved figure.
-    """
-    return _reservation(db, ctx, command, 1)
-
-
-def release_stock(db: Database, ctx: Context, command: Reservation) -> ReservationResult:
-    """Release a reservation. Raises RuleViolation (more than reserved). Writes: reserved."""
-    return _reservation(db, ctx, command, -1)

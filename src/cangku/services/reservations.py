@@ -1,0 +1,63 @@
+"""Reservations: promising available stock to an order or requisition before it is issued.
+Reserved never exceeds on hand (a conditional update in the ledger store)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from cangku.db import balances, lookups
+from cangku.db.uow import Database, UnitOfWork
+from cangku.domain.errors import RuleViolation
+from cangku.domain.quantities import positive_quantity
+from cangku.services.common import Context, run_write
+from cangku.services.stock_commands import Reservation
+from cangku.services.stock_inputs import base_quantity, existing_lot, payload
+
+
+@dataclass(frozen=True)
+class ReservationResult:
+    item: str
+    location: str
+    lot: str | None
+    quantity: Decimal
+    replayed: bool
+
+
+def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) -> ReservationResult:
+    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, str]:
+        conn = uow.conn
+        item = lookups.item_by_code(conn, command.item)
+        location = lookups.location_by_code(conn, command.location)
+        if not location.kind.is_valued:
+            raise RuleViolation(
+                "only stock in a storage location can be reserved", code="location_kind_not_allowed"
+            )
+        lot = existing_lot(conn, item, command.lot)
+        qty = base_quantity(conn, item, command.quantity, command.unit)
+        balances.change_reservation(conn, (item.id, location.id, lot.id if lot else 0), sign * qty)
+        return {"item": item.code, "location": location.code, "lot": lot.code if lot else ""}
+
+    name = "reserve" if sign > 0 else "release"
+    result, replayed = run_write(db, ctx, name, payload(command), work)
+    return ReservationResult(
+        result["item"],
+        result["location"],
+        result["lot"] or None,
+        positive_quantity(command.quantity),
+        replayed,
+    )
+
+
+def reserve_stock(db: Database, ctx: Context, command: Reservation) -> ReservationResult:
+    """Reserve available stock for a later issue (reserved never exceeds on hand).
+
+    Raises NotFound, InvalidInput, InsufficientStock. Writes: the balance's reserved figure.
+    """
+    return _reservation(db, ctx, command, 1)
+
+
+def release_stock(db: Database, ctx: Context, command: Reservation) -> ReservationResult:
+    """Release a reservation. Raises RuleViolation (more than reserved). Writes: reserved."""
+    return _reservation(db, ctx, command, -1)
