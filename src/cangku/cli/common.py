@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -141,7 +140,3 @@ def parse_when(value: str | None) -> datetime | None:
 
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
-
-
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()

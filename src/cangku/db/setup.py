@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from cangku.db import users as user_store
 from cangku.db.statements import upsert
@@ -46,7 +46,3 @@ def ensure_user(conn: Connection, username: str, display_name: str, now: datetim
     if found is not None:
         return found[0]
     return user_store.create(conn, username, display_name, now)
-
-
-def has_units(conn: Connection) -> bool:
-    return conn.execute(select(units.c.code).limit(1)).first() is not None

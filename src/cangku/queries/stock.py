@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, func, or_, select
+from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from cangku.db.tables import balances, items, locations, lots, moves, users, warehouses
@@ -149,15 +149,10 @@ def moves_by_ids(conn: Connection, ids: list[int]) -> list[MoveRecord]:
 
 
 def get_move(conn: Connection, move_id: int) -> MoveRecord:
-    found = moves_by_ids_safe(conn, move_id)
-    if found is None:
-        raise NotFound("move", move_id)
-    return found
-
-
-def moves_by_ids_safe(conn: Connection, move_id: int) -> MoveRecord | None:
     row = conn.execute(_move_select().where(moves.c.id == move_id)).first()
-    return _record(row) if row else None
+    if row is None:
+        raise NotFound("move", move_id)
+    return _record(row)
 
 
 # ------------------------------------------------------------------ filters
@@ -357,18 +352,3 @@ def history(
     stmt = _move_select().where(*where).order_by(moves.c.effective_at.desc(), moves.c.id.desc())
     rows, total = paginate(conn, stmt, limit, offset)
     return Page([_record(r) for r in rows], total, limit, offset)
-
-
-def valued_change() -> ColumnElement[int]:
-    """SQL: the signed change a move makes to valued stock (in scaled units)."""
-    src = locations.alias("vsrc")
-    dst = locations.alias("vdst")
-    into = (
-        select(dst.c.kind).where(dst.c.id == moves.c.to_location_id).scalar_subquery().in_(VALUED)
-    )
-    out = (
-        select(src.c.kind).where(src.c.id == moves.c.from_location_id).scalar_subquery().in_(VALUED)
-    )
-    return case(
-        (and_(into, ~out), moves.c.quantity), (and_(out, ~into), -moves.c.quantity), else_=0
-    )

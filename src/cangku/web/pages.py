@@ -34,8 +34,7 @@ def dashboard(request: Request) -> Response:
     now = utcnow()
     with db.read() as conn:
         total_value = stock_value(conn, now).total_value
-        # a condition is always given: history() with none trips an SQLAlchemy deprecation
-        latest = history(conn, HistoryFilter(until=now), limit=10).items
+        latest = history(conn, HistoryFilter(), limit=10).items
     return render(request, "dashboard.html", counts=counts, total_value=total_value, moves=latest)
 
 
