@@ -6,7 +6,11 @@ an edit made behind the system's back.
 
 from __future__ import annotations
 
-APPEND_ONLY_TABLES = ("moves", "periods")
+#: guarded by migration 0001
+LEDGER_TABLES = ("moves", "periods")
+#: guarded by migration 0002
+AUDIT_TABLES = ("audit_log",)
+APPEND_ONLY_TABLES = LEDGER_TABLES + AUDIT_TABLES
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION cangku_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -17,11 +21,11 @@ END $$
 """
 
 
-def create_statements(dialect: str) -> list[str]:
+def create_statements(dialect: str, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> list[str]:
     statements: list[str] = []
     if dialect == "postgresql":
         statements.append(_PG_FUNCTION)
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             statements.append(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION cangku_refuse_change()"
@@ -31,7 +35,7 @@ def create_statements(dialect: str) -> list[str]:
                 "FOR EACH STATEMENT EXECUTE FUNCTION cangku_refuse_change()"
             )
     else:
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             for op in ("UPDATE", "DELETE"):
                 statements.append(
                     f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
@@ -41,9 +45,9 @@ def create_statements(dialect: str) -> list[str]:
     return statements
 
 
-def drop_statements(dialect: str) -> list[str]:
+def drop_statements(dialect: str, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> list[str]:
     statements: list[str] = []
-    for table in APPEND_ONLY_TABLES:
+    for table in tables:
         if dialect == "postgresql":
             statements.append(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
             statements.append(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")

@@ -56,6 +56,11 @@ users = Table(
     Column("display_name", String(200), nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     *_timestamps(),
+    # sign-in (migration 0002): argon2id hash, NULL = cannot sign in with a password
+    Column("password_hash", String(255), nullable=True),
+    Column("password_changed_at", UTCDateTime, nullable=True),
+    Column("last_sign_in_at", UTCDateTime, nullable=True),
+    Column("version", Integer, nullable=False, server_default=text("1")),
 )
 
 units = Table(
@@ -389,4 +394,116 @@ idempotency_keys = Table(
     Column("response", Text, nullable=False),
     Column("user_id", Id, ForeignKey("users.id"), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+# ---------------------------------------------------------------- security (migration 0002)
+
+roles = Table(
+    "roles",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=True),
+    # built-in roles take their permissions from the code (each action names its roles)
+    Column("builtin", Boolean, nullable=False, server_default=text("false")),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    *_timestamps(),
+)
+
+role_permissions = Table(
+    "role_permissions",
+    metadata,
+    Column("role_id", Id, ForeignKey("roles.id"), primary_key=True),
+    Column("permission", String(64), primary_key=True),
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("role_id", Id, ForeignKey("roles.id"), primary_key=True),
+    # the warehouse the grant is limited to; 0 = every warehouse (a key column cannot be NULL)
+    Column("warehouse_key", BigInteger, primary_key=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=True),
+    Column("granted_by", Id, ForeignKey("users.id"), nullable=True),
+    Column("granted_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # sha256 of the cookie value: a stolen database does not yield live sessions
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ip", String(64), nullable=True),
+    Column("user_agent", String(200), nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+Index("ix_sessions_user", sessions.c.user_id)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    # the first characters of the token, shown in lists so a user can tell tokens apart
+    Column("prefix", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    # space-separated permission patterns ("stock.*", "*.view", "*")
+    Column("scopes", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+Index("ix_api_tokens_user", api_tokens.c.user_id)
+
+sign_in_attempts = Table(
+    "sign_in_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("ip", String(64), nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+)
+Index("ix_sign_in_attempts_username", sign_in_attempts.c.username, sign_in_attempts.c.at)
+Index("ix_sign_in_attempts_ip", sign_in_attempts.c.ip, sign_in_attempts.c.at)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("username", String(64), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32), nullable=True),
+    Column("target", String(200), nullable=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=True),
+    Column("origin", String(200), nullable=True),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+Index("ix_audit_log_at", audit_log.c.at)
+Index("ix_audit_log_action", audit_log.c.action, audit_log.c.at)
+Index("ix_audit_log_target", audit_log.c.target_type, audit_log.c.target)
+Index("ix_audit_log_user", audit_log.c.user_id, audit_log.c.at)
+
+#: one row (id 1): the head of the audit chain, locked by every audited write
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
 )
