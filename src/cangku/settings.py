@@ -23,8 +23,17 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CANGKU_", extra="ignore")
 
     database_url: str = "sqlite:///cangku.db"
-    #: the user that acts when a request names none (until sign-in arrives)
+    #: the first administrator's user name (``cangku init``, ``cangku demo``)
     default_user: str = "admin"
+    #: a web session ends after this many minutes without a request ...
+    session_idle_minutes: int = 60
+    #: ... and at the latest this many hours after sign-in
+    session_max_hours: int = 12
+    #: send cookies only over HTTPS (turn off only for plain-HTTP local use)
+    secure_cookies: bool = True
+    #: failed sign-ins allowed per user name (and 10x per address) in the window below
+    sign_in_max_failures: int = 5
+    sign_in_window_minutes: int = 15
     #: largest request body the API accepts, in bytes
     max_request_bytes: int = 1_048_576
     default_language: str = "zh_CN"

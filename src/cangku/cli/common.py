@@ -20,9 +20,11 @@ from cangku.domain.errors import (
     Conflict,
     InvalidInput,
     NeedsConfirmation,
+    NotAuthenticated,
     NotFound,
     PermissionDenied,
     RuleViolation,
+    TooManyAttempts,
 )
 from cangku.services.common import Context
 from cangku.settings import get_settings
@@ -44,6 +46,8 @@ EXIT_CODES: list[tuple[type[CangkuError], int]] = [
     (NeedsConfirmation, 7),
     (Conflict, 6),
     (PermissionDenied, 8),
+    (NotAuthenticated, 9),
+    (TooManyAttempts, 9),
 ]
 
 

@@ -1,12 +1,9 @@
-"""First-run data: standard units of measure and the first user."""
+"""First-run data: standard units of measure."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import Connection
 
-from cangku.db import users as user_store
 from cangku.db.statements import upsert
 from cangku.db.tables import units
 
@@ -39,10 +36,3 @@ def ensure_units(conn: Connection) -> int:
         stmt.on_conflict_do_nothing(index_elements=["code"]).returning(units.c.code)
     )
     return len(added.all())
-
-
-def ensure_user(conn: Connection, username: str, display_name: str, now: datetime) -> int:
-    found = user_store.find_by_username(conn, username)
-    if found is not None:
-        return found[0]
-    return user_store.create(conn, username, display_name, now)

@@ -15,7 +15,9 @@ in exactly one place each::
     │   └── ...
     ├── NeedsConfirmation        409 (a warning the user may accept)
     ├── Conflict                 409 (concurrent update, idempotency mismatch, duplicates)
-    └── PermissionDenied         403
+    ├── PermissionDenied         403
+    ├── NotAuthenticated         401 (no, expired or revoked credentials)
+    └── TooManyAttempts          429 (sign-in throttling)
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ __all__ = [
     "InvalidTransition",
     "LotRequired",
     "NeedsConfirmation",
+    "NotAuthenticated",
     "NotFound",
     "PeriodClosed",
     "PermissionDenied",
     "RuleViolation",
+    "TooManyAttempts",
 ]
 
 
@@ -108,3 +112,15 @@ class IdempotencyMismatch(Conflict):
 class PermissionDenied(CangkuError):
     code = "permission_denied"
     status = 403
+
+
+class NotAuthenticated(CangkuError):
+    """No credentials, or credentials that are wrong, expired or revoked (never says which)."""
+
+    code = "not_authenticated"
+    status = 401
+
+
+class TooManyAttempts(CangkuError):
+    code = "too_many_attempts"
+    status = 429

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
@@ -21,9 +21,14 @@ from cangku.db import lots as lot_store
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.enums import Operation, Tracking
 from cangku.domain.errors import CangkuError, InvalidInput
+from cangku.domain.permissions import WAREHOUSE_MANAGER, Actor, action
 from cangku.domain.quantities import SCALE, parse_decimal, positive_quantity, to_scaled
 from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo, MoveLine, check_move
 from cangku.services.common import Context, run_write
+from cangku.services.stock import require_in_warehouses
+
+#: post many moves at once (a CSV import, an integration) in the warehouses granted
+STOCK_IMPORT = action("stock.import", roles={WAREHOUSE_MANAGER}, scoped=True, audited=False)
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,7 @@ def post_bulk(
 
         def work(
             uow: UnitOfWork,
-            user_id: int,
+            actor: Actor,
             now: datetime,
             batch: list[BulkMove] = batch,
             first: int = number * batch_size + 1,
@@ -207,18 +212,20 @@ def post_bulk(
             resolver.lots.clear()  # a retried or failed batch may have created them
             resolver.preload(batch)
             lines = _lines(resolver, batch, now, first)
-            ledger.post(uow.conn, lines, user_id, now)
+            for line in lines:
+                require_in_warehouses(actor, STOCK_IMPORT, line)
+            ledger.post(uow.conn, lines, actor.user_id, now)
             return len(lines)
 
         key = f"{ctx.idempotency_key}:{number}" if ctx.idempotency_key else None
-        batch_ctx = Context(ctx.username, key)
+        batch_ctx = replace(ctx, idempotency_key=key)
         payload = {
             "batch": number,
             "size": len(batch),
             "first": repr(batch[0]),
             "last": repr(batch[-1]),
         }
-        count, _ = run_write(db, batch_ctx, "bulk", payload, work)
+        count, _ = run_write(db, batch_ctx, STOCK_IMPORT, payload, work)
         posted += int(count)
         batches += 1
     return BulkResult(posted, batches, time.perf_counter() - started)

@@ -17,6 +17,7 @@ from cangku.db.categories import Category
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import check_code, check_name, plain, refuse_unknown_fields
 from cangku.domain.errors import Conflict, InvalidInput
+from cangku.domain.permissions import PURCHASER, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.services.common import Context, run_write
 
 __all__ = [
@@ -30,11 +31,14 @@ __all__ = [
 #: the longest category name
 NAME_LENGTH = 200
 
+#: create, change, deactivate and reactivate categories
+CATEGORY_MANAGE = action("category.manage", roles={WAREHOUSE_MANAGER, PURCHASER})
+
 
 def _write_category(
     db: Database,
     ctx: Context,
-    operation: str,
+    operation: Action,
     code: str,
     payload: dict[str, Any],
     change: Callable[[Connection, datetime], None],
@@ -42,7 +46,7 @@ def _write_category(
     """Run ``change(conn, now)`` as the idempotent write ``operation``, then read the category
     ``code`` back."""
 
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> str:
+    def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> str:
         change(uow.conn, now)
         return code
 
@@ -89,7 +93,7 @@ def create_category(
         store.insert_category(conn, code, name, parent_id, now)
 
     payload = {"code": code, "name": name, "parent": parent}
-    return _write_category(db, ctx, "categories.create", code, payload, change)
+    return _write_category(db, ctx, CATEGORY_MANAGE, code, payload, change)
 
 
 def update_category(db: Database, ctx: Context, code: str, changes: Mapping[str, Any]) -> Category:
@@ -111,7 +115,7 @@ def update_category(db: Database, ctx: Context, code: str, changes: Mapping[str,
             store.move_category(conn, current.id, parent_id, now)
 
     payload = {"code": code, "changes": plain(dict(changes))}
-    return _write_category(db, ctx, "categories.update", code, payload, change)
+    return _write_category(db, ctx, CATEGORY_MANAGE, code, payload, change)
 
 
 def _set_category_active(db: Database, ctx: Context, code: str, active: bool) -> Category:
@@ -119,8 +123,7 @@ def _set_category_active(db: Database, ctx: Context, code: str, active: bool) ->
         current = store.category_by_code(conn, code)
         store.update_category(conn, current.id, {"active": active}, now)
 
-    operation = "categories.reactivate" if active else "categories.deactivate"
-    return _write_category(db, ctx, operation, code, {"code": code}, change)
+    return _write_category(db, ctx, CATEGORY_MANAGE, code, {"code": code, "active": active}, change)
 
 
 def deactivate_category(db: Database, ctx: Context, code: str) -> Category:

@@ -1,4 +1,5 @@
-"""What every use case shares: the clock, the acting user, idempotency and bounded retries."""
+"""What every use case shares: the clock, the acting user and what they may do, idempotency,
+the audit trail and bounded retries."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
+
+from cangku.db import audit as audit_store
+from cangku.db import auth as auth_store
 from cangku.db import idempotency
-from cangku.db import users as user_store
 from cangku.db.uow import Database, RetryableConflict, UnitOfWork
-from cangku.domain.errors import IdempotencyMismatch, InvalidInput, NotFound, RuleViolation
+from cangku.domain.audit import AuditEntry
+from cangku.domain.errors import IdempotencyMismatch, InvalidInput, NotAuthenticated
+from cangku.domain.permissions import Action, Actor, resolve
 
 T = TypeVar("T")
 
@@ -27,20 +33,53 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class Context:
-    """Who is acting, and the idempotency key of the request if it has one."""
+    """Who is acting (already authenticated by the face), how, and the request's idempotency key.
+
+    ``scopes`` are the patterns of the API token used (None: a session or the local CLI
+    operator, no narrowing); ``origin`` says where the request came from (an address, ``cli``).
+    """
 
     username: str = "admin"
     idempotency_key: str | None = None
+    scopes: tuple[str, ...] | None = None
+    origin: str | None = None
 
 
-def acting_user(uow: UnitOfWork, username: str) -> int:
-    found = user_store.find_by_username(uow.conn, username)
-    if found is None:
-        raise NotFound("user", username)
-    user_id, active = found
-    if not active:
-        raise RuleViolation(f"user {username} is deactivated", code="user_inactive")
-    return user_id
+def load_actor(conn: Connection, ctx: Context) -> Actor:
+    """The acting user with their permissions, read fresh (a disabled user can do nothing)."""
+    user = auth_store.user_by_username(conn, ctx.username)
+    if user is None or not user.active:
+        raise NotAuthenticated("sign in first")
+    return resolve(user.id, user.username, auth_store.user_grants(conn, user.id), ctx.scopes)
+
+
+def audit(
+    conn: Connection,
+    ctx: Context,
+    actor: Actor | None,
+    action: str,
+    now: datetime,
+    *,
+    target_type: str | None = None,
+    target: str | None = None,
+    warehouse_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> int:
+    """Append one entry to the audit trail in the caller's transaction."""
+    return audit_store.append(
+        conn,
+        AuditEntry(
+            at=now,
+            action=action,
+            user_id=actor.user_id if actor else None,
+            username=actor.username if actor else ctx.username,
+            target_type=target_type,
+            target=target,
+            warehouse_id=warehouse_id,
+            origin=ctx.origin,
+            details=details or {},
+        ),
+    )
 
 
 def request_hash(operation: str, payload: Any) -> str:
@@ -51,13 +90,20 @@ def request_hash(operation: str, payload: Any) -> str:
 def run_write(
     db: Database,
     ctx: Context,
-    operation: str,
+    action: Action,
     payload: Any,
-    work: Callable[[UnitOfWork, int, datetime], Any],
+    work: Callable[[UnitOfWork, Actor, datetime], Any],
+    *,
+    target_type: str | None = None,
+    target: str | None = None,
 ) -> tuple[Any, bool]:
-    """Run ``work(uow, user_id, now)`` in one transaction and commit.
+    """Run ``work(uow, actor, now)`` in one transaction and commit.
 
+    The actor must hold ``action`` somewhere (PermissionDenied otherwise, before anything is
+    read); ``work`` checks the warehouse of a scoped action with ``actor.require``.
     ``work`` returns something JSON-able (ids, usually) that the caller turns into its result.
+    Audited actions append who, what (the request and the result), when and from where to the
+    audit trail in the same transaction.
     With an idempotency key, a repeat of the same request returns the first answer and writes
     nothing (``replayed`` is True); the same key with another payload raises IdempotencyMismatch.
     Deadlocks and busy errors are retried a bounded number of times.
@@ -67,10 +113,12 @@ def run_write(
         raise InvalidInput(
             "an idempotency key has 1 to 200 characters", code="invalid_idempotency_key"
         )
-    digest = request_hash(operation, payload)
+    digest = request_hash(action.code, payload)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with db.write() as uow:
+                actor = load_actor(uow.conn, ctx)
+                actor.require(action)
                 if key is not None:
                     seen = idempotency.find(uow.conn, key)
                     if seen is not None:
@@ -81,10 +129,20 @@ def run_write(
                             )
                         return seen[1], True
                 now = utcnow()
-                user_id = acting_user(uow, ctx.username)
-                result = work(uow, user_id, now)
+                result = work(uow, actor, now)
+                if action.audited:
+                    audit(
+                        uow.conn,
+                        ctx,
+                        actor,
+                        action.code,
+                        now,
+                        target_type=target_type,
+                        target=target,
+                        details={"request": payload, "result": result},
+                    )
                 if key is not None:
-                    idempotency.remember(uow.conn, key, digest, result, user_id, now)
+                    idempotency.remember(uow.conn, key, digest, result, actor.user_id, now)
                 uow.commit()
                 return result, False
         except RetryableConflict:

@@ -37,6 +37,7 @@ from cangku.domain.catalog import (
 )
 from cangku.domain.enums import STORAGE_KINDS
 from cangku.domain.errors import Conflict, InvalidInput, RuleViolation
+from cangku.domain.permissions import EVERYONE, PURCHASER, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.domain.quantities import SCALE_DIGITS
 from cangku.services.categories import (
     create_category,
@@ -73,6 +74,14 @@ __all__ = [
     "update_category",
     "update_item",
 ]
+
+#: see items, their units, barcodes and suppliers
+ITEM_VIEW = action("item.view", roles=EVERYONE)
+ITEM_CREATE = action("item.create", roles={WAREHOUSE_MANAGER, PURCHASER})
+#: change an item's fields, units and barcodes
+ITEM_UPDATE = action("item.update", roles={WAREHOUSE_MANAGER, PURCHASER})
+#: deactivate and reactivate items
+ITEM_DEACTIVATE = action("item.deactivate", roles={WAREHOUSE_MANAGER})
 
 
 @dataclass
@@ -205,7 +214,7 @@ def create_item(db: Database, ctx: Context, data: ItemInput) -> Item:
     Writes: one ``items`` row, its ``item_units`` and ``item_barcodes`` rows.
     """
 
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> int:
+    def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> int:
         conn = uow.conn
         values = _item_columns(conn, data)
         if catalog.code_taken(conn, data.code):
@@ -221,7 +230,7 @@ def create_item(db: Database, ctx: Context, data: ItemInput) -> Item:
         catalog.replace_barcodes(conn, item_id, codes)
         return item_id
 
-    item_id, _ = run_write(db, ctx, "items.create", plain(data), work)
+    item_id, _ = run_write(db, ctx, ITEM_CREATE, plain(data), work)
     return _read_item(db, int(item_id))
 
 
@@ -264,14 +273,14 @@ def _input_of(item: Item) -> ItemInput:
 def _change_item(
     db: Database,
     ctx: Context,
-    operation: str,
+    operation: Action,
     payload: dict[str, Any],
     code: str,
     change: Callable[[Connection, Item, datetime], None],
 ) -> Item:
     """Load the item by code in a write transaction, apply ``change(conn, current, now)``."""
 
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> int:
+    def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> int:
         item_id = catalog.item_id_by_code(uow.conn, code)
         change(uow.conn, catalog.load_item(uow.conn, item_id), now)
         return item_id
@@ -308,7 +317,7 @@ def update_item(
         catalog.update_item(conn, current.id, values, version, now)
 
     payload = {"changes": plain(dict(changes)), "version": version}
-    return _change_item(db, ctx, "items.update", payload, code, change)
+    return _change_item(db, ctx, ITEM_UPDATE, payload, code, change)
 
 
 def set_item_units(
@@ -334,7 +343,7 @@ def set_item_units(
         catalog.replace_units(conn, current.id, conversions)
 
     payload = {"units": plain(list(units)), "version": version}
-    return _change_item(db, ctx, "items.set_units", payload, code, change)
+    return _change_item(db, ctx, ITEM_UPDATE, payload, code, change)
 
 
 def set_item_barcodes(
@@ -358,7 +367,7 @@ def set_item_barcodes(
         catalog.replace_barcodes(conn, current.id, checked)
 
     payload = {"barcodes": plain(list(barcodes)), "version": version}
-    return _change_item(db, ctx, "items.set_barcodes", payload, code, change)
+    return _change_item(db, ctx, ITEM_UPDATE, payload, code, change)
 
 
 def _set_item_active(
@@ -367,8 +376,8 @@ def _set_item_active(
     def change(conn: Connection, current: Item, now: datetime) -> None:
         catalog.update_item(conn, current.id, {"active": active}, version, now)
 
-    operation = "items.reactivate" if active else "items.deactivate"
-    return _change_item(db, ctx, operation, {"version": version}, code, change)
+    payload = {"version": version, "active": active}
+    return _change_item(db, ctx, ITEM_DEACTIVATE, payload, code, change)
 
 
 def deactivate_item(db: Database, ctx: Context, code: str, version: int | None = None) -> Item:

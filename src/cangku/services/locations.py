@@ -19,6 +19,7 @@ from cangku.db.sites import Location, Warehouse
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import UNSET, Unset, given_changes, plain
 from cangku.domain.errors import Conflict, InvalidInput, RuleViolation
+from cangku.domain.permissions import WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.domain.sites import (
     check_can_have_children,
     check_capacity,
@@ -32,14 +33,17 @@ from cangku.domain.sites import (
 from cangku.services.common import Context, run_write
 
 __all__ = [
+    "create_location",
+    "update_location",
     "Location",
     "LocationChanges",
     "LocationInput",
-    "create_location",
     "deactivate_location",
     "reactivate_location",
-    "update_location",
 ]
+
+#: create, change, deactivate and reactivate locations (in the warehouses granted)
+LOCATION_MANAGE = action("location.manage", roles={WAREHOUSE_MANAGER}, scoped=True)
 
 
 @dataclass(frozen=True)
@@ -67,15 +71,17 @@ class LocationChanges:
 def _write_location(
     db: Database,
     ctx: Context,
-    operation: str,
+    operation: Action,
     payload: dict[str, Any],
     change: Callable[[Connection, datetime], int],
 ) -> Location:
     """Run ``change(conn, now)`` (which returns the location id) as the idempotent write
     ``operation``, then read the location back."""
 
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> dict[str, int]:
-        return {"id": change(uow.conn, now)}
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, int]:
+        location_id = change(uow.conn, now)
+        actor.require(operation, sites.location_by_id(uow.conn, location_id).warehouse_id)
+        return {"id": location_id}
 
     result, _ = run_write(db, ctx, operation, payload, work)
     with db.read() as conn:
@@ -153,7 +159,7 @@ def create_location(db: Database, ctx: Context, data: LocationInput) -> Location
             now=now,
         )
 
-    return _write_location(db, ctx, "create_location", payload, change)
+    return _write_location(db, ctx, LOCATION_MANAGE, payload, change)
 
 
 def _location_values(changes: LocationChanges) -> dict[str, Any]:
@@ -205,7 +211,7 @@ def update_location(db: Database, ctx: Context, code: str, changes: LocationChan
         sites.update_location(conn, location.id, changes.version, row_values, now)
         return location.id
 
-    return _write_location(db, ctx, "update_location", payload, change)
+    return _write_location(db, ctx, LOCATION_MANAGE, payload, change)
 
 
 def _check_can_deactivate(conn: Connection, location: Location) -> None:
@@ -249,8 +255,7 @@ def _set_location_active(db: Database, ctx: Context, code: str, active: bool) ->
         sites.update_location(conn, location.id, None, {"active": active}, now)
         return location.id
 
-    operation = "reactivate_location" if active else "deactivate_location"
-    return _write_location(db, ctx, operation, {"code": code}, change)
+    return _write_location(db, ctx, LOCATION_MANAGE, {"code": code, "active": active}, change)
 
 
 def deactivate_location(db: Database, ctx: Context, code: str) -> Location:

@@ -29,19 +29,36 @@ from cangku.domain.lots import (
     default_expiry,
     status_note,
 )
+from cangku.domain.permissions import (
+    EVERYONE,
+    QUALITY_INSPECTOR,
+    RECEIVING_CLERK,
+    WAREHOUSE_MANAGER,
+    Action,
+    Actor,
+    action,
+)
 from cangku.domain.stock import ItemInfo
 from cangku.services.common import Context, run_write
 
 __all__ = [
+    "set_lot_status",
+    "update_lot",
     "Lot",
     "LotChanges",
     "LotInput",
     "SerialInput",
     "create_lot",
     "create_serial",
-    "set_lot_status",
-    "update_lot",
 ]
+
+LOT_VIEW = action("lot.view", roles=EVERYONE)
+#: register lots and serial numbers
+LOT_CREATE = action("lot.create", roles={WAREHOUSE_MANAGER, RECEIVING_CLERK, QUALITY_INSPECTOR})
+#: change a lot's dates, supplier lot and notes
+LOT_UPDATE = action("lot.update", roles={WAREHOUSE_MANAGER, RECEIVING_CLERK, QUALITY_INSPECTOR})
+#: put a lot on hold, in quarantine, recall, reject or release it
+LOT_STATUS = action("lot.status", roles={WAREHOUSE_MANAGER, QUALITY_INSPECTOR})
 
 
 @dataclass(frozen=True)
@@ -78,14 +95,14 @@ class LotChanges:
 def _write_lot(
     db: Database,
     ctx: Context,
-    operation: str,
+    operation: Action,
     payload: dict[str, Any],
     change: Callable[[Connection, datetime], int],
 ) -> Lot:
     """Run ``change(conn, now)`` (which returns the lot id) as the idempotent write
     ``operation``, then read the lot back."""
 
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> dict[str, int]:
+    def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> dict[str, int]:
         return {"id": change(uow.conn, now)}
 
     result, _ = run_write(db, ctx, operation, payload, work)
@@ -140,8 +157,7 @@ def _create(db: Database, ctx: Context, data: LotInput, is_serial: bool) -> Lot:
             now=now,
         )
 
-    operation = "create_serial" if is_serial else "create_lot"
-    return _write_lot(db, ctx, operation, payload, change)
+    return _write_lot(db, ctx, LOT_CREATE, {**payload, "serial": is_serial}, change)
 
 
 def create_lot(db: Database, ctx: Context, data: LotInput) -> Lot:
@@ -197,7 +213,7 @@ def update_lot(db: Database, ctx: Context, item: str, code: str, changes: LotCha
         store.update_lot(conn, lot.id, changes.version, values, now)
         return lot.id
 
-    return _write_lot(db, ctx, "update_lot", payload, change)
+    return _write_lot(db, ctx, LOT_UPDATE, payload, change)
 
 
 def set_lot_status(
@@ -219,4 +235,4 @@ def set_lot_status(
         store.update_lot(conn, lot.id, None, {"status": str(new_status), "notes": notes}, now)
         return lot.id
 
-    return _write_lot(db, ctx, "set_lot_status", payload, change)
+    return _write_lot(db, ctx, LOT_STATUS, payload, change)

@@ -17,6 +17,7 @@ from cangku.db.lookups import unit_decimals
 from cangku.db.partners import Contact, Partner, SupplierItem
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from cangku.domain.permissions import EVERYONE, PURCHASER, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.domain.quantities import SCALE_DIGITS
 from cangku.services.common import Context, run_write
 from cangku.services.items import check_code, check_days, check_name, non_negative, plain
@@ -42,6 +43,13 @@ __all__ = [
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+PARTNER_VIEW = action("partner.view", roles=EVERYONE)
+PARTNER_CREATE = action("partner.create", roles={WAREHOUSE_MANAGER, PURCHASER})
+#: change, deactivate and reactivate partners and their contacts
+PARTNER_UPDATE = action("partner.update", roles={WAREHOUSE_MANAGER, PURCHASER})
+#: a supplier's code, price, minimum order and lead time for an item
+SUPPLIER_ITEM_MANAGE = action("supplier_item.manage", roles={PURCHASER})
 
 
 @dataclass
@@ -149,7 +157,7 @@ def create_partner(db: Database, ctx: Context, data: PartnerInput) -> Partner:
     Writes: one ``partners`` row and its ``partner_contacts`` rows.
     """
 
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> str:
+    def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> str:
         values = _partner_values(data)
         contacts = [_contact_values(c) for c in data.contacts]
         if store.code_taken(uow.conn, data.code):
@@ -163,7 +171,7 @@ def create_partner(db: Database, ctx: Context, data: PartnerInput) -> Partner:
             store.insert_contact(uow.conn, partner_id, contact)
         return data.code
 
-    run_write(db, ctx, "partners.create", plain(data), work)
+    run_write(db, ctx, PARTNER_CREATE, plain(data), work)
     return _read_partner(db, data.code)
 
 
@@ -175,14 +183,14 @@ def _input_of(partner: Partner) -> PartnerInput:
 def _change_partner(
     db: Database,
     ctx: Context,
-    operation: str,
+    operation: Action,
     payload: dict[str, Any],
     code: str,
     change: Callable[[Connection, Partner, datetime], Any],
 ) -> Any:
     """Run ``change(conn, partner, now)`` on the partner ``code`` in one write transaction."""
 
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> Any:
+    def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> Any:
         return change(uow.conn, store.partner_by_code(uow.conn, code), now)
 
     result, _ = run_write(db, ctx, operation, {"code": code, **payload}, work)
@@ -211,7 +219,7 @@ def update_partner(
         store.update_partner(conn, current.id, values, version, now)
 
     payload = {"changes": plain(dict(changes)), "version": version}
-    _change_partner(db, ctx, "partners.update", payload, code, change)
+    _change_partner(db, ctx, PARTNER_UPDATE, payload, code, change)
     return _read_partner(db, code)
 
 
@@ -221,8 +229,8 @@ def _set_active(
     def change(conn: Connection, current: Partner, now: datetime) -> None:
         store.update_partner(conn, current.id, {"active": active}, version, now)
 
-    operation = "partners.reactivate" if active else "partners.deactivate"
-    _change_partner(db, ctx, operation, {"version": version}, code, change)
+    payload = {"version": version, "active": active}
+    _change_partner(db, ctx, PARTNER_UPDATE, payload, code, change)
     return _read_partner(db, code)
 
 
@@ -266,7 +274,7 @@ def add_contact(db: Database, ctx: Context, code: str, data: ContactInput) -> Co
     def change(conn: Connection, partner: Partner, _now: datetime) -> int:
         return store.insert_contact(conn, partner.id, _contact_values(data))
 
-    contact_id = _change_partner(db, ctx, "contacts.add", {"contact": plain(data)}, code, change)
+    contact_id = _change_partner(db, ctx, PARTNER_UPDATE, {"contact": plain(data)}, code, change)
     return _read_contact(db, code, int(contact_id))
 
 
@@ -293,7 +301,7 @@ def update_contact(
         return contact_id
 
     payload = {"contact_id": contact_id, "changes": plain(dict(changes))}
-    _change_partner(db, ctx, "contacts.update", payload, code, change)
+    _change_partner(db, ctx, PARTNER_UPDATE, payload, code, change)
     return _read_contact(db, code, contact_id)
 
 
@@ -309,7 +317,7 @@ def remove_contact(db: Database, ctx: Context, code: str, contact_id: int) -> No
         store.delete_contact(conn, contact_id)
         return contact_id
 
-    _change_partner(db, ctx, "contacts.remove", {"contact_id": contact_id}, code, change)
+    _change_partner(db, ctx, PARTNER_UPDATE, {"contact_id": contact_id}, code, change)
 
 
 # ---------------------------------------------------------------- supplier items
@@ -358,7 +366,7 @@ def set_supplier_item(db: Database, ctx: Context, data: SupplierItemInput) -> Su
         store.save_supplier_item(conn, partner.id, item.id, values)
         return data.item
 
-    _change_partner(db, ctx, "supplier_items.set", plain(data), data.partner, change)
+    _change_partner(db, ctx, SUPPLIER_ITEM_MANAGE, plain(data), data.partner, change)
     with db.read() as conn:
         partner_id = store.partner_by_code(conn, data.partner).id
         found = store.supplier_item(conn, partner_id, catalog.item_id_by_code(conn, data.item))
@@ -379,4 +387,4 @@ def remove_supplier_item(db: Database, ctx: Context, partner: str, item: str) ->
             raise NotFound("supplier_item", f"{partner}/{item}")
         return item
 
-    _change_partner(db, ctx, "supplier_items.remove", {"item": item}, partner, change)
+    _change_partner(db, ctx, SUPPLIER_ITEM_MANAGE, {"item": item}, partner, change)

@@ -12,10 +12,18 @@ from cangku.db import ledger
 from cangku.db.tables import periods, users
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.errors import InvalidInput, RuleViolation
+from cangku.domain.permissions import AUDITOR, EVERYONE, WAREHOUSE_MANAGER, Actor, action
 from cangku.queries.asof import Anchor, quantities_select
 from cangku.queries.stock import StockFilter
 from cangku.queries.valuation import value_select
 from cangku.services.common import Context, run_write
+
+PERIOD_VIEW = action("period.view", roles=EVERYONE)
+#: close the books up to a day: nothing may be posted on or before it afterwards
+PERIOD_CLOSE = action("period.close", roles=())
+CHECKPOINT_TAKE = action("checkpoint.take", roles={WAREHOUSE_MANAGER})
+#: re-fold the ledger and compare it with balances, cost layers and the hash chains
+LEDGER_VERIFY = action("ledger.verify", roles={WAREHOUSE_MANAGER, AUDITOR})
 
 
 @dataclass(frozen=True)
@@ -58,14 +66,14 @@ def take_checkpoint(db: Database, ctx: Context, as_of: datetime | None = None) -
     Raises InvalidInput for a future time. Writes: a checkpoint with its rows.
     """
 
-    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, object]:
+    def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> dict[str, object]:
         at = as_of or now
         if at > now:
             raise InvalidInput("a checkpoint cannot lie in the future", code="effective_in_future")
         ledger.lock_all_heads(uow.conn)  # no move is posted while we read
         return {"id": _checkpoint(uow, at, now), "as_of": at.isoformat()}
 
-    result, replayed = run_write(db, ctx, "checkpoint", {"as_of": str(as_of)}, work)
+    result, replayed = run_write(db, ctx, CHECKPOINT_TAKE, {"as_of": str(as_of)}, work)
     return CheckpointResult(int(result["id"]), datetime.fromisoformat(result["as_of"]), replayed)
 
 
@@ -77,7 +85,7 @@ def close_period(db: Database, ctx: Context, through: date, note: str | None = N
     period). Writes: a period row and a checkpoint.
     """
 
-    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, str]:
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, str]:
         if through >= now.date():
             raise InvalidInput(
                 "only days that are over can be closed",
@@ -92,11 +100,11 @@ def close_period(db: Database, ctx: Context, through: date, note: str | None = N
                 code="period_already_closed",
                 closed_through=last.isoformat(),
             )
-        store.insert_period(uow.conn, through, now, user_id, note)
+        store.insert_period(uow.conn, through, now, actor.user_id, note)
         _checkpoint(uow, end_of_day(through), now)
         return {"through": through.isoformat()}
 
-    run_write(db, ctx, "close_period", {"through": through.isoformat(), "note": note}, work)
+    run_write(db, ctx, PERIOD_CLOSE, {"through": through.isoformat(), "note": note}, work)
     return next(p for p in list_periods(db) if p.closed_through == through)
 
 

@@ -10,10 +10,14 @@ from decimal import Decimal
 from cangku.db import balances, lookups
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.errors import RuleViolation
+from cangku.domain.permissions import PICKER_SHIPPER, WAREHOUSE_MANAGER, Actor, action
 from cangku.domain.quantities import positive_quantity
 from cangku.services.common import Context, run_write
 from cangku.services.stock_commands import Reservation
 from cangku.services.stock_inputs import base_quantity, existing_lot, payload
+
+#: reserve stock for an order and release it (in the warehouses granted)
+STOCK_RESERVE = action("stock.reserve", roles={WAREHOUSE_MANAGER, PICKER_SHIPPER}, scoped=True)
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,11 @@ class ReservationResult:
 
 
 def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) -> ReservationResult:
-    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, str]:
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, str]:
         conn = uow.conn
         item = lookups.item_by_code(conn, command.item)
         location = lookups.location_by_code(conn, command.location)
+        actor.require(STOCK_RESERVE, location.warehouse_id)
         if not location.kind.is_valued:
             raise RuleViolation(
                 "only stock in a storage location can be reserved", code="location_kind_not_allowed"
@@ -39,8 +44,8 @@ def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) ->
         balances.change_reservation(conn, (item.id, location.id, lot.id if lot else 0), sign * qty)
         return {"item": item.code, "location": location.code, "lot": lot.code if lot else ""}
 
-    name = "reserve" if sign > 0 else "release"
-    result, replayed = run_write(db, ctx, name, payload(command), work)
+    request = {**payload(command), "reserve": sign > 0}
+    result, replayed = run_write(db, ctx, STOCK_RESERVE, request, work)
     return ReservationResult(
         result["item"],
         result["location"],

@@ -21,6 +21,19 @@ from cangku.db.tables import moves
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.enums import LocationKind, Operation, Tracking
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from cangku.domain.permissions import (
+    AUDITOR,
+    EVERYONE,
+    PICKER_SHIPPER,
+    PURCHASER,
+    QUALITY_INSPECTOR,
+    RECEIVING_CLERK,
+    STOCK_COUNTER,
+    WAREHOUSE_MANAGER,
+    Action,
+    Actor,
+    action,
+)
 from cangku.domain.quantities import parse_decimal
 from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS, check_reason
 from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo, MoveLine, check_move
@@ -56,6 +69,39 @@ __all__ = [
     "transfer_stock",
 ]
 
+#: see stock, moves and history (in the warehouses granted)
+STOCK_VIEW = action("stock.view", roles=EVERYONE, scoped=True)
+#: see what stock is worth (cost layers, average cost, valuation)
+VALUATION_VIEW = action(
+    "valuation.view", roles={WAREHOUSE_MANAGER, PURCHASER, AUDITOR}, scoped=True
+)
+STOCK_RECEIVE = action(
+    "stock.receive", roles={WAREHOUSE_MANAGER, RECEIVING_CLERK}, scoped=True, audited=False
+)
+STOCK_ISSUE = action(
+    "stock.issue", roles={WAREHOUSE_MANAGER, PICKER_SHIPPER}, scoped=True, audited=False
+)
+STOCK_TRANSFER = action(
+    "stock.transfer",
+    roles={WAREHOUSE_MANAGER, RECEIVING_CLERK, PICKER_SHIPPER, QUALITY_INSPECTOR},
+    scoped=True,
+    audited=False,
+)
+STOCK_ADJUST = action(
+    "stock.adjust", roles={WAREHOUSE_MANAGER, STOCK_COUNTER}, scoped=True, audited=False
+)
+STOCK_SCRAP = action(
+    "stock.scrap", roles={WAREHOUSE_MANAGER, QUALITY_INSPECTOR}, scoped=True, audited=False
+)
+STOCK_REVERSE = action("stock.reverse", roles={WAREHOUSE_MANAGER}, scoped=True, audited=False)
+
+
+def require_in_warehouses(actor: Actor, act: Action, line: MoveLine) -> None:
+    """A move touches one or two warehouses (a transfer between them): both must be granted."""
+    actor.require(act, line.source.warehouse_id)
+    if line.dest.warehouse_id != line.source.warehouse_id:
+        actor.require(act, line.dest.warehouse_id)
+
 
 @dataclass(frozen=True)
 class PostingResult:
@@ -66,17 +112,18 @@ class PostingResult:
 def _post(
     db: Database,
     ctx: Context,
-    operation: str,
+    operation: Action,
     command: object,
     build: Callable[[Connection, datetime], list[MoveLine]],
 ) -> PostingResult:
     posted: list[MoveRecord] = []
 
-    def work(uow: UnitOfWork, user_id: int, now: datetime) -> dict[str, list[int]]:
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, list[int]]:
         lines = build(uow.conn, now)
         for line in lines:
+            require_in_warehouses(actor, operation, line)
             check_move(line, now.date())
-        ids = ledger.post(uow.conn, lines, user_id, now)
+        ids = ledger.post(uow.conn, lines, actor.user_id, now)
         # read back in the same transaction: no second connection for the answer
         posted[:] = moves_by_ids(uow.conn, ids)
         return {"move_ids": ids}
@@ -159,7 +206,7 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
         )
         return [_reference(line, command)]
 
-    return _post(db, ctx, "receive", command, build)
+    return _post(db, ctx, STOCK_RECEIVE, command, build)
 
 
 # ---------------------------------------------------------------- issue
@@ -198,7 +245,7 @@ def issue_stock(db: Database, ctx: Context, command: Issue) -> PostingResult:
         )
         return [_reference(line, command)]
 
-    return _post(db, ctx, "issue", command, build)
+    return _post(db, ctx, STOCK_ISSUE, command, build)
 
 
 # ---------------------------------------------------------------- transfer
@@ -226,7 +273,7 @@ def transfer_stock(db: Database, ctx: Context, command: Transfer) -> PostingResu
         )
         return [_reference(line, command)]
 
-    return _post(db, ctx, "transfer", command, build)
+    return _post(db, ctx, STOCK_TRANSFER, command, build)
 
 
 # ---------------------------------------------------------------- adjust and scrap
@@ -279,7 +326,7 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
         )
         return [_reference(line, command)]
 
-    return _post(db, ctx, "adjust", command, build)
+    return _post(db, ctx, STOCK_ADJUST, command, build)
 
 
 def scrap_stock(db: Database, ctx: Context, command: Scrap) -> PostingResult:
@@ -308,7 +355,7 @@ def scrap_stock(db: Database, ctx: Context, command: Scrap) -> PostingResult:
         )
         return [_reference(line, command)]
 
-    return _post(db, ctx, "scrap", command, build)
+    return _post(db, ctx, STOCK_SCRAP, command, build)
 
 
 # ---------------------------------------------------------------- reverse
@@ -363,7 +410,7 @@ def reverse_move(db: Database, ctx: Context, command: Reverse) -> PostingResult:
         )
         return [line]
 
-    return _post(db, ctx, "reverse", command, build)
+    return _post(db, ctx, STOCK_REVERSE, command, build)
 
 
 def _active(item: ItemInfo) -> ItemInfo:

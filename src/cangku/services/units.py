@@ -9,9 +9,12 @@ from cangku.db.catalog import Unit
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import check_code, check_decimals, check_name
 from cangku.domain.errors import Conflict
+from cangku.domain.permissions import WAREHOUSE_MANAGER, Actor, action
 from cangku.services.common import Context, run_write
 
 __all__ = ["Unit", "create_unit"]
+
+UNIT_CREATE = action("unit.create", roles={WAREHOUSE_MANAGER})
 
 
 def create_unit(db: Database, ctx: Context, code: str, name: str, decimals: int) -> Unit:
@@ -21,7 +24,7 @@ def create_unit(db: Database, ctx: Context, code: str, name: str, decimals: int)
     ``unit_code_taken``. Writes: one ``units`` row.
     """
 
-    def work(uow: UnitOfWork, _user_id: int, _now: datetime) -> str:
+    def work(uow: UnitOfWork, _actor: Actor, _now: datetime) -> str:
         check_code(code, max_length=16)
         check_name(name, 100)
         check_decimals(decimals)
@@ -31,6 +34,6 @@ def create_unit(db: Database, ctx: Context, code: str, name: str, decimals: int)
         return code
 
     payload = {"code": code, "name": name, "decimals": decimals}
-    run_write(db, ctx, "units.create", payload, work)
+    run_write(db, ctx, UNIT_CREATE, payload, work)
     with db.read() as conn:
         return catalog.unit_by_code(conn, code)

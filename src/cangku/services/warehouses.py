@@ -19,6 +19,7 @@ from cangku.db.sites import Location, Warehouse
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import UNSET, Unset, given_changes, plain
 from cangku.domain.errors import Conflict, RuleViolation
+from cangku.domain.permissions import EVERYONE, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.domain.sites import VIRTUAL_LOCATIONS, check_flag, check_name, check_warehouse_code
 from cangku.services.common import Context, run_write
 from cangku.services.locations import (
@@ -31,6 +32,8 @@ from cangku.services.locations import (
 )
 
 __all__ = [
+    "create_warehouse",
+    "update_warehouse",
     "UNSET",
     "Location",
     "LocationChanges",
@@ -40,14 +43,18 @@ __all__ = [
     "WarehouseChanges",
     "WarehouseInput",
     "create_location",
-    "create_warehouse",
     "deactivate_location",
     "deactivate_warehouse",
     "reactivate_location",
     "reactivate_warehouse",
     "update_location",
-    "update_warehouse",
 ]
+
+#: see warehouses and their locations (in the warehouses granted)
+WAREHOUSE_VIEW = action("warehouse.view", roles=EVERYONE, scoped=True)
+WAREHOUSE_CREATE = action("warehouse.create", roles=())
+#: change, deactivate and reactivate a warehouse (in the warehouses granted)
+WAREHOUSE_UPDATE = action("warehouse.update", roles={WAREHOUSE_MANAGER}, scoped=True)
 
 
 @dataclass(frozen=True)
@@ -69,15 +76,17 @@ class WarehouseChanges:
 def _write_warehouse(
     db: Database,
     ctx: Context,
-    operation: str,
+    operation: Action,
     payload: dict[str, Any],
     change: Callable[[Connection, datetime], int],
 ) -> Warehouse:
     """Run ``change(conn, now)`` (which returns the warehouse id) as the idempotent write
     ``operation``, then read the warehouse back."""
 
-    def work(uow: UnitOfWork, _user_id: int, now: datetime) -> dict[str, int]:
-        return {"id": change(uow.conn, now)}
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, int]:
+        warehouse_id = change(uow.conn, now)
+        actor.require(operation, warehouse_id)
+        return {"id": warehouse_id}
 
     result, _ = run_write(db, ctx, operation, payload, work)
     with db.read() as conn:
@@ -122,7 +131,7 @@ def create_warehouse(db: Database, ctx: Context, data: WarehouseInput) -> Wareho
             now=now,
         )
 
-    return _write_warehouse(db, ctx, "create_warehouse", payload, change)
+    return _write_warehouse(db, ctx, WAREHOUSE_CREATE, payload, change)
 
 
 def update_warehouse(db: Database, ctx: Context, code: str, changes: WarehouseChanges) -> Warehouse:
@@ -145,7 +154,7 @@ def update_warehouse(db: Database, ctx: Context, code: str, changes: WarehouseCh
         sites.update_warehouse(conn, warehouse.id, changes.version, values, now)
         return warehouse.id
 
-    return _write_warehouse(db, ctx, "update_warehouse", payload, change)
+    return _write_warehouse(db, ctx, WAREHOUSE_UPDATE, payload, change)
 
 
 def _set_warehouse_active(db: Database, ctx: Context, code: str, active: bool) -> Warehouse:
@@ -160,8 +169,7 @@ def _set_warehouse_active(db: Database, ctx: Context, code: str, active: bool) -
         sites.update_warehouse(conn, warehouse.id, None, {"active": active}, now)
         return warehouse.id
 
-    operation = "reactivate_warehouse" if active else "deactivate_warehouse"
-    return _write_warehouse(db, ctx, operation, {"code": code}, change)
+    return _write_warehouse(db, ctx, WAREHOUSE_UPDATE, {"code": code, "active": active}, change)
 
 
 def deactivate_warehouse(db: Database, ctx: Context, code: str) -> Warehouse:

@@ -1,0 +1,300 @@
+"""Signing in: passwords (argon2id), web sessions, API tokens, throttling of failed attempts.
+
+Every face authenticates here and then acts through a ``Context`` naming the user; what the
+user may do is decided by the services (``run_write`` and the actions they declare).
+A refusal never says whether the user name exists, the password was wrong, the account is
+disabled or the token expired: all are ``not_authenticated``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from cangku.db import auth as store
+from cangku.db.uow import Database
+from cangku.domain.errors import (
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+)
+from cangku.domain.permissions import Actor, check_scopes
+from cangku.services.common import Context, audit, load_actor, utcnow
+from cangku.settings import Settings, get_settings
+
+__all__ = [
+    "Authenticated",
+    "NewToken",
+    "SignedIn",
+    "authenticate_session",
+    "authenticate_token",
+    "create_token",
+    "hash_password",
+    "list_tokens",
+    "revoke_token",
+    "sign_in",
+    "sign_out",
+    "verify_password",
+    "whoami",
+]
+
+#: argon2id with the library's defaults (RFC 9106 low-memory profile)
+_HASHER = PasswordHasher()
+#: verified against when the user name is unknown, so both cases take the same time
+_DUMMY_HASH = _HASHER.hash("not a real password, only for timing")
+TOKEN_PREFIX = "ck_"
+MAX_TOKEN_DAYS = 366
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A new web session: the cookie value (shown once) and its CSRF token."""
+
+    session_id: str
+    csrf_token: str
+    username: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """Who a request comes from, and (for a session) its CSRF token."""
+
+    username: str
+    scopes: tuple[str, ...] | None = None
+    csrf_token: str | None = None
+    session_hash: str | None = None
+
+
+def _session_expiry(settings: Settings, created: datetime, now: datetime) -> datetime:
+    return min(
+        now + timedelta(minutes=settings.session_idle_minutes),
+        created + timedelta(hours=settings.session_max_hours),
+    )
+
+
+def sign_in(
+    db: Database,
+    username: str,
+    password: str,
+    *,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    settings: Settings | None = None,
+) -> SignedIn:
+    """Check the password and open a web session.
+
+    Raises TooManyAttempts after too many recent failures for this user name or address
+    (checked before the password, so guessing gains nothing), NotAuthenticated otherwise.
+    Writes: a ``sign_in_attempts`` row, an audit entry (``auth.sign_in`` or
+    ``auth.sign_in_failed``), and on success a ``sessions`` row.
+    """
+    settings = settings or get_settings()
+    username = username.strip()[:64]
+    with db.write() as uow:
+        now = utcnow()
+        since = now - timedelta(minutes=settings.sign_in_window_minutes)
+        by_user, by_ip = store.recent_failures(uow.conn, username, ip, since)
+        if by_user >= settings.sign_in_max_failures or by_ip >= 10 * settings.sign_in_max_failures:
+            raise TooManyAttempts(
+                "too many failed sign-ins; wait a few minutes and try again",
+                retry_after_minutes=settings.sign_in_window_minutes,
+            )
+        user = store.user_by_username(uow.conn, username)
+        ok = verify_password(user.password_hash if user else None, password)
+        ok = ok and user is not None and user.active
+        store.record_attempt(uow.conn, username, ip, now, ok)
+        ctx = Context(username=username, origin=ip)
+        if not ok or user is None:
+            audit(uow.conn, ctx, None, "auth.sign_in_failed", now, target_type="user",
+                  target=username)  # fmt: skip
+            uow.commit()
+            raise NotAuthenticated("wrong user name or password")
+        session_id = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        expires = _session_expiry(settings, now, now)
+        store.insert_session(
+            uow.conn, _digest(session_id), user.id, csrf, now, expires, ip, (user_agent or "")[:200]
+        )
+        store.clear_failures(uow.conn, username)
+        store.update_user(uow.conn, user.id, {"last_sign_in_at": now}, now)
+        actor = Actor(user.id, user.username)
+        audit(uow.conn, ctx, actor, "auth.sign_in", now, target_type="user", target=username)
+        uow.commit()
+    return SignedIn(session_id, csrf, user.username, expires)
+
+
+def authenticate_session(
+    db: Database, session_id: str, settings: Settings | None = None
+) -> Authenticated:
+    """The user of a live session (and extend its idle timeout). Raises NotAuthenticated."""
+    settings = settings or get_settings()
+    if not session_id or len(session_id) > 100:
+        raise NotAuthenticated("sign in first")
+    id_hash = _digest(session_id)
+    now = utcnow()
+    with db.read() as conn:
+        session = store.live_session(conn, id_hash, now)
+    if session is None:
+        raise NotAuthenticated("your session has ended; sign in again")
+    # extend the idle timeout at most once a minute (no write on every request)
+    if now - session.last_seen_at > timedelta(minutes=1):
+        with db.write() as uow:
+            store.touch_session(
+                uow.conn, id_hash, now, _session_expiry(settings, session.created_at, now)
+            )
+            uow.commit()
+    return Authenticated(session.username, None, session.csrf_token, id_hash)
+
+
+def sign_out(db: Database, session_id: str, ip: str | None = None) -> None:
+    """End a session (unknown or ended sessions are ignored). Writes: the session, audit."""
+    id_hash = _digest(session_id)
+    with db.write() as uow:
+        now = utcnow()
+        session = store.live_session(uow.conn, id_hash, now)
+        if session is None:
+            return
+        store.revoke_sessions(uow.conn, now, user_id=session.user_id, id_hash=id_hash)
+        ctx = Context(username=session.username, origin=ip)
+        actor = Actor(session.user_id, session.username)
+        audit(uow.conn, ctx, actor, "auth.sign_out", now, target_type="user",
+              target=session.username)  # fmt: skip
+        uow.commit()
+
+
+def authenticate_token(db: Database, token: str) -> Authenticated:
+    """The user and scopes of a live API token. Raises NotAuthenticated (never says why)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        raise NotAuthenticated("invalid token")
+    now = utcnow()
+    with db.read() as conn:
+        found = store.live_token(conn, _digest(token), now)
+    if found is None:
+        raise NotAuthenticated("invalid, expired or revoked token")
+    if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
+        with db.write() as uow:
+            store.mark_token_used(uow.conn, found.id, now)
+            uow.commit()
+    return Authenticated(found.username, tuple(found.scopes.split()))
+
+
+def whoami(db: Database, ctx: Context) -> Actor:
+    """The acting user with the permissions in effect (after token scopes)."""
+    with db.read() as conn:
+        return load_actor(conn, ctx)
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token as created: ``token`` is shown this once and stored only as a hash."""
+
+    id: int
+    token: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    expires_at: datetime
+
+
+def create_token(
+    db: Database,
+    ctx: Context,
+    name: str,
+    scopes: list[str] | None = None,
+    days: int = 90,
+    *,
+    for_user: str | None = None,
+) -> NewToken:
+    """Create a personal access token for the acting user (or, for an administrator with
+    ``user.manage``, for ``for_user``).
+
+    Raises InvalidInput (``invalid_name``, ``invalid_scope``, ``invalid_days``),
+    PermissionDenied ``token_cannot_mint`` when the request itself comes with a token (a token
+    cannot make tokens) or ``permission_denied`` for another user without ``user.manage``.
+    Writes: an ``api_tokens`` row (hash only) and an audit entry.
+    """
+    from cangku.services.users import USER_MANAGE  # the user admin module declares it
+
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidInput("a token needs a name of 1 to 100 characters", code="invalid_name")
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(
+            f"a token lives 1 to {MAX_TOKEN_DAYS} days", code="invalid_days", days=days
+        )
+    patterns = check_scopes(scopes or ["*"])
+    if ctx.scopes is not None:
+        raise PermissionDenied("a token cannot create tokens; sign in", code="token_cannot_mint")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with db.write() as uow:
+        now = utcnow()
+        actor = load_actor(uow.conn, ctx)
+        owner = actor.user_id
+        if for_user is not None and for_user != actor.username:
+            actor.require(USER_MANAGE)
+            owner = store.get_user(uow.conn, for_user).id
+        expires = now + timedelta(days=days)
+        token_id = store.insert_token(
+            uow.conn, owner, name, token[:10], _digest(token), " ".join(patterns), now, expires
+        )
+        audit(uow.conn, ctx, actor, "token.create", now, target_type="token",
+              target=str(token_id),
+              details={"name": name, "scopes": patterns, "user": for_user or actor.username,
+                       "expires_at": expires.isoformat()})  # fmt: skip
+        uow.commit()
+    return NewToken(token_id, token, name, token[:10], patterns, expires)
+
+
+def list_tokens(db: Database, ctx: Context, *, everyone: bool = False) -> list[store.TokenRecord]:
+    """The acting user's tokens (all users' with ``user.view``); never the secrets."""
+    from cangku.services.users import USER_VIEW
+
+    with db.read() as conn:
+        actor = load_actor(conn, ctx)
+        if everyone:
+            actor.require(USER_VIEW)
+            return store.list_tokens(conn, None)
+        return store.list_tokens(conn, actor.user_id)
+
+
+def revoke_token(db: Database, ctx: Context, token_id: int) -> None:
+    """Revoke one of the acting user's tokens (any user's with ``user.manage``).
+
+    Raises NotFound ``token_not_found`` (also for another user's token without the
+    permission: its existence is not revealed). Writes: the token row, an audit entry.
+    """
+    from cangku.services.users import USER_MANAGE
+
+    with db.write() as uow:
+        now = utcnow()
+        actor = load_actor(uow.conn, ctx)
+        found = store.token_by_id(uow.conn, token_id)
+        if found.user_id != actor.user_id and not actor.may(USER_MANAGE):
+            raise NotFound("token", str(token_id))
+        store.revoke_tokens(uow.conn, now, user_id=found.user_id, token_id=token_id)
+        audit(uow.conn, ctx, actor, "token.revoke", now, target_type="token",
+              target=str(token_id), details={"user": found.username})  # fmt: skip
+        uow.commit()
