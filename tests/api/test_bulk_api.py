@@ -13,6 +13,7 @@ from cangku.app import create_app
 from cangku.db.uow import Database
 from cangku.queries.stock import HistoryFilter, StockFilter, history, totals
 from cangku.settings import Settings
+from tests.auth import admin_headers
 from tests.factories import build_company
 
 URL = "/api/v1/moves/bulk"
@@ -30,7 +31,9 @@ MOVES: list[dict[str, Any]] = [
 @pytest.fixture
 def client(db: Database, database_url: str) -> Iterator[TestClient]:
     build_company(db)
-    with TestClient(create_app(Settings(database_url=database_url), db)) as test_client:
+    with TestClient(
+        create_app(Settings(database_url=database_url), db), headers=admin_headers(db)
+    ) as test_client:
         yield test_client
 
 

@@ -13,6 +13,7 @@ from cangku.app import create_app
 from cangku.db.tables import moves
 from cangku.db.uow import Database
 from cangku.settings import Settings
+from tests.auth import admin_headers
 from tests.factories import build_company
 
 with warnings.catch_warnings():  # starlette warns about httpx vs httpx2 on import
@@ -28,7 +29,7 @@ def client(db: Database, database_url: str) -> Iterator[TestClient]:
     build_company(db)
     settings = Settings(database_url=database_url, max_request_bytes=LIMIT)
     app = create_app(settings, db)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app, raise_server_exceptions=False, headers=admin_headers(db)) as test_client:
         yield test_client
 
 

@@ -14,6 +14,7 @@ from cangku.db.tables import categories, item_barcodes, item_units, items, units
 from cangku.db.uow import Database
 from cangku.services.setup import initialize
 from cangku.settings import Settings
+from tests.auth import admin_headers
 
 with warnings.catch_warnings():
     # starlette asks for httpx2 instead of httpx; the test client works the same with either
@@ -36,7 +37,9 @@ BOLT: dict[str, Any] = {
 @pytest.fixture
 def client(db: Database, database_url: str) -> Iterator[TestClient]:
     initialize(db)
-    with TestClient(create_app(Settings(database_url=database_url), db)) as test_client:
+    with TestClient(
+        create_app(Settings(database_url=database_url), db), headers=admin_headers(db)
+    ) as test_client:
         yield test_client
 
 

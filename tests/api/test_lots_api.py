@@ -12,6 +12,7 @@ from cangku.app import create_app
 from cangku.db.tables import lots
 from cangku.db.uow import Database
 from cangku.settings import Settings
+from tests.auth import admin_headers
 from tests.factories import build_company
 
 with warnings.catch_warnings():
@@ -23,7 +24,9 @@ with warnings.catch_warnings():
 @pytest.fixture
 def client(db: Database, database_url: str) -> Iterator[TestClient]:
     build_company(db)
-    with TestClient(create_app(Settings(database_url=database_url), db)) as test_client:
+    with TestClient(
+        create_app(Settings(database_url=database_url), db), headers=admin_headers(db)
+    ) as test_client:
         yield test_client
 
 

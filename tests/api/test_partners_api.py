@@ -14,6 +14,7 @@ from cangku.db.tables import partner_contacts, partners, supplier_items
 from cangku.db.uow import Database
 from cangku.services.setup import initialize
 from cangku.settings import Settings
+from tests.auth import admin_headers
 
 with warnings.catch_warnings():
     # starlette asks for httpx2 instead of httpx; the test client works the same with either
@@ -33,7 +34,9 @@ ACME: dict[str, Any] = {
 @pytest.fixture
 def client(db: Database, database_url: str) -> Iterator[TestClient]:
     initialize(db)
-    with TestClient(create_app(Settings(database_url=database_url), db)) as test_client:
+    with TestClient(
+        create_app(Settings(database_url=database_url), db), headers=admin_headers(db)
+    ) as test_client:
         test_client.post(
             "/api/v1/items", json={"code": "BOLT", "name": "Bolt", "item_type": "spare_part"}
         )

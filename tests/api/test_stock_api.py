@@ -14,6 +14,7 @@ from cangku.app import create_app
 from cangku.db.tables import balances, checkpoints, moves, periods
 from cangku.db.uow import Database
 from cangku.settings import Settings
+from tests.auth import admin_headers
 from tests.factories import build_company
 
 with warnings.catch_warnings():  # starlette warns about httpx vs httpx2 on import
@@ -27,7 +28,9 @@ NOW = datetime.now(UTC)
 @pytest.fixture
 def client(db: Database, database_url: str) -> Iterator[TestClient]:
     build_company(db)
-    with TestClient(create_app(Settings(database_url=database_url), db)) as test_client:
+    with TestClient(
+        create_app(Settings(database_url=database_url), db), headers=admin_headers(db)
+    ) as test_client:
         yield test_client
 
 
@@ -361,13 +364,13 @@ def test_refused_write_answers_the_code_and_writes_nothing(
     assert count(db, balances) == 0
 
 
-def test_unknown_user_is_refused(client: TestClient, db: Database) -> None:
+def test_an_unknown_token_is_refused(client: TestClient, db: Database) -> None:
     response = client.post(
         f"{API}/stock/receive",
-        headers={"X-Cangku-User": "mallory"},
+        headers={"Authorization": "Bearer ck_mallory"},
         json={"item": "BOLT", "quantity": "1", "to_location": "WH1-A"},
     )
-    assert (response.status_code, response.json()["code"]) == (404, "user_not_found")
+    assert (response.status_code, response.json()["code"]) == (401, "not_authenticated")
     assert count(db, moves) == 0
 
 

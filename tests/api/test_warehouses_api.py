@@ -18,6 +18,7 @@ from cangku.db.tables import locations, warehouses
 from cangku.db.uow import Database
 from cangku.services.setup import initialize
 from cangku.settings import Settings
+from tests.auth import admin_headers
 
 PROBLEM = "application/problem+json"
 
@@ -25,7 +26,9 @@ PROBLEM = "application/problem+json"
 @pytest.fixture
 def client(db: Database, database_url: str) -> Iterator[TestClient]:
     initialize(db)
-    with TestClient(create_app(Settings(database_url=database_url), db)) as test_client:
+    with TestClient(
+        create_app(Settings(database_url=database_url), db), headers=admin_headers(db)
+    ) as test_client:
         yield test_client
 
 

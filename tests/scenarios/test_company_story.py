@@ -27,6 +27,7 @@ from cangku.app import create_app
 from cangku.db.uow import Database
 from cangku.services.setup import initialize
 from cangku.settings import Settings
+from tests.auth import admin_headers
 
 with warnings.catch_warnings():  # starlette warns about httpx vs httpx2 on import
     warnings.simplefilter("ignore")
@@ -46,7 +47,9 @@ def at(day: date, hour: int, minute: int = 0) -> str:
 def client(database_url: str) -> Iterator[TestClient]:
     db = Database(database_url)
     initialize(db)
-    with TestClient(create_app(Settings(database_url=database_url), db)) as test_client:
+    with TestClient(
+        create_app(Settings(database_url=database_url), db), headers=admin_headers(db)
+    ) as test_client:
         yield test_client
     db.dispose()
 

@@ -1,13 +1,32 @@
-"""Dependencies shared by every router (``Annotated`` aliases)."""
+"""Dependencies shared by every router (``Annotated`` aliases): the database, who is calling
+and what they may do.
+
+A request authenticates with ``Authorization: Bearer <token>`` (an API token) or with the web
+session cookie; a cookie-authenticated request that changes something must also carry the
+session's CSRF token in ``X-CSRF-Token`` (a token cannot be sent by another site's form).
+
+Every route declares the action it needs with ``permit(ACTION)``: the check runs before the
+body is validated (so a refused caller learns nothing about the payload), and the matrix test
+reads the declaration from the route to prove every denial and every permitted call.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import hmac
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
 from cangku.db.uow import Database
-from cangku.services.common import Context
+from cangku.domain.errors import NotAuthenticated, PermissionDenied
+from cangku.domain.permissions import Action, Actor
+from cangku.services.auth import Authenticated, authenticate_session, authenticate_token
+from cangku.services.common import Context, load_actor
+
+#: the web session cookie (``__Host-`` forces Secure, path / and no Domain)
+SESSION_COOKIE = "cangku_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_db(request: Request) -> Database:
@@ -15,15 +34,86 @@ def get_db(request: Request) -> Database:
     return db
 
 
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def authenticate(request: Request) -> Authenticated:
+    """Who is calling (cached on the request). Raises NotAuthenticated (401)."""
+    cached = getattr(request.state, "auth", None)
+    if isinstance(cached, Authenticated):
+        return cached
+    db = get_db(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise NotAuthenticated("use Authorization: Bearer <token>")
+        auth = authenticate_token(db, value.strip())
+    else:
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if not session_id:
+            raise NotAuthenticated("sign in or send an API token")
+        auth = authenticate_session(db, session_id, request.app.state.settings)
+        if request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
+            sent = request.headers.get("x-csrf-token", "")
+            if not hmac.compare_digest(sent, auth.csrf_token or ""):
+                raise PermissionDenied("missing or wrong CSRF token", code="csrf_failed")
+    request.state.auth = auth
+    return auth
+
+
 def get_context(
     request: Request,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
-    user: Annotated[str | None, Header(alias="X-Cangku-User", max_length=64)] = None,
 ) -> Context:
+    auth = authenticate(request)
     return Context(
-        username=user or request.app.state.settings.default_user,
+        username=auth.username,
         idempotency_key=idempotency_key,
+        scopes=auth.scopes,
+        origin=client_address(request),
     )
+
+
+def get_actor(request: Request) -> Actor:
+    """The caller with their permissions (read fresh on every request)."""
+    cached = getattr(request.state, "actor", None)
+    if isinstance(cached, Actor):
+        return cached
+    auth = authenticate(request)
+    with get_db(request).read() as conn:
+        actor = load_actor(conn, Context(auth.username, scopes=auth.scopes))
+    request.state.actor = actor
+    return actor
+
+
+def permit(act: Action) -> Any:
+    """``Depends`` that refuses (403 ``permission_denied``) a caller without ``act`` anywhere;
+    its value is the Actor, for warehouse scoping of what the route reads."""
+
+    def check(request: Request) -> Actor:
+        actor = get_actor(request)
+        actor.require(act)
+        return actor
+
+    check.cangku_action = act  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+def signed_in() -> Any:
+    """For routes any signed-in user may call (their own profile, tokens, password)."""
+
+    def check(request: Request) -> Actor:
+        return get_actor(request)
+
+    check.cangku_action = None  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+def declared_action(call: Callable[..., Any]) -> Action | None | bool:
+    """The action a dependency declares: an Action, None (any signed-in user), False (none)."""
+    return getattr(call, "cangku_action", False)  # type: ignore[no-any-return]
 
 
 DbDep = Annotated[Database, Depends(get_db)]
