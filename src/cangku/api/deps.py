@@ -113,7 +113,7 @@ def signed_in() -> Any:
 
 def declared_action(call: Callable[..., Any]) -> Action | None | bool:
     """The action a dependency declares: an Action, None (any signed-in user), False (none)."""
-    return getattr(call, "cangku_action", False)  # type: ignore[no-any-return]
+    return getattr(call, "cangku_action", False)
 
 
 DbDep = Annotated[Database, Depends(get_db)]

@@ -209,6 +209,42 @@ def user_grant_records(conn: Connection, user_id: int) -> list[GrantRecord]:
     return [GrantRecord(*row) for row in rows]
 
 
+def active_user_grants(conn: Connection, username: str) -> tuple[int, list[Grant]] | None:
+    """An active user's id and grants in one statement (the posting path runs it every time);
+    None for an unknown or disabled user."""
+    rows = conn.execute(
+        select(users.c.id, roles.c.id, roles.c.code, roles.c.builtin, user_roles.c.warehouse_id)
+        .select_from(
+            users.outerjoin(user_roles, user_roles.c.user_id == users.c.id).outerjoin(
+                roles, and_(roles.c.id == user_roles.c.role_id, roles.c.active.is_(True))
+            )
+        )
+        .where(users.c.username == username, users.c.active.is_(True))
+    ).all()
+    if not rows:
+        return None
+    custom_ids = [row[1] for row in rows if row[1] is not None and not row[3]]
+    custom = _custom_permissions(conn, custom_ids)
+    grants = [
+        Grant(code, warehouse_id, builtin_permissions(code) if builtin else custom[role_id])
+        for _, role_id, code, builtin, warehouse_id in rows
+        if role_id is not None
+    ]
+    return int(rows[0][0]), grants
+
+
+def _custom_permissions(conn: Connection, role_ids: list[int]) -> dict[int, frozenset[str]]:
+    found: dict[int, set[str]] = {role_id: set() for role_id in role_ids}
+    if role_ids:
+        for role_id, code in conn.execute(
+            select(role_permissions.c.role_id, role_permissions.c.permission).where(
+                role_permissions.c.role_id.in_(role_ids)
+            )
+        ):
+            found[role_id].add(code)
+    return {role_id: frozenset(codes) for role_id, codes in found.items()}
+
+
 def user_grants(conn: Connection, user_id: int) -> list[Grant]:
     """The user's active roles with their permission codes (custom roles from the table)."""
     rows = conn.execute(

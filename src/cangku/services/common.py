@@ -47,10 +47,11 @@ class Context:
 
 def load_actor(conn: Connection, ctx: Context) -> Actor:
     """The acting user with their permissions, read fresh (a disabled user can do nothing)."""
-    user = auth_store.user_by_username(conn, ctx.username)
-    if user is None or not user.active:
+    found = auth_store.active_user_grants(conn, ctx.username)
+    if found is None:
         raise NotAuthenticated("sign in first")
-    return resolve(user.id, user.username, auth_store.user_grants(conn, user.id), ctx.scopes)
+    user_id, grants = found
+    return resolve(user_id, ctx.username, grants, ctx.scopes)
 
 
 def audit(
