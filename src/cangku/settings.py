@@ -1,7 +1,9 @@
 """Settings from ``CANGKU_*`` environment variables or a ``cangku.toml`` file.
 
-Precedence: environment, then the file named by ``CANGKU_CONFIG`` (default ``./cangku.toml``),
-then the defaults below.
+Precedence: environment, then secret files in the directory named by ``CANGKU_SECRETS_DIR``
+(one file per setting, named like its variable, e.g. ``cangku_database_url``: how Docker and
+systemd credentials hand over secrets), then the file named by ``CANGKU_CONFIG`` (default
+``./cangku.toml``), then the defaults below. Secrets never belong in the repository.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
+    SecretsSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
@@ -50,6 +53,9 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         path = Path(os.environ.get("CANGKU_CONFIG", "cangku.toml"))
         sources: list[Any] = [init_settings, env_settings]
+        secrets = os.environ.get("CANGKU_SECRETS_DIR")
+        if secrets:
+            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets))
         if path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
