@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from cangku.db.tables import moves
 from cangku.db.uow import Database
 from cangku.queries.verify import verify
+from cangku.services.auth import create_token
 from cangku.services.common import Context
 from cangku.services.items import ItemInput, create_item
 from cangku.services.setup import initialize
@@ -46,7 +47,8 @@ WAREHOUSES = ("SH", "SZ")
 ITEMS = [f"ITEM-{i:02d}" for i in range(20)]
 
 
-def prepare(db: Database) -> None:
+def prepare(db: Database) -> str:
+    """Build the warehouses and items; returns the administrator's API token for the clients."""
     ctx = Context()
     initialize(db)
     for warehouse in WAREHOUSES:
@@ -60,6 +62,7 @@ def prepare(db: Database) -> None:
             for bin_code in ("A", "B"):
                 where = f"{warehouse}-{bin_code}"
                 receive_stock(db, ctx, Receive(code, "1000000", where, unit_cost="2.50"))
+    return create_token(db, ctx, "bench", days=1).token
 
 
 def count_moves(db: Database) -> int:
@@ -113,9 +116,10 @@ def request(rng: random.Random) -> tuple[str, dict[str, Any]]:
     return "/api/v1/stock/transfer", body
 
 
-def client(port: int, seed: int, until: float, out: list[tuple[int, float]]) -> None:
+def client(port: int, token: str, seed: int, until: float, out: list[tuple[int, float]]) -> None:
     rng = random.Random(seed)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=headers) as http:
         while time.monotonic() < until:
             path, body = request(rng)
             started = time.perf_counter()
@@ -126,12 +130,15 @@ def client(port: int, seed: int, until: float, out: list[tuple[int, float]]) -> 
             out.append((status, time.perf_counter() - started))
 
 
-def load(port: int, clients: int, seconds: float) -> tuple[list[tuple[int, float]], float]:
+def load(
+    port: int, token: str, clients: int, seconds: float
+) -> tuple[list[tuple[int, float]], float]:
     results: list[list[tuple[int, float]]] = [[] for _ in range(clients)]
     started = time.monotonic()
     until = started + seconds
     threads = [
-        threading.Thread(target=client, args=(port, i, until, results[i])) for i in range(clients)
+        threading.Thread(target=client, args=(port, token, i, until, results[i]))
+        for i in range(clients)
     ]
     for thread in threads:
         thread.start()
@@ -148,12 +155,12 @@ def main() -> None:
     args = parser.parse_args()
     with fresh_database("postgresql") as url:
         db = Database(url)
-        prepare(db)
+        token = prepare(db)
         before = count_moves(db)
         port = free_port()
         server = start_server(url, port, args.workers)
         try:
-            results, elapsed = load(port, args.clients, args.seconds)
+            results, elapsed = load(port, token, args.clients, args.seconds)
         finally:
             stop_server(server)
         with db.read() as conn:
