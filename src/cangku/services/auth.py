@@ -17,7 +17,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cangku.db import auth as store
-from cangku.db.uow import Database
+from cangku.db.auth import UserRecord
+from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.errors import (
     InvalidInput,
     NotAuthenticated,
@@ -40,7 +41,9 @@ __all__ = [
     "list_tokens",
     "revoke_token",
     "sign_in",
+    "sign_in_token",
     "sign_out",
+    "sign_out_token",
     "verify_password",
     "whoami",
 ]
@@ -95,6 +98,41 @@ def _session_expiry(settings: Settings, created: datetime, now: datetime) -> dat
     )
 
 
+def _check_sign_in(
+    uow: UnitOfWork,
+    username: str,
+    password: str,
+    ip: str | None,
+    origin: str | None,
+    settings: Settings,
+    now: datetime,
+) -> UserRecord:
+    """The password check shared by every way of signing in (throttled and audited).
+    A failure is committed (attempt and audit entry) before NotAuthenticated is raised."""
+    since = now - timedelta(minutes=settings.sign_in_window_minutes)
+    by_user, by_ip = store.recent_failures(uow.conn, username, ip, since)
+    if by_user >= settings.sign_in_max_failures or by_ip >= 10 * settings.sign_in_max_failures:
+        raise TooManyAttempts(
+            "too many failed sign-ins; wait a few minutes and try again",
+            retry_after_minutes=settings.sign_in_window_minutes,
+        )
+    user = store.user_by_username(uow.conn, username)
+    ok = verify_password(user.password_hash if user else None, password)
+    ok = ok and user is not None and user.active
+    store.record_attempt(uow.conn, username, ip, now, ok)
+    ctx = Context(username=username, origin=origin)
+    if not ok or user is None:
+        audit(uow.conn, ctx, None, "auth.sign_in_failed", now, target_type="user",
+              target=username)  # fmt: skip
+        uow.commit()
+        raise NotAuthenticated("wrong user name or password")
+    store.clear_failures(uow.conn, username)
+    store.update_user(uow.conn, user.id, {"last_sign_in_at": now}, now)
+    actor = Actor(user.id, user.username)
+    audit(uow.conn, ctx, actor, "auth.sign_in", now, target_type="user", target=username)
+    return user
+
+
 def sign_in(
     db: Database,
     username: str,
@@ -115,33 +153,13 @@ def sign_in(
     username = username.strip()[:64]
     with db.write() as uow:
         now = utcnow()
-        since = now - timedelta(minutes=settings.sign_in_window_minutes)
-        by_user, by_ip = store.recent_failures(uow.conn, username, ip, since)
-        if by_user >= settings.sign_in_max_failures or by_ip >= 10 * settings.sign_in_max_failures:
-            raise TooManyAttempts(
-                "too many failed sign-ins; wait a few minutes and try again",
-                retry_after_minutes=settings.sign_in_window_minutes,
-            )
-        user = store.user_by_username(uow.conn, username)
-        ok = verify_password(user.password_hash if user else None, password)
-        ok = ok and user is not None and user.active
-        store.record_attempt(uow.conn, username, ip, now, ok)
-        ctx = Context(username=username, origin=ip)
-        if not ok or user is None:
-            audit(uow.conn, ctx, None, "auth.sign_in_failed", now, target_type="user",
-                  target=username)  # fmt: skip
-            uow.commit()
-            raise NotAuthenticated("wrong user name or password")
+        user = _check_sign_in(uow, username, password, ip, ip, settings, now)
         session_id = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         expires = _session_expiry(settings, now, now)
         store.insert_session(
             uow.conn, _digest(session_id), user.id, csrf, now, expires, ip, (user_agent or "")[:200]
         )
-        store.clear_failures(uow.conn, username)
-        store.update_user(uow.conn, user.id, {"last_sign_in_at": now}, now)
-        actor = Actor(user.id, user.username)
-        audit(uow.conn, ctx, actor, "auth.sign_in", now, target_type="user", target=username)
         uow.commit()
     return SignedIn(session_id, csrf, user.username, expires)
 
@@ -219,6 +237,45 @@ class NewToken:
     expires_at: datetime
 
 
+def _token_terms(name: str, days: int, scopes: list[str] | None) -> tuple[str, list[str]]:
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidInput("a token needs a name of 1 to 100 characters", code="invalid_name")
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(
+            f"a token lives 1 to {MAX_TOKEN_DAYS} days", code="invalid_days", days=days
+        )
+    return name, check_scopes(scopes or ["*"])
+
+
+def _insert_token(
+    uow: UnitOfWork,
+    ctx: Context,
+    actor: Actor,
+    name: str,
+    patterns: list[str],
+    days: int,
+    now: datetime,
+    for_user: str | None,
+) -> NewToken:
+    from cangku.services.users import USER_MANAGE  # the user admin module declares it
+
+    owner = actor.user_id
+    if for_user is not None and for_user != actor.username:
+        actor.require(USER_MANAGE)
+        owner = store.get_user(uow.conn, for_user).id
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = now + timedelta(days=days)
+    token_id = store.insert_token(
+        uow.conn, owner, name, token[:10], _digest(token), " ".join(patterns), now, expires
+    )
+    audit(uow.conn, ctx, actor, "token.create", now, target_type="token",
+          target=str(token_id),
+          details={"name": name, "scopes": patterns, "user": for_user or actor.username,
+                   "expires_at": expires.isoformat()})  # fmt: skip
+    return NewToken(token_id, token, name, token[:10], patterns, expires)
+
+
 def create_token(
     db: Database,
     ctx: Context,
@@ -236,36 +293,69 @@ def create_token(
     cannot make tokens) or ``permission_denied`` for another user without ``user.manage``.
     Writes: an ``api_tokens`` row (hash only) and an audit entry.
     """
-    from cangku.services.users import USER_MANAGE  # the user admin module declares it
-
-    name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise InvalidInput("a token needs a name of 1 to 100 characters", code="invalid_name")
-    if not 1 <= days <= MAX_TOKEN_DAYS:
-        raise InvalidInput(
-            f"a token lives 1 to {MAX_TOKEN_DAYS} days", code="invalid_days", days=days
-        )
-    patterns = check_scopes(scopes or ["*"])
+    name, patterns = _token_terms(name, days, scopes)
     if ctx.scopes is not None:
         raise PermissionDenied("a token cannot create tokens; sign in", code="token_cannot_mint")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.write() as uow:
         now = utcnow()
         actor = load_actor(uow.conn, ctx)
-        owner = actor.user_id
-        if for_user is not None and for_user != actor.username:
-            actor.require(USER_MANAGE)
-            owner = store.get_user(uow.conn, for_user).id
-        expires = now + timedelta(days=days)
-        token_id = store.insert_token(
-            uow.conn, owner, name, token[:10], _digest(token), " ".join(patterns), now, expires
-        )
-        audit(uow.conn, ctx, actor, "token.create", now, target_type="token",
-              target=str(token_id),
-              details={"name": name, "scopes": patterns, "user": for_user or actor.username,
-                       "expires_at": expires.isoformat()})  # fmt: skip
+        created = _insert_token(uow, ctx, actor, name, patterns, days, now, for_user)
         uow.commit()
-    return NewToken(token_id, token, name, token[:10], patterns, expires)
+    return created
+
+
+def sign_in_token(
+    db: Database,
+    username: str,
+    password: str,
+    name: str,
+    scopes: list[str] | None = None,
+    days: int = 30,
+    *,
+    for_user: str | None = None,
+    origin: str | None = "cli",
+    settings: Settings | None = None,
+) -> NewToken:
+    """Check the password (throttled and audited as ``sign_in``) and create a personal access
+    token in the same transaction: how the command line signs in, and how a token is made
+    without a web session (a token cannot make tokens, a password can).
+
+    Raises InvalidInput (``invalid_name``, ``invalid_scope``, ``invalid_days``, before the
+    password is checked), TooManyAttempts, NotAuthenticated, PermissionDenied for ``for_user``
+    without ``user.manage``. Writes: a ``sign_in_attempts`` row and audit entries
+    (``auth.sign_in``/``auth.sign_in_failed``, ``token.create``), an ``api_tokens`` row.
+    """
+    settings = settings or get_settings()
+    name, patterns = _token_terms(name, days, scopes)
+    username = username.strip()[:64]
+    with db.write() as uow:
+        now = utcnow()
+        user = _check_sign_in(uow, username, password, None, origin, settings, now)
+        ctx = Context(username=user.username, origin=origin)
+        actor = load_actor(uow.conn, ctx)
+        created = _insert_token(uow, ctx, actor, name, patterns, days, now, for_user)
+        uow.commit()
+    return created
+
+
+def sign_out_token(db: Database, token: str, origin: str | None = "cli") -> bool:
+    """Revoke the token presented (signing out of the command line). An unknown, expired or
+    revoked token is ignored (False). Writes: the token row, an audit entry ``auth.sign_out``.
+    """
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return False
+    with db.write() as uow:
+        now = utcnow()
+        found = store.live_token(uow.conn, _digest(token), now)
+        if found is None:
+            return False
+        store.revoke_tokens(uow.conn, now, user_id=found.user_id, token_id=found.id)
+        ctx = Context(username=found.username, origin=origin)
+        actor = Actor(found.user_id, found.username)
+        audit(uow.conn, ctx, actor, "auth.sign_out", now, target_type="token",
+              target=str(found.id))  # fmt: skip
+        uow.commit()
+    return True
 
 
 def list_tokens(db: Database, ctx: Context, *, everyone: bool = False) -> list[store.TokenRecord]:
