@@ -4,6 +4,9 @@ An anchor whose quantities are known exactly is combined with the moves between 
 - the current balances minus the moves effective after T, or
 - the latest valid checkpoint at or before T plus the moves effective in (checkpoint, T].
 Whichever anchor lies closer to T is used; both give the same answer (a test proves it).
+
+``warehouses`` limits every read to those warehouses' locations (None: all; see
+``queries.stock``): a filter naming another warehouse's location or the warehouse answers NotFound.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from cangku.db.tables import (
     locations,
     lots,
     moves,
-    warehouses,
 )
+from cangku.db.tables import warehouses as warehouse_table
+from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
 from cangku.queries.stock import (
     VALUED,
@@ -80,15 +84,17 @@ def choose_anchor(conn: Connection, at: datetime, now: datetime, use: str = "aut
 
 
 def _filters(
-    conn: Connection, f: StockFilter
+    conn: Connection, f: StockFilter, warehouses: Warehouses = None
 ) -> tuple[int | None, Select[Any] | None, Select[Any] | None]:
     """(item id, location id subquery, lot id subquery) for the filter."""
     the_item = item_id(conn, f.item) if f.item else None
     conditions: list[ColumnElement[bool]] = []
     if f.location:
-        conditions.append(locations.c.id.in_(location_subtree(conn, f.location)))
+        conditions.append(locations.c.id.in_(location_subtree(conn, f.location, warehouses)))
     if f.warehouse:
-        conditions.append(locations.c.warehouse_id == warehouse_id(conn, f.warehouse))
+        conditions.append(locations.c.warehouse_id == warehouse_id(conn, f.warehouse, warehouses))
+    if warehouses is not None:
+        conditions.append(locations.c.warehouse_id.in_(sorted(warehouses)))
     if not f.include_virtual:
         conditions.append(locations.c.kind.in_(VALUED))
     location_ids = select(locations.c.id).where(*conditions) if conditions else None
@@ -97,10 +103,15 @@ def _filters(
 
 
 def quantities_select(
-    conn: Connection, at: datetime, f: StockFilter, anchor: Anchor
+    conn: Connection,
+    at: datetime,
+    f: StockFilter,
+    anchor: Anchor,
+    *,
+    warehouses: Warehouses = None,
 ) -> Select[Any]:
     """SQL yielding (item_id, location_id, lot_key, on_hand) as of ``at``; zero rows dropped."""
-    the_item, location_ids, lot_filter = _filters(conn, f)
+    the_item, location_ids, lot_filter = _filters(conn, f, warehouses)
     lot_key = func.coalesce(moves.c.lot_id, 0)
 
     def restrict(stmt: Select[Any], item_col: Any, loc_col: Any, lot_col: Any) -> Select[Any]:
@@ -172,23 +183,31 @@ def quantities_select(
 
 
 def stock_as_of(
-    conn: Connection, at: datetime, f: StockFilter, now: datetime, use: str = "auto"
+    conn: Connection,
+    at: datetime,
+    f: StockFilter,
+    now: datetime,
+    use: str = "auto",
+    *,
+    warehouses: Warehouses = None,
 ) -> list[AsOfRow]:
-    """Stock by item, location and lot as it stood at ``at`` (moves effective at or before it)."""
-    q = quantities_select(conn, at, f, choose_anchor(conn, at, now, use)).subquery("asof")
+    """Stock by item, location and lot as it stood at ``at`` (moves effective at or before it),
+    in ``warehouses`` (None: all)."""
+    anchor = choose_anchor(conn, at, now, use)
+    q = quantities_select(conn, at, f, anchor, warehouses=warehouses).subquery("asof")
     stmt = (
         select(
             items.c.code.label("item"),
             items.c.name.label("item_name"),
             items.c.base_unit.label("unit"),
-            warehouses.c.code.label("warehouse"),
+            warehouse_table.c.code.label("warehouse"),
             locations.c.code.label("location"),
             lots.c.code.label("lot"),
             q.c.on_hand,
         )
         .join(items, items.c.id == q.c.item_id)
         .join(locations, locations.c.id == q.c.location_id)
-        .join(warehouses, warehouses.c.id == locations.c.warehouse_id)
+        .join(warehouse_table, warehouse_table.c.id == locations.c.warehouse_id)
         .outerjoin(lots, lots.c.id == q.c.lot_key)
         .order_by(items.c.code, locations.c.code, lots.c.code)
     )
@@ -209,12 +228,12 @@ def stock_as_of(
 
 
 def _item_flows(
-    conn: Connection, at: datetime, f: StockFilter, anchor: Anchor
+    conn: Connection, at: datetime, f: StockFilter, anchor: Anchor, warehouses: Warehouses
 ) -> Select[Any] | CompoundSelect[Any]:
     """SQL yielding (item_id, q) rows whose sum per item is its on hand as of ``at`` in the
     filtered locations: the anchor's quantities, then each move in the window that crossed the
     filter's boundary (a move within it, or outside it, changes no item's total there)."""
-    the_item, location_ids, lot_filter = _filters(conn, f)
+    the_item, location_ids, lot_filter = _filters(conn, f, warehouses)
     if anchor.checkpoint_id is None:
         table, base_where, lot_col = balances, [], balances.c.lot_id
         window, sign = moves.c.effective_at > at, -1
@@ -232,7 +251,7 @@ def _item_flows(
         base = base.where(lot_col.in_(lot_filter))
     if location_ids is None:  # every location: each move added as much as it took
         return base
-    if f.location or f.warehouse:
+    if f.location or f.warehouse or warehouses is not None:
         base = base.where(table.c.location_id.in_(location_ids))
     else:
         # storage kinds only match nearly every row: a scan beats SQLite's index walk
@@ -253,11 +272,18 @@ def _item_flows(
 
 
 def totals_by_item_as_of(
-    conn: Connection, at: datetime, now: datetime, f: StockFilter = StockFilter(), use: str = "auto"
+    conn: Connection,
+    at: datetime,
+    now: datetime,
+    f: StockFilter = StockFilter(),
+    use: str = "auto",
+    *,
+    warehouses: Warehouses = None,
 ) -> list[ItemTotal]:
-    """On hand per item over the filtered locations as of ``at``, summed in the database: one
-    row per item whose stock there was not zero, by item code."""
-    parts = _item_flows(conn, at, f, choose_anchor(conn, at, now, use)).subquery("parts")
+    """On hand per item over the filtered locations (in ``warehouses``, None: all) as of ``at``,
+    summed in the database: one row per item whose stock there was not zero, by item code."""
+    anchor = choose_anchor(conn, at, now, use)
+    parts = _item_flows(conn, at, f, anchor, warehouses).subquery("parts")
     total = func.sum(parts.c.q)
     summed = (
         select(parts.c.item_id, total.label("on_hand"))
@@ -273,8 +299,13 @@ def totals_by_item_as_of(
     return [ItemTotal(r[0], r[1], r[2], from_scaled(int(r[3]))) for r in conn.execute(stmt)]
 
 
-def item_total_as_of(conn: Connection, item: str, at: datetime, now: datetime) -> Decimal:
-    """One item's on hand over all storage locations as of ``at``."""
-    q = quantities_select(conn, at, StockFilter(item=item), choose_anchor(conn, at, now)).subquery()
+def item_total_as_of(
+    conn: Connection, item: str, at: datetime, now: datetime, *, warehouses: Warehouses = None
+) -> Decimal:
+    """One item's on hand over all storage locations (of ``warehouses``) as of ``at``."""
+    anchor = choose_anchor(conn, at, now)
+    q = quantities_select(
+        conn, at, StockFilter(item=item), anchor, warehouses=warehouses
+    ).subquery()
     total = conn.execute(select(func.coalesce(func.sum(q.c.on_hand), 0))).scalar_one()
     return from_scaled(int(total))

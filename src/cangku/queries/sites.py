@@ -1,15 +1,24 @@
-"""Read side of warehouses and locations: one by code, searchable lists, the location tree."""
+"""Read side of warehouses and locations: one by code, searchable lists, the location tree.
+
+Every read takes ``warehouses``: the warehouse ids the caller may see (``None`` = all, from
+``Actor.warehouses(WAREHOUSE_VIEW)``). Lists leave the others out; asking for another
+warehouse (or its location) by code answers NotFound, as for a code that does not exist.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from cangku.db import sites
 from cangku.db.sites import Location, Warehouse
-from cangku.db.tables import locations, warehouses
+from cangku.db.tables import locations
+from cangku.db.tables import warehouses as warehouse_table
 from cangku.db.uow import Database
 from cangku.domain.enums import STORAGE_KINDS, VIRTUAL_KINDS, LocationKind
-from cangku.domain.errors import InvalidInput
+from cangku.domain.errors import InvalidInput, NotFound
+from cangku.domain.permissions import Warehouses
 from cangku.queries.common import Page, paginate, text_filter
 
 __all__ = [
@@ -33,10 +42,25 @@ class TreeNode:
     depth: int
 
 
-def get_warehouse(db: Database, code: str) -> Warehouse:
-    """The warehouse ``code``; raises NotFound (``warehouse_not_found``)."""
+def _seen_warehouse(conn: Connection, code: str, warehouses: Warehouses) -> Warehouse:
+    found = sites.warehouse_by_code(conn, code)
+    if warehouses is not None and found.id not in warehouses:
+        raise NotFound("warehouse", code)
+    return found
+
+
+def _seen_location(conn: Connection, code: str, warehouses: Warehouses) -> Location:
+    found = sites.location_by_code(conn, code)
+    if warehouses is not None and found.warehouse_id not in warehouses:
+        raise NotFound("location", code)
+    return found
+
+
+def get_warehouse(db: Database, code: str, *, warehouses: Warehouses = None) -> Warehouse:
+    """The warehouse ``code``; raises NotFound (``warehouse_not_found``), also for a warehouse
+    outside ``warehouses``."""
     with db.read() as conn:
-        return sites.warehouse_by_code(conn, code)
+        return _seen_warehouse(conn, code, warehouses)
 
 
 def list_warehouses(
@@ -45,23 +69,31 @@ def list_warehouses(
     active: bool | None = None,
     limit: int = 50,
     offset: int = 0,
+    *,
+    warehouses: Warehouses = None,
 ) -> Page[Warehouse]:
-    """Warehouses by code; ``q`` searches code, name and address."""
-    stmt = sites.warehouse_select().order_by(warehouses.c.code, warehouses.c.id)
-    found = text_filter(q, warehouses.c.code, warehouses.c.name, warehouses.c.address)
+    """Warehouses by code (of ``warehouses``; None: all); ``q`` searches code, name and
+    address."""
+    stmt = sites.warehouse_select().order_by(warehouse_table.c.code, warehouse_table.c.id)
+    found = text_filter(
+        q, warehouse_table.c.code, warehouse_table.c.name, warehouse_table.c.address
+    )
     if found is not None:
         stmt = stmt.where(found)
     if active is not None:
-        stmt = stmt.where(warehouses.c.active.is_(active))
+        stmt = stmt.where(warehouse_table.c.active.is_(active))
+    if warehouses is not None:
+        stmt = stmt.where(warehouse_table.c.id.in_(sorted(warehouses)))
     with db.read() as conn:
         rows, total = paginate(conn, stmt, limit, offset)
     return Page([sites.warehouse_from_row(r) for r in rows], total, limit, offset)
 
 
-def get_location(db: Database, code: str) -> Location:
-    """The location ``code`` (virtual ones too); raises NotFound (``location_not_found``)."""
+def get_location(db: Database, code: str, *, warehouses: Warehouses = None) -> Location:
+    """The location ``code`` (virtual ones too); raises NotFound (``location_not_found``), also
+    for a location outside ``warehouses``."""
     with db.read() as conn:
-        return sites.location_by_code(conn, code)
+        return _seen_location(conn, code, warehouses)
 
 
 def _kind(kind: str) -> LocationKind:
@@ -85,10 +117,13 @@ def list_locations(
     include_virtual: bool = False,
     limit: int = 50,
     offset: int = 0,
+    *,
+    warehouses: Warehouses = None,
 ) -> Page[Location]:
-    """Locations by code. ``parent`` gives its direct children; virtual locations are left out
-    unless ``include_virtual`` (or ``kind`` names a virtual kind). ``q`` searches code and name.
-    Raises NotFound for an unknown warehouse or parent, InvalidInput for an unknown kind.
+    """Locations (of ``warehouses``; None: all) by code. ``parent`` gives its direct children;
+    virtual locations are left out unless ``include_virtual`` (or ``kind`` names a virtual
+    kind). ``q`` searches code and name. Raises NotFound for an unknown (or unseen) warehouse or
+    parent, InvalidInput for an unknown kind.
     """
     stmt = sites.location_select().order_by(locations.c.code, locations.c.id)
     found = text_filter(q, locations.c.code, locations.c.name)
@@ -102,23 +137,32 @@ def list_locations(
         stmt = stmt.where(locations.c.kind.in_([str(k) for k in STORAGE_KINDS]))
     if active is not None:
         stmt = stmt.where(locations.c.active.is_(active))
+    if warehouses is not None:
+        stmt = stmt.where(locations.c.warehouse_id.in_(sorted(warehouses)))
     with db.read() as conn:
         if warehouse is not None:
             stmt = stmt.where(
-                locations.c.warehouse_id == sites.warehouse_by_code(conn, warehouse).id
+                locations.c.warehouse_id == _seen_warehouse(conn, warehouse, warehouses).id
             )
         if parent is not None:
-            stmt = stmt.where(locations.c.parent_id == sites.location_by_code(conn, parent).id)
+            stmt = stmt.where(locations.c.parent_id == _seen_location(conn, parent, warehouses).id)
         rows, total = paginate(conn, stmt, limit, offset)
     return Page([sites.location_from_row(r) for r in rows], total, limit, offset)
 
 
 def location_subtree(
-    db: Database, code: str, active: bool | None = None, limit: int = 50, offset: int = 0
+    db: Database,
+    code: str,
+    active: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    warehouses: Warehouses = None,
 ) -> Page[Location]:
-    """Every location below ``code`` (not itself), by code. Raises NotFound."""
+    """Every location below ``code`` (not itself), by code. Raises NotFound (also for a
+    location outside ``warehouses``)."""
     with db.read() as conn:
-        top = sites.location_by_code(conn, code)
+        top = _seen_location(conn, code, warehouses)
         stmt = (
             sites.location_select()
             .where(
@@ -134,14 +178,20 @@ def location_subtree(
 
 
 def warehouse_tree(
-    db: Database, code: str, include_virtual: bool = False, active: bool | None = None
+    db: Database,
+    code: str,
+    include_virtual: bool = False,
+    active: bool | None = None,
+    *,
+    warehouses: Warehouses = None,
 ) -> list[TreeNode]:
     """The warehouse's locations in tree order (depth first, siblings by code).
 
-    Virtual locations, when included, come last as roots. Raises NotFound.
+    Virtual locations, when included, come last as roots. Raises NotFound (also for a
+    warehouse outside ``warehouses``).
     """
     with db.read() as conn:
-        warehouse = sites.warehouse_by_code(conn, code)
+        warehouse = _seen_warehouse(conn, code, warehouses)
         stmt = sites.location_select().where(locations.c.warehouse_id == warehouse.id)
         if active is not None:
             stmt = stmt.where(locations.c.active.is_(active))

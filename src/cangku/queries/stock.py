@@ -1,4 +1,10 @@
-"""Stock on hand, reserved and available; moves and their history."""
+"""Stock on hand, reserved and available; moves and their history.
+
+Every read takes ``warehouses``: the warehouse ids the caller may see (``None`` = all, from
+``Actor.warehouses(STOCK_VIEW)``). Rows of other warehouses are filtered out in SQL, and a
+filter or a direct read naming another warehouse's object answers NotFound, as if it did not
+exist (its existence is not revealed).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,11 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from cangku.db.tables import balances, items, locations, lots, moves, users, warehouses
+from cangku.db.tables import balances, items, locations, lots, moves, users
+from cangku.db.tables import warehouses as warehouse_table
 from cangku.domain.enums import VALUED_KINDS
 from cangku.domain.errors import NotFound
+from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
 from cangku.queries.common import Page, paginate
 
@@ -64,7 +72,7 @@ def _build_move_select() -> Select[Any]:
     return (
         select(
             moves.c.id,
-            warehouses.c.code.label("warehouse"),
+            warehouse_table.c.code.label("warehouse"),
             moves.c.seq,
             moves.c.operation,
             items.c.code.label("item"),
@@ -93,7 +101,7 @@ def _build_move_select() -> Select[Any]:
             moves.c.note,
             moves.c.hash,
         )
-        .join(warehouses, warehouses.c.id == moves.c.warehouse_id)
+        .join(warehouse_table, warehouse_table.c.id == moves.c.warehouse_id)
         .join(items, items.c.id == moves.c.item_id)
         .outerjoin(lots, lots.c.id == moves.c.lot_id)
         .join(src, src.c.id == moves.c.from_location_id)
@@ -148,8 +156,24 @@ def moves_by_ids(conn: Connection, ids: list[int]) -> list[MoveRecord]:
     return [rows[i] for i in ids]
 
 
-def get_move(conn: Connection, move_id: int) -> MoveRecord:
-    row = conn.execute(_move_select().where(moves.c.id == move_id)).first()
+def locations_in(warehouses: frozenset[int]) -> Select[Any]:
+    """Ids of every location of ``warehouses``."""
+    return select(locations.c.id).where(locations.c.warehouse_id.in_(sorted(warehouses)))
+
+
+def move_visible(warehouses: Warehouses) -> list[ColumnElement[bool]]:
+    """A move is seen where it took goods from or brought them to (a transfer: both ends)."""
+    if warehouses is None:
+        return []
+    inside = locations_in(warehouses)
+    return [or_(moves.c.from_location_id.in_(inside), moves.c.to_location_id.in_(inside))]
+
+
+def get_move(conn: Connection, move_id: int, *, warehouses: Warehouses = None) -> MoveRecord:
+    """One move; NotFound (``move_not_found``) also for a move outside ``warehouses``."""
+    row = conn.execute(
+        _move_select().where(moves.c.id == move_id, *move_visible(warehouses))
+    ).first()
     if row is None:
         raise NotFound("move", move_id)
     return _record(row)
@@ -163,17 +187,22 @@ def item_id(conn: Connection, code: str) -> int:
     return int(found)
 
 
-def location_subtree(conn: Connection, code: str) -> Select[Any]:
-    """Ids of a location and everything below it."""
-    path = conn.execute(select(locations.c.path).where(locations.c.code == code)).scalar()
-    if path is None:
+def location_subtree(conn: Connection, code: str, warehouses: Warehouses = None) -> Select[Any]:
+    """Ids of a location and everything below it (NotFound outside ``warehouses``)."""
+    row = conn.execute(
+        select(locations.c.path, locations.c.warehouse_id).where(locations.c.code == code)
+    ).first()
+    if row is None or (warehouses is not None and row.warehouse_id not in warehouses):
         raise NotFound("location", code)
-    return select(locations.c.id).where(locations.c.path.startswith(path, autoescape=True))
+    return select(locations.c.id).where(locations.c.path.startswith(row.path, autoescape=True))
 
 
-def warehouse_id(conn: Connection, code: str) -> int:
-    found = conn.execute(select(warehouses.c.id).where(warehouses.c.code == code)).scalar()
-    if found is None:
+def warehouse_id(conn: Connection, code: str, warehouses: Warehouses = None) -> int:
+    """The warehouse's id (NotFound also outside ``warehouses``)."""
+    found = conn.execute(
+        select(warehouse_table.c.id).where(warehouse_table.c.code == code)
+    ).scalar()
+    if found is None or (warehouses is not None and int(found) not in warehouses):
         raise NotFound("warehouse", code)
     return int(found)
 
@@ -214,15 +243,19 @@ class StockFilter:
     include_zero: bool = False
 
 
-def _balance_conditions(conn: Connection, f: StockFilter) -> list[ColumnElement[bool]]:
+def _balance_conditions(
+    conn: Connection, f: StockFilter, warehouses: Warehouses
+) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     the_item = item_id(conn, f.item) if f.item else None
     if the_item is not None:
         where.append(balances.c.item_id == the_item)
     if f.location:
-        where.append(balances.c.location_id.in_(location_subtree(conn, f.location)))
+        where.append(balances.c.location_id.in_(location_subtree(conn, f.location, warehouses)))
     if f.warehouse:
-        where.append(balances.c.warehouse_id == warehouse_id(conn, f.warehouse))
+        where.append(balances.c.warehouse_id == warehouse_id(conn, f.warehouse, warehouses))
+    if warehouses is not None:
+        where.append(balances.c.warehouse_id.in_(sorted(warehouses)))
     if f.lot:
         where.append(balances.c.lot_id.in_(lot_ids(conn, f.lot, the_item)))
     if not f.include_virtual:
@@ -240,14 +273,23 @@ def _balance_conditions(conn: Connection, f: StockFilter) -> list[ColumnElement[
     return where
 
 
-def on_hand(conn: Connection, f: StockFilter, limit: int = 50, offset: int = 0) -> Page[StockRow]:
-    """Balances by item, location and lot (location includes its sub-locations)."""
+def on_hand(
+    conn: Connection,
+    f: StockFilter,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    warehouses: Warehouses = None,
+) -> Page[StockRow]:
+    """Balances by item, location and lot (location includes its sub-locations), in
+    ``warehouses`` (None: all). Raises NotFound for a filter naming an unknown (or unseen)
+    item, location, warehouse or lot."""
     stmt = (
         select(
             items.c.code.label("item"),
             items.c.name.label("item_name"),
             items.c.base_unit.label("unit"),
-            warehouses.c.code.label("warehouse"),
+            warehouse_table.c.code.label("warehouse"),
             locations.c.code.label("location"),
             locations.c.kind.label("location_kind"),
             lots.c.code.label("lot"),
@@ -257,9 +299,9 @@ def on_hand(conn: Connection, f: StockFilter, limit: int = 50, offset: int = 0) 
         )
         .join(items, items.c.id == balances.c.item_id)
         .join(locations, locations.c.id == balances.c.location_id)
-        .join(warehouses, warehouses.c.id == balances.c.warehouse_id)
+        .join(warehouse_table, warehouse_table.c.id == balances.c.warehouse_id)
         .outerjoin(lots, lots.c.id == balances.c.lot_id)
-        .where(*_balance_conditions(conn, f))
+        .where(*_balance_conditions(conn, f, warehouses))
         .order_by(items.c.code, locations.c.code, lots.c.code)
     )
     rows, total = paginate(conn, stmt, limit, offset)
@@ -293,8 +335,9 @@ class StockTotals:
     available: Decimal
 
 
-def totals(conn: Connection, f: StockFilter) -> StockTotals:
-    """Sum of on hand / reserved / available over the (valued) balances matching ``f``."""
+def totals(conn: Connection, f: StockFilter, *, warehouses: Warehouses = None) -> StockTotals:
+    """Sum of on hand / reserved / available over the (valued) balances matching ``f`` in
+    ``warehouses`` (None: all)."""
     stmt = (
         select(
             func.coalesce(func.sum(balances.c.on_hand), 0),
@@ -306,7 +349,7 @@ def totals(conn: Connection, f: StockFilter) -> StockTotals:
     needs_items = bool(f.q)
     if needs_items:
         stmt = stmt.join(items, items.c.id == balances.c.item_id)
-    row = conn.execute(stmt.where(*_balance_conditions(conn, f))).one()
+    row = conn.execute(stmt.where(*_balance_conditions(conn, f, warehouses))).one()
     on, reserved = int(row[0]), int(row[1])
     return StockTotals(from_scaled(on), from_scaled(reserved), from_scaled(on - reserved))
 
@@ -325,15 +368,21 @@ class HistoryFilter:
 
 
 def history(
-    conn: Connection, f: HistoryFilter, limit: int = 50, offset: int = 0
+    conn: Connection,
+    f: HistoryFilter,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    warehouses: Warehouses = None,
 ) -> Page[MoveRecord]:
-    """Moves matching ``f``, newest first (by business time, then posting order)."""
-    where: list[ColumnElement[bool]] = []
+    """Moves matching ``f`` that touched ``warehouses`` (None: all), newest first (by business
+    time, then posting order)."""
+    where: list[ColumnElement[bool]] = move_visible(warehouses)
     the_item = item_id(conn, f.item) if f.item else None
     if the_item is not None:
         where.append(moves.c.item_id == the_item)
     if f.location:
-        subtree = location_subtree(conn, f.location)
+        subtree = location_subtree(conn, f.location, warehouses)
         where.append(
             or_(moves.c.from_location_id.in_(subtree), moves.c.to_location_id.in_(subtree))
         )

@@ -3,6 +3,10 @@
 Values are as posted: each move carries the value it added to or took from stock, so the value
 as of T is the current value minus what later moves changed (or a checkpoint plus what moves
 since it changed). Nothing is re-costed after the fact (ADR 0004).
+
+Costs are kept per item for the whole company (one average, one FIFO queue), so the value of
+the stock in some warehouses only (``warehouses``, for a user granted those) is the item's
+value in proportion to the quantity held there: the whole value when all of it is there.
 """
 
 from __future__ import annotations
@@ -14,10 +18,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, case, func, literal, select, union_all
 
-from cangku.db.tables import checkpoint_values, cost_layers, item_costs, items, locations, moves
-from cangku.domain.quantities import from_scaled, scaled_ratio
-from cangku.queries.asof import Anchor, choose_anchor
-from cangku.queries.stock import VALUED, item_id
+from cangku.db.tables import (
+    balances,
+    checkpoint_values,
+    cost_layers,
+    item_costs,
+    items,
+    locations,
+    moves,
+)
+from cangku.domain.permissions import Warehouses
+from cangku.domain.quantities import from_scaled, scaled_ratio, to_scaled
+from cangku.queries.asof import Anchor, choose_anchor, totals_by_item_as_of
+from cangku.queries.stock import VALUED, StockFilter, item_id
 
 
 @dataclass(frozen=True)
@@ -113,11 +126,52 @@ def value_select(
     return stmt
 
 
+def _share(value: int, part: int, whole: int) -> int:
+    """``value * part / whole`` rounded half-even (0 when there is nothing to share)."""
+    if whole <= 0 or part == 0:
+        return 0
+    quotient, remainder = divmod(value * part, whole)
+    twice = 2 * remainder
+    if twice > whole or (twice == whole and quotient % 2 == 1):
+        quotient += 1
+    return quotient
+
+
+def _scoped_quantities(
+    conn: Connection,
+    now: datetime,
+    at: datetime | None,
+    item: str | None,
+    warehouses: frozenset[int],
+) -> dict[str, int]:
+    """Valued quantity (scaled) per item code held in ``warehouses``, now or as of ``at``."""
+    if at is not None:
+        rows = totals_by_item_as_of(conn, at, now, StockFilter(item=item), warehouses=warehouses)
+        return {row.item: to_scaled(row.on_hand) for row in rows}
+    stmt = (
+        select(items.c.code, func.sum(balances.c.on_hand))
+        .join(items, items.c.id == balances.c.item_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(balances.c.warehouse_id.in_(sorted(warehouses)), locations.c.kind.in_(VALUED))
+        .group_by(items.c.code)
+    )
+    if item:
+        stmt = stmt.where(items.c.code == item)
+    return {code: int(quantity or 0) for code, quantity in conn.execute(stmt)}
+
+
 def stock_value(
-    conn: Connection, now: datetime, at: datetime | None = None, item: str | None = None
+    conn: Connection,
+    now: datetime,
+    at: datetime | None = None,
+    item: str | None = None,
+    *,
+    warehouses: Warehouses = None,
 ) -> Valuation:
-    """Quantity and value of valued stock per item (non-zero only), with the total."""
+    """Quantity and value of valued stock per item (non-zero only), with the total, for the
+    whole company or (``warehouses``) the stock held in those warehouses."""
     the_item = item_id(conn, item) if item else None
+    scoped = _scoped_quantities(conn, now, at, item, warehouses) if warehouses is not None else None
     anchor = choose_anchor(conn, at, now) if at is not None else Anchor(None, None)
     values = value_select(conn, at, anchor, the_item).subquery("vals")
     stmt = (
@@ -138,6 +192,9 @@ def stock_value(
     for row in conn.execute(stmt):
         qty = int(row.quantity or 0)
         value = int(row.value or 0)
+        if scoped is not None:
+            part = scoped.get(row.code, 0)
+            qty, value = part, _share(value, part, qty)
         if qty == 0 and value == 0:
             continue
         total += value
