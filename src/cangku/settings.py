@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,6 +41,15 @@ class Settings(BaseSettings):
     #: largest request body the API accepts, in bytes
     max_request_bytes: int = 1_048_576
     default_language: str = "zh_CN"
+    #: scheduled backups (``cangku backup --dir``, ``cangku backup schedule``): the directory,
+    #: how many to keep, how often (``30m``, ``6h``, ``1d``); see docs/operations/backup.md
+    backup_dir: str | None = None
+    backup_keep: int = 7
+    backup_interval: str = "1d"
+    #: encrypt backups: a file holding a 32-byte key, or a passphrase (better from a file)
+    backup_key_file: str | None = None
+    backup_passphrase_file: str | None = None
+    backup_passphrase: SecretStr | None = None
     page_size: int = 50
 
     @classmethod
