@@ -177,6 +177,9 @@ def authenticate_session(
         session = store.live_session(conn, id_hash, now)
     if session is None:
         raise NotAuthenticated("your session has ended; sign in again")
+    # the maximum age as configured now (a shortened one applies to open sessions too)
+    if now >= session.created_at + timedelta(hours=settings.session_max_hours):
+        raise NotAuthenticated("your session has ended; sign in again")
     # extend the idle timeout at most once a minute (no write on every request)
     if now - session.last_seen_at > timedelta(minutes=1):
         with db.write() as uow:
