@@ -18,7 +18,8 @@ from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import check_code, check_name, plain, refuse_unknown_fields
 from cangku.domain.errors import Conflict, InvalidInput
 from cangku.domain.permissions import PURCHASER, WAREHOUSE_MANAGER, Action, Actor, action
-from cangku.services.common import Context, run_write
+from cangku.queries.snapshots import category_fields
+from cangku.services.common import Context, Subject, run_write
 
 __all__ = [
     "Category",
@@ -50,7 +51,8 @@ def _write_category(
         change(uow.conn, now)
         return code
 
-    run_write(db, ctx, operation, payload, work)
+    subject = Subject("category", code, lambda conn: category_fields(conn, code))
+    run_write(db, ctx, operation, payload, work, subject=subject)
     with db.read() as conn:
         return store.category_by_code(conn, code)
 

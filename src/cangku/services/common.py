@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -17,7 +17,7 @@ from cangku.db import audit as audit_store
 from cangku.db import auth as auth_store
 from cangku.db import idempotency
 from cangku.db.uow import Database, RetryableConflict, UnitOfWork
-from cangku.domain.audit import AuditEntry
+from cangku.domain.audit import AuditEntry, changes, redact
 from cangku.domain.errors import IdempotencyMismatch, InvalidInput, NotAuthenticated
 from cangku.domain.permissions import Action, Actor, resolve
 
@@ -45,6 +45,18 @@ class Context:
     origin: str | None = None
 
 
+@dataclass(frozen=True)
+class Subject:
+    """The record an audited write is about: its kind and key (``item`` ``BOLT``), how to read
+    its fields (None while it does not exist) so the audit entry shows what changed, and the
+    warehouse it belongs to (for warehouses and locations)."""
+
+    kind: str | None
+    key: str | None
+    read: Callable[[Connection], Mapping[str, Any] | None] | None = None
+    warehouse: Callable[[Connection], int | None] | None = None
+
+
 def load_actor(conn: Connection, ctx: Context) -> Actor:
     """The acting user with their permissions, read fresh (a disabled user can do nothing)."""
     found = auth_store.active_user_grants(conn, ctx.username)
@@ -66,7 +78,8 @@ def audit(
     warehouse_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> int:
-    """Append one entry to the audit trail in the caller's transaction."""
+    """Append one entry to the audit trail in the caller's transaction (secret-named details,
+    such as ``password`` or ``token``, are redacted first)."""
     return audit_store.append(
         conn,
         AuditEntry(
@@ -78,7 +91,7 @@ def audit(
             target=target,
             warehouse_id=warehouse_id,
             origin=ctx.origin,
-            details=details or {},
+            details=redact(details or {}),
         ),
     )
 
@@ -86,6 +99,32 @@ def audit(
 def request_hash(operation: str, payload: Any) -> str:
     text = json.dumps([operation, payload], sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _audit_write(
+    conn: Connection,
+    ctx: Context,
+    actor: Actor,
+    action_code: str,
+    now: datetime,
+    subject: Subject,
+    before: Mapping[str, Any] | None,
+    details: dict[str, Any],
+) -> None:
+    """The audit entry of a ``run_write``: with the subject's fields before and after."""
+    if subject.read is not None:
+        details["changes"] = changes(before, subject.read(conn))
+    audit(
+        conn,
+        ctx,
+        actor,
+        action_code,
+        now,
+        target_type=subject.kind,
+        target=subject.key,
+        warehouse_id=subject.warehouse(conn) if subject.warehouse else None,
+        details=details,
+    )
 
 
 def run_write(
@@ -97,6 +136,7 @@ def run_write(
     *,
     target_type: str | None = None,
     target: str | None = None,
+    subject: Subject | None = None,
 ) -> tuple[Any, bool]:
     """Run ``work(uow, actor, now)`` in one transaction and commit.
 
@@ -104,7 +144,8 @@ def run_write(
     read); ``work`` checks the warehouse of a scoped action with ``actor.require``.
     ``work`` returns something JSON-able (ids, usually) that the caller turns into its result.
     Audited actions append who, what (the request and the result), when and from where to the
-    audit trail in the same transaction.
+    audit trail in the same transaction; with a ``subject`` that can be read, the entry also
+    holds the fields that changed, before and after (``details["changes"]``).
     With an idempotency key, a repeat of the same request returns the first answer and writes
     nothing (``replayed`` is True); the same key with another payload raises IdempotencyMismatch.
     Deadlocks and busy errors are retried a bounded number of times.
@@ -115,6 +156,8 @@ def run_write(
             "an idempotency key has 1 to 200 characters", code="invalid_idempotency_key"
         )
     digest = request_hash(action.code, payload)
+    if subject is None:
+        subject = Subject(target_type, target)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with db.write() as uow:
@@ -130,18 +173,11 @@ def run_write(
                             )
                         return seen[1], True
                 now = utcnow()
+                before = subject.read(uow.conn) if action.audited and subject.read else None
                 result = work(uow, actor, now)
                 if action.audited:
-                    audit(
-                        uow.conn,
-                        ctx,
-                        actor,
-                        action.code,
-                        now,
-                        target_type=target_type,
-                        target=target,
-                        details={"request": payload, "result": result},
-                    )
+                    details = {"request": payload, "result": result}
+                    _audit_write(uow.conn, ctx, actor, action.code, now, subject, before, details)
                 if key is not None:
                     idempotency.remember(uow.conn, key, digest, result, actor.user_id, now)
                 uow.commit()

@@ -39,13 +39,14 @@ from cangku.domain.enums import STORAGE_KINDS
 from cangku.domain.errors import Conflict, InvalidInput, RuleViolation
 from cangku.domain.permissions import EVERYONE, PURCHASER, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.domain.quantities import SCALE_DIGITS
+from cangku.queries.snapshots import item_fields
 from cangku.services.categories import (
     create_category,
     deactivate_category,
     reactivate_category,
     update_category,
 )
-from cangku.services.common import Context, run_write
+from cangku.services.common import Context, Subject, run_write
 from cangku.services.units import create_unit
 
 __all__ = [
@@ -196,6 +197,11 @@ def _item_columns(conn: Connection, data: ItemInput, current: Item | None = None
     }
 
 
+def _subject(code: str) -> Subject:
+    """The item ``code`` as the audit trail sees it (its fields before and after)."""
+    return Subject("item", code, lambda conn: item_fields(conn, code))
+
+
 def _read_item(db: Database, item_id: int) -> Item:
     with db.read() as conn:
         return catalog.load_item(conn, item_id)
@@ -230,7 +236,7 @@ def create_item(db: Database, ctx: Context, data: ItemInput) -> Item:
         catalog.replace_barcodes(conn, item_id, codes)
         return item_id
 
-    item_id, _ = run_write(db, ctx, ITEM_CREATE, plain(data), work)
+    item_id, _ = run_write(db, ctx, ITEM_CREATE, plain(data), work, subject=_subject(data.code))
     return _read_item(db, int(item_id))
 
 
@@ -285,7 +291,9 @@ def _change_item(
         change(uow.conn, catalog.load_item(uow.conn, item_id), now)
         return item_id
 
-    item_id, _ = run_write(db, ctx, operation, {"code": code, **payload}, work)
+    item_id, _ = run_write(
+        db, ctx, operation, {"code": code, **payload}, work, subject=_subject(code)
+    )
     return _read_item(db, int(item_id))
 
 

@@ -30,7 +30,8 @@ from cangku.domain.sites import (
     check_name,
     check_storage_kind,
 )
-from cangku.services.common import Context, run_write
+from cangku.queries.snapshots import location_fields
+from cangku.services.common import Context, Subject, run_write
 
 __all__ = [
     "create_location",
@@ -83,7 +84,14 @@ def _write_location(
         actor.require(operation, sites.location_by_id(uow.conn, location_id).warehouse_id)
         return {"id": location_id}
 
-    result, _ = run_write(db, ctx, operation, payload, work)
+    code = payload["code"]
+    subject = Subject(
+        "location",
+        code,
+        lambda conn: location_fields(conn, code),
+        lambda conn: sites.location_by_code(conn, code).warehouse_id,
+    )
+    result, _ = run_write(db, ctx, operation, payload, work, subject=subject)
     with db.read() as conn:
         return sites.location_by_id(conn, result["id"])
 

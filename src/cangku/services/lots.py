@@ -39,7 +39,8 @@ from cangku.domain.permissions import (
     action,
 )
 from cangku.domain.stock import ItemInfo
-from cangku.services.common import Context, run_write
+from cangku.queries.snapshots import lot_fields
+from cangku.services.common import Context, Subject, run_write
 
 __all__ = [
     "set_lot_status",
@@ -105,7 +106,9 @@ def _write_lot(
     def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> dict[str, int]:
         return {"id": change(uow.conn, now)}
 
-    result, _ = run_write(db, ctx, operation, payload, work)
+    item, code = payload["item"], payload["code"]
+    subject = Subject("lot", f"{item}/{code}", lambda conn: lot_fields(conn, item, code))
+    result, _ = run_write(db, ctx, operation, payload, work, subject=subject)
     with db.read() as conn:
         return store.lot_by_id(conn, result["id"])
 

@@ -19,7 +19,8 @@ from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from cangku.domain.permissions import EVERYONE, PURCHASER, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.domain.quantities import SCALE_DIGITS
-from cangku.services.common import Context, run_write
+from cangku.queries.snapshots import partner_fields
+from cangku.services.common import Context, Subject, run_write
 from cangku.services.items import check_code, check_days, check_name, non_negative, plain
 
 __all__ = [
@@ -141,6 +142,11 @@ def _partner_values(data: PartnerInput) -> dict[str, Any]:
     }
 
 
+def _subject(code: str) -> Subject:
+    """The partner ``code`` as the audit trail sees it (with contacts and supplier terms)."""
+    return Subject("partner", code, lambda conn: partner_fields(conn, code))
+
+
 def _read_partner(db: Database, code: str) -> Partner:
     with db.read() as conn:
         return store.partner_by_code(conn, code)
@@ -171,7 +177,7 @@ def create_partner(db: Database, ctx: Context, data: PartnerInput) -> Partner:
             store.insert_contact(uow.conn, partner_id, contact)
         return data.code
 
-    run_write(db, ctx, PARTNER_CREATE, plain(data), work)
+    run_write(db, ctx, PARTNER_CREATE, plain(data), work, subject=_subject(data.code))
     return _read_partner(db, data.code)
 
 
@@ -193,7 +199,9 @@ def _change_partner(
     def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> Any:
         return change(uow.conn, store.partner_by_code(uow.conn, code), now)
 
-    result, _ = run_write(db, ctx, operation, {"code": code, **payload}, work)
+    result, _ = run_write(
+        db, ctx, operation, {"code": code, **payload}, work, subject=_subject(code)
+    )
     return result
 
 

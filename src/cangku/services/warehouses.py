@@ -21,7 +21,8 @@ from cangku.domain.catalog import UNSET, Unset, given_changes, plain
 from cangku.domain.errors import Conflict, RuleViolation
 from cangku.domain.permissions import EVERYONE, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.domain.sites import VIRTUAL_LOCATIONS, check_flag, check_name, check_warehouse_code
-from cangku.services.common import Context, run_write
+from cangku.queries.snapshots import warehouse_fields
+from cangku.services.common import Context, Subject, run_write
 from cangku.services.locations import (
     LocationChanges,
     LocationInput,
@@ -88,7 +89,14 @@ def _write_warehouse(
         actor.require(operation, warehouse_id)
         return {"id": warehouse_id}
 
-    result, _ = run_write(db, ctx, operation, payload, work)
+    code = payload["code"]
+    subject = Subject(
+        "warehouse",
+        code,
+        lambda conn: warehouse_fields(conn, code),
+        lambda conn: sites.warehouse_by_code(conn, code).id,
+    )
+    result, _ = run_write(db, ctx, operation, payload, work, subject=subject)
     with db.read() as conn:
         return sites.warehouse_by_id(conn, result["id"])
 

@@ -1,0 +1,124 @@
+"""One master-data record's fields as plain JSON values, read in a write transaction just
+before and just after an audited change, so the audit entry can say what changed.
+
+Each reader locks the record's row first (``FOR UPDATE`` on PostgreSQL; SQLite writers are
+serialized anyway), so the "before" is the state the change is applied to, not one a concurrent
+writer is about to replace. A record that does not exist (yet) reads as None. Ids, paths and
+timestamps are left out: codes say the same to a reader and do not change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Column, Connection, select
+
+from cangku.db import catalog, sites
+from cangku.db import categories as category_store
+from cangku.db import lots as lot_store
+from cangku.db import partners as partner_store
+from cangku.db.tables import (
+    categories,
+    items,
+    locations,
+    lots,
+    partners,
+    supplier_items,
+    warehouses,
+)
+from cangku.domain.catalog import plain
+
+__all__ = [
+    "category_fields",
+    "item_fields",
+    "location_fields",
+    "lot_fields",
+    "partner_fields",
+    "warehouse_fields",
+]
+
+_HIDDEN = frozenset({"id", "created_at", "updated_at", "path", "depth", "item_id", "parent_id"})
+
+
+def _locked_id(conn: Connection, key: Column[Any], value: object, *where: Any) -> int | None:
+    table = key.table
+    stmt = select(table.c.id).where(key == value, *where).with_for_update()
+    found = conn.execute(stmt).scalar()
+    return None if found is None else int(found)
+
+
+def _fields(record: Any, **extra: Any) -> dict[str, Any]:
+    values = {k: v for k, v in asdict(record).items() if k not in _HIDDEN}
+    values.update(extra)
+    result: dict[str, Any] = plain(values)
+    return result
+
+
+def item_fields(conn: Connection, code: str) -> dict[str, Any] | None:
+    """An item with its units (``{unit: factor}``) and barcodes (``{barcode: unit}``)."""
+    item_id = _locked_id(conn, items.c.code, code)
+    if item_id is None:
+        return None
+    item = catalog.load_item(conn, item_id)
+    return _fields(
+        item,
+        units={u.unit: u.factor for u in item.units},
+        barcodes={b.barcode: b.unit or item.base_unit for b in item.barcodes},
+    )
+
+
+def partner_fields(conn: Connection, code: str) -> dict[str, Any] | None:
+    """A partner with its contacts (by id) and its supplier terms (by item code)."""
+    partner_id = _locked_id(conn, partners.c.code, code)
+    if partner_id is None:
+        return None
+    partner = partner_store.partner_by_code(conn, code)
+    stmt = partner_store.supplier_item_select().where(supplier_items.c.partner_id == partner_id)
+    terms = partner_store.load_supplier_items(list(conn.execute(stmt)))
+    kept = ("supplier_code", "price", "currency", "min_order_qty", "lead_time_days")
+    return _fields(
+        partner,
+        contacts={
+            str(c.id): {"name": c.name, "role": c.role, "email": c.email, "phone": c.phone}
+            for c in partner.contacts
+        },
+        supplier_items={t.item: {name: getattr(t, name) for name in kept} for t in terms},
+    )
+
+
+def warehouse_fields(conn: Connection, code: str) -> dict[str, Any] | None:
+    warehouse_id = _locked_id(conn, warehouses.c.code, code)
+    if warehouse_id is None:
+        return None
+    return _fields(sites.warehouse_by_id(conn, warehouse_id))
+
+
+def location_fields(conn: Connection, code: str) -> dict[str, Any] | None:
+    """A location; its warehouse and parent by code."""
+    location_id = _locked_id(conn, locations.c.code, code)
+    if location_id is None:
+        return None
+    location = sites.location_by_id(conn, location_id)
+    values = _fields(location)
+    del values["warehouse_id"]
+    return values
+
+
+def lot_fields(conn: Connection, item: str, code: str) -> dict[str, Any] | None:
+    """A lot or serial number of the item ``item``."""
+    item_id = conn.execute(select(items.c.id).where(items.c.code == item)).scalar()
+    if item_id is None:
+        return None
+    lot_id = _locked_id(conn, lots.c.code, code, lots.c.item_id == item_id)
+    if lot_id is None:
+        return None
+    return _fields(lot_store.lot_by_id(conn, lot_id))
+
+
+def category_fields(conn: Connection, code: str) -> dict[str, Any] | None:
+    """A category; its parent by code and its place in the tree as codes (``tools/hand``)."""
+    if _locked_id(conn, categories.c.code, code) is None:
+        return None
+    category = category_store.category_by_code(conn, code)
+    return _fields(category, path=category.path)
