@@ -5,7 +5,8 @@ Checks, each reported with exactly what differs:
 2. every balance = sum of moves in - sum of moves out, per (item, location, lot);
 3. per item, the valued quantity and value = what the moves added and took away;
 4. FIFO items: the open layers hold exactly that quantity and value;
-5. no balance at a guarded location is negative, no reservation exceeds on hand.
+5. no balance at a guarded location is negative, no reservation exceeds on hand;
+6. the audit trail's hash chain (each entry's hash, no missing number, the head).
 
 The comparisons run in the database: the folded ledger and the stored projections are summed
 side by side in one grouped query per check, so only the rows that differ come back to Python,
@@ -32,6 +33,8 @@ from sqlalchemy import (
 )
 
 from cangku.db.tables import (
+    audit_head,
+    audit_log,
     balances,
     cost_layers,
     item_costs,
@@ -41,6 +44,7 @@ from cangku.db.tables import (
     moves,
     warehouses,
 )
+from cangku.domain.audit import entry_hash
 from cangku.domain.hashing import GENESIS, MOVE_HASH_FIELDS, move_hash_values
 from cangku.domain.quantities import from_scaled
 from cangku.queries.stock import VALUED
@@ -54,6 +58,7 @@ class VerifyReport:
     moves_checked: int = 0
     balances_checked: int = 0
     items_checked: int = 0
+    audit_entries_checked: int = 0
     problems: list[dict[str, object]] = field(default_factory=list)
     truncated: bool = False
 
@@ -73,6 +78,7 @@ def verify(conn: Connection) -> VerifyReport:
     _chains(conn, report)
     _balances(conn, report)
     _costs(conn, report)
+    _audit_chain(conn, report)
     return report
 
 
@@ -297,3 +303,49 @@ def _costs(conn: Connection, report: VerifyReport) -> None:
                 stock_quantity=_text(stored[0]),
                 stock_value=_text(stored[1]),
             )
+
+
+# ------------------------------------------------------------------ 6. the audit trail
+def _audit_chain(conn: Connection, report: VerifyReport) -> None:
+    """Re-hash the audit trail in order: an edited entry no longer matches its hash, a deleted
+    one leaves a gap in the numbers (or, the last one, a head that points past the end)."""
+    stmt = select(
+        audit_log.c.seq,
+        audit_log.c.at,
+        audit_log.c.user_id,
+        audit_log.c.username,
+        audit_log.c.action,
+        audit_log.c.target_type,
+        audit_log.c.target,
+        audit_log.c.warehouse_id,
+        audit_log.c.origin,
+        audit_log.c.details,
+        audit_log.c.prev_hash,
+        audit_log.c.hash,
+    ).order_by(audit_log.c.seq)
+    expected_seq, expected_prev, checked = 1, GENESIS, 0
+    for row in conn.execution_options(**STREAM).execute(stmt):
+        seq, prev_hash, stored = int(row[0]), row[10], row[11]
+        checked += 1
+        if seq != expected_seq:
+            report.add("audit_gap", seq=seq, missing_from=expected_seq, missing_to=seq - 1)
+        elif prev_hash != expected_prev:
+            report.add(
+                "audit_link_broken", seq=seq, expected_prev=expected_prev, found_prev=prev_hash
+            )
+        if entry_hash(seq, *row[1:10], prev_hash) != stored:
+            report.add("audit_hash_mismatch", seq=seq, action=row[4], target=row[6])
+        expected_seq, expected_prev = seq + 1, stored
+    report.audit_entries_checked = checked
+    head = conn.execute(select(audit_head.c.last_seq, audit_head.c.last_hash)).first()
+    tail = (expected_seq - 1, expected_prev)
+    if head is None:
+        report.add("audit_head_missing", log_seq=tail[0])
+    elif (int(head[0]), head[1]) != tail:
+        report.add(
+            "audit_head_mismatch",
+            head_seq=int(head[0]),
+            log_seq=tail[0],
+            head_hash=head[1],
+            log_hash=tail[1],
+        )
