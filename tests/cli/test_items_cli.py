@@ -112,8 +112,8 @@ def test_items_update_units_barcodes_and_activation(cli: Database) -> None:
 
 
 def test_items_create_with_idempotency_key(cli: Database) -> None:
-    first = run(*BOLT, "--idempotency-key", "k1", "--user", "admin")
-    again = run(*BOLT, "--idempotency-key", "k1", "--user", "admin")
+    first = run(*BOLT, "--idempotency-key", "k1")
+    again = run(*BOLT, "--idempotency-key", "k1")
     other = run(
         "items", "create", "NUT", "Nut", "--type", "spare_part", "--idempotency-key", "k1", code=6
     )

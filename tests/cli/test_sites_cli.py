@@ -102,11 +102,14 @@ def test_idempotency_key_replays(cli: Invoke, db: Database) -> None:
     assert count(db, warehouses) == 1
 
 
-def test_unknown_user_is_refused(cli: Invoke, db: Database) -> None:
-    result = cli("warehouses", "create", "WH1", "Main", "--user", "ghost", "--json")
+def test_an_unknown_token_is_refused(
+    cli: Invoke, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CANGKU_TOKEN", "ck_not-a-token-anyone-made")
+    result = cli("warehouses", "create", "WH1", "Main", "--json")
 
-    assert result.exit_code == 3
-    assert as_json(result)["error"]["code"] == "user_not_found"
+    assert result.exit_code == 9
+    assert as_json(result)["error"]["code"] == "not_authenticated"
     assert count(db, warehouses) == 0
 
 

@@ -15,8 +15,7 @@ from cangku.cli.common import database
 from cangku.cli.main import app
 from cangku.db import guards
 from cangku.db.schema import head_revision
-from cangku.db.setup import STANDARD_UNITS
-from cangku.db.tables import balances, checkpoints, locations, moves, periods, units, users
+from cangku.db.tables import balances, checkpoints, locations, moves, periods
 from cangku.db.uow import Database
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
@@ -60,22 +59,6 @@ def ok(result: Result) -> Any:
 def count(db: Database, table: Any) -> int:
     with db.read() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-
-
-def test_init_adds_units_and_the_admin_and_is_repeatable(cli: Invoke, db: Database) -> None:
-    first = ok(cli("init", "--admin", "boss", "--json"))
-    assert (first["revision"], first["admin_user"]) == (head_revision(), "boss")
-    again = ok(cli("init", "--admin", "boss", "--json"))
-    assert (again["revision"], again["admin_user"]) == (head_revision(), "boss")
-    with db.read() as conn:
-        assert conn.execute(select(users.c.username)).scalars().all() == ["boss"]
-    assert count(db, units) == len(STANDARD_UNITS)
-    assert "admin_user" in cli("init", "--admin", "boss").stdout
-
-
-def test_init_reports_how_many_units_it_added(cli: Invoke) -> None:
-    assert ok(cli("init", "--json"))["units_added"] == len(STANDARD_UNITS)
-    assert ok(cli("init", "--json"))["units_added"] == 0
 
 
 def test_db_upgrade_reports_the_head_revision(cli: Invoke) -> None:

@@ -1,4 +1,12 @@
-"""What every command shares: options, output (table or ``--json``) and error handling."""
+"""What every command shares: who is acting, options, output (table or ``--json``) and error
+handling.
+
+Every business command acts as the user of the API token from ``cangku login`` (or
+``CANGKU_TOKEN``), with that token's scopes: writes through ``context()``, reads through
+``reader(ACTION)`` (which also gives the warehouses the user may see). Operator commands that
+work on the database files themselves (``init``, ``db upgrade``, ``serve``, ``demo``,
+``verify``, ``backup``, ``restore``) need no sign-in: whoever can run them can read the files.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from cangku.cli.credentials import current_token
 from cangku.db.uow import Database
 from cangku.domain.errors import (
     CangkuError,
@@ -26,13 +35,12 @@ from cangku.domain.errors import (
     RuleViolation,
     TooManyAttempts,
 )
-from cangku.services.common import Context
+from cangku.domain.permissions import Action, Actor
+from cangku.services.auth import Authenticated, authenticate_token
+from cangku.services.common import Context, load_actor
 from cangku.settings import get_settings
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-UserOpt = Annotated[
-    str | None, typer.Option("--user", help="Acting user (default: CANGKU_DEFAULT_USER).")
-]
 IdemOpt = Annotated[
     str | None,
     typer.Option("--idempotency-key", help="Repeat-safe key: a repeat returns the first result."),
@@ -56,8 +64,35 @@ def database() -> Database:
     return Database(get_settings().database_url)
 
 
-def context(user: str | None, idempotency_key: str | None = None) -> Context:
-    return Context(username=user or get_settings().default_user, idempotency_key=idempotency_key)
+SIGN_IN_HINT = "run `cangku login` (or set CANGKU_TOKEN)"
+
+
+def authenticated() -> Authenticated:
+    """The user (and scopes) of the stored token. Raises NotAuthenticated (exit 9)."""
+    token = current_token()
+    if token is None:
+        raise NotAuthenticated(f"not signed in: {SIGN_IN_HINT}")
+    try:
+        return authenticate_token(database(), token)
+    except NotAuthenticated as exc:
+        raise NotAuthenticated(f"{exc.message}: {SIGN_IN_HINT}") from None
+
+
+def context(idempotency_key: str | None = None) -> Context:
+    """The signed-in user as the services' Context (origin ``cli``)."""
+    auth = authenticated()
+    return Context(auth.username, idempotency_key, auth.scopes, origin="cli")
+
+
+def reader(act: Action | None = None) -> Actor:
+    """The signed-in user with their permissions, refused (exit 8) without ``act`` anywhere;
+    ``reader(ACT).warehouses(ACT)`` is where a scoped read may look."""
+    ctx = context()
+    with database().read() as conn:
+        actor = load_actor(conn, ctx)
+    if act is not None:
+        actor.require(act)
+    return actor
 
 
 def to_jsonable(value: Any) -> Any:

@@ -11,7 +11,12 @@ from cangku.cli import commands
 
 app = typer.Typer(
     name="cangku",
-    help="cangku (仓库): inventory on an append-only, hash-chained stock ledger.",
+    help=(
+        "cangku (仓库): inventory on an append-only, hash-chained stock ledger.\n\n"
+        "Sign in first with `cangku login` (or set CANGKU_TOKEN): every command acts as that "
+        "user. Operator commands need no sign-in: init, db, serve, demo, verify, backup, "
+        "restore."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -51,6 +51,7 @@ from cangku.services.demo_catalogue import (
     draw_catalogue,
     ean13,
 )
+from cangku.services.demo_users import DemoUser, create_demo_users
 from cangku.services.items import ItemInput, create_category, create_item, create_unit
 from cangku.services.partners import (
     ContactInput,
@@ -623,6 +624,8 @@ class DemoSummary:
     items_below_reorder_point: int
     total_stock_value: Decimal
     seconds: float
+    #: who can sign in, with the demo passwords (administrator first)
+    credentials: list[DemoUser] = field(default_factory=list)
 
 
 def _scalar(conn: Connection, stmt: Select[Any]) -> int:
@@ -716,7 +719,9 @@ def build_demo(
     Raises RuleViolation ``database_not_empty`` when items, warehouses or moves exist already,
     InvalidInput ``invalid_months`` / ``invalid_activity``. Writes: warehouses, locations, units,
     categories, items, partners and their supplier items, a few thousand moves with their
-    balances, costs and lots, a closed period with its checkpoint.
+    balances, costs and lots, a closed period with its checkpoint; one user per built-in role
+    with a demo password, and the administrator's demo password if they have none
+    (``services.demo_users``).
     """
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
         raise InvalidInput("months must be a whole number from 1 to 24", code="invalid_months")
@@ -733,4 +738,6 @@ def build_demo(
     start = today - timedelta(days=months * DAYS_PER_MONTH)
     history = _History(db, ctx, rng, catalogue, today, activity)
     _simulate(history, start, months * DAYS_PER_MONTH, start + timedelta(DAYS_PER_MONTH - 1))
-    return summarize(db, seed, months, time.perf_counter() - started)
+    credentials = create_demo_users(db, ctx)
+    summary = summarize(db, seed, months, time.perf_counter() - started)
+    return replace(summary, credentials=credentials)

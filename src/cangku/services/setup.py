@@ -65,6 +65,15 @@ def initialize(
     )
 
 
+def admin_needs_password(db: Database, admin_username: str = "admin") -> bool:
+    """Migrate the schema to head; True when ``admin_username`` does not exist yet or has no
+    password (``cangku init`` then asks for one). Writes: the schema."""
+    schema.upgrade(db.engine)
+    with db.read() as conn:
+        user = auth_store.user_by_username(conn, admin_username)
+    return user is None or user.password_hash is None
+
+
 def upgrade_schema(db: Database) -> str | None:
     """Apply pending migrations. Writes: the schema."""
     schema.upgrade(db.engine)

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled, table
+from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader, table
 from cangku.queries import items as queries
 from cangku.services import categories as service
+from cangku.services.items import ITEM_VIEW
 
 NAME = "categories"
 HELP = "Item categories (a tree)."
@@ -33,6 +34,7 @@ def list_(
 ) -> None:
     """List categories with their paths (or --tree)."""
     with handled(as_json):
+        reader(ITEM_VIEW)
         if tree:
             nodes = queries.category_tree(database(), active)
             emit(nodes, as_json, _print_tree)
@@ -49,6 +51,7 @@ def list_(
 def show(code: str, as_json: JsonOpt = False) -> None:
     """Show one category."""
     with handled(as_json):
+        reader(ITEM_VIEW)
         emit(queries.get_category(database(), code), as_json)
 
 
@@ -57,13 +60,12 @@ def create(
     code: str,
     name: str,
     parent: Annotated[str | None, typer.Option(help="Parent category code.")] = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a category."""
     with handled(as_json):
-        ctx = context(user, idempotency_key)
+        ctx = context(idempotency_key)
         emit(service.create_category(database(), ctx, code, name, parent), as_json)
 
 
@@ -73,34 +75,29 @@ def update(
     name: Annotated[str | None, typer.Option()] = None,
     parent: Annotated[str | None, typer.Option(help="Move under this category.")] = None,
     root: Annotated[bool, typer.Option("--root", help="Move to the top level.")] = False,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Rename a category or move it (with its subtree)."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         changes: dict[str, Any] = {}
         if name is not None:
             changes["name"] = name
         if parent is not None or root:
             changes["parent"] = None if root else parent
-        ctx = context(user, idempotency_key)
         emit(service.update_category(database(), ctx, code, changes), as_json)
 
 
 @app.command()
-def deactivate(
-    code: str, user: UserOpt = None, idempotency_key: IdemOpt = None, as_json: JsonOpt = False
-) -> None:
+def deactivate(code: str, idempotency_key: IdemOpt = None, as_json: JsonOpt = False) -> None:
     """Deactivate a category (no new items go in it)."""
     with handled(as_json):
-        emit(service.deactivate_category(database(), context(user, idempotency_key), code), as_json)
+        emit(service.deactivate_category(database(), context(idempotency_key), code), as_json)
 
 
 @app.command()
-def reactivate(
-    code: str, user: UserOpt = None, idempotency_key: IdemOpt = None, as_json: JsonOpt = False
-) -> None:
+def reactivate(code: str, idempotency_key: IdemOpt = None, as_json: JsonOpt = False) -> None:
     """Reactivate a category."""
     with handled(as_json):
-        emit(service.reactivate_category(database(), context(user, idempotency_key), code), as_json)
+        emit(service.reactivate_category(database(), context(idempotency_key), code), as_json)

@@ -1,4 +1,5 @@
-"""``cangku demo``: fill an empty database with a believable small company and its history."""
+"""``cangku demo``: fill an empty database with a believable small company and its history,
+and print who can sign in (one demo user per role, with the demo passwords)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from cangku.cli.common import JsonOpt, UserOpt, context, database, emit, handled
+from cangku.cli.common import JsonOpt, database, emit, handled, table
+from cangku.services.common import Context
 from cangku.services.demo import DemoSummary, build_demo
 from cangku.services.setup import initialize
+from cangku.settings import get_settings
 
 SeedOpt = Annotated[
     int, typer.Option("--seed", help="Random seed: the same seed, the same company.")
@@ -28,17 +31,22 @@ def demo(
     seed: SeedOpt = 2024,
     months: MonthsOpt = 4,
     activity: ActivityOpt = 1.0,
-    user: UserOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the demo company (two warehouses, ~200 items, partners, months of moves) in an
-    empty database (CANGKU_DATABASE_URL). Refuses a database that already holds items."""
+    """Build the demo company and print its sign-ins (no sign-in needed).
+
+    Two warehouses, ~200 items, partners, months of moves and one user per role, in an empty
+    database (CANGKU_DATABASE_URL); refuses a database that already holds items. An operator
+    command: it needs no sign-in (it works on the database itself).
+    """
     with handled(as_json):
         db = database()
-        initialize(db)
+        admin = get_settings().default_user
+        initialize(db, admin_username=admin)
         if not as_json:
             typer.echo(f"Building the demo company ({months} months of history, seed {seed})...")
-        summary = build_demo(db, context(user), seed=seed, months=months, activity=activity)
+        ctx = Context(admin, origin="cli")
+        summary = build_demo(db, ctx, seed=seed, months=months, activity=activity)
         emit(summary, as_json, _render)
 
 
@@ -66,6 +74,20 @@ def _render(summary: DemoSummary) -> None:
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         typer.echo(f"{label:<{width}}  {value}")
+    typer.echo("")
+    typer.echo("Demo sign-ins (web page, or `cangku login --username USER`):")
+    table(
+        [
+            {
+                "user": c.username,
+                "password": c.password or "(unchanged: the administrator's own)",
+                "role": c.role + (f" ({c.warehouse} only)" if c.warehouse else ""),
+            }
+            for c in summary.credentials
+        ],
+        ["user", "password", "role"],
+    )
+    typer.echo("These passwords are public: use this database for trying cangku only.")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled
+from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled
 from cangku.domain.errors import InvalidInput
 from cangku.services.bulk import post_bulk
 from cangku.services.bulk_csv import read_moves
@@ -23,7 +23,6 @@ def moves(
     batch_size: Annotated[
         int, typer.Option("--batch-size", help="Moves per transaction.")
     ] = 10_000,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -31,6 +30,7 @@ def moves(
     batch (earlier batches stay posted); re-running with the same --idempotency-key skips the
     batches already posted."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         try:
             stream = path.open(encoding="utf-8-sig", newline="")
         except OSError as exc:
@@ -38,9 +38,7 @@ def moves(
                 f"cannot read {path}: {exc.strerror}", code="file_unreadable"
             ) from None
         with stream:
-            result = post_bulk(
-                database(), context(user, idempotency_key), read_moves(stream), batch_size
-            )
+            result = post_bulk(database(), ctx, read_moves(stream), batch_size)
         emit(
             {
                 "posted": result.posted,

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled, table
+from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader, table
 from cangku.domain.errors import InvalidInput
 from cangku.domain.quantities import parse_decimal
 from cangku.queries import items as queries
 from cangku.queries import partners as partner_queries
 from cangku.services import items as service
+from cangku.services.partners import PARTNER_VIEW
 
 NAME = "items"
 HELP = "Items (SKUs): units of measure, barcodes, stock levels."
@@ -81,6 +82,7 @@ def list_(
 ) -> None:
     """List items."""
     with handled(as_json):
+        reader(service.ITEM_VIEW)
         page = queries.list_items(
             database(),
             q,
@@ -100,6 +102,7 @@ def show(
 ) -> None:
     """Show one item (by code or barcode)."""
     with handled(as_json):
+        reader(service.ITEM_VIEW)
         emit(queries.get_item(database(), code), as_json)
 
 
@@ -127,12 +130,12 @@ def create(
     standard_cost: DecimalOpt = None,
     unit: UnitsOpt = None,
     barcode: BarcodesOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create an item."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         data = service.ItemInput(
             code,
             name,
@@ -152,7 +155,7 @@ def create(
             units=parse_units(unit),
             barcodes=parse_barcodes(barcode),
         )
-        emit(service.create_item(database(), context(user, idempotency_key), data), as_json)
+        emit(service.create_item(database(), ctx, data), as_json)
 
 
 @app.command()
@@ -176,12 +179,12 @@ def update(
         list[str] | None, typer.Option("--clear", help="Empty this field (repeatable).")
     ] = None,
     version: VersionOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Change fields of an item (only the options given)."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         given: dict[str, Any] = {
             "name": name,
             "description": description,
@@ -200,7 +203,6 @@ def update(
         }
         changes = {k: v for k, v in given.items() if v is not None}
         changes.update({field.replace("-", "_"): None for field in clear or []})
-        ctx = context(user, idempotency_key)
         emit(service.update_item(database(), ctx, code, changes, version), as_json)
 
 
@@ -208,13 +210,12 @@ def update(
 def deactivate(
     code: str,
     version: VersionOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Deactivate an item (kept for history)."""
     with handled(as_json):
-        ctx = context(user, idempotency_key)
+        ctx = context(idempotency_key)
         emit(service.deactivate_item(database(), ctx, code, version), as_json)
 
 
@@ -222,13 +223,12 @@ def deactivate(
 def reactivate(
     code: str,
     version: VersionOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Reactivate an item."""
     with handled(as_json):
-        ctx = context(user, idempotency_key)
+        ctx = context(idempotency_key)
         emit(service.reactivate_item(database(), ctx, code, version), as_json)
 
 
@@ -237,13 +237,12 @@ def units(
     code: str,
     unit: UnitsOpt = None,
     version: VersionOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Replace the item's unit conversions with the --unit options (none: remove all)."""
     with handled(as_json):
-        ctx = context(user, idempotency_key)
+        ctx = context(idempotency_key)
         item = service.set_item_units(database(), ctx, code, parse_units(unit), version)
         emit(item, as_json)
 
@@ -253,13 +252,12 @@ def barcodes(
     code: str,
     barcode: BarcodesOpt = None,
     version: VersionOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Replace the item's barcodes with the --barcode options (none: remove all)."""
     with handled(as_json):
-        ctx = context(user, idempotency_key)
+        ctx = context(idempotency_key)
         item = service.set_item_barcodes(database(), ctx, code, parse_barcodes(barcode), version)
         emit(item, as_json)
 
@@ -268,6 +266,7 @@ def barcodes(
 def suppliers(code: str, as_json: JsonOpt = False) -> None:
     """Every supplier's terms for the item."""
     with handled(as_json):
+        reader(PARTNER_VIEW)
         found = partner_queries.suppliers_of_item(database(), code)
         if as_json:
             emit(found, True)

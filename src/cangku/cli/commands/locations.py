@@ -7,9 +7,10 @@ from typing import Annotated, Any
 import typer
 
 from cangku.cli.commands.warehouses import ActiveOpt, LimitOpt, OffsetOpt, emit_page
-from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled
+from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader
 from cangku.queries import sites as queries
 from cangku.services import locations as service
+from cangku.services.warehouses import WAREHOUSE_VIEW
 
 NAME = "locations"
 HELP = "Locations: the storage tree (zones, aisles, bins) and the virtual locations."
@@ -36,6 +37,7 @@ def list_(
 ) -> None:
     """List and search locations (virtual ones only with --include-virtual)."""
     with handled(as_json):
+        seen = reader(WAREHOUSE_VIEW).warehouses(WAREHOUSE_VIEW)
         page = queries.list_locations(
             database(),
             q=q,
@@ -46,6 +48,7 @@ def list_(
             include_virtual=include_virtual,
             limit=limit,
             offset=offset,
+            warehouses=seen,
         )
         emit_page(page, as_json, COLUMNS)
 
@@ -54,7 +57,8 @@ def list_(
 def show(code: str, as_json: JsonOpt = False) -> None:
     """Show one location."""
     with handled(as_json):
-        emit(queries.get_location(database(), code), as_json)
+        seen = reader(WAREHOUSE_VIEW).warehouses(WAREHOUSE_VIEW)
+        emit(queries.get_location(database(), code, warehouses=seen), as_json)
 
 
 @app.command()
@@ -63,7 +67,10 @@ def children(
 ) -> None:
     """List every location below CODE."""
     with handled(as_json):
-        page = queries.location_subtree(database(), code, limit=limit, offset=offset)
+        seen = reader(WAREHOUSE_VIEW).warehouses(WAREHOUSE_VIEW)
+        page = queries.location_subtree(
+            database(), code, limit=limit, offset=offset, warehouses=seen
+        )
         emit_page(page, as_json, COLUMNS)
 
 
@@ -75,7 +82,10 @@ def tree(
 ) -> None:
     """Print the location tree of a warehouse, indented."""
     with handled(as_json):
-        nodes = queries.warehouse_tree(database(), warehouse, include_virtual=include_virtual)
+        seen = reader(WAREHOUSE_VIEW).warehouses(WAREHOUSE_VIEW)
+        nodes = queries.warehouse_tree(
+            database(), warehouse, include_virtual=include_virtual, warehouses=seen
+        )
         if as_json:
             emit(nodes, True)
             return
@@ -99,16 +109,16 @@ def create(
     level: Annotated[str | None, typer.Option(help="zone, aisle, rack, bin, ...")] = None,
     capacity: Annotated[str | None, typer.Option(help="Capacity in base units.")] = None,
     allowed_types: TypesOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a storage location."""
-    data = service.LocationInput(
-        code, name, kind, warehouse, parent, level, capacity, allowed_types or None
-    )
     with handled(as_json):
-        emit(service.create_location(database(), context(user, idempotency_key), data), as_json)
+        ctx = context(idempotency_key)
+        data = service.LocationInput(
+            code, name, kind, warehouse, parent, level, capacity, allowed_types or None
+        )
+        emit(service.create_location(database(), ctx, data), as_json)
 
 
 @app.command()
@@ -123,7 +133,6 @@ def update(
     parent: Annotated[str | None, typer.Option(help="Move under this location.")] = None,
     to_root: Annotated[bool, typer.Option("--to-root", help="Move to the top level.")] = False,
     version: Annotated[int | None, typer.Option(help="Refuse unless this is current.")] = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -140,24 +149,20 @@ def update(
         changes["parent"] = None if to_root else parent
     with handled(as_json):
         updated = service.update_location(
-            database(), context(user, idempotency_key), code, service.LocationChanges(**changes)
+            database(), context(idempotency_key), code, service.LocationChanges(**changes)
         )
         emit(updated, as_json)
 
 
 @app.command()
-def deactivate(
-    code: str, user: UserOpt = None, idempotency_key: IdemOpt = None, as_json: JsonOpt = False
-) -> None:
+def deactivate(code: str, idempotency_key: IdemOpt = None, as_json: JsonOpt = False) -> None:
     """Deactivate a location (refused while it or its subtree holds stock)."""
     with handled(as_json):
-        emit(service.deactivate_location(database(), context(user, idempotency_key), code), as_json)
+        emit(service.deactivate_location(database(), context(idempotency_key), code), as_json)
 
 
 @app.command()
-def reactivate(
-    code: str, user: UserOpt = None, idempotency_key: IdemOpt = None, as_json: JsonOpt = False
-) -> None:
+def reactivate(code: str, idempotency_key: IdemOpt = None, as_json: JsonOpt = False) -> None:
     """Reactivate a location."""
     with handled(as_json):
-        emit(service.reactivate_location(database(), context(user, idempotency_key), code), as_json)
+        emit(service.reactivate_location(database(), context(idempotency_key), code), as_json)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from cangku.cli.commands.warehouses import LimitOpt, OffsetOpt, emit_page
-from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled
+from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader
 from cangku.domain.errors import InvalidInput
 from cangku.queries import lots as queries
 from cangku.services import lots as service
@@ -51,6 +51,7 @@ def list_(
 ) -> None:
     """List and search lots and serials."""
     with handled(as_json):
+        reader(service.LOT_VIEW)
         page = queries.list_lots(
             database(),
             item=item,
@@ -74,6 +75,7 @@ def serials(
 ) -> None:
     """List serial numbers."""
     with handled(as_json):
+        reader(service.LOT_VIEW)
         page = queries.list_serials(database(), item=item, q=q, limit=limit, offset=offset)
         emit_page(page, as_json, COLUMNS)
 
@@ -82,6 +84,7 @@ def serials(
 def show(item: str, code: str, as_json: JsonOpt = False) -> None:
     """Show one lot (or serial) of an item."""
     with handled(as_json):
+        reader(service.LOT_VIEW)
         emit(queries.get_lot(database(), item, code), as_json)
 
 
@@ -94,12 +97,12 @@ def create(
     supplier_lot: SupplierLotOpt = None,
     status: StatusOpt = "available",
     notes: NotesOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a lot of a lot-tracked item."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         data = service.LotInput(
             item,
             code,
@@ -109,7 +112,7 @@ def create(
             status,
             notes,
         )
-        emit(service.create_lot(database(), context(user, idempotency_key), data), as_json)
+        emit(service.create_lot(database(), ctx, data), as_json)
 
 
 @app.command("serial-create")
@@ -121,12 +124,12 @@ def serial_create(
     supplier_lot: SupplierLotOpt = None,
     status: StatusOpt = "available",
     notes: NotesOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a serial number of a serial-tracked item."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         data = service.SerialInput(
             item,
             serial,
@@ -136,7 +139,7 @@ def serial_create(
             status,
             notes,
         )
-        emit(service.create_serial(database(), context(user, idempotency_key), data), as_json)
+        emit(service.create_serial(database(), ctx, data), as_json)
 
 
 @app.command()
@@ -148,12 +151,12 @@ def update(
     supplier_lot: SupplierLotOpt = None,
     notes: NotesOpt = None,
     version: Annotated[int | None, typer.Option(help="Refuse unless this is current.")] = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Change a lot's dates, supplier lot or notes."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         changes: dict[str, Any] = {"version": version}
         if manufactured_on is not None:
             changes["manufactured_on"] = parse_date(manufactured_on, "manufactured_on")
@@ -163,9 +166,7 @@ def update(
             changes["supplier_lot"] = supplier_lot
         if notes is not None:
             changes["notes"] = notes
-        updated = service.update_lot(
-            database(), context(user, idempotency_key), item, code, service.LotChanges(**changes)
-        )
+        updated = service.update_lot(database(), ctx, item, code, service.LotChanges(**changes))
         emit(updated, as_json)
 
 
@@ -177,13 +178,12 @@ def status(
         str, typer.Argument(help="available, quarantine, hold, recalled, rejected.")
     ],
     reason: Annotated[str | None, typer.Option(help="Why (kept in the lot's notes).")] = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Put a lot or serial in another status."""
     with handled(as_json):
         lot = service.set_lot_status(
-            database(), context(user, idempotency_key), item, code, new_status, reason
+            database(), context(idempotency_key), item, code, new_status, reason
         )
         emit(lot, as_json)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled, table
+from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader, table
 from cangku.domain.quantities import parse_decimal
 from cangku.queries import partners as queries
 from cangku.services import partners as service
@@ -34,6 +34,7 @@ def list_(
 ) -> None:
     """List partners."""
     with handled(as_json):
+        reader(service.PARTNER_VIEW)
         page = queries.list_partners(
             database(), q, role=role, active=active, limit=limit, offset=offset
         )
@@ -48,6 +49,7 @@ def list_(
 def show(code: str, as_json: JsonOpt = False) -> None:
     """Show one partner with its contacts."""
     with handled(as_json):
+        reader(service.PARTNER_VIEW)
         emit(queries.get_partner(database(), code), as_json)
 
 
@@ -62,16 +64,16 @@ def create(
     address: TextOpt = None,
     tax_id: TextOpt = None,
     notes: TextOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a partner (at least one of --supplier / --customer)."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         data = service.PartnerInput(
             code, name, supplier, customer, email, phone, address, tax_id, notes
         )
-        emit(service.create_partner(database(), context(user, idempotency_key), data), as_json)
+        emit(service.create_partner(database(), ctx, data), as_json)
 
 
 @app.command()
@@ -89,12 +91,12 @@ def update(
         list[str] | None, typer.Option("--clear", help="Empty this field (repeatable).")
     ] = None,
     version: VersionOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Change fields of a partner (only the options given)."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         given: dict[str, Any] = {
             "name": name,
             "is_supplier": supplier,
@@ -107,7 +109,6 @@ def update(
         }
         changes = {k: v for k, v in given.items() if v is not None}
         changes.update({field.replace("-", "_"): None for field in clear or []})
-        ctx = context(user, idempotency_key)
         emit(service.update_partner(database(), ctx, code, changes, version), as_json)
 
 
@@ -115,13 +116,12 @@ def update(
 def deactivate(
     code: str,
     version: VersionOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Deactivate a partner (kept for history)."""
     with handled(as_json):
-        ctx = context(user, idempotency_key)
+        ctx = context(idempotency_key)
         emit(service.deactivate_partner(database(), ctx, code, version), as_json)
 
 
@@ -129,13 +129,12 @@ def deactivate(
 def reactivate(
     code: str,
     version: VersionOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Reactivate a partner."""
     with handled(as_json):
-        ctx = context(user, idempotency_key)
+        ctx = context(idempotency_key)
         emit(service.reactivate_partner(database(), ctx, code, version), as_json)
 
 
@@ -146,27 +145,26 @@ def contact_add(
     role: TextOpt = None,
     email: TextOpt = None,
     phone: TextOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add a contact person to a partner."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         data = service.ContactInput(name, role, email, phone)
-        emit(service.add_contact(database(), context(user, idempotency_key), code, data), as_json)
+        emit(service.add_contact(database(), ctx, code, data), as_json)
 
 
 @app.command("contact-remove")
 def contact_remove(
     code: str,
     contact_id: int,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a contact person (by id) from a partner."""
     with handled(as_json):
-        service.remove_contact(database(), context(user, idempotency_key), code, contact_id)
+        service.remove_contact(database(), context(idempotency_key), code, contact_id)
         emit({"removed": contact_id}, as_json)
 
 
@@ -179,12 +177,12 @@ def supplier_item_set(
     currency: TextOpt = None,
     min_order_qty: TextOpt = None,
     lead_time_days: Annotated[int | None, typer.Option()] = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record or replace a supplier's terms for an item."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         data = service.SupplierItemInput(
             partner,
             item,
@@ -194,7 +192,6 @@ def supplier_item_set(
             None if min_order_qty is None else parse_decimal(min_order_qty, "min_order_qty"),
             lead_time_days,
         )
-        ctx = context(user, idempotency_key)
         emit(service.set_supplier_item(database(), ctx, data), as_json)
 
 
@@ -202,13 +199,12 @@ def supplier_item_set(
 def supplier_item_remove(
     partner: str,
     item: str,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Forget a supplier's terms for an item."""
     with handled(as_json):
-        service.remove_supplier_item(database(), context(user, idempotency_key), partner, item)
+        service.remove_supplier_item(database(), context(idempotency_key), partner, item)
         emit({"removed": {"partner": partner, "item": item}}, as_json)
 
 
@@ -216,6 +212,7 @@ def supplier_item_remove(
 def supplier_items(partner: str, as_json: JsonOpt = False) -> None:
     """Everything a supplier sells us."""
     with handled(as_json):
+        reader(service.PARTNER_VIEW)
         found = queries.supplier_items_of(database(), partner)
         if as_json:
             emit(found, True)

@@ -14,12 +14,12 @@ import typer
 from cangku.cli.common import (
     IdemOpt,
     JsonOpt,
-    UserOpt,
     context,
     database,
     emit,
     handled,
     parse_when,
+    reader,
     table,
 )
 from cangku.domain.errors import InvalidInput
@@ -128,12 +128,12 @@ def receive(
     doc_type: DocTypeOpt = None,
     doc_id: DocIdOpt = None,
     doc_line: DocLineOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Receive goods into a location: from a supplier, a customer's return or production."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         command = Receive(
             item,
             quantity,
@@ -148,9 +148,7 @@ def receive(
             effective_at=parse_when(effective_at),
             reference=_reference(doc_type, doc_id, doc_line),
         )
-        _show_posting(
-            service.receive_stock(database(), context(user, idempotency_key), command), as_json
-        )
+        _show_posting(service.receive_stock(database(), ctx, command), as_json)
 
 
 @app.command()
@@ -167,12 +165,12 @@ def issue(
     doc_type: DocTypeOpt = None,
     doc_id: DocIdOpt = None,
     doc_line: DocLineOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Issue goods to a customer or to production."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         command = Issue(
             item,
             quantity,
@@ -185,9 +183,7 @@ def issue(
             effective_at=parse_when(effective_at),
             reference=_reference(doc_type, doc_id, doc_line),
         )
-        _show_posting(
-            service.issue_stock(database(), context(user, idempotency_key), command), as_json
-        )
+        _show_posting(service.issue_stock(database(), ctx, command), as_json)
 
 
 @app.command()
@@ -203,12 +199,12 @@ def move(
     doc_type: DocTypeOpt = None,
     doc_id: DocIdOpt = None,
     doc_line: DocLineOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Move goods between two locations."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         command = Transfer(
             item,
             quantity,
@@ -220,9 +216,7 @@ def move(
             effective_at=parse_when(effective_at),
             reference=_reference(doc_type, doc_id, doc_line),
         )
-        _show_posting(
-            service.transfer_stock(database(), context(user, idempotency_key), command), as_json
-        )
+        _show_posting(service.transfer_stock(database(), ctx, command), as_json)
 
 
 @app.command(context_settings=SIGNED)
@@ -240,12 +234,12 @@ def adjust(
     doc_type: DocTypeOpt = None,
     doc_id: DocIdOpt = None,
     doc_line: DocLineOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Correct stock at a location with a reason (negative quantity: a loss)."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         command = Adjust(
             item,
             quantity,
@@ -259,9 +253,7 @@ def adjust(
             effective_at=parse_when(effective_at),
             reference=_reference(doc_type, doc_id, doc_line),
         )
-        _show_posting(
-            service.adjust_stock(database(), context(user, idempotency_key), command), as_json
-        )
+        _show_posting(service.adjust_stock(database(), ctx, command), as_json)
 
 
 @app.command()
@@ -277,12 +269,12 @@ def scrap(
     doc_type: DocTypeOpt = None,
     doc_id: DocIdOpt = None,
     doc_line: DocLineOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Scrap goods (damaged, expired, defective, obsolete)."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         command = Scrap(
             item,
             quantity,
@@ -294,9 +286,7 @@ def scrap(
             effective_at=parse_when(effective_at),
             reference=_reference(doc_type, doc_id, doc_line),
         )
-        _show_posting(
-            service.scrap_stock(database(), context(user, idempotency_key), command), as_json
-        )
+        _show_posting(service.scrap_stock(database(), ctx, command), as_json)
 
 
 @app.command()
@@ -304,16 +294,14 @@ def reverse(
     move_id: MoveIdArg,
     note: NoteOpt = None,
     effective_at: EffectiveOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Reverse a move with an opposite move."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         command = Reverse(move_id, note=note, effective_at=parse_when(effective_at))
-        _show_posting(
-            service.reverse_move(database(), context(user, idempotency_key), command), as_json
-        )
+        _show_posting(service.reverse_move(database(), ctx, command), as_json)
 
 
 def _reservation(
@@ -323,14 +311,14 @@ def _reservation(
     location: str,
     unit: str | None,
     lot: str | None,
-    user: str | None,
     key: str | None,
     as_json: bool,
 ) -> None:
     with handled(as_json):
+        ctx = context(key)
         command = Reservation(item, quantity, location, unit=unit, lot=lot)
         do = service.reserve_stock if sign > 0 else service.release_stock
-        emit(do(database(), context(user, key), command), as_json)
+        emit(do(database(), ctx, command), as_json)
 
 
 LocationReq = Annotated[str, typer.Option("--location", help="Storage location.")]
@@ -343,12 +331,11 @@ def reserve(
     location: LocationReq,
     unit: UnitOpt = None,
     lot: LotOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Reserve available stock for a later issue."""
-    _reservation(1, item, quantity, location, unit, lot, user, idempotency_key, as_json)
+    _reservation(1, item, quantity, location, unit, lot, idempotency_key, as_json)
 
 
 @app.command()
@@ -358,12 +345,11 @@ def release(
     location: LocationReq,
     unit: UnitOpt = None,
     lot: LotOpt = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Release a reservation."""
-    _reservation(-1, item, quantity, location, unit, lot, user, idempotency_key, as_json)
+    _reservation(-1, item, quantity, location, unit, lot, idempotency_key, as_json)
 
 
 # ------------------------------------------------------------------ reads
@@ -382,10 +368,11 @@ def on_hand(
 ) -> None:
     """Stock on hand, reserved and available by item, location and lot."""
     with handled(as_json):
+        seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         f = queries.StockFilter(item, location, warehouse, lot, q, include_virtual, include_zero)
         with database().read() as conn:
-            page = queries.on_hand(conn, f, limit, offset)
-            sums = queries.totals(conn, f)
+            page = queries.on_hand(conn, f, limit, offset, warehouses=seen)
+            sums = queries.totals(conn, f, warehouses=seen)
         data = {
             "items": page.items,
             "total": page.total,
@@ -417,11 +404,12 @@ def as_of(
 ) -> None:
     """Stock as it stood at a past time."""
     with handled(as_json):
+        seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         when = parse_when(at)
         assert when is not None
         f = queries.StockFilter(item=item, location=location, warehouse=warehouse, lot=lot)
         with database().read() as conn:
-            rows = asof.stock_as_of(conn, when, f, utcnow())
+            rows = asof.stock_as_of(conn, when, f, utcnow(), warehouses=seen)
         emit(
             rows, as_json, lambda data: table(data, ["item", "location", "lot", "on_hand", "unit"])
         )
@@ -443,6 +431,7 @@ def history(
 ) -> None:
     """Move history, newest first."""
     with handled(as_json):
+        seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         f = queries.HistoryFilter(
             item,
             location,
@@ -454,7 +443,7 @@ def history(
             parse_when(until),
         )
         with database().read() as conn:
-            page = queries.history(conn, f, limit, offset)
+            page = queries.history(conn, f, limit, offset, warehouses=seen)
         data = {
             "items": page.items,
             "total": page.total,
@@ -472,8 +461,10 @@ def value(
 ) -> None:
     """Stock value per item (FIFO layers or moving average)."""
     with handled(as_json):
+        seen = reader(service.VALUATION_VIEW).warehouses(service.VALUATION_VIEW)
+        when = parse_when(at)
         with database().read() as conn:
-            valuation = stock_value(conn, utcnow(), parse_when(at), item)
+            valuation = stock_value(conn, utcnow(), when, item, warehouses=seen)
 
         def render(_: Any) -> None:
             table(
@@ -492,8 +483,9 @@ def move_show(
 ) -> None:
     """One move with all its fields (also: ``show-move``)."""
     with handled(as_json):
+        seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         with database().read() as conn:
-            record = queries.get_move(conn, move_id)
+            record = queries.get_move(conn, move_id, warehouses=seen)
         emit(record, as_json)
 
 

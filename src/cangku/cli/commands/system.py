@@ -1,5 +1,9 @@
 """Top-level commands: ``init``, ``db upgrade``, ``serve``, ``verify``, ``period close|list``
-and ``checkpoint``. They work on the database named by ``CANGKU_DATABASE_URL``."""
+and ``checkpoint``. They work on the database named by ``CANGKU_DATABASE_URL``.
+
+``init``, ``db upgrade``, ``serve`` and ``verify`` are operator commands: they need no sign-in
+(whoever runs them can read the database itself). ``period`` and ``checkpoint`` act as the
+signed-in user (``cangku login``)."""
 
 from __future__ import annotations
 
@@ -11,35 +15,62 @@ import typer
 from cangku.cli.common import (
     IdemOpt,
     JsonOpt,
-    UserOpt,
     context,
     database,
     emit,
     handled,
     parse_when,
+    reader,
     table,
 )
+from cangku.cli.credentials import PasswordFileOpt, read_password
 from cangku.domain.errors import InvalidInput
 from cangku.queries.verify import VerifyReport
 from cangku.queries.verify import verify as verify_ledger
 from cangku.services import periods as period_service
-from cangku.services.setup import initialize, upgrade_schema
+from cangku.services.setup import admin_needs_password, initialize, upgrade_schema
+from cangku.settings import get_settings
 
 #: exit status of ``verify`` when it finds differences
 VERIFY_FAILED = 1
+#: where ``init`` also takes the administrator's password from (for automated set-ups)
+ADMIN_PASSWORD_ENV = "CANGKU_ADMIN_PASSWORD"
 
 
 def init(
-    admin: Annotated[str, typer.Option("--admin", help="Username of the first user.")] = "admin",
+    admin: Annotated[
+        str | None,
+        typer.Option("--admin", help="User name of the first administrator.", show_default=False),
+    ] = None,
+    password_file: PasswordFileOpt = None,
+    reset_password: Annotated[
+        bool, typer.Option("--reset-password", help="Give an existing administrator a new one.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create or upgrade the database, add the standard units and the first user (repeatable)."""
+    """Create or upgrade the database and the first administrator (no sign-in needed).
+
+    Adds the standard units and the administrator (default admin). Repeatable: an existing
+    administrator is kept as they are. A new administrator's password comes from
+    --password-file, CANGKU_ADMIN_PASSWORD, standard input, or a hidden prompt (asked twice).
+    An operator command: it needs no sign-in.
+    """
     with handled(as_json):
-        emit(initialize(database(), admin_username=admin), as_json)
+        db = database()
+        username = admin or get_settings().default_user
+        password = None
+        if admin_needs_password(db, username) or reset_password:
+            password = read_password(
+                password_file,
+                prompt=f"Password for {username}",
+                confirm=True,
+                environment=ADMIN_PASSWORD_ENV,
+            )
+        emit(initialize(db, admin_username=username, admin_password=password), as_json)
 
 
 def upgrade(as_json: JsonOpt = False) -> None:
-    """Apply pending schema migrations."""
+    """Apply pending schema migrations (no sign-in needed: an operator command)."""
     with handled(as_json):
         emit({"revision": upgrade_schema(database())}, as_json)
 
@@ -49,7 +80,10 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
     as_json: JsonOpt = False,
 ) -> None:
-    """Serve the web pages and the API (OpenAPI docs at /docs)."""
+    """Serve the web pages and the API (no sign-in needed; the pages and the API ask for one).
+
+    OpenAPI docs at /docs.
+    """
     import uvicorn
 
     url = f"http://{host}:{port}"
@@ -83,9 +117,10 @@ def _render(report: VerifyReport) -> None:
 
 
 def verify(as_json: JsonOpt = False) -> None:
-    """Re-fold the ledger and compare it with balances, costs and the hash chain.
+    """Check the ledger against balances, costs and the hash chain (no sign-in needed).
 
-    Exit status 0 when everything agrees; 1 (and each difference printed) when not.
+    Re-folds the ledger and compares. Exit status 0 when everything agrees; 1 (and each
+    difference printed) when not. An operator command on the database itself: no sign-in.
     """
     with handled(as_json):
         with database().read(snapshot=True) as conn:
@@ -113,25 +148,23 @@ def close(
         str, typer.Argument(help="Last day to close (YYYY-MM-DD).", show_default=False)
     ],
     note: Annotated[str | None, typer.Option("--note", help="Why, or what was checked.")] = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Close every day up to and including DATE: nothing may be posted on or before it."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         try:
             day = date.fromisoformat(through)
         except ValueError:
             raise InvalidInput(f"not a date: {through!r}", code="invalid_date") from None
-        emit(
-            period_service.close_period(database(), context(user, idempotency_key), day, note),
-            as_json,
-        )
+        emit(period_service.close_period(database(), ctx, day, note), as_json)
 
 
 def list_periods(as_json: JsonOpt = False) -> None:
     """Closed periods, latest first."""
     with handled(as_json):
+        reader(period_service.PERIOD_VIEW)
         found = period_service.list_periods(database())
         emit(
             {"items": found, "total": len(found)},
@@ -144,15 +177,13 @@ def checkpoint(
     at: Annotated[
         str | None, typer.Option("--at", help="As of this past time (default now).")
     ] = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record exact stock and value as of a time, for fast "as of" reads."""
     with handled(as_json):
-        result = period_service.take_checkpoint(
-            database(), context(user, idempotency_key), parse_when(at)
-        )
+        ctx = context(idempotency_key)
+        result = period_service.take_checkpoint(database(), ctx, parse_when(at))
         emit(result, as_json)
 
 

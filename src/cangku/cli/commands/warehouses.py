@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, UserOpt, context, database, emit, handled, table
+from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader, table
 from cangku.queries import sites as queries
 from cangku.services import warehouses as service
 
@@ -41,7 +41,10 @@ def list_(
 ) -> None:
     """List warehouses."""
     with handled(as_json):
-        page = queries.list_warehouses(database(), q=q, active=active, limit=limit, offset=offset)
+        seen = reader(service.WAREHOUSE_VIEW).warehouses(service.WAREHOUSE_VIEW)
+        page = queries.list_warehouses(
+            database(), q=q, active=active, limit=limit, offset=offset, warehouses=seen
+        )
         emit_page(page, as_json, COLUMNS)
 
 
@@ -49,7 +52,8 @@ def list_(
 def show(code: str, as_json: JsonOpt = False) -> None:
     """Show one warehouse."""
     with handled(as_json):
-        emit(queries.get_warehouse(database(), code), as_json)
+        seen = reader(service.WAREHOUSE_VIEW).warehouses(service.WAREHOUSE_VIEW)
+        emit(queries.get_warehouse(database(), code, warehouses=seen), as_json)
 
 
 @app.command()
@@ -60,14 +64,14 @@ def create(
     allow_negative: Annotated[
         bool, typer.Option("--allow-negative", help="Let stock go below zero here.")
     ] = False,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a warehouse with its virtual locations."""
     with handled(as_json):
+        ctx = context(idempotency_key)
         data = service.WarehouseInput(code, name, address, allow_negative)
-        emit(service.create_warehouse(database(), context(user, idempotency_key), data), as_json)
+        emit(service.create_warehouse(database(), ctx, data), as_json)
 
 
 @app.command()
@@ -80,7 +84,6 @@ def update(
         bool | None, typer.Option("--allow-negative/--no-allow-negative")
     ] = None,
     version: Annotated[int | None, typer.Option(help="Refuse unless this is current.")] = None,
-    user: UserOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -94,28 +97,20 @@ def update(
         changes["allow_negative_stock"] = allow_negative
     with handled(as_json):
         updated = service.update_warehouse(
-            database(), context(user, idempotency_key), code, service.WarehouseChanges(**changes)
+            database(), context(idempotency_key), code, service.WarehouseChanges(**changes)
         )
         emit(updated, as_json)
 
 
 @app.command()
-def deactivate(
-    code: str, user: UserOpt = None, idempotency_key: IdemOpt = None, as_json: JsonOpt = False
-) -> None:
+def deactivate(code: str, idempotency_key: IdemOpt = None, as_json: JsonOpt = False) -> None:
     """Deactivate a warehouse (refused while it holds stock)."""
     with handled(as_json):
-        emit(
-            service.deactivate_warehouse(database(), context(user, idempotency_key), code), as_json
-        )
+        emit(service.deactivate_warehouse(database(), context(idempotency_key), code), as_json)
 
 
 @app.command()
-def reactivate(
-    code: str, user: UserOpt = None, idempotency_key: IdemOpt = None, as_json: JsonOpt = False
-) -> None:
+def reactivate(code: str, idempotency_key: IdemOpt = None, as_json: JsonOpt = False) -> None:
     """Reactivate a warehouse."""
     with handled(as_json):
-        emit(
-            service.reactivate_warehouse(database(), context(user, idempotency_key), code), as_json
-        )
+        emit(service.reactivate_warehouse(database(), context(idempotency_key), code), as_json)
