@@ -101,19 +101,34 @@ def permit(act: Action) -> Any:
     return Depends(check)
 
 
-def signed_in() -> Any:
-    """For routes any signed-in user may call (their own profile, tokens, password)."""
+def signed_in(*, refuse_tokens: str | None = None) -> Any:
+    """For routes any signed-in user may call (their own profile, tokens, password).
+
+    ``refuse_tokens`` names the refusal (403) for a caller using an API token: a token never
+    manages credentials (making tokens, revoking them, changing the password), a session does.
+    """
 
     def check(request: Request) -> Actor:
+        if refuse_tokens is not None and authenticate(request).scopes is not None:
+            raise PermissionDenied(
+                "an API token cannot manage credentials; sign in", code=refuse_tokens
+            )
         return get_actor(request)
 
     check.cangku_action = None  # type: ignore[attr-defined]
+    check.cangku_refuses_tokens = refuse_tokens  # type: ignore[attr-defined]
     return Depends(check)
 
 
 def declared_action(call: Callable[..., Any]) -> Action | None | bool:
     """The action a dependency declares: an Action, None (any signed-in user), False (none)."""
     return getattr(call, "cangku_action", False)
+
+
+def refuses_tokens(call: Callable[..., Any]) -> str | None:
+    """The refusal code of a ``signed_in(refuse_tokens=...)`` dependency (None: tokens pass)."""
+    found = getattr(call, "cangku_refuses_tokens", None)
+    return found if isinstance(found, str) else None
 
 
 DbDep = Annotated[Database, Depends(get_db)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from cangku.db import sites
 from cangku.db.sites import Location, Warehouse
@@ -30,6 +30,7 @@ __all__ = [
     "list_locations",
     "list_warehouses",
     "location_subtree",
+    "warehouse_codes",
     "warehouse_tree",
 ]
 
@@ -87,6 +88,13 @@ def list_warehouses(
     with db.read() as conn:
         rows, total = paginate(conn, stmt, limit, offset)
     return Page([sites.warehouse_from_row(r) for r in rows], total, limit, offset)
+
+
+def warehouse_codes(db: Database) -> dict[int, str]:
+    """Every warehouse's code by id (to name the warehouses of a user's permissions)."""
+    with db.read() as conn:
+        rows = conn.execute(select(warehouse_table.c.id, warehouse_table.c.code))
+        return {int(row.id): str(row.code) for row in rows}
 
 
 def get_location(db: Database, code: str, *, warehouses: Warehouses = None) -> Location:

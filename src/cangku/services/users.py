@@ -101,7 +101,12 @@ def list_users(db: Database) -> list[UserView]:
 
 
 def _check_username(username: str) -> str:
-    check_code(username, max_length=64)
+    """1 to 64 characters without whitespace or ``/`` (a user name is part of URL paths)."""
+    check_code(username, "username", max_length=64)
+    if any(ch.isspace() or ch == "/" for ch in username):
+        raise InvalidInput(
+            "a user name has no spaces and no '/'", code="invalid_username", field="username"
+        )
     return username
 
 
@@ -115,7 +120,7 @@ def create_user(
 ) -> UserView:
     """Create a user, optionally with a password and roles ``(role, warehouse or None)``.
 
-    Raises InvalidInput (``invalid_code``, ``invalid_name``, ``weak_password``), NotFound
+    Raises InvalidInput (``invalid_username``, ``invalid_name``, ``weak_password``), NotFound
     (``role_not_found``, ``warehouse_not_found``), Conflict ``username_taken``.
     Writes: a ``users`` row, its grants, an audit entry.
     """

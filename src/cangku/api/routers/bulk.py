@@ -13,9 +13,9 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from cangku.api.deps import ContextDep, DbDep
+from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.schemas_stock import Amount, Code, Note, When
-from cangku.services.bulk import BulkMove, post_bulk
+from cangku.services.bulk import STOCK_IMPORT, BulkMove, post_bulk
 
 router = APIRouter(prefix="/moves", tags=["ledger"])
 
@@ -52,7 +52,13 @@ class BulkOut(BaseModel):
     batches: int
 
 
-@router.post("/bulk", status_code=201, response_model=BulkOut, summary="Post many moves in batches")
+@router.post(
+    "/bulk",
+    status_code=201,
+    response_model=BulkOut,
+    summary="Post many moves in batches",
+    dependencies=[permit(STOCK_IMPORT)],
+)
 def post_many(body: BulkIn, db: DbDep, ctx: ContextDep) -> BulkOut:
     rows = (BulkMove(**move.model_dump()) for move in body.moves)
     result = post_bulk(db, ctx, rows, body.batch_size)

@@ -1,6 +1,10 @@
 """The ledger itself: moves and their history, reversal, valuation, verification, closed
 periods and checkpoints (``/api/v1/moves``, ``/valuation``, ``/verify``, ``/periods``,
-``/checkpoints``)."""
+``/checkpoints``).
+
+Moves and values are shown for the warehouses granted to the caller only (a move is seen in
+both warehouses of a transfer); another warehouse's move answers 404.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from cangku.api.deps import ContextDep, DbDep
+from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.routers.stock import WRITE_RESPONSES, mark_replay, posted, utc
 from cangku.api.schemas_stock import (
     MAX_ID,
@@ -25,6 +29,7 @@ from cangku.api.schemas_stock import (
     ValuationOut,
     VerifyOut,
 )
+from cangku.domain.permissions import Actor
 from cangku.queries import stock as queries
 from cangku.queries.common import MAX_LIMIT
 from cangku.queries.valuation import stock_value
@@ -32,6 +37,8 @@ from cangku.queries.verify import verify as verify_ledger
 from cangku.services import periods as period_service
 from cangku.services import stock as service
 from cangku.services.common import utcnow
+from cangku.services.periods import CHECKPOINT_TAKE, LEDGER_VERIFY, PERIOD_CLOSE, PERIOD_VIEW
+from cangku.services.stock import STOCK_REVERSE, STOCK_VIEW, VALUATION_VIEW
 from cangku.services.stock_commands import Reverse
 
 router = APIRouter(tags=["ledger"])
@@ -46,6 +53,7 @@ class PeriodList(BaseModel):
 
 @router.get("/moves", response_model=MovePage, summary="Move history, newest first")
 def history(
+    actor: Annotated[Actor, permit(STOCK_VIEW)],
     db: DbDep,
     item: str | None = None,
     location: Annotated[str | None, Query(description="includes its sub-locations")] = None,
@@ -69,7 +77,7 @@ def history(
         utc(until),
     )
     with db.read() as conn:
-        page = queries.history(conn, f, limit, offset)
+        page = queries.history(conn, f, limit, offset, warehouses=actor.warehouses(STOCK_VIEW))
     return MovePage(
         items=[MoveOut.model_validate(m) for m in page.items],
         total=page.total,
@@ -79,9 +87,10 @@ def history(
 
 
 @router.get("/moves/{move_id}", response_model=MoveOut, summary="One move")
-def get_move(move_id: MoveId, db: DbDep) -> MoveOut:
+def get_move(actor: Annotated[Actor, permit(STOCK_VIEW)], move_id: MoveId, db: DbDep) -> MoveOut:
     with db.read() as conn:
-        return MoveOut.model_validate(queries.get_move(conn, move_id))
+        found = queries.get_move(conn, move_id, warehouses=actor.warehouses(STOCK_VIEW))
+    return MoveOut.model_validate(found)
 
 
 @router.post(
@@ -92,12 +101,15 @@ def get_move(move_id: MoveId, db: DbDep) -> MoveOut:
     summary="Reverse a move with an opposite move",
 )
 def reverse(
+    actor: Annotated[Actor, permit(STOCK_REVERSE)],
     move_id: MoveId,
     db: DbDep,
     ctx: ContextDep,
     response: Response,
     body: ReverseIn | None = None,
 ) -> PostingOut:
+    with db.read() as conn:  # another warehouse's move is not found (before a 403 about it)
+        queries.get_move(conn, move_id, warehouses=actor.warehouses(STOCK_VIEW))
     body = body or ReverseIn()
     command = Reverse(move_id, note=body.note, effective_at=body.effective_at)
     return posted(service.reverse_move(db, ctx, command), response)
@@ -105,15 +117,24 @@ def reverse(
 
 @router.get("/valuation", response_model=ValuationOut, summary="Stock value per item")
 def valuation(
+    actor: Annotated[Actor, permit(VALUATION_VIEW)],
     db: DbDep,
     at: Annotated[datetime | None, Query(description="as of this time (default: now)")] = None,
     item: str | None = None,
 ) -> ValuationOut:
+    """The whole company's stock, or the share held in the caller's warehouses."""
+    seen = actor.warehouses(VALUATION_VIEW)
     with db.read() as conn:
-        return ValuationOut.model_validate(stock_value(conn, utcnow(), utc(at), item))
+        found = stock_value(conn, utcnow(), utc(at), item, warehouses=seen)
+    return ValuationOut.model_validate(found)
 
 
-@router.get("/verify", response_model=VerifyOut, summary="Re-fold the ledger and compare")
+@router.get(
+    "/verify",
+    response_model=VerifyOut,
+    summary="Re-fold the ledger and compare",
+    dependencies=[permit(LEDGER_VERIFY)],
+)
 def verify(db: DbDep) -> VerifyOut:
     """Always 200: ``ok`` says whether everything derived from the ledger agrees with it."""
     with db.read(snapshot=True) as conn:
@@ -133,12 +154,18 @@ def verify(db: DbDep) -> VerifyOut:
     status_code=201,
     response_model=PeriodOut,
     summary="Close every day up to and including a date",
+    dependencies=[permit(PERIOD_CLOSE)],
 )
 def close_period(body: PeriodCloseIn, db: DbDep, ctx: ContextDep) -> PeriodOut:
     return PeriodOut.model_validate(period_service.close_period(db, ctx, body.through, body.note))
 
 
-@router.get("/periods", response_model=PeriodList, summary="Closed periods, latest first")
+@router.get(
+    "/periods",
+    response_model=PeriodList,
+    summary="Closed periods, latest first",
+    dependencies=[permit(PERIOD_VIEW)],
+)
 def list_periods(db: DbDep) -> PeriodList:
     found = [PeriodOut.model_validate(p) for p in period_service.list_periods(db)]
     return PeriodList(items=found, total=len(found))
@@ -150,6 +177,7 @@ def list_periods(db: DbDep) -> PeriodList:
     response_model=CheckpointOut,
     responses=WRITE_RESPONSES,
     summary="Record exact stock as of a time",
+    dependencies=[permit(CHECKPOINT_TAKE)],
 )
 def take_checkpoint(
     db: DbDep, ctx: ContextDep, response: Response, body: CheckpointIn | None = None

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from cangku.api.deps import ContextDep, DbDep
+from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.schemas_sites import (
     LotCreate,
     LotOut,
@@ -23,6 +23,7 @@ from cangku.api.schemas_sites import (
 from cangku.queries import lots as queries
 from cangku.queries.common import Page
 from cangku.services import lots as service
+from cangku.services.lots import LOT_CREATE, LOT_STATUS, LOT_UPDATE, LOT_VIEW
 
 router = APIRouter()
 lot_router = APIRouter(prefix="/lots", tags=["lots"])
@@ -41,7 +42,9 @@ def _page(page: Page[queries.Lot]) -> LotPage:
     )
 
 
-@lot_router.get("", response_model=LotPage, summary="List and search lots")
+@lot_router.get(
+    "", response_model=LotPage, summary="List and search lots", dependencies=[permit(LOT_VIEW)]
+)
 def list_lots(
     db: DbDep,
     item: str | None = None,
@@ -65,17 +68,30 @@ def list_lots(
     return _page(page)
 
 
-@lot_router.post("", status_code=201, response_model=LotOut, summary="Create a lot")
+@lot_router.post(
+    "",
+    status_code=201,
+    response_model=LotOut,
+    summary="Create a lot",
+    dependencies=[permit(LOT_CREATE)],
+)
 def create_lot(body: LotCreate, db: DbDep, ctx: ContextDep) -> LotOut:
     return LotOut.model_validate(service.create_lot(db, ctx, service.LotInput(**body.model_dump())))
 
 
-@lot_router.get("/{lot_id:int}", response_model=LotOut, summary="One lot by id")
+@lot_router.get(
+    "/{lot_id:int}", response_model=LotOut, summary="One lot by id", dependencies=[permit(LOT_VIEW)]
+)
 def get_lot_by_id(lot_id: int, db: DbDep) -> LotOut:
     return LotOut.model_validate(queries.get_lot_by_id(db, lot_id))
 
 
-@lot_router.post("/{item}/{code:path}/status", response_model=LotOut, summary="Change status")
+@lot_router.post(
+    "/{item}/{code:path}/status",
+    response_model=LotOut,
+    summary="Change status",
+    dependencies=[permit(LOT_STATUS)],
+)
 def set_lot_status(
     item: str, code: str, body: LotStatusChange, db: DbDep, ctx: ContextDep
 ) -> LotOut:
@@ -83,18 +99,27 @@ def set_lot_status(
     return LotOut.model_validate(lot)
 
 
-@lot_router.get("/{item}/{code:path}", response_model=LotOut, summary="One lot")
+@lot_router.get(
+    "/{item}/{code:path}", response_model=LotOut, summary="One lot", dependencies=[permit(LOT_VIEW)]
+)
 def get_lot(item: str, code: str, db: DbDep) -> LotOut:
     return LotOut.model_validate(queries.get_lot(db, item, code))
 
 
-@lot_router.patch("/{item}/{code:path}", response_model=LotOut, summary="Change dates or notes")
+@lot_router.patch(
+    "/{item}/{code:path}",
+    response_model=LotOut,
+    summary="Change dates or notes",
+    dependencies=[permit(LOT_UPDATE)],
+)
 def update_lot(item: str, code: str, body: LotUpdate, db: DbDep, ctx: ContextDep) -> LotOut:
     changes = service.LotChanges(**{k: getattr(body, k) for k in body.model_fields_set})
     return LotOut.model_validate(service.update_lot(db, ctx, item, code, changes))
 
 
-@serial_router.get("", response_model=LotPage, summary="List serial numbers")
+@serial_router.get(
+    "", response_model=LotPage, summary="List serial numbers", dependencies=[permit(LOT_VIEW)]
+)
 def list_serials(
     db: DbDep,
     item: str | None = None,
@@ -107,7 +132,13 @@ def list_serials(
     return _page(page)
 
 
-@serial_router.post("", status_code=201, response_model=LotOut, summary="Register a serial")
+@serial_router.post(
+    "",
+    status_code=201,
+    response_model=LotOut,
+    summary="Register a serial",
+    dependencies=[permit(LOT_CREATE)],
+)
 def create_serial(body: SerialCreate, db: DbDep, ctx: ContextDep) -> LotOut:
     serial = service.create_serial(db, ctx, service.SerialInput(**body.model_dump()))
     return LotOut.model_validate(serial)

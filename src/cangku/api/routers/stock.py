@@ -3,6 +3,9 @@
 Every write accepts an ``Idempotency-Key`` header: the first request answers 201 with the
 posted moves; a repeat with the same body answers 200 with ``Idempotent-Replay: true`` and
 writes nothing; the same key with another body is refused (409 ``idempotency_key_reused``).
+
+Reads show the warehouses granted to the caller (``stock.view``) only; a filter naming another
+warehouse or its location answers 404 as if it did not exist.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import Connection
 
-from cangku.api.deps import ContextDep, DbDep
+from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.schemas_stock import (
     MAX_ID,
     AdjustIn,
@@ -33,12 +36,22 @@ from cangku.api.schemas_stock import (
     StockTotalsOut,
     TransferIn,
 )
+from cangku.domain.permissions import Actor
 from cangku.queries import asof
 from cangku.queries import stock as queries
 from cangku.queries.common import MAX_LIMIT
 from cangku.services import stock as service
 from cangku.services import stock_commands as commands
 from cangku.services.common import utcnow
+from cangku.services.reservations import STOCK_RESERVE
+from cangku.services.stock import (
+    STOCK_ADJUST,
+    STOCK_ISSUE,
+    STOCK_RECEIVE,
+    STOCK_SCRAP,
+    STOCK_TRANSFER,
+    STOCK_VIEW,
+)
 
 router = APIRouter(prefix="/stock", tags=["stock"])
 
@@ -71,6 +84,7 @@ def posted(result: service.PostingResult, response: Response) -> PostingOut:
 # ------------------------------------------------------------------ writes
 @router.post(
     "/receive",
+    dependencies=[permit(STOCK_RECEIVE)],
     status_code=201,
     response_model=PostingOut,
     responses=WRITE_RESPONSES,
@@ -82,6 +96,7 @@ def receive(body: ReceiveIn, db: DbDep, ctx: ContextDep, response: Response) -> 
 
 @router.post(
     "/issue",
+    dependencies=[permit(STOCK_ISSUE)],
     status_code=201,
     response_model=PostingOut,
     responses=WRITE_RESPONSES,
@@ -93,6 +108,7 @@ def issue(body: IssueIn, db: DbDep, ctx: ContextDep, response: Response) -> Post
 
 @router.post(
     "/transfer",
+    dependencies=[permit(STOCK_TRANSFER)],
     status_code=201,
     response_model=PostingOut,
     responses=WRITE_RESPONSES,
@@ -104,6 +120,7 @@ def transfer(body: TransferIn, db: DbDep, ctx: ContextDep, response: Response) -
 
 @router.post(
     "/adjust",
+    dependencies=[permit(STOCK_ADJUST)],
     status_code=201,
     response_model=PostingOut,
     responses=WRITE_RESPONSES,
@@ -115,6 +132,7 @@ def adjust(body: AdjustIn, db: DbDep, ctx: ContextDep, response: Response) -> Po
 
 @router.post(
     "/scrap",
+    dependencies=[permit(STOCK_SCRAP)],
     status_code=201,
     response_model=PostingOut,
     responses=WRITE_RESPONSES,
@@ -131,6 +149,7 @@ def _reserved(result: service.ReservationResult, response: Response) -> Reservat
 
 @router.post(
     "/reserve",
+    dependencies=[permit(STOCK_RESERVE)],
     status_code=201,
     response_model=ReservationOut,
     responses=WRITE_RESPONSES,
@@ -143,6 +162,7 @@ def reserve(body: ReservationIn, db: DbDep, ctx: ContextDep, response: Response)
 
 @router.post(
     "/release",
+    dependencies=[permit(STOCK_RESERVE)],
     status_code=201,
     response_model=ReservationOut,
     responses=WRITE_RESPONSES,
@@ -158,8 +178,12 @@ Limit = Annotated[int, Query(description=f"1 to {MAX_LIMIT}")]
 Offset = Annotated[int, Query(description="rows to skip", le=MAX_ID)]
 
 
+Viewer = Annotated[Actor, permit(STOCK_VIEW)]
+
+
 @router.get("", response_model=StockPage, summary="Stock on hand, reserved and available")
 def on_hand(
+    actor: Viewer,
     db: DbDep,
     item: str | None = None,
     location: Annotated[str | None, Query(description="includes its sub-locations")] = None,
@@ -172,9 +196,10 @@ def on_hand(
     offset: Offset = 0,
 ) -> StockPage:
     f = queries.StockFilter(item, location, warehouse, lot, q, include_virtual, include_zero)
+    seen = actor.warehouses(STOCK_VIEW)
     with db.read() as conn:
-        page = queries.on_hand(conn, f, limit, offset)
-        sums = queries.totals(conn, f)
+        page = queries.on_hand(conn, f, limit, offset, warehouses=seen)
+        sums = queries.totals(conn, f, warehouses=seen)
     return StockPage(
         items=[StockRowOut.model_validate(row) for row in page.items],
         total=page.total,
@@ -186,6 +211,7 @@ def on_hand(
 
 @router.get("/as-of", response_model=list[AsOfRowOut], summary="Stock as it stood at a past time")
 def as_of(
+    actor: Viewer,
     db: DbDep,
     at: Annotated[datetime, Query(description="ISO 8601; without a zone: UTC")],
     item: str | None = None,
@@ -195,23 +221,28 @@ def as_of(
 ) -> list[AsOfRowOut]:
     f = queries.StockFilter(item=item, location=location, warehouse=warehouse, lot=lot)
     with db.read() as conn:
-        rows = asof.stock_as_of(conn, utc(at) or at, f, utcnow())
+        rows = asof.stock_as_of(
+            conn, utc(at) or at, f, utcnow(), warehouses=actor.warehouses(STOCK_VIEW)
+        )
     return [AsOfRowOut.model_validate(row) for row in rows]
 
 
 @router.get("/items/{code}", response_model=ItemStockOut, summary="One item's stock by location")
 def item_stock(
+    actor: Viewer,
     code: str,
     db: DbDep,
     at: Annotated[datetime | None, Query(description="as of this time (default: now)")] = None,
 ) -> ItemStockOut:
     when = utc(at)
+    seen = actor.warehouses(STOCK_VIEW)
     with db.read() as conn:
         queries.item_id(conn, code)  # 404 for an unknown item, even without stock
         if when is not None:
-            return _item_as_of(code, when, asof.stock_as_of(conn, when, _only(code), utcnow()))
-        rows = _all_rows(conn, _only(code))
-        sums = queries.totals(conn, _only(code))
+            rows_then = asof.stock_as_of(conn, when, _only(code), utcnow(), warehouses=seen)
+            return _item_as_of(code, when, rows_then)
+        rows = _all_rows(conn, _only(code), seen)
+        sums = queries.totals(conn, _only(code), warehouses=seen)
     return ItemStockOut(
         item=code,
         at=None,
@@ -236,10 +267,12 @@ def _only(code: str) -> queries.StockFilter:
     return queries.StockFilter(item=code)
 
 
-def _all_rows(conn: Connection, f: queries.StockFilter) -> list[queries.StockRow]:
+def _all_rows(
+    conn: Connection, f: queries.StockFilter, seen: frozenset[int] | None
+) -> list[queries.StockRow]:
     rows: list[queries.StockRow] = []
     while True:
-        page = queries.on_hand(conn, f, MAX_LIMIT, len(rows))
+        page = queries.on_hand(conn, f, MAX_LIMIT, len(rows), warehouses=seen)
         rows.extend(page.items)
         if not page.items or len(rows) >= page.total:
             return rows

@@ -2,6 +2,9 @@
 
 Location codes may contain ``/`` (the virtual ones are ``WH1/SUPPLIER``), so location routes
 take the code as a path; the action routes are declared before the catch-all.
+
+A user sees only the warehouses granted to them (``warehouse.view``): the others, and their
+locations, are left out of lists and answer 404 when named, also on the write routes.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from cangku.api.deps import ContextDep, DbDep
+from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.schemas_sites import (
     LocationCreate,
     LocationOut,
@@ -22,10 +25,18 @@ from cangku.api.schemas_sites import (
     WarehousePage,
     WarehouseUpdate,
 )
+from cangku.db.uow import Database
+from cangku.domain.permissions import Actor
 from cangku.queries import sites as queries
 from cangku.queries.common import Page
 from cangku.services import locations as location_service
 from cangku.services import warehouses as service
+from cangku.services.locations import LOCATION_MANAGE
+from cangku.services.warehouses import (
+    WAREHOUSE_CREATE,
+    WAREHOUSE_UPDATE,
+    WAREHOUSE_VIEW,
+)
 
 router = APIRouter()
 warehouse_router = APIRouter(prefix="/warehouses", tags=["warehouses"])
@@ -33,6 +44,16 @@ location_router = APIRouter(prefix="/locations", tags=["locations"])
 
 Limit = Annotated[int, Query(description="1 to 500")]
 Offset = Annotated[int, Query()]
+Viewer = Annotated[Actor, permit(WAREHOUSE_VIEW)]
+
+
+def _seen_warehouse(db: Database, actor: Actor, code: str) -> None:
+    """404 for a warehouse the caller may not see (before a write says 403 about it)."""
+    queries.get_warehouse(db, code, warehouses=actor.warehouses(WAREHOUSE_VIEW))
+
+
+def _seen_location(db: Database, actor: Actor, code: str) -> None:
+    queries.get_location(db, code, warehouses=actor.warehouses(WAREHOUSE_VIEW))
 
 
 # ------------------------------------------------------------------ warehouses
@@ -40,13 +61,21 @@ Offset = Annotated[int, Query()]
 
 @warehouse_router.get("", response_model=WarehousePage, summary="List warehouses")
 def list_warehouses(
+    actor: Viewer,
     db: DbDep,
     q: str | None = None,
     active: bool | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> WarehousePage:
-    page = queries.list_warehouses(db, q=q, active=active, limit=limit, offset=offset)
+    page = queries.list_warehouses(
+        db,
+        q=q,
+        active=active,
+        limit=limit,
+        offset=offset,
+        warehouses=actor.warehouses(WAREHOUSE_VIEW),
+    )
     return WarehousePage(
         items=[WarehouseOut.model_validate(w) for w in page.items],
         total=page.total,
@@ -55,42 +84,67 @@ def list_warehouses(
     )
 
 
-@warehouse_router.post("", status_code=201, response_model=WarehouseOut, summary="Create")
+@warehouse_router.post(
+    "",
+    status_code=201,
+    response_model=WarehouseOut,
+    summary="Create",
+    dependencies=[permit(WAREHOUSE_CREATE)],
+)
 def create_warehouse(body: WarehouseCreate, db: DbDep, ctx: ContextDep) -> WarehouseOut:
     created = service.create_warehouse(db, ctx, service.WarehouseInput(**body.model_dump()))
     return WarehouseOut.model_validate(created)
 
 
 @warehouse_router.get("/{code}", response_model=WarehouseOut, summary="One warehouse")
-def get_warehouse(code: str, db: DbDep) -> WarehouseOut:
-    return WarehouseOut.model_validate(queries.get_warehouse(db, code))
+def get_warehouse(actor: Viewer, code: str, db: DbDep) -> WarehouseOut:
+    found = queries.get_warehouse(db, code, warehouses=actor.warehouses(WAREHOUSE_VIEW))
+    return WarehouseOut.model_validate(found)
 
 
 @warehouse_router.get(
     "/{code}/tree", response_model=list[TreeNodeOut], summary="Location tree, depth first"
 )
 def warehouse_tree(
-    code: str, db: DbDep, include_virtual: bool = False, active: bool | None = None
+    actor: Viewer,
+    code: str,
+    db: DbDep,
+    include_virtual: bool = False,
+    active: bool | None = None,
 ) -> list[TreeNodeOut]:
-    nodes = queries.warehouse_tree(db, code, include_virtual=include_virtual, active=active)
+    nodes = queries.warehouse_tree(
+        db,
+        code,
+        include_virtual=include_virtual,
+        active=active,
+        warehouses=actor.warehouses(WAREHOUSE_VIEW),
+    )
     return [
         TreeNodeOut(depth=n.depth, location=LocationOut.model_validate(n.location)) for n in nodes
     ]
 
 
+Updater = Annotated[Actor, permit(WAREHOUSE_UPDATE)]
+
+
 @warehouse_router.patch("/{code}", response_model=WarehouseOut, summary="Change")
-def update_warehouse(code: str, body: WarehouseUpdate, db: DbDep, ctx: ContextDep) -> WarehouseOut:
+def update_warehouse(
+    actor: Updater, code: str, body: WarehouseUpdate, db: DbDep, ctx: ContextDep
+) -> WarehouseOut:
+    _seen_warehouse(db, actor, code)
     changes = service.WarehouseChanges(**{k: getattr(body, k) for k in body.model_fields_set})
     return WarehouseOut.model_validate(service.update_warehouse(db, ctx, code, changes))
 
 
 @warehouse_router.post("/{code}/deactivate", response_model=WarehouseOut, summary="Deactivate")
-def deactivate_warehouse(code: str, db: DbDep, ctx: ContextDep) -> WarehouseOut:
+def deactivate_warehouse(actor: Updater, code: str, db: DbDep, ctx: ContextDep) -> WarehouseOut:
+    _seen_warehouse(db, actor, code)
     return WarehouseOut.model_validate(service.deactivate_warehouse(db, ctx, code))
 
 
 @warehouse_router.post("/{code}/reactivate", response_model=WarehouseOut, summary="Reactivate")
-def reactivate_warehouse(code: str, db: DbDep, ctx: ContextDep) -> WarehouseOut:
+def reactivate_warehouse(actor: Updater, code: str, db: DbDep, ctx: ContextDep) -> WarehouseOut:
+    _seen_warehouse(db, actor, code)
     return WarehouseOut.model_validate(service.reactivate_warehouse(db, ctx, code))
 
 
@@ -108,6 +162,7 @@ def _location_page(page: Page[queries.Location]) -> LocationPage:
 
 @location_router.get("", response_model=LocationPage, summary="List and search locations")
 def list_locations(
+    actor: Viewer,
     db: DbDep,
     q: str | None = None,
     warehouse: str | None = None,
@@ -128,12 +183,22 @@ def list_locations(
         include_virtual=include_virtual,
         limit=limit,
         offset=offset,
+        warehouses=actor.warehouses(WAREHOUSE_VIEW),
     )
     return _location_page(page)
 
 
+Manager = Annotated[Actor, permit(LOCATION_MANAGE)]
+
+
 @location_router.post("", status_code=201, response_model=LocationOut, summary="Create")
-def create_location(body: LocationCreate, db: DbDep, ctx: ContextDep) -> LocationOut:
+def create_location(
+    actor: Manager, body: LocationCreate, db: DbDep, ctx: ContextDep
+) -> LocationOut:
+    if body.warehouse is not None:
+        _seen_warehouse(db, actor, body.warehouse)
+    if body.parent is not None:
+        _seen_location(db, actor, body.parent)
     created = location_service.create_location(
         db, ctx, location_service.LocationInput(**body.model_dump())
     )
@@ -141,12 +206,14 @@ def create_location(body: LocationCreate, db: DbDep, ctx: ContextDep) -> Locatio
 
 
 @location_router.post("/{code:path}/deactivate", response_model=LocationOut, summary="Deactivate")
-def deactivate_location(code: str, db: DbDep, ctx: ContextDep) -> LocationOut:
+def deactivate_location(actor: Manager, code: str, db: DbDep, ctx: ContextDep) -> LocationOut:
+    _seen_location(db, actor, code)
     return LocationOut.model_validate(location_service.deactivate_location(db, ctx, code))
 
 
 @location_router.post("/{code:path}/reactivate", response_model=LocationOut, summary="Reactivate")
-def reactivate_location(code: str, db: DbDep, ctx: ContextDep) -> LocationOut:
+def reactivate_location(actor: Manager, code: str, db: DbDep, ctx: ContextDep) -> LocationOut:
+    _seen_location(db, actor, code)
     return LocationOut.model_validate(location_service.reactivate_location(db, ctx, code))
 
 
@@ -154,19 +221,37 @@ def reactivate_location(code: str, db: DbDep, ctx: ContextDep) -> LocationOut:
     "/{code:path}/children", response_model=LocationPage, summary="Whole subtree below"
 )
 def location_children(
-    code: str, db: DbDep, active: bool | None = None, limit: Limit = 50, offset: Offset = 0
+    actor: Viewer,
+    code: str,
+    db: DbDep,
+    active: bool | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> LocationPage:
-    page = queries.location_subtree(db, code, active=active, limit=limit, offset=offset)
+    page = queries.location_subtree(
+        db,
+        code,
+        active=active,
+        limit=limit,
+        offset=offset,
+        warehouses=actor.warehouses(WAREHOUSE_VIEW),
+    )
     return _location_page(page)
 
 
 @location_router.get("/{code:path}", response_model=LocationOut, summary="One location")
-def get_location(code: str, db: DbDep) -> LocationOut:
-    return LocationOut.model_validate(queries.get_location(db, code))
+def get_location(actor: Viewer, code: str, db: DbDep) -> LocationOut:
+    found = queries.get_location(db, code, warehouses=actor.warehouses(WAREHOUSE_VIEW))
+    return LocationOut.model_validate(found)
 
 
 @location_router.patch("/{code:path}", response_model=LocationOut, summary="Change or move")
-def update_location(code: str, body: LocationUpdate, db: DbDep, ctx: ContextDep) -> LocationOut:
+def update_location(
+    actor: Manager, code: str, body: LocationUpdate, db: DbDep, ctx: ContextDep
+) -> LocationOut:
+    _seen_location(db, actor, code)
+    if body.parent is not None:
+        _seen_location(db, actor, body.parent)
     changes = location_service.LocationChanges(
         **{k: getattr(body, k) for k in body.model_fields_set}
     )
