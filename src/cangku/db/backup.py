@@ -294,9 +294,10 @@ def reset_sequences(conn: Connection) -> None:
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL (None for an in-memory database)."""
-    name = make_url(url).database
-    if not name or name == ":memory:":
+    """The file of a SQLite URL (None for an in-memory database or another engine)."""
+    parsed = make_url(url)
+    name = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not name or name == ":memory:":
         return None
     return Path(name)
 

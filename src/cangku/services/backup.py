@@ -34,6 +34,7 @@ from cangku.domain.backup import (
     PayloadReader,
     Secret,
     TableRows,
+    TableSummary,
     corrupt,
     expired,
     file_name,
@@ -73,7 +74,7 @@ class BackupSummary:
     dialect: str
     created_at: str
     app_version: str
-    tables: dict[str, int]
+    tables: list[TableSummary]
     rows: int
     heads: dict[str, list[dict[str, Any]]]
 
@@ -280,7 +281,7 @@ def check_backup(path: Path, secret: Secret | None = None) -> BackupSummary:
         dialect=manifest.dialect,
         created_at=manifest.created_at,
         app_version=manifest.app_version,
-        tables={t.name: t.rows for t in manifest.tables},
+        tables=manifest.tables,
         rows=manifest.rows,
         heads=manifest.heads,
     )

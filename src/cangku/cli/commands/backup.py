@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from sqlalchemy.engine import make_url
 
@@ -81,7 +80,7 @@ def _secret(
         text = typer.prompt(
             "Backup passphrase", hide_input=True, confirmation_prompt=twice, err=True
         )
-    except click.Abort:
+    except typer.Abort:
         raise InvalidInput(
             "the backup is encrypted: give --key-file, --passphrase-file or "
             "CANGKU_BACKUP_PASSPHRASE",
@@ -237,8 +236,8 @@ def _render_summary(summary: service.BackupSummary) -> None:
         f"from {summary.dialect} at schema {summary.revision} by cangku {summary.app_version}"
     )
     typer.echo(f"{summary.rows} rows in {len(summary.tables)} tables")
-    for name, rows in summary.tables.items():
-        typer.echo(f"  {name:<20} {rows}")
+    for table in summary.tables:
+        typer.echo(f"  {table.name:<20} {table.rows:>9}  sha256 {table.sha256}")
 
 
 @app.command("prune")
