@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from cangku.app import create_app
 from cangku.db.uow import Database
 from cangku.queries.stock import HistoryFilter, StockFilter, history, totals
-from cangku.settings import Settings
 from tests.factories import build_company
+from tests.web.browsing import Browser, browser, key_of, sign_in_as
+
+TestClient = Browser
 
 CSV = (
     "item,quantity,from_location,to_location,operation,unit_cost\n"
@@ -24,16 +23,11 @@ CSV = (
 
 
 @pytest.fixture
-def client(db: Database, database_url: str) -> Iterator[TestClient]:
+def client(db: Database, database_url: str) -> Iterator[Browser]:
     build_company(db)
-    with TestClient(create_app(Settings(database_url=database_url), db)) as test_client:
+    with browser(db, database_url) as test_client:
+        sign_in_as(test_client, db)
         yield test_client
-
-
-def key_of(html: str) -> str:
-    found = re.search(r'name="idempotency_key" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 def move_count(db: Database) -> int:

@@ -4,14 +4,12 @@ they write, translated errors, escaping and double submits."""
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from cangku.app import create_app
 from cangku.db.uow import Database
 from cangku.queries.items import get_item
 from cangku.queries.partners import get_partner
@@ -22,17 +20,17 @@ from cangku.services.stock import issue_stock, receive_stock
 from cangku.services.stock_commands import Issue, Receive
 from cangku.settings import Settings
 from tests.factories import CTX, build_company
+from tests.web.browsing import Browser, browser, key_of, sign_in_as
 
-with warnings.catch_warnings():  # starlette warns about httpx vs httpx2 on import
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+TestClient = Browser
 
 
 @pytest.fixture
-def client(db: Database, database_url: str) -> Iterator[TestClient]:
+def client(db: Database, database_url: str) -> Iterator[Browser]:
+    """The administrator, signed in."""
     build_company(db)
-    app = create_app(Settings(database_url=database_url), db)
-    with TestClient(app) as test_client:
+    with browser(db, database_url) as test_client:
+        sign_in_as(test_client, db)
         yield test_client
 
 
@@ -55,12 +53,6 @@ def move_count(db: Database) -> int:
 def receive(db: Database, item: str = "BOLT", quantity: str = "10", **extra: object) -> int:
     command = Receive(item, quantity, "WH1-A", unit_cost="1.5", **extra)  # type: ignore[arg-type]
     return receive_stock(db, CTX, command).moves[0].id
-
-
-def key_of(html: str) -> str:
-    found = re.search(r'name="idempotency_key" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 # ------------------------------------------------------------------ every page, both languages

@@ -182,7 +182,101 @@ KINDS: dict[str, str] = {
     "user": N_("User"),
     "barcode": N_("Barcode"),
     "supplier_item": N_("Supplier item"),
+    "role": N_("Role"),
+    "grant": N_("Role grant"),
+    "token": N_("Token"),
 }
+
+
+#: built-in roles (custom roles show the name they were given)
+ROLES: dict[str, str] = {
+    "administrator": N_("Administrator"),
+    "warehouse_manager": N_("Warehouse manager"),
+    "purchaser": N_("Purchaser"),
+    "receiving_clerk": N_("Receiving clerk"),
+    "quality_inspector": N_("Quality inspector"),
+    "picker_shipper": N_("Picker / shipper"),
+    "stock_counter": N_("Stock counter"),
+    "auditor": N_("Auditor"),
+    "viewer": N_("Viewer"),
+}
+ROLE_HELP: dict[str, str] = {
+    "administrator": N_("Everything, including users, roles and backups"),
+    "warehouse_manager": N_("Runs a warehouse: every stock operation"),
+    "purchaser": N_("Suppliers, purchase orders and their items"),
+    "receiving_clerk": N_("Receives goods and puts them away"),
+    "quality_inspector": N_("Inspects receipts, holds and releases lots"),
+    "picker_shipper": N_("Picks, moves and ships goods"),
+    "stock_counter": N_("Counts stock and posts counts"),
+    "auditor": N_("Reads everything, including the audit trail; changes nothing"),
+    "viewer": N_("Reads master data and stock"),
+}
+#: what each permission allows (a permission declared later shows its code until it has one)
+PERMISSIONS: dict[str, str] = {
+    "audit.view": N_("See the audit trail"),
+    "category.manage": N_("Create and change item categories"),
+    "checkpoint.take": N_("Take stock checkpoints"),
+    "item.create": N_("Create items"),
+    "item.deactivate": N_("Deactivate and reactivate items"),
+    "item.update": N_("Change items, their units and barcodes"),
+    "item.view": N_("See items"),
+    "ledger.verify": N_("Verify the ledger and the audit trail"),
+    "location.manage": N_("Create and change locations"),
+    "lot.create": N_("Register lots and serial numbers"),
+    "lot.status": N_("Hold, release, recall or reject lots"),
+    "lot.update": N_("Change lot data"),
+    "lot.view": N_("See lots and serial numbers"),
+    "partner.create": N_("Create suppliers and customers"),
+    "partner.update": N_("Change suppliers and customers, their contacts"),
+    "partner.view": N_("See suppliers and customers"),
+    "period.close": N_("Close accounting periods"),
+    "period.view": N_("See closed periods"),
+    "role.manage": N_("Create and change custom roles"),
+    "stock.adjust": N_("Adjust stock (gains and losses)"),
+    "stock.import": N_("Import moves from a file"),
+    "stock.issue": N_("Issue goods"),
+    "stock.receive": N_("Receive goods"),
+    "stock.reserve": N_("Reserve and release stock"),
+    "stock.reverse": N_("Reverse moves"),
+    "stock.scrap": N_("Scrap goods"),
+    "stock.transfer": N_("Transfer goods between locations"),
+    "stock.view": N_("See stock, moves and history"),
+    "supplier_item.manage": N_("Manage what suppliers supply"),
+    "unit.create": N_("Create units of measure"),
+    "user.manage": N_("Create users, give and take roles, disable users, set passwords"),
+    "user.view": N_("See users and roles"),
+    "valuation.view": N_("See what stock is worth"),
+    "warehouse.create": N_("Create warehouses"),
+    "warehouse.update": N_("Change warehouses"),
+    "warehouse.view": N_("See warehouses and locations"),
+}
+PERMISSION_GROUPS: dict[str, str] = {
+    "audit": N_("Audit trail"),
+    "backup": N_("Backups"),
+    "category": N_("Categories"),
+    "checkpoint": N_("Checkpoints"),
+    "item": N_("Items"),
+    "ledger": N_("Ledger"),
+    "location": N_("Locations"),
+    "lot": N_("Lots"),
+    "partner": N_("Partners"),
+    "period": N_("Periods"),
+    "role": N_("Roles"),
+    "stock": N_("Stock"),
+    "supplier_item": N_("Supplied items"),
+    "unit": N_("Units"),
+    "user": N_("Users"),
+    "valuation": N_("Valuation"),
+    "warehouse": N_("Warehouses"),
+}
+
+
+def vocabulary(mapping: Mapping[str, str], code: str | None, lang: str) -> str:
+    """The translated entry of ``code`` in ``mapping`` (the code itself when unknown)."""
+    if code is None:
+        return ""
+    known = mapping.get(code)
+    return translations(lang).gettext(known) if known else code
 
 
 def label(code: str | None, lang: str) -> str:
@@ -304,6 +398,33 @@ ERRORS: dict[str, str] = {
     "file_not_utf8": N_("The file is not UTF-8 text."),
     "invalid_operation": N_("Unknown operation."),
     "invalid_value": N_("A value cannot be stored (a NUL character or a number out of range)."),
+    "permission_denied": N_("You are not allowed to do this."),
+    "csrf_failed": N_(
+        "The form has expired or was not sent from this site; reload the page and try again."
+    ),
+    "not_authenticated": N_("Please sign in."),
+    "too_many_attempts": N_("Too many failed sign-ins. Wait a few minutes and try again."),
+    "separation_of_duties": N_(
+        "Separation of duties: you cannot do this to your own account or your own request."
+    ),
+    "last_administrator": N_(
+        "The last administrator of all warehouses cannot lose the role or be disabled."
+    ),
+    "weak_password": N_(
+        "The password is too weak: use at least 10 characters, at least 4 different ones, "
+        "not the user name and not a common password."
+    ),
+    "wrong_password": N_("The current password is wrong."),
+    "passwords_differ": N_("The two new passwords differ."),
+    "username_taken": N_("This user name is already taken."),
+    "role_code_taken": N_("A role with this code already exists."),
+    "role_inactive": N_("This role is not in use."),
+    "builtin_role": N_("Built-in roles cannot be changed."),
+    "unknown_permission": N_("Unknown permission %(permission)s."),
+    "invalid_scope": N_("A scope must be a permission code or a pattern such as stock.*."),
+    "token_cannot_mint": N_("A token cannot create tokens; sign in."),
+    "route_not_found": N_("This page does not exist."),
+    "method_not_allowed": N_("This page cannot be used this way."),
 }
 NOT_FOUND = N_("%(kind)s %(key)s does not exist.")
 

@@ -9,15 +9,16 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import CangkuError, InvalidInput
-from cangku.services.bulk import post_bulk
+from cangku.services.bulk import STOCK_IMPORT, post_bulk
 from cangku.services.bulk_csv import OPTIONAL, REQUIRED, read_moves
+from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import new_key
 from cangku.web.i18n import N_, error_message
 from cangku.web.render import (
     Flash,
     PageRoute,
-    acting,
     db_of,
+    form_status,
     gettext_for,
     language,
     redirect,
@@ -40,13 +41,14 @@ def _page(request: Request, status: int = 200, error: str | None = None) -> Resp
 
 
 @router.get("/stock/import", response_class=HTMLResponse)
-def import_page(request: Request) -> Response:
+def import_page(request: Request, user: Annotated[WebUser, page(STOCK_IMPORT)]) -> Response:
     return _page(request)
 
 
 @router.post("/stock/import", response_class=HTMLResponse)
 async def import_moves(
     request: Request,
+    user: Annotated[WebUser, page(STOCK_IMPORT)],
     file: Annotated[UploadFile, File()],
     idempotency_key: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
@@ -67,7 +69,7 @@ async def import_moves(
                 "number": error.data["move_number"],
                 "message": message,
             }
-        return _page(request, status=422, error=message)
+        return _page(request, status=form_status(error), error=message)
     gettext_ = gettext_for(request)
     message = gettext_(N_("Imported %(posted)s moves in %(batches)s batches.")) % {
         "posted": result.posted,

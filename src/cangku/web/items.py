@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,14 +18,23 @@ from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
 from cangku.services import items as item_service
 from cangku.services.common import utcnow
-from cangku.services.items import ItemInput
+from cangku.services.items import (
+    ITEM_CREATE,
+    ITEM_DEACTIVATE,
+    ITEM_UPDATE,
+    ITEM_VIEW,
+    ItemInput,
+)
+from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
+from cangku.services.warehouses import WAREHOUSE_VIEW
+from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import Fields, FormDep, parse_moment
 from cangku.web.i18n import N_, error_message
 from cangku.web.render import (
     Flash,
     PageRoute,
-    acting,
     db_of,
+    form_status,
     gettext_for,
     language,
     pager,
@@ -56,15 +65,16 @@ ITEM_FIELDS = (
 )
 
 
-def _choices(request: Request) -> dict[str, Any]:
+def _choices(request: Request, user: WebUser) -> dict[str, Any]:
     db = db_of(request)
+    seen = user.warehouses(WAREHOUSE_VIEW)
     return {
         "item_types": [str(t) for t in ItemType],
         "trackings": [str(t) for t in Tracking],
         "costing_methods": [str(c) for c in CostingMethod],
         "units": list_units(db),
         "categories": list_categories(db, limit=500).items,
-        "locations": list_locations(db, limit=500).items,
+        "locations": list_locations(db, limit=500, warehouses=seen).items,
     }
 
 
@@ -131,7 +141,7 @@ def _form_of(item: item_service.Item) -> dict[str, str]:
 
 
 @router.get("/items", response_class=HTMLResponse)
-def items_page(request: Request) -> Response:
+def items_page(request: Request, user: Annotated[WebUser, page(ITEM_VIEW)]) -> Response:
     params = request.query_params
     q = params.get("q", "")
     item_type = params.get("type") or None
@@ -157,15 +167,17 @@ def items_page(request: Request) -> Response:
 
 
 @router.get("/items/new", response_class=HTMLResponse)
-def new_item_page(request: Request) -> Response:
+def new_item_page(request: Request, user: Annotated[WebUser, page(ITEM_CREATE)]) -> Response:
     values = {"base_unit": "pcs", "tracking": "none", "costing_method": "fifo"}
     return render(
-        request, "item_form.html", values=values, error=None, item=None, **_choices(request)
+        request, "item_form.html", values=values, error=None, item=None, **_choices(request, user)
     )
 
 
 @router.post("/items/new", response_class=HTMLResponse)
-def create_item(request: Request, fields: FormDep) -> Response:
+def create_item(
+    request: Request, user: Annotated[WebUser, page(ITEM_CREATE)], fields: FormDep
+) -> Response:
     try:
         data = ItemInput(
             code=fields.text("code"),
@@ -178,11 +190,11 @@ def create_item(request: Request, fields: FormDep) -> Response:
         return render(
             request,
             "item_form.html",
-            status=422,
+            status=form_status(error),
             values=fields.values,
             item=None,
             error=error_message(error, language(request)),
-            **_choices(request),
+            **_choices(request, user),
         )
     text = gettext_for(request)(N_("Item %(code)s created.")) % {"code": item.code}
     return redirect(f"/items/{path_part(item.code)}", Flash("success", text))
@@ -192,15 +204,24 @@ def create_item(request: Request, fields: FormDep) -> Response:
 
 
 @router.get("/items/{code:path}/edit", response_class=HTMLResponse)
-def edit_item_page(request: Request, code: str) -> Response:
+def edit_item_page(
+    request: Request, code: str, user: Annotated[WebUser, page(ITEM_UPDATE)]
+) -> Response:
     item = get_item(db_of(request), code)
     return render(
-        request, "item_form.html", values=_form_of(item), error=None, item=item, **_choices(request)
+        request,
+        "item_form.html",
+        values=_form_of(item),
+        error=None,
+        item=item,
+        **_choices(request, user),
     )
 
 
 @router.post("/items/{code:path}/edit", response_class=HTMLResponse)
-def update_item(request: Request, code: str, fields: FormDep) -> Response:
+def update_item(
+    request: Request, code: str, user: Annotated[WebUser, page(ITEM_UPDATE)], fields: FormDep
+) -> Response:
     db = db_of(request)
     item = get_item(db, code)
     try:
@@ -217,25 +238,29 @@ def update_item(request: Request, code: str, fields: FormDep) -> Response:
         return render(
             request,
             "item_form.html",
-            status=422,
+            status=form_status(error),
             values=fields.values,
             item=item,
             error=error_message(error, language(request)),
-            **_choices(request),
+            **_choices(request, user),
         )
     text = gettext_for(request)(N_("Item %(code)s saved.")) % {"code": item.code}
     return redirect(f"/items/{path_part(item.code)}", Flash("success", text))
 
 
 @router.post("/items/{code:path}/deactivate")
-def deactivate_item(request: Request, code: str) -> Response:
+def deactivate_item(
+    request: Request, code: str, user: Annotated[WebUser, page(ITEM_DEACTIVATE)]
+) -> Response:
     item = item_service.deactivate_item(db_of(request), acting(request), code)
     text = gettext_for(request)(N_("Item %(code)s deactivated.")) % {"code": item.code}
     return redirect(f"/items/{path_part(item.code)}", Flash("success", text))
 
 
 @router.post("/items/{code:path}/reactivate")
-def reactivate_item(request: Request, code: str) -> Response:
+def reactivate_item(
+    request: Request, code: str, user: Annotated[WebUser, page(ITEM_DEACTIVATE)]
+) -> Response:
     item = item_service.reactivate_item(db_of(request), acting(request), code)
     text = gettext_for(request)(N_("Item %(code)s reactivated.")) % {"code": item.code}
     return redirect(f"/items/{path_part(item.code)}", Flash("success", text))
@@ -245,7 +270,9 @@ def reactivate_item(request: Request, code: str) -> Response:
 
 
 @router.get("/items/{code:path}/history", response_class=HTMLResponse)
-def item_history_page(request: Request, code: str) -> Response:
+def item_history_page(
+    request: Request, code: str, user: Annotated[WebUser, page(STOCK_VIEW)]
+) -> Response:
     db = db_of(request)
     item = get_item(db, code)
     now = utcnow()
@@ -268,10 +295,15 @@ def item_history_page(request: Request, code: str) -> Response:
             at=None,
         )
     pages = pager(request)
+    seen = user.warehouses(STOCK_VIEW)
     with db.read() as conn:
-        rows = asof.stock_as_of(conn, at, StockFilter(item=item.code), now)
-        moves = history(conn, HistoryFilter(item=item.code, until=at), pages.size, pages.offset)
-        worth = valuation.stock_value(conn, now, at=at, item=item.code)
+        rows = asof.stock_as_of(conn, at, StockFilter(item=item.code), now, warehouses=seen)
+        moves = history(
+            conn, HistoryFilter(item=item.code, until=at), pages.size, pages.offset, warehouses=seen
+        )
+        worth = valuation.stock_value(
+            conn, now, at=at, item=item.code, warehouses=user.warehouses(VALUATION_VIEW)
+        )
     value = worth.items[0] if worth.items else None
     return render(
         request,
@@ -292,15 +324,19 @@ def item_history_page(request: Request, code: str) -> Response:
 
 
 @router.get("/items/{code:path}", response_class=HTMLResponse)
-def item_page(request: Request, code: str) -> Response:
+def item_page(request: Request, code: str, user: Annotated[WebUser, page(ITEM_VIEW)]) -> Response:
     db = db_of(request)
     item = get_item(db, code)
     where = StockFilter(item=item.code)
+    # without stock.view (valuation.view) the scope is empty and so are the rows
+    seen = user.warehouses(STOCK_VIEW)
     with db.read() as conn:
-        stock = on_hand(conn, where, limit=500)
-        total = totals(conn, where)
-        moves = history(conn, HistoryFilter(item=item.code), limit=10)
-        worth = valuation.stock_value(conn, utcnow(), item=item.code)
+        stock = on_hand(conn, where, limit=500, warehouses=seen)
+        total = totals(conn, where, warehouses=seen)
+        moves = history(conn, HistoryFilter(item=item.code), limit=10, warehouses=seen)
+        worth = valuation.stock_value(
+            conn, utcnow(), item=item.code, warehouses=user.warehouses(VALUATION_VIEW)
+        )
     return render(
         request,
         "item_detail.html",

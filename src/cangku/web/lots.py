@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -11,14 +12,16 @@ from cangku.domain.enums import LotStatus
 from cangku.domain.errors import CangkuError
 from cangku.queries.lots import get_lot, list_lots
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
-from cangku.services.lots import set_lot_status
+from cangku.services.lots import LOT_STATUS, LOT_VIEW, set_lot_status
+from cangku.services.stock import STOCK_VIEW
+from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import FormDep, parse_day
 from cangku.web.i18n import N_, error_message, label
 from cangku.web.render import (
     Flash,
     PageRoute,
-    acting,
     db_of,
+    form_status,
     gettext_for,
     language,
     pager,
@@ -32,7 +35,7 @@ STATUSES = [str(s) for s in LotStatus]
 
 
 @router.get("/lots", response_class=HTMLResponse)
-def lots_page(request: Request) -> Response:
+def lots_page(request: Request, user: Annotated[WebUser, page(LOT_VIEW)]) -> Response:
     params = request.query_params
     filters = {name: params.get(name, "").strip() for name in ("item", "status", "expiring", "q")}
     pages = pager(request)
@@ -56,15 +59,22 @@ def lots_page(request: Request) -> Response:
 
 
 def _lot_page(
-    request: Request, item: str, code: str, status: int = 200, error: str | None = None
+    request: Request,
+    user: WebUser,
+    item: str,
+    code: str,
+    status: int = 200,
+    error: str | None = None,
 ) -> Response:
+    """A lot (master data) with its stock and moves in the warehouses the user sees."""
     db = db_of(request)
     lot = get_lot(db, item, code)
     where = StockFilter(item=lot.item, lot=lot.code)
+    seen = user.warehouses(STOCK_VIEW)
     with db.read() as conn:
-        stock = on_hand(conn, where, limit=500)
-        total = totals(conn, where)
-        moves = history(conn, HistoryFilter(item=lot.item, lot=lot.code), limit=50)
+        stock = on_hand(conn, where, limit=500, warehouses=seen)
+        total = totals(conn, where, warehouses=seen)
+        moves = history(conn, HistoryFilter(item=lot.item, lot=lot.code), limit=50, warehouses=seen)
     return render(
         request,
         "lot_detail.html",
@@ -78,21 +88,31 @@ def _lot_page(
     )
 
 
-@router.get("/lots/{item}/{code:path}", response_class=HTMLResponse)
-def lot_page(request: Request, item: str, code: str) -> Response:
-    return _lot_page(request, item, code)
-
-
 @router.post("/lots/{item}/{code:path}/status", response_class=HTMLResponse)
-def change_lot_status(request: Request, item: str, code: str, fields: FormDep) -> Response:
+def change_lot_status(
+    request: Request,
+    item: str,
+    code: str,
+    user: Annotated[WebUser, page(LOT_STATUS)],
+    fields: FormDep,
+) -> Response:
     try:
         lot = set_lot_status(
             db_of(request), acting(request), item, code, fields.text("status"), fields.raw("reason")
         )
     except CangkuError as error:
-        return _lot_page(request, item, code, 422, error_message(error, language(request)))
+        return _lot_page(
+            request, user, item, code, form_status(error), error_message(error, language(request))
+        )
     text = gettext_for(request)(N_("Lot %(code)s is now: %(status)s.")) % {
         "code": lot.code,
         "status": label(lot.status, language(request)),
     }
     return redirect(f"/lots/{path_part(lot.item)}/{path_part(lot.code)}", Flash("success", text))
+
+
+@router.get("/lots/{item}/{code:path}", response_class=HTMLResponse)
+def lot_page(
+    request: Request, item: str, code: str, user: Annotated[WebUser, page(LOT_VIEW)]
+) -> Response:
+    return _lot_page(request, user, item, code)

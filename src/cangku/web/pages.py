@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,9 +16,15 @@ from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, history
 from cangku.queries.valuation import stock_value
 from cangku.services.common import utcnow
-from cangku.web import imports, items, lots, partners, sites, stock
+from cangku.services.items import ITEM_VIEW
+from cangku.services.lots import LOT_VIEW
+from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
+from cangku.services.warehouses import WAREHOUSE_VIEW
+from cangku.web import account, imports, items, lots, partners, roles, signin, sites, stock, users
+from cangku.web.access import WebUser, public_page, signed_in_page
 from cangku.web.i18n import supported
-from cangku.web.render import LANG_COOKIE, PageRoute, db_of, error_page, render
+from cangku.web.render import LANG_COOKIE, PAGE_HEADERS, PageRoute, db_of, error_page, render
+from cangku.web.render import safe_next as _safe_next
 
 STATIC = Path(__file__).parent / "static"
 
@@ -24,29 +32,40 @@ router = APIRouter(route_class=PageRoute)
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request) -> Response:
+def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> Response:
+    """What the user may see: counts, the stock's value and the latest moves of their
+    warehouses, and the operations they may post."""
     db = db_of(request)
-    counts = {
-        "items": list_items(db, limit=1).total,
-        "locations": list_locations(db, limit=1).total,
-        "lots": list_lots(db, limit=1).total,
-    }
-    now = utcnow()
+    counts: dict[str, int] = {}
+    if user.may(ITEM_VIEW.code):
+        counts["items"] = list_items(db, limit=1).total
+    if user.may(WAREHOUSE_VIEW.code):
+        counts["locations"] = list_locations(
+            db, limit=1, warehouses=user.warehouses(WAREHOUSE_VIEW)
+        ).total
+    if user.may(LOT_VIEW.code):
+        counts["lots"] = list_lots(db, limit=1).total
+    total_value = None
+    latest = []
     with db.read() as conn:
-        total_value = stock_value(conn, now).total_value
-        latest = history(conn, HistoryFilter(), limit=10).items
-    return render(request, "dashboard.html", counts=counts, total_value=total_value, moves=latest)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site (no scheme, no ``//host``) may be redirected to."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
+        if user.may(VALUATION_VIEW.code):
+            scope = user.warehouses(VALUATION_VIEW)
+            total_value = stock_value(conn, utcnow(), warehouses=scope).total_value
+        if user.may(STOCK_VIEW.code):
+            found = history(conn, HistoryFilter(), limit=10, warehouses=user.warehouses(STOCK_VIEW))
+            latest = found.items
+    return render(
+        request, "dashboard.html", user=user, counts=counts, total_value=total_value, moves=latest
+    )
 
 
 @router.get("/lang/{code}")
-def switch_language(request: Request, code: str, next: str | None = None) -> Response:
+def switch_language(
+    request: Request,
+    code: str,
+    _visitor: Annotated[WebUser | None, public_page()],
+    next: str | None = None,
+) -> Response:
     """Remember the chosen language in a cookie and go back to the page it was chosen on."""
     response = RedirectResponse(_safe_next(next), status_code=303)
     lang = supported(code)
@@ -55,17 +74,34 @@ def switch_language(request: Request, code: str, next: str | None = None) -> Res
     return response
 
 
+def _page_headers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if not request.url.path.startswith("/api/"):
+            for name, value in PAGE_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
+
+
 def mount(app: FastAPI) -> None:
     """Add the pages and ``/static`` to ``app`` (the API is already there)."""
     for module_router in (
+        signin.router,
         router,
+        account.router,
         items.router,
         sites.router,
         lots.router,
         partners.router,
         stock.router,
         imports.router,
+        users.router,
+        roles.router,
     ):
         app.include_router(module_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.html_error = error_page  # unknown pages get an HTML error page, not JSON
+    _page_headers(app)

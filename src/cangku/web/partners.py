@@ -4,7 +4,7 @@ create form, adding a contact, deactivating and reactivating."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -12,14 +12,21 @@ from fastapi.responses import HTMLResponse, Response
 from cangku.domain.errors import CangkuError
 from cangku.queries.partners import get_partner, list_partners, supplier_items_of
 from cangku.services import partners as partner_service
-from cangku.services.partners import ContactInput, PartnerInput
+from cangku.services.partners import (
+    PARTNER_CREATE,
+    PARTNER_UPDATE,
+    PARTNER_VIEW,
+    ContactInput,
+    PartnerInput,
+)
+from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import Fields, FormDep
 from cangku.web.i18n import N_, error_message
 from cangku.web.render import (
     Flash,
     PageRoute,
-    acting,
     db_of,
+    form_status,
     gettext_for,
     language,
     pager,
@@ -32,7 +39,7 @@ router = APIRouter(route_class=PageRoute)
 
 
 @router.get("/partners", response_class=HTMLResponse)
-def partners_page(request: Request) -> Response:
+def partners_page(request: Request, user: Annotated[WebUser, page(PARTNER_VIEW)]) -> Response:
     q = request.query_params.get("q", "")
     role = request.query_params.get("role", "")
     pages = pager(request)
@@ -68,12 +75,14 @@ def _form(request: Request, status: int = 200, **context: Any) -> Response:
 
 
 @router.get("/partners/new", response_class=HTMLResponse)
-def new_partner_page(request: Request) -> Response:
+def new_partner_page(request: Request, user: Annotated[WebUser, page(PARTNER_CREATE)]) -> Response:
     return _form(request)
 
 
 @router.post("/partners/new", response_class=HTMLResponse)
-def create_partner(request: Request, fields: FormDep) -> Response:
+def create_partner(
+    request: Request, user: Annotated[WebUser, page(PARTNER_CREATE)], fields: FormDep
+) -> Response:
     contact = _contact(fields)
     data = PartnerInput(
         code=fields.text("code"),
@@ -91,7 +100,10 @@ def create_partner(request: Request, fields: FormDep) -> Response:
         partner = partner_service.create_partner(db_of(request), acting(request), data)
     except CangkuError as error:
         return _form(
-            request, 422, values=fields.values, error=error_message(error, language(request))
+            request,
+            form_status(error),
+            values=fields.values,
+            error=error_message(error, language(request)),
         )
     text = gettext_for(request)(N_("Partner %(code)s created.")) % {"code": partner.code}
     return redirect(f"/partners/{path_part(partner.code)}", Flash("success", text))
@@ -109,32 +121,44 @@ def _partner_page(request: Request, code: str, status: int = 200, **context: Any
 
 
 @router.post("/partners/{code:path}/contacts", response_class=HTMLResponse)
-def add_contact(request: Request, code: str, fields: FormDep) -> Response:
+def add_contact(
+    request: Request, code: str, user: Annotated[WebUser, page(PARTNER_UPDATE)], fields: FormDep
+) -> Response:
     contact = _contact(fields) or ContactInput(name="")
     try:
         partner_service.add_contact(db_of(request), acting(request), code, contact)
     except CangkuError as error:
         return _partner_page(
-            request, code, 422, values=fields.values, error=error_message(error, language(request))
+            request,
+            code,
+            form_status(error),
+            values=fields.values,
+            error=error_message(error, language(request)),
         )
     text = gettext_for(request)(N_("Contact %(name)s added.")) % {"name": contact.name}
     return redirect(f"/partners/{path_part(code)}", Flash("success", text))
 
 
 @router.post("/partners/{code:path}/deactivate")
-def deactivate_partner(request: Request, code: str) -> Response:
+def deactivate_partner(
+    request: Request, code: str, user: Annotated[WebUser, page(PARTNER_UPDATE)]
+) -> Response:
     partner = partner_service.deactivate_partner(db_of(request), acting(request), code)
     text = gettext_for(request)(N_("Partner %(code)s deactivated.")) % {"code": partner.code}
     return redirect(f"/partners/{path_part(partner.code)}", Flash("success", text))
 
 
 @router.post("/partners/{code:path}/reactivate")
-def reactivate_partner(request: Request, code: str) -> Response:
+def reactivate_partner(
+    request: Request, code: str, user: Annotated[WebUser, page(PARTNER_UPDATE)]
+) -> Response:
     partner = partner_service.reactivate_partner(db_of(request), acting(request), code)
     text = gettext_for(request)(N_("Partner %(code)s reactivated.")) % {"code": partner.code}
     return redirect(f"/partners/{path_part(partner.code)}", Flash("success", text))
 
 
 @router.get("/partners/{code:path}", response_class=HTMLResponse)
-def partner_page(request: Request, code: str) -> Response:
+def partner_page(
+    request: Request, code: str, user: Annotated[WebUser, page(PARTNER_VIEW)]
+) -> Response:
     return _partner_page(request, code)

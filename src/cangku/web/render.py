@@ -1,6 +1,7 @@
-"""Rendering pages: one Jinja2 environment per language, the shared layout's data, flash
-messages carried over a redirect, pagination, and the route class that turns domain errors
-into an error page."""
+"""Rendering pages: one Jinja2 environment per language, the shared layout's data (the signed-in
+user, what they may use, the CSRF token of the forms), flash messages carried over a redirect,
+pagination, and the route class that turns domain errors into an error page and an ended
+session into the sign-in page."""
 
 from __future__ import annotations
 
@@ -21,12 +22,17 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from cangku.db.uow import Database
-from cangku.domain.errors import CangkuError
-from cangku.services.common import Context
+from cangku.domain.errors import CangkuError, NotAuthenticated, PermissionDenied
 from cangku.settings import Settings
+from cangku.web.access import SAFE_METHODS, SESSION_COOKIE, WebUser, optional_user
 from cangku.web.i18n import (
     HTML_LANG,
     LANGUAGES,
+    N_,
+    PERMISSION_GROUPS,
+    PERMISSIONS,
+    ROLE_HELP,
+    ROLES,
     choose_language,
     error_message,
     format_money,
@@ -34,6 +40,7 @@ from cangku.web.i18n import (
     label,
     reason_label,
     translations,
+    vocabulary,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -44,6 +51,13 @@ SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+#: headers of every page (and redirect) the web face answers
+PAGE_HEADERS = {
+    "Content-Security-Policy": SECURITY_POLICY,
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
 
 
 def when(value: datetime | date | None) -> str:
@@ -76,6 +90,10 @@ def environment(lang: str) -> Environment:
         money=lambda v: format_money(v, lang),
         label=lambda v: label(v, lang),
         reason=lambda v: reason_label(v, lang),
+        role=lambda v: vocabulary(ROLES, v, lang),
+        role_help=lambda v: vocabulary(ROLE_HELP, v, lang),
+        permission=lambda v: vocabulary(PERMISSIONS, v, lang),
+        permission_group=lambda v: vocabulary(PERMISSION_GROUPS, v, lang),
         when=when,
         path=path_part,
     )
@@ -91,13 +109,6 @@ def settings_of(request: Request) -> Settings:
 def db_of(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
-
-
-def acting(request: Request, idempotency_key: str | None = None) -> Context:
-    """Who acts (the configured default user until sign-in exists) and the form's key."""
-    return Context(
-        username=settings_of(request).default_user, idempotency_key=idempotency_key or None
-    )
 
 
 def language(request: Request) -> str:
@@ -143,8 +154,39 @@ def _decode(value: str | None) -> list[Flash]:
 def redirect(url: str, *flashes: Flash) -> RedirectResponse:
     """POST-redirect-GET: a 303 to ``url`` carrying ``flashes`` for the next page."""
     response = RedirectResponse(url, status_code=303)
+    response.headers.update(PAGE_HEADERS)
+    response.headers["Cache-Control"] = "no-store"
     if flashes:
         response.set_cookie(FLASH_COOKIE, _encode(list(flashes)), httponly=True, samesite="lax")
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site (no scheme, no ``//host``, no backslash) may be redirected to."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(ch) < 32 for ch in target)
+    ):
+        return "/"
+    return target
+
+
+def sign_in_redirect(request: Request, ended: bool) -> RedirectResponse:
+    """To the sign-in page, coming back here afterwards (a page, not a form's action)."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = "/sign-in"
+    if request.method in SAFE_METHODS and here != "/":
+        target += "?" + urlencode({"next": here})
+    flashes = []
+    if ended:
+        text = gettext_for(request)(N_("Your session has ended; please sign in again."))
+        flashes.append(Flash("info", text))
+    response = redirect(target, *flashes)
+    if ended:
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
 
 
@@ -192,9 +234,12 @@ def pager(request: Request, total: int = 0) -> Pager:
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """Render ``template`` in the request's language inside the shared layout."""
+    """Render ``template`` in the request's language inside the shared layout, with the
+    signed-in user (``user``, None on the sign-in page), ``may(code, ...)`` for showing only
+    what they may use, and the session's ``csrf_token`` for the forms."""
     lang = language(request)
     flashes = _decode(request.cookies.get(FLASH_COOKIE))
+    user: WebUser | None = context.pop("user", None) or optional_user(request)
     html = (
         environment(lang)
         .get_template(template)
@@ -206,15 +251,28 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             back=quote(
                 str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
             ),
+            user=user,
+            may=user.may if user is not None else _nothing,
+            csrf_token=user.csrf_token if user is not None else "",
             **context,
         )
     )
     response = HTMLResponse(html, status_code=status)
-    response.headers["Content-Security-Policy"] = SECURITY_POLICY
+    response.headers.update(PAGE_HEADERS)
     response.headers["Cache-Control"] = "no-store"
     if flashes:
         response.delete_cookie(FLASH_COOKIE)
     return response
+
+
+def form_status(error: CangkuError) -> int:
+    """The status of a form shown again with an error: 403 when the services refused the user
+    (a warehouse not granted, separation of duties), 422 for everything wrong with the input."""
+    return 403 if isinstance(error, PermissionDenied) else 422
+
+
+def _nothing(*_codes: str) -> bool:
+    return False
 
 
 def error_page(request: Request, error: CangkuError) -> HTMLResponse:
@@ -223,7 +281,9 @@ def error_page(request: Request, error: CangkuError) -> HTMLResponse:
 
 
 class PageRoute(APIRoute):
-    """A page route: a domain error becomes the error page in the user's language."""
+    """A page route: no session (or an ended one) goes to the sign-in page; a domain error
+    becomes the error page in the user's language (403 for a refused permission or CSRF
+    token)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -231,6 +291,8 @@ class PageRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 return await handler(request)
+            except NotAuthenticated:
+                return sign_in_redirect(request, ended=bool(request.cookies.get(SESSION_COOKIE)))
             except CangkuError as error:
                 return error_page(request, error)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,16 +21,31 @@ from cangku.queries.sites import (
     location_subtree,
     warehouse_tree,
 )
-from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
+from cangku.queries.stock import (
+    HistoryFilter,
+    StockFilter,
+    StockTotals,
+    history,
+    on_hand,
+    totals,
+)
 from cangku.services import warehouses as site_service
-from cangku.services.warehouses import LocationInput, WarehouseInput
+from cangku.services.locations import LOCATION_MANAGE
+from cangku.services.stock import STOCK_VIEW
+from cangku.services.warehouses import (
+    WAREHOUSE_CREATE,
+    WAREHOUSE_VIEW,
+    LocationInput,
+    WarehouseInput,
+)
+from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import FormDep
 from cangku.web.i18n import N_, error_message
 from cangku.web.render import (
     Flash,
     PageRoute,
-    acting,
     db_of,
+    form_status,
     gettext_for,
     language,
     pager,
@@ -49,20 +65,24 @@ def _lines_per_location(db: Database, warehouse: str) -> Counter[str]:
     offset = 0
     with db.read() as conn:
         while True:
-            page = on_hand(conn, StockFilter(warehouse=warehouse), limit=500, offset=offset)
-            lines.update(row.location for row in page.items)
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
+            found = on_hand(conn, StockFilter(warehouse=warehouse), limit=500, offset=offset)
+            lines.update(row.location for row in found.items)
+            offset += len(found.items)
+            if not found.items or offset >= found.total:
                 return lines
 
 
 # ------------------------------------------------------------------ warehouses
 
 
-def _warehouses_page(request: Request, status: int = 200, **form: Any) -> Response:
+def _warehouses_page(request: Request, user: WebUser, status: int = 200, **form: Any) -> Response:
     pages = pager(request)
     found = list_warehouses(
-        db_of(request), request.query_params.get("q") or None, limit=pages.size, offset=pages.offset
+        db_of(request),
+        request.query_params.get("q") or None,
+        limit=pages.size,
+        offset=pages.offset,
+        warehouses=user.warehouses(WAREHOUSE_VIEW),
     )
     form.setdefault("values", {})
     form.setdefault("error", None)
@@ -78,12 +98,14 @@ def _warehouses_page(request: Request, status: int = 200, **form: Any) -> Respon
 
 
 @router.get("/warehouses", response_class=HTMLResponse)
-def warehouses_page(request: Request) -> Response:
-    return _warehouses_page(request)
+def warehouses_page(request: Request, user: Annotated[WebUser, page(WAREHOUSE_VIEW)]) -> Response:
+    return _warehouses_page(request, user)
 
 
 @router.post("/warehouses", response_class=HTMLResponse)
-def create_warehouse(request: Request, fields: FormDep) -> Response:
+def create_warehouse(
+    request: Request, user: Annotated[WebUser, page(WAREHOUSE_CREATE)], fields: FormDep
+) -> Response:
     data = WarehouseInput(
         code=fields.text("code"),
         name=fields.raw("name") or "",
@@ -94,7 +116,11 @@ def create_warehouse(request: Request, fields: FormDep) -> Response:
         warehouse = site_service.create_warehouse(db_of(request), acting(request), data)
     except CangkuError as error:
         return _warehouses_page(
-            request, 422, values=fields.values, error=error_message(error, language(request))
+            request,
+            user,
+            form_status(error),
+            values=fields.values,
+            error=error_message(error, language(request)),
         )
     text = gettext_for(request)(N_("Warehouse %(code)s created.")) % {"code": warehouse.code}
     return redirect("/warehouses", Flash("success", text))
@@ -104,19 +130,28 @@ def create_warehouse(request: Request, fields: FormDep) -> Response:
 
 
 @router.get("/locations", response_class=HTMLResponse)
-def locations_page(request: Request) -> Response:
-    """Every active warehouse's location tree, with the stock lines of each location."""
+def locations_page(request: Request, user: Annotated[WebUser, page(WAREHOUSE_VIEW)]) -> Response:
+    """The location tree of every warehouse the user sees, with the stock lines of each
+    location (where the user sees the stock)."""
     db = db_of(request)
     show_virtual = request.query_params.get("virtual") == "1"
     trees = []
-    for warehouse in list_warehouses(db, limit=500).items:
+    for warehouse in list_warehouses(
+        db, limit=500, warehouses=user.warehouses(WAREHOUSE_VIEW)
+    ).items:
         nodes = warehouse_tree(db, warehouse.code, include_virtual=show_virtual)
-        trees.append((warehouse, nodes, _lines_per_location(db, warehouse.code)))
+        lines = (
+            _lines_per_location(db, warehouse.code)
+            if user.actor.may(STOCK_VIEW, warehouse.id)
+            else Counter[str]()
+        )
+        trees.append((warehouse, nodes, lines))
     return render(request, "locations.html", trees=trees, show_virtual=show_virtual)
 
 
-def _location_form(request: Request, status: int = 200, **form: Any) -> Response:
+def _location_form(request: Request, user: WebUser, status: int = 200, **form: Any) -> Response:
     db = db_of(request)
+    allowed = user.warehouses(LOCATION_MANAGE)
     form.setdefault("values", {"kind": "internal"})
     form.setdefault("chosen_types", [])
     form.setdefault("error", None)
@@ -126,24 +161,28 @@ def _location_form(request: Request, status: int = 200, **form: Any) -> Response
         status=status,
         kinds=STORAGE,
         item_types=[str(t) for t in ItemType],
-        warehouses=list_warehouses(db, active=True, limit=500).items,
-        parents=list_locations(db, active=True, limit=500).items,
+        warehouses=list_warehouses(db, active=True, limit=500, warehouses=allowed).items,
+        parents=list_locations(db, active=True, limit=500, warehouses=allowed).items,
         **form,
     )
 
 
 @router.get("/locations/new", response_class=HTMLResponse)
-def new_location_page(request: Request) -> Response:
+def new_location_page(
+    request: Request, user: Annotated[WebUser, page(LOCATION_MANAGE)]
+) -> Response:
     values = {
         "kind": "internal",
         "parent": request.query_params.get("parent", ""),
         "warehouse": request.query_params.get("warehouse", ""),
     }
-    return _location_form(request, values=values)
+    return _location_form(request, user, values=values)
 
 
 @router.post("/locations/new", response_class=HTMLResponse)
-def create_location(request: Request, fields: FormDep) -> Response:
+def create_location(
+    request: Request, user: Annotated[WebUser, page(LOCATION_MANAGE)], fields: FormDep
+) -> Response:
     data = LocationInput(
         code=fields.text("code"),
         name=fields.raw("name") or "",
@@ -160,7 +199,8 @@ def create_location(request: Request, fields: FormDep) -> Response:
         values = dict(fields.values)
         return _location_form(
             request,
-            422,
+            user,
+            form_status(error),
             values=values,
             chosen_types=fields.all("allowed_item_types"),
             error=error_message(error, language(request)),
@@ -170,24 +210,39 @@ def create_location(request: Request, fields: FormDep) -> Response:
 
 
 @router.get("/locations/{code:path}", response_class=HTMLResponse)
-def location_page(request: Request, code: str) -> Response:
-    """The stock at a location and every location below it, and the moves there."""
+def location_page(
+    request: Request, code: str, user: Annotated[WebUser, page(WAREHOUSE_VIEW)]
+) -> Response:
+    """The stock at a location and every location below it, and the moves there (another
+    warehouse's location: 404, as if it did not exist)."""
     db = db_of(request)
-    location = get_location(db, code)
+    location = get_location(db, code, warehouses=user.warehouses(WAREHOUSE_VIEW))
     pages = pager(request)
     where = StockFilter(location=location.code, include_virtual=location.is_virtual)
-    with db.read() as conn:
-        stock = on_hand(conn, where, limit=pages.size, offset=pages.offset)
-        total = totals(conn, where)
-        moves = history(conn, HistoryFilter(location=location.code), limit=10)
-    below = location_subtree(db, location.code, limit=500).items
+    shows_stock = user.actor.may(STOCK_VIEW, location.warehouse_id)
+    stock: list[Any] = []
+    total = StockTotals(Decimal(0), Decimal(0), Decimal(0))
+    moves: list[Any] = []
+    if shows_stock:
+        seen = user.warehouses(STOCK_VIEW)
+        with db.read() as conn:
+            found = on_hand(conn, where, limit=pages.size, offset=pages.offset, warehouses=seen)
+            stock, pages = found.items, replace(pages, total=found.total)
+            total = totals(conn, where, warehouses=seen)
+            moves = history(
+                conn, HistoryFilter(location=location.code), limit=10, warehouses=seen
+            ).items
+    below = location_subtree(
+        db, location.code, limit=500, warehouses=user.warehouses(WAREHOUSE_VIEW)
+    ).items
     return render(
         request,
         "location_detail.html",
         location=location,
-        stock=stock.items,
-        pager=replace(pages, total=stock.total),
+        shows_stock=shows_stock,
+        stock=stock,
+        pager=pages,
         totals=total,
-        moves=moves.items,
+        moves=moves,
         below=below,
     )

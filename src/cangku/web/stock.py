@@ -9,19 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.db.uow import Database
 from cangku.domain.errors import CangkuError, InvalidInput, NotFound
+from cangku.domain.permissions import Action
 from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS
 from cangku.queries.items import list_items
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import MoveRecord, StockFilter, get_move, on_hand, totals
 from cangku.services.common import Context
 from cangku.services.stock import (
+    STOCK_ADJUST,
+    STOCK_ISSUE,
+    STOCK_RECEIVE,
+    STOCK_REVERSE,
+    STOCK_SCRAP,
+    STOCK_TRANSFER,
+    STOCK_VIEW,
     PostingResult,
     adjust_stock,
     issue_stock,
@@ -31,13 +39,14 @@ from cangku.services.stock import (
     transfer_stock,
 )
 from cangku.services.stock_commands import Adjust, Issue, Receive, Reverse, Scrap, Transfer
+from cangku.web.access import WebUser, acting, current_user, page, signed_in_page
 from cangku.web.forms import Fields, FormDep, new_key
 from cangku.web.i18n import N_, error_message, format_number, label
 from cangku.web.render import (
     Flash,
     PageRoute,
-    acting,
     db_of,
+    form_status,
     gettext_for,
     language,
     pager,
@@ -74,6 +83,8 @@ REQUIRED = {"item", "quantity", "to_location", "from_location", "location", "mov
 class Operation:
     title: str
     help: str
+    #: what the user needs to see the form and post it (in the warehouses of the moves)
+    action: Action
     fields: tuple[str, ...]
     post: Callable[[Database, Context, Fields], PostingResult]
     reasons: dict[str, str] | None = None
@@ -192,6 +203,7 @@ OPERATIONS: dict[str, Operation] = {
     "receive": Operation(
         N_("Receive goods"),
         N_("Goods arrive from a supplier into a storage location."),
+        STOCK_RECEIVE,
         (
             "item",
             "quantity",
@@ -210,6 +222,7 @@ OPERATIONS: dict[str, Operation] = {
     "issue": Operation(
         N_("Issue goods"),
         N_("Goods leave a storage location to a customer or to production."),
+        STOCK_ISSUE,
         (
             "item",
             "quantity",
@@ -226,6 +239,7 @@ OPERATIONS: dict[str, Operation] = {
     "transfer": Operation(
         N_("Transfer"),
         N_("Goods move from one location to another."),
+        STOCK_TRANSFER,
         ("item", "quantity", "unit", "from_location", "to_location", "lot", "effective_at", "note"),
         _transfer,
     ),
@@ -234,6 +248,7 @@ OPERATIONS: dict[str, Operation] = {
         N_(
             "Correct the stock at a location: a positive quantity is a gain, a negative one a loss."
         ),
+        STOCK_ADJUST,
         (
             "item",
             "quantity",
@@ -252,6 +267,7 @@ OPERATIONS: dict[str, Operation] = {
     "scrap": Operation(
         N_("Scrap"),
         N_("Damaged, expired or defective goods go to the scrap location."),
+        STOCK_SCRAP,
         ("item", "quantity", "unit", "from_location", "reason_code", "lot", "effective_at", "note"),
         _scrap,
         SCRAP_REASONS,
@@ -259,30 +275,30 @@ OPERATIONS: dict[str, Operation] = {
     "reverse": Operation(
         N_("Reverse a move"),
         N_("A mistaken move is corrected by a move in the opposite direction."),
+        STOCK_REVERSE,
         ("move_id", "effective_at", "note"),
         _reverse,
     ),
 }
 
 
-def _operation(name: str) -> Operation:
-    if name not in OPERATIONS:
-        raise NotFound("operation", name)
-    return OPERATIONS[name]
-
-
 def _form(
-    request: Request, name: str, values: dict[str, str], status: int = 200, error: str | None = None
+    request: Request,
+    user: WebUser,
+    name: str,
+    values: dict[str, str],
+    status: int = 200,
+    error: str | None = None,
 ) -> Response:
     db = db_of(request)
-    operation = _operation(name)
+    operation = OPERATIONS[name]
     return render(
         request,
         "operation.html",
         status=status,
         name=name,
         operation=operation,
-        operations=OPERATIONS,
+        operations={key: op for key, op in OPERATIONS.items() if user.may(op.action.code)},
         fields=FIELDS,
         required=REQUIRED,
         values=values,
@@ -290,7 +306,10 @@ def _form(
         reasons=list(operation.reasons or ()),
         targets=["customer", "production"],
         items=list_items(db, active=True, limit=500).items,
-        locations=list_locations(db, active=True, limit=500).items,
+        # the locations of the warehouses where the user may do this
+        locations=list_locations(
+            db, active=True, limit=500, warehouses=user.warehouses(operation.action)
+        ).items,
     )
 
 
@@ -318,39 +337,57 @@ def _posted_text(request: Request, result: PostingResult) -> str:
 
 
 @router.get("/stock/operations", response_class=HTMLResponse)
-def operations_page(request: Request) -> Response:
-    return render(request, "operations.html", operations=OPERATIONS)
+def operations_page(request: Request, user: Annotated[WebUser, signed_in_page()]) -> Response:
+    """The operations the user may post (none: an empty page; the menu does not offer it)."""
+    allowed = {key: op for key, op in OPERATIONS.items() if user.may(op.action.code)}
+    return render(request, "operations.html", operations=allowed)
 
 
-@router.get("/stock/operations/{name}", response_class=HTMLResponse)
-def operation_form(request: Request, name: str) -> Response:
-    values = {key: request.query_params.get(key, "") for key in ("item", "move_id")}
-    values = {key: value for key, value in values.items() if value}
-    values["idempotency_key"] = new_key()
-    return _form(request, name, values)
+def _operation_routes(name: str, operation: Operation) -> None:
+    """The form of one operation and its posting, both declaring the operation's action."""
+
+    def operation_form(request: Request) -> Response:
+        user = current_user(request)  # signed in and allowed by the route's dependency
+        values = {key: request.query_params.get(key, "") for key in ("item", "move_id")}
+        values = {key: value for key, value in values.items() if value}
+        values["idempotency_key"] = new_key()
+        return _form(request, user, name, values)
+
+    def post_operation(request: Request, fields: FormDep) -> Response:
+        user = current_user(request)
+        values = dict(fields.values)
+        values.pop("csrf_token", None)
+        values.setdefault("idempotency_key", new_key())
+        try:
+            ctx = acting(request, values["idempotency_key"])
+            result = operation.post(db_of(request), ctx, fields)
+        except CangkuError as error:
+            message = error_message(error, language(request))
+            return _form(request, user, name, values, status=form_status(error), error=message)
+        level = "info" if result.replayed else "success"
+        flash = Flash(level, _posted_text(request, result), tuple(m.id for m in result.moves))
+        return redirect(f"/stock/operations/{name}", flash)
+
+    path = f"/stock/operations/{name}"
+    for method, endpoint in (("GET", operation_form), ("POST", post_operation)):
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=[method],
+            response_class=HTMLResponse,
+            dependencies=[page(operation.action)],
+        )
 
 
-@router.post("/stock/operations/{name}", response_class=HTMLResponse)
-def post_operation(request: Request, name: str, fields: FormDep) -> Response:
-    operation = _operation(name)
-    values = dict(fields.values)
-    values.setdefault("idempotency_key", new_key())
-    try:
-        ctx = acting(request, values["idempotency_key"])
-        result = operation.post(db_of(request), ctx, fields)
-    except CangkuError as error:
-        message = error_message(error, language(request))
-        return _form(request, name, values, status=422, error=message)
-    level = "info" if result.replayed else "success"
-    flash = Flash(level, _posted_text(request, result), tuple(m.id for m in result.moves))
-    return redirect(f"/stock/operations/{name}", flash)
+for _name, _operation in OPERATIONS.items():
+    _operation_routes(_name, _operation)
 
 
 # ------------------------------------------------------------------ on hand
 
 
 @router.get("/stock", response_class=HTMLResponse)
-def stock_page(request: Request) -> Response:
+def stock_page(request: Request, user: Annotated[WebUser, page(STOCK_VIEW)]) -> Response:
     params = request.query_params
     names = ("item", "location", "warehouse", "lot", "q")
     filters = {name: params.get(name, "").strip() for name in names}
@@ -365,10 +402,11 @@ def stock_page(request: Request) -> Response:
     error = None
     rows: list[Any] = []
     total = None
+    seen = user.warehouses(STOCK_VIEW)
     try:
         with db_of(request).read() as conn:
-            found = on_hand(conn, where, limit=pages.size, offset=pages.offset)
-            rows, total = found.items, totals(conn, where)
+            found = on_hand(conn, where, limit=pages.size, offset=pages.offset, warehouses=seen)
+            rows, total = found.items, totals(conn, where, warehouses=seen)
             pages = replace(pages, total=found.total)
     except CangkuError as failure:
         error = error_message(failure, language(request))
@@ -387,22 +425,30 @@ def stock_page(request: Request) -> Response:
 # ------------------------------------------------------------------ moves
 
 
-def _move(request: Request, raw: str) -> MoveRecord:
+def _move(request: Request, user: WebUser, raw: str) -> MoveRecord:
+    """The move, if it touched one of the warehouses whose stock the user sees (else 404)."""
     if not raw.isdigit() or len(raw) > 18:
         raise NotFound("move", raw)
     with db_of(request).read() as conn:
-        return get_move(conn, int(raw))
+        return get_move(conn, int(raw), warehouses=user.warehouses(STOCK_VIEW))
 
 
 @router.get("/moves/{move_id}", response_class=HTMLResponse)
-def move_page(request: Request, move_id: str) -> Response:
-    move = _move(request, move_id)
+def move_page(
+    request: Request, move_id: str, user: Annotated[WebUser, page(STOCK_VIEW)]
+) -> Response:
+    move = _move(request, user, move_id)
     return render(request, "move_detail.html", move=move, idempotency_key=new_key())
 
 
 @router.post("/moves/{move_id}/reverse")
-def reverse_from_page(request: Request, move_id: str, fields: FormDep) -> Response:
-    move = _move(request, move_id)
+def reverse_from_page(
+    request: Request,
+    move_id: str,
+    user: Annotated[WebUser, page(STOCK_REVERSE)],
+    fields: FormDep,
+) -> Response:
+    move = _move(request, user, move_id)
     ctx = acting(request, fields.optional("idempotency_key"))
     try:
         result = reverse_move(
