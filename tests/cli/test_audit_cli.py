@@ -7,7 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from cangku.db import guards
+from cangku.db.tables import audit_log
 from cangku.db.uow import Database
 from cangku.services.common import Context
 from cangku.services.items import ItemInput, create_item, update_item
@@ -120,3 +123,26 @@ def test_a_viewer_may_not_read_the_trail(
         "permission_denied",
     )
     assert (shown.exit_code, json.loads(shown.stdout)["error"]["code"]) == (8, "permission_denied")
+
+
+def test_verify_names_an_edited_entry(cangku: Invoke, changed: Database) -> None:
+    seq = as_json(cangku("audit", "list", "--action", "item.update", "--json"))["items"][0]["seq"]
+    total = as_json(cangku("audit", "list", "--json"))["total"]
+    clean = cangku("verify")
+    with changed.write() as uow:
+        for statement in guards.drop_statements(changed.dialect, guards.AUDIT_TABLES):
+            uow.conn.exec_driver_sql(statement)
+        uow.conn.execute(update(audit_log).where(audit_log.c.seq == seq).values(origin="10.0.0.1"))
+        uow.commit()
+
+    broken = cangku("verify")
+    report = json.loads(cangku("verify", "--json").stdout)
+
+    assert clean.stdout.splitlines() == [
+        f"verify: OK (0 moves, 0 balances, 2 items checked) (audit trail: {total} entries)"
+    ]
+    assert broken.exit_code == 1
+    assert broken.stdout.splitlines()[1:] == [
+        f"audit_hash_mismatch: seq={seq} action=item.update target=BOLT"
+    ]
+    assert (report["ok"], report["audit_entries_checked"]) == (False, total)

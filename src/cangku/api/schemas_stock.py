@@ -286,6 +286,7 @@ class VerifyOut(BaseModel):
     moves_checked: int
     balances_checked: int
     items_checked: int
+    audit_entries_checked: int = 0
     problems: list[dict[str, Any]]
     truncated: bool
 

@@ -132,7 +132,7 @@ def valuation(
 @router.get(
     "/verify",
     response_model=VerifyOut,
-    summary="Re-fold the ledger and compare",
+    summary="Re-fold the ledger and re-hash the audit trail, and compare",
     dependencies=[permit(LEDGER_VERIFY)],
 )
 def verify(db: DbDep) -> VerifyOut:
@@ -144,6 +144,7 @@ def verify(db: DbDep) -> VerifyOut:
         moves_checked=report.moves_checked,
         balances_checked=report.balances_checked,
         items_checked=report.items_checked,
+        audit_entries_checked=report.audit_entries_checked,
         problems=report.problems,
         truncated=report.truncated,
     )

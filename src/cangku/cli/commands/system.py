@@ -106,10 +106,11 @@ def _render(report: VerifyReport) -> None:
         f"{report.moves_checked} moves, {report.balances_checked} balances, "
         f"{report.items_checked} items checked"
     )
+    trail = f"audit trail: {report.audit_entries_checked} entries"
     if report.ok:
-        typer.echo(f"verify: OK ({counts})")
+        typer.echo(f"verify: OK ({counts}) ({trail})")
         return
-    typer.echo(f"verify: {len(report.problems)} difference(s) ({counts})")
+    typer.echo(f"verify: {len(report.problems)} difference(s) ({counts}) ({trail})")
     for problem in report.problems:
         typer.echo(describe(problem))
     if report.truncated:
@@ -117,10 +118,11 @@ def _render(report: VerifyReport) -> None:
 
 
 def verify(as_json: JsonOpt = False) -> None:
-    """Check the ledger against balances, costs and the hash chain (no sign-in needed).
+    """Check the ledger against balances, costs and the hash chains (no sign-in needed).
 
-    Re-folds the ledger and compares. Exit status 0 when everything agrees; 1 (and each
-    difference printed) when not. An operator command on the database itself: no sign-in.
+    Re-folds the ledger and compares; re-hashes the audit trail. Exit status 0 when everything
+    agrees; 1 (and each difference printed) when not. An operator command on the database
+    itself: no sign-in.
     """
     with handled(as_json):
         with database().read(snapshot=True) as conn:
@@ -132,6 +134,7 @@ def verify(as_json: JsonOpt = False) -> None:
                     "moves_checked": report.moves_checked,
                     "balances_checked": report.balances_checked,
                     "items_checked": report.items_checked,
+                    "audit_entries_checked": report.audit_entries_checked,
                     "problems": report.problems,
                     "truncated": report.truncated,
                 },
