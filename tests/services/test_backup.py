@@ -27,6 +27,7 @@ from cangku.domain.audit import AuditEntry
 from cangku.domain.backup import Secret, TableSummary, record, row_line
 from cangku.domain.errors import CangkuError
 from cangku.queries.verify import verify
+from cangku.services import backup as backup_service
 from cangku.services.backup import (
     backup_to_directory,
     check_backup,
@@ -273,6 +274,47 @@ def test_a_backup_is_one_snapshot_while_another_connection_writes(
     assert (fingerprint(company, tmp_path), heads(company), count(company)) == (before, chains, 7)
     with company.read() as conn:
         assert verify(conn).problems == []
+
+
+@pytest.mark.skipif(ENGINE != "sqlite", reason="PostgreSQL waits for the reader's locks")
+def test_a_connection_open_during_a_sqlite_restore_sees_the_restored_database_next(
+    company: Database, tmp_path: Path
+) -> None:
+    make_backup(company, tmp_path / "b.ckb")
+    receive_stock(company, CTX, Receive("BOLT", "5", "WH1-A", unit_cost="1"))
+    app = Database(company.url)
+    with app.engine.connect() as conn:
+        conn.begin()
+        assert conn.execute(select(func.count()).select_from(moves)).scalar_one() == 8
+
+        restore_backup(company, tmp_path / "b.ckb")
+
+        assert conn.execute(select(func.count()).select_from(moves)).scalar_one() == 8
+        conn.rollback()
+        assert conn.execute(select(func.count()).select_from(moves)).scalar_one() == 7
+    app.dispose()
+    with company.read() as conn:
+        assert verify(conn).problems == []
+
+
+@pytest.mark.postgres_only
+def test_a_postgresql_restore_blocked_by_an_open_transaction_gives_up_unchanged(
+    company: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_backup(company, tmp_path / "b.ckb")
+    receive_stock(company, CTX, Receive("BOLT", "5", "WH1-A", unit_cost="1"))
+    expected = fingerprint(company, tmp_path)
+    monkeypatch.setattr(backup_service, "LOCK_TIMEOUT_SECONDS", 1)
+    app = Database(company.url)
+    with app.engine.connect() as conn:
+        conn.begin()
+        conn.execute(select(func.count()).select_from(moves)).scalar_one()
+
+        refused("concurrent_update", lambda: restore_backup(company, tmp_path / "b.ckb"))
+
+        conn.rollback()
+    app.dispose()
+    assert (fingerprint(company, tmp_path), count(company)) == (expected, 8)
 
 
 # ---------------------------------------------------------------- refusals

@@ -46,6 +46,8 @@ from cangku.services.common import utcnow
 
 #: content lines handed to the compressor at once
 _LINES_PER_WRITE = 1000
+#: PostgreSQL: how long a restore waits for the tables' locks (open transactions of the app)
+LOCK_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,8 @@ def restore_backup(
 def _restore_in_place(db: Database, path: Path, secret: Secret | None) -> Manifest:
     try:
         with db.engine.connect() as conn, conn.begin():
+            # wait at most this long for the app's open transactions, then give up unchanged
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
             current = store.revision(conn)
             if current is not None and not store.is_known(current):
                 raise InvalidInput(
