@@ -28,13 +28,8 @@ from cangku.domain.backup import Secret, TableSummary, record, row_line
 from cangku.domain.errors import CangkuError
 from cangku.queries.verify import verify
 from cangku.services import backup as backup_service
-from cangku.services.backup import (
-    backup_to_directory,
-    check_backup,
-    make_backup,
-    restore_backup,
-    run_schedule,
-)
+from cangku.services.backup import check_backup, make_backup, restore_backup
+from cangku.services.backup_schedule import backup_to_directory, run_schedule
 from cangku.services.periods import close_period, list_periods, take_checkpoint
 from cangku.services.stock import issue_stock, receive_stock, reverse_move, transfer_stock
 from cangku.services.stock_commands import Issue, Receive, Reverse, Transfer

@@ -14,7 +14,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -36,12 +35,10 @@ from cangku.domain.backup import (
     TableRows,
     TableSummary,
     corrupt,
-    expired,
-    file_name,
     record,
     row_line,
 )
-from cangku.domain.errors import CangkuError, InvalidInput, NeedsConfirmation, NotFound
+from cangku.domain.errors import InvalidInput, NeedsConfirmation, NotFound
 from cangku.services.common import utcnow
 
 #: content lines handed to the compressor at once
@@ -114,7 +111,7 @@ def make_backup(
     try:
         out, temporary = backup_file.create_private(path)
     except OSError as exc:
-        raise _write_failed(path, exc) from exc
+        raise write_failed(path, exc) from exc
     try:
         with store.snapshot(db.engine) as conn:
             revision = store.revision(conn)
@@ -131,7 +128,7 @@ def make_backup(
         backup_file.publish(out, temporary, path)
     except OSError as exc:
         _discard(out, temporary)
-        raise _write_failed(path, exc) from exc
+        raise write_failed(path, exc) from exc
     except DBAPIError as exc:
         _discard(out, temporary)
         raise translate(exc) from exc
@@ -197,57 +194,6 @@ def _content(
     stated = {name: heads.get(name, []) for name in HEAD_TABLES if name in names}
     summary.update(tables=summaries, heads=stated)
     yield record("end", tables=summaries, heads=stated)
-
-
-def backup_to_directory(
-    db: Database, directory: Path, keep: int, secret: Secret | None = None
-) -> BackupResult:
-    """A backup named by its UTC time in ``directory`` (created if missing), then all but the
-    newest ``keep`` such backups removed. Writes: the new file; deletes the pruned ones.
-    Raises as :func:`make_backup`, and ``invalid_keep``."""
-    expired([], keep)  # refuse a bad keep before doing the work
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _write_failed(directory, exc) from exc
-    result = make_backup(db, directory / file_name(utcnow()), secret)
-    pruned = prune_backups(directory, keep)
-    return BackupResult(**{**result.__dict__, "pruned": pruned})
-
-
-def prune_backups(directory: Path, keep: int) -> list[str]:
-    """Delete all but the newest ``keep`` scheduled backups in ``directory`` (files named
-    ``cangku-<UTC time>.ckb``; nothing else is touched). Returns the names deleted."""
-    doomed = expired((p.name for p in directory.iterdir() if p.is_file()), keep)
-    for name in doomed:
-        (directory / name).unlink(missing_ok=True)
-    return doomed
-
-
-def run_schedule(
-    db: Database,
-    directory: Path,
-    keep: int,
-    every: timedelta,
-    secret: Secret | None = None,
-    *,
-    runs: int | None = None,
-    report: Callable[[BackupResult | CangkuError], None] = lambda _: None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> int:
-    """Back up to ``directory`` now and then every ``every``, pruning to ``keep`` each time,
-    until stopped (or after ``runs`` backups). A failed run is reported and the loop goes
-    on. Returns the number of runs."""
-    done = 0
-    while True:
-        try:
-            report(backup_to_directory(db, directory, keep, secret))
-        except CangkuError as exc:
-            report(exc)
-        done += 1
-        if runs is not None and done >= runs:
-            return done
-        sleep(every.total_seconds())
 
 
 # ---------------------------------------------------------------- checking and restoring
@@ -435,7 +381,7 @@ def _newer(revision: str) -> InvalidInput:
     )
 
 
-def _write_failed(path: Path, exc: OSError) -> InvalidInput:
+def write_failed(path: Path, exc: OSError) -> InvalidInput:
     return InvalidInput(
         f"cannot write {path}: {exc.strerror or exc}", code="backup_write_failed", path=str(path)
     )

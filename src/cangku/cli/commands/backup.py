@@ -23,6 +23,7 @@ from cangku.cli.common import JsonOpt, database, emit, handled, to_jsonable
 from cangku.domain.backup import Secret, parse_interval, parse_key, parse_passphrase
 from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.services import backup as service
+from cangku.services import backup_schedule as schedules
 from cangku.settings import get_settings
 
 NAME = "backup"
@@ -148,7 +149,7 @@ def backup(
                 raise InvalidInput("give --output or --dir/--keep, not both", code="invalid_option")
             result = service.make_backup(database(), output, secret)
         elif target is not None:
-            result = service.backup_to_directory(
+            result = schedules.backup_to_directory(
                 database(), target, keep or get_settings().backup_keep, secret
             )
         else:
@@ -198,7 +199,7 @@ def schedule(
             else:
                 _render_backup(outcome)
 
-        service.run_schedule(
+        schedules.run_schedule(
             database(),
             target,
             keep or settings.backup_keep,
@@ -251,7 +252,7 @@ def prune(directory: DirOpt = None, keep: KeepOpt = None, as_json: JsonOpt = Fal
             )
         if not target.is_dir():
             raise InvalidInput(f"{target} is not a directory", code="backup_target_missing")
-        pruned = service.prune_backups(target, keep or get_settings().backup_keep)
+        pruned = schedules.prune_backups(target, keep or get_settings().backup_keep)
         emit({"directory": str(target), "pruned": pruned}, as_json)
 
 
