@@ -20,7 +20,19 @@ from cangku.services.items import ITEM_VIEW
 from cangku.services.lots import LOT_VIEW
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.services.warehouses import WAREHOUSE_VIEW
-from cangku.web import account, imports, items, lots, partners, roles, signin, sites, stock, users
+from cangku.web import (
+    account,
+    audit,
+    imports,
+    items,
+    lots,
+    partners,
+    roles,
+    signin,
+    sites,
+    stock,
+    users,
+)
 from cangku.web.access import WebUser, public_page, signed_in_page
 from cangku.web.i18n import supported
 from cangku.web.render import LANG_COOKIE, PAGE_HEADERS, PageRoute, db_of, error_page, render
@@ -100,6 +112,7 @@ def mount(app: FastAPI) -> None:
         imports.router,
         users.router,
         roles.router,
+        audit.router,
     ):
         app.include_router(module_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,104 @@
+"""The audit trail page: who changed what, when and from where, with filters; each entry shows
+the fields it changed (before and after) or, for sign-ins and grants, what was asked.
+Reading it needs ``audit.view`` (auditors and administrators)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cangku.queries.audit import AuditFilter, AuditRow, list_entries
+from cangku.services.audit import AUDIT_VIEW
+from cangku.web.access import WebUser, page
+from cangku.web.forms import parse_day
+from cangku.web.i18n import KINDS, vocabulary
+from cangku.web.render import PageRoute, db_of, language, pager, render
+
+router = APIRouter(route_class=PageRoute)
+
+#: the filters of the page, as query parameters
+FILTERS = ("user", "action", "target_type", "target", "warehouse", "since", "until", "q")
+#: the kinds of record entries name, offered in the filter
+TARGET_TYPES = (
+    "item", "category", "unit", "partner", "warehouse", "location", "lot", "user", "role", "token",
+)  # fmt: skip
+#: the longest value shown in a cell; the API and ``cangku audit show`` give it whole
+SHOWN_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One entry as the page lists it."""
+
+    entry: AuditRow
+    #: (field, before, after) of every changed field
+    changes: list[tuple[str, str, str]]
+    #: (name, value) of what was asked, when nothing was changed field by field
+    facts: list[tuple[str, str]]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
+
+
+def _shown(entry: AuditRow) -> Shown:
+    changed = entry.details.get("changes")
+    if isinstance(changed, dict) and changed:
+        rows = [
+            (field, _text(change.get("before")), _text(change.get("after")))
+            for field, change in changed.items()
+            if isinstance(change, dict)
+        ]
+        return Shown(entry, rows, [])
+    asked = entry.details.get("request", entry.details)
+    facts = asked if isinstance(asked, dict) else {"request": asked}
+    return Shown(entry, [], [(k, _text(v)) for k, v in facts.items() if v is not None])
+
+
+def _day_start(text: str) -> datetime | None:
+    day = parse_day(text)
+    return None if day is None else datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _day_end(text: str) -> datetime | None:
+    start = _day_start(text)
+    return None if start is None else start + timedelta(days=1, microseconds=-1)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, user: Annotated[WebUser, page(AUDIT_VIEW)]) -> Response:
+    """Entries matching the filters, newest first; ``since`` and ``until`` are whole days
+    (UTC), both included."""
+    params = request.query_params
+    filters = {name: params.get(name, "").strip() for name in FILTERS}
+    wanted = AuditFilter(
+        user=filters["user"] or None,
+        action=filters["action"] or None,
+        target_type=filters["target_type"] or None,
+        target=filters["target"] or None,
+        warehouse=filters["warehouse"] or None,
+        since=_day_start(filters["since"]),
+        until=_day_end(filters["until"]),
+        q=filters["q"] or None,
+    )
+    pages = pager(request)
+    with db_of(request).read() as conn:
+        found = list_entries(conn, wanted, limit=pages.size, offset=pages.offset)
+    lang = language(request)
+    return render(
+        request,
+        "audit.html",
+        user=user,
+        entries=[_shown(entry) for entry in found.items],
+        pager=replace(pages, total=found.total),
+        filters=filters,
+        target_types=[(code, vocabulary(KINDS, code, lang)) for code in TARGET_TYPES],
+    )
