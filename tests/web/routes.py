@@ -1,0 +1,121 @@
+"""Every web route (page or form action) with the action it declares, read from the app itself:
+a new page is in the matrix the moment it exists, and a page that declares nothing (or twice)
+fails the tests that walk this list. Also: what a refused request must leave unchanged."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlalchemy import Table, func, select
+
+from cangku.db import tables
+from cangku.db.uow import Database
+from cangku.domain.permissions import Action
+from cangku.web.access import PUBLIC, declared_actions_of
+
+
+@dataclass(frozen=True)
+class WebRoute:
+    method: str
+    path: str
+    #: what the route's dependencies declare: Actions, None (any signed-in user), "public"
+    declared: tuple[Action | str | None, ...]
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def action(self) -> Action | str | None:
+        return self.declared[0]
+
+    @property
+    def public(self) -> bool:
+        return self.action == PUBLIC
+
+    def url(self, values: dict[str, str]) -> str:
+        return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], self.path)
+
+
+def _calls(dependant: Dependant) -> list[Any]:
+    found: list[Any] = []
+    for sub in dependant.dependencies:
+        found.append(sub.call)
+        found.extend(_calls(sub))
+    return found
+
+
+def _routes(app: FastAPI) -> list[Any]:
+    """The app's routes with their full paths (newer FastAPI keeps included routers apart)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: app.routes holds every route with its full path
+        return [r for r in app.routes if isinstance(r, APIRoute)]
+    return [r for r in iter_route_contexts(app.routes) if getattr(r, "dependant", None)]
+
+
+def web_routes(app: FastAPI) -> list[WebRoute]:
+    """Every (method, path) outside /api and the API's docs, in the app's order."""
+    found = []
+    for route in _routes(app):
+        path = route.path
+        if path.startswith("/api/") or path.startswith("/docs"):
+            continue
+        declared = tuple(declared_actions_of(_calls(route.dependant)))
+        for method in sorted(route.methods or ()):
+            if method != "HEAD":
+                found.append(WebRoute(method, path, declared))
+    return found
+
+
+#: the tables a refused request must leave as they were (rows, versions, active flags)
+WATCHED: list[Table] = [
+    tables.items,
+    tables.item_units,
+    tables.item_barcodes,
+    tables.categories,
+    tables.units,
+    tables.partners,
+    tables.partner_contacts,
+    tables.supplier_items,
+    tables.lots,
+    tables.warehouses,
+    tables.locations,
+    tables.moves,
+    tables.balances,
+    tables.users,
+    tables.user_roles,
+    tables.roles,
+    tables.role_permissions,
+    tables.api_tokens,
+    tables.sessions,
+    tables.sign_in_attempts,
+    tables.audit_log,
+]
+
+
+def state(db: Database) -> dict[str, Any]:
+    """Row counts, version sums, active, status and revoked counts of the watched tables."""
+    columns: dict[str, Any] = {}
+    for table in WATCHED:
+        columns[f"{table.name} rows"] = select(func.count()).select_from(table)
+        if "version" in table.c:
+            columns[f"{table.name} versions"] = select(func.sum(table.c.version))
+        if "active" in table.c:
+            columns[f"{table.name} active"] = select(func.count()).where(table.c.active.is_(True))
+        if "revoked_at" in table.c:
+            columns[f"{table.name} revoked"] = select(func.count()).where(
+                table.c.revoked_at.is_not(None)
+            )
+        if "on_hand" in table.c:
+            columns[f"{table.name} on hand"] = select(func.sum(table.c.on_hand))
+    with db.read() as conn:
+        row = conn.execute(
+            select(*(stmt.scalar_subquery().label(name) for name, stmt in columns.items()))
+        ).one()
+    return dict(row._mapping)
