@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, settings
 from cangku.app import create_app
 from cangku.db.uow import Database
 from cangku.settings import Settings
-from tests.auth import admin_headers
+from tests.auth import admin_headers, user_with_roles
 from tests.conftest import ENGINE, RUN_ID, _pg_admin, _pg_url
 from tests.factories import build_company
 
@@ -93,6 +93,7 @@ def seeded(fuzz_url: str) -> Iterator[TestClient]:
     build_company(db)
     APP.state.db = db
     HEADERS.update(admin_headers(db))
+    user_with_roles(db, "fuzzer", ("viewer", None))  # the /users/{username} routes address it
     with TestClient(APP, raise_server_exceptions=False, headers=HEADERS) as client:
         for path, body in SEED:
             extra = {"unit_cost": "2.5"} if path == "/stock/receive" else {}
@@ -202,6 +203,9 @@ PATH_BASE = {
     "move_id": "1",
     "lot_id": "1",
     "contact_id": "1",
+    "token_id": "1",
+    "seq": "1",
+    "username": "fuzzer",
 }
 PATH_BY_PREFIX = {
     "/categories/": {"code": "HW"},
@@ -209,6 +213,7 @@ PATH_BY_PREFIX = {
     "/warehouses/": {"code": "WH1"},
     "/locations/": {"code": "WH1-A"},
     "/lots/{item}/": {"item": "FLOUR", "code": "F1"},
+    "/roles/": {"code": "viewer"},
 }
 STOCK = {"item": "BOLT", "quantity": "1"}
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -275,8 +280,23 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/warehouses/{code}"): {"name": "x", "allow_negative_stock": False},
     ("POST", "/locations"): {"code": "FZ-LOC", "name": "n", "warehouse": "WH1", "capacity": "5"},
     ("PATCH", "/locations/{code}"): {"name": "x", "capacity": "10"},
+    ("POST", "/users"): {
+        "username": "fz-user",
+        "display_name": "n",
+        "password": "correct horse battery",
+        "roles": [{"role": "viewer", "warehouse": "WH1"}],
+    },
+    ("POST", "/users/{username}/roles"): {"role": "viewer", "warehouse": "WH1"},
+    ("PUT", "/users/{username}/password"): {"password": "another fine passphrase"},
+    ("POST", "/me/password"): {"current_password": "x" * 12, "new_password": "y" * 12},
+    ("POST", "/tokens"): {"name": "t", "scopes": ["*.view"], "days": 1},
+    ("POST", "/roles"): {"code": "fz-role", "name": "n", "permissions": ["stock.view"]},
+    ("PATCH", "/roles/{code}"): {"name": "x", "permissions": ["stock.view"], "active": True},
 }
-QUERY_BASE: dict[str, dict[str, Any]] = {"/stock/as-of": {"at": "2001-01-01T00:00:00Z"}}
+QUERY_BASE: dict[str, dict[str, Any]] = {
+    "/stock/as-of": {"at": "2001-01-01T00:00:00Z"},
+    "/users/{username}/roles": {"role": "viewer", "warehouse": "WH1"},
+}
 HEADERS_NASTY = [
     {"Idempotency-Key": ""},
     {"Idempotency-Key": "k" * 201},
