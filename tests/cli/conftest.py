@@ -7,12 +7,18 @@ A test module that needs a database nobody has signed in to (``init``, ``demo``)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from cangku.cli.common import database
+from cangku.cli.main import app
 from cangku.db.uow import Database
+from cangku.settings import get_settings
 from tests.auth import admin_token
+from tests.cli.tree import Invoke
 
 
 @pytest.fixture(autouse=True)
@@ -30,3 +36,20 @@ def signed_in(token_file: Path, db: Database, monkeypatch: pytest.MonkeyPatch) -
     token = admin_token(db)
     monkeypatch.setenv("CANGKU_TOKEN", token)
     return token
+
+
+@pytest.fixture
+def cangku(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+    """Run ``cangku ARGS...`` (keyword ``stdin``: what standard input holds)."""
+    monkeypatch.setenv("CANGKU_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    database.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None) -> Result:
+        return runner.invoke(app, list(args), input=stdin)
+
+    yield invoke
+    database().dispose()
+    database.cache_clear()
+    get_settings.cache_clear()

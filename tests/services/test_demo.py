@@ -10,13 +10,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cangku.db.tables import items, moves, warehouses
+from cangku.db.tables import items, moves, users, warehouses
 from cangku.db.uow import Database
-from cangku.domain.errors import InvalidInput, RuleViolation
+from cangku.domain.errors import InvalidInput, NotAuthenticated, RuleViolation
+from cangku.domain.permissions import BUILTIN_ROLES
 from cangku.queries.verify import verify
+from cangku.services.auth import sign_in, whoami
+from cangku.services.common import Context
 from cangku.services.demo import DemoSummary, build_demo, ean13
+from cangku.services.demo_users import DEMO_ADMIN_PASSWORD
 from cangku.services.periods import list_periods
 from cangku.services.setup import initialize
+from cangku.services.stock import STOCK_RECEIVE
 from tests.conftest import ENGINE, RUN_ID, _pg_admin, _pg_url
 from tests.factories import CTX, build_company
 
@@ -95,6 +100,48 @@ def test_demo_refuses_a_database_that_holds_items(db: Database) -> None:
     assert count(db, warehouses) == 2
     assert count(db, items) == 4
     assert count(db, moves) == 0
+    assert count(db, users) == 1  # no demo users, and the administrator has no demo password
+    with db.read() as conn:
+        assert conn.execute(select(users.c.password_hash)).scalar_one() is None
+
+
+def test_demo_makes_one_user_per_role_who_can_sign_in(db: Database) -> None:
+    summary = small_demo(db)
+
+    assert [(c.username, c.role, c.warehouse) for c in summary.credentials] == [
+        ("admin", "administrator", None),
+        ("manager", "warehouse_manager", None),
+        ("buyer", "purchaser", None),
+        ("clerk", "receiving_clerk", "SH"),
+        ("inspector", "quality_inspector", None),
+        ("picker", "picker_shipper", None),
+        ("counter", "stock_counter", None),
+        ("auditor", "auditor", None),
+        ("viewer", "viewer", None),
+    ]
+    assert {c.role for c in summary.credentials} == set(BUILTIN_ROLES)
+    for credential in summary.credentials:
+        assert credential.password is not None
+        assert sign_in(db, credential.username, credential.password).username == credential.username
+    clerk = whoami(db, Context("clerk"))
+    assert clerk.warehouses(STOCK_RECEIVE) == frozenset({_warehouse_id(db, "SH")})
+
+
+def test_demo_keeps_an_administrator_password_already_set(db: Database) -> None:
+    initialize(db, admin_password="our own strong secret")
+
+    summary = build_demo(db, CTX, months=1, activity=0.1)
+
+    assert (summary.credentials[0].username, summary.credentials[0].password) == ("admin", None)
+    assert sign_in(db, "admin", "our own strong secret").username == "admin"
+    with pytest.raises(NotAuthenticated):
+        sign_in(db, "admin", DEMO_ADMIN_PASSWORD)
+
+
+def _warehouse_id(db: Database, code: str) -> int:
+    with db.read() as conn:
+        found = conn.execute(select(warehouses.c.id).where(warehouses.c.code == code))
+        return int(found.scalar_one())
 
 
 @pytest.mark.parametrize("months", [0, 25])

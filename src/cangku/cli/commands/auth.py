@@ -26,8 +26,9 @@ from cangku.cli.credentials import (
 )
 from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput
-from cangku.domain.permissions import Actor
+from cangku.domain.permissions import Actor, declared_actions
 from cangku.queries.sites import list_warehouses
+from cangku.services import load_all
 from cangku.services.auth import MAX_TOKEN_DAYS, sign_in_token, sign_out_token, whoami
 from cangku.services.users import get_user
 
@@ -110,12 +111,16 @@ def warehouse_codes(db: Database) -> dict[int, str]:
 
 
 def describe_actor(db: Database, actor: Actor) -> dict[str, Any]:
-    """Permissions as ``{code: "*" or [warehouse codes]}``."""
+    """Permissions as ``{code: "*" or [warehouse codes]}`` (``*``: every warehouse, or an
+    action that is not per warehouse)."""
+    load_all()
+    actions = declared_actions()
     codes = warehouse_codes(db)
-    return {
-        act: "*" if where is None else sorted(codes.get(w, str(w)) for w in where)
-        for act, where in sorted(actor.permissions.items())
-    }
+    described: dict[str, Any] = {}
+    for code in sorted(actor.permissions):
+        where = actor.warehouses(actions[code]) if code in actions else None
+        described[code] = "*" if where is None else sorted(codes.get(w, str(w)) for w in where)
+    return described
 
 
 def whoami_command(as_json: JsonOpt = False) -> None:

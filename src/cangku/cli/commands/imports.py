@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled
+from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader
 from cangku.domain.errors import InvalidInput
-from cangku.services.bulk import post_bulk
+from cangku.services.bulk import STOCK_IMPORT, post_bulk
 from cangku.services.bulk_csv import read_moves
 
 NAME = "import"
@@ -31,6 +31,7 @@ def moves(
     batches already posted."""
     with handled(as_json):
         ctx = context(idempotency_key)
+        reader(STOCK_IMPORT)  # refused before the file is read (each batch checks its warehouses)
         try:
             stream = path.open(encoding="utf-8-sig", newline="")
         except OSError as exc:

@@ -117,6 +117,7 @@ def create(
     """Create a user with a password (hidden prompt, asked twice) and roles."""
     with handled(as_json):
         ctx = context(idempotency_key)
+        reader(service.USER_MANAGE)  # before asking for a password that would be refused
         roles = parse_roles(role)
         password = None
         if not no_password:
@@ -193,6 +194,7 @@ def set_password(
             service.change_own_password(database(), ctx, current, new)
             _show_user(service.get_user(database(), username), as_json)
             return
+        reader(service.USER_MANAGE)
         new = read_password(password_file, prompt=f"New password for {username}", confirm=True)
         _show_user(service.set_password(database(), ctx, username, new), as_json)
 
