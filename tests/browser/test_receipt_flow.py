@@ -1,4 +1,6 @@
-"""The receipt flow in a real headless Chromium (Debian's), against the app served by uvicorn.
+"""The receipt flow in a real headless Chromium (Debian's), against the app served by uvicorn:
+signing in through the sign-in page first (the session cookie is Secure: Chromium keeps it on
+http://127.0.0.1), then receiving goods.
 
 Screenshots of the main pages go to ``screenshots/`` at the repository root (gitignored).
 """
@@ -17,7 +19,9 @@ from playwright.sync_api import Page, sync_playwright
 
 from cangku.app import create_app
 from cangku.db.uow import Database
+from cangku.services.setup import initialize
 from cangku.settings import Settings
+from tests.auth import PASSWORD
 from tests.factories import build_company
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,6 +40,7 @@ def _free_port() -> int:
 def server(db: Database, database_url: str) -> Iterator[str]:
     """The whole app on a free port, in a background thread, on the test database."""
     build_company(db)
+    initialize(db, admin_password=PASSWORD)
     port = _free_port()
     app = create_app(Settings(database_url=database_url), db)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
@@ -71,10 +76,26 @@ def _shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def _sign_in(page: Page, username: str, password: str) -> None:
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form[action='/sign-in'] button[type=submit]").click()
+    page.wait_for_load_state()
+
+
 def test_receive_ten_bolts_and_see_them_on_hand(server: str, browser_page: Page) -> None:
     page = browser_page
-    # given the receive form (in Chinese: the browser asks for zh-CN)
+    # given a visitor who is not signed in: the receive form sends them to the sign-in page
     page.goto(f"{server}/stock/operations/receive")
+    assert page.url == f"{server}/sign-in?next=%2Fstock%2Foperations%2Freceive"
+    _shoot(page, "sign-in-zh")
+    # a wrong password is refused in Chinese
+    _sign_in(page, "admin", "not the password at all")
+    assert "用户名或密码错误。" in page.locator(".flash-error").inner_text()
+    _shoot(page, "sign-in-refused-zh")
+    # signing in goes on to the receive form (in Chinese: the browser asks for zh-CN)
+    _sign_in(page, "admin", PASSWORD)
+    assert page.url == f"{server}/stock/operations/receive"
     _shoot(page, "receive-form-zh")
     # when the user fills it in and posts it
     form = page.locator("#operation-form")
@@ -96,8 +117,25 @@ def test_receive_ten_bolts_and_see_them_on_hand(server: str, browser_page: Page)
     cells = page.locator("table.data td.num.strong").all_inner_texts()
     assert cells == ["10"]
     _shoot(page, "item-zh")
+    # the administrator creates a receiving clerk of WH1 through the users pages
+    page.goto(f"{server}/users/new")
+    form = page.locator("form[action='/users/new']")
+    form.locator("input[name=username]").fill("clerk")
+    form.locator("input[name=display_name]").fill("李雷")
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("select[name=role]").select_option("receiving_clerk")
+    form.locator("select[name=warehouse]").select_option("WH1")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url == f"{server}/users/clerk"
+    assert "用户 clerk 已创建。" in page.locator(".flash-success").inner_text()
+    assert page.locator("#grants tbody td").first.inner_text() == "收货员"
+    _shoot(page, "user-clerk-zh")
     for path, name in [
         ("/", "dashboard-zh"),
+        ("/users", "users-zh"),
+        ("/roles", "roles-zh"),
+        ("/account", "account-zh"),
         ("/items", "items-zh"),
         ("/items/new", "item-new-zh"),
         ("/items/BOLT/history", "item-history-zh"),
@@ -112,6 +150,19 @@ def test_receive_ten_bolts_and_see_them_on_hand(server: str, browser_page: Page)
     page.get_by_role("link", name="English").click()
     assert "Stock by location" in page.content()
     _shoot(page, "item-en")
-    for path, name in [("/", "dashboard-en"), ("/stock/operations/adjust", "adjust-en")]:
+    for path, name in [
+        ("/", "dashboard-en"),
+        ("/stock/operations/adjust", "adjust-en"),
+        ("/users", "users-en"),
+        ("/roles/receiving_clerk", "role-en"),
+    ]:
         page.goto(f"{server}{path}")
         _shoot(page, name)
+    # signing out ends the session: the pages send the visitor to the sign-in page again
+    page.locator("form[action='/sign-out'] button").click()
+    page.wait_for_load_state()
+    assert page.url == f"{server}/sign-in"
+    assert "You have signed out." in page.locator(".flash-success").inner_text()
+    _shoot(page, "sign-in-en")
+    page.goto(f"{server}/items")
+    assert page.url == f"{server}/sign-in?next=%2Fitems"

@@ -133,13 +133,13 @@ def test_the_menu_offers_only_what_the_user_may_use(client: Browser, db: Databas
     viewer = client.get("/").text
     assert "/stock/operations" not in menu(viewer)
     assert "/stock/operations/receive" not in viewer
-    # an auditor: users, roles and the audit trail too
+    # an auditor: users (and their roles) and the audit trail too
     create_user(db, CTX, "inspector", "Inspector", PASSWORD, [("auditor", None)])
     sign_in_as(client, db, "inspector")
-    assert menu(client.get("/").text)[-3:] == ["/users", "/roles", "/audit"]
+    assert menu(client.get("/").text)[-2:] == ["/users", "/audit"]
     # the administrator: everything
     sign_in_as(client, db, "admin")
-    assert len(menu(client.get("/").text)) == 11
+    assert len(menu(client.get("/").text)) == 10
 
 
 def test_the_operations_page_lists_only_the_users_operations(client: Browser) -> None:
