@@ -27,7 +27,10 @@ from cangku.services import backup_schedule as schedules
 from cangku.settings import get_settings
 
 NAME = "backup"
-HELP = "Back up the database (online, consistent, optionally encrypted); check and prune backups."
+HELP = (
+    "Back up the whole database while it runs: --output FILE or --dir DIR [--keep N], "
+    "optionally encrypted. Also: schedule, check, prune, keygen."
+)
 
 app = typer.Typer(invoke_without_command=True)
 
