@@ -27,7 +27,7 @@ from cangku.cli.credentials import (
 from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput
 from cangku.domain.permissions import Actor, declared_actions
-from cangku.queries.sites import list_warehouses
+from cangku.queries.sites import warehouse_codes
 from cangku.services import load_all
 from cangku.services.auth import MAX_TOKEN_DAYS, sign_in_token, sign_out_token, whoami
 from cangku.services.users import get_user
@@ -96,18 +96,6 @@ def logout(as_json: JsonOpt = False) -> None:
                 typer.echo(f"note: {TOKEN_ENV} is still set (revoke it with `cangku token revoke`)")
 
         emit(data, as_json, render)
-
-
-def warehouse_codes(db: Database) -> dict[int, str]:
-    """Every warehouse's code by id (to show where a permission applies)."""
-    codes: dict[int, str] = {}
-    offset = 0
-    while True:
-        page = list_warehouses(db, limit=500, offset=offset)
-        codes.update({w.id: w.code for w in page.items})
-        offset += len(page.items)
-        if not page.items or offset >= page.total:
-            return codes
 
 
 def describe_actor(db: Database, actor: Actor) -> dict[str, Any]:
