@@ -24,7 +24,7 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
 run: install
-	@if [ ! -f "$(DEMO_DB)" ]; then $(BIN)/cangku demo; else echo "using existing $(DEMO_DB)"; $(BIN)/cangku db upgrade; fi
+	@if [ ! -f "$(DEMO_DB)" ]; then $(BIN)/cangku demo; else echo "using existing $(DEMO_DB) (sign-ins as printed when it was built; delete it to rebuild the demo)"; $(BIN)/cangku db upgrade; fi
 	$(BIN)/cangku serve --host $(HOST) --port $(PORT)
 
 demo: install
