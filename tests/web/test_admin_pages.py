@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from cangku.db.tables import api_tokens
+from cangku.db.tables import api_tokens, audit_log
 from cangku.db.uow import Database
 from cangku.domain.errors import NotAuthenticated
 from cangku.services.auth import authenticate_token, sign_in
@@ -258,3 +258,17 @@ def test_the_account_page_shows_the_users_roles(client: Browser, db: Database) -
     page = client.get("/account")
     assert page.status_code == 200
     assert "我的账户" in page.text and "Clerk Li" in page.text and "收货员" in page.text
+
+
+def test_changes_through_the_pages_act_as_the_signed_in_user_from_the_client(
+    client: Browser, db: Database
+) -> None:
+    sign_in_as(client, db, "clerk")
+    client.post("/account/tokens", data={"name": "scanner"})
+    with db.read() as conn:
+        entry = conn.execute(
+            select(audit_log.c.username, audit_log.c.action, audit_log.c.origin)
+            .order_by(audit_log.c.seq.desc())
+            .limit(1)
+        ).one()
+    assert tuple(entry) == ("clerk", "token.create", "testclient")

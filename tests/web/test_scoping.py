@@ -108,6 +108,9 @@ def test_receiving_into_another_warehouse_is_refused_and_writes_nothing(
         data={**data, "to_location": "WH1-A", "idempotency_key": "k2"},
     )
     assert "Posted: Receive 3 pcs BOLT" in posted.text
+    move = re.search(r'href="/moves/(\d+)"', posted.text)
+    assert move is not None
+    assert "<dt>User</dt><dd>clerk</dd>" in client.get(f"/moves/{move.group(1)}").text
 
 
 def test_the_menu_offers_only_what_the_user_may_use(client: Browser, db: Database) -> None:

@@ -35,8 +35,15 @@ from cangku.web import (
 )
 from cangku.web.access import WebUser, public_page, signed_in_page
 from cangku.web.i18n import supported
-from cangku.web.render import LANG_COOKIE, PAGE_HEADERS, PageRoute, db_of, error_page, render
-from cangku.web.render import safe_next as _safe_next
+from cangku.web.render import (
+    LANG_COOKIE,
+    PAGE_HEADERS,
+    PageRoute,
+    db_of,
+    error_page,
+    render,
+    safe_next,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -79,7 +86,7 @@ def switch_language(
     next: str | None = None,
 ) -> Response:
     """Remember the chosen language in a cookie and go back to the page it was chosen on."""
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     lang = supported(code)
     if lang is not None:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax")
