@@ -226,7 +226,8 @@ def test_signing_out_ends_the_session(client: Browser, db: Database) -> None:
     response = client.post("/sign-out", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/sign-in"
-    assert set_cookies(response)[SESSION_COOKIE][SESSION_COOKIE]["max-age"] == "0"
+    deleted = set_cookies(response)[SESSION_COOKIE][SESSION_COOKIE]
+    assert (deleted.value, deleted["max-age"], deleted["secure"]) == ("", "0", True)
     assert count(db, sessions, sessions.c.revoked_at.is_not(None)) == 1
     assert "You have signed out." in client.get("/sign-in").text
     # the old cookie, replayed, no longer works

@@ -186,7 +186,10 @@ def sign_in_redirect(request: Request, ended: bool) -> RedirectResponse:
         flashes.append(Flash("info", text))
     response = redirect(target, *flashes)
     if ended:
-        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+        secure = settings_of(request).secure_cookies
+        response.delete_cookie(
+            SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax"
+        )
     return response
 
 

@@ -132,7 +132,13 @@ def sign_in_submit(
         httponly=True,
         samesite="lax",
     )
-    response.delete_cookie(PRE_SESSION_COOKIE, path="/sign-in")
+    response.delete_cookie(
+        PRE_SESSION_COOKIE,
+        path="/sign-in",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
     return response
 
 
@@ -142,5 +148,11 @@ def sign_out_submit(request: Request, user: Annotated[WebUser, signed_in_page()]
     sign_out(db_of(request), request.cookies.get(SESSION_COOKIE, ""), client_address(request))
     text = gettext_for(request)(N_("You have signed out."))
     response = redirect("/sign-in", Flash("success", text))
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        secure=settings_of(request).secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
     return response
