@@ -87,6 +87,19 @@ def test_signing_in_sets_a_secure_httponly_samesite_cookie_and_goes_on(
     assert 'href="/account"' in page.text and ">clerk</a>" in page.text
 
 
+def test_signing_in_again_ends_the_browsers_earlier_session(client: Browser, db: Database) -> None:
+    form = client.get("/sign-in")  # e.g. in a second tab, before the first one signed in
+    sign_in_as(client, db, "admin")
+    earlier = client.cookies[SESSION_COOKIE]
+    data = {"username": "clerk", "password": PASSWORD, "csrf_token": csrf_of(form.text)}
+    response = client.post("/sign-in", data=data, follow_redirects=False)
+    assert response.status_code == 303
+    assert count(db, sessions, sessions.c.revoked_at.is_(None)) == 1
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, earlier)
+    assert client.get("/stock", follow_redirects=False).status_code == 303
+
+
 def test_with_secure_cookies_off_the_cookie_is_not_secure(db: Database, database_url: str) -> None:
     build_company(db)
     with browser(db, database_url, secure_cookies=False) as client:

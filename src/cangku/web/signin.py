@@ -123,6 +123,9 @@ def sign_in_submit(
     except NotAuthenticated:
         message = gettext_(N_("Wrong user name or password."))
         return _form(request, next_page, 401, message, username)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # the browser's earlier session (of whichever user) ends here
+        sign_out(db_of(request), previous, client_address(request))
     response = redirect(next_page)
     response.set_cookie(
         SESSION_COOKIE,
