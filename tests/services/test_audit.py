@@ -527,3 +527,16 @@ def test_concurrent_writers_keep_one_unbroken_chain(company: Database) -> None:
         numbers = list(conn.execute(select(audit_log.c.seq).order_by(audit_log.c.seq)).scalars())
     assert numbers == list(range(1, start + 41))
     assert audit_problems(report_of(company)) == []
+
+
+@pytest.mark.parametrize("code", ["X" * 65, "A\x00B"], ids=["too_long", "nul"])
+def test_a_code_that_cannot_exist_is_refused_by_the_rules_not_the_database(
+    company: Database, code: str
+) -> None:
+    before = entry_count(company)
+    with pytest.raises(InvalidInput) as created:
+        create_item(company, ADMIN, ItemInput(code, "Nut", "spare_part"))
+    with pytest.raises(InvalidInput) as partner:
+        create_partner(company, ADMIN, PartnerInput(code, "Acme", is_supplier=True))
+    assert (created.value.code, partner.value.code) == ("invalid_code", "invalid_code")
+    assert entry_count(company) == before

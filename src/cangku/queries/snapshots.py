@@ -41,10 +41,15 @@ __all__ = [
 _HIDDEN = frozenset({"id", "created_at", "updated_at", "path", "depth", "item_id", "parent_id"})
 
 
-def _locked_id(conn: Connection, key: Column[Any], value: object, *where: Any) -> int | None:
-    table = key.table
-    stmt = select(table.c.id).where(key == value, *where).with_for_update()
-    found = conn.execute(stmt).scalar()
+def _locked_id(
+    conn: Connection, key: Column[Any], value: object, *where: Any, lock: bool = True
+) -> int | None:
+    """The id of the row whose ``key`` is ``value`` (locked unless ``lock`` is False)."""
+    length = getattr(key.type, "length", None)
+    if isinstance(value, str) and ("\x00" in value or (length and len(value) > length)):
+        return None  # cannot exist (PostgreSQL would refuse the comparison); the service says why
+    stmt = select(key.table.c.id).where(key == value, *where)
+    found = conn.execute(stmt.with_for_update() if lock else stmt).scalar()
     return None if found is None else int(found)
 
 
@@ -107,7 +112,7 @@ def location_fields(conn: Connection, code: str) -> dict[str, Any] | None:
 
 def lot_fields(conn: Connection, item: str, code: str) -> dict[str, Any] | None:
     """A lot or serial number of the item ``item``."""
-    item_id = conn.execute(select(items.c.id).where(items.c.code == item)).scalar()
+    item_id = _locked_id(conn, items.c.code, item, lock=False)
     if item_id is None:
         return None
     lot_id = _locked_id(conn, lots.c.code, code, lots.c.item_id == item_id)
