@@ -21,6 +21,7 @@ from cangku.domain.errors import (
     InvalidInput,
     NotAuthenticated,
     PermissionDenied,
+    RuleViolation,
 )
 from cangku.queries.verify import VerifyReport, verify
 from cangku.services.audit import AuditFilter, get_audit_entry, search_audit
@@ -540,3 +541,29 @@ def test_a_code_that_cannot_exist_is_refused_by_the_rules_not_the_database(
         create_partner(company, ADMIN, PartnerInput(code, "Acme", is_supplier=True))
     assert (created.value.code, partner.value.code) == ("invalid_code", "invalid_code")
     assert entry_count(company) == before
+
+
+def test_the_database_refuses_to_delete_the_head_of_the_chain(company: Database) -> None:
+    with pytest.raises(RuleViolation) as refused, company.write() as uow:
+        uow.conn.execute(delete(audit_head))
+    assert refused.value.code == "ledger_append_only"
+    with company.read() as conn:
+        assert conn.execute(select(func.count()).select_from(audit_head)).scalar_one() == 1
+
+
+def test_a_missing_head_refuses_audited_writes_cleanly(company: Database) -> None:
+    with company.write() as uow:
+        for statement in guards.drop_head_statements(company.dialect):
+            uow.conn.exec_driver_sql(statement)
+        uow.conn.execute(delete(audit_head))
+        uow.commit()
+    before = count_entries(company)
+    with pytest.raises(RuleViolation) as refused:
+        update_item(company, ADMIN, "BOLT", {"name": "Bolt again"})
+    assert refused.value.code == "audit_head_missing"
+    assert count_entries(company) == before
+
+
+def count_entries(db: Database) -> int:
+    with db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())

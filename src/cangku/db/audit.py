@@ -6,6 +6,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from cangku.db.tables import audit_head, audit_log
 from cangku.domain.audit import AuditEntry, details_text, entry_hash
+from cangku.domain.errors import RuleViolation
 
 
 def append(conn: Connection, entry: AuditEntry) -> int:
@@ -18,7 +19,11 @@ def append(conn: Connection, entry: AuditEntry) -> int:
         select(audit_head.c.last_seq, audit_head.c.last_hash)
         .where(audit_head.c.id == 1)
         .with_for_update()
-    ).one()
+    ).first()
+    if head is None:  # deleted behind the system's back (the guard trigger was dropped)
+        raise RuleViolation(
+            "the audit trail's head row is missing; run cangku verify", code="audit_head_missing"
+        )
     seq = int(head.last_seq) + 1
     details = details_text(entry.details)
     digest = entry_hash(

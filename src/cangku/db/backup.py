@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeEngine
 
+from cangku.db import guards
 from cangku.db.schema import alembic_config
 from cangku.db.tables import metadata
 from cangku.db.types import EPOCH, MICROSECOND, UTCDateTime, to_micros
@@ -206,9 +207,16 @@ def empty_schema(conn: Connection, revision: str) -> None:
     migrations seed (the backup brings its own)."""
     upgrade(conn, revision)
     present = set(inspect(conn).get_table_names())
+    guarded = [name for name in guards.HEAD_TABLES if name in present]
+    for statement in guards.drop_head_statements(conn.dialect.name) if guarded else []:
+        conn.exec_driver_sql(statement)  # the seeded head rows must go: the backup has its own
     for tbl in reversed(metadata.sorted_tables):
         if tbl.name in present:
             conn.execute(delete(tbl))
+    for statement in (
+        guards.head_statements(conn.dialect.name, with_function=False) if guarded else []
+    ):
+        conn.exec_driver_sql(statement)
 
 
 class Loader:

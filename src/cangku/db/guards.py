@@ -55,3 +55,44 @@ def drop_statements(dialect: str, tables: tuple[str, ...] = APPEND_ONLY_TABLES) 
             statements.append(f"DROP TRIGGER IF EXISTS {table}_no_update")
             statements.append(f"DROP TRIGGER IF EXISTS {table}_no_delete")
     return statements
+
+
+#: single-row heads that are updated on every write but must never disappear (migration 0002)
+HEAD_TABLES = ("audit_head",)
+
+
+def head_statements(dialect: str, *, with_function: bool = True) -> list[str]:
+    """Refuse DELETE (and TRUNCATE) on the head rows; UPDATE stays allowed.
+    ``with_function=False`` when the PostgreSQL function exists already (its body holds ``%``,
+    which a driver-level execute would take for a placeholder)."""
+    statements: list[str] = []
+    if dialect == "postgresql" and with_function:
+        statements.append(_PG_FUNCTION)
+    for table in HEAD_TABLES:
+        if dialect == "postgresql":
+            statements.append(
+                f"CREATE TRIGGER {table}_kept BEFORE DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION cangku_refuse_change()"
+            )
+            statements.append(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION cangku_refuse_change()"
+            )
+        else:
+            statements.append(
+                f"CREATE TRIGGER {table}_kept BEFORE DELETE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'ledger_append_only: DELETE on {table} is refused');"
+                " END"
+            )
+    return statements
+
+
+def drop_head_statements(dialect: str) -> list[str]:
+    statements: list[str] = []
+    for table in HEAD_TABLES:
+        if dialect == "postgresql":
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_kept ON {table}")
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        else:
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_kept")
+    return statements
