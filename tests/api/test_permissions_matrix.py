@@ -18,11 +18,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, func, select
 
 from cangku.api.deps import SESSION_COOKIE
 from cangku.app import create_app
-from cangku.db import tables
 from cangku.db.uow import Database
 from cangku.domain.permissions import BUILTIN_ROLES, Action
 from cangku.services.auth import create_token
@@ -31,6 +29,7 @@ from cangku.settings import Settings
 from tests.api.routes import API, Route, api_routes
 from tests.auth import PASSWORD, admin_token, session_of, token_headers, user_with_roles
 from tests.factories import build_company
+from tests.snapshot import state
 
 with warnings.catch_warnings():  # starlette warns about httpx vs httpx2 on import
     warnings.simplefilter("ignore")
@@ -38,52 +37,6 @@ with warnings.catch_warnings():  # starlette warns about httpx vs httpx2 on impo
 
 ROUTES = api_routes(create_app(Settings(database_url="sqlite://"), Database("sqlite://")))
 WRITES = [r for r in ROUTES if r.writes]
-
-#: the tables a refused request must leave as they were (rows, versions, active flags)
-WATCHED: list[Table] = [
-    tables.items,
-    tables.item_units,
-    tables.item_barcodes,
-    tables.categories,
-    tables.units,
-    tables.partners,
-    tables.partner_contacts,
-    tables.supplier_items,
-    tables.lots,
-    tables.warehouses,
-    tables.locations,
-    tables.moves,
-    tables.balances,
-    tables.checkpoints,
-    tables.periods,
-    tables.users,
-    tables.user_roles,
-    tables.roles,
-    tables.role_permissions,
-    tables.api_tokens,
-]
-
-
-def state(db: Database) -> dict[str, int]:
-    """Row counts, version sums, active and revoked counts of the watched tables (one query)."""
-    columns: dict[str, Any] = {}
-    for table in WATCHED:
-        columns[f"{table.name} rows"] = select(func.count()).select_from(table)
-        if "version" in table.c:
-            columns[f"{table.name} versions"] = select(func.sum(table.c.version))
-        if "active" in table.c:
-            columns[f"{table.name} active"] = select(func.count()).where(table.c.active.is_(True))
-        if "revoked_at" in table.c:
-            columns[f"{table.name} revoked"] = select(func.count()).where(
-                table.c.revoked_at.is_not(None)
-            )
-        if "on_hand" in table.c:
-            columns[f"{table.name} on hand"] = select(func.sum(table.c.on_hand))
-    stmt = select(*(q.scalar_subquery().label(name) for name, q in columns.items()))
-    with db.read() as conn:
-        row = conn.execute(stmt).one()
-    return {name: int(value or 0) for name, value in row._mapping.items()}
-
 
 # ------------------------------------------------------------------ the company the calls address
 

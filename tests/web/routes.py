@@ -11,12 +11,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table
 
 from cangku.db import tables
 from cangku.db.uow import Database
 from cangku.domain.permissions import Action
 from cangku.web.access import PUBLIC, declared_actions_of
+from tests import snapshot
 
 
 @dataclass(frozen=True)
@@ -73,26 +74,9 @@ def web_routes(app: FastAPI) -> list[WebRoute]:
     return found
 
 
-#: the tables a refused request must leave as they were (rows, versions, active flags)
+#: the tables a refused page action must leave as they were (sign-ins and the trail too)
 WATCHED: list[Table] = [
-    tables.items,
-    tables.item_units,
-    tables.item_barcodes,
-    tables.categories,
-    tables.units,
-    tables.partners,
-    tables.partner_contacts,
-    tables.supplier_items,
-    tables.lots,
-    tables.warehouses,
-    tables.locations,
-    tables.moves,
-    tables.balances,
-    tables.users,
-    tables.user_roles,
-    tables.roles,
-    tables.role_permissions,
-    tables.api_tokens,
+    *snapshot.WATCHED,
     tables.sessions,
     tables.sign_in_attempts,
     tables.audit_log,
@@ -100,22 +84,5 @@ WATCHED: list[Table] = [
 
 
 def state(db: Database) -> dict[str, Any]:
-    """Row counts, version sums, active, status and revoked counts of the watched tables."""
-    columns: dict[str, Any] = {}
-    for table in WATCHED:
-        columns[f"{table.name} rows"] = select(func.count()).select_from(table)
-        if "version" in table.c:
-            columns[f"{table.name} versions"] = select(func.sum(table.c.version))
-        if "active" in table.c:
-            columns[f"{table.name} active"] = select(func.count()).where(table.c.active.is_(True))
-        if "revoked_at" in table.c:
-            columns[f"{table.name} revoked"] = select(func.count()).where(
-                table.c.revoked_at.is_not(None)
-            )
-        if "on_hand" in table.c:
-            columns[f"{table.name} on hand"] = select(func.sum(table.c.on_hand))
-    with db.read() as conn:
-        row = conn.execute(
-            select(*(stmt.scalar_subquery().label(name) for name, stmt in columns.items()))
-        ).one()
-    return dict(row._mapping)
+    """The fingerprint of the watched tables (``tests.snapshot.state``)."""
+    return snapshot.state(db, WATCHED)

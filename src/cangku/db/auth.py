@@ -245,32 +245,6 @@ def _custom_permissions(conn: Connection, role_ids: list[int]) -> dict[int, froz
     return {role_id: frozenset(codes) for role_id, codes in found.items()}
 
 
-def user_grants(conn: Connection, user_id: int) -> list[Grant]:
-    """The user's active roles with their permission codes (custom roles from the table)."""
-    rows = conn.execute(
-        select(roles.c.id, roles.c.code, roles.c.builtin, user_roles.c.warehouse_id)
-        .select_from(user_roles.join(roles, roles.c.id == user_roles.c.role_id))
-        .where(user_roles.c.user_id == user_id, roles.c.active.is_(True))
-    ).all()
-    custom_ids = [row.id for row in rows if not row.builtin]
-    custom: dict[int, set[str]] = {role_id: set() for role_id in custom_ids}
-    if custom_ids:
-        for role_id, code in conn.execute(
-            select(role_permissions.c.role_id, role_permissions.c.permission).where(
-                role_permissions.c.role_id.in_(custom_ids)
-            )
-        ):
-            custom[role_id].add(code)
-    return [
-        Grant(
-            row.code,
-            row.warehouse_id,
-            builtin_permissions(row.code) if row.builtin else frozenset(custom[row.id]),
-        )
-        for row in rows
-    ]
-
-
 def add_grant(
     conn: Connection,
     user_id: int,
