@@ -107,16 +107,9 @@ def _apply_balances_batched(conn: Connection, deltas: dict[BalanceKey, _Delta]) 
     guarded = [k for k in keys if deltas[k].guarded and deltas[k].quantity < 0]
     for start in range(0, len(guarded), 500):
         chunk = guarded[start : start + 500]
-        short = conn.execute(
-            select(balances.c.item_id, balances.c.location_id, balances.c.lot_key)
-            .where(
-                tuple_(balances.c.item_id, balances.c.location_id, balances.c.lot_key).in_(chunk),
-                balances.c.on_hand - balances.c.reserved < 0,
-            )
-            .limit(1)
-        ).first()
+        short = _first_short(conn, chunk)
         if short is not None:
-            key = (short.item_id, short.location_id, short.lot_key)
+            key = short
             delta = deltas[key]
             available = _available(conn, key) - delta.quantity  # before this batch
             line = delta.line
@@ -129,6 +122,32 @@ def _apply_balances_batched(conn: Connection, deltas: dict[BalanceKey, _Delta]) 
                 requested=str(from_scaled(-delta.quantity)),
                 available=str(from_scaled(available)),
             )
+
+
+#: SQLite plans ``(a, b, c) IN (VALUES ...)`` as a scan of the whole table; a join from the
+#: VALUES rows searches the primary key once per row, so the check costs what the batch costs
+_SHORT_SQLITE = (
+    "SELECT b.item_id, b.location_id, b.lot_key FROM (VALUES {rows}) AS k"
+    " JOIN balances b ON b.item_id = k.column1 AND b.location_id = k.column2"
+    " AND b.lot_key = k.column3 WHERE b.on_hand - b.reserved < 0 LIMIT 1"
+)
+
+
+def _first_short(conn: Connection, keys: list[BalanceKey]) -> BalanceKey | None:
+    """The first of ``keys`` whose balance is below its reservation, if any."""
+    if conn.dialect.name == "sqlite":
+        sql = _SHORT_SQLITE.format(rows=",".join(["(?,?,?)"] * len(keys)))
+        row = conn.exec_driver_sql(sql, tuple(x for key in keys for x in key)).first()
+    else:
+        row = conn.execute(
+            select(balances.c.item_id, balances.c.location_id, balances.c.lot_key)
+            .where(
+                tuple_(balances.c.item_id, balances.c.location_id, balances.c.lot_key).in_(keys),
+                balances.c.on_hand - balances.c.reserved < 0,
+            )
+            .limit(1)
+        ).first()
+    return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None
 
 
 def _available(conn: Connection, key: BalanceKey) -> int:

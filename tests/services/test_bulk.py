@@ -1,0 +1,72 @@
+"""Bulk posting through the batched balance path (more than 16 balance keys in one batch)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from cangku.db.tables import moves
+from cangku.db.uow import Database
+from cangku.domain.errors import InsufficientStock
+from cangku.queries.stock import StockFilter, totals
+from cangku.services.bulk import BulkMove, post_bulk
+from tests.factories import CTX, build_company
+
+BINS = ["WH1-A", "WH1-A-01", "WH1-B", "WH1-RCV", "WH1-QC", "WH1-SHIP", "WH2-A"]
+
+
+def _wh(location: str) -> str:
+    return location.split("-")[0]
+
+
+@pytest.fixture
+def stocked(db: Database) -> Database:
+    """5 BOLT and 5 GLUE (lot L1) in each of seven bins of two warehouses."""
+    build_company(db)
+    receipts = [
+        BulkMove(item, "5", f"{_wh(b)}/SUPPLIER", b, lot=lot, unit_cost="1")
+        for b in BINS
+        for item, lot in (("BOLT", None), ("GLUE", "L1"))
+    ]
+    post_bulk(db, CTX, receipts)
+    return db
+
+
+def on_hand(db: Database, item: str, location: str) -> Decimal:
+    with db.read() as conn:
+        return totals(conn, StockFilter(item=item, location=location)).on_hand
+
+
+def move_count(db: Database) -> int:
+    with db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(moves)).scalar_one())
+
+
+def issues(extra: list[BulkMove]) -> list[BulkMove]:
+    """One piece of each item from each bin (18 balance keys with the customers), then ``extra``."""
+    return [
+        BulkMove(item, "1", b, f"{_wh(b)}/CUSTOMER", lot=lot)
+        for b in BINS
+        for item, lot in (("BOLT", None), ("GLUE", "L1"))
+    ] + extra
+
+
+def test_a_large_batch_that_fits_is_posted(stocked: Database) -> None:
+    result = post_bulk(stocked, CTX, issues([BulkMove("BOLT", "4", "WH1-B", "WH1/CUSTOMER")]))
+    assert (result.posted, result.batches) == (15, 1)
+    assert on_hand(stocked, "BOLT", "WH1-B") == Decimal("0")
+    assert on_hand(stocked, "GLUE", "WH2-A") == Decimal("4")
+
+
+def test_a_large_batch_that_goes_short_names_the_balance_and_writes_nothing(
+    stocked: Database,
+) -> None:
+    before = move_count(stocked)
+    with pytest.raises(InsufficientStock) as refused:
+        post_bulk(stocked, CTX, issues([BulkMove("BOLT", "6", "WH1-B", "WH1/CUSTOMER")]))
+    assert refused.value.message == "not enough BOLT at WH1-B: 7 requested, 5 available"
+    assert refused.value.data["location"] == "WH1-B"
+    assert move_count(stocked) == before
+    assert on_hand(stocked, "BOLT", "WH1-B") == Decimal("5")
