@@ -43,10 +43,13 @@ from cangku.services.partners import (
 from cangku.services.setup import initialize
 from cangku.services.users import (
     change_own_password,
+    create_role,
     create_user,
     grant_role,
     revoke_role,
     set_password,
+    set_user_active,
+    update_role,
 )
 from cangku.services.warehouses import WarehouseChanges, deactivate_warehouse, update_warehouse
 from tests.auth import PASSWORD
@@ -567,3 +570,22 @@ def test_a_missing_head_refuses_audited_writes_cleanly(company: Database) -> Non
 def count_entries(db: Database) -> int:
     with db.read() as conn:
         return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
+
+
+def test_user_and_role_changes_record_their_fields_before_and_after(company: Database) -> None:
+    grant_role(company, ADMIN, "viewer", "stock_counter", "WH1")
+    granted = get_audit_entry(company, AUDITOR, last_entry(company).seq)
+    set_user_active(company, ADMIN, "viewer", False)
+    disabled = get_audit_entry(company, AUDITOR, last_entry(company).seq)
+    create_role(company, ADMIN, "counter_plus", "Counter plus", ["stock.view"])
+    update_role(company, ADMIN, "counter_plus", {"permissions": ["stock.adjust", "stock.view"]})
+    role = get_audit_entry(company, AUDITOR, last_entry(company).seq)
+
+    assert granted.details["changes"] == {
+        "roles": {"before": ["viewer@*"], "after": ["stock_counter@WH1", "viewer@*"]}
+    }
+    assert disabled.details["changes"] == {"active": {"before": True, "after": False}}
+    assert role.details["changes"] == {
+        "permissions": {"before": ["stock.view"], "after": ["stock.adjust", "stock.view"]}
+    }
+    assert (role.target_type, role.target) == ("role", "counter_plus")

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, select
 
+from cangku.db import auth as auth_store
 from cangku.db import catalog, sites
 from cangku.db import categories as category_store
 from cangku.db import lots as lot_store
@@ -35,6 +36,8 @@ __all__ = [
     "location_fields",
     "lot_fields",
     "partner_fields",
+    "role_fields",
+    "user_fields",
     "warehouse_fields",
 ]
 
@@ -127,3 +130,31 @@ def category_fields(conn: Connection, code: str) -> dict[str, Any] | None:
         return None
     category = category_store.category_by_code(conn, code)
     return _fields(category, path=category.path)
+
+
+def user_fields(conn: Connection, username: str) -> dict[str, Any] | None:
+    """A user's name, active flag, whether a password is set and its roles (``role@WH``,
+    ``role@*`` for all warehouses); never the password hash."""
+    user = auth_store.user_by_username(conn, username)
+    if user is None:
+        return None
+    grants = auth_store.user_grant_records(conn, user.id)
+    return {
+        "display_name": user.display_name,
+        "active": user.active,
+        "password_set": user.password_hash is not None,
+        "roles": sorted(f"{g.role}@{g.warehouse or '*'}" for g in grants),
+    }
+
+
+def role_fields(conn: Connection, code: str) -> dict[str, Any] | None:
+    """A role's name, description, active flag and permissions."""
+    if auth_store.find_role(conn, code) is None:
+        return None
+    role = auth_store.role_by_code(conn, code)
+    return {
+        "name": role.name,
+        "description": role.description,
+        "active": role.active,
+        "permissions": sorted(auth_store.role_permission_codes(conn, role)),
+    }

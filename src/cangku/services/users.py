@@ -27,8 +27,10 @@ from cangku.domain.permissions import (
     check_separate,
     declared_actions,
 )
+from cangku.queries.snapshots import role_fields, user_fields
+from cangku.services import load_all
 from cangku.services.auth import hash_password, verify_password
-from cangku.services.common import Context, audit, load_actor, run_write, utcnow
+from cangku.services.common import Context, Subject, audit, load_actor, run_write, utcnow
 
 __all__ = [
     "ROLE_MANAGE",
@@ -75,6 +77,15 @@ class RoleView:
     builtin: bool
     active: bool
     permissions: list[str]
+
+
+def _user_subject(username: str) -> Subject:
+    """The user as the audit trail sees it (fields and roles before and after)."""
+    return Subject("user", username, lambda conn: user_fields(conn, username))
+
+
+def _role_subject(code: str) -> Subject:
+    return Subject("role", code, lambda conn: role_fields(conn, code))
 
 
 def _user_view(conn: Connection, user: store.UserRecord) -> UserView:
@@ -139,7 +150,7 @@ def create_user(
         return username
 
     payload = {"username": username, "display_name": display_name, "roles": roles or []}
-    run_write(db, ctx, USER_MANAGE, payload, work, target_type="user", target=username)
+    run_write(db, ctx, USER_MANAGE, payload, work, subject=_user_subject(username))
     return get_user(db, username)
 
 
@@ -169,7 +180,7 @@ def grant_role(
         return _grant(uow.conn, actor, user.id, role, warehouse, now)
 
     payload = {"username": username, "role": role, "warehouse": warehouse, "grant": True}
-    run_write(db, ctx, USER_MANAGE, payload, work, target_type="user", target=username)
+    run_write(db, ctx, USER_MANAGE, payload, work, subject=_user_subject(username))
     return get_user(db, username)
 
 
@@ -203,7 +214,7 @@ def revoke_role(
         return True
 
     payload = {"username": username, "role": role, "warehouse": warehouse, "grant": False}
-    run_write(db, ctx, USER_MANAGE, payload, work, target_type="user", target=username)
+    run_write(db, ctx, USER_MANAGE, payload, work, subject=_user_subject(username))
     return get_user(db, username)
 
 
@@ -227,7 +238,7 @@ def set_user_active(db: Database, ctx: Context, username: str, active: bool) -> 
         return {"sessions_ended": ended, "tokens_revoked": revoked}
 
     payload = {"username": username, "active": active}
-    run_write(db, ctx, USER_MANAGE, payload, work, target_type="user", target=username)
+    run_write(db, ctx, USER_MANAGE, payload, work, subject=_user_subject(username))
     return get_user(db, username)
 
 
@@ -251,7 +262,7 @@ def set_password(db: Database, ctx: Context, username: str, password: str) -> Us
 
     # the password itself never reaches the audit trail or the idempotency table
     payload = {"username": username, "password": "set"}
-    run_write(db, ctx, USER_MANAGE, payload, work, target_type="user", target=username)
+    run_write(db, ctx, USER_MANAGE, payload, work, subject=_user_subject(username))
     return get_user(db, username)
 
 
@@ -318,6 +329,7 @@ def create_role(
     """
     check_code(code, max_length=64)
     check_name(name, 200)
+    load_all()  # every service module declares its actions: the check needs them all
     codes = check_permission_codes(permissions)
 
     def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> str:
@@ -328,7 +340,7 @@ def create_role(
         return code
 
     payload = {"code": code, "name": name, "permissions": codes, "description": description}
-    run_write(db, ctx, ROLE_MANAGE, payload, work, target_type="role", target=code)
+    run_write(db, ctx, ROLE_MANAGE, payload, work, subject=_role_subject(code))
     return get_role(db, code)
 
 
@@ -341,6 +353,7 @@ def update_role(db: Database, ctx: Context, code: str, changes: dict[str, Any]) 
     unknown = set(changes) - {"name", "description", "permissions", "active"}
     if unknown:
         raise InvalidInput(f"unknown field {sorted(unknown)[0]!r}", code="unknown_field")
+    load_all()
     codes = check_permission_codes(changes["permissions"]) if "permissions" in changes else None
     if "name" in changes:
         check_name(changes["name"], 200)
@@ -356,14 +369,12 @@ def update_role(db: Database, ctx: Context, code: str, changes: dict[str, Any]) 
         return code
 
     payload = {"code": code, "changes": {**changes, "permissions": codes}}
-    run_write(db, ctx, ROLE_MANAGE, payload, work, target_type="role", target=code)
+    run_write(db, ctx, ROLE_MANAGE, payload, work, subject=_role_subject(code))
     return get_role(db, code)
 
 
 def permission_catalogue() -> list[dict[str, Any]]:
     """Every declared action with its built-in roles (for pages and ``cangku roles``)."""
-    from cangku.services import load_all
-
     load_all()
     return [
         {
