@@ -21,11 +21,14 @@ from fastapi import Depends, Header, Request
 from cangku.db.uow import Database
 from cangku.domain.errors import NotAuthenticated, PermissionDenied
 from cangku.domain.permissions import Action, Actor
-from cangku.services.auth import Authenticated, authenticate_session, authenticate_token
+from cangku.services.auth import (
+    SESSION_COOKIE,
+    Authenticated,
+    authenticate_session,
+    authenticate_token,
+)
 from cangku.services.common import Context, load_actor
 
-#: the web session cookie (``__Host-`` forces Secure, path / and no Domain)
-SESSION_COOKIE = "cangku_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -55,13 +55,6 @@ def user_by_username(conn: Connection, username: str) -> UserRecord | None:
     return UserRecord(*row) if row else None
 
 
-def user_by_id(conn: Connection, user_id: int) -> UserRecord:
-    row = conn.execute(select(*_USER_COLUMNS).where(users.c.id == user_id)).first()
-    if row is None:
-        raise NotFound("user", str(user_id))
-    return UserRecord(*row)
-
-
 def usernames(conn: Connection) -> list[str]:
     return list(conn.execute(select(users.c.username).order_by(users.c.username)).scalars())
 

@@ -31,6 +31,7 @@ from cangku.services.common import Context, audit, load_actor, utcnow
 from cangku.settings import Settings, get_settings
 
 __all__ = [
+    "SESSION_COOKIE",
     "Authenticated",
     "NewToken",
     "SignedIn",
@@ -52,6 +53,9 @@ __all__ = [
 _HASHER = PasswordHasher()
 #: verified against when the user name is unknown, so both cases take the same time
 _DUMMY_HASH = _HASHER.hash("not a real password, only for timing")
+#: the web session cookie, read by the pages and the API (``__Host-`` is not used: it would
+#: refuse plain-HTTP local use even where browsers accept Secure cookies)
+SESSION_COOKIE = "cangku_session"
 TOKEN_PREFIX = "ck_"
 MAX_TOKEN_DAYS = 366
 

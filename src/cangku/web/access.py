@@ -28,12 +28,10 @@ from fastapi import Depends, Request
 from cangku.db.uow import Database
 from cangku.domain.errors import NotAuthenticated, PermissionDenied
 from cangku.domain.permissions import Action, Actor, Warehouses
-from cangku.services.auth import authenticate_session
+from cangku.services.auth import SESSION_COOKIE, authenticate_session
 from cangku.services.common import Context, load_actor
 from cangku.settings import Settings
 
-#: the session cookie, shared with the API (``cangku.api.deps.SESSION_COOKIE``; a test checks)
-SESSION_COOKIE = "cangku_session"
 #: a random value set with the sign-in form and sent back in it (double submit): another site
 #: cannot sign a browser in to an account of its choosing
 PRE_SESSION_COOKIE = "cangku_sign_in"

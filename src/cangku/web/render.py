@@ -23,8 +23,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from cangku.db.uow import Database
 from cangku.domain.errors import CangkuError, NotAuthenticated, PermissionDenied
+from cangku.services.auth import SESSION_COOKIE
 from cangku.settings import Settings
-from cangku.web.access import SAFE_METHODS, SESSION_COOKIE, WebUser, optional_user
+from cangku.web.access import SAFE_METHODS, WebUser, optional_user
 from cangku.web.i18n import (
     HTML_LANG,
     LANGUAGES,

@@ -19,11 +19,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import NotAuthenticated, TooManyAttempts
-from cangku.services.auth import sign_in, sign_out
+from cangku.services.auth import SESSION_COOKIE, sign_in, sign_out
 from cangku.web.access import (
     CSRF_FIELD,
     PRE_SESSION_COOKIE,
-    SESSION_COOKIE,
     WebUser,
     client_address,
     public_page,
