@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
+from cangku.db import driver
 from cangku.db.tables import (
     api_tokens,
     role_permissions,
@@ -202,18 +203,21 @@ def user_grant_records(conn: Connection, user_id: int) -> list[GrantRecord]:
     return [GrantRecord(*row) for row in rows]
 
 
+# at driver level (db/driver.py): every posting runs it
+_ACTOR = (
+    "SELECT u.id, r.id, r.code, r.builtin, g.warehouse_id FROM users u"
+    " LEFT JOIN user_roles g ON g.user_id = u.id"
+    " LEFT JOIN roles r ON r.id = g.role_id AND r.active = true"
+    " WHERE u.username = %s AND u.active = true"
+)
+_ACTOR_SQLITE = _ACTOR.replace("= true", "= 1")
+
+
 def active_user_grants(conn: Connection, username: str) -> tuple[int, list[Grant]] | None:
     """An active user's id and grants in one statement (the posting path runs it every time);
     None for an unknown or disabled user."""
-    rows = conn.execute(
-        select(users.c.id, roles.c.id, roles.c.code, roles.c.builtin, user_roles.c.warehouse_id)
-        .select_from(
-            users.outerjoin(user_roles, user_roles.c.user_id == users.c.id).outerjoin(
-                roles, and_(roles.c.id == user_roles.c.role_id, roles.c.active.is_(True))
-            )
-        )
-        .where(users.c.username == username, users.c.active.is_(True))
-    ).all()
+    sql = _ACTOR_SQLITE if conn.dialect.name == "sqlite" else _ACTOR
+    rows = driver.rows(conn, sql, (username,))
     if not rows:
         return None
     custom_ids = [row[1] for row in rows if row[1] is not None and not row[3]]

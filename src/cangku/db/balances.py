@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select, tuple_, update
 
-from cangku.db.statements import execute_many, statements
+from cangku.db import driver
+from cangku.db.statements import execute_many
 from cangku.db.tables import (
     balances,
     locations,
@@ -54,36 +55,22 @@ def apply_balances(conn: Connection, lines: Sequence[MoveLine]) -> None:
     if len(deltas) > BATCH_THRESHOLD:
         _apply_balances_batched(conn, deltas)
         return
-    prepared = statements(conn)
     for key in sorted(deltas):
         delta = deltas[key]
         if delta.quantity == 0:
             continue
         item_id, location_id, lot_key = key
         if delta.quantity < 0 and delta.guarded:
-            result = conn.execute(
-                prepared.take_balance,
-                {
-                    "b_item": item_id,
-                    "b_location": location_id,
-                    "b_lot": lot_key,
-                    "b_delta": delta.quantity,
-                },
+            taken = driver.count(
+                conn, _TAKE_BALANCE, (delta.quantity, item_id, location_id, lot_key, delta.quantity)
             )
-            if result.rowcount != 1:
+            if taken != 1:
                 raise _insufficient(conn, key, delta)
             continue
-        conn.execute(
-            prepared.add_balance,
-            {
-                "item_id": item_id,
-                "location_id": location_id,
-                "lot_key": lot_key,
-                "lot_id": delta.lot_id,
-                "warehouse_id": delta.warehouse_id,
-                "on_hand": delta.quantity,
-                "reserved": 0,
-            },
+        driver.count(
+            conn,
+            _ADD_BALANCES,
+            (item_id, location_id, lot_key, delta.lot_id, delta.warehouse_id, delta.quantity),
         )
 
 
@@ -246,6 +233,11 @@ def check_limits(conn: Connection, lines: Sequence[MoveLine]) -> None:
 _VALUED_KINDS = [str(kind) for kind in VALUED_KINDS]
 
 
+#: a guarded decrement: no row changes when it would leave less than is reserved
+_TAKE_BALANCE = (
+    "UPDATE balances SET on_hand = on_hand + %s WHERE item_id = %s AND location_id = %s"
+    " AND lot_key = %s AND on_hand - reserved + %s >= 0"
+)
 # fixed SQL for statements.execute_many (driver-level executemany, ADR 0003)
 _ADD_BALANCES = (
     "INSERT INTO balances (item_id, location_id, lot_key, lot_id, warehouse_id, on_hand, reserved)"

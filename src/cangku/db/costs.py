@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
+from cangku.db import driver
 from cangku.db.statements import chunks, execute_many, statements
 from cangku.domain.costing import Layer, average_cost, average_issue_value, consume_fifo
 from cangku.domain.enums import CostingMethod
@@ -35,8 +36,8 @@ def apply_costs(
     prepared = statements(conn)
     state: dict[int, list[int]] = {}
     if len(item_ids) == 1:  # one statement creates, locks and reads the row
-        sql = _LOCK_ONE_COST if conn.dialect.name == "postgresql" else _LOCK_ONE_COST_SQLITE
-        row = conn.exec_driver_sql(sql, (item_ids[0],)).one()
+        sql = _LOCK_ONE_COST
+        row = driver.rows(conn, sql, (item_ids[0],))[0]
         state[row[0]] = [row[1], row[2], row[3]]
     else:
         execute_many(conn, _INIT_COSTS, [(i,) for i in item_ids])
@@ -106,7 +107,6 @@ _LOCK_ONE_COST = (
     " ON CONFLICT (item_id) DO UPDATE SET item_id = excluded.item_id"
     " RETURNING item_id, quantity, value, last_cost"
 )
-_LOCK_ONE_COST_SQLITE = _LOCK_ONE_COST.replace("%s", "?")
 _INIT_COSTS = (
     "INSERT INTO item_costs (item_id, quantity, value, last_cost) VALUES (%s, 0, 0, 0)"
     " ON CONFLICT (item_id) DO NOTHING"

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 
+from cangku.db import driver
 from cangku.db.balances import apply_balances, check_limits
 from cangku.db.costs import INSERT_LAYERS, apply_costs
-from cangku.db.statements import execute_many, for_update, statements
+from cangku.db.statements import for_update
 from cangku.db.tables import (
-    checkpoints,
     ledger_heads,
     moves,
     periods,
@@ -40,23 +40,26 @@ def closed_through(conn: Connection) -> date | None:
 
 def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetime) -> list[int]:
     """Post ``lines`` as moves; return their ids in order. Raises domain errors; writes nothing
-    that survives if it raises (the caller's transaction is rolled back)."""
+    that survives if it raises (the caller's transaction is rolled back).
+
+    The closed period is read with the chain heads, once they are locked (closing a period locks
+    every head, so it cannot move under us): a posting into a closed period is refused there,
+    after the balance and cost work that a refusal rolls back.
+    """
     if not lines:
         return []
-    closed = closed_through(conn)
     for line in lines:
         line.effective_at = (line.effective_at or now).astimezone(UTC)
-        check_effective_time(line.effective_at, now, closed)
+        check_effective_time(line.effective_at, now, None)
     apply_balances(conn, lines)
     check_limits(conn, lines)
     costs, new_layers = apply_costs(conn, lines)
     chains = sorted({line.chain_warehouse_id for line in lines})
-    heads = _lock_heads(conn, chains)
-    closed_now = closed_through(conn)
-    if closed_now != closed:  # a period was closed while we waited for the heads
+    heads, closed = _lock_heads(conn, chains)
+    if closed is not None:
         for line in lines:
             assert line.effective_at is not None
-            check_effective_time(line.effective_at, now, closed_now)
+            check_effective_time(line.effective_at, now, closed)
     sqlite = conn.dialect.name == "sqlite"
     recorded = to_micros(now) if sqlite else now
     rows: list[tuple[Any, ...]] = []
@@ -94,7 +97,7 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
             rows.append((*fields, prev, digest))
     ids = _insert_moves(conn, rows, sqlite)
     if new_layers:
-        execute_many(
+        driver.many(
             conn,
             INSERT_LAYERS,
             [
@@ -109,17 +112,12 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
                 for index, layer in new_layers
             ],
         )
-    for warehouse_id, (seq, last_hash) in heads.items():
-        conn.execute(
-            update(ledger_heads)
-            .where(ledger_heads.c.warehouse_id == warehouse_id)
-            .values(last_seq=seq, last_hash=last_hash)
-        )
+    driver.many(conn, _UPDATE_HEAD, [(seq, digest, w) for w, (seq, digest) in heads.items()])
     earliest = min(line.effective_at for line in lines if line.effective_at is not None)
-    conn.execute(
-        update(checkpoints)
-        .where(checkpoints.c.valid.is_(True), checkpoints.c.as_of >= earliest)
-        .values(valid=False)
+    driver.count(
+        conn,
+        _INVALIDATE_SQLITE if sqlite else _INVALIDATE,
+        (to_micros(earliest) if sqlite else earliest,),
     )
     return ids
 
@@ -144,10 +142,10 @@ def _insert_moves(conn: Connection, rows: list[tuple[Any, ...]], sqlite: bool) -
     driver-level executemany and ids allocated up front."""
     if len(rows) == 1:
         sql = _INSERT_ONE_SQLITE if sqlite else _INSERT_ONE
-        return [int(conn.exec_driver_sql(sql, rows[0]).scalar_one())]
+        return [int(driver.rows(conn, sql, rows[0])[0][0])]
     ids = _allocate_ids(conn, len(rows))
     sql = _INSERT_SQLITE if sqlite else _INSERT_MOVES
-    conn.exec_driver_sql(sql, [(move_id, *row) for move_id, row in zip(ids, rows, strict=True)])
+    driver.many(conn, sql, [(move_id, *row) for move_id, row in zip(ids, rows, strict=True)])
     return ids
 
 
@@ -165,15 +163,33 @@ def _allocate_ids(conn: Connection, count: int) -> list[int]:
 
 
 # ------------------------------------------------------------------ chain heads
-def _lock_heads(conn: Connection, warehouse_ids: list[int]) -> dict[int, tuple[int, str]]:
-    heads = {
-        row.warehouse_id: (row.last_seq, row.last_hash)
-        for row in conn.execute(statements(conn).lock_heads, {"ids": warehouse_ids})
-    }
-    missing = set(warehouse_ids) - set(heads)
-    if missing:
+def _lock_heads(
+    conn: Connection, warehouse_ids: list[int]
+) -> tuple[dict[int, tuple[int, str]], date | None]:
+    """Lock the chain heads of ``warehouse_ids`` (in id order) and read the closed period."""
+    marks = ", ".join(["%s"] * len(warehouse_ids))
+    lock = " FOR UPDATE OF h" if conn.dialect.name == "postgresql" else ""
+    found = driver.rows(
+        conn,
+        # built from fixed text and a count of placeholders: no input reaches the SQL
+        "SELECT h.warehouse_id, h.last_seq, h.last_hash,"  # noqa: S608
+        " (SELECT max(p.closed_through) FROM periods p)"
+        f" FROM ledger_heads h WHERE h.warehouse_id IN ({marks}) ORDER BY h.warehouse_id{lock}",
+        warehouse_ids,
+    )
+    heads = {int(row[0]): (int(row[1]), str(row[2])) for row in found}
+    if set(warehouse_ids) - set(heads):
         raise RuleViolation("warehouse has no ledger head", code="ledger_head_missing")
-    return heads
+    closed = found[0][3]
+    if isinstance(closed, str):  # SQLite keeps a DATE as ISO text
+        closed = date.fromisoformat(closed)
+    return heads, closed
+
+
+_UPDATE_HEAD = "UPDATE ledger_heads SET last_seq = %s, last_hash = %s WHERE warehouse_id = %s"
+#: a move on or before a checkpoint's instant makes that checkpoint wrong (DESIGN 3)
+_INVALIDATE = "UPDATE checkpoints SET valid = false WHERE valid AND as_of >= %s"
+_INVALIDATE_SQLITE = "UPDATE checkpoints SET valid = 0 WHERE valid = 1 AND as_of >= %s"
 
 
 def lock_all_heads(conn: Connection) -> None:

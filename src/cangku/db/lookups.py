@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, select
 
-from cangku.db.tables import item_barcodes, item_units, items, locations, lots, units, warehouses
+from cangku.db import driver
+from cangku.db.tables import item_units, items, locations, lots, warehouses
 from cangku.domain.enums import LocationKind, LotStatus, Tracking
 from cangku.domain.errors import NotFound
 from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo
@@ -32,18 +35,32 @@ def _item(row: object) -> ItemInfo:
     )
 
 
+# The posting path's look-ups run at driver level (db/driver.py, ADR 0009): fixed SQL text.
+_ITEM_SQL = (
+    "SELECT i.id, i.code, i.item_type, i.tracking, i.costing_method, i.base_unit, i.active"
+    " FROM items i"
+)
+_ITEM_BY_CODE = _ITEM_SQL + " WHERE i.code = %s"
+_ITEM_BY_BARCODE = (
+    _ITEM_SQL + " JOIN item_barcodes b ON b.item_id = i.id WHERE b.barcode = %s LIMIT 1"
+)
+
+
+def _item_of(row: tuple[Any, ...]) -> ItemInfo:
+    item_id, code, item_type, tracking, costing, base_unit, active = row
+    return ItemInfo(
+        int(item_id), code, item_type, Tracking(tracking), costing, base_unit, bool(active)
+    )
+
+
 def item_by_code(conn: Connection, code: str) -> ItemInfo:
     """An item by its code, or else by one of its barcodes."""
-    row = conn.execute(select(*_ITEM_COLUMNS).where(items.c.code == code)).first()
-    if row is None:
-        row = conn.execute(
-            select(*_ITEM_COLUMNS)
-            .join(item_barcodes, item_barcodes.c.item_id == items.c.id)
-            .where(item_barcodes.c.barcode == code)
-        ).first()
+    row = driver.first(conn, _ITEM_BY_CODE, (code,)) or driver.first(
+        conn, _ITEM_BY_BARCODE, (code,)
+    )
     if row is None:
         raise NotFound("item", code)
-    return _item(row)
+    return _item_of(row)
 
 
 def item_by_id(conn: Connection, item_id: int) -> ItemInfo:
@@ -79,15 +96,35 @@ def _location(row: object) -> LocationInfo:
     )
 
 
+_LOCATION_SQL = (
+    "SELECT l.id, l.code, l.kind, l.warehouse_id, w.allow_negative_stock, l.active,"
+    " l.allowed_item_types, l.capacity FROM locations l JOIN warehouses w ON w.id = l.warehouse_id"
+)
+_LOCATION_BY_CODE = _LOCATION_SQL + " WHERE l.code = %s"
+_VIRTUAL_LOCATION = (
+    _LOCATION_SQL + " WHERE l.warehouse_id = %s AND l.kind = %s ORDER BY l.id LIMIT 1"
+)
+
+
+def _location_of(row: tuple[Any, ...]) -> LocationInfo:
+    location_id, code, kind, warehouse_id, allow_negative, active, allowed, capacity = row
+    return LocationInfo(
+        int(location_id),
+        code,
+        LocationKind(kind),
+        int(warehouse_id),
+        bool(allow_negative),
+        bool(active),
+        frozenset(t for t in (allowed or "").split(",") if t),
+        int(capacity) if capacity is not None else None,
+    )
+
+
 def location_by_code(conn: Connection, code: str) -> LocationInfo:
-    row = conn.execute(
-        select(*_LOCATION_COLUMNS)
-        .join(warehouses, warehouses.c.id == locations.c.warehouse_id)
-        .where(locations.c.code == code)
-    ).first()
+    row = driver.first(conn, _LOCATION_BY_CODE, (code,))
     if row is None:
         raise NotFound("location", code)
-    return _location(row)
+    return _location_of(row)
 
 
 def location_by_id(conn: Connection, location_id: int) -> LocationInfo:
@@ -103,15 +140,10 @@ def location_by_id(conn: Connection, location_id: int) -> LocationInfo:
 
 def virtual_location(conn: Connection, warehouse_id: int, kind: LocationKind) -> LocationInfo:
     """The warehouse's own virtual location of ``kind`` (created with the warehouse)."""
-    row = conn.execute(
-        select(*_LOCATION_COLUMNS)
-        .join(warehouses, warehouses.c.id == locations.c.warehouse_id)
-        .where(locations.c.warehouse_id == warehouse_id, locations.c.kind == str(kind))
-        .order_by(locations.c.id)
-    ).first()
+    row = driver.first(conn, _VIRTUAL_LOCATION, (warehouse_id, str(kind)))
     if row is None:
         raise NotFound("location", f"{kind} of warehouse {warehouse_id}")
-    return _location(row)
+    return _location_of(row)
 
 
 _LOT_COLUMNS = (
@@ -150,10 +182,10 @@ def lot_by_id(conn: Connection, lot_id: int) -> LotInfo:
 
 
 def unit_decimals(conn: Connection, unit: str) -> int:
-    value = conn.execute(select(units.c.decimals).where(units.c.code == unit)).scalar()
-    if value is None:
+    row = driver.first(conn, "SELECT decimals FROM units WHERE code = %s", (unit,))
+    if row is None:
         raise NotFound("unit", unit)
-    return int(value)
+    return int(row[0])
 
 
 def unit_factor(conn: Connection, item_id: int, unit: str) -> int | None:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from cangku.db import driver
 from cangku.db.tables import (
     balances,
     cost_layers,
@@ -32,11 +33,7 @@ def for_update(conn: Connection, stmt: Any) -> Any:
 
 
 def execute_many(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
-    if not params:
-        return
-    if conn.dialect.name == "sqlite":
-        sql = sql.replace("%s", "?")
-    conn.exec_driver_sql(sql, params)
+    driver.many(conn, sql, params)
 
 
 #: at most this many values in one IN list (SQLite allows 32,766 variables)
