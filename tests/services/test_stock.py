@@ -357,3 +357,39 @@ def test_an_unknown_receipt_source_is_refused(company: Database) -> None:
         receive_stock(company, CTX, Receive("BOLT", "4", "WH1-A", source="thin air"))
     assert refused.value.code == "invalid_receipt_source"
     assert move_count(company) == 0
+
+
+def test_a_posting_answers_the_same_records_as_the_move_query(company: Database) -> None:
+    """The posting path reads its moves back at driver level; the records are the ones the
+    query side (SQLAlchemy Core, ``get_move``) gives, field for field, on both engines."""
+    from cangku.queries.stock import get_move, moves_by_ids
+    from cangku.services.stock_commands import Reference
+
+    received = receive_stock(
+        company,
+        CTX,
+        Receive(
+            "FLOUR",
+            "12.5",
+            "WH1-A",
+            lot="L-7",
+            unit_cost="1.10",
+            note="<b>mill</b>",
+            reference=Reference("purchase_order", "PO-1", 3),
+        ),
+    ).moves[0]
+    issued = issue_stock(company, CTX, Issue("FLOUR", "2", "WH1-A", lot="L-7")).moves[0]
+    reversal = reverse_move(company, CTX, Reverse(issued.id)).moves[0]
+    with company.read() as conn:
+        again = moves_by_ids(conn, [reversal.id, received.id, issued.id])
+        by_query = [get_move(conn, m.id) for m in (reversal, received, issued)]
+    assert again == by_query
+    assert received == by_query[1]
+    assert (received.lot, received.document_id, received.document_line) == ("L-7", "PO-1", 3)
+    assert (received.note, received.quantity, received.value) == (
+        "<b>mill</b>",
+        Decimal("12.5"),
+        Decimal("13.75"),
+    )
+    assert again[2].reversed_by == reversal.id
+    assert received.effective_at.tzinfo is not None

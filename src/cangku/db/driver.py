@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 _SQLITE_TEXT: dict[str, str] = {}
 
@@ -33,7 +33,7 @@ def _driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
-def _wrapped(conn: Connection, sql: str, params: Any, exc: Exception) -> DBAPIError:
+def _wrapped(conn: Connection, sql: str, params: Any, exc: Exception) -> StatementError:
     dbapi = conn.dialect.loaded_dbapi
     return DBAPIError.instance(sql, params, exc, dbapi.Error, dialect=conn.dialect)
 

@@ -8,6 +8,7 @@ exist (its existence is not revealed).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,8 +17,10 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
+from cangku.db import driver
 from cangku.db.tables import balances, items, locations, lots, moves, users
 from cangku.db.tables import warehouses as warehouse_table
+from cangku.db.types import UTCDateTime
 from cangku.domain.enums import VALUED_KINDS
 from cangku.domain.errors import NotFound
 from cangku.domain.permissions import Warehouses
@@ -149,11 +152,36 @@ def _record(row: Any) -> MoveRecord:
     )
 
 
+# The answer of every posting reads its moves back: at driver level (db/driver.py), the same
+# projection as _MOVE_SELECT (a test compares the two), by primary key.
+_MOVE_FIELDS = [column.name for column in _MOVE_SELECT.selected_columns]
+_MoveRow = namedtuple("_MoveRow", _MOVE_FIELDS)  # type: ignore[misc]
+_MOVES_BY_ID = (
+    "SELECT m.id, w.code, m.seq, m.operation, i.code, i.name, i.base_unit, l.code, m.quantity,"
+    " s.code, s.kind, d.code, d.kind, m.unit_cost, m.value, m.effective_at, m.recorded_at,"
+    " m.reason_code, m.document_type, m.document_id, m.document_line, u.username,"
+    " m.reverses_move_id, (SELECT r.id FROM moves r WHERE r.reverses_move_id = m.id),"
+    " m.note, m.hash FROM moves m JOIN warehouses w ON w.id = m.warehouse_id"
+    " JOIN items i ON i.id = m.item_id LEFT JOIN lots l ON l.id = m.lot_id"
+    " JOIN locations s ON s.id = m.from_location_id JOIN locations d ON d.id = m.to_location_id"
+    " JOIN users u ON u.id = m.user_id WHERE m.id IN ({marks})"
+)
+_INSTANT = UTCDateTime()
+_AT = (_MOVE_FIELDS.index("effective_at"), _MOVE_FIELDS.index("recorded_at"))
+
+
 def moves_by_ids(conn: Connection, ids: list[int]) -> list[MoveRecord]:
-    if not ids:
-        return []
-    rows = {row.id: _record(row) for row in conn.execute(_move_select().where(moves.c.id.in_(ids)))}
-    return [rows[i] for i in ids]
+    """The moves ``ids``, in that order."""
+    found: dict[int, MoveRecord] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql = _MOVES_BY_ID.format(marks=", ".join(["%s"] * len(chunk)))
+        for raw in driver.rows(conn, sql, chunk):
+            values = list(raw)
+            for index in _AT:
+                values[index] = _INSTANT.process_result_value(values[index], conn.dialect)
+            found[int(values[0])] = _record(_MoveRow(*values))
+    return [found[i] for i in ids]
 
 
 def locations_in(warehouses: frozenset[int]) -> Select[Any]:
