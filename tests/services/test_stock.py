@@ -393,3 +393,32 @@ def test_a_posting_answers_the_same_records_as_the_move_query(company: Database)
     )
     assert again[2].reversed_by == reversal.id
     assert received.effective_at.tzinfo is not None
+
+
+def test_a_busy_sqlite_database_refuses_a_write_as_a_retryable_conflict(database_url: str) -> None:
+    """BEGIN IMMEDIATE runs on the driver's connection; a database another writer holds is
+    still reported as the domain's RetryableConflict (after the bounded retries), never as a
+    bare driver error."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    from cangku.db.uow import RetryableConflict
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's writer lock")
+    db = Database(database_url, pool_size=1, max_overflow=0)
+    with db.engine.connect() as conn:  # the pool's only connection: wait 20 ms, not 30 s
+        conn.exec_driver_sql("PRAGMA busy_timeout=20")
+    holder = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(RetryableConflict) as refused, db.write():
+            pass
+        assert refused.value.code == "concurrent_update"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        db.dispose()
+    with db.write() as uow:  # free again
+        uow.commit()

@@ -155,7 +155,8 @@ def run_write(
         raise InvalidInput(
             "an idempotency key has 1 to 200 characters", code="invalid_idempotency_key"
         )
-    digest = request_hash(action.code, payload)
+    # only an idempotency key needs the request's digest (every posting passes here)
+    digest = request_hash(action.code, payload) if key is not None else ""
     if subject is None:
         subject = Subject(target_type, target)
     for attempt in range(1, MAX_ATTEMPTS + 1):

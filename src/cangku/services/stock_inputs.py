@@ -18,16 +18,18 @@ MAX_NOTE = 2000
 
 
 def payload(command: object) -> dict[str, object]:
-    return {k: str(v) if v is not None else None for k, v in _flat(command).items()}
-
-
-def _flat(command: object) -> dict[str, object]:
+    """The command as flat text fields (``reference.document_id``...): what an idempotency key
+    is checked against. Shallow on purpose (every posting builds it): commands hold plain values
+    and at most one level of nested dataclass."""
     out: dict[str, object] = {}
-    for key, value in dataclasses.asdict(command).items():  # type: ignore[call-overload]
-        if isinstance(value, dict):
-            out.update({f"{key}.{k}": v for k, v in value.items()})
+    for field in dataclasses.fields(command):  # type: ignore[arg-type]
+        value = getattr(command, field.name)
+        if dataclasses.is_dataclass(value):
+            for inner in dataclasses.fields(value):
+                nested = getattr(value, inner.name)
+                out[f"{field.name}.{inner.name}"] = str(nested) if nested is not None else None
         else:
-            out[key] = value
+            out[field.name] = str(value) if value is not None else None
     return out
 
 
