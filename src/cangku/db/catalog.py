@@ -141,7 +141,9 @@ def to_base_quantity(conn: Connection, item: ItemInfo, quantity: Decimal, unit: 
     conversion has more decimals than the unit allows. Reads only.
     """
     quantity = parse_decimal(quantity)
-    base_places = unit_decimals(conn, item.base_unit)
+    base_places = item.base_places
+    if base_places is None:
+        base_places = unit_decimals(conn, item.base_unit)
     if unit is None or unit == item.base_unit:
         return scaled_base_quantity(
             quantity, SCALE, item.base_unit, base_places, item.base_unit, base_places

@@ -21,9 +21,12 @@ MAX_SCALED = 10**18
 
 # ------------------------------------------------------------------ costs
 def apply_costs(
-    conn: Connection, lines: Sequence[MoveLine]
+    conn: Connection, lines: Sequence[MoveLine], tail: driver.Tail
 ) -> tuple[list[tuple[int, int]], list[tuple[int, Layer]]]:
-    """Return (unit cost, value) for each line, and the FIFO layers to open (line index, layer)."""
+    """Return (unit cost, value) for each line, and the FIFO layers to open (line index, layer).
+
+    The item cost rows are locked here; their new figures and the consumed layers are written
+    by ``tail`` (the rows stay locked until commit, so nobody reads them in between)."""
     costs: list[tuple[int, int]] = [(0, 0)] * len(lines)
     by_item: dict[int, list[int]] = defaultdict(list)
     for index, line in enumerate(lines):
@@ -94,10 +97,8 @@ def apply_costs(
         state[item_id] = [qty, value, last_cost]
     changed = list({id(x): x for x in touched if x.id is not None}.values())
     if changed:
-        execute_many(
-            conn, _UPDATE_LAYER, [(x.remaining_qty, x.remaining_value, x.id) for x in changed]
-        )
-    execute_many(conn, _UPDATE_COSTS, [(s[0], s[1], s[2], i) for i, s in state.items()])
+        tail.add(_UPDATE_LAYER, [(x.remaining_qty, x.remaining_value, x.id) for x in changed])
+    tail.add(_UPDATE_COSTS, [(s[0], s[1], s[2], i) for i, s in state.items()])
     return costs, new_layers
 
 

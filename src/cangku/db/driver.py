@@ -39,12 +39,10 @@ def _wrapped(conn: Connection, sql: str, params: Any, exc: Exception) -> Stateme
 
 
 def rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """Run ``sql`` and return every row it answers (an empty list for a write without
-    RETURNING)."""
+    """Run ``sql`` (a SELECT, or a write with RETURNING) and return every row it answers."""
     text = _text(conn, sql)
     try:
-        cursor = _driver(conn).execute(text, params)
-        return cursor.fetchall() if cursor.description is not None else []
+        return _driver(conn).execute(text, params).fetchall()  # type: ignore[no-any-return]
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrapped(conn, text, params, exc) from exc
 
@@ -77,3 +75,31 @@ def many(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
             cursor.close()
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrapped(conn, text, params, exc) from exc
+
+
+class Tail:
+    """Writes whose answers nobody waits for (cost rows, new layers, chain heads...), run
+    together at the end of a posting: on PostgreSQL in one pipeline (one round trip for all of
+    them), on SQLite one after the other (no round trips to save). A refusal by the database
+    (a check constraint, say) is raised by ``run`` and rolls the transaction back as usual."""
+
+    def __init__(self) -> None:
+        self._writes: list[tuple[str, list[tuple[Any, ...]]]] = []
+
+    def add(self, sql: str, params: list[tuple[Any, ...]]) -> None:
+        if params:
+            self._writes.append((sql, params))
+
+    def run(self, conn: Connection) -> None:
+        writes, self._writes = self._writes, []
+        if conn.dialect.name == "sqlite":
+            for sql, params in writes:
+                many(conn, sql, params)
+            return
+        raw = _driver(conn)
+        try:
+            with raw.pipeline(), raw.cursor() as cursor:
+                for sql, params in writes:
+                    cursor.executemany(sql, params)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn, "; ".join(sql for sql, _ in writes), None, exc) from exc

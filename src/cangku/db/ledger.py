@@ -53,7 +53,8 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
         check_effective_time(line.effective_at, now, None)
     apply_balances(conn, lines)
     check_limits(conn, lines)
-    costs, new_layers = apply_costs(conn, lines)
+    tail = driver.Tail()  # writes nobody waits for: one round trip on PostgreSQL
+    costs, new_layers = apply_costs(conn, lines, tail)
     chains = sorted({line.chain_warehouse_id for line in lines})
     heads, closed = _lock_heads(conn, chains)
     if closed is not None:
@@ -97,8 +98,7 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
             rows.append((*fields, prev, digest))
     ids = _insert_moves(conn, rows, sqlite)
     if new_layers:
-        driver.many(
-            conn,
+        tail.add(
             INSERT_LAYERS,
             [
                 (
@@ -112,13 +112,13 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
                 for index, layer in new_layers
             ],
         )
-    driver.many(conn, _UPDATE_HEAD, [(seq, digest, w) for w, (seq, digest) in heads.items()])
+    tail.add(_UPDATE_HEAD, [(seq, digest, w) for w, (seq, digest) in heads.items()])
     earliest = min(line.effective_at for line in lines if line.effective_at is not None)
-    driver.count(
-        conn,
+    tail.add(
         _INVALIDATE_SQLITE if sqlite else _INVALIDATE,
-        (to_micros(earliest) if sqlite else earliest,),
+        [(to_micros(earliest) if sqlite else earliest,)],
     )
+    tail.run(conn)
     return ids
 
 

@@ -37,8 +37,8 @@ def _item(row: object) -> ItemInfo:
 
 # The posting path's look-ups run at driver level (db/driver.py, ADR 0009): fixed SQL text.
 _ITEM_SQL = (
-    "SELECT i.id, i.code, i.item_type, i.tracking, i.costing_method, i.base_unit, i.active"
-    " FROM items i"
+    "SELECT i.id, i.code, i.item_type, i.tracking, i.costing_method, i.base_unit, i.active,"
+    " u.decimals FROM items i LEFT JOIN units u ON u.code = i.base_unit"
 )
 _ITEM_BY_CODE = _ITEM_SQL + " WHERE i.code = %s"
 _ITEM_BY_BARCODE = (
@@ -47,9 +47,16 @@ _ITEM_BY_BARCODE = (
 
 
 def _item_of(row: tuple[Any, ...]) -> ItemInfo:
-    item_id, code, item_type, tracking, costing, base_unit, active = row
+    item_id, code, item_type, tracking, costing, base_unit, active, places = row
     return ItemInfo(
-        int(item_id), code, item_type, Tracking(tracking), costing, base_unit, bool(active)
+        int(item_id),
+        code,
+        item_type,
+        Tracking(tracking),
+        costing,
+        base_unit,
+        bool(active),
+        int(places) if places is not None else None,
     )
 
 
@@ -136,6 +143,44 @@ def location_by_id(conn: Connection, location_id: int) -> LocationInfo:
     if row is None:
         raise NotFound("location", location_id)
     return _location(row)
+
+
+_WITH_VIRTUAL = (
+    f"SELECT 0, {_LOCATION_SQL[len('SELECT ') :]} WHERE l.code = %s UNION ALL"  # noqa: S608
+    f" SELECT 1, {_LOCATION_SQL[len('SELECT ') :]} WHERE l.id = (SELECT v.id FROM locations v"
+    " JOIN locations d ON d.warehouse_id = v.warehouse_id WHERE d.code = %s AND v.kind = %s"
+    " ORDER BY v.id LIMIT 1)"
+)
+
+
+def location_with_virtual(
+    conn: Connection, code: str, kind: LocationKind
+) -> tuple[LocationInfo, LocationInfo]:
+    """The location ``code`` and its warehouse's virtual location of ``kind``, in one read
+    (a receipt's supplier, an issue's customer, an adjustment's counterpart)."""
+    found = {
+        row[0]: _location_of(row[1:])
+        for row in driver.rows(conn, _WITH_VIRTUAL, (code, code, str(kind)))
+    }
+    if 0 not in found:
+        raise NotFound("location", code)
+    if 1 not in found:
+        raise NotFound("location", f"{kind} of warehouse {found[0].warehouse_id}")
+    return found[0], found[1]
+
+
+_TWO_LOCATIONS = _LOCATION_SQL + " WHERE l.code IN (%s, %s)"
+
+
+def two_locations(conn: Connection, first: str, second: str) -> tuple[LocationInfo, LocationInfo]:
+    """Two locations by code in one read (a transfer's ends)."""
+    found = {
+        row[1]: _location_of(row) for row in driver.rows(conn, _TWO_LOCATIONS, (first, second))
+    }
+    for code in (first, second):
+        if code not in found:
+            raise NotFound("location", code)
+    return found[first], found[second]
 
 
 def virtual_location(conn: Connection, warehouse_id: int, kind: LocationKind) -> LocationInfo:

@@ -30,6 +30,8 @@ class ItemInfo:
     costing_method: str
     base_unit: str
     active: bool = True
+    #: decimals the base unit allows, when the look-up read them with the item
+    base_places: int | None = None
 
 
 @dataclass(frozen=True)

@@ -172,8 +172,9 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)
-        dest = lookups.location_by_code(conn, command.to_location)
-        source = lookups.virtual_location(conn, dest.warehouse_id, _RECEIPT_SOURCES[command.source])
+        dest, source = lookups.location_with_virtual(
+            conn, command.to_location, _RECEIPT_SOURCES[command.source]
+        )
         qty = base_quantity(conn, item, command.quantity, command.unit)
         lot = None
         if command.lot and item.tracking is not Tracking.NONE:
@@ -227,8 +228,9 @@ def issue_stock(db: Database, ctx: Context, command: Issue) -> PostingResult:
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)
-        source = lookups.location_by_code(conn, command.from_location)
-        dest = lookups.virtual_location(conn, source.warehouse_id, _ISSUE_TARGETS[command.to])
+        source, dest = lookups.location_with_virtual(
+            conn, command.from_location, _ISSUE_TARGETS[command.to]
+        )
         qty = base_quantity(conn, item, command.quantity, command.unit)
         note = note_text(command.note)
         if command.customer:
@@ -258,8 +260,7 @@ def transfer_stock(db: Database, ctx: Context, command: Transfer) -> PostingResu
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)
-        source = lookups.location_by_code(conn, command.from_location)
-        dest = lookups.location_by_code(conn, command.to_location)
+        source, dest = lookups.two_locations(conn, command.from_location, command.to_location)
         qty = base_quantity(conn, item, command.quantity, command.unit)
         line = MoveLine(
             Operation.MOVE,
@@ -291,8 +292,9 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)
-        location = lookups.location_by_code(conn, command.location)
-        adjustment = lookups.virtual_location(conn, location.warehouse_id, LocationKind.ADJUSTMENT)
+        location, adjustment = lookups.location_with_virtual(
+            conn, command.location, LocationKind.ADJUSTMENT
+        )
         qty = base_quantity(conn, item, abs(signed), command.unit)
         gain = signed > 0
         if gain and command.lot and item.tracking is not Tracking.NONE:
@@ -339,8 +341,9 @@ def scrap_stock(db: Database, ctx: Context, command: Scrap) -> PostingResult:
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)
-        source = lookups.location_by_code(conn, command.from_location)
-        dest = lookups.virtual_location(conn, source.warehouse_id, LocationKind.SCRAP)
+        source, dest = lookups.location_with_virtual(
+            conn, command.from_location, LocationKind.SCRAP
+        )
         qty = base_quantity(conn, item, command.quantity, command.unit)
         line = MoveLine(
             Operation.SCRAP,

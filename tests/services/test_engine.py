@@ -1,0 +1,33 @@
+"""The engine's pool: a connection that sat idle is pinged, and a dead one is replaced."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from cangku.db import engine as engine_module
+from cangku.db.uow import Database
+from tests.conftest import ENGINE
+
+
+@pytest.mark.skipif(ENGINE != "postgresql", reason="a server that can drop the connection")
+def test_an_idle_connection_killed_by_the_server_is_replaced(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(database_url, pool_size=1, max_overflow=0)
+    try:
+        with db.read() as conn:
+            first_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with db.read() as conn:  # the same pooled connection, in steady use: no ping needed
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == first_pid
+        other = Database(database_url)
+        with other.write() as uow:
+            uow.conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+            uow.commit()
+        other.dispose()
+        monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 0.0)
+        with db.read() as conn:  # pinged, found dead, replaced: no error reaches the caller
+            second_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert second_pid != first_pid
+    finally:
+        db.dispose()
