@@ -55,23 +55,37 @@ def apply_balances(conn: Connection, lines: Sequence[MoveLine]) -> None:
     if len(deltas) > BATCH_THRESHOLD:
         _apply_balances_batched(conn, deltas)
         return
-    for key in sorted(deltas):
+    writes: list[tuple[str, tuple[int | None, ...]]] = []
+    takes: list[tuple[int, BalanceKey]] = []  # (index in writes, key) of guarded decrements
+    for key in sorted(deltas):  # key order: the row locks are taken in a fixed order
         delta = deltas[key]
         if delta.quantity == 0:
             continue
         item_id, location_id, lot_key = key
         if delta.quantity < 0 and delta.guarded:
-            taken = driver.count(
-                conn, _TAKE_BALANCE, (delta.quantity, item_id, location_id, lot_key, delta.quantity)
+            takes.append((len(writes), key))
+            params: tuple[int | None, ...] = (
+                delta.quantity,
+                item_id,
+                location_id,
+                lot_key,
+                delta.quantity,
             )
-            if taken != 1:
-                raise _insufficient(conn, key, delta)
-            continue
-        driver.count(
-            conn,
-            _ADD_BALANCES,
-            (item_id, location_id, lot_key, delta.lot_id, delta.warehouse_id, delta.quantity),
-        )
+            writes.append((_TAKE_BALANCE, params))
+        else:
+            params = (
+                item_id,
+                location_id,
+                lot_key,
+                delta.lot_id,
+                delta.warehouse_id,
+                delta.quantity,
+            )
+            writes.append((_ADD_BALANCES, params))
+    changed = driver.counts(conn, writes)
+    for index, key in takes:
+        if changed[index] != 1:
+            raise _insufficient(conn, key, deltas[key])
 
 
 #: above this many balance rows a posting updates them set-based

@@ -62,6 +62,21 @@ def count(conn: Connection, sql: str, params: Sequence[Any] = ()) -> int:
         raise _wrapped(conn, text, params, exc) from exc
 
 
+def counts(conn: Connection, writes: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+    """Run each write in order; return how many rows each changed. On PostgreSQL they go in
+    one pipeline (one round trip); they are run to the end even when an earlier one changed
+    nothing, so a caller that refuses then rolls the whole transaction back."""
+    if conn.dialect.name == "sqlite" or len(writes) < 2:
+        return [count(conn, sql, params) for sql, params in writes]
+    raw = _driver(conn)
+    try:
+        with raw.pipeline():
+            cursors = [raw.execute(sql, params) for sql, params in writes]
+        return [int(cursor.rowcount) for cursor in cursors]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, "; ".join(sql for sql, _ in writes), None, exc) from exc
+
+
 def many(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
     """Run ``sql`` once per parameter set (the driver's executemany)."""
     if not params:
