@@ -105,16 +105,23 @@ class Tail:
         if params:
             self._writes.append((sql, params))
 
-    def run(self, conn: Connection) -> None:
+    def run(
+        self, conn: Connection, first: tuple[str, Sequence[Any]] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run the writes; ``first`` (a write with RETURNING) runs before them, in the same
+        round trip on PostgreSQL, and its rows are returned."""
         writes, self._writes = self._writes, []
         if conn.dialect.name == "sqlite":
+            answer = rows(conn, *first) if first is not None else []
             for sql, params in writes:
                 many(conn, sql, params)
-            return
+            return answer
         raw = _driver(conn)
         try:
             with raw.pipeline(), raw.cursor() as cursor:
+                head = raw.execute(first[0], first[1]) if first is not None else None
                 for sql, params in writes:
                     cursor.executemany(sql, params)
+            return head.fetchall() if head is not None else []
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn, "; ".join(sql for sql, _ in writes), None, exc) from exc

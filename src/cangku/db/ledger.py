@@ -28,6 +28,7 @@ from cangku.db.tables import (
     periods,
 )
 from cangku.db.types import to_micros
+from cangku.domain.costing import Layer
 from cangku.domain.errors import RuleViolation
 from cangku.domain.hashing import MOVE_HASH_FIELDS, move_hash_values
 from cangku.domain.stock import MoveLine, check_effective_time
@@ -96,30 +97,33 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
             rows.append((*fields[:9], effective, recorded, *fields[11:], prev, digest))
         else:
             rows.append((*fields, prev, digest))
-    ids = _insert_moves(conn, rows, sqlite)
-    if new_layers:
-        tail.add(
-            INSERT_LAYERS,
-            [
-                (
-                    lines[index].item.id,
-                    ids[index],
-                    lines[index].quantity,
-                    layer.unit_cost,
-                    layer.remaining_qty,
-                    layer.remaining_value,
-                )
-                for index, layer in new_layers
-            ],
-        )
     tail.add(_UPDATE_HEAD, [(seq, digest, w) for w, (seq, digest) in heads.items()])
     earliest = min(line.effective_at for line in lines if line.effective_at is not None)
     tail.add(
         _INVALIDATE_SQLITE if sqlite else _INVALIDATE,
         [(to_micros(earliest) if sqlite else earliest,)],
     )
+    if len(rows) == 1 and not sqlite:  # the move (and its layer) go in the tail's round trip
+        sql, params = _INSERT_ONE, rows[0]
+        if new_layers:
+            layer = new_layers[0][1]
+            sql = _INSERT_ONE_WITH_LAYER
+            params = (*params, lines[0].item.id, lines[0].quantity, *_layer_figures(layer))
+        return [int(tail.run(conn, first=(sql, params))[0][0])]
+    ids = _insert_moves(conn, rows)
+    tail.add(
+        INSERT_LAYERS,
+        [
+            (lines[index].item.id, ids[index], lines[index].quantity, *_layer_figures(layer))
+            for index, layer in new_layers
+        ],
+    )
     tail.run(conn)
     return ids
+
+
+def _layer_figures(layer: Layer) -> tuple[int, int, int]:
+    return layer.unit_cost, layer.remaining_qty, layer.remaining_value
 
 
 _MOVE_COLUMNS = ("id", *MOVE_HASH_FIELDS, "prev_hash", "hash")
@@ -129,23 +133,27 @@ _INSERT_MOVES = (
     f"INSERT INTO moves ({', '.join(_MOVE_COLUMNS)}) "  # noqa: S608
     f"VALUES ({', '.join(['%s'] * len(_MOVE_COLUMNS))})"
 )
-_INSERT_SQLITE = _INSERT_MOVES.replace("%s", "?")
 _INSERT_ONE = (
     f"INSERT INTO moves ({', '.join(_MOVE_COLUMNS[1:])}) "  # noqa: S608
     f"VALUES ({', '.join(['%s'] * (len(_MOVE_COLUMNS) - 1))}) RETURNING id"
 )
-_INSERT_ONE_SQLITE = _INSERT_ONE.replace("%s", "?")
+#: PostgreSQL: a move and the FIFO layer it opens, in one statement (the layer needs its id)
+_INSERT_ONE_WITH_LAYER = (
+    f"WITH m AS ({_INSERT_ONE}) INSERT INTO cost_layers"  # noqa: S608
+    " (item_id, move_id, quantity, unit_cost,"
+    " remaining_qty, remaining_value) SELECT %s, m.id, %s, %s, %s, %s FROM m RETURNING move_id"
+)
 
 
-def _insert_moves(conn: Connection, rows: list[tuple[Any, ...]], sqlite: bool) -> list[int]:
+def _insert_moves(conn: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
     """Append ``rows`` (every column but the id): one with RETURNING, many with one
     driver-level executemany and ids allocated up front."""
     if len(rows) == 1:
-        sql = _INSERT_ONE_SQLITE if sqlite else _INSERT_ONE
-        return [int(driver.rows(conn, sql, rows[0])[0][0])]
+        return [int(driver.rows(conn, _INSERT_ONE, rows[0])[0][0])]
     ids = _allocate_ids(conn, len(rows))
-    sql = _INSERT_SQLITE if sqlite else _INSERT_MOVES
-    driver.many(conn, sql, [(move_id, *row) for move_id, row in zip(ids, rows, strict=True)])
+    driver.many(
+        conn, _INSERT_MOVES, [(move_id, *row) for move_id, row in zip(ids, rows, strict=True)]
+    )
     return ids
 
 
