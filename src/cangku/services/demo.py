@@ -236,7 +236,10 @@ class _History:
         self.clock = datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
 
     def tick(self) -> datetime:
-        self.clock += timedelta(minutes=self.rng.randint(1, 6), seconds=self.rng.randint(0, 59))
+        step = timedelta(minutes=self.rng.randint(1, 6), seconds=self.rng.randint(0, 59))
+        if self.activity > 1:  # a busier day packs its postings closer (it still ends that day)
+            step /= self.activity
+        self.clock += step
         return self.clock
 
     def number(self, prefix: str) -> str:
@@ -547,12 +550,17 @@ def _weekly(h: _History) -> None:
         if h.rng.random() < 0.6 and delta < qty:
             delta = -delta
         h.adjust(item, delta, location, lot, "count_difference")
+    # what the counts above left (``stocked`` is from before them)
+    stocked = [(k, h.stock.get(k, Decimal(0))) for k, _ in stocked]
     goods = [(k, q) for k, q in stocked if k[1].startswith(("FG-", "SF-")) and not k[2]]
+    goods = [(k, q) for k, q in goods if q >= 1]
     if goods:
         (location, code, lot), qty = h.rng.choice(goods)
         h.scrap(code, Decimal(1), location, lot, "damaged")
     if stocked:
-        (location, code, lot), qty = h.rng.choice(stocked)
+        (location, code, lot), _ = h.rng.choice(stocked)
+        qty = h.stock.get((location, code, lot), Decimal(0))  # after the scrap, too
+    if stocked and qty > 0:
         wrong = next(b for b in ("SH-A-01-01", "SH-A-02-01", "SH-B-01-03") if b != location)
         if location.startswith("SH") and not code.startswith(("SP-", "CS-")):
             move = h.transfer(code, qty, location, wrong, lot)
