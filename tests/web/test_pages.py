@@ -388,6 +388,34 @@ def test_edit_item_changes_the_name_and_units(client: TestClient, db: Database) 
     ]
 
 
+def test_edit_item_saves_nothing_when_one_part_is_refused(client: TestClient, db: Database) -> None:
+    """Name, units and barcodes are one transaction: a unit conversion that cannot be saved
+    (a barcode still needs the unit being removed) keeps the new name out as well."""
+    page = use(client, "en").get("/items/BOLT/edit")
+    version = re.search(r'name="version" value="(\d+)"', page.text)
+    assert version is not None
+    before = get_item(db, "BOLT")
+    data = {
+        "name": "Renamed bolt",
+        "item_type": "spare_part",
+        "base_unit": "pcs",
+        "tracking": "none",
+        "costing_method": "fifo",
+        "version": version.group(1),
+        "units": "",  # drops "box" ...
+        "barcodes": "6901234567892\n6901234567885 box",  # ... while a barcode needs it
+    }
+    response = client.post("/items/BOLT/edit", data=data)
+    assert response.status_code == 422
+    after = get_item(db, "BOLT")
+    assert after.name == "Hex bolt M8"
+    assert after.version == before.version
+    assert [(u.unit, u.factor) for u in after.units] == [(u.unit, u.factor) for u in before.units]
+    assert [(b.barcode, b.unit) for b in after.barcodes] == [
+        (b.barcode, b.unit) for b in before.barcodes
+    ]
+
+
 def test_edit_with_a_stale_version_is_refused(client: TestClient, db: Database) -> None:
     data = {"name": "Changed", "item_type": "spare_part", "version": "999"}
     response = use(client, "en").post("/items/BOLT/edit", data=data)

@@ -298,19 +298,33 @@ def _change_item(
 
 
 def update_item(
-    db: Database, ctx: Context, code: str, changes: Mapping[str, Any], version: int | None = None
+    db: Database,
+    ctx: Context,
+    code: str,
+    changes: Mapping[str, Any],
+    version: int | None = None,
+    *,
+    units: Sequence[tuple[str, Decimal]] | None = None,
+    barcodes: Sequence[tuple[str, str | None]] | None = None,
 ) -> Item:
-    """Change fields of an item (any of ``UPDATABLE_FIELDS``) and bump its version.
+    """Change fields of an item (any of ``UPDATABLE_FIELDS``) and bump its version; with
+    ``units`` / ``barcodes``, replace those too, in the same transaction (the item form saves
+    all three at once: all or nothing).
 
     Raises everything ``create_item`` does for the new values, NotFound ``item_not_found``,
     InvalidInput ``unknown_field``, RuleViolation ``item_has_moves`` (base unit, tracking or
-    costing method of an item already in the ledger), Conflict ``version_conflict``.
-    Writes: the ``items`` row.
+    costing method of an item already in the ledger), Conflict ``version_conflict``, and what
+    ``set_item_units`` / ``set_item_barcodes`` raise.
+    Writes: the ``items`` row; the item's ``item_units`` / ``item_barcodes`` rows when given.
     """
     refuse_unknown_fields(changes, UPDATABLE_FIELDS)
 
     def change(conn: Connection, current: Item, now: datetime) -> None:
         data = replace(_input_of(current), **changes)
+        if units is not None:
+            data = replace(data, units=list(units))
+        if barcodes is not None:
+            data = replace(data, barcodes=list(barcodes))
         fixed = changed_fields(current, data, _FIXED_BY_MOVES)
         if fixed and catalog.has_moves(conn, current.id):
             raise RuleViolation(
@@ -321,10 +335,18 @@ def update_item(
         values = _item_columns(conn, data, current)
         del values["code"]
         conversions = _conversions(conn, data.base_unit, data.units)
-        _barcodes(conn, current.id, data.base_unit, conversions, data.barcodes)
+        checked = _barcodes(conn, current.id, data.base_unit, conversions, data.barcodes)
         catalog.update_item(conn, current.id, values, version, now)
+        if units is not None:
+            catalog.replace_units(conn, current.id, conversions)
+        if barcodes is not None:
+            catalog.replace_barcodes(conn, current.id, checked)
 
-    payload = {"changes": plain(dict(changes)), "version": version}
+    payload: dict[str, Any] = {"changes": plain(dict(changes)), "version": version}
+    if units is not None:
+        payload["units"] = plain(list(units))
+    if barcodes is not None:
+        payload["barcodes"] = plain(list(barcodes))
     return _change_item(db, ctx, ITEM_UPDATE, payload, code, change)
 
 

@@ -227,13 +227,17 @@ def update_item(
     try:
         changes = _item_values(fields)
         version = fields.integer("version")
-        item = item_service.update_item(db, acting(request), item.code, changes, version)
         units = _units(fields.text("units"))
-        if units != [(u.unit, u.factor) for u in item.units]:
-            item = item_service.set_item_units(db, acting(request), item.code, units)
         barcodes = _barcodes(fields.text("barcodes"))
-        if barcodes != [(b.barcode, b.unit) for b in item.barcodes]:
-            item = item_service.set_item_barcodes(db, acting(request), item.code, barcodes)
+        item = item_service.update_item(  # one transaction: the whole form or nothing
+            db,
+            acting(request),
+            item.code,
+            changes,
+            version,
+            units=units if units != [(u.unit, u.factor) for u in item.units] else None,
+            barcodes=barcodes if barcodes != [(b.barcode, b.unit) for b in item.barcodes] else None,
+        )
     except CangkuError as error:
         return render(
             request,
