@@ -13,6 +13,7 @@ Nothing here commits: the service that opened the unit of work does.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -39,9 +40,28 @@ def closed_through(conn: Connection) -> date | None:
     return result
 
 
+@dataclass(frozen=True)
+class Posted:
+    """What the ledger made of one line: the move's id, its place in its warehouse's chain,
+    its cost and value (scaled) and its hash."""
+
+    id: int
+    seq: int
+    unit_cost: int
+    value: int
+    hash: str
+
+
 def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetime) -> list[int]:
-    """Post ``lines`` as moves; return their ids in order. Raises domain errors; writes nothing
-    that survives if it raises (the caller's transaction is rolled back).
+    """Post ``lines`` as moves; return their ids in order (see ``post_lines``)."""
+    return [posted.id for posted in post_lines(conn, lines, user_id, now)]
+
+
+def post_lines(
+    conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetime
+) -> list[Posted]:
+    """Post ``lines`` as moves; return what was posted, in order. Raises domain errors; writes
+    nothing that survives if it raises (the caller's transaction is rolled back).
 
     The closed period is read with the chain heads, once they are locked (closing a period locks
     every head, so it cannot move under us): a posting into a closed period is refused there,
@@ -65,6 +85,7 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
     sqlite = conn.dialect.name == "sqlite"
     recorded = to_micros(now) if sqlite else now
     rows: list[tuple[Any, ...]] = []
+    chained: list[tuple[int, int, int, str]] = []  # seq, unit cost, value, hash per line
     for line, (unit_cost, value) in zip(lines, costs, strict=True):
         warehouse_id = line.chain_warehouse_id
         seq, prev = heads[warehouse_id]
@@ -92,12 +113,13 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
         )  # in MOVE_HASH_FIELDS order, which is also the table's column order
         digest = move_hash_values(fields, prev)
         heads[warehouse_id] = (seq, digest)
+        chained.append((seq, unit_cost, value, digest))
         if sqlite:  # UTCDateTime's SQLite form: integer microseconds since the epoch
             effective = to_micros(line.effective_at)  # type: ignore[arg-type]
             rows.append((*fields[:9], effective, recorded, *fields[11:], prev, digest))
         else:
             rows.append((*fields, prev, digest))
-    tail.add(_UPDATE_HEAD, [(seq, digest, w) for w, (seq, digest) in heads.items()])
+    tail.add(_UPDATE_HEAD, [(last, digest, w) for w, (last, digest) in heads.items()])
     earliest = min(line.effective_at for line in lines if line.effective_at is not None)
     tail.add(
         _INVALIDATE_SQLITE if sqlite else _INVALIDATE,
@@ -109,7 +131,8 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
             layer = new_layers[0][1]
             sql = _INSERT_ONE_WITH_LAYER
             params = (*params, lines[0].item.id, lines[0].quantity, *_layer_figures(layer))
-        return [int(tail.run(conn, first=(sql, params))[0][0])]
+        ids = [int(tail.run(conn, first=(sql, params))[0][0])]
+        return [Posted(ids[0], *chained[0])]
     ids = _insert_moves(conn, rows)
     tail.add(
         INSERT_LAYERS,
@@ -119,7 +142,7 @@ def post(conn: Connection, lines: Sequence[MoveLine], user_id: int, now: datetim
         ],
     )
     tail.run(conn)
-    return ids
+    return [Posted(move_id, *chain) for move_id, chain in zip(ids, chained, strict=True)]
 
 
 def _layer_figures(layer: Layer) -> tuple[int, int, int]:

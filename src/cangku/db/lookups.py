@@ -20,6 +20,7 @@ _ITEM_COLUMNS = (
     items.c.costing_method,
     items.c.base_unit,
     items.c.active,
+    items.c.name,
 )
 
 
@@ -32,13 +33,14 @@ def _item(row: object) -> ItemInfo:
         costing_method=row.costing_method,  # type: ignore[attr-defined]
         base_unit=row.base_unit,  # type: ignore[attr-defined]
         active=row.active,  # type: ignore[attr-defined]
+        name=row.name,  # type: ignore[attr-defined]
     )
 
 
 # The posting path's look-ups run at driver level (db/driver.py, ADR 0009): fixed SQL text.
 _ITEM_SQL = (
     "SELECT i.id, i.code, i.item_type, i.tracking, i.costing_method, i.base_unit, i.active,"
-    " u.decimals FROM items i LEFT JOIN units u ON u.code = i.base_unit"
+    " u.decimals, i.name FROM items i LEFT JOIN units u ON u.code = i.base_unit"
 )
 _ITEM_BY_CODE = _ITEM_SQL + " WHERE i.code = %s"
 _ITEM_BY_BARCODE = (
@@ -47,7 +49,7 @@ _ITEM_BY_BARCODE = (
 
 
 def _item_of(row: tuple[Any, ...]) -> ItemInfo:
-    item_id, code, item_type, tracking, costing, base_unit, active, places = row
+    item_id, code, item_type, tracking, costing, base_unit, active, places, name = row
     return ItemInfo(
         int(item_id),
         code,
@@ -57,6 +59,7 @@ def _item_of(row: tuple[Any, ...]) -> ItemInfo:
         base_unit,
         bool(active),
         int(places) if places is not None else None,
+        name,
     )
 
 
@@ -86,6 +89,7 @@ _LOCATION_COLUMNS = (
     locations.c.allowed_item_types,
     locations.c.capacity,
     warehouses.c.allow_negative_stock,
+    warehouses.c.code.label("warehouse_code"),
 )
 
 
@@ -100,12 +104,14 @@ def _location(row: object) -> LocationInfo:
         active=row.active,  # type: ignore[attr-defined]
         allowed_item_types=frozenset(t for t in (allowed or "").split(",") if t),
         capacity=row.capacity,  # type: ignore[attr-defined]
+        warehouse_code=row.warehouse_code,  # type: ignore[attr-defined]
     )
 
 
 _LOCATION_SQL = (
     "SELECT l.id, l.code, l.kind, l.warehouse_id, w.allow_negative_stock, l.active,"
-    " l.allowed_item_types, l.capacity FROM locations l JOIN warehouses w ON w.id = l.warehouse_id"
+    " l.allowed_item_types, l.capacity, w.code"
+    " FROM locations l JOIN warehouses w ON w.id = l.warehouse_id"
 )
 _LOCATION_BY_CODE = _LOCATION_SQL + " WHERE l.code = %s"
 _VIRTUAL_LOCATION = (
@@ -114,7 +120,7 @@ _VIRTUAL_LOCATION = (
 
 
 def _location_of(row: tuple[Any, ...]) -> LocationInfo:
-    location_id, code, kind, warehouse_id, allow_negative, active, allowed, capacity = row
+    location_id, code, kind, warehouse_id, allow_negative, active, allowed, capacity, wh = row
     return LocationInfo(
         int(location_id),
         code,
@@ -124,6 +130,7 @@ def _location_of(row: tuple[Any, ...]) -> LocationInfo:
         bool(active),
         frozenset(t for t in (allowed or "").split(",") if t),
         int(capacity) if capacity is not None else None,
+        wh,
     )
 
 

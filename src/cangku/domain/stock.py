@@ -32,6 +32,8 @@ class ItemInfo:
     active: bool = True
     #: decimals the base unit allows, when the look-up read them with the item
     base_places: int | None = None
+    #: the item's name, when the look-up read it (a posting answers with it)
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class LocationInfo:
     active: bool = True
     allowed_item_types: frozenset[str] = frozenset()
     capacity: int | None = None
+    #: the warehouse's code, when the look-up read it (a posting answers with it)
+    warehouse_code: str | None = None
 
 
 @dataclass(frozen=True)

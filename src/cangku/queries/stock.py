@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from cangku.db import driver
+from cangku.db.ledger import Posted
 from cangku.db.tables import balances, items, locations, lots, moves, users
 from cangku.db.tables import warehouses as warehouse_table
 from cangku.db.types import UTCDateTime
@@ -25,6 +26,7 @@ from cangku.domain.enums import VALUED_KINDS
 from cangku.domain.errors import NotFound
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
+from cangku.domain.stock import MoveLine
 from cangku.queries.common import Page, paginate
 
 VALUED = [str(k) for k in VALUED_KINDS]
@@ -182,6 +184,48 @@ def moves_by_ids(conn: Connection, ids: list[int]) -> list[MoveRecord]:
                 values[index] = _INSTANT.process_result_value(values[index], conn.dialect)
             found[int(values[0])] = _record(_MoveRow(*values))
     return [found[i] for i in ids]
+
+
+def posted_record(
+    line: MoveLine, posted: Posted, username: str, recorded_at: datetime
+) -> MoveRecord | None:
+    """The record of a move just posted, from what the posting had in hand (no read-back);
+    None when a look-up did not carry the item's name or the warehouse's code. A test holds it
+    equal to ``get_move``'s record of the same move."""
+    chain = line.source if line.source.kind.is_valued else line.dest
+    if line.item.name is None or chain.warehouse_code is None or line.effective_at is None:
+        return None
+    qty = from_scaled(line.quantity)
+    into, out_of = line.dest.kind.is_valued, line.source.kind.is_valued
+    return MoveRecord(
+        id=posted.id,
+        warehouse=chain.warehouse_code,
+        seq=posted.seq,
+        operation=line.operation.value,
+        item=line.item.code,
+        item_name=line.item.name,
+        unit=line.item.base_unit,
+        lot=line.lot.code if line.lot else None,
+        quantity=qty,
+        from_location=line.source.code,
+        from_kind=str(line.source.kind),
+        to_location=line.dest.code,
+        to_kind=str(line.dest.kind),
+        unit_cost=from_scaled(posted.unit_cost),
+        value=from_scaled(posted.value),
+        effective_at=line.effective_at,
+        recorded_at=recorded_at,
+        reason_code=line.reason_code,
+        document_type=line.document_type,
+        document_id=line.document_id,
+        document_line=line.document_line,
+        user=username,
+        reverses_move_id=line.reverses_move_id,
+        reversed_by=None,  # nothing can reverse it before it is committed
+        note=line.note,
+        hash=posted.hash,
+        stock_change=qty if into and not out_of else -qty if out_of and not into else Decimal(0),
+    )
 
 
 def locations_in(warehouses: frozenset[int]) -> Select[Any]:

@@ -37,7 +37,7 @@ from cangku.domain.permissions import (
 from cangku.domain.quantities import parse_decimal
 from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS, check_reason
 from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo, MoveLine, check_move
-from cangku.queries.stock import MoveRecord, moves_by_ids
+from cangku.queries.stock import MoveRecord, moves_by_ids, posted_record
 from cangku.services.common import Context, run_write
 from cangku.services.reservations import ReservationResult, release_stock, reserve_stock
 from cangku.services.stock_commands import (
@@ -123,9 +123,16 @@ def _post(
         for line in lines:
             require_in_warehouses(actor, operation, line)
             check_move(line, now.date())
-        ids = ledger.post(uow.conn, lines, actor.user_id, now)
-        # read back in the same transaction: no second connection for the answer
-        posted[:] = moves_by_ids(uow.conn, ids)
+        done = ledger.post_lines(uow.conn, lines, actor.user_id, now)
+        ids = [move.id for move in done]
+        # the answer from what we hold; a read-back in this transaction if a look-up lacked it
+        records = [
+            posted_record(line, move, actor.username, now)
+            for line, move in zip(lines, done, strict=True)
+        ]
+        posted[:] = [r for r in records if r is not None]
+        if len(posted) != len(ids):
+            posted[:] = moves_by_ids(uow.conn, ids)
         return {"move_ids": ids}
 
     result, replayed = run_write(db, ctx, operation, payload(command), work)
