@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from cangku.db.tables import moves
 from cangku.db.uow import Database
-from cangku.domain.errors import InsufficientStock
+from cangku.domain.errors import InsufficientStock, InvalidInput
 from cangku.queries.stock import StockFilter, totals
 from cangku.services.bulk import BulkMove, post_bulk
 from tests.factories import CTX, build_company
@@ -70,3 +70,15 @@ def test_a_large_batch_that_goes_short_names_the_balance_and_writes_nothing(
     assert refused.value.data["location"] == "WH1-B"
     assert move_count(stocked) == before
     assert on_hand(stocked, "BOLT", "WH1-B") == Decimal("5")
+
+
+def test_an_unknown_operation_is_refused_with_its_position(stocked: Database) -> None:
+    before = move_count(stocked)
+    moves_in = [BulkMove("BOLT", "1", "WH1-A", "WH1-B", operation="move"),
+                BulkMove("BOLT", "1", "WH1-A", "WH1-B", operation="teleport")]  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:
+        post_bulk(stocked, CTX, moves_in)
+    assert refused.value.code == "invalid_operation"
+    assert refused.value.message == "move 2: unknown operation 'teleport'"
+    assert refused.value.data["move_number"] == 2
+    assert move_count(stocked) == before

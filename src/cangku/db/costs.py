@@ -159,7 +159,7 @@ def _load_layers(
             statement = statement.replace("%s", "?")
         for row_id, item_id, qty, value, unit_cost, move_id in conn.exec_driver_sql(
             statement, params
-        ):
+        ).all():
             layers[item_id].append(Layer(row_id, qty, value, unit_cost, move_id))
     return layers
 

@@ -138,12 +138,9 @@ def _line(resolver: _Resolver, move: BulkMove, now: datetime) -> MoveLine:
     cost = None
     if move.unit_cost is not None:
         cost = to_scaled(parse_decimal(move.unit_cost, "unit_cost"))
-    try:
-        operation = Operation(move.operation)
-    except ValueError:
-        raise InvalidInput(
-            f"unknown operation {move.operation!r}", code="invalid_operation"
-        ) from None
+    operation = _OPERATIONS.get(move.operation)
+    if operation is None:
+        raise InvalidInput(f"unknown operation {move.operation!r}", code="invalid_operation")
     return MoveLine(
         operation,
         item,
