@@ -9,9 +9,12 @@ from sqlalchemy import func, select
 
 from cangku.db.tables import moves
 from cangku.db.uow import Database
-from cangku.domain.errors import InsufficientStock, InvalidInput
+from cangku.domain.errors import InsufficientStock, InvalidInput, PermissionDenied
 from cangku.queries.stock import StockFilter, totals
 from cangku.services.bulk import BulkMove, post_bulk
+from cangku.services.common import Context
+from cangku.services.users import create_user
+from tests.auth import PASSWORD
 from tests.factories import CTX, build_company
 
 BINS = ["WH1-A", "WH1-A-01", "WH1-B", "WH1-RCV", "WH1-QC", "WH1-SHIP", "WH2-A"]
@@ -82,3 +85,16 @@ def test_an_unknown_operation_is_refused_with_its_position(stocked: Database) ->
     assert refused.value.message == "move 2: unknown operation 'teleport'"
     assert refused.value.data["move_number"] == 2
     assert move_count(stocked) == before
+
+
+def test_a_manager_of_one_warehouse_may_not_bulk_post_into_another(stocked: Database) -> None:
+    create_user(stocked, CTX, "wh1boss", "WH1 manager", PASSWORD, [("warehouse_manager", "WH1")])
+    manager = Context("wh1boss")
+    before = move_count(stocked)
+    inside = [BulkMove("BOLT", "1", "WH1-A", "WH1-B", operation="move")] * 3
+    post_bulk(stocked, manager, inside)
+    assert move_count(stocked) == before + 3
+    with pytest.raises(PermissionDenied) as refused:
+        post_bulk(stocked, manager, [*inside, BulkMove("BOLT", "1", "WH1-A", "WH2-A")])
+    assert refused.value.message == "you are not allowed to do stock.import in this warehouse"
+    assert move_count(stocked) == before + 3
