@@ -327,7 +327,7 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=1_000_000)
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--locations", type=int, default=500)
-    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="cProfile the bulk posting")

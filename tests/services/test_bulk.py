@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -9,9 +11,12 @@ from sqlalchemy import func, select
 
 from cangku.db.tables import moves
 from cangku.db.uow import Database
-from cangku.domain.errors import InsufficientStock
+from cangku.domain.errors import InsufficientStock, InvalidInput, PermissionDenied
 from cangku.queries.stock import StockFilter, totals
-from cangku.services.bulk import BulkMove, post_bulk
+from cangku.services.bulk import BULK_GC_THRESHOLD, BulkMove, post_bulk, rare_collections
+from cangku.services.common import Context
+from cangku.services.users import create_user
+from tests.auth import PASSWORD
 from tests.factories import CTX, build_company
 
 BINS = ["WH1-A", "WH1-A-01", "WH1-B", "WH1-RCV", "WH1-QC", "WH1-SHIP", "WH2-A"]
@@ -70,3 +75,62 @@ def test_a_large_batch_that_goes_short_names_the_balance_and_writes_nothing(
     assert refused.value.data["location"] == "WH1-B"
     assert move_count(stocked) == before
     assert on_hand(stocked, "BOLT", "WH1-B") == Decimal("5")
+
+
+def test_an_unknown_operation_is_refused_with_its_position(stocked: Database) -> None:
+    before = move_count(stocked)
+    moves_in = [BulkMove("BOLT", "1", "WH1-A", "WH1-B", operation="move"),
+                BulkMove("BOLT", "1", "WH1-A", "WH1-B", operation="teleport")]  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:
+        post_bulk(stocked, CTX, moves_in)
+    assert refused.value.code == "invalid_operation"
+    assert refused.value.message == "move 2: unknown operation 'teleport'"
+    assert refused.value.data["move_number"] == 2
+    assert move_count(stocked) == before
+
+
+def test_a_manager_of_one_warehouse_may_not_bulk_post_into_another(stocked: Database) -> None:
+    create_user(stocked, CTX, "wh1boss", "WH1 manager", PASSWORD, [("warehouse_manager", "WH1")])
+    manager = Context("wh1boss")
+    before = move_count(stocked)
+    inside = [BulkMove("BOLT", "1", "WH1-A", "WH1-B", operation="move")] * 3
+    post_bulk(stocked, manager, inside)
+    assert move_count(stocked) == before + 3
+    with pytest.raises(PermissionDenied) as refused:
+        post_bulk(stocked, manager, [*inside, BulkMove("BOLT", "1", "WH1-A", "WH2-A")])
+    assert refused.value.message == "you are not allowed to do stock.import in this warehouse"
+    assert move_count(stocked) == before + 3
+
+
+def test_the_collector_runs_rarely_during_a_bulk_posting_and_as_before_after_it(
+    stocked: Database,
+) -> None:
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+
+    def rows(extra: BulkMove) -> Iterator[BulkMove]:
+        seen.append(gc.get_threshold())
+        yield BulkMove("BOLT", "1", "WH1-A", "WH1-B", operation="move")
+        yield extra
+
+    post_bulk(stocked, CTX, rows(BulkMove("BOLT", "1", "WH1-A", "WH1-B", operation="move")))
+    assert seen == [(BULK_GC_THRESHOLD, *before[1:])]
+    assert gc.get_threshold() == before
+    with pytest.raises(InsufficientStock):  # a refused batch restores it too
+        post_bulk(stocked, CTX, rows(BulkMove("BOLT", "99", "WH1-A", "WH1-B", operation="move")))
+    assert gc.get_threshold() == before
+
+
+def test_overlapping_bulk_postings_restore_the_threshold_after_the_last() -> None:
+    before = gc.get_threshold()
+    with rare_collections():
+        with rare_collections():
+            assert gc.get_threshold()[0] == BULK_GC_THRESHOLD
+        assert gc.get_threshold()[0] == BULK_GC_THRESHOLD
+    assert gc.get_threshold() == before
+    try:  # a threshold already above ours is left alone
+        gc.set_threshold(BULK_GC_THRESHOLD * 2, *before[1:])
+        with rare_collections():
+            assert gc.get_threshold()[0] == BULK_GC_THRESHOLD * 2
+    finally:
+        gc.set_threshold(*before)

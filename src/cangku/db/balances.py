@@ -23,7 +23,7 @@ from cangku.domain.stock import MoveLine
 BalanceKey = tuple[int, int, int]  # item, location, lot (0 = none)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Delta:
     quantity: int
     lot_id: int | None
@@ -36,22 +36,19 @@ class _Delta:
 # ------------------------------------------------------------------ balances
 def apply_balances(conn: Connection, lines: Sequence[MoveLine]) -> None:
     deltas: dict[BalanceKey, _Delta] = {}
+    found = deltas.get
     for line in lines:
-        lot_key = line.lot.id if line.lot else 0
-        for location, sign in ((line.source, -1), (line.dest, 1)):
-            key = (line.item.id, location.id, lot_key)
-            delta = deltas.get(key)
+        lot_id = line.lot.id if line.lot else None
+        item_id, lot_key, quantity = line.item.id, lot_id or 0, line.quantity
+        for location, change in ((line.source, -quantity), (line.dest, quantity)):
+            key = (item_id, location.id, lot_key)
+            delta = found(key)
             if delta is None:
                 guarded = location.kind.is_valued and not location.allow_negative
                 delta = deltas[key] = _Delta(
-                    0,
-                    line.lot.id if line.lot else None,
-                    location.warehouse_id,
-                    guarded,
-                    line,
-                    location.code,
+                    0, lot_id, location.warehouse_id, guarded, line, location.code
                 )
-            delta.quantity += sign * line.quantity
+            delta.quantity += change
     if len(deltas) > BATCH_THRESHOLD:
         _apply_balances_batched(conn, deltas)
         return
@@ -97,15 +94,13 @@ def _apply_balances_batched(conn: Connection, deltas: dict[BalanceKey, _Delta]) 
     one check that no guarded row went below its reservation. The rows stay locked by our
     update until commit, so the check cannot be overtaken (no check-then-act)."""
     keys = sorted(k for k, d in deltas.items() if d.quantity != 0)
-    execute_many(
-        conn,
-        _ADD_BALANCES,
-        [
-            (k[0], k[1], k[2], deltas[k].lot_id, deltas[k].warehouse_id, deltas[k].quantity)
-            for k in keys
-        ],
-    )
-    guarded = [k for k in keys if deltas[k].guarded and deltas[k].quantity < 0]
+    rows, guarded = [], []
+    for key in keys:
+        delta = deltas[key]
+        rows.append((*key, delta.lot_id, delta.warehouse_id, delta.quantity))
+        if delta.guarded and delta.quantity < 0:
+            guarded.append(key)
+    execute_many(conn, _ADD_BALANCES, rows)
     for start in range(0, len(guarded), 500):
         chunk = guarded[start : start + 500]
         short = _first_short(conn, chunk)

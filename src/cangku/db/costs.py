@@ -123,19 +123,74 @@ INSERT_LAYERS = (
 def _load_layers(
     conn: Connection, item_ids: list[int], lines: Sequence[MoveLine], by_item: dict[int, list[int]]
 ) -> dict[int, list[Layer]]:
+    """The open FIFO layers this posting may consume, oldest first, per item.
+
+    Only the oldest layers whose quantity covers what the lines take out of stock are read
+    (issues consume the oldest layers first, and the layers this posting opens are newer than
+    all of them); all open layers of an item that a line wants to take from a given layer
+    (``prefer_layer_of_move``, a reversal). Reading every open layer of every touched item
+    made a large batch cost as much as the open layers, not as much as the batch.
+    """
     layers: dict[int, list[Layer]] = {i: [] for i in item_ids}
     if not item_ids:
         return layers
-    needs_open = [i for i in item_ids if any(not lines[x].dest.kind.is_valued for x in by_item[i])]
-    if not needs_open:
+    needs: dict[int, int] = {}
+    for item_id in item_ids:
+        need = 0
+        for index in by_item[item_id]:
+            line = lines[index]
+            if line.dest.kind.is_valued:
+                continue
+            if line.prefer_layer_of_move is not None:
+                need = ALL_LAYERS
+                break
+            need += line.quantity
+        if need:
+            needs[item_id] = need
+    if not needs:
         return layers
-    statement = statements(conn).open_layers
-    for chunk in chunks(needs_open):
-        for row in conn.execute(statement, {"ids": chunk}):
-            layers[row.item_id].append(
-                Layer(row.id, row.remaining_qty, row.remaining_value, row.unit_cost, row.move_id)
-            )
+    sql = _OLDEST_LAYERS_PG if conn.dialect.name == "postgresql" else _OLDEST_LAYERS_SQLITE
+    wanted = sorted(needs)
+    for start in range(0, len(wanted), _NEED_CHUNK):
+        chunk = wanted[start : start + _NEED_CHUNK]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        params = tuple(x for item_id in chunk for x in (item_id, needs[item_id]))
+        statement = sql.format(values=values)
+        if conn.dialect.name == "sqlite":
+            statement = statement.replace("%s", "?")
+        for row_id, item_id, qty, value, unit_cost, move_id in conn.exec_driver_sql(
+            statement, params
+        ).all():
+            layers[item_id].append(Layer(row_id, qty, value, unit_cost, move_id))
     return layers
+
+
+#: a need that covers every open layer of the item
+ALL_LAYERS = -1
+#: items per statement (two variables each; SQLite allows 32,766)
+_NEED_CHUNK = 5000
+# Per (item, quantity needed): the item's open layers in id order, up to and including the
+# first whose running total reaches the quantity needed (all of them when the need is -1).
+# Fixed text; only the number of (%s, %s) rows varies.
+_OLDEST_LAYERS_SQLITE = (
+    "SELECT id, item_id, remaining_qty, remaining_value, unit_cost, move_id FROM ("
+    "SELECT l.id, l.item_id, l.remaining_qty, l.remaining_value, l.unit_cost, l.move_id,"
+    " SUM(l.remaining_qty) OVER (PARTITION BY l.item_id ORDER BY l.id ROWS UNBOUNDED PRECEDING)"
+    " - l.remaining_qty AS taken_before, n.column2 AS need"
+    " FROM (VALUES {values}) AS n JOIN cost_layers l"
+    " ON l.item_id = n.column1 AND l.remaining_qty > 0)"
+    " WHERE need < 0 OR taken_before < need ORDER BY item_id, id"
+)
+# PostgreSQL cannot lock the rows of a window query (FOR UPDATE): lock the chosen layers by id
+_OLDEST_LAYERS_PG = (
+    "SELECT id, item_id, remaining_qty, remaining_value, unit_cost, move_id FROM cost_layers"
+    " WHERE id IN (SELECT id FROM ("
+    "SELECT l.id, n.need, SUM(l.remaining_qty) OVER (PARTITION BY l.item_id ORDER BY l.id"
+    " ROWS UNBOUNDED PRECEDING) - l.remaining_qty AS taken_before"
+    " FROM (VALUES {values}) AS n (item_id, need) JOIN cost_layers l"
+    " ON l.item_id = n.item_id AND l.remaining_qty > 0) AS o"
+    " WHERE need < 0 OR taken_before < need) ORDER BY item_id, id FOR UPDATE"
+)
 
 
 def _preferred_layer(layers: list[Layer], line: MoveLine) -> Layer | None:
