@@ -439,3 +439,20 @@ def test_a_busy_sqlite_database_refuses_a_write_as_a_retryable_conflict(database
         db.dispose()
     with db.write() as uow:  # free again
         uow.commit()
+
+
+def test_a_serial_number_leaving_stock_takes_its_own_cost(company: Database) -> None:
+    """FIFO per serial: pumps S1 (100) and S2 (250) in stock; selling S2 costs 250, not the
+    oldest layer's 100, and S1 keeps its 100 in the stock value."""
+    receive_stock(company, CTX, Receive("PUMP", "1", "WH1-A", lot="S1", unit_cost="100"))
+    receive_stock(company, CTX, Receive("PUMP", "1", "WH1-A", lot="S2", unit_cost="250"))
+    sold = issue_stock(company, CTX, Issue("PUMP", "1", "WH1-A", lot="S2")).moves[0]
+    assert (sold.value, sold.unit_cost) == (Decimal("250"), Decimal("250"))
+    with company.read() as conn:
+        valuation = stock_value(conn, datetime.now(UTC))
+    assert [(v.item, v.quantity, v.value) for v in valuation.items] == [
+        ("PUMP", Decimal("1"), Decimal("100"))
+    ]
+    scrapped = scrap_stock(company, CTX, Scrap("PUMP", "1", "WH1-A", "damaged", lot="S1"))
+    assert scrapped.moves[0].value == Decimal("100")
+    assert_verified(company)

@@ -50,6 +50,7 @@ def apply_costs(
     fifo_items = [
         i for i in item_ids if lines[by_item[i][0]].item.costing_method == CostingMethod.FIFO
     ]
+    _prefer_own_layers_of_serials(conn, lines, [x for i in fifo_items for x in by_item[i]])
     layers = _load_layers(conn, fifo_items, lines, by_item)
     touched: list[Layer] = []
     for item_id in item_ids:
@@ -117,6 +118,38 @@ _UPDATE_COSTS = "UPDATE item_costs SET quantity = %s, value = %s, last_cost = %s
 INSERT_LAYERS = (
     "INSERT INTO cost_layers (item_id, move_id, quantity, unit_cost, remaining_qty,"
     " remaining_value) VALUES (%s, %s, %s, %s, %s, %s)"
+)
+
+
+def _prefer_own_layers_of_serials(
+    conn: Connection, lines: Sequence[MoveLine], indexes: list[int]
+) -> None:
+    """A serial number leaving stock takes its own cost (the open layer its receipt opened),
+    not the item's oldest: two pumps bought at 100 and 200, the second one sold, cost 200."""
+    serial = {
+        lines[x].lot.id: lines[x]  # type: ignore[union-attr]
+        for x in indexes
+        if lines[x].lot is not None
+        and lines[x].lot.is_serial  # type: ignore[union-attr]
+        and not lines[x].dest.kind.is_valued
+        and lines[x].prefer_layer_of_move is None
+    }
+    if not serial:
+        return
+    ids = sorted(serial)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql = _SERIAL_LAYERS.format(marks=", ".join(["%s"] * len(chunk)))
+        for lot_id, move_id in driver.rows(conn, sql, chunk):
+            line = serial[lot_id]
+            if line.prefer_layer_of_move is None:  # the oldest open one (a return reopens)
+                line.prefer_layer_of_move = move_id
+
+
+#: the open layers that the receipts of these serials opened, oldest first
+_SERIAL_LAYERS = (
+    "SELECT m.lot_id, c.move_id FROM cost_layers c JOIN moves m ON m.id = c.move_id"
+    " WHERE m.lot_id IN ({marks}) AND c.remaining_qty > 0 ORDER BY c.id"
 )
 
 
