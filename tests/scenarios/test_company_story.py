@@ -5,7 +5,7 @@ area, a storage zone with two bins and a shipping lane. It keeps three items:
 
 - NUT: hex nuts, untracked, FIFO, counted in pieces and bought in boxes of 10;
 - MILK: milk powder in litres, lot-tracked with a 30-day shelf life, moving-average cost;
-- SCAN: barcode scanners, serial-tracked, FIFO.
+- SCAN: barcode scanners, serial-tracked, FIFO (each serial number keeps its own cost).
 
 It buys from SUP1 and sells to CUS1. Over five business days (D0 .. D4, all in the past) it
 receives, inspects, puts away, back-dates a forgotten receipt, closes D0..D2, sells, adjusts,
@@ -336,15 +336,15 @@ def sell(client: TestClient) -> None:
     # left: 36 l worth 124.00 - 24.800004 = 99.199996; 99.199996 / 36 = 2.7555554.. -> 2.755555
     assert valuation(client, item="MILK")[0] == {"MILK": ("36", "99.199996", "2.755555")}
 
-    # D3: scanner S-002 is sold. SCAN is FIFO by item, not by serial number: the issue takes the
-    # oldest layer (S-001's 100.00); the 120.00 layer stays for the scanner left in stock
+    # D3: scanner S-002 is sold. A serial number takes its own layer: the issue costs S-002's
+    # 120.00 (not the oldest layer, S-001's 100.00), which stays for the scanner left in stock
     s2 = issue(
         {"item": "SCAN", "from_location": "MAIN-STOR-A2", "lot": "S-002", "quantity": "1"},
         ("SO-2", 2),
         at(D3, 13),
     )
-    assert figures(s2) == ("1", "100", "100")
-    assert valuation(client, item="SCAN")[0] == {"SCAN": ("1", "120", "120")}
+    assert figures(s2) == ("1", "120", "120")
+    assert valuation(client, item="SCAN")[0] == {"SCAN": ("1", "100", "100")}
 
 
 def adjust_scrap_and_reverse(client: TestClient) -> None:
@@ -513,14 +513,14 @@ def read_the_past(client: TestClient) -> None:
 
 
 def value_now_and_then(client: TestClient) -> None:
-    # now: NUT 282.60 + MILK 99.199996 + SCAN 120.00 = 501.799996
+    # now: NUT 282.60 + MILK 99.199996 + SCAN 100.00 = 481.799996
     assert valuation(client) == (
         {
             "MILK": ("36", "99.199996", "2.755555"),
             "NUT": ("53", "282.6", "5.332075"),
-            "SCAN": ("1", "120", "120"),
+            "SCAN": ("1", "100", "100"),
         },
-        "501.799996",
+        "481.799996",
     )
     # end of D2: NUT 450 + 260 + 60 = 770 for 160 (4.8125); MILK 130 for 50; SCAN 220 for 2
     assert valuation(client, at=at(D2, 23)) == (
@@ -531,14 +531,14 @@ def value_now_and_then(client: TestClient) -> None:
         },
         "1120",
     )
-    # end of D3: NUT 268 for 50; MILK 99.199996 for 36; SCAN 120 -> 487.199996
+    # end of D3: NUT 268 for 50; MILK 99.199996 for 36; SCAN 100 (S-001) -> 467.199996
     assert valuation(client, at=at(D3, 23)) == (
         {
             "MILK": ("36", "99.199996", "2.755555"),
             "NUT": ("50", "268", "5.36"),
-            "SCAN": ("1", "120", "120"),
+            "SCAN": ("1", "100", "100"),
         },
-        "487.199996",
+        "467.199996",
     )
     assert valuation(client, at=at(D0, 8)) == ({}, "0")
 
