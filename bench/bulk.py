@@ -11,6 +11,7 @@ peak memory after each step.
 
     .venv/bin/python bench/bulk.py [--moves 1000000] [--items 10000] [--locations 500]
                                    [--engine sqlite|postgresql] [--profile] [--keep]
+    .venv/bin/python bench/bulk.py --raw    # the baseline: a plain sqlite3 loop, same tables
 """
 
 from __future__ import annotations
@@ -235,6 +236,66 @@ def post(db: Database, history: History, n: int, batch: int, profile: bool) -> P
     return result
 
 
+def raw_post(db: Database, history: History, n: int, batch: int) -> float:
+    """The baseline: the same moves, in the same batches, written by a plain sqlite3 loop into
+    the same tables (moves with its indexes and foreign keys; balances, net change per key per
+    batch, upserted in key order): no rules, no costs, no hash chain, no chain heads. Returns
+    the seconds spent outside the generator. The database is not a valid ledger afterwards."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    with db.read() as conn:
+        item_id = dict(conn.execute(select(items.c.code, items.c.id)).all())
+        place = {
+            code: (location_id, warehouse_id)
+            for code, location_id, warehouse_id in conn.execute(
+                select(locations.c.code, locations.c.id, locations.c.warehouse_id)
+            )
+        }
+    raw = sqlite3.connect(make_url(db.url).database or "", isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        raw.execute(f"PRAGMA {pragma}")
+    insert_move = (
+        "INSERT INTO moves (warehouse_id, seq, item_id, lot_id, quantity, from_location_id,"  # noqa: S608
+        " to_location_id, unit_cost, value, effective_at, recorded_at, operation, reason_code,"
+        " document_type, document_id, document_line, user_id, reverses_move_id, note,"
+        " prev_hash, hash) VALUES (" + ", ".join(["?"] * 21) + ")"
+    )
+    upsert = (
+        "INSERT INTO balances (item_id, location_id, lot_key, lot_id, warehouse_id, on_hand,"
+        " reserved) VALUES (?, ?, 0, NULL, ?, ?, 0) ON CONFLICT (item_id, location_id, lot_key)"
+        " DO UPDATE SET on_hand = balances.on_hand + excluded.on_hand"
+    )
+    end = datetime.now(UTC) - timedelta(days=1)
+    start = end - timedelta(days=365)
+    step = (end - start) / n
+    seqs: dict[int, int] = {}
+    user = int(raw.execute("SELECT min(id) FROM users").fetchone()[0])
+    began = time.perf_counter()
+    moves_iter = history.moves(0, n, start, step)
+    while chunk := [m for _, m in zip(range(batch), moves_iter, strict=False)]:
+        rows: list[tuple[object, ...]] = []
+        deltas: dict[tuple[int, int, int], int] = {}
+        for m in chunk:
+            item = item_id[m.item]
+            (src, src_wh), (dst, dst_wh) = place[m.from_location], place[m.to_location]
+            seq = seqs[src_wh] = seqs.get(src_wh, 0) + 1
+            qty = int(m.quantity) * 1_000_000
+            at = int(m.effective_at.timestamp() * 1_000_000)  # type: ignore[union-attr]
+            rows.append((src_wh, seq, item, None, qty, src, dst, 0, 0, at, at, m.operation,
+                         None, m.document_type, None, None, user, None, None, "0" * 64,
+                         "f" * 64))  # fmt: skip
+            deltas[(item, src, src_wh)] = deltas.get((item, src, src_wh), 0) - qty
+            deltas[(item, dst, dst_wh)] = deltas.get((item, dst, dst_wh), 0) + qty
+        raw.execute("BEGIN IMMEDIATE")
+        raw.executemany(insert_move, rows)
+        raw.executemany(upsert, [(k[0], k[1], k[2], q) for k, q in sorted(deltas.items())])
+        raw.execute("COMMIT")
+    raw.close()
+    return time.perf_counter() - began - history.generating
+
+
 def show_profile(profiler: cProfile.Profile) -> None:
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
@@ -332,7 +393,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="cProfile the bulk posting")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--raw", action="store_true", help="only the baseline: a plain sqlite3 loop, same tables"
+    )
     args = parser.parse_args()
+    if args.raw:
+        with fresh_database("sqlite") as url:
+            db = Database(url)
+            codes, bins = master_data(db, args.items, args.locations)
+            history = History(args.seed, codes, bins)
+            seconds = raw_post(db, history, args.moves, args.batch)
+            db.dispose()
+        rate = Figure("raw sqlite3 loop, same moves and tables (excl. generator)",
+                      args.moves / seconds, "moves/s")  # fmt: skip
+        print_table(f"bulk baseline: {args.moves:,} moves, batches of {args.batch:,}", [rate])
+        return
     with fresh_database(args.engine, keep=args.keep) as url:
         db = Database(url)
         (codes, bins), setup_seconds = timed(lambda: master_data(db, args.items, args.locations))
