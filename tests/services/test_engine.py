@@ -31,3 +31,37 @@ def test_an_idle_connection_killed_by_the_server_is_replaced(
         assert second_pid != first_pid
     finally:
         db.dispose()
+
+
+@pytest.mark.skipif(ENGINE != "postgresql", reason="PostgreSQL pipelines")
+def test_postings_without_pipelines_give_the_same_ledger(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a libpq too old to pipeline, the posting path runs the same writes one by one."""
+    from decimal import Decimal
+
+    from cangku.db import driver
+    from cangku.domain.errors import InsufficientStock
+    from cangku.queries.verify import verify
+    from cangku.services.stock import issue_stock, receive_stock, transfer_stock
+    from cangku.services.stock_commands import Issue, Receive, Transfer
+    from tests.factories import CTX, build_company
+
+    monkeypatch.setattr(driver, "_PIPELINE", False)
+    db = Database(database_url)
+    try:
+        build_company(db)
+        received = receive_stock(db, CTX, Receive("BOLT", "10", "WH1-A", unit_cost="2"))
+        moved = transfer_stock(db, CTX, Transfer("BOLT", "4", "WH1-A", "WH1-B"))
+        issued = issue_stock(db, CTX, Issue("BOLT", "3", "WH1-B"))
+        with pytest.raises(InsufficientStock):
+            issue_stock(db, CTX, Issue("BOLT", "2", "WH1-B"))
+        assert [m.value for m in (*received.moves, *moved.moves, *issued.moves)] == [
+            Decimal("20"),
+            Decimal("0"),
+            Decimal("6"),
+        ]
+        with db.read() as conn:
+            assert verify(conn).problems == []
+    finally:
+        db.dispose()

@@ -29,6 +29,22 @@ def _text(conn: Connection, sql: str) -> str:
     return text
 
 
+#: whether psycopg's libpq can pipeline (14 or newer; the binary wheels bundle one), asked once
+_PIPELINE: bool | None = None
+
+
+def _pipelined(conn: Connection) -> bool:
+    """Whether several statements may go to the server in one round trip here."""
+    global _PIPELINE
+    if conn.dialect.name != "postgresql":
+        return False
+    if _PIPELINE is None:
+        import psycopg
+
+        _PIPELINE = psycopg.Pipeline.is_supported()
+    return _PIPELINE
+
+
 def _driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
@@ -66,7 +82,7 @@ def counts(conn: Connection, writes: Sequence[tuple[str, Sequence[Any]]]) -> lis
     """Run each write in order; return how many rows each changed. On PostgreSQL they go in
     one pipeline (one round trip); they are run to the end even when an earlier one changed
     nothing, so a caller that refuses then rolls the whole transaction back."""
-    if conn.dialect.name == "sqlite" or len(writes) < 2:
+    if len(writes) < 2 or not _pipelined(conn):
         return [count(conn, sql, params) for sql, params in writes]
     raw = _driver(conn)
     try:
@@ -95,8 +111,9 @@ def many(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
 class Tail:
     """Writes whose answers nobody waits for (cost rows, new layers, chain heads...), run
     together at the end of a posting: on PostgreSQL in one pipeline (one round trip for all of
-    them), on SQLite one after the other (no round trips to save). A refusal by the database
-    (a check constraint, say) is raised by ``run`` and rolls the transaction back as usual."""
+    them), on SQLite (no round trips to save) or with a libpq older than 14 one after the
+    other. A refusal by the database (a check constraint, say) is raised by ``run`` and rolls
+    the transaction back as usual."""
 
     def __init__(self) -> None:
         self._writes: list[tuple[str, list[tuple[Any, ...]]]] = []
@@ -111,7 +128,7 @@ class Tail:
         """Run the writes; ``first`` (a write with RETURNING) runs before them, in the same
         round trip on PostgreSQL, and its rows are returned."""
         writes, self._writes = self._writes, []
-        if conn.dialect.name == "sqlite":
+        if not _pipelined(conn):
             answer = rows(conn, *first) if first is not None else []
             for sql, params in writes:
                 many(conn, sql, params)
