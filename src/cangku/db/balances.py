@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select, tuple_, update
 
 from cangku.db import driver
-from cangku.db.statements import execute_many
 from cangku.db.tables import (
     balances,
     locations,
@@ -100,7 +99,7 @@ def _apply_balances_batched(conn: Connection, deltas: dict[BalanceKey, _Delta]) 
         rows.append((*key, delta.lot_id, delta.warehouse_id, delta.quantity))
         if delta.guarded and delta.quantity < 0:
             guarded.append(key)
-    execute_many(conn, _ADD_BALANCES, rows)
+    driver.many(conn, _ADD_BALANCES, rows)
     for start in range(0, len(guarded), 500):
         chunk = guarded[start : start + 500]
         short = _first_short(conn, chunk)
@@ -247,7 +246,7 @@ _TAKE_BALANCE = (
     "UPDATE balances SET on_hand = on_hand + %s WHERE item_id = %s AND location_id = %s"
     " AND lot_key = %s AND on_hand - reserved + %s >= 0"
 )
-# fixed SQL for statements.execute_many (driver-level executemany, ADR 0003)
+# fixed SQL for the driver (db/driver.py, ADR 0003 and 0009)
 _ADD_BALANCES = (
     "INSERT INTO balances (item_id, location_id, lot_key, lot_id, warehouse_id, on_hand, reserved)"
     " VALUES (%s, %s, %s, %s, %s, %s, 0) ON CONFLICT (item_id, location_id, lot_key)"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 
 from cangku.db import driver
-from cangku.db.statements import chunks, execute_many, statements
+from cangku.db.statements import chunks, statements
 from cangku.domain.costing import Layer, average_cost, average_issue_value, consume_fifo
 from cangku.domain.enums import CostingMethod
 from cangku.domain.errors import InvalidInput
@@ -39,11 +39,10 @@ def apply_costs(
     prepared = statements(conn)
     state: dict[int, list[int]] = {}
     if len(item_ids) == 1:  # one statement creates, locks and reads the row
-        sql = _LOCK_ONE_COST
-        row = driver.rows(conn, sql, (item_ids[0],))[0]
+        row = driver.rows(conn, _LOCK_ONE_COST, (item_ids[0],))[0]
         state[row[0]] = [row[1], row[2], row[3]]
     else:
-        execute_many(conn, _INIT_COSTS, [(i,) for i in item_ids])
+        driver.many(conn, _INIT_COSTS, [(i,) for i in item_ids])
         for chunk in chunks(item_ids):
             for row in conn.execute(prepared.lock_costs, {"ids": chunk}):
                 state[row.item_id] = [row.quantity, row.value, row.last_cost]
@@ -188,12 +187,9 @@ def _load_layers(
         chunk = wanted[start : start + _NEED_CHUNK]
         values = ", ".join(["(%s, %s)"] * len(chunk))
         params = tuple(x for item_id in chunk for x in (item_id, needs[item_id]))
-        statement = sql.format(values=values)
-        if conn.dialect.name == "sqlite":
-            statement = statement.replace("%s", "?")
-        for row_id, item_id, qty, value, unit_cost, move_id in conn.exec_driver_sql(
-            statement, params
-        ).all():
+        for row_id, item_id, qty, value, unit_cost, move_id in driver.rows(
+            conn, sql.format(values=values), params
+        ):
             layers[item_id].append(Layer(row_id, qty, value, unit_cost, move_id))
     return layers
 

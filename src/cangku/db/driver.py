@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, StatementError
 
 _SQLITE_TEXT: dict[str, str] = {}
+_CACHED_TEXT = 2000
 
 
 def _text(conn: Connection, sql: str) -> str:
@@ -25,7 +26,9 @@ def _text(conn: Connection, sql: str) -> str:
         return sql
     text = _SQLITE_TEXT.get(sql)
     if text is None:
-        text = _SQLITE_TEXT[sql] = sql.replace("%s", "?")
+        text = sql.replace("%s", "?")
+        if len(sql) <= _CACHED_TEXT:  # long IN lists vary in length: not worth keeping
+            _SQLITE_TEXT[sql] = text
     return text
 
 

@@ -7,35 +7,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from cangku.db import driver
-from cangku.db.tables import item_units, items, locations, lots, warehouses
+from cangku.db.tables import item_units, lots
 from cangku.domain.enums import LocationKind, LotStatus, Tracking
 from cangku.domain.errors import NotFound
 from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo
-
-_ITEM_COLUMNS = (
-    items.c.id,
-    items.c.code,
-    items.c.item_type,
-    items.c.tracking,
-    items.c.costing_method,
-    items.c.base_unit,
-    items.c.active,
-    items.c.name,
-)
-
-
-def _item(row: object) -> ItemInfo:
-    return ItemInfo(
-        id=row.id,  # type: ignore[attr-defined]
-        code=row.code,  # type: ignore[attr-defined]
-        item_type=row.item_type,  # type: ignore[attr-defined]
-        tracking=Tracking(row.tracking),  # type: ignore[attr-defined]
-        costing_method=row.costing_method,  # type: ignore[attr-defined]
-        base_unit=row.base_unit,  # type: ignore[attr-defined]
-        active=row.active,  # type: ignore[attr-defined]
-        name=row.name,  # type: ignore[attr-defined]
-    )
-
 
 # The posting path's look-ups run at driver level (db/driver.py, ADR 0009): fixed SQL text.
 _ITEM_SQL = (
@@ -74,38 +49,10 @@ def item_by_code(conn: Connection, code: str) -> ItemInfo:
 
 
 def item_by_id(conn: Connection, item_id: int) -> ItemInfo:
-    row = conn.execute(select(*_ITEM_COLUMNS).where(items.c.id == item_id)).first()
+    row = driver.first(conn, _ITEM_SQL + " WHERE i.id = %s", (item_id,))
     if row is None:
         raise NotFound("item", item_id)
-    return _item(row)
-
-
-_LOCATION_COLUMNS = (
-    locations.c.id,
-    locations.c.code,
-    locations.c.kind,
-    locations.c.warehouse_id,
-    locations.c.active,
-    locations.c.allowed_item_types,
-    locations.c.capacity,
-    warehouses.c.allow_negative_stock,
-    warehouses.c.code.label("warehouse_code"),
-)
-
-
-def _location(row: object) -> LocationInfo:
-    allowed = row.allowed_item_types  # type: ignore[attr-defined]
-    return LocationInfo(
-        id=row.id,  # type: ignore[attr-defined]
-        code=row.code,  # type: ignore[attr-defined]
-        kind=LocationKind(row.kind),  # type: ignore[attr-defined]
-        warehouse_id=row.warehouse_id,  # type: ignore[attr-defined]
-        allow_negative=row.allow_negative_stock,  # type: ignore[attr-defined]
-        active=row.active,  # type: ignore[attr-defined]
-        allowed_item_types=frozenset(t for t in (allowed or "").split(",") if t),
-        capacity=row.capacity,  # type: ignore[attr-defined]
-        warehouse_code=row.warehouse_code,  # type: ignore[attr-defined]
-    )
+    return _item_of(row)
 
 
 _LOCATION_SQL = (
@@ -114,9 +61,6 @@ _LOCATION_SQL = (
     " FROM locations l JOIN warehouses w ON w.id = l.warehouse_id"
 )
 _LOCATION_BY_CODE = _LOCATION_SQL + " WHERE l.code = %s"
-_VIRTUAL_LOCATION = (
-    _LOCATION_SQL + " WHERE l.warehouse_id = %s AND l.kind = %s ORDER BY l.id LIMIT 1"
-)
 
 
 def _location_of(row: tuple[Any, ...]) -> LocationInfo:
@@ -142,14 +86,10 @@ def location_by_code(conn: Connection, code: str) -> LocationInfo:
 
 
 def location_by_id(conn: Connection, location_id: int) -> LocationInfo:
-    row = conn.execute(
-        select(*_LOCATION_COLUMNS)
-        .join(warehouses, warehouses.c.id == locations.c.warehouse_id)
-        .where(locations.c.id == location_id)
-    ).first()
+    row = driver.first(conn, _LOCATION_SQL + " WHERE l.id = %s", (location_id,))
     if row is None:
         raise NotFound("location", location_id)
-    return _location(row)
+    return _location_of(row)
 
 
 _WITH_VIRTUAL = (
@@ -188,14 +128,6 @@ def two_locations(conn: Connection, first: str, second: str) -> tuple[LocationIn
         if code not in found:
             raise NotFound("location", code)
     return found[first], found[second]
-
-
-def virtual_location(conn: Connection, warehouse_id: int, kind: LocationKind) -> LocationInfo:
-    """The warehouse's own virtual location of ``kind`` (created with the warehouse)."""
-    row = driver.first(conn, _VIRTUAL_LOCATION, (warehouse_id, str(kind)))
-    if row is None:
-        raise NotFound("location", f"{kind} of warehouse {warehouse_id}")
-    return _location_of(row)
 
 
 _LOT_COLUMNS = (
@@ -253,23 +185,20 @@ def unit_factor(conn: Connection, item_id: int, unit: str) -> int | None:
 def items_by_codes(conn: Connection, codes: list[str]) -> dict[str, ItemInfo]:
     """Many items by code in one query (codes that are not item codes are left out)."""
     found: dict[str, ItemInfo] = {}
-    for start in range(0, len(codes), 5000):
-        chunk = codes[start : start + 5000]
-        for row in conn.execute(select(*_ITEM_COLUMNS).where(items.c.code.in_(chunk))):
-            found[row.code] = _item(row)
+    for chunk in _chunks(codes):
+        sql = f"{_ITEM_SQL} WHERE i.code IN ({', '.join(['%s'] * len(chunk))})"
+        found.update((item.code, item) for item in map(_item_of, driver.rows(conn, sql, chunk)))
     return found
 
 
 def locations_by_codes(conn: Connection, codes: list[str]) -> dict[str, LocationInfo]:
     """Many locations by code in one query (unknown codes are left out)."""
     found: dict[str, LocationInfo] = {}
-    for start in range(0, len(codes), 5000):
-        chunk = codes[start : start + 5000]
-        stmt = (
-            select(*_LOCATION_COLUMNS)
-            .join(warehouses, warehouses.c.id == locations.c.warehouse_id)
-            .where(locations.c.code.in_(chunk))
-        )
-        for row in conn.execute(stmt):
-            found[row.code] = _location(row)
+    for chunk in _chunks(codes):
+        sql = f"{_LOCATION_SQL} WHERE l.code IN ({', '.join(['%s'] * len(chunk))})"
+        found.update((loc.code, loc) for loc in map(_location_of, driver.rows(conn, sql, chunk)))
     return found
+
+
+def _chunks(codes: list[str]) -> list[list[str]]:
+    return [codes[start : start + 5000] for start in range(0, len(codes), 5000)]

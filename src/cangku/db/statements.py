@@ -10,7 +10,6 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from cangku.db import driver
 from cangku.db.tables import (
     item_costs,
 )
@@ -22,15 +21,6 @@ def upsert(conn: Connection) -> Any:
 
 def for_update(conn: Connection, stmt: Any) -> Any:
     return stmt.with_for_update() if conn.dialect.name == "postgresql" else stmt
-
-
-# Statements run with many parameter sets go straight to the driver's executemany: SQLAlchemy's
-# per-row parameter processing cost more than the statements themselves (ADR 0003). The text is
-# fixed (no user input); placeholders are %s (psycopg) and become ? for sqlite3.
-
-
-def execute_many(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
-    driver.many(conn, sql, params)
 
 
 #: at most this many values in one IN list (SQLite allows 32,766 variables)

@@ -118,11 +118,18 @@ def _build_move_select() -> Select[Any]:
 _MOVE_SELECT = _build_move_select()
 
 
+def _stock_change(qty: Decimal, out_of_stock: bool, into_stock: bool) -> Decimal:
+    """What a move did to the company's own (valued) stock: +qty, -qty or nothing."""
+    if into_stock and not out_of_stock:
+        return qty
+    if out_of_stock and not into_stock:
+        return -qty
+    return Decimal(0)
+
+
 def _record(row: Any) -> MoveRecord:
     qty = from_scaled(row.quantity)
-    into = row.to_kind in VALUED
-    out_of = row.from_kind in VALUED
-    change = qty if into and not out_of else -qty if out_of and not into else Decimal(0)
+    change = _stock_change(qty, row.from_kind in VALUED, row.to_kind in VALUED)
     return MoveRecord(
         id=row.id,
         warehouse=row.warehouse,
@@ -196,7 +203,6 @@ def posted_record(
     if line.item.name is None or chain.warehouse_code is None or line.effective_at is None:
         return None
     qty = from_scaled(line.quantity)
-    into, out_of = line.dest.kind.is_valued, line.source.kind.is_valued
     return MoveRecord(
         id=posted.id,
         warehouse=chain.warehouse_code,
@@ -224,7 +230,7 @@ def posted_record(
         reversed_by=None,  # nothing can reverse it before it is committed
         note=line.note,
         hash=posted.hash,
-        stock_change=qty if into and not out_of else -qty if out_of and not into else Decimal(0),
+        stock_change=_stock_change(qty, line.source.kind.is_valued, line.dest.kind.is_valued),
     )
 
 
