@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
 from cangku.db import driver
 from cangku.db.statements import chunks, statements
-from cangku.domain.costing import Layer, average_cost, average_issue_value, consume_fifo
+from cangku.domain.costing import (
+    Layer,
+    average_cost,
+    average_issue_value,
+    consume_fifo,
+    receive_into,
+)
 from cangku.domain.enums import CostingMethod
 from cangku.domain.errors import InvalidInput
 from cangku.domain.quantities import scaled_product, scaled_ratio
@@ -20,21 +27,37 @@ MAX_SCALED = 10**18
 
 
 # ------------------------------------------------------------------ costs
-def apply_costs(
-    conn: Connection, lines: Sequence[MoveLine], tail: driver.Tail
-) -> tuple[list[tuple[int, int]], list[tuple[int, Layer]]]:
-    """Return (unit cost, value) for each line, and the FIFO layers to open (line index, layer).
+#: a receipt that settled negative stock: (line index, quantity settled, cost correction)
+Correction = tuple[int, int, int]
+
+
+@dataclass
+class Costed:
+    """What ``apply_costs`` made of a posting's lines."""
+
+    #: (unit cost, value) per line
+    costs: list[tuple[int, int]]
+    #: FIFO layers to open: (line index, layer)
+    new_layers: list[tuple[int, Layer]] = field(default_factory=list)
+    #: receipts that settled negative stock (ADR 0011)
+    corrections: list[Correction] = field(default_factory=list)
+
+
+def apply_costs(conn: Connection, lines: Sequence[MoveLine], tail: driver.Tail) -> Costed:
+    """Return (unit cost, value) for each line, the FIFO layers to open and the cost
+    corrections of receipts that settled negative stock.
 
     The item cost rows are locked here; their new figures and the consumed layers are written
     by ``tail`` (the rows stay locked until commit, so nobody reads them in between)."""
     costs: list[tuple[int, int]] = [(0, 0)] * len(lines)
+    corrections: list[Correction] = []
     by_item: dict[int, list[int]] = defaultdict(list)
     for index, line in enumerate(lines):
         if line.source.kind.is_valued != line.dest.kind.is_valued:
             by_item[line.item.id].append(index)
     new_layers: list[tuple[int, Layer]] = []
     if not by_item:
-        return costs, new_layers
+        return Costed(costs)
     item_ids = sorted(by_item)
     prepared = statements(conn)
     state: dict[int, list[int]] = {}
@@ -61,11 +84,14 @@ def apply_costs(
             fallback = average_cost(qty, value) or last_cost
             if line.dest.kind.is_valued:  # goods come into our stock
                 cost = line.unit_cost if line.unit_cost is not None else fallback
-                moved = scaled_product(q, cost)
                 if line.unit_cost is not None:
                     last_cost = cost
-                if item_id in layers:
-                    layer = Layer(None, q, moved, cost)
+                receipt = receive_into(qty, value, q, cost)  # settles negative stock first
+                moved = receipt.value
+                if receipt.settled:
+                    corrections.append((index, receipt.settled, receipt.correction))
+                if item_id in layers and receipt.layer_qty:
+                    layer = Layer(None, receipt.layer_qty, receipt.layer_value, cost)
                     item_layers.append(layer)
                     new_layers.append((index, layer))
                 qty, value = qty + q, value + moved
@@ -99,7 +125,7 @@ def apply_costs(
     if changed:
         tail.add(_UPDATE_LAYER, [(x.remaining_qty, x.remaining_value, x.id) for x in changed])
     tail.add(_UPDATE_COSTS, [(s[0], s[1], s[2], i) for i, s in state.items()])
-    return costs, new_layers
+    return Costed(costs, new_layers, corrections)
 
 
 # DO UPDATE (not DO NOTHING) so that the row is locked and returned even when it exists
@@ -114,6 +140,9 @@ _INIT_COSTS = (
 )
 _UPDATE_LAYER = "UPDATE cost_layers SET remaining_qty = %s, remaining_value = %s WHERE id = %s"
 _UPDATE_COSTS = "UPDATE item_costs SET quantity = %s, value = %s, last_cost = %s WHERE item_id = %s"
+INSERT_CORRECTIONS = (
+    "INSERT INTO cost_corrections (item_id, move_id, quantity, amount) VALUES (%s, %s, %s, %s)"
+)
 INSERT_LAYERS = (
     "INSERT INTO cost_layers (item_id, move_id, quantity, unit_cost, remaining_qty,"
     " remaining_value) VALUES (%s, %s, %s, %s, %s, %s)"

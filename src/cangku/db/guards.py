@@ -10,7 +10,9 @@ from __future__ import annotations
 LEDGER_TABLES = ("moves", "periods")
 #: guarded by migration 0002
 AUDIT_TABLES = ("audit_log",)
-APPEND_ONLY_TABLES = LEDGER_TABLES + AUDIT_TABLES
+#: guarded by migration 0003
+COST_TABLES = ("cost_corrections",)
+APPEND_ONLY_TABLES = LEDGER_TABLES + AUDIT_TABLES + COST_TABLES
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION cangku_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, func, select
 
 from cangku.db import driver
 from cangku.db.balances import apply_balances, check_limits
-from cangku.db.costs import INSERT_LAYERS, apply_costs
+from cangku.db.costs import INSERT_CORRECTIONS, INSERT_LAYERS, apply_costs
 from cangku.db.statements import for_update
 from cangku.db.tables import (
     ledger_heads,
@@ -75,7 +75,8 @@ def post_lines(
     apply_balances(conn, lines)
     check_limits(conn, lines)
     tail = driver.Tail()  # writes nobody waits for: one round trip on PostgreSQL
-    costs, new_layers = apply_costs(conn, lines, tail)
+    costed = apply_costs(conn, lines, tail)
+    costs, new_layers = costed.costs, costed.new_layers
     chains = sorted({line.chain_warehouse_id for line in lines})
     heads, closed = _lock_heads(conn, chains)
     if closed is not None:
@@ -125,7 +126,8 @@ def post_lines(
         _INVALIDATE_SQLITE if sqlite else _INVALIDATE,
         [(to_micros(earliest) if sqlite else earliest,)],
     )
-    if len(rows) == 1 and not sqlite:  # the move (and its layer) go in the tail's round trip
+    if len(rows) == 1 and not sqlite and not costed.corrections:
+        # the move (and its layer) go in the tail's round trip
         sql, params = _INSERT_ONE, rows[0]
         if new_layers:
             layer = new_layers[0][1]
@@ -139,6 +141,13 @@ def post_lines(
         [
             (lines[index].item.id, ids[index], lines[index].quantity, *_layer_figures(layer))
             for index, layer in new_layers
+        ],
+    )
+    tail.add(
+        INSERT_CORRECTIONS,
+        [
+            (lines[index].item.id, ids[index], settled, amount)
+            for index, settled, amount in costed.corrections
         ],
     )
     tail.run(conn)

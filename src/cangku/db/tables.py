@@ -507,3 +507,18 @@ audit_head = Table(
     Column("last_seq", BigInteger, nullable=False),
     Column("last_hash", String(64), nullable=False),
 )
+
+#: receipts that settled negative stock (ADR 0011): the settled quantity and the cost of goods
+#: the negative issues lacked (quantity x receipt cost - what the receipt added to stock);
+#: append-only, written with the move (migration 0003)
+cost_corrections = Table(
+    "cost_corrections",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("move_id", Id, ForeignKey("moves.id"), nullable=False),
+    Column("quantity", Scaled, nullable=False),
+    Column("amount", Scaled, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+Index("ix_cost_corrections_item", cost_corrections.c.item_id, cost_corrections.c.move_id)

@@ -100,3 +100,51 @@ def average_issue_value(on_hand_qty: int, on_hand_value: int, qty: int) -> int:
 
 def average_cost(on_hand_qty: int, on_hand_value: int) -> int:
     return scaled_ratio(on_hand_value, on_hand_qty) if on_hand_qty > 0 else 0
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a receipt of ``quantity`` at ``unit_cost`` does to an item's (quantity, value).
+
+    Negative stock is settled first, at the receipt's cost (ADR 0011): the issues that took the
+    item below zero were valued at the cost known then (the last or average cost); once real
+    goods arrive they cost what these cost. The receipt adds to the stock value only what makes
+    the stock after it worth its quantity at its cost; ``correction`` (what the goods cost minus
+    what they added to stock) is the cost of goods that the negative issues lacked (negative
+    when they were charged too much).
+    """
+
+    value: int  # what the receipt adds to the stock value (the move's value)
+    settled: int  # negative quantity it covered
+    correction: int  # quantity x cost - value
+    layer_qty: int  # what is left in stock from it (a FIFO layer of this size)
+    layer_value: int
+
+
+def receive_into(on_hand_qty: int, on_hand_value: int, qty: int, unit_cost: int) -> Receipt:
+    """Receive ``qty`` at ``unit_cost`` into stock of (``on_hand_qty``, ``on_hand_value``)."""
+    bought = scaled_product(qty, unit_cost)
+    if on_hand_qty >= 0:
+        return Receipt(bought, 0, 0, qty, bought)
+    settled = min(qty, -on_hand_qty)
+    left = qty - settled
+    after_qty = on_hand_qty + qty
+    if left > 0:  # the whole negative quantity is settled; the rest is stock at this cost
+        after_value = scaled_product(left, unit_cost)
+    elif after_qty == 0:
+        after_value = 0
+    else:  # still negative: the part not yet settled keeps its value per unit
+        after_value = _rounded(on_hand_value * after_qty, on_hand_qty)
+    moved = after_value - on_hand_value
+    return Receipt(moved, settled, bought - moved, left, after_value if left > 0 else 0)
+
+
+def _rounded(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` (``denominator`` != 0) rounded half-even, exactly."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2 == 1):
+        quotient += 1
+    return quotient
