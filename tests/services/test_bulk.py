@@ -71,7 +71,8 @@ def test_a_large_batch_that_goes_short_names_the_balance_and_writes_nothing(
     before = move_count(stocked)
     with pytest.raises(InsufficientStock) as refused:
         post_bulk(stocked, CTX, issues([BulkMove("BOLT", "6", "WH1-B", "WH1/CUSTOMER")]))
-    assert refused.value.message == "not enough BOLT at WH1-B: 7 requested, 5 available"
+    # an earlier move took one BOLT from WH1-B: the 15th asks 6 of the 4 left, as one by one
+    assert refused.value.message.endswith("not enough BOLT at WH1-B: 6 requested, 4 available")
     assert refused.value.data["location"] == "WH1-B"
     assert move_count(stocked) == before
     assert on_hand(stocked, "BOLT", "WH1-B") == Decimal("5")

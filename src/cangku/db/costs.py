@@ -39,7 +39,7 @@ class Costed:
     costs: list[tuple[int, int]]
     #: FIFO layers to open: (line index, layer)
     new_layers: list[tuple[int, Layer]] = field(default_factory=list)
-    #: receipts that settled negative stock (ADR 0011)
+    #: receipts that settled negative stock (ADR 0012)
     corrections: list[Correction] = field(default_factory=list)
 
 

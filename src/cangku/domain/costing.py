@@ -106,7 +106,7 @@ def average_cost(on_hand_qty: int, on_hand_value: int) -> int:
 class Receipt:
     """What a receipt of ``quantity`` at ``unit_cost`` does to an item's (quantity, value).
 
-    Negative stock is settled first, at the receipt's cost (ADR 0011): the issues that took the
+    Negative stock is settled first, at the receipt's cost (ADR 0012): the issues that took the
     item below zero were valued at the cost known then (the last or average cost); once real
     goods arrive they cost what these cost. The receipt adds to the stock value only what makes
     the stock after it worth its quantity at its cost; ``correction`` (what the goods cost minus

@@ -109,14 +109,18 @@ def value_select(
         parts.c.item_id, func.sum(parts.c.q).label("quantity"), func.sum(parts.c.v).label("value")
     ).group_by(parts.c.item_id)
     if at is None and anchor.checkpoint_id is None:
-        # now: FIFO items are valued from their open layers (the source of truth for FIFO)
+        # now: FIFO items are valued from their open layers (the source of truth for FIFO);
+        # below zero there are none, and the stock's value is what the moves left (ADR 0012)
         grouped = stmt.subquery("g")
         stmt = (
             select(
                 grouped.c.item_id,
                 grouped.c.quantity,
                 case(
-                    (items.c.costing_method == "fifo", func.coalesce(fifo_value.c.v, 0)),
+                    (
+                        and_(items.c.costing_method == "fifo", grouped.c.quantity >= 0),
+                        func.coalesce(fifo_value.c.v, 0),
+                    ),
                     else_=grouped.c.value,
                 ).label("value"),
             )

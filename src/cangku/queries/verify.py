@@ -4,7 +4,9 @@ Checks, each reported with exactly what differs:
 1. every warehouse's hash chain (each move's hash, the link to the previous one, the head);
 2. every balance = sum of moves in - sum of moves out, per (item, location, lot);
 3. per item, the valued quantity and value = what the moves added and took away;
-4. FIFO items: the open layers hold exactly that quantity and value;
+4. FIFO items: the open layers hold exactly that quantity and value (none below zero); no
+   item is worth something with nothing on hand, or has a value of the other sign than its
+   quantity (negative stock included: a receipt settles it first, ADR 0012);
 5. no balance at a guarded location is negative, no reservation exceeds on hand;
 6. the audit trail's hash chain (each entry's hash, no missing number, the head).
 
@@ -274,6 +276,11 @@ def _costs(conn: Connection, report: VerifyReport) -> None:
                 sq != q,
                 sv != v,
                 and_(items.c.costing_method == "fifo", sq >= 0, or_(lq != sq, lv != sv)),
+                # below zero a FIFO item has no open layer (a receipt settles first)
+                and_(items.c.costing_method == "fifo", sq < 0, or_(lq != 0, lv != 0)),
+                and_(sq == 0, sv != 0),
+                and_(sq > 0, sv < 0),
+                and_(sq < 0, sv > 0),
             )
         )
         .order_by(items.c.id)
@@ -294,7 +301,8 @@ def _costs(conn: Connection, report: VerifyReport) -> None:
                 stored_value=_text(stored[1]),
                 ledger_value=_text(ledger[1]),
             )
-        if method == "fifo" and stored[0] >= 0 and layers != stored:
+        expected_layers = stored if stored[0] >= 0 else (0, 0)
+        if method == "fifo" and layers != expected_layers:
             report.add(
                 "fifo_layers_mismatch",
                 item=code,
@@ -302,6 +310,16 @@ def _costs(conn: Connection, report: VerifyReport) -> None:
                 layer_value=_text(layers[1]),
                 stock_quantity=_text(stored[0]),
                 stock_value=_text(stored[1]),
+            )
+        quantity, value = stored
+        if (quantity == 0 and value != 0) or (quantity > 0 > value) or (quantity < 0 < value):
+            # value and quantity disagree: stock worth something with nothing on hand, or
+            # a value of the other sign (ADR 0012)
+            report.add(
+                "value_quantity_mismatch",
+                item=code,
+                stock_quantity=_text(quantity),
+                stock_value=_text(value),
             )
 
 

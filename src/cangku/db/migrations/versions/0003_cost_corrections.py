@@ -1,4 +1,4 @@
-"""cost corrections: receipts that settled negative stock (ADR 0011)
+"""cost corrections: receipts that settled negative stock (ADR 0012)
 
 Revision ID: 0003
 Revises: 0002
