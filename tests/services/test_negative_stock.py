@@ -99,9 +99,9 @@ def test_a_receipt_into_negative_fifo_stock_settles_it_at_the_receipts_cost(
 def test_negative_moving_average_stock_is_settled_at_the_receipts_cost(company: Database) -> None:
     # FLOUR had a cost of 3 (received and issued in WH1), then goes 4 kg below zero in WH2
     post_bulk(company, CTX, [
-        BulkMove("FLOUR", "10", "WH1/SUPPLIER", "WH1-A", lot="L0", unit_cost="3",
+        BulkMove("FLOUR", "10", "WH1/SUPPLIER", "WH1-A", lot="L1", unit_cost="3",
                  effective_at=at(1)),
-        BulkMove("FLOUR", "10", "WH1-A", "WH1/CUSTOMER", lot="L0", effective_at=at(2)),
+        BulkMove("FLOUR", "10", "WH1-A", "WH1/CUSTOMER", lot="L1", effective_at=at(2)),
         BulkMove("FLOUR", "4", "WH2-A", "WH2/CUSTOMER", lot="L1", effective_at=at(3)),
     ])  # fmt: skip
     assert value_of(company, "FLOUR") == (Decimal(-4), Decimal(-12))  # at the last cost, 3
