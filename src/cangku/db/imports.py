@@ -62,6 +62,13 @@ def rows_where_in(
     ]
 
 
+def all_rows(conn: Connection, columns: Sequence[str], source: str) -> list[dict[str, Any]]:
+    """Every row of a small table (warehouses, units) as dicts."""
+    sql = f"SELECT {', '.join(columns)} FROM {source}"  # noqa: S608
+    names = [c.rsplit(" ", 1)[-1].rsplit(".", 1)[-1] for c in columns]
+    return [dict(zip(names, row, strict=True)) for row in driver.rows(conn, sql)]
+
+
 def insert_many(
     conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from cangku.db.tables import (
     categories,
@@ -20,11 +21,16 @@ from cangku.db.tables import (
     item_units,
     items,
     locations,
+    lots,
+    moves,
+    partner_contacts,
+    partners,
+    supplier_items,
     warehouses,
 )
 from cangku.domain.enums import VIRTUAL_KINDS
 from cangku.domain.permissions import Warehouses
-from cangku.domain.quantities import from_scaled
+from cangku.domain.quantities import from_scaled, scaled_ratio
 
 __all__ = ["EXPORTERS", "export_rows"]
 
@@ -65,16 +71,25 @@ def items_rows(conn: Connection, _warehouses: Warehouses) -> list[Row]:
     for r in conn.execute(select(items).order_by(items.c.code)):
         rows.append(
             [
-                r.code, r.name, r.item_type,
+                r.code,
+                r.name,
+                r.item_type,
                 paths.get(r.category_id) if r.category_id is not None else None,
-                r.base_unit, "; ".join(conversions[r.id]), "; ".join(codes[r.id]),
-                r.tracking, r.costing_method, r.shelf_life_days,
-                _number(r.safety_stock), _number(r.reorder_point), _number(r.max_stock),
+                r.base_unit,
+                "; ".join(conversions[r.id]),
+                "; ".join(codes[r.id]),
+                r.tracking,
+                r.costing_method,
+                r.shelf_life_days,
+                _number(r.safety_stock),
+                _number(r.reorder_point),
+                _number(r.max_stock),
                 r.lead_time_days,
                 place.get(r.default_location_id) if r.default_location_id else None,
-                _number(r.standard_cost), r.description,
+                _number(r.standard_cost),
+                r.description,
             ]
-        )  # fmt: skip
+        )
     return rows
 
 
@@ -98,11 +113,17 @@ def locations_rows(conn: Connection, scope: Warehouses) -> list[Row]:
         stmt = stmt.where(locations.c.warehouse_id.in_(sorted(scope)))
     return [
         [
-            r.code, r.name, r.wh, r.parent_code, r.kind, r.level, _number(r.capacity),
+            r.code,
+            r.name,
+            r.wh,
+            r.parent_code,
+            r.kind,
+            r.level,
+            _number(r.capacity),
             "; ".join(t for t in (r.allowed_item_types or "").split(",") if t),
         ]
         for r in conn.execute(stmt)
-    ]  # fmt: skip
+    ]
 
 
 Exporter = Callable[[Connection, Warehouses], list[Row]]
@@ -119,3 +140,118 @@ def export_rows(conn: Connection, kind: str, scope: Warehouses = None) -> list[R
     """The rows of ``kind`` (``scope``: the warehouses the caller may see, for the kinds that
     belong to a warehouse)."""
     return EXPORTERS[kind](conn, scope)
+
+
+def opening_balances(
+    conn: Connection, scope: Warehouses
+) -> dict[tuple[str, str, str | None], tuple[int, int, Any, Any]]:
+    """The opening balances posted (moves from an ``adjustment`` location with reason
+    ``opening_balance``) per (item, location, lot): scaled quantity, scaled value, the first
+    effective time and the lot's expiry."""
+    source, to, lot = locations.alias("source"), locations.alias("dest"), lots.alias("lot")
+    stmt = (
+        select(
+            items.c.code.label("item"),
+            to.c.code.label("location"),
+            lot.c.code.label("lot"),
+            lot.c.expires_on,
+            func.sum(moves.c.quantity).label("quantity"),
+            func.sum(moves.c.value).label("value"),
+            func.min(moves.c.effective_at).label("effective_at"),
+        )
+        .join(items, items.c.id == moves.c.item_id)
+        .join(source, source.c.id == moves.c.from_location_id)
+        .join(to, to.c.id == moves.c.to_location_id)
+        .outerjoin(lot, lot.c.id == moves.c.lot_id)
+        .where(moves.c.reason_code == "opening_balance", source.c.kind == "adjustment")
+        .group_by(items.c.code, to.c.code, lot.c.code, lot.c.expires_on)
+    )
+    if scope is not None:
+        stmt = stmt.where(moves.c.warehouse_id.in_(sorted(scope)))
+    return {
+        (r.item, r.location, r.lot): (int(r.quantity), int(r.value), r.effective_at, r.expires_on)
+        for r in conn.execute(stmt)
+    }
+
+
+def opening_stock_rows(conn: Connection, scope: Warehouses) -> list[Row]:
+    base = {r.code: r.base_unit for r in conn.execute(select(items.c.code, items.c.base_unit))}
+    rows = []
+    for (item, location, lot), (quantity, value, when, expires) in sorted(
+        opening_balances(conn, scope).items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")
+    ):
+        day = when.date() if isinstance(when, datetime) else when
+        cost = from_scaled(scaled_ratio(value, quantity))
+        rows.append([item, location, lot, expires, from_scaled(quantity), base[item], cost, day])
+    return rows
+
+
+def partners_rows(conn: Connection, _scope: Warehouses) -> list[Row]:
+    stmt = select(partners).order_by(partners.c.code)
+    return [
+        [
+            r.code,
+            r.name,
+            r.is_supplier,
+            r.is_customer,
+            r.email,
+            r.phone,
+            r.address,
+            r.tax_id,
+            r.notes,
+        ]
+        for r in conn.execute(stmt)
+    ]
+
+
+def contacts_rows(conn: Connection, _scope: Warehouses) -> list[Row]:
+    stmt = (
+        select(partners.c.code, partner_contacts)
+        .join(partners, partners.c.id == partner_contacts.c.partner_id)
+        .order_by(partners.c.code, partner_contacts.c.id)
+    )
+    return [[r.code, r.name, r.role, r.email, r.phone] for r in conn.execute(stmt)]
+
+
+def supplier_items_rows(conn: Connection, _scope: Warehouses) -> list[Row]:
+    stmt = (
+        select(partners.c.code.label("partner"), items.c.code.label("item"), supplier_items)
+        .join(partners, partners.c.id == supplier_items.c.partner_id)
+        .join(items, items.c.id == supplier_items.c.item_id)
+        .order_by(partners.c.code, items.c.code)
+    )
+    return [
+        [
+            r.partner,
+            r.item,
+            r.supplier_code,
+            _number(r.price),
+            r.currency,
+            _number(r.min_order_qty),
+            r.lead_time_days,
+        ]
+        for r in conn.execute(stmt)
+    ]
+
+
+def lots_rows(conn: Connection, _scope: Warehouses) -> list[Row]:
+    stmt = (
+        select(items.c.code.label("item"), lots)
+        .join(items, items.c.id == lots.c.item_id)
+        .order_by(items.c.code, lots.c.code)
+    )
+    return [
+        [r.item, r.code, r.manufactured_on, r.expires_on, r.supplier_lot, r.status, r.notes]
+        for r in conn.execute(stmt)
+    ]
+
+
+EXPORTERS.update(
+    {
+        "partners": partners_rows,
+        "contacts": contacts_rows,
+        "supplier_items": supplier_items_rows,
+        "lots": lots_rows,
+        "opening_stock": opening_stock_rows,
+    }
+)

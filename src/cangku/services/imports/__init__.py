@@ -15,7 +15,9 @@ from typing import Any
 
 from cangku.db.uow import Database
 from cangku.domain.imports import KINDS, ImportRejected, RowError, sheet_of
+from cangku.domain.permissions import Action
 from cangku.queries.exports import export_rows
+from cangku.services.bulk import STOCK_IMPORT
 from cangku.services.common import Context, load_actor
 from cangku.services.imports.categories import CATEGORIES, CATEGORY_IMPORT
 from cangku.services.imports.engine import (
@@ -35,6 +37,16 @@ from cangku.services.imports.files import (
     write_file,
 )
 from cangku.services.imports.items import ITEM_IMPORT, ITEMS
+from cangku.services.imports.lots import LOT_IMPORT, LOTS
+from cangku.services.imports.opening_stock import import_opening_stock
+from cangku.services.imports.partners import (
+    CONTACTS,
+    PARTNER_IMPORT,
+    PARTNERS,
+    SUPPLIER_ITEM_IMPORT,
+    SUPPLIER_ITEMS,
+)
+from cangku.services.imports.sites import LOCATION_IMPORT, LOCATIONS, WAREHOUSE_IMPORT, WAREHOUSES
 from cangku.services.items import ITEM_VIEW
 from cangku.services.lots import LOT_VIEW
 from cangku.services.partners import PARTNER_VIEW
@@ -43,6 +55,11 @@ from cangku.services.warehouses import WAREHOUSE_VIEW
 
 __all__ = [
     "CATEGORY_IMPORT",
+    "LOCATION_IMPORT",
+    "LOT_IMPORT",
+    "PARTNER_IMPORT",
+    "SUPPLIER_ITEM_IMPORT",
+    "WAREHOUSE_IMPORT",
     "FORMATS",
     "IMPORTERS",
     "ITEM_IMPORT",
@@ -58,7 +75,21 @@ __all__ = [
     "template",
 ]
 
-IMPORTERS: dict[str, Importer] = {importer.kind: importer for importer in (CATEGORIES, ITEMS)}
+IMPORTERS: dict[str, Importer] = {
+    importer.kind: importer
+    for importer in (
+        CATEGORIES,
+        WAREHOUSES,
+        LOCATIONS,
+        ITEMS,
+        PARTNERS,
+        CONTACTS,
+        SUPPLIER_ITEMS,
+        LOTS,
+    )
+}
+#: opening stock is posted through the ledger (``services.bulk``), not upserted
+OPENING_STOCK = "opening_stock"
 
 
 def _importer(kind: str) -> Importer:
@@ -66,9 +97,10 @@ def _importer(kind: str) -> Importer:
     return IMPORTERS[kind]
 
 
-def import_action(kind: str) -> str:
-    """The permission code an import of ``kind`` needs."""
-    return _importer(kind).action.code
+def import_action(kind: str) -> Action:
+    """The permission an import of ``kind`` needs."""
+    sheet_of(kind)
+    return STOCK_IMPORT if kind == OPENING_STOCK else IMPORTERS[kind].action
 
 
 def import_file(
@@ -88,8 +120,10 @@ def import_file(
     run) ImportRejected ``import_rows_invalid`` with every row's problems in ``data["errors"]``.
     Writes (not a dry run, no problems): the file's rows in one transaction and one audit entry.
     """
+    table = read_table(sheet_of(kind), data)
+    if kind == OPENING_STOCK:
+        return import_opening_stock(db, ctx, table, dry_run, progress)
     importer = _importer(kind)
-    table = read_table(KINDS[kind], data)
     if dry_run:
         return check_import(db, ctx, importer, table, progress)
     return run_import(db, ctx, importer, table, data, progress)

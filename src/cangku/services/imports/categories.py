@@ -36,9 +36,12 @@ def load_categories(conn: Connection) -> dict[str, _Category]:
     """Every category by code (a category tree is small: one read)."""
     parent = categories.alias("parent")
     stmt = select(
-        categories.c.id, categories.c.code, categories.c.name, categories.c.active,
+        categories.c.id,
+        categories.c.code,
+        categories.c.name,
+        categories.c.active,
         parent.c.code.label("parent_code"),
-    ).outerjoin(parent, parent.c.id == categories.c.parent_id)  # fmt: skip
+    ).outerjoin(parent, parent.c.id == categories.c.parent_id)
     return {
         r.code: _Category(int(r.id), r.code, r.name, r.parent_code, bool(r.active))
         for r in conn.execute(stmt)

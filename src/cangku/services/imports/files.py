@@ -185,9 +185,15 @@ def _describe(sheet: Sheet, lang: str) -> tuple[list[str], list[list[str]]]:
     zh = lang.startswith("zh")
     notes: list[str] = []
     legend: list[list[str]] = [
-        ["column", "列名", "required" if not zh else "必填", "type" if not zh else "类型",
-         "allowed values" if not zh else "可选值", "help" if not zh else "说明"]
-    ]  # fmt: skip
+        [
+            "column",
+            "列名",
+            "required" if not zh else "必填",
+            "type" if not zh else "类型",
+            "allowed values" if not zh else "可选值",
+            "help" if not zh else "说明",
+        ]
+    ]
     for column in sheet.columns:
         need = ("必填" if zh else "required") if column.required else ("选填" if zh else "optional")
         allowed = " | ".join(column.allowed)

@@ -51,10 +51,21 @@ ITEM_IMPORT = action("item.import", roles={WAREHOUSE_MANAGER, PURCHASER})
 
 #: the ``items`` columns an import sets (besides the code)
 FIELDS = (
-    "name", "description", "item_type", "base_unit", "tracking", "costing_method",
-    "category_id", "shelf_life_days", "safety_stock", "reorder_point", "max_stock",
-    "lead_time_days", "default_location_id", "standard_cost",
-)  # fmt: skip
+    "name",
+    "description",
+    "item_type",
+    "base_unit",
+    "tracking",
+    "costing_method",
+    "category_id",
+    "shelf_life_days",
+    "safety_stock",
+    "reorder_point",
+    "max_stock",
+    "lead_time_days",
+    "default_location_id",
+    "standard_cost",
+)
 _FIXED_BY_MOVES = ("base_unit", "tracking", "costing_method")
 _LEVELS = ("safety_stock", "reorder_point", "max_stock")
 
@@ -113,10 +124,13 @@ def _load(conn: Connection, table: Table) -> _Known:
     owners = {
         r["barcode"]: (int(r["id"]), r["code"])
         for r in bulk_store.rows_where_in(
-            conn, ["b.barcode", "i.id", "i.code"],
-            "item_barcodes b JOIN items i ON i.id = b.item_id", "b.barcode", listed,
+            conn,
+            ["b.barcode", "i.id", "i.code"],
+            "item_barcodes b JOIN items i ON i.id = b.item_id",
+            "b.barcode",
+            listed,
         )
-    }  # fmt: skip
+    }
     categories = load_categories(conn)
     return _Known(
         items=current,
@@ -201,6 +215,11 @@ def _location(check: RowCheck, table: Table, known: _Known, current: Any) -> int
     return found[0]
 
 
+def _convertible(unit: str, allowed: set[str]) -> str:
+    check_unit_allowed(unit, allowed)
+    return unit
+
+
 def _conversions(check: RowCheck, table: Table, known: _Known, base: str, current: Any) -> Any:
     if not table.has("units"):
         return known.conversions.get(current["id"], []) if current is not None else []
@@ -230,8 +249,10 @@ def _barcodes(check: RowCheck, table: Table, known: _Known, allowed: set[str], c
     for barcode, unit in pairs or []:
         if check("barcodes", check_barcode_once, barcode, seen) is None:
             continue
-        if unit and (check("barcodes", _unit, known, unit) is None
-                     or check("barcodes", check_unit_allowed, unit, allowed) is None):  # fmt: skip
+        if unit and (
+            check("barcodes", _unit, known, unit) is None
+            or check("barcodes", _convertible, unit, allowed) is None
+        ):
             continue
         result.append((barcode, unit or None))
     return result
@@ -378,9 +399,12 @@ _INSERT = ("code", *FIELDS, "active", "version", "created_at", "updated_at")
 
 
 def _write(
-    conn: Connection, now: datetime, known: _Known, creates: Sequence[_Decided],
+    conn: Connection,
+    now: datetime,
+    known: _Known,
+    creates: Sequence[_Decided],
     updates: Sequence[_Decided],
-) -> None:  # fmt: skip
+) -> None:
     category_ids = known.categories.create(conn, now)
 
     def columns(d: _Decided) -> dict[str, Any]:
