@@ -50,7 +50,14 @@ def move_count(db: Database) -> int:
 def test_many_moves_are_posted_in_batches(client: TestClient, db: Database) -> None:
     response = client.post(URL, json={"moves": MOVES, "batch_size": 2})
     assert response.status_code == 201
-    assert response.json() == {"posted": 3, "batches": 2}
+    answer = response.json()
+    assert {k: answer[k] for k in ("replayed", "posted", "batches", "total", "resumed_from")} == {
+        "replayed": False,
+        "posted": 3,
+        "batches": 2,
+        "total": 3,
+        "resumed_from": 0,
+    }
     assert on_hand(db, "BOLT", "WH1-A") == Decimal("70")
     assert on_hand(db, "GLUE", "WH1-B") == Decimal("20")
 
@@ -78,9 +85,69 @@ def test_malformed_requests_are_refused(client: TestClient, db: Database, body: 
     assert move_count(db) == 0
 
 
-def test_a_repeat_with_the_same_key_posts_nothing_new(client: TestClient, db: Database) -> None:
+def test_a_repeat_with_the_same_key_is_a_replay_that_posts_nothing(
+    client: TestClient, db: Database
+) -> None:
+    headers = {"Idempotency-Key": "migration-1"}
+    first = client.post(URL, json={"moves": MOVES}, headers=headers)
+    assert first.status_code == 201
+    again = client.post(URL, json={"moves": MOVES}, headers=headers)
+    assert again.status_code == 200
+    assert again.headers["Idempotent-Replay"] == "true"
+    answer = again.json()
+    assert (answer["replayed"], answer["posted"], answer["batches"]) == (True, 0, 0)
+    assert (answer["import_id"], answer["previously_posted"], answer["posted_by"]) == (
+        first.json()["import_id"],
+        3,
+        "admin",
+    )
+    assert move_count(db) == 3
+
+
+def test_the_same_key_with_other_moves_is_refused(client: TestClient, db: Database) -> None:
     headers = {"Idempotency-Key": "migration-1"}
     assert client.post(URL, json={"moves": MOVES}, headers=headers).status_code == 201
-    again = client.post(URL, json={"moves": MOVES}, headers=headers)
-    assert again.json() == {"posted": 3, "batches": 1}
+    other = client.post(URL, json={"moves": MOVES[:2]}, headers=headers)
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
     assert move_count(db) == 3
+
+
+def test_the_same_moves_again_are_refused_unless_a_repeat_is_allowed(
+    client: TestClient, db: Database
+) -> None:
+    assert client.post(URL, json={"moves": MOVES}).status_code == 201
+    again = client.post(URL, json={"moves": MOVES})
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    problem = again.json()
+    assert problem["code"] == "import_already_posted"
+    assert (problem["data"]["posted_by"], problem["data"]["moves"]) == ("admin", 3)
+    assert move_count(db) == 3
+    repeated = client.post(URL, json={"moves": MOVES, "allow_repeat": True})
+    assert (repeated.status_code, repeated.json()["posted"]) == (201, 3)
+    assert move_count(db) == 6
+    assert on_hand(db, "BOLT", "WH1-A") == Decimal("140")
+
+
+def test_a_refusal_in_a_later_batch_posts_nothing(client: TestClient, db: Database) -> None:
+    bad = [*MOVES, {**MOVES[1], "quantity": "999"}]
+    response = client.post(URL, json={"moves": bad, "batch_size": 1})
+    assert (response.status_code, response.json()["code"]) == (409, "insufficient_stock")
+    assert response.json()["data"]["move_number"] == 4
+    assert move_count(db) == 0
+
+
+def test_a_chunked_request_resumes_after_its_committed_batches(
+    client: TestClient, db: Database
+) -> None:
+    bad = [*MOVES, {**MOVES[1], "quantity": "999"}]
+    refused = client.post(URL, json={"moves": bad, "batch_size": 2, "chunked": True})
+    assert refused.status_code == 409
+    assert refused.json()["data"]["resume_after"] == 2
+    assert move_count(db) == 2
+    fixed = [*MOVES, {**MOVES[1], "quantity": "9"}]
+    resumed = client.post(URL, json={"moves": fixed, "batch_size": 2, "chunked": True})
+    assert resumed.status_code == 201
+    assert (resumed.json()["resumed_from"], resumed.json()["posted"]) == (2, 2)
+    assert move_count(db) == 4
+    assert on_hand(db, "BOLT", "WH1-B") == Decimal("39")

@@ -88,15 +88,40 @@ def test_a_csv_of_moves_is_posted_in_batches(cli: Invoke, db: Database, tmp_path
     assert moves[-1].value == Decimal("50")
 
 
-def test_a_refused_move_is_named_and_its_batch_is_not_written(
+def test_a_refused_move_is_named_by_its_row_and_nothing_is_posted(
     cli: Invoke, db: Database, tmp_path: Path
 ) -> None:
     text = GOOD.replace("BOLT,30,WH1-A", "NOPE,30,WH1-A")
     result = cli("moves", write(tmp_path, text), "--batch-size", "2", "--json")
     assert result.exit_code == 3
     error = body(result)["error"]
-    assert (error["code"], error["data"]["move_number"]) == ("item_not_found", 3)
-    assert move_count(db) == 2  # the first batch (moves 1-2) stays posted
+    assert (error["code"], error["data"]["move_number"], error["data"]["row"]) == (
+        "item_not_found",
+        3,
+        4,
+    )
+    assert error["message"] == "move 3 (row 4): item NOPE does not exist"
+    assert move_count(db) == 0  # all or nothing: the first batch is not posted either
+
+
+def test_a_chunked_import_keeps_its_committed_batches_and_resumes_after_them(
+    cli: Invoke, db: Database, tmp_path: Path
+) -> None:
+    path = write(tmp_path, GOOD.replace("BOLT,30,WH1-A", "NOPE,30,WH1-A"))
+    refused = cli("moves", path, "--batch-size", "2", "--chunked", "--json")
+    assert refused.exit_code == 3
+    error = body(refused)["error"]
+    assert (error["data"]["move_number"], error["data"]["resume_after"]) == (3, 2)
+    assert move_count(db) == 2
+    write(tmp_path, GOOD)  # the row fixed
+    resumed = cli("moves", path, "--batch-size", "2", "--chunked", "--json")
+    assert resumed.exit_code == 0, resumed.output
+    summary = body(resumed)
+    assert (summary["resumed_from"], summary["posted"], summary["total"]) == (2, 2, 4)
+    assert summary["import"] == error["data"]["import_id"]
+    assert move_count(db) == 4
+    assert on_hand(db, "BOLT", "WH1-A") == Decimal("70")
+    assert on_hand(db, "BOLT", "WH1-B") == Decimal("18")
 
 
 @pytest.mark.parametrize(
@@ -128,12 +153,53 @@ def test_a_missing_file_is_a_clear_error(cli: Invoke, tmp_path: Path) -> None:
     assert "file_unreadable" in result.output
 
 
-def test_a_repeated_import_with_the_same_key_posts_nothing_new(
+def test_a_repeated_import_with_the_same_key_is_a_replay_that_posts_nothing(
     cli: Invoke, db: Database, tmp_path: Path
 ) -> None:
     path = write(tmp_path, GOOD)
     assert cli("moves", path, "--idempotency-key", "opening-2026").exit_code == 0
     again = cli("moves", path, "--idempotency-key", "opening-2026", "--json")
     assert again.exit_code == 0, again.output
+    summary = body(again)
+    assert (summary["replayed"], summary["posted"], summary["previously_posted"]) == (True, 0, 4)
+    assert summary["posted_by"] == "admin"
+    assert "moves_per_second" not in summary
     assert move_count(db) == 4
     assert on_hand(db, "BOLT", "WH1-A") == Decimal("70")
+
+
+def test_the_same_file_again_is_refused_naming_who_posted_it_and_when(
+    cli: Invoke, db: Database, tmp_path: Path
+) -> None:
+    path = write(tmp_path, GOOD)
+    assert cli("moves", path).exit_code == 0
+    again = cli("moves", path)
+    assert again.exit_code == 6
+    assert "error [import_already_posted]" in again.output
+    assert "posted 4 moves on " in again.output
+    assert "by admin" in again.output
+    assert "--allow-repeat" in again.output
+    assert move_count(db) == 4
+    assert on_hand(db, "BOLT", "WH1-A") == Decimal("70")
+
+
+def test_the_same_file_with_other_line_endings_is_the_same_import(
+    cli: Invoke, db: Database, tmp_path: Path
+) -> None:
+    assert cli("moves", write(tmp_path, GOOD)).exit_code == 0
+    again = cli("moves", write(tmp_path, GOOD.replace("\n", "\r\n")), "--json")
+    assert (again.exit_code, body(again)["error"]["code"]) == (6, "import_already_posted")
+    assert move_count(db) == 4
+
+
+def test_allow_repeat_posts_a_file_again_on_purpose(
+    cli: Invoke, db: Database, tmp_path: Path
+) -> None:
+    path = write(tmp_path, GOOD)
+    first = body(cli("moves", path, "--json"))
+    again = cli("moves", path, "--allow-repeat", "--json")
+    assert again.exit_code == 0, again.output
+    assert body(again)["posted"] == 4
+    assert body(again)["import"] != first["import"]
+    assert move_count(db) == 8
+    assert on_hand(db, "BOLT", "WH1-A") == Decimal("140")

@@ -35,11 +35,11 @@ def move_count(db: Database) -> int:
         return history(conn, HistoryFilter()).total
 
 
-def upload(client: TestClient, text: str, key: str) -> Any:
+def upload(client: TestClient, text: str, key: str, **options: str) -> Any:
     return client.post(
         "/stock/import",
         files={"file": ("moves.csv", text.encode(), "text/csv")},
-        data={"idempotency_key": key},
+        data={"idempotency_key": key, **options},
     )
 
 
@@ -56,7 +56,9 @@ def test_an_upload_posts_the_moves_once(client: TestClient, db: Database) -> Non
     key = key_of(client.get("/stock/import").text)
     done = upload(client, CSV, key)
     assert "Imported 2 moves in 1 batches." in done.text
-    upload(client, CSV, key)  # the same form submitted twice
+    again = upload(client, CSV, key)  # the same form submitted twice
+    assert "This form was already submitted: import 1 posted 2 moves on " in again.text
+    assert "Nothing was posted again." in again.text
     assert move_count(db) == 2
     with db.read() as conn:
         assert totals(conn, StockFilter(item="BOLT", location="WH1-B")).on_hand == Decimal(30)
@@ -81,3 +83,38 @@ def test_a_file_that_is_not_utf8_is_refused(client: TestClient, db: Database) ->
     assert page.status_code == 422
     assert "The file is not UTF-8 text." in page.text
     assert move_count(db) == 0
+
+
+def test_the_same_file_uploaded_again_is_refused_unless_ticked(
+    client: TestClient, db: Database
+) -> None:
+    client.cookies.set("lang", "zh_CN")
+    upload(client, CSV, key_of(client.get("/stock/import").text))
+    page = upload(client, CSV, key_of(client.get("/stock/import").text))
+    assert page.status_code == 409
+    assert "此文件已导入过：导入 1 于 " in page.text
+    assert "由 admin 过账了 2 条移动" in page.text
+    assert move_count(db) == 2
+    upload(client, CSV, key_of(client.get("/stock/import").text), allow_repeat="1")
+    assert move_count(db) == 4
+
+
+def test_a_chunked_upload_continues_after_its_committed_moves(
+    client: TestClient, db: Database
+) -> None:
+    client.cookies.set("lang", "zh_CN")
+    many = CSV.replace("BOLT,100,", "BOLT,20000,") + "".join(
+        "BOLT,1,WH1-A,WH1-B,move,\n" for _ in range(10_000)
+    )
+    bad = many + "BOLT,99999,WH1-A,WH1-B,move,\n"
+    page = upload(client, bad, key_of(client.get("/stock/import").text), chunked="1")
+    assert page.status_code == 422, page.text[page.text.find("flash-error") :][:300]
+    shown = page.text[page.text.find("flash-error") :][:400]
+    assert "第 10003 条移动" in shown, shown
+    assert "导入 1 的第 1 至 10000 条移动保持已过账" in page.text
+    assert move_count(db) == 10_000
+    fixed = many + "BOLT,9,WH1-A,WH1-B,move,\n"
+    client.cookies.set("lang", "en")
+    done = upload(client, fixed, key_of(client.get("/stock/import").text), chunked="1")
+    assert "Continued import 1 after move 10000: imported 3 more moves in 1 batches." in done.text
+    assert move_count(db) == 10_003

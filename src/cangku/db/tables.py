@@ -508,7 +508,7 @@ audit_head = Table(
     Column("last_hash", String(64), nullable=False),
 )
 
-#: receipts that settled negative stock (ADR 0011): the settled quantity and the cost of goods
+#: receipts that settled negative stock (ADR 0012): the settled quantity and the cost of goods
 #: the negative issues lacked (quantity x receipt cost - what the receipt added to stock);
 #: append-only, written with the move (migration 0003)
 cost_corrections = Table(
@@ -522,3 +522,32 @@ cost_corrections = Table(
     CheckConstraint("quantity > 0", name="quantity_positive"),
 )
 Index("ix_cost_corrections_item", cost_corrections.c.item_id, cost_corrections.c.move_id)
+
+#: one row per import of moves (services/bulk.py, ADR 0012): what identifies it (the digest of
+#: its moves, the idempotency key), who ran it and when, and how far it got; a chunked import
+#: resumes after ``moves_posted`` when the digest of its first moves still is ``prefix_digest``
+#: (migration 0004)
+move_imports = Table(
+    "move_imports",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("digest", String(64), nullable=False),
+    Column("prefix_digest", String(64), nullable=False),
+    Column("idempotency_key", String(200), nullable=True, unique=True),
+    Column("repeat_of", Id, ForeignKey("move_imports.id"), nullable=True),
+    Column("source", String(200), nullable=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("chunked", Boolean, nullable=False),
+    Column("batch_size", Integer, nullable=False),
+    Column("moves_total", BigInteger, nullable=True),
+    Column("moves_posted", BigInteger, nullable=False),
+    Column("stop_code", String(64), nullable=True),
+    Column("stop_move", BigInteger, nullable=True),
+    CheckConstraint("status IN ('running','stopped','posted')", name="status"),
+    CheckConstraint("moves_posted >= 0", name="moves_posted_not_negative"),
+)
+Index("ix_move_imports_digest", move_imports.c.digest, move_imports.c.status)
+Index("ix_move_imports_status", move_imports.c.status, move_imports.c.chunked)

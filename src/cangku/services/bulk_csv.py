@@ -10,8 +10,10 @@ no zone is given); dates ``YYYY-MM-DD``.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+import io
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
+from typing import TextIO
 
 from cangku.domain.errors import InvalidInput
 from cangku.services.bulk import BulkMove
@@ -91,4 +93,22 @@ def read_moves(lines: Iterable[str]) -> Iterator[BulkMove]:
             document_type=row.get("document_type") or None,
             document_id=row.get("document_id") or None,
             note=row.get("note") or None,
+            row=number,
         )
+
+
+class CsvMoves:
+    """The moves of a CSV file, read afresh on every iteration: ``post_bulk`` reads them once
+    to identify the import (and refuse a malformed row before anything is posted), then again
+    to post them. ``open_text`` opens the text (UTF-8, ``newline=""``)."""
+
+    def __init__(self, open_text: Callable[[], TextIO]) -> None:
+        self._open = open_text
+
+    @classmethod
+    def from_text(cls, text: str) -> CsvMoves:
+        return cls(lambda: io.StringIO(text, newline=""))
+
+    def __iter__(self) -> Iterator[BulkMove]:
+        with self._open() as stream:
+            yield from read_moves(stream)

@@ -16,11 +16,11 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from cangku.db import ledger, lookups
-from cangku.db import lots as lot_store
 from cangku.db.tables import moves
 from cangku.db.uow import Database, UnitOfWork
-from cangku.domain.enums import LocationKind, Operation, Tracking
+from cangku.domain.enums import LocationKind, Operation
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from cangku.domain.operations import check_line, check_request, may_create_lot, moved_quantity
 from cangku.domain.permissions import (
     AUDITOR,
     EVERYONE,
@@ -35,8 +35,7 @@ from cangku.domain.permissions import (
     action,
 )
 from cangku.domain.quantities import parse_decimal
-from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS, check_reason
-from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo, MoveLine, check_move
+from cangku.domain.stock import ItemInfo, LocationInfo, MoveLine
 from cangku.queries.stock import MoveRecord, moves_by_ids, posted_record
 from cangku.services.common import Context, run_write
 from cangku.services.reservations import ReservationResult, release_stock, reserve_stock
@@ -51,6 +50,7 @@ from cangku.services.stock_commands import (
 from cangku.services.stock_inputs import (
     base_quantity,
     existing_lot,
+    lot_for,
     note_text,
     payload,
     unit_cost_per_base,
@@ -122,7 +122,7 @@ def _post(
         lines = build(uow.conn, now)
         for line in lines:
             require_in_warehouses(actor, operation, line)
-            check_move(line, now.date())
+            check_line(line, now.date())  # the rules the bulk import applies too
         done = ledger.post_lines(uow.conn, lines, actor.user_id, now)
         ids = [move.id for move in done]
         # the answer from what we hold; a read-back in this transaction if a look-up lacked it
@@ -176,6 +176,7 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
             code="invalid_receipt_source",
             source=command.source,
         )
+    check_request(Operation.RECEIVE, unit_cost=command.unit_cost, note=command.note)
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)
@@ -183,19 +184,15 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
             conn, command.to_location, _RECEIPT_SOURCES[command.source]
         )
         qty = base_quantity(conn, item, command.quantity, command.unit)
-        lot = None
-        if command.lot and item.tracking is not Tracking.NONE:
-            lot = lot_store.get_or_create(
-                conn,
-                item,
-                command.lot,
-                now,
-                expires_on=command.expires_on,
-                manufactured_on=command.manufactured_on,
-                is_serial=item.tracking is Tracking.SERIAL,
-            )
-        else:
-            lot = existing_lot(conn, item, command.lot)
+        lot = lot_for(
+            conn,
+            item,
+            command.lot,
+            now,
+            create=may_create_lot(Operation.RECEIVE, source.kind),
+            expires_on=command.expires_on,
+            manufactured_on=command.manufactured_on,
+        )
         note = note_text(command.note)
         if command.supplier:
             note = f"supplier {command.supplier}" + (f": {note}" if note else "")
@@ -232,6 +229,7 @@ def issue_stock(db: Database, ctx: Context, command: Issue) -> PostingResult:
         raise InvalidInput(
             "issue to 'customer' or 'production'", code="invalid_issue_target", to=command.to
         )
+    check_request(Operation.ISSUE, note=command.note)
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)
@@ -264,6 +262,7 @@ def transfer_stock(db: Database, ctx: Context, command: Transfer) -> PostingResu
     Raises NotFound, InvalidInput, LotRequired, InsufficientStock, RuleViolation, PeriodClosed.
     Writes: one move, two balance rows. Value is unchanged.
     """
+    check_request(Operation.MOVE, note=command.note)
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)
@@ -292,10 +291,14 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
     Raises InvalidInput (zero quantity, unknown reason), NotFound, InsufficientStock for a loss
     larger than available, RuleViolation, PeriodClosed. Writes: one move, balances, cost layers.
     """
-    check_reason(command.reason_code, ADJUSTMENT_REASONS)
+    check_request(
+        Operation.ADJUST,
+        reason_code=command.reason_code,
+        unit_cost=command.unit_cost,
+        note=command.note,
+    )
     signed = parse_decimal(command.quantity)
-    if signed == 0:
-        raise InvalidInput("an adjustment needs a non-zero quantity", code="quantity_zero")
+    moved_quantity(Operation.ADJUST, abs(signed))  # zero is refused as such
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)
@@ -304,18 +307,15 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
         )
         qty = base_quantity(conn, item, abs(signed), command.unit)
         gain = signed > 0
-        if gain and command.lot and item.tracking is not Tracking.NONE:
-            lot: LotInfo | None = lot_store.get_or_create(
-                conn,
-                item,
-                command.lot,
-                now,
-                expires_on=command.expires_on,
-                is_serial=item.tracking is Tracking.SERIAL,
-            )
-        else:
-            lot = existing_lot(conn, item, command.lot)
         source, dest = (adjustment, location) if gain else (location, adjustment)
+        lot = lot_for(
+            conn,
+            item,
+            command.lot,
+            now,
+            create=may_create_lot(Operation.ADJUST, source.kind),
+            expires_on=command.expires_on,
+        )
         cost = (
             unit_cost_per_base(conn, item, command.unit_cost, command.unit, qty, abs(signed))
             if gain
@@ -344,7 +344,7 @@ def scrap_stock(db: Database, ctx: Context, command: Scrap) -> PostingResult:
     Raises InvalidInput (unknown reason), NotFound, InsufficientStock, RuleViolation,
     PeriodClosed. Writes: one move, balances, consumed cost layers.
     """
-    check_reason(command.reason_code, SCRAP_REASONS)
+    check_request(Operation.SCRAP, reason_code=command.reason_code, note=command.note)
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
         item = lookups.item_by_code(conn, command.item)

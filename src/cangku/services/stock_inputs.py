@@ -4,17 +4,28 @@ unit, existing lots, notes, and the payload an idempotency key is checked agains
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection
 
 from cangku.db import catalog, lookups
+from cangku.db import lots as lot_store
 from cangku.domain.enums import Tracking
 from cangku.domain.errors import InvalidInput, NotFound
-from cangku.domain.quantities import parse_decimal, positive_quantity, scaled_ratio, to_scaled
+from cangku.domain.operations import MAX_NOTE, check_note, unit_cost_value
+from cangku.domain.quantities import positive_quantity, scaled_ratio, to_scaled
 from cangku.domain.stock import ItemInfo, LotInfo
 
-MAX_NOTE = 2000
+__all__ = [
+    "MAX_NOTE",
+    "base_quantity",
+    "existing_lot",
+    "lot_for",
+    "note_text",
+    "payload",
+    "unit_cost_per_base",
+]
 
 
 def payload(command: object) -> dict[str, object]:
@@ -34,9 +45,7 @@ def payload(command: object) -> dict[str, object]:
 
 
 def note_text(note: str | None) -> str | None:
-    if note is not None and len(note) > MAX_NOTE:
-        raise InvalidInput(f"a note has at most {MAX_NOTE} characters", code="note_too_long")
-    return note or None
+    return check_note(note)
 
 
 def base_quantity(conn: Connection, item: ItemInfo, raw: Decimal | str, unit: str | None) -> int:
@@ -52,11 +61,9 @@ def unit_cost_per_base(
     quantity: Decimal | str,
 ) -> int | None:
     """Cost per base unit (scaled) from a cost per ``unit``."""
-    if raw is None or raw == "":
+    cost = unit_cost_value(raw)
+    if cost is None:
         return None
-    cost = parse_decimal(raw, "unit_cost")
-    if cost < 0:
-        raise InvalidInput("unit cost must not be negative", code="negative_cost")
     total = to_scaled(cost * positive_quantity(quantity))
     return scaled_ratio(total, base_qty)
 
@@ -74,3 +81,29 @@ def existing_lot(conn: Connection, item: ItemInfo, code: str | None) -> LotInfo 
     if lot is None:
         raise NotFound("lot", f"{item.code}/{code}")
     return lot
+
+
+def lot_for(
+    conn: Connection,
+    item: ItemInfo,
+    code: str | None,
+    now: datetime,
+    *,
+    create: bool,
+    expires_on: date | None = None,
+    manufactured_on: date | None = None,
+) -> LotInfo | None:
+    """The lot (or serial) a move names: created on the fly when ``create`` allows it
+    (``domain.operations.may_create_lot``) and the item is tracked, else one that exists.
+    Raises InvalidInput (``lot_not_allowed``: the item is not tracked), NotFound (the lot)."""
+    if create and code and item.tracking is not Tracking.NONE:
+        return lot_store.get_or_create(
+            conn,
+            item,
+            code,
+            now,
+            expires_on=expires_on,
+            manufactured_on=manufactured_on,
+            is_serial=item.tracking is Tracking.SERIAL,
+        )
+    return existing_lot(conn, item, code)
