@@ -144,7 +144,8 @@ __all__ += ["FORMATS", "error_report"]
 
 # ---------------------------------------------------------------- export
 
-_VIEWS = {
+#: the permission that shows the rows of each kind (its export)
+EXPORT_VIEWS: dict[str, Action] = {
     "categories": ITEM_VIEW,
     "items": ITEM_VIEW,
     "warehouses": WAREHOUSE_VIEW,
@@ -175,7 +176,7 @@ def export_rows_of(db: Database, ctx: Context, kind: str, lang: str = "en") -> E
     Raises InvalidInput ``unknown_import_kind``, PermissionDenied. Reads only.
     """
     sheet = sheet_of(kind)
-    view = _VIEWS[kind]
+    view = EXPORT_VIEWS[kind]
     with db.read(snapshot=True) as conn:
         actor = load_actor(conn, ctx)
         actor.require(view)
@@ -183,4 +184,4 @@ def export_rows_of(db: Database, ctx: Context, kind: str, lang: str = "en") -> E
     return Export(kind, [c.header(lang) for c in sheet.columns], list(sheet.names), rows)
 
 
-__all__ += ["Export", "export_rows_of"]
+__all__ += ["EXPORT_VIEWS", "Export", "export_rows_of"]
