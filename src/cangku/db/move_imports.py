@@ -1,6 +1,6 @@
 """The record of each import of moves (``move_imports``): what identifies it and how far it got.
 
-No commits here; ``services.bulk`` decides what a record means (ADR 0012).
+No commits here; ``services.bulk`` decides what a record means (ADR 0011).
 """
 
 from __future__ import annotations

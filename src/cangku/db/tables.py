@@ -523,7 +523,7 @@ cost_corrections = Table(
 )
 Index("ix_cost_corrections_item", cost_corrections.c.item_id, cost_corrections.c.move_id)
 
-#: one row per import of moves (services/bulk.py, ADR 0012): what identifies it (the digest of
+#: one row per import of moves (services/bulk.py, ADR 0011): what identifies it (the digest of
 #: its moves, the idempotency key), who ran it and when, and how far it got; a chunked import
 #: resumes after ``moves_posted`` when the digest of its first moves still is ``prefix_digest``
 #: (migration 0004)

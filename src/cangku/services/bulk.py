@@ -8,7 +8,7 @@ An import is all or nothing by default: every batch in one transaction, so a ref
 leaves nothing posted. ``chunked=True`` commits each batch on its own and records how far it
 got; running the same input again resumes after the last committed batch. Each import is
 recorded (``move_imports``) by the digest of its moves and its idempotency key: a repeat of a
-completed import is refused, and a repeat with its key is an honest replay (ADR 0012).
+completed import is refused, and a repeat with its key is an honest replay (ADR 0011).
 """
 
 from __future__ import annotations

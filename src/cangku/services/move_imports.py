@@ -1,4 +1,4 @@
-"""What identifies an import of moves, and what running one again means (ADR 0012).
+"""What identifies an import of moves, and what running one again means (ADR 0011).
 
 An import is identified by the digest of its moves (their content, in order: the same CSV
 saved with other line endings or column order is the same import) and, when given, by its

@@ -1,4 +1,4 @@
-"""move imports: one row per import of moves, for repeat refusal and chunked resume (ADR 0012)
+"""move imports: one row per import of moves, for repeat refusal and chunked resume (ADR 0011)
 
 Revision ID: 0004
 Revises: 0003
