@@ -135,8 +135,14 @@ def test_a_chunked_import_keeps_its_committed_batches_and_resumes_after_them(
             "BOLT,1,WH1/SUPPLIER,WH1-A,yesterday\n",
             "invalid_datetime",
         ),
+        (
+            "item,quantity,from_location,to_location,note\n"
+            "BOLT,1,WH1/SUPPLIER,WH1-A,ok\n"
+            f'BOLT,1,WH1/SUPPLIER,WH1-A,"{"x" * 200_000}"\n',
+            "csv_malformed",
+        ),
     ],
-    ids=["missing-column", "unknown-column", "empty-cell", "bad-time"],
+    ids=["missing-column", "unknown-column", "empty-cell", "bad-time", "huge-field"],
 )
 def test_malformed_files_are_refused_and_nothing_is_written(
     cli: Invoke, db: Database, tmp_path: Path, text: str, code: str

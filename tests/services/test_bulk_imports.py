@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
@@ -206,3 +207,24 @@ def test_a_chunked_import_is_one_transaction_per_batch(company: Database) -> Non
     assert (result.posted, result.batches, result.resumed_from) == (5, 3, 0)
     [record] = records(company)
     assert (record.status, record.chunked, record.moves_posted) == ("posted", True, 5)
+
+
+def test_two_runs_of_the_same_import_at_once_post_it_once(company: Database) -> None:
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            post_bulk(company, CTX, receipts(200), batch_size=50)
+            outcomes.append("posted")
+        except CangkuError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["import_already_posted", "posted"]
+    assert (count(company), on_hand(company)) == (200, Decimal(2000))

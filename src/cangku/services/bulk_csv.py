@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from cangku.domain.errors import InvalidInput
 from cangku.services.bulk import BulkMove
@@ -48,11 +48,32 @@ def _day(text: str, row: int) -> date:
         ) from None
 
 
+def _rows(reader: csv.DictReader[str]) -> Iterator[dict[str | Any, str | Any]]:
+    """The reader's rows; a line the csv module cannot read is refused with its row."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            number = reader.reader.line_num  # the DictReader counts only rows it returned
+            raise InvalidInput(
+                f"row {number}: not readable as CSV ({exc})", code="csv_malformed", row=number
+            ) from None
+        yield row
+
+
 def read_moves(lines: Iterable[str]) -> Iterator[BulkMove]:
     """Parse CSV text lines into moves, lazily. Raises InvalidInput naming the row for a missing
     column, an empty required cell or a malformed time or date."""
     reader = csv.DictReader(lines)
-    columns = [name.strip() for name in reader.fieldnames or []]
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"row 1: not readable as CSV ({exc})", code="csv_malformed", row=1
+        ) from None
+    columns = [name.strip() for name in header]
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         raise InvalidInput(
@@ -67,7 +88,7 @@ def read_moves(lines: Iterable[str]) -> Iterator[BulkMove]:
             code="csv_unknown_columns",
             unknown=unknown,
         )
-    for number, raw in enumerate(reader, start=2):  # row 1 is the header
+    for number, raw in enumerate(_rows(reader), start=2):  # row 1 is the header
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         for name in REQUIRED:
             if not row.get(name):
