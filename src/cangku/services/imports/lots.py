@@ -132,7 +132,8 @@ def plan(
         )
         if not check.ok or status is None:
             continue
-        if current is None:
+        if current is None or table.has("expires_on"):
+            # an empty expiry cell means the default again (the same file imports unchanged)
             expires = default_expiry(made, expires, shelf.get(item.id))
         notes = cell(table, row, "notes", current)
         if current is not None and current["status"] != str(status):

@@ -3,6 +3,7 @@ terms (by supplier and item), with the rules of ``services.partners``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cangku.db import imports as bulk_store
-from cangku.domain.errors import NotFound, RuleViolation
+from cangku.domain.errors import CangkuError, NotFound, RuleViolation
 from cangku.domain.imports import Table
 from cangku.domain.imports.columns import parse_bool, parse_days
 from cangku.domain.permissions import PURCHASER, WAREHOUSE_MANAGER, Actor, action
@@ -60,6 +61,34 @@ def _partners(conn: Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
     }
 
 
+#: the column of a refusal whose error names no ``field`` of the sheet
+_CODE_COLUMNS = {
+    "partner_needs_role": "is_supplier",
+    "invalid_email": "email",
+    "invalid_currency": "currency",
+    "currency_required": "currency",
+}
+
+
+def _values(
+    check: RowCheck,
+    table: Table,
+    fallback: str,
+    make: Callable[..., dict[str, Any]],
+    *args: Any,
+) -> dict[str, Any] | None:
+    """``make(*args)``; a refusal is recorded against the column it is about (the error's
+    ``field``, else by its code), ``fallback`` when neither tells."""
+    try:
+        return make(*args)
+    except CangkuError as exc:
+        field = exc.data.get("field")
+        names = {c.name for c in table.sheet.columns}
+        column = field if field in names else _CODE_COLUMNS.get(exc.code, fallback)
+        check.fail(str(column), exc)
+        return None
+
+
 def _flag(check: RowCheck, table: Table, name: str, current: Any) -> bool:
     value = check(name, keep_or, table, check.row, name, current, lambda t: parse_bool(t, name))
     return bool(value)
@@ -85,7 +114,9 @@ def plan_partners(
                 for f in ("email", "phone", "address", "tax_id", "notes")
             },
         )
-        values = check("is_supplier", _partner_values, data)
+        if not check.ok:
+            continue
+        values = _values(check, table, "is_supplier", _partner_values, data)
         if check.ok and values is not None:
             del values["code"]
             decided.append(Decided(row.number, code, current, values))
@@ -140,7 +171,7 @@ def plan_contacts(
             name=row.get("name") or "",
             **{f: cell(table, row, f, current) for f in ("role", "email", "phone")},
         )
-        values = check("name", _contact_values, data)
+        values = _values(check, table, "name", _contact_values, data)
         if check.ok and values is not None:
             decided.append(Decided(row.number, partner["id"], current, values))
     parts = split(decided)
@@ -212,7 +243,11 @@ def plan_supplier_items(
         current = known.get((partner["id"], item["id"]))
         given = _terms(check, table, current)
         data = SupplierItemInput(partner["code"], item["code"], **given)
-        values = check("price", _supplier_item_values, conn, data, item["base_unit"])
+        if not check.ok:
+            continue
+        values = _values(
+            check, table, "price", _supplier_item_values, conn, data, item["base_unit"]
+        )
         if check.ok and values is not None:
             decided.append(Decided(row.number, (partner["id"], item["id"]), current, values))
     parts = split(decided)
