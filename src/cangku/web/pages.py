@@ -23,6 +23,7 @@ from cangku.services.warehouses import WAREHOUSE_VIEW
 from cangku.web import (
     account,
     audit,
+    data_import,
     imports,
     items,
     lots,
@@ -117,6 +118,7 @@ def mount(app: FastAPI) -> None:
         partners.router,
         stock.router,
         imports.router,
+        data_import.router,
         users.router,
         roles.router,
         audit.router,
