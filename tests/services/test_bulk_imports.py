@@ -228,3 +228,15 @@ def test_two_runs_of_the_same_import_at_once_post_it_once(company: Database) -> 
         thread.join()
     assert sorted(outcomes) == ["import_already_posted", "posted"]
     assert (count(company), on_hand(company)) == (200, Decimal(2000))
+
+
+def test_a_chunked_import_whose_rest_was_dropped_is_completed_without_posting(
+    company: Database,
+) -> None:
+    with pytest.raises(InsufficientStock):
+        post_bulk(company, CTX, [*receipts(2), issue("999")], batch_size=2, chunked=True)
+    result = post_bulk(company, CTX, receipts(2), batch_size=2, chunked=True)
+    assert (result.resumed_from, result.posted, result.batches, result.total) == (2, 0, 0, 2)
+    [record] = records(company)
+    assert (record.status, record.moves_posted, record.moves_total) == ("posted", 2, 2)
+    assert count(company) == 2
