@@ -26,6 +26,7 @@ from cangku.cli.common import (
     emit,
     fail,
     handled,
+    reader,
     table,
 )
 from cangku.domain.errors import InvalidInput
@@ -36,6 +37,7 @@ from cangku.services.imports import (
     error_report,
     export_rows_of,
     file_format,
+    import_action,
     import_file,
     template,
 )
@@ -129,6 +131,7 @@ def _import(
     as_json: bool,
 ) -> None:
     with handled(as_json):
+        reader(import_action(kind))  # refused before the file is read
         data = _read(path)
         ctx = context(idempotency_key)
         report_format = file_format(errors_path.name) if errors_path else "csv"
@@ -185,6 +188,7 @@ def _template(
     """Write an empty file of KIND to fill in: the headers, a comment row describing each column
     (skipped on import), a sample row to replace and (XLSX) a sheet of the allowed values."""
     with handled(as_json):
+        reader()  # a business command: signed in, like every other
         target = output or Path(f"{kind}-template.xlsx")
         data = template(kind, _lang(lang), file_format(target.name, "xlsx"))
         _write(target, data)
