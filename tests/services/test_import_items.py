@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cangku.db.catalog import load_item
 from cangku.db.tables import audit_log, categories, items
@@ -18,17 +18,13 @@ from cangku.services.imports import ImportRejected, import_file
 from cangku.services.imports.files import write_file
 from tests.auth import user_with_roles
 from tests.factories import CTX, build_company
+from tests.importing import count, csv_file
 
 HEAD = "code,name,item_type,category,base_unit,units,barcodes,safety_stock,reorder_point,max_stock"
 
 
 def csv(*lines: str, head: str = HEAD) -> bytes:
-    return ("\n".join([head, *lines]) + "\n").encode()
-
-
-def count(db: Database, table: object) -> int:
-    with db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+    return csv_file(head, *lines)
 
 
 @pytest.fixture

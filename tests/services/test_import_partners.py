@@ -4,7 +4,7 @@ refusal against its column, Chinese headers; one bad row refuses the whole file.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cangku.db.tables import audit_log, items, partner_contacts, partners, supplier_items
 from cangku.db.uow import Database
@@ -13,19 +13,12 @@ from cangku.services.common import Context
 from cangku.services.imports import ImportRejected, import_file
 from tests.auth import user_with_roles
 from tests.factories import CTX, build_company
+from tests.importing import count
+from tests.importing import csv_file as csv
 
 PARTNERS = "code,name,is_supplier,is_customer,email,phone,address,tax_id,notes"
 CONTACTS = "partner,name,role,email,phone"
 TERMS = "partner,item,supplier_code,price,currency,min_order_qty,lead_time_days"
-
-
-def csv(head: str, *lines: str) -> bytes:
-    return ("\n".join([head, *lines]) + "\n").encode()
-
-
-def count(db: Database, table: object) -> int:
-    with db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
 def written(db: Database) -> tuple[int, int, int, int]:

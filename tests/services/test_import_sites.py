@@ -16,18 +16,11 @@ from cangku.services.imports import ImportRejected, import_file
 from cangku.services.warehouses import WarehouseInput, create_warehouse, deactivate_warehouse
 from tests.auth import user_with_roles
 from tests.factories import CTX, build_company
+from tests.importing import count
+from tests.importing import csv_file as csv
 
 WAREHOUSES = "code,name,address,allow_negative_stock"
 LOCATIONS = "code,name,warehouse,parent,kind,level,capacity,allowed_item_types"
-
-
-def csv(head: str, *lines: str) -> bytes:
-    return ("\n".join([head, *lines]) + "\n").encode()
-
-
-def count(db: Database, table: object) -> int:
-    with db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
 def written(db: Database) -> tuple[int, int, int]:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cangku.db.tables import audit_log, balances, items, locations, lots, moves
 from cangku.db.uow import Database
@@ -23,6 +23,8 @@ from cangku.services.locations import deactivate_location
 from cangku.services.periods import close_period
 from tests.auth import user_with_roles
 from tests.factories import CTX, build_company
+from tests.importing import count
+from tests.importing import csv_file as csv
 
 LOTS = "item,code,manufactured_on,expires_on,supplier_lot,status,notes"
 OPENING = "item,location,lot,lot_expires_on,quantity,unit,unit_cost,date"
@@ -32,15 +34,6 @@ STOCK = (
     "FLOUR,WH1-A-01,F-1,2027-01-01,12.5,kg,3.2,2026-03-01",
     "PUMP,WH2-A,SN-1,,1,,100,2026-03-01",
 )
-
-
-def csv(head: str, *lines: str) -> bytes:
-    return ("\n".join([head, *lines]) + "\n").encode()
-
-
-def count(db: Database, table: object) -> int:
-    with db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
 def written(db: Database) -> tuple[int, int, int, int]:
