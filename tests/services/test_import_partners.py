@@ -13,7 +13,7 @@ from cangku.services.common import Context
 from cangku.services.imports import ImportRejected, import_file
 from tests.auth import user_with_roles
 from tests.factories import CTX, build_company
-from tests.importing import count
+from tests.importing import count, last_audit_entries
 from tests.importing import csv_file as csv
 
 PARTNERS = "code,name,is_supplier,is_customer,email,phone,address,tax_id,notes"
@@ -290,12 +290,7 @@ def test_one_audit_entry_summarises_each_import(company: Database) -> None:
     before = count(company, audit_log)
     import_file(company, CTX, "contacts", csv(CONTACTS, "SUP,Li,,,", "SUP,Wang,,,"))
     import_file(company, CTX, "supplier_items", csv(TERMS, "SUP,BOLT,,,,,"))
-    with company.read() as conn:
-        entries = conn.execute(
-            select(audit_log.c.action, audit_log.c.target, audit_log.c.details)
-            .order_by(audit_log.c.seq.desc())
-            .limit(2)
-        ).all()
+    entries = last_audit_entries(company, 2)
     assert count(company, audit_log) == before + 2
     assert [(e.action, e.target) for e in entries] == [
         ("supplier_item.import", "supplier_items"),

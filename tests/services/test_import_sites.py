@@ -16,7 +16,7 @@ from cangku.services.imports import ImportRejected, import_file
 from cangku.services.warehouses import WarehouseInput, create_warehouse, deactivate_warehouse
 from tests.auth import user_with_roles
 from tests.factories import CTX, build_company
-from tests.importing import count
+from tests.importing import count, last_audit_entries
 from tests.importing import csv_file as csv
 
 WAREHOUSES = "code,name,address,allow_negative_stock"
@@ -313,12 +313,7 @@ def test_one_audit_entry_summarises_each_import(company: Database) -> None:
     before = count(company, audit_log)
     import_file(company, CTX, "warehouses", csv(WAREHOUSES, "SH,Shanghai,,"))
     import_file(company, CTX, "locations", csv(LOCATIONS, "SH-A,A,SH,,,,,", "SH-B,B,SH,,,,,"))
-    with company.read() as conn:
-        entries = conn.execute(
-            select(audit_log.c.action, audit_log.c.target, audit_log.c.details)
-            .order_by(audit_log.c.seq.desc())
-            .limit(2)
-        ).all()
+    entries = last_audit_entries(company, 2)
     assert count(company, audit_log) == before + 2
     assert [(e.action, e.target) for e in entries] == [
         ("location.import", "locations"),
