@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     sign_in_window_minutes: int = 15
     #: largest request body the API accepts, in bytes
     max_request_bytes: int = 1_048_576
+    #: largest file upload (imports of master data, opening stock and moves), in bytes
+    max_upload_bytes: int = 33_554_432
     default_language: str = "zh_CN"
     #: scheduled backups (``cangku backup --dir``, ``cangku backup schedule``): the directory,
     #: how many to keep, how often (``30m``, ``6h``, ``1d``); see docs/operations/backup.md

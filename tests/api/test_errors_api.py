@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cangku.app import create_app
-from cangku.db.tables import moves
+from cangku.db.tables import items, moves
 from cangku.db.uow import Database
 from cangku.settings import Settings
 from tests.auth import admin_headers
@@ -22,12 +22,15 @@ with warnings.catch_warnings():  # starlette warns about httpx vs httpx2 on impo
 
 API = "/api/v1"
 LIMIT = 512
+UPLOAD_LIMIT = 4096
 
 
 @pytest.fixture
 def client(db: Database, database_url: str) -> Iterator[TestClient]:
     build_company(db)
-    settings = Settings(database_url=database_url, max_request_bytes=LIMIT)
+    settings = Settings(
+        database_url=database_url, max_request_bytes=LIMIT, max_upload_bytes=UPLOAD_LIMIT
+    )
     app = create_app(settings, db)
     with TestClient(app, raise_server_exceptions=False, headers=admin_headers(db)) as test_client:
         yield test_client
@@ -80,6 +83,28 @@ def test_streamed_body_over_the_limit_is_413(client: TestClient, db: Database) -
     )
     assert move_count(db) == 0
     assert (response.status_code, response.json()["code"]) == (413, "request_too_large")
+
+
+def items_file(rows: int) -> bytes:
+    lines = ["code,name,item_type", *(f"IMP-{n:04d},Imported {n},spare_part" for n in range(rows))]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_file_upload_has_its_own_larger_limit(client: TestClient, db: Database) -> None:
+    data = items_file(60)  # about 2 KB: over the request limit, under the upload limit
+    assert LIMIT < len(data) < UPLOAD_LIMIT
+    response = client.post(f"{API}/imports/items", files={"file": ("items.csv", data)})
+    assert (response.status_code, response.json()["created"]) == (200, 60)
+
+
+def test_a_file_over_the_upload_limit_is_413(client: TestClient, db: Database) -> None:
+    data = items_file(200)
+    assert len(data) > UPLOAD_LIMIT
+    response = client.post(f"{API}/imports/items", files={"file": ("items.csv", data)})
+    assert (response.status_code, response.json()["code"]) == (413, "request_too_large")
+    assert response.json()["data"] == {"limit": UPLOAD_LIMIT}
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(items)).scalar_one() == 4
 
 
 def test_unknown_route_is_404_route_not_found(client: TestClient) -> None:

@@ -14,21 +14,28 @@ from cangku.api.routers import all_routers
 from cangku.db.uow import Database
 from cangku.settings import Settings, get_settings
 
+#: the paths that take files (imports): they have their own, larger limit
+UPLOAD_PATHS = ("/api/v1/imports/", "/api/v1/moves/bulk", "/import/", "/stock/import")
+
 
 class BodySizeLimit:
-    """Refuse bodies larger than the limit before they are read into memory (HTTP 413)."""
+    """Refuse bodies larger than the limit before they are read into memory (HTTP 413);
+    uploads (``UPLOAD_PATHS``) have ``upload_limit``."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = max(limit, upload_limit or limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        limit = self.upload_limit if path.startswith(UPLOAD_PATHS) else self.limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         seen = 0
         refused = started = False
@@ -46,21 +53,21 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request" and not refused:
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     if not started:
-                        await self._refuse(scope, receive, send)
+                        await self._refuse(scope, receive, send, limit)
                     refused = True
                     return {"type": "http.disconnect"}
             return message
 
         await self.app(scope, limited, guarded_send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem(
             413,
             "request_too_large",
-            f"the request body is larger than {self.limit} bytes",
-            {"limit": self.limit},
+            f"the request body is larger than {limit} bytes",
+            {"limit": limit},
         )
         await response(scope, receive, send)
 
@@ -87,7 +94,11 @@ def create_api(settings: Settings | None = None, db: Database | None = None) -> 
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_request_bytes,
+        upload_limit=settings.max_upload_bytes,
+    )
 
     @app.middleware("http")
     async def _no_sniff(

@@ -117,7 +117,7 @@ def _file_error(request: Request, error: CangkuError) -> str:
 
 def _confirm_limit(request: Request) -> int:
     """The largest file the confirm form can carry within the request size limit."""
-    return max(0, (settings_of(request).max_request_bytes - _FORM_OVERHEAD) * 3 // 4)
+    return max(0, (settings_of(request).max_upload_bytes - _FORM_OVERHEAD) * 3 // 4)
 
 
 def _page(
