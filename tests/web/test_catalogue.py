@@ -70,3 +70,14 @@ def test_every_error_template_translates_with_the_same_placeholders() -> None:
 
 def _names(text: str) -> list[str]:
     return re.findall(r"%\((\w+)\)s", text)
+
+
+def test_the_import_rule_refusals_read_in_chinese() -> None:
+    refused = InvalidInput("a issue takes no reason code", code="reason_not_allowed",
+                           operation="issue")  # fmt: skip
+    assert error_message(refused, "zh_CN") == "issue 操作不需要原因代码，请留空。"
+    assert error_message(refused, "en") == "A issue takes no reason code; leave it empty."
+    exists = InvalidInput("...", code="opening_stock_exists", item="BOLT", location="WH1-A")
+    assert error_message(exists, "zh_CN") == (
+        "BOLT 在 WH1-A 的期初库存已按其他数量或金额过账；请用库存调整更正。"
+    )

@@ -361,6 +361,31 @@ ERRORS: dict[str, str] = {
     "lot_not_allowed": N_("Item %(item)s is not lot- or serial-tracked; leave the lot empty."),
     "lot_not_available": N_("This lot is not available (quarantine, hold, recalled or rejected)."),
     "lot_expired": N_("This lot has expired."),
+    "reason_not_allowed": N_("A %(operation)s takes no reason code; leave it empty."),
+    "unit_cost_not_allowed": N_(
+        "A unit cost is given only where goods arrive; this %(operation)s takes the cost of "
+        "the stock it moves."
+    ),
+    "location_warehouse_mismatch": N_(
+        "%(location)s belongs to another warehouse than %(storage_location)s."
+    ),
+    "lot_item_mismatch": N_("Lot %(lot)s belongs to another item."),
+    "location_capacity_exceeded": N_(
+        "Location %(location)s holds at most %(capacity)s; this would make %(would_hold)s."
+    ),
+    "serial_in_stock": N_("Serial number %(serial)s of %(item)s is already in stock."),
+    "category_cycle": N_("Category %(parent)s is inside the category being moved."),
+    "category_path_mismatch": N_(
+        "Category %(category)s is under %(parent)s, not where the path puts it."
+    ),
+    "invalid_list": N_("Write a list as name=value entries separated by semicolons."),
+    "invalid_currency": N_("A currency is a three-letter ISO 4217 code such as CNY or USD."),
+    "currency_required": N_("A price needs its currency."),
+    "opening_stock_exists": N_(
+        "The opening balance of %(item)s at %(location)s is already posted with another "
+        "quantity or value; correct it with an adjustment."
+    ),
+    "csv_malformed": N_("Row %(row)s cannot be read as CSV."),
     "lot_code_taken": N_("Item %(item)s already has lot %(lot)s."),
     "serial_taken": N_("Item %(item)s already has serial number %(lot)s."),
     "serial_quantity_not_one": N_("A serial number moves with quantity 1."),
