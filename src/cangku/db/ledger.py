@@ -31,7 +31,7 @@ from cangku.db.tables import (
 from cangku.db.types import to_micros
 from cangku.domain.costing import Layer
 from cangku.domain.errors import RuleViolation
-from cangku.domain.hashing import MOVE_HASH_FIELDS, move_hash_values
+from cangku.domain.hashing import MOVE_HASH_FIELDS, move_hash_micros
 from cangku.domain.stock import MoveLine, check_effective_time
 
 
@@ -84,7 +84,8 @@ def post_lines(
             assert line.effective_at is not None
             check_effective_time(line.effective_at, now, closed)
     sqlite = conn.dialect.name == "sqlite"
-    recorded = to_micros(now) if sqlite else now
+    recorded_us = to_micros(now)
+    recorded = recorded_us if sqlite else now
     rows: list[tuple[Any, ...]] = []
     chained: list[tuple[int, int, int, str]] = []  # seq, unit cost, value, hash per line
     for line, (unit_cost, value) in zip(lines, costs, strict=True):
@@ -112,11 +113,11 @@ def post_lines(
             line.reverses_move_id,
             line.note,
         )  # in MOVE_HASH_FIELDS order, which is also the table's column order
-        digest = move_hash_values(fields, prev)
+        effective = to_micros(line.effective_at)  # type: ignore[arg-type]
+        digest = move_hash_micros(fields, effective, recorded_us, prev)
         heads[warehouse_id] = (seq, digest)
         chained.append((seq, unit_cost, value, digest))
         if sqlite:  # UTCDateTime's SQLite form: integer microseconds since the epoch
-            effective = to_micros(line.effective_at)  # type: ignore[arg-type]
             rows.append((*fields[:9], effective, recorded, *fields[11:], prev, digest))
         else:
             rows.append((*fields, prev, digest))

@@ -49,19 +49,26 @@ def _micros(value: datetime) -> int:
     return (value - _EPOCH) // _MICRO
 
 
-def _int(value: object) -> object:
-    return "" if value is None else value
-
-
 def move_hash_values(values: Sequence[Any], prev_hash: str) -> str:
     """sha256 over a move's fields in ``MOVE_HASH_FIELDS`` order, then the previous hash."""
-    (warehouse, seq, item, lot, qty, source, dest, cost, value, effective, recorded, operation,
+    return move_hash_micros(values, _micros(values[9]), _micros(values[10]), prev_hash)
+
+
+def move_hash_micros(
+    values: Sequence[Any], effective_us: int, recorded_us: int, prev_hash: str
+) -> str:
+    """``move_hash_values`` with the two times already in microseconds (a posting of many moves
+    converts each time once)."""
+    (warehouse, seq, item, lot, qty, source, dest, cost, value, _, _, operation,
      reason, doc_type, doc_id, doc_line, user, reverses, note) = values  # fmt: skip
     text = (
-        f"{warehouse}|{seq}|{item}|{_int(lot)}|{qty}|{source}|{dest}|{cost}|{value}|"
-        f"{_micros(effective)}|{_micros(recorded)}|{operation}|{_text(reason)}|"
-        f"{_text(doc_type)}|{_text(doc_id)}|{_int(doc_line)}|{user}|{_int(reverses)}|"
-        f"{_text(note)}|{prev_hash}"
+        f"{warehouse}|{seq}|{item}|{'' if lot is None else lot}|{qty}|{source}|{dest}|{cost}|"
+        f"{value}|{effective_us}|{recorded_us}|{operation}|"
+        f"{'' if reason is None else _text(reason)}|"
+        f"{'' if doc_type is None else _text(doc_type)}|"
+        f"{'' if doc_id is None else _text(doc_id)}|{'' if doc_line is None else doc_line}|"
+        f"{user}|{'' if reverses is None else reverses}|{'' if note is None else _text(note)}|"
+        f"{prev_hash}"
     )
     return hashlib.sha256(text.encode()).hexdigest()
 

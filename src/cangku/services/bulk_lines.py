@@ -18,6 +18,7 @@ from cangku.domain.errors import CangkuError
 from cangku.domain.operations import (
     bulk_operation,
     check_line,
+    check_note,
     check_request,
     may_create_lot,
     moved_quantity,
@@ -73,6 +74,8 @@ class Resolver:
         self.lots: dict[tuple[int, str], LotInfo | None] = {}
         self.places: dict[str, int] = {}
         self.quantities: dict[tuple[str, Decimal | str], int] = {}
+        #: (operation, reason code, unit cost as typed) -> the unit cost, scaled, once checked
+        self.requests: dict[tuple[Operation, str | None, Decimal | str | None], int | None] = {}
 
     def start(self, conn: Connection) -> None:
         """A new transaction: ids of items and locations hold; lots made by a rolled-back one
@@ -136,12 +139,18 @@ class Resolver:
 
 def _line(resolver: Resolver, move: BulkMove, now: datetime) -> MoveLine:
     operation = bulk_operation(move.operation)
-    check_request(operation, reason_code=move.reason_code, unit_cost=move.unit_cost, note=move.note)
+    request = (operation, move.reason_code, move.unit_cost)
+    if request in resolver.requests:  # the same request checks the same way: once
+        cost = resolver.requests[request]
+    else:
+        check_request(operation, reason_code=move.reason_code, unit_cost=move.unit_cost)
+        typed = unit_cost_value(move.unit_cost)
+        cost = resolver.requests[request] = to_scaled(typed) if typed is not None else None
+    check_note(move.note)
     item = resolver.item(move.item)
     source = resolver.location(move.from_location)
     dest = resolver.location(move.to_location)
     qty = resolver.base_quantity(item, operation, move.quantity)
-    cost = unit_cost_value(move.unit_cost)
     return MoveLine(
         operation,
         item,
@@ -149,13 +158,28 @@ def _line(resolver: Resolver, move: BulkMove, now: datetime) -> MoveLine:
         dest,
         qty,
         lot=resolver.lot(item, move, may_create_lot(operation, source.kind), now),
-        unit_cost=to_scaled(cost) if cost is not None else None,
+        unit_cost=cost,
         effective_at=move.effective_at,
         reason_code=move.reason_code or None,
         note=move.note or None,
         document_type=move.document_type,
         document_id=move.document_id,
     )
+
+
+def _shape(line: MoveLine) -> tuple[object, ...]:
+    """Everything ``check_line`` reads of a line: two lines of one shape pass or fail its rules
+    alike. An item counts by what the rules read of it (by itself only with a lot, which must
+    be its own); locations and lots are the resolver's objects for the whole batch."""
+    item, lot = line.item, line.lot
+    if lot is None:
+        what: tuple[object, ...] = (item.active, item.tracking, item.item_type)
+    else:
+        day = None
+        if lot.expires_on is not None and line.effective_at is not None:
+            day = line.effective_at.date()  # a lot is fit for use on the day it moves
+        what = (id(item), id(lot), day, line.quantity == SCALE)  # a serial moves one unit
+    return (line.operation, id(line.source), id(line.dest), line.unit_cost is None, what)
 
 
 def _name_move(exc: CangkuError, number: int, row: int | None) -> None:
@@ -176,10 +200,14 @@ def check_lines(
     input (1-based) in its message and its data (``move_number``)."""
     lines: list[MoveLine] = []
     today = now.date()
+    passed: set[tuple[object, ...]] = set()  # the lines' shapes that passed the rules
     for offset, move in enumerate(batch):
         try:
             line = _line(resolver, move, now)
-            check_line(line, today)
+            shape = _shape(line)
+            if shape not in passed:
+                check_line(line, today)
+                passed.add(shape)
         except CangkuError as exc:
             _name_move(exc, first + offset, move.row)
             raise
