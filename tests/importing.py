@@ -7,6 +7,7 @@ from sqlalchemy import Row, Table, func, select
 
 from cangku.db.tables import audit_log
 from cangku.db.uow import Database
+from cangku.queries.verify import verify
 
 
 def csv_file(head: str, *lines: str) -> bytes:
@@ -29,3 +30,10 @@ def last_audit_entries(db: Database, number: int) -> list[Row[tuple[str, str, st
                 .limit(number)
             ).all()
         )
+
+
+def assert_ledger_verifies(db: Database) -> None:
+    """``verify`` finds nothing: the ledger, balances, costs and audit chain agree."""
+    with db.read() as conn:
+        report = verify(conn)
+    assert report.problems == []

@@ -18,6 +18,7 @@ from cangku.services.common import Context
 from cangku.services.users import create_user
 from tests.auth import PASSWORD
 from tests.factories import CTX, build_company
+from tests.importing import assert_ledger_verifies
 
 BINS = ["WH1-A", "WH1-A-01", "WH1-B", "WH1-RCV", "WH1-QC", "WH1-SHIP", "WH2-A"]
 
@@ -27,7 +28,7 @@ def _wh(location: str) -> str:
 
 
 @pytest.fixture
-def stocked(db: Database) -> Database:
+def stocked(db: Database) -> Iterator[Database]:
     """5 BOLT and 5 GLUE (lot L1) in each of seven bins of two warehouses."""
     build_company(db)
     receipts = [
@@ -36,7 +37,8 @@ def stocked(db: Database) -> Database:
         for item, lot in (("BOLT", None), ("GLUE", "L1"))
     ]
     post_bulk(db, CTX, receipts)
-    return db
+    yield db
+    assert_ledger_verifies(db)  # after every accepted or refused import
 
 
 def on_hand(db: Database, item: str, location: str) -> Decimal:

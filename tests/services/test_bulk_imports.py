@@ -18,6 +18,7 @@ from cangku.queries.stock import StockFilter, totals
 from cangku.services import bulk_lines
 from cangku.services.bulk import BulkMove, post_bulk
 from tests.factories import CTX, build_company
+from tests.importing import assert_ledger_verifies
 
 KEYED = replace(CTX, idempotency_key="opening-2026")
 
@@ -34,9 +35,10 @@ def issue(quantity: str) -> BulkMove:
 
 
 @pytest.fixture
-def company(db: Database) -> Database:
+def company(db: Database) -> Iterator[Database]:
     build_company(db)
-    return db
+    yield db
+    assert_ledger_verifies(db)  # after every accepted, refused or resumed import
 
 
 def count(db: Database, table: Any = moves) -> int:

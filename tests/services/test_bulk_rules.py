@@ -7,6 +7,7 @@ nothing is written either time.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from cangku.services.stock import (
 from cangku.services.stock_commands import Adjust, Issue, Receive, Scrap, Transfer
 from cangku.services.warehouses import LocationInput, create_location
 from tests.factories import CTX, build_company
+from tests.importing import assert_ledger_verifies
 
 NOW = datetime.now(UTC)
 LONG_AGO = NOW - timedelta(days=40)
@@ -47,7 +49,7 @@ SERVICES: dict[type, Any] = {
 
 
 @pytest.fixture
-def stocked(db: Database) -> Database:
+def stocked(db: Database) -> Iterator[Database]:
     """5 BOLT, GLUE lots G1, OLD (expired) and HELD (on hold), serial PUMP SN-1, all in WH1-A;
     WH1-SMALL holds 10, WH1-TOOLS takes spare parts only; OLDPART is deactivated; the period
     up to 30 days ago is closed."""
@@ -68,7 +70,8 @@ def stocked(db: Database) -> Database:
     create_item(db, CTX, ItemInput("OLDPART", "Old part", "spare_part"))
     deactivate_item(db, CTX, "OLDPART")
     close_period(db, CTX, (NOW - timedelta(days=30)).date())
-    return db
+    yield db
+    assert_ledger_verifies(db)  # after every accepted or refused import
 
 
 def _warehouse(location: str) -> str:

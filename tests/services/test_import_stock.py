@@ -5,6 +5,7 @@ refuses the whole file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ from cangku.services.locations import deactivate_location
 from cangku.services.periods import close_period
 from tests.auth import user_with_roles
 from tests.factories import CTX, build_company
-from tests.importing import count
+from tests.importing import assert_ledger_verifies, count
 from tests.importing import csv_file as csv
 
 LOTS = "item,code,manufactured_on,expires_on,supplier_lot,status,notes"
@@ -96,9 +97,10 @@ def clean(db: Database) -> bool:
 
 
 @pytest.fixture
-def company(db: Database) -> Database:
+def company(db: Database) -> Iterator[Database]:
     build_company(db)
-    return db
+    yield db
+    assert_ledger_verifies(db)  # after every accepted or refused import
 
 
 # ---------------------------------------------------------------- lots

@@ -5,6 +5,7 @@ does, and nothing of it is written."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from cangku.services.locations import LocationInput, create_location
 from cangku.services.stock import issue_stock, receive_stock
 from cangku.services.stock_commands import Issue, Receive
 from tests.factories import CTX, build_company
+from tests.importing import assert_ledger_verifies
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 BINS = ["WH1-A", "WH1-A-01", "WH1-B", "WH1-RCV", "WH1-QC", "WH1-SHIP"]
@@ -55,9 +57,10 @@ def busy(moves_in: list[BulkMove]) -> list[BulkMove]:
 
 
 @pytest.fixture
-def company(db: Database) -> Database:
+def company(db: Database) -> Iterator[Database]:
     build_company(db, allow_negative_wh2=True)
-    return db
+    yield db
+    assert_ledger_verifies(db)  # after every accepted or refused posting
 
 
 def move_count(db: Database) -> int:
