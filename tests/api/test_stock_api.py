@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from cangku.app import create_app
 from cangku.db.tables import balances, checkpoints, moves, periods
 from cangku.db.uow import Database
+from cangku.domain.quantities import NUMBER_PATTERN
 from cangku.settings import Settings
 from tests.auth import admin_headers
 from tests.factories import build_company
@@ -252,6 +253,34 @@ YESTERDAY = NOW - timedelta(days=1)
         ),
         pytest.param(
             "/stock/receive",
+            {"item": "BOLT", "quantity": "1_000", "to_location": "WH1-A"},
+            422,
+            "invalid_number",
+            id="underscore",
+        ),
+        pytest.param(
+            "/stock/receive",
+            {"item": "BOLT", "quantity": "１", "to_location": "WH1-A"},
+            422,
+            "invalid_number",
+            id="full-width-digit",
+        ),
+        pytest.param(
+            "/stock/receive",
+            {"item": "BOLT", "quantity": "1", "to_location": "WH1-A", "unit_cost": "+2"},
+            422,
+            "invalid_number",
+            id="cost-plus-sign",
+        ),
+        pytest.param(
+            "/stock/adjust",
+            {"item": "BOLT", "quantity": "-1e3", "location": "WH1-A", "reason_code": "found"},
+            422,
+            "invalid_number",
+            id="adjust-exponent",
+        ),
+        pytest.param(
+            "/stock/receive",
             {"item": "BOLT", "quantity": True, "to_location": "WH1-A"},
             422,
             "invalid_input",
@@ -362,6 +391,13 @@ def test_refused_write_answers_the_code_and_writes_nothing(
     assert response.headers["content-type"] == "application/problem+json"
     assert count(db, moves) == 0
     assert count(db, balances) == 0
+
+
+def test_the_number_grammar_is_documented_in_openapi(client: TestClient) -> None:
+    schema = client.get(f"{API}/openapi.json")
+    quantity = schema.json()["components"]["schemas"]["ReceiveIn"]["properties"]["quantity"]
+    patterns = [part.get("pattern") for part in quantity["anyOf"]]
+    assert NUMBER_PATTERN in patterns
 
 
 def test_an_unknown_token_is_refused(client: TestClient, db: Database) -> None:

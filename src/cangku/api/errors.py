@@ -38,6 +38,8 @@ def _validation_message(errors: list[Any]) -> tuple[str, str, list[dict[str, Any
         )
         if error.get("type") == "json_invalid":
             code = "malformed_json"
+        elif error.get("type") == "invalid_number" and code == "invalid_input":
+            code = "invalid_number"  # the number grammar's stable code (cangku.api.numbers)
     if code == "malformed_json":
         return code, "the request body is not valid JSON", details
     first = details[0] if details else {"field": "", "problem": "invalid"}

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
+from cangku.api.numbers import DecimalIn
+
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -25,7 +27,7 @@ class Response(BaseModel):
 
 class ItemUnitIn(Request):
     unit: str
-    factor: Decimal
+    factor: DecimalIn
 
 
 class ItemBarcodeIn(Request):
@@ -43,12 +45,12 @@ class ItemCreate(Request):
     category: str | None = None
     description: str | None = None
     shelf_life_days: int | None = None
-    safety_stock: Decimal | None = None
-    reorder_point: Decimal | None = None
-    max_stock: Decimal | None = None
+    safety_stock: DecimalIn | None = None
+    reorder_point: DecimalIn | None = None
+    max_stock: DecimalIn | None = None
     lead_time_days: int | None = None
     default_location: str | None = None
-    standard_cost: Decimal | None = None
+    standard_cost: DecimalIn | None = None
     units: list[ItemUnitIn] = []
     barcodes: list[ItemBarcodeIn] = []
 
@@ -64,12 +66,12 @@ class ItemPatch(Request):
     tracking: str | None = None
     costing_method: str | None = None
     shelf_life_days: int | None = None
-    safety_stock: Decimal | None = None
-    reorder_point: Decimal | None = None
-    max_stock: Decimal | None = None
+    safety_stock: DecimalIn | None = None
+    reorder_point: DecimalIn | None = None
+    max_stock: DecimalIn | None = None
     lead_time_days: int | None = None
     default_location: str | None = None
-    standard_cost: Decimal | None = None
+    standard_cost: DecimalIn | None = None
     version: int | None = None
 
 
@@ -260,9 +262,9 @@ class PartnerPage(Response):
 
 class SupplierItemIn(Request):
     supplier_code: str | None = None
-    price: Decimal | None = None
+    price: DecimalIn | None = None
     currency: str | None = None
-    min_order_qty: Decimal | None = None
+    min_order_qty: DecimalIn | None = None
     lead_time_days: int | None = None
 
 

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cangku.api.numbers import DecimalIn
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -62,14 +64,14 @@ class LocationCreate(_In):
     warehouse: str | None = Field(None, description="warehouse code (or give parent)")
     parent: str | None = Field(None, description="parent location code")
     level: str | None = Field(None, examples=["bin"])
-    capacity: Decimal | None = Field(None, description="in base units; string or number")
+    capacity: DecimalIn | None = Field(None, description="in base units; string or number")
     allowed_item_types: list[str] | None = None
 
 
 class LocationUpdate(_In):
     name: str | None = None
     level: str | None = None
-    capacity: Decimal | None = None
+    capacity: DecimalIn | None = None
     allowed_item_types: list[str] | None = None
     parent: str | None = Field(None, description="new parent code; null moves it to the root")
     version: int | None = None

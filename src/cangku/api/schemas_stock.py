@@ -1,7 +1,8 @@
 """Request and response bodies of the stock ledger: operations, on hand, moves, valuation.
 
 Quantities and money are accepted as JSON strings (exact) or numbers and always returned as
-strings. Times are ISO 8601; a time without a zone is taken as UTC.
+strings; text follows the one number grammar (``cangku.api.numbers``). Times are ISO 8601;
+a time without a zone is taken as UTC.
 """
 
 from __future__ import annotations
@@ -10,18 +11,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from cangku.api.numbers import Amount
 from cangku.services import stock_commands as commands
-
-
-def _as_text(value: Any) -> Any:
-    """Numbers become their shortest text; the service parses it exactly (or refuses it)."""
-    if isinstance(value, bool):
-        return value  # refused by the str type below: true is not a quantity
-    if isinstance(value, (int, float, Decimal)):
-        return repr(value) if isinstance(value, float) else str(value)
-    return value
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -30,8 +23,6 @@ def _utc(value: datetime | None) -> datetime | None:
     return value
 
 
-#: a quantity or amount: "12.5" or 12.5 (strings are exact, prefer them)
-Amount = Annotated[str, BeforeValidator(_as_text), Field(examples=["10"], max_length=64)]
 When = Annotated[datetime | None, AfterValidator(_utc)]
 Code = Annotated[str, Field(min_length=1, max_length=200)]
 Note = Annotated[str | None, Field(max_length=2000)]

@@ -3,7 +3,9 @@
 Columns (header row required; names as below, any order; empty cells mean "not given"):
 ``item, quantity, from_location, to_location`` (required), ``operation`` (default ``import``),
 ``lot, lot_expires_on, unit_cost, effective_at, reason_code, document_type, document_id, note``.
-Quantities are in the item's base unit; ``unit_cost`` per base unit; times ISO 8601 (UTC when
+Quantities are in the item's base unit; ``unit_cost`` per base unit; both follow the number
+grammar of ``cangku.domain.quantities`` once the cell is trimmed (``1_000``, ``+3``, ``5.``,
+``1e3`` or full-width digits are refused as ``invalid_number``); times ISO 8601 (UTC when
 no zone is given); dates ``YYYY-MM-DD``.
 """
 

@@ -17,8 +17,9 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.deps import ContextDep, DbDep, permit
+from cangku.api.numbers import Amount
 from cangku.api.routers.stock import mark_replay
-from cangku.api.schemas_stock import Amount, Code, Note, When
+from cangku.api.schemas_stock import Code, Note, When
 from cangku.services.bulk import STOCK_IMPORT, BulkMove, post_bulk
 
 router = APIRouter(prefix="/moves", tags=["ledger"])

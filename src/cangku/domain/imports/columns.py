@@ -3,9 +3,12 @@
 A file is a header row and data rows. Headers may be English (``item_type``, ``Item type``) or
 Chinese (``物料类型``): letter case, spaces, ``_`` and ``-`` do not matter. Every cell reaches the
 rules as text (the reader turns spreadsheet numbers and dates into text first); an empty cell
-is "not given". A row whose first cell starts with ``#`` is a comment (the templates use one to
-describe the columns) and a row with no text at all is skipped; row numbers stay those of the
-file (the header is row 1).
+is "not given". Cells are trimmed; a ``number`` cell must then follow the one number grammar of
+``cangku.domain.quantities`` (``parse_decimal``: ASCII digits, an optional minus, at most one
+decimal point with digits on both sides; no ``_``, ``+``, exponent or Unicode digits). A row
+whose first cell starts with ``#`` is a comment (the templates use one to describe the columns)
+and a row with no text at all is skipped; row numbers stay those of the file (the header is
+row 1).
 """
 
 from __future__ import annotations

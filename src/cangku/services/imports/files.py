@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from cangku.domain.errors import InvalidInput
 from cangku.domain.imports import RowError, Sheet, Table, build_table
+from cangku.domain.quantities import number_text
 
 __all__ = [
     "FORMATS",
@@ -59,9 +60,11 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
+        # a numeric cell: its shortest repr (0.1 stays 0.1, not the binary expansion), written
+        # in the number grammar (positional, no exponent: 1e-07 -> 0.0000001)
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        return repr(value)
+        return number_text(value)
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat()
     if isinstance(value, (date, time)):

@@ -1,0 +1,60 @@
+"""The number grammar in request bodies (see ``cangku.domain.quantities``).
+
+``Amount`` (a quantity or money, kept as text for the service) and ``DecimalIn`` (a number the
+schema hands over as a Decimal) accept a JSON number or a string in the one grammar: ASCII
+digits, an optional leading minus, at most one decimal point with digits on both sides. The
+schema documents it as a ``pattern``; a string outside it is refused with the stable code
+``invalid_number`` (the services parse the text again with ``parse_decimal``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from cangku.domain.quantities import NUMBER_HINT, NUMBER_PATTERN, is_number_text, number_text
+
+#: the pydantic error type the problem handler answers as ``invalid_number``
+INVALID_NUMBER = "invalid_number"
+
+
+def _as_text(value: Any) -> Any:
+    """Numbers become their text in the grammar (floats through their shortest repr)."""
+    if isinstance(value, bool):
+        return value  # refused by the str type: true is not a quantity
+    if isinstance(value, (int, float, Decimal)):
+        return number_text(value)
+    return value
+
+
+def _grammar(text: str) -> str:
+    if not is_number_text(text):
+        raise PydanticCustomError(
+            INVALID_NUMBER, "must be a number ({hint}), not {text!r}",
+            {"hint": NUMBER_HINT, "text": text[:40]},
+        )  # fmt: skip
+    return text
+
+
+_TEXT_SCHEMA = {"type": "string", "pattern": NUMBER_PATTERN, "maxLength": 64, "examples": ["10"]}
+
+#: a quantity or amount: "12.5" or 12.5 (strings are exact, prefer them)
+Amount = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    Field(max_length=64),
+    AfterValidator(_grammar),
+    WithJsonSchema(
+        {"anyOf": [_TEXT_SCHEMA, {"type": "number"}], "examples": ["10"]}, mode="validation"
+    ),
+]
+
+#: a number handed to the service as a Decimal: "12.5" or 12.5, same grammar as ``Amount``
+DecimalIn = Annotated[
+    Decimal,
+    BeforeValidator(lambda value: _grammar(v) if isinstance(v := _as_text(value), str) else v),
+    WithJsonSchema({"anyOf": [_TEXT_SCHEMA, {"type": "number"}]}, mode="validation"),
+]
