@@ -17,11 +17,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# stamp files: (re)install only on the first run or after pyproject.toml has changed
+# (the install is editable: changes to the code need none)
+install: $(VENV)/.installed
 
-install-test: $(BIN)/python
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
 
 run: install
 	@if [ ! -f "$(DEMO_DB)" ]; then $(BIN)/cangku demo; else echo "using existing $(DEMO_DB) (sign-ins as printed when it was built; delete it to rebuild the demo)"; $(BIN)/cangku db upgrade; fi

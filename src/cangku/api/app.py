@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cangku import __version__
-from cangku.api import errors
+from cangku.api import docs, errors
 from cangku.api.errors import problem
 from cangku.api.routers import all_routers
 from cangku.db.uow import Database
+from cangku.headers import SecurityHeaders
 from cangku.settings import Settings, get_settings
 
 #: the paths that take files (imports): they have their own, larger limit
@@ -72,20 +71,30 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+class CangkuAPI(FastAPI):
+    """FastAPI with the security headers (``cangku.headers``) outside all of its middleware:
+    on every response, the 413s of ``BodySizeLimit`` and the 500s of unexpected errors too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_api(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """The API alone; ``cangku.app.create_app`` adds the web pages."""
     settings = settings or get_settings()
-    app = FastAPI(
+    app = CangkuAPI(
         title="cangku",
         version=__version__,
         description="Inventory management on an append-only, hash-chained stock ledger.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # cangku.api.docs serves /docs under the app's own CSP
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.database_url)
     errors.install(app)
+    docs.install(app)
 
     for router in all_routers():
         app.include_router(router, prefix="/api/v1")
@@ -99,14 +108,5 @@ def create_api(settings: Settings | None = None, db: Database | None = None) -> 
         limit=settings.max_request_bytes,
         upload_limit=settings.max_upload_bytes,
     )
-
-    @app.middleware("http")
-    async def _no_sniff(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
 
     return app

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Annotated
 
 import typer
 
+from cangku import __version__
 from cangku.cli import commands
 
 app = typer.Typer(
@@ -21,6 +23,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cangku {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version of cangku and exit.",
+        ),
+    ] = False,
+) -> None:
+    """cangku (仓库): inventory on an append-only, hash-chained stock ledger."""
 
 
 def _load() -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from cangku.queries.items import list_items
@@ -38,7 +37,6 @@ from cangku.web.access import WebUser, public_page, signed_in_page
 from cangku.web.i18n import supported
 from cangku.web.render import (
     LANG_COOKIE,
-    PAGE_HEADERS,
     PageRoute,
     db_of,
     error_page,
@@ -94,16 +92,13 @@ def switch_language(
     return response
 
 
-def _page_headers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if not request.url.path.startswith("/api/"):
-            for name, value in PAGE_HEADERS.items():
-                response.headers.setdefault(name, value)
-        return response
+async def _favicon(_request: Request) -> Response:
+    """``/favicon.ico``, asked for by browsers whatever the page says: the site's SVG icon."""
+    return FileResponse(
+        STATIC / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 def mount(app: FastAPI) -> None:
@@ -125,5 +120,5 @@ def mount(app: FastAPI) -> None:
     ):
         app.include_router(module_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_route("/favicon.ico", _favicon, methods=["GET"], include_in_schema=False)
     app.state.html_error = error_page  # unknown pages get an HTML error page, not JSON
-    _page_headers(app)

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from cangku.db.uow import Database
 from cangku.domain.errors import CangkuError, NotAuthenticated, PermissionDenied
+from cangku.headers import SECURITY_HEADERS
 from cangku.services.auth import SESSION_COOKIE
 from cangku.settings import Settings
 from cangku.web.access import SAFE_METHODS, WebUser, optional_user
@@ -47,18 +48,9 @@ from cangku.web.i18n import (
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "flash"
 LANG_COOKIE = "lang"
-#: pages may load nothing from elsewhere and run no inline script
-SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
-#: headers of every page (and redirect) the web face answers
-PAGE_HEADERS = {
-    "Content-Security-Policy": SECURITY_POLICY,
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+#: headers of every page (and redirect) the web face answers (the app adds them to every
+#: other response too: ``cangku.headers.SecurityHeaders``)
+PAGE_HEADERS = SECURITY_HEADERS
 
 
 def when(value: datetime | date | None) -> str:

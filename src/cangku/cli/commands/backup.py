@@ -291,7 +291,9 @@ def restore(
 ) -> None:
     """Replace the whole database (CANGKU_DATABASE_URL) with a backup, then migrate it to this
     version's schema. The backup is checked completely first; a backup that fails its check
-    changes nothing. Stop the app first when the database is a SQLite file."""
+    changes nothing. The database is replaced in one step, so this is safe while the app runs,
+    but stop the app first if you can: requests in flight at that moment fail or are lost, and
+    sessions and API tokens go back to their state at the time of the backup."""
     with handled(as_json):
         secret = _secret_for(path, key_file, passphrase_file)
         db = database()
