@@ -162,9 +162,15 @@ def tables(conn: Connection) -> list[tuple[Table, Columns]]:
 
 
 def rows(conn: Connection, tbl: Table, columns: Columns) -> Iterator[list[Any]]:
-    """The table's rows as JSON-ready lists, in primary-key order."""
+    """The table's rows as JSON-ready lists, in primary-key order (at an older revision whose
+    table lacks a primary-key column of today's, such as ``idempotency_keys.id`` before 0005:
+    in the order of all its columns)."""
+    present = {name for name, _ in columns}
+    keys = [key for key in tbl.primary_key.columns if key.name in present]
+    if len(keys) < len(tbl.primary_key.columns):
+        keys = [tbl.c[name] for name, _ in columns]
     order: list[Any] = []
-    for key in tbl.primary_key.columns:
+    for key in keys:
         if isinstance(key.type, String) and conn.dialect.name == "postgresql":
             order.append(key.collate("C"))  # byte order, as on SQLite
         else:
@@ -284,11 +290,14 @@ def reset_sequences(conn: Connection) -> None:
     (PostgreSQL sequences; SQLite takes the largest rowid + 1 by itself)."""
     if conn.dialect.name != "postgresql":
         return
-    present = set(inspect(conn).get_table_names())
+    inspector = inspect(conn)
+    present = set(inspector.get_table_names())
     for tbl in metadata.sorted_tables:
         col = tbl.autoincrement_column
         if col is None or tbl.name not in present:
             continue
+        if col.name not in {c["name"] for c in inspector.get_columns(tbl.name)}:
+            continue  # an older revision's table without today's id (idempotency_keys < 0005)
         sequence = conn.execute(
             text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": tbl.name, "c": col.name}
         ).scalar()

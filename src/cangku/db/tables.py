@@ -386,14 +386,21 @@ checkpoint_values = Table(
     Column("value", Scaled, nullable=False),
 )
 
+#: the results of writes made with an idempotency key, per user: a key is the sender's own (a
+#: user's key never answers another user's request); ``checks`` are the permission checks the
+#: first run passed (JSON ``[[action, warehouse id or null], ...]``), run again on a replay;
+#: rows older than migration 0005 without a user belong to nobody (ADR 0013)
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("key", String(200), primary_key=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("response", Text, nullable=False),
     Column("user_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("checks", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),
 )
 
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -18,8 +18,13 @@ from cangku.db import auth as auth_store
 from cangku.db import idempotency
 from cangku.db.uow import Database, RetryableConflict, UnitOfWork
 from cangku.domain.audit import AuditEntry, changes, redact
-from cangku.domain.errors import IdempotencyMismatch, InvalidInput, NotAuthenticated
-from cangku.domain.permissions import Action, Actor, resolve
+from cangku.domain.errors import (
+    IdempotencyMismatch,
+    InvalidInput,
+    NotAuthenticated,
+    PermissionDenied,
+)
+from cangku.domain.permissions import Action, Actor, declared_actions, resolve
 
 T = TypeVar("T")
 
@@ -96,6 +101,30 @@ def audit(
     )
 
 
+@dataclass(frozen=True)
+class CheckedActor(Actor):
+    """An actor that notes each permission it was found to hold (action, warehouse or None):
+    what the write it runs depended on, checked again when the write is replayed."""
+
+    checked: set[tuple[str, int | None]] = field(default_factory=set, compare=False)
+
+    def may(self, act: Action, warehouse_id: int | None = None) -> bool:
+        allowed = super().may(act, warehouse_id)
+        if allowed:
+            self.checked.add((act.code, warehouse_id if act.scoped else None))
+        return allowed
+
+
+def _recheck(actor: Actor, checks: list[tuple[str, int | None]] | None) -> None:
+    """A replay answers only an actor who still holds what the first run needed."""
+    actions = declared_actions()
+    for code, warehouse_id in checks or ():
+        act = actions.get(code)
+        if act is None:
+            raise PermissionDenied(f"you are not allowed to do {code}", permission=code)
+        actor.require(act, warehouse_id)
+
+
 def request_hash(operation: str, payload: Any) -> str:
     text = json.dumps([operation, payload], sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -146,8 +175,11 @@ def run_write(
     Audited actions append who, what (the request and the result), when and from where to the
     audit trail in the same transaction; with a ``subject`` that can be read, the entry also
     holds the fields that changed, before and after (``details["changes"]``).
-    With an idempotency key, a repeat of the same request returns the first answer and writes
-    nothing (``replayed`` is True); the same key with another payload raises IdempotencyMismatch.
+    With an idempotency key, a repeat of the same request by the same user returns the first
+    answer and writes nothing (``replayed`` is True), once the actor is found to still hold
+    ``action`` and every permission the first run checked (its warehouses; PermissionDenied
+    otherwise); the same key with another payload raises IdempotencyMismatch. Keys are each
+    user's own: another user's key is never seen, so their request runs as their own (ADR 0013).
     Deadlocks and busy errors are retried a bounded number of times.
     """
     key = ctx.idempotency_key
@@ -162,17 +194,19 @@ def run_write(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with db.write() as uow:
-                actor = load_actor(uow.conn, ctx)
+                loaded = load_actor(uow.conn, ctx)
+                actor = CheckedActor(loaded.user_id, loaded.username, loaded.permissions)
                 actor.require(action)
                 if key is not None:
-                    seen = idempotency.find(uow.conn, key)
+                    seen = idempotency.find(uow.conn, actor.user_id, key)
                     if seen is not None:
-                        if seen[0] != digest:
+                        _recheck(actor, seen.checks)
+                        if seen.request_hash != digest:
                             raise IdempotencyMismatch(
                                 "this idempotency key was used for a different request",
                                 key=key,
                             )
-                        return seen[1], True
+                        return seen.response, True
                 now = utcnow()
                 before = subject.read(uow.conn) if action.audited and subject.read else None
                 result = work(uow, actor, now)
@@ -180,7 +214,9 @@ def run_write(
                     details = {"request": payload, "result": result}
                     _audit_write(uow.conn, ctx, actor, action.code, now, subject, before, details)
                 if key is not None:
-                    idempotency.remember(uow.conn, key, digest, result, actor.user_id, now)
+                    idempotency.remember(
+                        uow.conn, key, digest, result, actor.user_id, now, actor.checked
+                    )
                 uow.commit()
                 return result, False
         except RetryableConflict:
