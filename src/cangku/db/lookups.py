@@ -17,9 +17,16 @@ _ITEM_SQL = (
     "SELECT i.id, i.code, i.item_type, i.tracking, i.costing_method, i.base_unit, i.active,"
     " u.decimals, i.name FROM items i LEFT JOIN units u ON u.code = i.base_unit"
 )
-_ITEM_BY_CODE = _ITEM_SQL + " WHERE i.code = %s"
-_ITEM_BY_BARCODE = (
-    _ITEM_SQL + " JOIN item_barcodes b ON b.item_id = i.id WHERE b.barcode = %s LIMIT 1"
+# What users type or scan: an item code first, else one of its barcodes with the barcode's unit
+# (None: the barcode names no unit). One read through the primary keys (items.code is unique,
+# item_barcodes.barcode is the key); the rank makes a code win over an equal barcode.
+_ITEM_COLUMNS = _ITEM_SQL[len("SELECT ") : _ITEM_SQL.index(" FROM ")]
+_RESOLVE_ITEM = (
+    f"SELECT 0, {_ITEM_COLUMNS}, CAST(NULL AS VARCHAR(16)) FROM items i"  # noqa: S608
+    " LEFT JOIN units u ON u.code = i.base_unit WHERE i.code = %s"
+    f" UNION ALL SELECT 1, {_ITEM_COLUMNS}, b.unit FROM item_barcodes b"
+    " JOIN items i ON i.id = b.item_id LEFT JOIN units u ON u.code = i.base_unit"
+    " WHERE b.barcode = %s ORDER BY 1 LIMIT 1"
 )
 
 
@@ -38,14 +45,22 @@ def _item_of(row: tuple[Any, ...]) -> ItemInfo:
     )
 
 
-def item_by_code(conn: Connection, code: str) -> ItemInfo:
-    """An item by its code, or else by one of its barcodes."""
-    row = driver.first(conn, _ITEM_BY_CODE, (code,)) or driver.first(
-        conn, _ITEM_BY_BARCODE, (code,)
-    )
+def resolve_item(conn: Connection, text: str) -> tuple[ItemInfo, str | None]:
+    """The item ``text`` names, by its code or else by one of its barcodes, and the unit of that
+    barcode (None for a code, or for a barcode that names no unit). Every face and command that
+    takes one item goes through here (bulk imports take codes: ``items_by_codes``).
+
+    Raises NotFound ``item_not_found``. Reads only (one query)."""
+    row = driver.first(conn, _RESOLVE_ITEM, (text, text))
     if row is None:
-        raise NotFound("item", code)
-    return _item_of(row)
+        raise NotFound("item", text)
+    return _item_of(row[1:-1]), row[-1]
+
+
+def item_by_code(conn: Connection, code: str) -> ItemInfo:
+    """An item by its code, or else by one of its barcodes (``resolve_item`` without the
+    barcode's unit: for look-ups that take no quantity)."""
+    return resolve_item(conn, code)[0]
 
 
 def item_by_id(conn: Connection, item_id: int) -> ItemInfo:
@@ -183,7 +198,8 @@ def unit_factor(conn: Connection, item_id: int, unit: str) -> int | None:
 
 
 def items_by_codes(conn: Connection, codes: list[str]) -> dict[str, ItemInfo]:
-    """Many items by code in one query (codes that are not item codes are left out)."""
+    """Many items by code in one query (codes that are not item codes are left out). Codes
+    only, no barcodes: bulk imports take item codes (docs/workflows/import.md)."""
     found: dict[str, ItemInfo] = {}
     for chunk in _chunks(codes):
         sql = f"{_ITEM_SQL} WHERE i.code IN ({', '.join(['%s'] * len(chunk))})"

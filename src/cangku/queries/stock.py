@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from cangku.db import driver
+from cangku.db import driver, lookups
 from cangku.db.ledger import Posted
 from cangku.db.tables import balances, items, locations, lots, moves, users
 from cangku.db.tables import warehouses as warehouse_table
@@ -259,10 +259,14 @@ def get_move(conn: Connection, move_id: int, *, warehouses: Warehouses = None) -
 
 # ------------------------------------------------------------------ filters
 def item_id(conn: Connection, code: str) -> int:
-    found = conn.execute(select(items.c.id).where(items.c.code == code)).scalar()
-    if found is None:
-        raise NotFound("item", code)
-    return int(found)
+    """The id of the item ``code`` names: its code or one of its barcodes (``resolve_item``,
+    the one resolver every item filter uses). Raises NotFound ``item_not_found``."""
+    return lookups.resolve_item(conn, code)[0].id
+
+
+def item_code(conn: Connection, text: str) -> str:
+    """The code of the item ``text`` names (its code or one of its barcodes)."""
+    return lookups.resolve_item(conn, text)[0].code
 
 
 def location_subtree(conn: Connection, code: str, warehouses: Warehouses = None) -> Select[Any]:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from cangku.db import catalog, ledger, lookups
 from cangku.domain.enums import Operation
-from cangku.domain.errors import CangkuError
+from cangku.domain.errors import CangkuError, NotFound
 from cangku.domain.operations import (
     bulk_operation,
     check_line,
@@ -116,7 +116,12 @@ class Resolver:
     def item(self, code: str) -> ItemInfo:
         found = self.items.get(code)
         if found is None:
-            found = self.items[code] = lookups.item_by_code(self.db, code)
+            # bulk moves take item codes (quantities are in base units: a barcode's unit would
+            # be lost), so no barcode look-up here
+            found = lookups.items_by_codes(self.db, [code]).get(code)
+            if found is None:
+                raise NotFound("item", code)
+            self.items[code] = found
         return found
 
     def location(self, code: str) -> LocationInfo:

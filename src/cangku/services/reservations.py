@@ -14,7 +14,7 @@ from cangku.domain.permissions import PICKER_SHIPPER, WAREHOUSE_MANAGER, Actor, 
 from cangku.domain.quantities import positive_quantity
 from cangku.services.common import Context, run_write
 from cangku.services.stock_commands import Reservation
-from cangku.services.stock_inputs import base_quantity, existing_lot, payload
+from cangku.services.stock_inputs import base_quantity, existing_lot, item_and_unit, payload
 
 #: reserve stock for an order and release it (in the warehouses granted)
 STOCK_RESERVE = action("stock.reserve", roles={WAREHOUSE_MANAGER, PICKER_SHIPPER}, scoped=True)
@@ -32,7 +32,7 @@ class ReservationResult:
 def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) -> ReservationResult:
     def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, str]:
         conn = uow.conn
-        item = lookups.item_by_code(conn, command.item)
+        item, unit = item_and_unit(conn, command.item, command.unit)
         location = lookups.location_by_code(conn, command.location)
         actor.require(STOCK_RESERVE, location.warehouse_id)
         if not location.kind.is_valued:
@@ -40,7 +40,7 @@ def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) ->
                 "only stock in a storage location can be reserved", code="location_kind_not_allowed"
             )
         lot = existing_lot(conn, item, command.lot)
-        qty = base_quantity(conn, item, command.quantity, command.unit)
+        qty = base_quantity(conn, item, command.quantity, unit)
         balances.change_reservation(conn, (item.id, location.id, lot.id if lot else 0), sign * qty)
         return {"item": item.code, "location": location.code, "lot": lot.code if lot else ""}
 

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
@@ -34,7 +35,7 @@ from cangku.domain.permissions import (
     Actor,
     action,
 )
-from cangku.domain.quantities import parse_decimal
+from cangku.domain.quantities import from_scaled, parse_decimal
 from cangku.domain.stock import ItemInfo, LocationInfo, MoveLine
 from cangku.queries.stock import MoveRecord, moves_by_ids, posted_record
 from cangku.services.common import Context, run_write
@@ -50,6 +51,7 @@ from cangku.services.stock_commands import (
 from cangku.services.stock_inputs import (
     base_quantity,
     existing_lot,
+    item_and_unit,
     lot_for,
     note_text,
     payload,
@@ -59,10 +61,12 @@ from cangku.services.stock_inputs import (
 __all__ = [
     "PostingResult",
     "ReservationResult",
+    "ResolvedQuantity",
     "adjust_stock",
     "issue_stock",
     "receive_stock",
     "release_stock",
+    "resolve_quantity",
     "reserve_stock",
     "reverse_move",
     "scrap_stock",
@@ -152,6 +156,48 @@ def _reference(line: MoveLine, command: Receive | Issue | Transfer | Adjust | Sc
     return line
 
 
+@dataclass(frozen=True)
+class ResolvedQuantity:
+    """What an operation form's item, quantity and unit will post, before it is posted."""
+
+    item: str
+    item_name: str | None
+    #: the unit the quantity is in: the one given, else the scanned barcode's, else the base unit
+    unit: str
+    #: the unit came from the scanned barcode
+    unit_from_barcode: bool
+    base_unit: str
+    #: None when no quantity was given yet (a scan alone)
+    quantity: Decimal | None
+    base_quantity: Decimal | None
+
+
+def resolve_quantity(
+    db: Database, item: str, quantity: str | None, unit: str | None
+) -> ResolvedQuantity:
+    """Resolve an item code or barcode, its unit and a (signed) quantity the way the operations
+    do, without posting: what the pages show before the user posts.
+
+    Raises NotFound (item, unit), InvalidInput (quantity, ``unit_conflicts_with_barcode``,
+    ``unit_not_convertible``). Reads only."""
+    with db.read() as conn:
+        found, the_unit = item_and_unit(conn, item, unit)
+        amount = base = None
+        if quantity is not None and quantity.strip():
+            amount = parse_decimal(quantity)
+            scaled = base_quantity(conn, found, abs(amount), the_unit)
+            base = from_scaled(scaled) * (-1 if amount < 0 else 1)
+    return ResolvedQuantity(
+        found.code,
+        found.name,
+        the_unit or found.base_unit,
+        unit is None and the_unit is not None,
+        found.base_unit,
+        amount,
+        base,
+    )
+
+
 # ---------------------------------------------------------------- receive
 _RECEIPT_SOURCES = {
     "supplier": LocationKind.SUPPLIER,
@@ -179,11 +225,11 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
     check_request(Operation.RECEIVE, unit_cost=command.unit_cost, note=command.note)
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
-        item = lookups.item_by_code(conn, command.item)
+        item, unit = item_and_unit(conn, command.item, command.unit)
         dest, source = lookups.location_with_virtual(
             conn, command.to_location, _RECEIPT_SOURCES[command.source]
         )
-        qty = base_quantity(conn, item, command.quantity, command.unit)
+        qty = base_quantity(conn, item, command.quantity, unit)
         lot = lot_for(
             conn,
             item,
@@ -204,7 +250,7 @@ def receive_stock(db: Database, ctx: Context, command: Receive) -> PostingResult
             qty,
             lot=lot,
             unit_cost=unit_cost_per_base(
-                conn, item, command.unit_cost, command.unit, qty, command.quantity
+                conn, item, command.unit_cost, unit, qty, command.quantity
             ),
             effective_at=command.effective_at,
             note=note,
@@ -232,11 +278,11 @@ def issue_stock(db: Database, ctx: Context, command: Issue) -> PostingResult:
     check_request(Operation.ISSUE, note=command.note)
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
-        item = lookups.item_by_code(conn, command.item)
+        item, unit = item_and_unit(conn, command.item, command.unit)
         source, dest = lookups.location_with_virtual(
             conn, command.from_location, _ISSUE_TARGETS[command.to]
         )
-        qty = base_quantity(conn, item, command.quantity, command.unit)
+        qty = base_quantity(conn, item, command.quantity, unit)
         note = note_text(command.note)
         if command.customer:
             note = f"customer {command.customer}" + (f": {note}" if note else "")
@@ -265,9 +311,9 @@ def transfer_stock(db: Database, ctx: Context, command: Transfer) -> PostingResu
     check_request(Operation.MOVE, note=command.note)
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
-        item = lookups.item_by_code(conn, command.item)
+        item, unit = item_and_unit(conn, command.item, command.unit)
         source, dest = lookups.two_locations(conn, command.from_location, command.to_location)
-        qty = base_quantity(conn, item, command.quantity, command.unit)
+        qty = base_quantity(conn, item, command.quantity, unit)
         line = MoveLine(
             Operation.MOVE,
             item,
@@ -301,11 +347,11 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
     moved_quantity(Operation.ADJUST, abs(signed))  # zero is refused as such
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
-        item = lookups.item_by_code(conn, command.item)
+        item, unit = item_and_unit(conn, command.item, command.unit)
         location, adjustment = lookups.location_with_virtual(
             conn, command.location, LocationKind.ADJUSTMENT
         )
-        qty = base_quantity(conn, item, abs(signed), command.unit)
+        qty = base_quantity(conn, item, abs(signed), unit)
         gain = signed > 0
         source, dest = (adjustment, location) if gain else (location, adjustment)
         lot = lot_for(
@@ -317,7 +363,7 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
             expires_on=command.expires_on,
         )
         cost = (
-            unit_cost_per_base(conn, item, command.unit_cost, command.unit, qty, abs(signed))
+            unit_cost_per_base(conn, item, command.unit_cost, unit, qty, abs(signed))
             if gain
             else None
         )
@@ -347,11 +393,11 @@ def scrap_stock(db: Database, ctx: Context, command: Scrap) -> PostingResult:
     check_request(Operation.SCRAP, reason_code=command.reason_code, note=command.note)
 
     def build(conn: Connection, now: datetime) -> list[MoveLine]:
-        item = lookups.item_by_code(conn, command.item)
+        item, unit = item_and_unit(conn, command.item, command.unit)
         source, dest = lookups.location_with_virtual(
             conn, command.from_location, LocationKind.SCRAP
         )
-        qty = base_quantity(conn, item, command.quantity, command.unit)
+        qty = base_quantity(conn, item, command.quantity, unit)
         line = MoveLine(
             Operation.SCRAP,
             item,

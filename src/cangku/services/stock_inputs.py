@@ -21,6 +21,7 @@ __all__ = [
     "MAX_NOTE",
     "base_quantity",
     "existing_lot",
+    "item_and_unit",
     "lot_for",
     "note_text",
     "payload",
@@ -42,6 +43,28 @@ def payload(command: object) -> dict[str, object]:
         else:
             out[field.name] = str(value) if value is not None else None
     return out
+
+
+def item_and_unit(conn: Connection, text: str, unit: str | None) -> tuple[ItemInfo, str | None]:
+    """The item ``text`` names (its code, or one of its barcodes) and the unit its quantity is
+    in: the unit given, else the scanned barcode's unit, else None (the base unit).
+
+    Raises NotFound (item), InvalidInput ``unit_conflicts_with_barcode`` when ``unit`` is given
+    and differs from the unit the barcode belongs to. Reads only."""
+    item, barcode_unit = lookups.resolve_item(conn, text)
+    if barcode_unit is None:
+        return item, unit
+    if unit is not None and unit != barcode_unit:
+        raise InvalidInput(
+            f"barcode {text} is one {barcode_unit} of {item.code}; leave the unit out or give"
+            f" {barcode_unit}",
+            code="unit_conflicts_with_barcode",
+            item=item.code,
+            barcode=text,
+            barcode_unit=barcode_unit,
+            unit=unit,
+        )
+    return item, barcode_unit
 
 
 def note_text(note: str | None) -> str | None:

@@ -350,6 +350,10 @@ ERRORS: dict[str, str] = {
     "duplicate_unit": N_("Unit %(unit)s is listed twice."),
     "base_unit_conversion": N_("%(unit)s is the base unit; it needs no conversion."),
     "unit_not_convertible": N_("The item has no conversion for unit %(unit)s."),
+    "unit_conflicts_with_barcode": N_(
+        "Barcode %(barcode)s is one %(barcode_unit)s of %(item)s: leave the unit empty or give "
+        "%(barcode_unit)s."
+    ),
     "item_has_moves": N_(
         "The base unit, tracking and costing method cannot change: the item has stock moves."
     ),

@@ -31,9 +31,11 @@ from cangku.services.stock import (
     STOCK_TRANSFER,
     STOCK_VIEW,
     PostingResult,
+    ResolvedQuantity,
     adjust_stock,
     issue_stock,
     receive_stock,
+    resolve_quantity,
     reverse_move,
     scrap_stock,
     transfer_stock,
@@ -289,6 +291,7 @@ def _form(
     values: dict[str, str],
     status: int = 200,
     error: str | None = None,
+    resolved: ResolvedQuantity | None = None,
 ) -> Response:
     db = db_of(request)
     operation = OPERATIONS[name]
@@ -303,6 +306,7 @@ def _form(
         required=REQUIRED,
         values=values,
         error=error,
+        resolved=resolved,
         reasons=list(operation.reasons or ()),
         targets=["customer", "production"],
         items=list_items(db, active=True, limit=500).items,
@@ -343,6 +347,24 @@ def operations_page(request: Request, user: Annotated[WebUser, signed_in_page()]
     return render(request, "operations.html", operations=allowed)
 
 
+def _preview(
+    request: Request, user: WebUser, name: str, values: dict[str, str], fields: Fields
+) -> Response:
+    """The form again with what it would post: the item a code or scanned barcode names, the
+    unit (a barcode's own), the quantity in the base unit. Posts nothing."""
+    try:
+        resolved = resolve_quantity(
+            db_of(request),
+            fields.text("item"),
+            fields.optional("quantity"),
+            fields.optional("unit"),
+        )
+    except CangkuError as error:
+        message = error_message(error, language(request))
+        return _form(request, user, name, values, status=form_status(error), error=message)
+    return _form(request, user, name, values, resolved=resolved)
+
+
 def _operation_routes(name: str, operation: Operation) -> None:
     """The form of one operation and its posting, both declaring the operation's action."""
 
@@ -358,6 +380,8 @@ def _operation_routes(name: str, operation: Operation) -> None:
         values = dict(fields.values)
         values.pop("csrf_token", None)
         values.setdefault("idempotency_key", new_key())
+        if values.pop("preview", None) and "item" in operation.fields:
+            return _preview(request, user, name, values, fields)
         try:
             ctx = acting(request, values["idempotency_key"])
             result = operation.post(db_of(request), ctx, fields)

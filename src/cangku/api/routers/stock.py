@@ -237,7 +237,8 @@ def item_stock(
     when = utc(at)
     seen = actor.warehouses(STOCK_VIEW)
     with db.read() as conn:
-        queries.item_id(conn, code)  # 404 for an unknown item, even without stock
+        # 404 for an unknown item, even without stock; a barcode answers as its item's code
+        code = queries.item_code(conn, code)
         if when is not None:
             rows_then = asof.stock_as_of(conn, when, _only(code), utcnow(), warehouses=seen)
             return _item_as_of(code, when, rows_then)
