@@ -17,6 +17,8 @@ from cangku.domain.errors import CangkuError, IdempotencyMismatch, InsufficientS
 from cangku.queries.stock import StockFilter, totals
 from cangku.services import bulk_lines
 from cangku.services.bulk import BulkMove, post_bulk
+from cangku.services.users import create_user
+from tests.auth import PASSWORD
 from tests.factories import CTX, build_company
 from tests.importing import assert_ledger_verifies
 
@@ -118,6 +120,20 @@ def test_the_same_key_with_other_moves_is_refused(company: Database) -> None:
     with pytest.raises(IdempotencyMismatch):
         post_bulk(company, KEYED, receipts(4))
     assert count(company) == 3
+
+
+def test_another_users_key_is_their_own(company: Database) -> None:
+    # keys are per user (ADR 0013): the manager's "opening-2026" neither replays the admin's
+    # import nor is told that the key exists; their other moves are posted as their own import
+    create_user(company, CTX, "manager1", "Manager", PASSWORD, [("warehouse_manager", None)])
+    first = post_bulk(company, KEYED, receipts(3))
+    theirs = post_bulk(company, replace(KEYED, username="manager1"), receipts(4))
+    assert (theirs.replayed, theirs.posted) == (False, 4)
+    assert theirs.import_id != first.import_id
+    found = records(company)
+    assert [r.idempotency_key for r in found] == ["opening-2026", "opening-2026"]
+    assert found[0].user_id != found[1].user_id
+    assert count(company) == 7
 
 
 def test_moves_read_once_are_identified_as_they_are_posted(company: Database) -> None:

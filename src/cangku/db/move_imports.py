@@ -79,8 +79,10 @@ def _record(row: Any) -> ImportRecord:
     return ImportRecord(**row._mapping)
 
 
-def by_key(conn: Connection, key: str) -> ImportRecord | None:
-    row = conn.execute(_select().where(move_imports.c.idempotency_key == key)).first()
+def by_key(conn: Connection, username: str, key: str) -> ImportRecord | None:
+    """The import that ``username`` sent with ``key`` (keys are per user, ADR 0013)."""
+    stmt = _select().where(move_imports.c.idempotency_key == key, users.c.username == username)
+    row = conn.execute(stmt).first()
     return _record(row) if row else None
 
 

@@ -540,7 +540,7 @@ move_imports = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("digest", String(64), nullable=False),
     Column("prefix_digest", String(64), nullable=False),
-    Column("idempotency_key", String(200), nullable=True, unique=True),
+    Column("idempotency_key", String(200), nullable=True),  # unique per user (ADR 0013)
     Column("repeat_of", Id, ForeignKey("move_imports.id"), nullable=True),
     Column("source", String(200), nullable=True),
     Column("user_id", Id, ForeignKey("users.id"), nullable=False),
@@ -555,6 +555,7 @@ move_imports = Table(
     Column("stop_move", BigInteger, nullable=True),
     CheckConstraint("status IN ('running','stopped','posted')", name="status"),
     CheckConstraint("moves_posted >= 0", name="moves_posted_not_negative"),
+    UniqueConstraint("user_id", "idempotency_key", name="uq_move_imports_user_key"),
 )
 Index("ix_move_imports_digest", move_imports.c.digest, move_imports.c.status)
 Index("ix_move_imports_status", move_imports.c.status, move_imports.c.chunked)

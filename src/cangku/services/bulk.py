@@ -190,7 +190,9 @@ class _Run:
         unfinished imports stopped. A malformed row is refused here."""
         with self.db.read() as conn:
             load_actor(conn, self.ctx).require(STOCK_IMPORT)
-            marks = [record.moves_posted for record in candidates(conn, self.key)]
+            marks = [
+                record.moves_posted for record in candidates(conn, self.ctx.username, self.key)
+            ]
         digest = Digest(marks)
         for move in self.rows:
             digest.add(content(move))
@@ -199,6 +201,7 @@ class _Run:
     def _plan(self, conn: Connection, digest: Digest, *, chunked: bool) -> Plan:
         return plan(
             conn,
+            username=self.ctx.username,
             key=self.key,
             digest=digest.hexdigest(),
             prefixes=digest.at,
@@ -303,7 +306,9 @@ class _Run:
                     code="import_interrupted",
                 )
             consumed = True
-            digest = Digest(record.moves_posted for record in candidates(uow.conn, self.key))
+            digest = Digest(
+                record.moves_posted for record in candidates(uow.conn, self.ctx.username, self.key)
+            )
 
             def hashed() -> Iterator[BulkMove]:
                 for move in self.rows:

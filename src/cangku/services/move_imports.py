@@ -59,10 +59,10 @@ class Plan:
     repeat_of: int | None = None
 
 
-def candidates(conn: Connection, key: str | None) -> list[ImportRecord]:
-    """The unfinished imports this run might continue (and its key's, if unfinished)."""
+def candidates(conn: Connection, username: str, key: str | None) -> list[ImportRecord]:
+    """The unfinished imports this run might continue (and its user's key's, if unfinished)."""
     found = records.unfinished(conn)
-    keyed = records.by_key(conn, key) if key else None
+    keyed = records.by_key(conn, username, key) if key else None
     if keyed is not None and not keyed.finished and keyed.id not in {r.id for r in found}:
         found.append(keyed)
     return found
@@ -75,6 +75,7 @@ def _continues(record: ImportRecord, prefixes: Mapping[int, str]) -> bool:
 def plan(
     conn: Connection,
     *,
+    username: str,
     key: str | None,
     digest: str,
     prefixes: Mapping[int, str],
@@ -82,9 +83,9 @@ def plan(
     allow_repeat: bool,
 ) -> Plan:
     """Decide what a run of the moves with ``digest`` does (``prefixes``: the digests of the
-    input's first moves at the unfinished imports' positions). Raises Conflict
-    (``import_already_posted``, ``import_unfinished``) or IdempotencyMismatch."""
-    keyed = records.by_key(conn, key) if key else None
+    input's first moves at the unfinished imports' positions; ``key``: ``username``'s own).
+    Raises Conflict (``import_already_posted``, ``import_unfinished``) or IdempotencyMismatch."""
+    keyed = records.by_key(conn, username, key) if key else None
     if keyed is not None:
         if keyed.finished:
             if keyed.digest == digest:
@@ -101,7 +102,7 @@ def plan(
         if not allow_repeat:
             raise already_posted(done)
         repeat_of = done.id
-    matching = [r for r in candidates(conn, None) if _continues(r, prefixes)]
+    matching = [r for r in candidates(conn, username, None) if _continues(r, prefixes)]
     if matching:
         best = max(matching, key=lambda r: (r.moves_posted, r.id))
         if chunked:

@@ -52,7 +52,7 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_move_imports_user_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_move_imports")),
-        sa.UniqueConstraint("idempotency_key", name=op.f("uq_move_imports_idempotency_key")),
+        sa.UniqueConstraint("user_id", "idempotency_key", name=op.f("uq_move_imports_user_key")),
     )
     with op.batch_alter_table("move_imports", schema=None) as batch_op:
         batch_op.create_index("ix_move_imports_digest", ["digest", "status"], unique=False)
