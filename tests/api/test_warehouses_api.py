@@ -218,7 +218,7 @@ def test_create_location_returns_body(client: TestClient) -> None:
             422,
             "quantity_not_positive",
         ),
-        ({"code": "X", "name": "x", "warehouse": "WH1", "capacity": "lots"}, 422, "invalid_input"),
+        ({"code": "X", "name": "x", "warehouse": "WH1", "capacity": "lots"}, 422, "invalid_number"),
     ],
     ids=["virtual", "taken", "no-warehouse", "capacity", "capacity-text"],
 )
