@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.numbers import Amount
+from cangku.api.routers.imports import PROBLEM_RESPONSE
 from cangku.api.routers.stock import mark_replay
 from cangku.api.schemas_stock import Code, Note, When
 from cangku.services.bulk import STOCK_IMPORT, BulkMove, post_bulk
@@ -75,6 +76,21 @@ class BulkOut(BaseModel):
     status_code=201,
     response_model=BulkOut,
     summary="Post many moves, all or nothing",
+    responses={
+        403: {**PROBLEM_RESPONSE, "description": "`permission_denied`"},
+        409: {
+            **PROBLEM_RESPONSE,
+            "description": (
+                "`import_already_posted`, `import_unfinished`, `import_in_progress`, "
+                "`import_interrupted`, `idempotency_key_reused` (nothing posted)"
+            ),
+        },
+        413: {**PROBLEM_RESPONSE, "description": "`request_too_large` (CANGKU_MAX_UPLOAD_BYTES)"},
+        422: {
+            **PROBLEM_RESPONSE,
+            "description": "a move refused by the rules (`data.move_number`); nothing posted",
+        },
+    },
     dependencies=[permit(STOCK_IMPORT)],
 )
 def post_many(body: BulkIn, db: DbDep, ctx: ContextDep, response: Response) -> BulkOut:

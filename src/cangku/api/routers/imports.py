@@ -60,12 +60,15 @@ class ProblemOut(BaseModel):
     data: dict[str, Any]
 
 
-_PROBLEM = {"model": ProblemOut, "content": {"application/problem+json": {}}}
+PROBLEM_RESPONSE: dict[str, Any] = {
+    "model": ProblemOut,
+    "content": {"application/problem+json": {}},
+}
 IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    403: {**_PROBLEM, "description": "`permission_denied`"},
-    413: {**_PROBLEM, "description": "`request_too_large` (see CANGKU_MAX_REQUEST_BYTES)"},
+    403: {**PROBLEM_RESPONSE, "description": "`permission_denied`"},
+    413: {**PROBLEM_RESPONSE, "description": "`request_too_large` (see CANGKU_MAX_UPLOAD_BYTES)"},
     422: {
-        **_PROBLEM,
+        **PROBLEM_RESPONSE,
         "description": (
             "`import_rows_invalid` (every problem in `data.errors`: row, column, code, "
             "message; nothing written), or a problem of the file as a whole: "
