@@ -61,6 +61,8 @@ users = Table(
     Column("password_changed_at", UTCDateTime, nullable=True),
     Column("last_sign_in_at", UTCDateTime, nullable=True),
     Column("version", Integer, nullable=False, server_default=text("1")),
+    # migration 0006: the user's own time zone (IANA name); NULL = the company's
+    Column("time_zone", String(64), nullable=True),
 )
 
 units = Table(
@@ -144,6 +146,8 @@ warehouses = Table(
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("version", Integer, nullable=False, server_default=text("1")),
     *_timestamps(),
+    # migration 0006: issuing from an expired lot is refused unless this is set
+    Column("allow_expired_issue", Boolean, nullable=False, server_default=text("false")),
 )
 
 locations = Table(
@@ -559,3 +563,21 @@ move_imports = Table(
 )
 Index("ix_move_imports_digest", move_imports.c.digest, move_imports.c.status)
 Index("ix_move_imports_status", move_imports.c.status, move_imports.c.chunked)
+
+#: company settings, one row (id 1, created by migration 0006): how money, unit costs and
+#: times are shown and read in, and when a lot counts as expiring soon
+company = Table(
+    "company",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False, server_default=text("''")),
+    Column("currency", String(3), nullable=False, server_default=text("'CNY'")),
+    Column("time_zone", String(64), nullable=False, server_default=text("'UTC'")),
+    Column("unit_cost_places", Integer, nullable=False, server_default=text("4")),
+    Column("expiring_soon_days", Integer, nullable=False, server_default=text("30")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("updated_at", UTCDateTime, nullable=True),
+    CheckConstraint("id = 1", name="single_row"),
+    CheckConstraint("unit_cost_places BETWEEN 0 AND 6", name="unit_cost_places_range"),
+    CheckConstraint("expiring_soon_days BETWEEN 0 AND 3650", name="expiring_soon_days_range"),
+)
