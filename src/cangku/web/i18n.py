@@ -466,6 +466,16 @@ ERRORS: dict[str, str] = {
     "token_cannot_mint": N_("A token cannot create tokens; sign in."),
     "route_not_found": N_("This page does not exist."),
     "method_not_allowed": N_("This page cannot be used this way."),
+    "scan_not_found": N_("Nothing has the code %(key)s: no item, barcode, location or lot."),
+    "scan_empty": N_("The scan is empty."),
+    "scan_too_long": N_("This scan is too long to be a barcode."),
+    "gs1_unknown_ai": N_("This GS1 barcode has an application identifier cangku does not know."),
+    "gs1_malformed": N_(
+        "This GS1 barcode does not read: an element is missing, too long or holds a character "
+        "it may not hold."
+    ),
+    "gs1_check_digit": N_("The check digit of GS1 element (%(ai)s) is wrong: scan it again."),
+    "gs1_invalid_date": N_("GS1 element (%(ai)s) is not a valid date (YYMMDD)."),
 }
 NOT_FOUND = N_("%(kind)s %(key)s does not exist.")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from cangku.db.uow import Database
 from cangku.domain.errors import CangkuError, InvalidInput, NotFound
@@ -22,6 +22,7 @@ from cangku.queries.items import list_items
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import MoveRecord, StockFilter, get_move, on_hand, totals
 from cangku.services.common import Context
+from cangku.services.scans import ScanResult, interpret_scan
 from cangku.services.stock import (
     STOCK_ADJUST,
     STOCK_ISSUE,
@@ -48,6 +49,7 @@ from cangku.web.render import (
     Flash,
     PageRoute,
     db_of,
+    environment,
     form_status,
     gettext_for,
     language,
@@ -55,6 +57,7 @@ from cangku.web.render import (
     redirect,
     render,
 )
+from cangku.web.scanning import STICKY_FIELDS, merge_scan, next_focus, sticky_query
 
 router = APIRouter(route_class=PageRoute)
 
@@ -292,6 +295,7 @@ def _form(
     status: int = 200,
     error: str | None = None,
     resolved: ResolvedQuantity | None = None,
+    focus: str = "scan",
 ) -> Response:
     db = db_of(request)
     operation = OPERATIONS[name]
@@ -301,6 +305,7 @@ def _form(
         status=status,
         name=name,
         operation=operation,
+        focus=focus,
         operations={key: op for key, op in OPERATIONS.items() if user.may(op.action.code)},
         fields=FIELDS,
         required=REQUIRED,
@@ -347,22 +352,61 @@ def operations_page(request: Request, user: Annotated[WebUser, signed_in_page()]
     return render(request, "operations.html", operations=allowed)
 
 
+def _resolve(request: Request, fields: Fields) -> ResolvedQuantity | None:
+    """What the item, quantity and unit fields would post (None while no item is given)."""
+    if not fields.text("item"):
+        return None
+    return resolve_quantity(
+        db_of(request), fields.text("item"), fields.optional("quantity"), fields.optional("unit")
+    )
+
+
 def _preview(
     request: Request, user: WebUser, name: str, values: dict[str, str], fields: Fields
 ) -> Response:
     """The form again with what it would post: the item a code or scanned barcode names, the
     unit (a barcode's own), the quantity in the base unit. Posts nothing."""
+    focus = next_focus(OPERATIONS[name].fields, values)
     try:
-        resolved = resolve_quantity(
-            db_of(request),
-            fields.text("item"),
-            fields.optional("quantity"),
-            fields.optional("unit"),
-        )
+        resolved = _resolve(request, fields)
     except CangkuError as error:
         message = error_message(error, language(request))
-        return _form(request, user, name, values, status=form_status(error), error=message)
-    return _form(request, user, name, values, resolved=resolved)
+        return _form(request, user, name, values, form_status(error), message, focus=focus)
+    return _form(request, user, name, values, resolved=resolved, focus=focus)
+
+
+def _scanned(
+    request: Request, operation: Operation, fields: Fields
+) -> tuple[dict[str, str], ScanResult | None, CangkuError | None]:
+    """The submitted form's values with its ``scan`` field read into the operation's fields
+    (a location the user may not use here names nothing), what the scan named, and why the
+    scan was refused (then the values are as submitted)."""
+    values = dict(fields.values)
+    values.pop("csrf_token", None)
+    values.setdefault("idempotency_key", new_key())
+    text = values.get("scan", "")
+    if not text.strip() or "item" not in operation.fields:
+        return values, None, None
+    seen = current_user(request).warehouses(operation.action)
+    try:
+        found = interpret_scan(db_of(request), text, warehouses=seen)
+    except CangkuError as error:
+        return values, None, error
+    return merge_scan(operation.fields, values, found), found, None
+
+
+def _refused(request: Request, name: str, values: dict[str, str], error: CangkuError) -> Response:
+    """The form again, as submitted, with the error in the user's language."""
+    message = error_message(error, language(request))
+    user = current_user(request)
+    return _form(request, user, name, values, status=form_status(error), error=message)
+
+
+def _resolved_html(request: Request, resolved: ResolvedQuantity | None) -> str:
+    if resolved is None:
+        return ""
+    template = environment(language(request)).get_template("_resolved.html")
+    return template.render(resolved=resolved)
 
 
 def _operation_routes(name: str, operation: Operation) -> None:
@@ -370,27 +414,51 @@ def _operation_routes(name: str, operation: Operation) -> None:
 
     def operation_form(request: Request) -> Response:
         user = current_user(request)  # signed in and allowed by the route's dependency
-        values = {key: request.query_params.get(key, "") for key in ("item", "move_id")}
+        kept = ("item", "move_id", *STICKY_FIELDS)
+        values = {key: request.query_params.get(key, "") for key in kept}
         values = {key: value for key, value in values.items() if value}
         values["idempotency_key"] = new_key()
         return _form(request, user, name, values)
 
     def post_operation(request: Request, fields: FormDep) -> Response:
-        user = current_user(request)
-        values = dict(fields.values)
-        values.pop("csrf_token", None)
-        values.setdefault("idempotency_key", new_key())
+        values, found, refused = _scanned(request, operation, fields)
+        if refused is not None:
+            return _refused(request, name, values, refused)
+        if found is not None:
+            fields = Fields(list(values.items()))
         if values.pop("preview", None) and "item" in operation.fields:
-            return _preview(request, user, name, values, fields)
+            return _preview(request, current_user(request), name, values, fields)
         try:
             ctx = acting(request, values["idempotency_key"])
             result = operation.post(db_of(request), ctx, fields)
         except CangkuError as error:
-            message = error_message(error, language(request))
-            return _form(request, user, name, values, status=form_status(error), error=message)
+            return _refused(request, name, values, error)
         level = "info" if result.replayed else "success"
         flash = Flash(level, _posted_text(request, result), tuple(m.id for m in result.moves))
-        return redirect(f"/stock/operations/{name}", flash)
+        kept = sticky_query(operation.fields, values)
+        return redirect(f"/stock/operations/{name}{kept}", flash)
+
+    def scan_operation(request: Request, fields: FormDep) -> Response:
+        """JSON for the page's script: the form's fields after its scan, where the cursor
+        goes, and what the item, unit and quantity resolve to (the Check box). Posts nothing."""
+        values, found, refused = _scanned(request, operation, fields)
+        if refused is not None:
+            message = error_message(refused, language(request))
+            return JSONResponse({"ok": False, "error": message}, status_code=form_status(refused))
+        answer: dict[str, Any] = {
+            "ok": True,
+            "kind": found.kind if found else None,
+            "values": {key: values.get(key, "") for key in ("scan", *operation.fields)},
+            "focus": next_focus(operation.fields, values),
+            "error": None,
+            "resolved": "",
+        }
+        try:
+            resolved = _resolve(request, Fields(list(values.items())))
+            answer["resolved"] = _resolved_html(request, resolved)
+        except CangkuError as error:
+            answer["error"] = error_message(error, language(request))
+        return JSONResponse(answer)
 
     path = f"/stock/operations/{name}"
     for method, endpoint in (("GET", operation_form), ("POST", post_operation)):
@@ -399,6 +467,14 @@ def _operation_routes(name: str, operation: Operation) -> None:
             endpoint,
             methods=[method],
             response_class=HTMLResponse,
+            dependencies=[page(operation.action)],
+        )
+    if "item" in operation.fields:
+        router.add_api_route(
+            f"{path}/scan",
+            scan_operation,
+            methods=["POST"],
+            response_class=JSONResponse,
             dependencies=[page(operation.action)],
         )
 
