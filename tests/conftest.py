@@ -7,23 +7,25 @@ creates a database from a migrated template database on ``CANGKU_TEST_PG`` (defa
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from cangku.db.engine import make_engine
 from cangku.db.schema import upgrade
 from cangku.db.uow import Database
-
-ENGINE = os.environ.get("CANGKU_TEST_DB", "sqlite")
-PG_ADMIN_URL = os.environ.get("CANGKU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-RUN_ID = uuid.uuid4().hex[:8]
+from tests.databases import (
+    ENGINE,
+    RUN_ID,
+    PgDatabases,
+    drop_pg_database,
+    drop_snapshots,
+    pg_admin,
+    pg_url,
+    worker,
+)
 
 
 def pytest_report_header() -> str:
@@ -39,40 +41,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _pg_admin() -> psycopg.Connection[tuple[object, ...]]:
-    url = make_url(PG_ADMIN_URL)
-    return psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        dbname=url.database,
-        password=url.password,
-        autocommit=True,
-    )
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2id with the smallest cost in tests (the code path is the same; only the work
+    factor differs): sign-ins and new users are many here, and each costs ~50 ms at the
+    production setting."""
+    from argon2 import PasswordHasher
 
+    from cangku.services import auth
 
-def _pg_url(name: str) -> str:
-    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    production = auth._HASHER
+    auth._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    auth._HASHER = production
 
 
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated template: a file path (SQLite) or a database name (PostgreSQL)."""
     if ENGINE == "postgresql":
-        name = f"cangku_tpl_{RUN_ID}_{_worker()}"
-        with _pg_admin() as admin:
+        name = f"cangku_tpl_{RUN_ID}_{worker()}"
+        with pg_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
             admin.execute(f'CREATE DATABASE "{name}"')
-        engine = make_engine(_pg_url(name))
+        engine = make_engine(pg_url(name))
         upgrade(engine)
         engine.dispose()
         yield name
-        with _pg_admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_pg_database(name)
     else:
         path = tmp_path_factory.mktemp("template") / "template.db"
         engine = make_engine(f"sqlite:///{path}")
@@ -81,18 +77,25 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
         yield str(path)
+        drop_snapshots()
+
+
+@pytest.fixture(scope="session")
+def pg_databases(template: str) -> Iterator[PgDatabases]:
+    """This worker's supply of fresh PostgreSQL databases."""
+    databases = PgDatabases(template)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture
-def database_url(template: str, tmp_path: Path) -> Iterator[str]:
+def database_url(template: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh migrated database for one test."""
     if ENGINE == "postgresql":
-        name = f"cangku_t_{RUN_ID}_{uuid.uuid4().hex[:10]}"
-        with _pg_admin() as admin:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        yield _pg_url(name)
-        with _pg_admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        databases: PgDatabases = request.getfixturevalue("pg_databases")
+        name = databases.take()
+        yield pg_url(name)
+        databases.give_back(name)
     else:
         path = tmp_path / "cangku.db"
         shutil.copyfile(template, path)

@@ -15,6 +15,7 @@ from cangku.services.warehouses import (
     create_location,
     create_warehouse,
 )
+from tests.databases import build_once
 
 CTX = Context(username="admin")
 
@@ -29,7 +30,15 @@ def build_company(db: Database, *, allow_negative_wh2: bool = False) -> Company:
 
     Items: BOLT (pcs, FIFO, box = 12 pcs), FLOUR (kg, moving average, lot-tracked, 365 days
     shelf life), PUMP (serial-tracked), GLUE (lot-tracked, FIFO).
+
+    Built once per test process and variant; later tests get a copy of that database.
     """
+    key = "company_neg" if allow_negative_wh2 else "company"
+    build_once(db, key, lambda: _build_company(db, allow_negative_wh2=allow_negative_wh2))
+    return Company(db)
+
+
+def _build_company(db: Database, *, allow_negative_wh2: bool) -> None:
     initialize(db)
     create_warehouse(db, CTX, WarehouseInput("WH1", "Main warehouse"))
     create_warehouse(
@@ -75,4 +84,3 @@ def build_company(db: Database, *, allow_negative_wh2: bool = False) -> Company:
     )
     create_item(db, CTX, ItemInput("PUMP", "Water pump", "finished_good", tracking="serial"))
     create_item(db, CTX, ItemInput("GLUE", "Wood glue", "consumable", tracking="lot"))
-    return Company(db)

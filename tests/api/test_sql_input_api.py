@@ -26,7 +26,7 @@ from cangku.db.uow import Database
 from cangku.settings import Settings
 from tests.api.routes import API, Route, api_routes
 from tests.auth import admin_headers
-from tests.conftest import ENGINE, RUN_ID, _pg_admin, _pg_url
+from tests.databases import ENGINE, RUN_ID, pg_admin, pg_url
 from tests.factories import build_company
 
 with warnings.catch_warnings():  # starlette warns about httpx vs httpx2 on import
@@ -104,10 +104,10 @@ def module_url(template: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """One database for the module: every call here only reads."""
     if ENGINE == "postgresql":
         name = f"cangku_sql_{RUN_ID}_{uuid.uuid4().hex[:10]}"
-        with _pg_admin() as admin:
+        with pg_admin() as admin:
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        yield _pg_url(name)
-        with _pg_admin() as admin:
+        yield pg_url(name)
+        with pg_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         path = Path(tmp_path_factory.mktemp("sql")) / "cangku.db"

@@ -30,7 +30,7 @@ from cangku.app import create_app
 from cangku.db.uow import Database
 from cangku.settings import Settings
 from tests.auth import admin_headers, user_with_roles
-from tests.conftest import ENGINE, RUN_ID, _pg_admin, _pg_url
+from tests.databases import ENGINE, RUN_ID, pg_admin, pg_url
 from tests.factories import build_company
 
 # a test dependency (the `test` extra: "schemathesis>=4.0"); skipped where it is not installed yet
@@ -60,10 +60,10 @@ def fuzz_url(template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """One database for the whole module (the fuzzers add to it as they go)."""
     if ENGINE == "postgresql":
         name = f"cangku_fuzz_{RUN_ID}_{uuid.uuid4().hex[:10]}"
-        with _pg_admin() as admin:
+        with pg_admin() as admin:
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        yield _pg_url(name)
-        with _pg_admin() as admin:
+        yield pg_url(name)
+        with pg_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         path = Path(tmp_path_factory.mktemp("fuzz")) / "cangku.db"

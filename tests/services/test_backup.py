@@ -33,7 +33,7 @@ from cangku.services.backup_schedule import backup_to_directory, run_schedule
 from cangku.services.periods import close_period, list_periods, take_checkpoint
 from cangku.services.stock import issue_stock, receive_stock, reverse_move, transfer_stock
 from cangku.services.stock_commands import Issue, Receive, Reverse, Transfer
-from tests.conftest import ENGINE
+from tests.databases import ENGINE
 from tests.factories import CTX, build_company
 
 NOW = datetime.now(UTC)

@@ -22,7 +22,7 @@ from cangku.services.demo_users import DEMO_ADMIN_PASSWORD
 from cangku.services.periods import list_periods
 from cangku.services.setup import initialize
 from cangku.services.stock import STOCK_RECEIVE
-from tests.conftest import ENGINE, RUN_ID, _pg_admin, _pg_url
+from tests.databases import ENGINE, RUN_ID, pg_admin, pg_url
 from tests.factories import CTX, build_company
 
 ITEM_TYPES = {"raw_material", "semi_finished", "finished_good", "spare_part", "consumable"}
@@ -43,12 +43,12 @@ def other_db(template: str, tmp_path: Path) -> Iterator[Database]:
     """A second fresh database in the same test."""
     if ENGINE == "postgresql":
         name = f"cangku_t_{RUN_ID}_{uuid.uuid4().hex[:10]}"
-        with _pg_admin() as admin:
+        with pg_admin() as admin:
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        database = Database(_pg_url(name))
+        database = Database(pg_url(name))
         yield database
         database.dispose()
-        with _pg_admin() as admin:
+        with pg_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         path = tmp_path / "other.db"

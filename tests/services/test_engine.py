@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from cangku.db import engine as engine_module
 from cangku.db.uow import Database
-from tests.conftest import ENGINE
+from tests.databases import ENGINE
 
 
 @pytest.mark.skipif(ENGINE != "postgresql", reason="a server that can drop the connection")
