@@ -103,7 +103,7 @@ def test_bad_queries_are_refused(client: TestClient) -> None:
 
     assert problem_code(too_long, 422) == "invalid_input"
     assert problem_code(no_rows, 422) == "invalid_limit"
-    assert problem_code(no_time, 422) == "invalid_input"
+    assert problem_code(no_time, 422) == "invalid_time"
     assert problem_code(missing, 404) == "audit_entry_not_found"
 
 

@@ -35,6 +35,7 @@ from tests.factories import build_company
 
 # a test dependency (the `test` extra: "schemathesis>=4.0"); skipped where it is not installed yet
 schemathesis = pytest.importorskip("schemathesis")
+from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
 
 with warnings.catch_warnings():  # starlette warns about httpx vs httpx2 on import
     warnings.simplefilter("ignore")
@@ -93,6 +94,8 @@ def seeded(fuzz_url: str) -> Iterator[TestClient]:
     build_company(db)
     APP.state.db = db
     HEADERS.update(admin_headers(db))
+    # the credentials schemathesis sends: it then neither generates nor negates them
+    schema.config.update(headers=HEADERS)
     user_with_roles(db, "fuzzer", ("viewer", None))  # the /users/{username} routes address it
     with TestClient(APP, raise_server_exceptions=False, headers=HEADERS) as client:
         for path, body in SEED:
@@ -117,21 +120,77 @@ def check(response: Any, request: str) -> None:
 schema = schemathesis.openapi.from_asgi(f"{API}/openapi.json", APP)
 schema.config.generation.update(modes=["positive", "negative"], database="none")
 # the coverage phase's hundreds of boundary cases per operation cost a second each; the nasty
-# value table below covers the boundaries, so schemathesis only fuzzes
+# value table below covers the boundaries, and test_unsupported_methods_answer_405_with_allow
+# (tests/api/test_openapi_api.py) the coverage phase's unexpected methods, so schemathesis fuzzes
 schema.config.phases.update(phases=["examples", "fuzzing"])
+
+#: 422 answers to requests that fit the schema, allowed by ``documented_refusals`` in place of
+#: schemathesis' ``positive_data_acceptance`` (which allows none): each is a rule JSON Schema
+#: cannot say, so a schema-valid request may break it. Everything a schema can say (lengths,
+#: ranges, enums, required, null or not, the time and number grammars) is in the schema, and a
+#: refusal of it with any other code fails this test.
+RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
+    # the character rule of codes, names, barcodes and lot codes: no control characters (every
+    # Unicode category C: unassigned code points, surrogates, format characters) and no spaces
+    # at either end. JSON Schema patterns are ECMA-262 expressions whose classes differ from
+    # Python's str.isspace and unicodedata, so the schema gives the lengths and the
+    # description the characters.
+    "invalid_code": "the character rule of codes",
+    "invalid_name": "a name is not blank (str.strip), a Unicode rule",
+    "invalid_barcode": "the character rule of codes, and no spaces inside",
+    "invalid_lot_code": "no surrounding spaces, tabs or line breaks",
+    "invalid_username": "the character rule of user names",
+    "invalid_level": "a level is not blank (str.strip)",
+    # rules over stored data: what exists, its state, its settings
+    "lot_required": "the item is lot- or serial-tracked (its stored setting)",
+    "serial_required": "the item is serial-tracked (its stored setting)",
+    "lot_not_allowed": "the item is not tracked (its stored setting)",
+    "unit_cost_required": "a receipt of an item without a cost on record",
+    "unit_not_found": "a unit the item does not have (stored)",
+    "unknown_reason_code": "reason codes are a stored list (data.allowed names them)",
+    "reason_required": "the operation's stored reason rule",
+    # rules across fields or in the content of a file
+    "partner_needs_role": "is_supplier or is_customer: a rule across two fields",
+    "weak_password": "beyond its minLength: 4 different characters, not the user name",
+    "invalid_input": "a rule across fields (a model validator: reference nested or flat)",
+    "invalid_number": "a JSON number whose digits written out pass 64 characters",
+    "invalid_time": "a day the month does not have (2026-02-30): a pattern cannot say it",
+    "invalid_quantity": "a quantity with more decimals than its unit has (stored)",
+    "too_many_decimals": "more decimals than the unit has (stored)",
+}
+RULE_PREFIXES = ("import_", "file_")  # an import file's content (CSV/XLSX) is not in the schema
+
+
+@schemathesis.check
+def documented_refusals(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A schema-valid request is accepted, or refused for a reason beyond the schema: 401/403
+    (who asks), 404 (what exists), 409 (the state), or 422 for a rule the schema cannot say
+    (``RULES_BEYOND_THE_SCHEMA``)."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or response.status_code != 422:
+        return None
+    code = response.json().get("code", "")
+    if code in RULES_BEYOND_THE_SCHEMA or code.startswith(RULE_PREFIXES):
+        return None
+    raise AssertionError(f"a request that fits the schema was refused with 422 {code}")
 
 
 @schema.parametrize()
 @settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_schema_driven(case: Any, seeded: TestClient) -> None:
-    response = case.call(headers=HEADERS)
+    """Every check of schemathesis (status codes, content types, headers and bodies conform to
+    the document, schema-invalid requests are refused, auth is not ignored), with
+    ``documented_refusals`` in place of ``positive_data_acceptance``."""
+    response = case.call_and_validate(
+        headers=HEADERS,
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[documented_refusals],
+    )
     status = response.status_code
-    request = case.as_curl_command()
-    assert status < 500, f"{request} -> {status} {response.text[:500]}"
     if status >= 400:
         content_type = response.headers.get("content-type", [""])[0]
-        assert content_type.startswith("application/problem+json"), (request, content_type)
-        assert isinstance(response.json().get("code"), str), (request, response.text[:500])
+        assert content_type.startswith("application/problem+json"), content_type
+        assert isinstance(response.json().get("code"), str), response.text[:500]
 
 
 # ------------------------------------------------------------------ nasty values

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cangku import __version__
 from cangku.api import docs, errors
 from cangku.api.errors import problem
+from cangku.api.openapi import describe_errors
 from cangku.api.routers import all_routers
 from cangku.db.uow import Database
 from cangku.headers import SecurityHeaders
@@ -77,6 +80,12 @@ class CangkuAPI(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack())
+
+    def openapi(self) -> dict[str, Any]:
+        """The document, with every operation's error answers (``cangku.api.openapi``)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = describe_errors(self, super().openapi())
+        return self.openapi_schema
 
 
 def create_api(settings: Settings | None = None, db: Database | None = None) -> FastAPI:

@@ -9,9 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cangku.api.openapi import allowed_methods
 from cangku.domain.errors import CangkuError
 
 PROBLEM = "application/problem+json"
+#: pydantic error types that are answered as their own code, not ``invalid_input``
+#: (``cangku.api.numbers.INVALID_NUMBER``, ``cangku.api.schemas_stock.INVALID_TIME``)
+STABLE_TYPES = frozenset({"invalid_number", "invalid_time"})
 
 
 def problem(
@@ -38,8 +42,8 @@ def _validation_message(errors: list[Any]) -> tuple[str, str, list[dict[str, Any
         )
         if error.get("type") == "json_invalid":
             code = "malformed_json"
-        elif error.get("type") == "invalid_number" and code == "invalid_input":
-            code = "invalid_number"  # the number grammar's stable code (cangku.api.numbers)
+        elif error.get("type") in STABLE_TYPES and code == "invalid_input":
+            code = str(error["type"])  # the number grammar's and the time's stable codes
     if code == "malformed_json":
         return code, "the request body is not valid JSON", details
     first = details[0] if details else {"field": "", "problem": "invalid"}
@@ -61,13 +65,19 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "route_not_found", 405: "method_not_allowed", 413: "request_too_large"}
         code = codes.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # RFC 9110: a 405 lists the methods the resource has
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
         # pages answer in HTML: the web face registers its renderer on the app
         html = getattr(request.app.state, "html_error", None)
         if html is not None and not request.url.path.startswith("/api/"):
             page: Response = html(request, CangkuError(str(exc.detail), code=code))
             page.status_code = exc.status_code
+            page.headers.update(headers)
             return page
-        return problem(exc.status_code, code, str(exc.detail))
+        answer = problem(exc.status_code, code, str(exc.detail))
+        answer.headers.update(headers)
+        return answer
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover

@@ -11,9 +11,24 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cangku.domain.passwords import MIN_LENGTH
+from cangku.domain.permissions import declared_actions
+
 #: a password in a request (the policy itself is checked by the service)
 Password = Annotated[str, Field(min_length=1, max_length=1000)]
+#: a new password: the schema says its least length (``domain.passwords``: ``weak_password``)
+NewPassword = Annotated[
+    str, Field(min_length=1, max_length=1000, json_schema_extra={"minLength": MIN_LENGTH})
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _permission_codes(schema: dict[str, object]) -> None:
+    schema["enum"] = sorted(declared_actions())  # read when the document is made: all declared
+
+
+#: a permission code (``unknown_permission`` for any other)
+Permission = Annotated[str, Field(max_length=64, json_schema_extra=_permission_codes)]
 
 
 class _In(BaseModel):
@@ -57,17 +72,17 @@ class UserList(BaseModel):
 class UserCreate(_In):
     username: str = Field(max_length=64, examples=["li.wei"])
     display_name: Name
-    password: Password | None = Field(None, description="none: the user cannot sign in yet")
+    password: NewPassword | None = Field(None, description="none: the user cannot sign in yet")
     roles: list[GrantIn] = Field(default_factory=list, max_length=100)
 
 
 class PasswordSet(_In):
-    password: Password
+    password: NewPassword
 
 
 class OwnPasswordChange(_In):
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class PermissionOut(BaseModel):
@@ -135,14 +150,14 @@ class RoleOut(_Out):
 class RoleCreate(_In):
     code: str = Field(max_length=64, examples=["night_shift"])
     name: Name
-    permissions: list[Annotated[str, Field(max_length=64)]] = Field(max_length=500)
+    permissions: list[Permission] = Field(max_length=500)
     description: str | None = Field(None, max_length=2000)
 
 
 class RolePatch(_In):
     name: Name | None = None
     description: str | None = Field(None, max_length=2000)
-    permissions: list[Annotated[str, Field(max_length=64)]] | None = Field(None, max_length=500)
+    permissions: list[Permission] | None = Field(None, max_length=500)
     active: bool | None = None
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.numbers import DecimalIn
+from cangku.api.openapi import one_of
+from cangku.domain.enums import CostingMethod, ItemType, Tracking
 
 
 class Request(BaseModel):
@@ -38,10 +40,10 @@ class ItemBarcodeIn(Request):
 class ItemCreate(Request):
     code: str
     name: str
-    item_type: str
+    item_type: str = Field(json_schema_extra=one_of(ItemType))
     base_unit: str = "pcs"
-    tracking: str = "none"
-    costing_method: str = "fifo"
+    tracking: str = Field("none", json_schema_extra=one_of(Tracking))
+    costing_method: str = Field("fifo", json_schema_extra=one_of(CostingMethod))
     category: str | None = None
     description: str | None = None
     shelf_life_days: int | None = None
@@ -60,11 +62,11 @@ class ItemPatch(Request):
 
     name: str | None = None
     description: str | None = None
-    item_type: str | None = None
+    item_type: str | None = Field(None, json_schema_extra=one_of(ItemType, nullable=True))
     category: str | None = None
     base_unit: str | None = None
-    tracking: str | None = None
-    costing_method: str | None = None
+    tracking: str | None = Field(None, json_schema_extra=one_of(Tracking, nullable=True))
+    costing_method: str | None = Field(None, json_schema_extra=one_of(CostingMethod, nullable=True))
     shelf_life_days: int | None = None
     safety_stock: DecimalIn | None = None
     reorder_point: DecimalIn | None = None
@@ -176,7 +178,7 @@ class CategoryNodeOut(Response):
 class UnitCreate(Request):
     code: str
     name: str
-    decimals: int
+    decimals: int = Field(json_schema_extra={"minimum": 0, "maximum": 6})
 
 
 class UnitOut(Response):

@@ -8,6 +8,8 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.numbers import DecimalIn
+from cangku.api.openapi import one_of
+from cangku.domain.enums import STORAGE_KINDS, LotStatus
 
 
 class _In(BaseModel):
@@ -60,7 +62,11 @@ class WarehousePage(BaseModel):
 class LocationCreate(_In):
     code: str = Field(description="globally unique, no spaces", examples=["WH1-A-01-03"])
     name: str
-    kind: str = Field("internal", description="internal, receiving, quality or shipping")
+    kind: str = Field(
+        "internal",
+        description="internal, receiving, quality or shipping",
+        json_schema_extra=one_of(sorted(STORAGE_KINDS)),
+    )
     warehouse: str | None = Field(None, description="warehouse code (or give parent)")
     parent: str | None = Field(None, description="parent location code")
     level: str | None = Field(None, examples=["bin"])
@@ -114,7 +120,7 @@ class LotCreate(_In):
     manufactured_on: date | None = None
     expires_on: date | None = Field(None, description="default: manufacture date + shelf life")
     supplier_lot: str | None = None
-    status: str = "available"
+    status: str = Field("available", json_schema_extra=one_of(LotStatus))
     notes: str | None = None
 
 
@@ -124,7 +130,7 @@ class SerialCreate(_In):
     manufactured_on: date | None = None
     expires_on: date | None = None
     supplier_lot: str | None = None
-    status: str = "available"
+    status: str = Field("available", json_schema_extra=one_of(LotStatus))
     notes: str | None = None
 
 
@@ -137,7 +143,10 @@ class LotUpdate(_In):
 
 
 class LotStatusChange(_In):
-    status: str = Field(description="available, quarantine, hold, recalled or rejected")
+    status: str = Field(
+        description="available, quarantine, hold, recalled or rejected",
+        json_schema_extra=one_of(LotStatus),
+    )
     reason: str | None = None
 
 

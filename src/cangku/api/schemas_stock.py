@@ -7,13 +7,24 @@ a time without a zone is taken as UTC.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from cangku.api.numbers import Amount
+from cangku.api.openapi import one_of
 from cangku.services import stock_commands as commands
 
 
@@ -24,6 +35,45 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 When = Annotated[datetime | None, AfterValidator(_utc)]
+
+#: the pydantic error type the problem handler answers as ``invalid_time``
+INVALID_TIME = "invalid_time"
+#: a time in a query (``at``, ``since``, ``until``): an ISO 8601 date (midnight) or date and
+#: time, with ``Z`` or an offset (none: UTC); never a Unix time such as ``0.0`` or ``5567``
+TIME_PATTERN = (
+    r"^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-"
+    r"(0[1-9]|[12][0-9]|3[01])"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$"
+)
+_TIME = re.compile(TIME_PATTERN)
+
+
+def _iso_time(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _TIME.match(value):
+        raise PydanticCustomError(
+            INVALID_TIME,
+            "must be an ISO 8601 date or time (2026-01-31, 2026-01-31T08:00+08:00), not {text!r}",
+            {"text": str(value)[:40]},
+        )
+    try:
+        return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError as error:  # a day the month does not have: 2026-02-30
+        raise PydanticCustomError(
+            INVALID_TIME, "{text!r} is not a calendar date", {"text": value}
+        ) from error
+
+
+#: ``at``, ``since`` and ``until`` of the reads (see ``TIME_PATTERN``)
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_iso_time),
+    WithJsonSchema(
+        {"type": "string", "pattern": TIME_PATTERN, "examples": ["2026-01-31T08:00:00+08:00"]}
+    ),
+]
 Code = Annotated[str, Field(min_length=1, max_length=200)]
 Note = Annotated[str | None, Field(max_length=2000)]
 #: largest id the database holds (BIGINT)
@@ -86,7 +136,9 @@ class ReceiveIn(_Referenced):
     effective_at: When = None
     note: Note = None
     source: str = Field(
-        "supplier", description="'supplier' (a purchase), 'customer' (a return) or 'production'"
+        "supplier",
+        description="'supplier' (a purchase), 'customer' (a return) or 'production'",
+        json_schema_extra=one_of(["supplier", "customer", "production"]),
     )
 
 
@@ -96,7 +148,11 @@ class IssueIn(_Referenced):
     from_location: Code
     unit: str | None = None
     lot: str | None = None
-    to: str = Field("customer", description="'customer' (a sale) or 'production'")
+    to: str = Field(
+        "customer",
+        description="'customer' (a sale) or 'production'",
+        json_schema_extra=one_of(["customer", "production"]),
+    )
     customer: str | None = None
     effective_at: When = None
     note: Note = None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.deps import DbDep, permit
 from cangku.api.routers.stock import utc
+from cangku.api.schemas_stock import Instant
 from cangku.domain.permissions import Actor
 from cangku.queries import audit as queries
 from cangku.queries.common import MAX_LIMIT, MAX_OFFSET
@@ -58,8 +59,8 @@ def search(
     target_type: Filter = None,
     target: Filter = None,
     warehouse: Filter = None,
-    since: Annotated[datetime | None, Query(description="at or after (UTC)")] = None,
-    until: Annotated[datetime | None, Query(description="at or before (UTC)")] = None,
+    since: Annotated[Instant | None, Query(description="at or after (UTC)")] = None,
+    until: Annotated[Instant | None, Query(description="at or before (UTC)")] = None,
     q: Annotated[
         str | None,
         Query(max_length=queries.MAX_FILTER, description="text in the target or the details"),

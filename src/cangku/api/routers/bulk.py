@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.numbers import Amount
-from cangku.api.routers.imports import PROBLEM_RESPONSE
+from cangku.api.openapi import PROBLEM_RESPONSE
 from cangku.api.routers.stock import mark_replay
 from cangku.api.schemas_stock import Code, Note, When
 from cangku.services.bulk import STOCK_IMPORT, BulkMove, post_bulk

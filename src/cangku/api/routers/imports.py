@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from cangku.api.deps import ContextDep, DbDep, permit
+from cangku.api.openapi import PROBLEM_RESPONSE
 from cangku.domain.imports import KINDS, ImportRejected
 from cangku.services.imports import (
     EXPORT_VIEWS,
@@ -51,19 +52,6 @@ class ImportOut(BaseModel):
     errors: list[RowErrorOut] = Field(description="empty: a file with problems answers 422")
 
 
-class ProblemOut(BaseModel):
-    type: str
-    title: str
-    status: int
-    code: str
-    message: str
-    data: dict[str, Any]
-
-
-PROBLEM_RESPONSE: dict[str, Any] = {
-    "model": ProblemOut,
-    "content": {"application/problem+json": {}},
-}
 IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {**PROBLEM_RESPONSE, "description": "`permission_denied`"},
     413: {**PROBLEM_RESPONSE, "description": "`request_too_large` (see CANGKU_MAX_UPLOAD_BYTES)"},

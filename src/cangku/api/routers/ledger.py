@@ -8,7 +8,6 @@ both warehouses of a transfer); another warehouse's move answers 404.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -20,6 +19,7 @@ from cangku.api.schemas_stock import (
     MAX_ID,
     CheckpointIn,
     CheckpointOut,
+    Instant,
     MoveOut,
     MovePage,
     PeriodCloseIn,
@@ -61,8 +61,8 @@ def history(
     document_type: str | None = None,
     document_id: str | None = None,
     operation: str | None = None,
-    since: Annotated[datetime | None, Query(description="effective at or after")] = None,
-    until: Annotated[datetime | None, Query(description="effective at or before")] = None,
+    since: Annotated[Instant | None, Query(description="effective at or after")] = None,
+    until: Annotated[Instant | None, Query(description="effective at or before")] = None,
     limit: Annotated[int, Query(description=f"1 to {MAX_LIMIT}")] = 50,
     offset: Annotated[int, Query(le=MAX_ID)] = 0,
 ) -> MovePage:
@@ -119,7 +119,7 @@ def reverse(
 def valuation(
     actor: Annotated[Actor, permit(VALUATION_VIEW)],
     db: DbDep,
-    at: Annotated[datetime | None, Query(description="as of this time (default: now)")] = None,
+    at: Annotated[Instant | None, Query(description="as of this time (default: now)")] = None,
     item: str | None = None,
 ) -> ValuationOut:
     """The whole company's stock, or the share held in the caller's warehouses."""

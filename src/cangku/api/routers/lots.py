@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from cangku.api.deps import ContextDep, DbDep, permit
+from cangku.api.filters import LotStatusFilter
 from cangku.api.schemas_sites import (
     LotCreate,
     LotOut,
@@ -48,7 +49,7 @@ def _page(page: Page[queries.Lot]) -> LotPage:
 def list_lots(
     db: DbDep,
     item: str | None = None,
-    status: str | None = None,
+    status: LotStatusFilter = None,
     expiring_before: Annotated[date | None, Query(description="expiry before this date")] = None,
     q: str | None = None,
     is_serial: bool | None = None,
@@ -123,7 +124,7 @@ def update_lot(item: str, code: str, body: LotUpdate, db: DbDep, ctx: ContextDep
 def list_serials(
     db: DbDep,
     item: str | None = None,
-    status: str | None = None,
+    status: LotStatusFilter = None,
     q: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from cangku.api.deps import ContextDep, DbDep, permit
+from cangku.api.filters import PartnerRoleFilter
 from cangku.api.schemas_items import (
     ContactIn,
     ContactOut,
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/partners", tags=["partners"])
 def list_partners(
     db: DbDep,
     q: str | None = None,
-    role: str | None = None,
+    role: PartnerRoleFilter = None,
     active: bool | None = None,
     limit: int = 50,
     offset: int = 0,

@@ -22,6 +22,7 @@ from cangku.api.schemas_stock import (
     MAX_ID,
     AdjustIn,
     AsOfRowOut,
+    Instant,
     IssueIn,
     ItemLocationOut,
     ItemStockOut,
@@ -213,7 +214,7 @@ def on_hand(
 def as_of(
     actor: Viewer,
     db: DbDep,
-    at: Annotated[datetime, Query(description="ISO 8601; without a zone: UTC")],
+    at: Annotated[Instant, Query(description="ISO 8601; without a zone: UTC")],
     item: str | None = None,
     location: Annotated[str | None, Query(description="includes its sub-locations")] = None,
     warehouse: str | None = None,
@@ -232,7 +233,7 @@ def item_stock(
     actor: Viewer,
     code: str,
     db: DbDep,
-    at: Annotated[datetime | None, Query(description="as of this time (default: now)")] = None,
+    at: Annotated[Instant | None, Query(description="as of this time (default: now)")] = None,
 ) -> ItemStockOut:
     when = utc(at)
     seen = actor.warehouses(STOCK_VIEW)

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from cangku.api.deps import ContextDep, DbDep, permit
+from cangku.api.filters import LocationKindFilter
 from cangku.api.schemas_sites import (
     LocationCreate,
     LocationOut,
@@ -166,7 +167,7 @@ def list_locations(
     db: DbDep,
     q: str | None = None,
     warehouse: str | None = None,
-    kind: str | None = None,
+    kind: LocationKindFilter = None,
     parent: Annotated[str | None, Query(description="direct children of this code")] = None,
     active: bool | None = None,
     include_virtual: bool = False,

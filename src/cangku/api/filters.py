@@ -1,0 +1,18 @@
+"""Query filters that take one of a fixed set of values: the schema names them (an ``enum``),
+the query checks them with its own stable code (``invalid_item_type``, ``invalid_lot_status``,
+``invalid_location_kind``, ``invalid_role``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from cangku.api.openapi import one_of
+from cangku.domain.enums import ItemType, LocationKind, LotStatus, PartnerRole, Tracking
+
+ItemTypeFilter = Annotated[str | None, Query(json_schema_extra=one_of(ItemType))]
+TrackingFilter = Annotated[str | None, Query(json_schema_extra=one_of(Tracking))]
+LotStatusFilter = Annotated[str | None, Query(json_schema_extra=one_of(LotStatus))]
+LocationKindFilter = Annotated[str | None, Query(json_schema_extra=one_of(LocationKind))]
+PartnerRoleFilter = Annotated[str | None, Query(json_schema_extra=one_of(PartnerRole))]
