@@ -68,6 +68,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         upgrade(engine)
         engine.dispose()
         yield name
+        drop_snapshots()
         drop_pg_database(name)
     else:
         path = tmp_path_factory.mktemp("template") / "template.db"
