@@ -32,6 +32,7 @@ WATCHED: list[Table] = [
     tables.roles,
     tables.role_permissions,
     tables.api_tokens,
+    tables.company,
 ]
 
 

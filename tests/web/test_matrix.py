@@ -94,6 +94,13 @@ FORMS: dict[str, dict[str, Any]] = {
         "confirm_password": "a brand new secret",
     },
     "POST /account/tokens": {"name": "script"},
+    "POST /account/time-zone": {"time_zone": "Asia/Shanghai"},
+    "POST /settings/company": {
+        "currency": "USD",
+        "time_zone": "Asia/Shanghai",
+        "unit_cost_places": "2",
+        "expiring_soon_days": "10",
+    },
 }
 UPLOADS = {
     "POST /stock/import": {
@@ -173,6 +180,7 @@ def test_only_the_own_account_dashboard_and_operations_menu_need_no_permission()
         "GET /account",
         "GET /stock/operations",
         "POST /account/password",
+        "POST /account/time-zone",
         "POST /account/tokens",
         "POST /account/tokens/{token_id}/revoke",
         "POST /sign-out",

@@ -326,6 +326,9 @@ class ValuationOut(_Out):
     at: datetime | None
     items: list[ItemValueOut]
     total_value: Decimal
+    currency: str = Field(
+        "CNY", description="ISO 4217 code of the values (the company currency); exact, unrounded"
+    )
 
 
 class VerifyOut(BaseModel):

@@ -436,6 +436,43 @@ def totals(conn: Connection, f: StockFilter, *, warehouses: Warehouses = None) -
     return StockTotals(from_scaled(on), from_scaled(reserved), from_scaled(on - reserved))
 
 
+@dataclass(frozen=True)
+class UnitTotals:
+    """The sums of the balances of the items kept in one base unit."""
+
+    unit: str
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+
+
+def unit_totals(
+    conn: Connection, f: StockFilter, *, warehouses: Warehouses = None
+) -> list[UnitTotals]:
+    """Sums of on hand / reserved / available over the (valued) balances matching ``f``, one
+    per base unit (pieces are never added to kilograms), ordered by unit."""
+    stmt = (
+        select(
+            items.c.base_unit,
+            func.coalesce(func.sum(balances.c.on_hand), 0),
+            func.coalesce(func.sum(balances.c.reserved), 0),
+        )
+        .select_from(balances)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .join(items, items.c.id == balances.c.item_id)
+        .where(*_balance_conditions(conn, f, warehouses))
+        .group_by(items.c.base_unit)
+        .order_by(items.c.base_unit)
+    )
+    found = []
+    for unit, on_scaled, reserved_scaled in conn.execute(stmt):
+        on, reserved = int(on_scaled), int(reserved_scaled)
+        found.append(
+            UnitTotals(unit, from_scaled(on), from_scaled(reserved), from_scaled(on - reserved))
+        )
+    return found
+
+
 # ------------------------------------------------------------------ history
 @dataclass(frozen=True)
 class HistoryFilter:

@@ -38,6 +38,7 @@ from cangku.domain.errors import InvalidInput, RuleViolation
 from cangku.queries.stock import VALUED
 from cangku.queries.valuation import stock_value
 from cangku.services.common import Context, utcnow
+from cangku.services.company import CompanyChanges, update_company
 from cangku.services.demo_catalogue import (
     CATEGORIES,
     CUSTOMERS,
@@ -727,7 +728,8 @@ def build_demo(
     Raises RuleViolation ``database_not_empty`` when items, warehouses or moves exist already,
     InvalidInput ``invalid_months`` / ``invalid_activity``. Writes: warehouses, locations, units,
     categories, items, partners and their supplier items, a few thousand moves with their
-    balances, costs and lots, a closed period with its checkpoint; one user per built-in role
+    balances, costs and lots, a closed period with its checkpoint; the company settings
+    (currency CNY, time zone Asia/Shanghai); one user per built-in role
     with a demo password, and the administrator's demo password if they have none
     (``services.demo_users``).
     """
@@ -739,6 +741,8 @@ def build_demo(
     _refuse_unless_empty(db)
     rng = random.Random(seed)
     catalogue = draw_catalogue(rng)
+    # the demo is a company in China, shown first in Chinese: yuan and China Standard Time
+    update_company(db, ctx, CompanyChanges(currency="CNY", time_zone="Asia/Shanghai"))
     _build_sites(db, ctx)
     _build_items(db, ctx, catalogue)
     _build_partners(db, ctx, catalogue)

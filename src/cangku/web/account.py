@@ -1,5 +1,6 @@
-"""The signed-in user's own account: their roles, changing their password, and their API tokens
-(a new token is shown once, on the page that created it, and never again)."""
+"""The signed-in user's own account: their roles, the time zone they see times in, changing
+their password, and their API tokens (a new token is shown once, on the page that created it,
+and never again)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from cangku.domain.company import time_zones
 from cangku.domain.errors import CangkuError, InvalidInput, NotFound
 from cangku.services.auth import MAX_TOKEN_DAYS, NewToken, create_token, list_tokens, revoke_token
 from cangku.services.common import utcnow
+from cangku.services.company import get_display, set_own_time_zone
 from cangku.services.users import change_own_password, get_user
 from cangku.web.access import WebUser, acting, signed_in_page
 from cangku.web.forms import FormDep
@@ -32,6 +35,8 @@ def _page(
     forms.setdefault("password_error", None)
     forms.setdefault("token_error", None)
     forms.setdefault("token_values", {"days": "90", "scopes": "*"})
+    forms.setdefault("zone_error", None)
+    display = get_display(db, user.username)
     return render(
         request,
         "account.html",
@@ -42,6 +47,9 @@ def _page(
         now=utcnow(),
         new_token=new_token,
         max_days=MAX_TOKEN_DAYS,
+        own_time_zone=display.own_time_zone,
+        company_time_zone=display.company.time_zone,
+        zones=sorted(time_zones()),
         **forms,
     )
 
@@ -95,4 +103,17 @@ def revoke_own_token(
         raise NotFound("token", token_id)
     revoke_token(db_of(request), acting(request), int(token_id))
     text = gettext_for(request)(N_("The token has been revoked."))
+    return redirect("/account", Flash("success", text))
+
+
+@router.post("/account/time-zone", response_class=HTMLResponse)
+def change_time_zone(
+    request: Request, user: Annotated[WebUser, signed_in_page()], fields: FormDep
+) -> Response:
+    """Choose the time zone the pages show and read times in (empty: the company's)."""
+    try:
+        set_own_time_zone(db_of(request), acting(request), fields.text("time_zone") or None)
+    except CangkuError as error:
+        return _page(request, user, 422, zone_error=error_message(error, language(request)))
+    text = gettext_for(request)(N_("Your time zone has been saved."))
     return redirect("/account", Flash("success", text))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from cangku.queries.audit import AuditFilter, AuditRow, list_entries
 from cangku.services.audit import AUDIT_VIEW
 from cangku.web.access import WebUser, page
+from cangku.web.display import display_of
 from cangku.web.forms import parse_day
 from cangku.web.i18n import KINDS, vocabulary
 from cangku.web.render import PageRoute, db_of, language, pager, render
@@ -63,30 +64,35 @@ def _shown(entry: AuditRow) -> Shown:
     return Shown(entry, [], [(k, _text(v)) for k, v in facts.items() if v is not None])
 
 
-def _day_start(text: str) -> datetime | None:
+def _day_start(text: str, zone: tzinfo) -> datetime | None:
+    """The start of a day in the user's zone, as UTC."""
     day = parse_day(text)
-    return None if day is None else datetime.combine(day, time(), tzinfo=UTC)
+    return None if day is None else datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
-def _day_end(text: str) -> datetime | None:
-    start = _day_start(text)
-    return None if start is None else start + timedelta(days=1, microseconds=-1)
+def _day_end(text: str, zone: tzinfo) -> datetime | None:
+    day = parse_day(text)
+    if day is None:
+        return None
+    following = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+    return following.astimezone(UTC) - timedelta(microseconds=1)
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, user: Annotated[WebUser, page(AUDIT_VIEW)]) -> Response:
     """Entries matching the filters, newest first; ``since`` and ``until`` are whole days
-    (UTC), both included."""
+    in the user's time zone, both included."""
     params = request.query_params
     filters = {name: params.get(name, "").strip() for name in FILTERS}
+    zone = display_of(request).zone
     wanted = AuditFilter(
         user=filters["user"] or None,
         action=filters["action"] or None,
         target_type=filters["target_type"] or None,
         target=filters["target"] or None,
         warehouse=filters["warehouse"] or None,
-        since=_day_start(filters["since"]),
-        until=_day_end(filters["until"]),
+        since=_day_start(filters["since"], zone),
+        until=_day_end(filters["until"], zone),
         q=filters["q"] or None,
     )
     pages = pager(request)

@@ -7,19 +7,25 @@ validate them and raise the domain's errors, which the page shows next to the ke
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from cangku.domain.errors import InvalidInput
+from cangku.web.display import display_of
 
 
 class Fields:
     """The fields of a submitted form (first value of each; lists through ``all``)."""
 
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, pairs: list[tuple[str, str]], zone: Callable[[], tzinfo] | None = None
+    ) -> None:
         self._pairs = pairs
+        #: the zone date-times are typed in (the user's; read only when a form has one)
+        self._zone = zone or (lambda: UTC)
         self.values: dict[str, str] = {}
         for key, value in pairs:
             self.values.setdefault(key, value)
@@ -57,12 +63,14 @@ class Fields:
         return parse_day(self.text(name))
 
     def moment(self, name: str) -> datetime | None:
-        return parse_moment(self.text(name))
+        """A date-time typed in the user's zone, as UTC."""
+        return parse_moment(self.text(name), self._zone())
 
 
 async def read_form(request: Request) -> Fields:
     form = await request.form()
-    return Fields([(key, value) for key, value in form.multi_items() if isinstance(value, str)])
+    pairs = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
+    return Fields(pairs, lambda: display_of(request).zone)
 
 
 FormDep = Annotated[Fields, Depends(read_form)]
@@ -77,8 +85,9 @@ def parse_day(text: str) -> date | None:
         raise InvalidInput(f"{text[:40]!r} is not a date", code="invalid_date") from None
 
 
-def parse_moment(text: str) -> datetime | None:
-    """A date and time as typed (``YYYY-MM-DDTHH:MM`` from the browser), read as UTC."""
+def parse_moment(text: str, zone: tzinfo = UTC) -> datetime | None:
+    """A date and time as typed (``YYYY-MM-DDTHH:MM`` from the browser) in ``zone`` (the
+    user's), as UTC; a date alone is the end of that day; an explicit offset is kept."""
     if not text:
         return None
     try:
@@ -90,7 +99,9 @@ def parse_moment(text: str) -> datetime | None:
             raise InvalidInput(
                 f"{text[:40]!r} is not a date and time", code="invalid_datetime"
             ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
 
 
 def new_key() -> str:

@@ -104,13 +104,6 @@ def format_number(value: Decimal | int | None, lang: str) -> str:
     return format_decimal(value, locale=lang, decimal_quantization=False)
 
 
-def format_money(value: Decimal | int | None, lang: str) -> str:
-    """An amount with at least two decimals (and up to six when they matter)."""
-    if value is None:
-        return ""
-    return format_decimal(value, format="#,##0.00####", locale=lang, decimal_quantization=False)
-
-
 # ------------------------------------------------------------------ labels of closed vocabularies
 
 LABELS: dict[str, str] = {
@@ -185,6 +178,7 @@ KINDS: dict[str, str] = {
     "role": N_("Role"),
     "grant": N_("Role grant"),
     "token": N_("Token"),
+    "company": N_("Company settings"),
 }
 
 
@@ -466,6 +460,11 @@ ERRORS: dict[str, str] = {
     "token_cannot_mint": N_("A token cannot create tokens; sign in."),
     "route_not_found": N_("This page does not exist."),
     "method_not_allowed": N_("This page cannot be used this way."),
+    "invalid_time_zone": N_(
+        "%(time_zone)s is not a known time zone; choose one such as Asia/Shanghai."
+    ),
+    "invalid_unit_cost_places": N_("Unit cost decimals are a whole number from 0 to 6."),
+    "invalid_expiring_soon_days": N_("Expiring soon is a whole number of days from 0 to 3650."),
     "scan_not_found": N_("Nothing has the code %(key)s: no item, barcode, location or lot."),
     "scan_empty": N_("The scan is empty."),
     "scan_too_long": N_("This scan is too long to be a barcode."),

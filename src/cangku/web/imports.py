@@ -16,6 +16,7 @@ from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.services.bulk import STOCK_IMPORT, BulkResult, post_bulk
 from cangku.services.bulk_csv import OPTIONAL, REQUIRED, CsvMoves
 from cangku.web.access import WebUser, acting, page
+from cangku.web.display import display_of, stamp
 from cangku.web.forms import new_key
 from cangku.web.i18n import N_, error_message
 from cangku.web.render import (
@@ -65,9 +66,9 @@ def _page(request: Request, status: int = 200, error: str | None = None) -> Resp
     )
 
 
-def _when(value: Any) -> str:
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value or "")
-    return f"{text[:16].replace('T', ' ')} UTC" if text else ""
+def _when(request: Request, value: Any) -> str:
+    """When a file was posted, in the user's time zone."""
+    return str(stamp(value or "", language(request), display_of(request)))
 
 
 def _refusal(request: Request, error: CangkuError) -> str:
@@ -76,7 +77,7 @@ def _refusal(request: Request, error: CangkuError) -> str:
     if error.code in IMPORT_ERRORS:
         return gettext_(IMPORT_ERRORS[error.code]) % {
             **data,
-            "posted_at": _when(data.get("posted_at")),
+            "posted_at": _when(request, data.get("posted_at")),
         }
     message = error_message(error, language(request))
     # a translated message lacks the position that the English one already carries
@@ -101,7 +102,7 @@ def _done(request: Request, result: BulkResult) -> Flash:
         ) % {
             "import_id": result.import_id,
             "moves": result.previously_posted,
-            "when": _when(result.posted_at),
+            "when": _when(request, result.posted_at),
             "user": result.posted_by,
         }
         return Flash("info", text)

@@ -28,6 +28,7 @@ from cangku.services.items import (
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.services.warehouses import WAREHOUSE_VIEW
 from cangku.web.access import WebUser, acting, page
+from cangku.web.display import display_of
 from cangku.web.forms import Fields, FormDep, parse_moment
 from cangku.web.i18n import N_, error_message
 from cangku.web.render import (
@@ -282,7 +283,7 @@ def item_history_page(
     now = utcnow()
     raw = request.query_params.get("as_of", "")
     try:
-        at = parse_moment(raw) or now
+        at = parse_moment(raw, display_of(request).zone) or now
     except CangkuError as error:
         return render(
             request,

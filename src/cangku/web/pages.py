@@ -22,6 +22,7 @@ from cangku.services.warehouses import WAREHOUSE_VIEW
 from cangku.web import (
     account,
     audit,
+    company,
     data_import,
     imports,
     items,
@@ -117,6 +118,7 @@ def mount(app: FastAPI) -> None:
         users.router,
         roles.router,
         audit.router,
+        company.router,
     ):
         app.include_router(module_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

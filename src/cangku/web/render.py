@@ -10,7 +10,6 @@ import binascii
 import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from cangku.domain.errors import CangkuError, NotAuthenticated, PermissionDenied
 from cangku.headers import SECURITY_HEADERS
 from cangku.services.auth import SESSION_COOKIE
 from cangku.settings import Settings
+from cangku.web import display
 from cangku.web.access import SAFE_METHODS, WebUser, optional_user
 from cangku.web.i18n import (
     HTML_LANG,
@@ -37,7 +37,6 @@ from cangku.web.i18n import (
     ROLES,
     choose_language,
     error_message,
-    format_money,
     format_number,
     label,
     reason_label,
@@ -51,15 +50,6 @@ LANG_COOKIE = "lang"
 #: headers of every page (and redirect) the web face answers (the app adds them to every
 #: other response too: ``cangku.headers.SecurityHeaders``)
 PAGE_HEADERS = SECURITY_HEADERS
-
-
-def when(value: datetime | date | None) -> str:
-    """ISO date / date-time (UTC, to the second) for display."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return value.isoformat()
 
 
 def path_part(code: object) -> str:
@@ -80,17 +70,22 @@ def environment(lang: str) -> Environment:
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         num=lambda v: format_number(v, lang),
-        money=lambda v: format_money(v, lang),
+        money=lambda v: display.money(v, lang),
+        unit_cost=lambda v, currency=None: display.unit_cost(v, lang, currency),
+        unit=display.unit_symbol,
         label=lambda v: label(v, lang),
         reason=lambda v: reason_label(v, lang),
         role=lambda v: vocabulary(ROLES, v, lang),
         role_help=lambda v: vocabulary(ROLE_HELP, v, lang),
         permission=lambda v: vocabulary(PERMISSIONS, v, lang),
         permission_group=lambda v: vocabulary(PERMISSION_GROUPS, v, lang),
-        when=when,
+        when=lambda v: display.when(v, lang),
+        when_full=lambda v: display.when(v, lang, display.FULL),
+        stamp=lambda v: display.stamp(v, lang),
+        local_input=display.local_input,
         path=path_part,
     )
-    env.globals.update(LANGUAGES=LANGUAGES, HTML_LANG=HTML_LANG)
+    env.globals.update(LANGUAGES=LANGUAGES, HTML_LANG=HTML_LANG, zone_label=display.zone_label)
     return env
 
 
@@ -236,23 +231,24 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     lang = language(request)
     flashes = _decode(request.cookies.get(FLASH_COOKIE))
     user: WebUser | None = context.pop("user", None) or optional_user(request)
-    html = (
-        environment(lang)
-        .get_template(template)
-        .render(
-            request=request,
-            lang=lang,
-            flashes=flashes,
-            here=request.url.path,
-            back=quote(
-                str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
-            ),
-            user=user,
-            may=user.may if user is not None else _nothing,
-            csrf_token=user.csrf_token if user is not None else "",
-            **context,
+    with display.showing(display.display_of(request)):
+        html = (
+            environment(lang)
+            .get_template(template)
+            .render(
+                request=request,
+                lang=lang,
+                flashes=flashes,
+                here=request.url.path,
+                back=quote(
+                    str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+                ),
+                user=user,
+                may=user.may if user is not None else _nothing,
+                csrf_token=user.csrf_token if user is not None else "",
+                **context,
+            )
         )
-    )
     response = HTMLResponse(html, status_code=status)
     response.headers.update(PAGE_HEADERS)
     response.headers["Cache-Control"] = "no-store"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -24,10 +23,10 @@ from cangku.queries.sites import (
 from cangku.queries.stock import (
     HistoryFilter,
     StockFilter,
-    StockTotals,
+    UnitTotals,
     history,
     on_hand,
-    totals,
+    unit_totals,
 )
 from cangku.services import warehouses as site_service
 from cangku.services.locations import LOCATION_MANAGE
@@ -221,14 +220,14 @@ def location_page(
     where = StockFilter(location=location.code, include_virtual=location.is_virtual)
     shows_stock = user.actor.may(STOCK_VIEW, location.warehouse_id)
     stock: list[Any] = []
-    total = StockTotals(Decimal(0), Decimal(0), Decimal(0))
+    total: list[UnitTotals] = []
     moves: list[Any] = []
     if shows_stock:
         seen = user.warehouses(STOCK_VIEW)
         with db.read() as conn:
             found = on_hand(conn, where, limit=pages.size, offset=pages.offset, warehouses=seen)
             stock, pages = found.items, replace(pages, total=found.total)
-            total = totals(conn, where, warehouses=seen)
+            total = unit_totals(conn, where, warehouses=seen)
             moves = history(
                 conn, HistoryFilter(location=location.code), limit=10, warehouses=seen
             ).items

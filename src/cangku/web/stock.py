@@ -20,7 +20,7 @@ from cangku.domain.permissions import Action
 from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS
 from cangku.queries.items import list_items
 from cangku.queries.sites import list_locations
-from cangku.queries.stock import MoveRecord, StockFilter, get_move, on_hand, totals
+from cangku.queries.stock import MoveRecord, StockFilter, get_move, on_hand, unit_totals
 from cangku.services.common import Context
 from cangku.services.scans import ScanResult, interpret_scan
 from cangku.services.stock import (
@@ -78,7 +78,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "to": (N_("Issue to"), "target"),
     "reason_code": (N_("Reason"), "reason"),
     "move_id": (N_("Move number"), "integer"),
-    "effective_at": (N_("Effective time (UTC; empty: now)"), "datetime"),
+    "effective_at": (N_("Effective time (your time zone; empty: now)"), "datetime"),
     "note": (N_("Note"), "note"),
 }
 REQUIRED = {"item", "quantity", "to_location", "from_location", "location", "move_id"}
@@ -506,7 +506,7 @@ def stock_page(request: Request, user: Annotated[WebUser, page(STOCK_VIEW)]) -> 
     try:
         with db_of(request).read() as conn:
             found = on_hand(conn, where, limit=pages.size, offset=pages.offset, warehouses=seen)
-            rows, total = found.items, totals(conn, where, warehouses=seen)
+            rows, total = found.items, unit_totals(conn, where, warehouses=seen)
             pages = replace(pages, total=found.total)
     except CangkuError as failure:
         error = error_message(failure, language(request))

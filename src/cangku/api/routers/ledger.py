@@ -32,6 +32,7 @@ from cangku.api.schemas_stock import (
 from cangku.domain.permissions import Actor
 from cangku.queries import stock as queries
 from cangku.queries.common import MAX_LIMIT
+from cangku.queries.company import company_settings
 from cangku.queries.valuation import stock_value
 from cangku.queries.verify import verify as verify_ledger
 from cangku.services import periods as period_service
@@ -126,7 +127,8 @@ def valuation(
     seen = actor.warehouses(VALUATION_VIEW)
     with db.read() as conn:
         found = stock_value(conn, utcnow(), utc(at), item, warehouses=seen)
-    return ValuationOut.model_validate(found)
+        currency = company_settings(conn).currency
+    return ValuationOut.model_validate(found).model_copy(update={"currency": currency})
 
 
 @router.get(

@@ -15,6 +15,7 @@ import typer
 from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader, table
 from cangku.cli.credentials import PasswordFileOpt, read_password
 from cangku.domain.errors import InvalidInput
+from cangku.services import company as zone_service
 from cangku.services import users as service
 
 app = typer.Typer(no_args_is_help=True)
@@ -197,6 +198,37 @@ def set_password(
         reader(service.USER_MANAGE)
         new = read_password(password_file, prompt=f"New password for {username}", confirm=True)
         _show_user(service.set_password(database(), ctx, username, new), as_json)
+
+
+@app.command("set-time-zone")
+def set_time_zone(
+    username: UserArg,
+    time_zone: Annotated[
+        str,
+        typer.Argument(
+            help="An IANA zone such as Asia/Shanghai, or 'company' to follow the company's.",
+            show_default=False,
+        ),
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Choose the time zone a user's pages show and read times in: your own (anyone), or
+    another user's (user.manage). The CLI and the API keep printing UTC."""
+    with handled(as_json):
+        ctx = context()
+        zone = None if time_zone in ("", "company") else time_zone
+        if username == ctx.username:
+            found = zone_service.set_own_time_zone(database(), ctx, zone)
+        else:
+            found = zone_service.set_user_time_zone(database(), ctx, username, zone)
+        emit(
+            {
+                "username": username,
+                "time_zone": found.own_time_zone,
+                "effective_time_zone": found.time_zone,
+            },
+            as_json,
+        )
 
 
 # ------------------------------------------------------------------ roles

@@ -1,0 +1,98 @@
+"""``cangku company show|set`` and ``cangku user set-time-zone``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from cangku.db.tables import audit_log, company, users
+from cangku.db.uow import Database
+from tests.auth import user_with_roles
+from tests.cli.tree import Invoke
+
+
+def ok(result: Any) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def stored(db: Database) -> dict[str, Any]:
+    with db.read() as conn:
+        return dict(conn.execute(select(company)).mappings().one())
+
+
+def test_company_show_and_set_as_json(cangku: Invoke, db: Database) -> None:
+    shown = ok(cangku("company", "show", "--json"))
+    assert (shown["currency"], shown["time_zone"], shown["version"]) == ("CNY", "UTC", 1)
+    changed = ok(
+        cangku(
+            "company",
+            "set",
+            "--currency",
+            "USD",
+            "--time-zone",
+            "Asia/Shanghai",
+            "--unit-cost-places",
+            "2",
+            "--expiring-soon-days",
+            "60",
+            "--version",
+            "1",
+            "--json",
+        )  # fmt: skip
+    )
+    assert (changed["currency"], changed["time_zone"]) == ("USD", "Asia/Shanghai")
+    assert (changed["unit_cost_places"], changed["expiring_soon_days"]) == (2, 60)
+    assert changed["version"] == 2
+    assert changed["updated_at"].endswith("+00:00")
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        pytest.param(("--currency", "YUAN"), "invalid_currency", id="currency"),
+        pytest.param(("--time-zone", "Beijing"), "invalid_time_zone", id="zone"),
+        pytest.param(("--unit-cost-places", "7"), "invalid_unit_cost_places", id="places"),
+    ],
+)
+def test_company_set_refuses_invalid_settings_with_exit_4(
+    cangku: Invoke, db: Database, args: tuple[str, ...], code: str
+) -> None:
+    before = stored(db)
+    result = cangku("company", "set", *args, "--json")
+    assert result.exit_code == 4, result.output
+    assert json.loads(result.stdout)["error"]["code"] == code
+    assert stored(db) == before
+
+
+def test_company_set_by_a_manager_is_refused(
+    cangku: Invoke, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CANGKU_TOKEN", user_with_roles(db, "wu", ("warehouse_manager", None)))
+    with db.read() as conn:
+        entries = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+    result = cangku("company", "set", "--currency", "USD", "--json")
+    assert result.exit_code == 8, result.output
+    assert stored(db)["currency"] == "CNY"
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(audit_log)).scalar_one() == entries
+
+
+def test_user_set_time_zone_for_another_user_and_back_to_the_company_s(
+    cangku: Invoke, db: Database
+) -> None:
+    user_with_roles(db, "lin", ("viewer", None))
+    shown = ok(cangku("user", "set-time-zone", "lin", "Asia/Shanghai", "--json"))
+    assert shown == {
+        "username": "lin",
+        "time_zone": "Asia/Shanghai",
+        "effective_time_zone": "Asia/Shanghai",
+    }
+    back = ok(cangku("user", "set-time-zone", "lin", "company", "--json"))
+    assert back["time_zone"] is None
+    with db.read() as conn:
+        zone = conn.execute(select(users.c.time_zone).where(users.c.username == "lin"))
+        assert zone.scalar_one() is None
