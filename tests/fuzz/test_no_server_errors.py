@@ -149,6 +149,12 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "unit_not_found": "a unit the item does not have (stored)",
     "unknown_reason_code": "reason codes are a stored list (data.allowed names them)",
     "reason_required": "the operation's stored reason rule",
+    "reason_not_allowed": "the reason's stored list of operations",
+    "invalid_time_zone": "a name in the server's IANA time zone database",
+    "period_not_ended": "a day that is not over yet (today's date)",
+    # rules across fields
+    "warehouse_required": "a location names its warehouse or its parent: one of two fields",
+    "invalid_skip": "the labels to skip are fewer than the layout's labels per sheet",
     # rules across fields or in the content of a file
     "partner_needs_role": "is_supplier or is_customer: a rule across two fields",
     "weak_password": "beyond its minLength: 4 different characters, not the user name",
