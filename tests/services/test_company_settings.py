@@ -21,6 +21,7 @@ from cangku.services.company import (
     set_user_time_zone,
     update_company,
 )
+from cangku.services.demo import build_demo
 from cangku.services.setup import initialize
 from tests.auth import user_with_roles
 from tests.importing import last_audit_entries
@@ -181,3 +182,11 @@ def test_an_administrator_sets_another_user_s_time_zone_others_may_not(ready: Da
         set_user_time_zone(ready, Context("wu"), "lin", "UTC")
     assert own_zone(ready, "lin") == "Asia/Tokyo"
     assert get_display(ready, "wu").time_zone == "UTC"
+
+
+def test_the_demo_company_keeps_its_money_in_yuan_and_its_times_in_shanghai(
+    ready: Database,
+) -> None:
+    build_demo(ready, ADMIN, seed=3, months=1, activity=0.1)
+    settings = get_company(ready)
+    assert (settings.currency, settings.time_zone) == ("CNY", "Asia/Shanghai")
