@@ -10,8 +10,11 @@ from sqlalchemy import func, select
 
 from cangku.db.tables import audit_log, company, users
 from cangku.db.uow import Database
+from cangku.services.stock import receive_stock
+from cangku.services.stock_commands import Receive
 from tests.auth import user_with_roles
 from tests.cli.tree import Invoke
+from tests.factories import CTX, build_company
 
 
 def ok(result: Any) -> Any:
@@ -96,3 +99,14 @@ def test_user_set_time_zone_for_another_user_and_back_to_the_company_s(
     with db.read() as conn:
         zone = conn.execute(select(users.c.time_zone).where(users.c.username == "lin"))
         assert zone.scalar_one() is None
+
+
+def test_stock_value_names_the_company_currency_and_keeps_exact_values(
+    cangku: Invoke, db: Database
+) -> None:
+    build_company(db)
+    receive_stock(db, CTX, Receive("BOLT", "1", "WH1-A", unit_cost="1311817.387279"))
+    shown = ok(cangku("stock", "value", "--json"))
+    assert (shown["currency"], shown["total_value"]) == ("CNY", "1311817.387279")
+    text = cangku("stock", "value")
+    assert "total value 1311817.387279 CNY" in text.stdout

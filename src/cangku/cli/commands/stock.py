@@ -21,10 +21,12 @@ from cangku.cli.common import (
     parse_when,
     reader,
     table,
+    to_jsonable,
 )
 from cangku.domain.errors import InvalidInput
 from cangku.queries import asof
 from cangku.queries import stock as queries
+from cangku.queries.company import company_settings
 from cangku.queries.valuation import stock_value
 from cangku.services import stock as service
 from cangku.services.common import utcnow
@@ -465,15 +467,16 @@ def value(
         when = parse_when(at)
         with database().read() as conn:
             valuation = stock_value(conn, utcnow(), when, item, warehouses=seen)
+            currency = company_settings(conn).currency
 
         def render(_: Any) -> None:
             table(
                 valuation.items,
                 ["item", "costing_method", "quantity", "unit", "value", "average_cost"],
             )
-            typer.echo(f"total value {valuation.total_value}")
+            typer.echo(f"total value {valuation.total_value} {currency}")
 
-        emit(valuation, as_json, render)
+        emit({**to_jsonable(valuation), "currency": currency}, as_json, render)
 
 
 @app.command("move-show")
