@@ -396,8 +396,10 @@ def test_refused_write_answers_the_code_and_writes_nothing(
 def test_the_number_grammar_is_documented_in_openapi(client: TestClient) -> None:
     schema = client.get(f"{API}/openapi.json")
     quantity = schema.json()["components"]["schemas"]["ReceiveIn"]["properties"]["quantity"]
-    patterns = [part.get("pattern") for part in quantity["anyOf"]]
-    assert NUMBER_PATTERN in patterns
+    text, number = quantity["anyOf"]
+    # the grammar with its bound: at most 12 digits before the point (less than 10^12)
+    assert text["pattern"] == NUMBER_PATTERN.replace("[0-9]+", "0*[0-9]{1,12}", 1)
+    assert (number["exclusiveMinimum"], number["exclusiveMaximum"]) == (-(10**12), 10**12)
 
 
 def test_an_unknown_token_is_refused(client: TestClient, db: Database) -> None:

@@ -162,6 +162,7 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "invalid_number": "a JSON number whose digits written out pass 64 characters",
     "invalid_time": "a day the month does not have (2026-02-30): a pattern cannot say it",
     "invalid_quantity": "a quantity with more decimals than its unit has (stored)",
+    "number_too_large": "a product with stored values (a unit's factor, a cost) passes 10^12",
     "too_many_decimals": "more decimals than the unit has (stored)",
 }
 RULE_PREFIXES = ("import_", "file_")  # an import file's content (CSV/XLSX) is not in the schema

@@ -209,7 +209,8 @@ def test_a_clerk_of_one_warehouse_cannot_receive_into_another(company: Database)
             Context("clerk"),
             Receive(item="BOLT", quantity=Decimal("1"), to_location="WH2-A"),
         )
-    assert refused.value.message == "you are not allowed to do stock.receive in this warehouse"
+    assert refused.value.message == "you are not allowed to do stock.receive in warehouse WH2"
+    assert refused.value.data == {"permission": "stock.receive", "warehouse": "WH2"}
     assert count(company, moves) == 0
 
 

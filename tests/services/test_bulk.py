@@ -101,7 +101,8 @@ def test_a_manager_of_one_warehouse_may_not_bulk_post_into_another(stocked: Data
     assert move_count(stocked) == before + 3
     with pytest.raises(PermissionDenied) as refused:
         post_bulk(stocked, manager, [*inside, BulkMove("BOLT", "1", "WH1-A", "WH2-A")])
-    assert refused.value.message == "you are not allowed to do stock.import in this warehouse"
+    assert refused.value.message == "you are not allowed to do stock.import in warehouse WH2"
+    assert refused.value.data == {"permission": "stock.import", "warehouse": "WH2"}
     assert move_count(stocked) == before + 3
 
 

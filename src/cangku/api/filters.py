@@ -1,6 +1,7 @@
 """Query filters that take one of a fixed set of values: the schema names them (an ``enum``),
-the query checks them with its own stable code (``invalid_item_type``, ``invalid_lot_status``,
-``invalid_location_kind``, ``invalid_role``)."""
+the query checks them with its own stable code (``invalid_lot_status``,
+``invalid_location_kind``, ``invalid_role``). (The items list's ``item_type`` and ``tracking``
+are plain text: an unknown value matches no item.)"""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from typing import Annotated
 from fastapi import Query
 
 from cangku.api.openapi import one_of
-from cangku.domain.enums import ItemType, LocationKind, LotStatus, PartnerRole, Tracking
+from cangku.domain.enums import LocationKind, LotStatus, PartnerRole
 
-ItemTypeFilter = Annotated[str | None, Query(json_schema_extra=one_of(ItemType))]
-TrackingFilter = Annotated[str | None, Query(json_schema_extra=one_of(Tracking))]
 LotStatusFilter = Annotated[str | None, Query(json_schema_extra=one_of(LotStatus))]
 LocationKindFilter = Annotated[str | None, Query(json_schema_extra=one_of(LocationKind))]
 PartnerRoleFilter = Annotated[str | None, Query(json_schema_extra=one_of(PartnerRole))]

@@ -15,7 +15,13 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from cangku.domain.quantities import NUMBER_HINT, NUMBER_PATTERN, is_number_text, number_text
+from cangku.domain.quantities import (
+    MAX_MAGNITUDE,
+    NUMBER_HINT,
+    NUMBER_PATTERN,
+    is_number_text,
+    number_text,
+)
 
 #: the pydantic error type the problem handler answers as ``invalid_number``
 INVALID_NUMBER = "invalid_number"
@@ -39,7 +45,14 @@ def _grammar(text: str) -> str:
     return text
 
 
-_TEXT_SCHEMA = {"type": "string", "pattern": NUMBER_PATTERN, "maxLength": 64, "examples": ["10"]}
+#: the grammar with its bound (``MAX_MAGNITUDE``, 10^12: ``number_too_large``) for the schema
+_BOUNDED_PATTERN = NUMBER_PATTERN.replace("[0-9]+", "0*[0-9]{1,12}", 1)
+_TEXT_SCHEMA = {"type": "string", "pattern": _BOUNDED_PATTERN, "maxLength": 64, "examples": ["10"]}
+_NUMBER_SCHEMA = {
+    "type": "number",
+    "exclusiveMinimum": -int(MAX_MAGNITUDE),
+    "exclusiveMaximum": int(MAX_MAGNITUDE),
+}
 
 #: a quantity or amount: "12.5" or 12.5 (strings are exact, prefer them)
 Amount = Annotated[
@@ -48,7 +61,7 @@ Amount = Annotated[
     Field(max_length=64),
     AfterValidator(_grammar),
     WithJsonSchema(
-        {"anyOf": [_TEXT_SCHEMA, {"type": "number"}], "examples": ["10"]}, mode="validation"
+        {"anyOf": [_TEXT_SCHEMA, _NUMBER_SCHEMA], "examples": ["10"]}, mode="validation"
     ),
 ]
 
@@ -56,5 +69,5 @@ Amount = Annotated[
 DecimalIn = Annotated[
     Decimal,
     BeforeValidator(lambda value: _grammar(v) if isinstance(v := _as_text(value), str) else v),
-    WithJsonSchema({"anyOf": [_TEXT_SCHEMA, {"type": "number"}]}, mode="validation"),
+    WithJsonSchema({"anyOf": [_TEXT_SCHEMA, _NUMBER_SCHEMA]}, mode="validation"),
 ]

@@ -112,6 +112,24 @@ class IdempotencyMismatch(Conflict):
 class PermissionDenied(CangkuError):
     code = "permission_denied"
     status = 403
+    #: the warehouse (its id) an action was refused in, until a service names it
+    warehouse_id: int | None = None
+
+    @classmethod
+    def to_do(
+        cls, permission: str, *, warehouse: str | None = None, warehouse_id: int | None = None
+    ) -> PermissionDenied:
+        """The refusal of an action, naming its permission and, for a scoped action refused in
+        one warehouse, that warehouse (``data.permission``, ``data.warehouse``): the message
+        says both. ``warehouse_id`` alone: a service names the warehouse
+        (``services.common.named_denial``)."""
+        where = f" in warehouse {warehouse}" if warehouse else ""
+        named = {"warehouse": warehouse} if warehouse else {}
+        denied = cls(
+            f"you are not allowed to do {permission}{where}", permission=permission, **named
+        )
+        denied.warehouse_id = warehouse_id
+        return denied
 
 
 class NotAuthenticated(CangkuError):

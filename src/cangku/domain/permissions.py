@@ -153,11 +153,8 @@ class Actor:
     def require(self, act: Action, warehouse_id: int | None = None) -> None:
         """Raise PermissionDenied unless the actor may do ``act`` (in ``warehouse_id``)."""
         if not self.may(act, warehouse_id):
-            raise PermissionDenied(
-                f"you are not allowed to do {act.code}"
-                + (" in this warehouse" if warehouse_id is not None and act.scoped else ""),
-                permission=act.code,
-            )
+            scoped = warehouse_id is not None and act.scoped
+            raise PermissionDenied.to_do(act.code, warehouse_id=warehouse_id if scoped else None)
 
     def warehouses(self, act: Action) -> Warehouses:
         """Where a scoped action is allowed: ``None`` = everywhere, empty = nowhere."""

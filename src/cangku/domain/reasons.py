@@ -35,6 +35,9 @@ def check_reason(code: str | None, allowed: dict[str, str], *, required: bool = 
         return None
     if code not in allowed:
         raise InvalidInput(
-            f"unknown reason code {code!r}", code="unknown_reason_code", allowed=sorted(allowed)
+            f"unknown reason code {code!r}; the reason codes are {', '.join(sorted(allowed))}",
+            code="unknown_reason_code",
+            reason=code,
+            allowed=sorted(allowed),
         )
     return code

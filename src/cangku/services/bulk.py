@@ -27,11 +27,11 @@ from sqlalchemy import Connection
 
 from cangku.db import move_imports as records
 from cangku.db.uow import Database, UnitOfWork
-from cangku.domain.errors import CangkuError, Conflict, InvalidInput
+from cangku.domain.errors import CangkuError, Conflict, InvalidInput, PermissionDenied
 from cangku.domain.permissions import WAREHOUSE_MANAGER, Actor, action
 from cangku.services import bulk_lines
 from cangku.services.bulk_lines import BulkMove, Resolver, content
-from cangku.services.common import Context, load_actor, run_write
+from cangku.services.common import Context, load_actor, named_denial, run_write
 from cangku.services.move_imports import Digest, ImportRecord, Plan, candidates, in_progress, plan
 
 __all__ = [
@@ -149,9 +149,12 @@ def post_bulk(
         raise TypeError("a chunked import reads its rows twice: pass a list or CsvMoves")
     run = _Run(db, ctx, rows, batch_size, allow_repeat, (source or "")[:200] or None)
     with rare_collections():
-        if chunked:
-            return run.chunked()
-        return run.whole() if rereadable else run.whole_once()
+        try:
+            if chunked:
+                return run.chunked()
+            return run.whole() if rereadable else run.whole_once()
+        except PermissionDenied as denied:
+            raise named_denial(db, denied) from None
 
 
 class _Replay(Exception):

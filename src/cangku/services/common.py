@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from cangku.db import audit as audit_store
 from cangku.db import auth as auth_store
 from cangku.db import idempotency
+from cangku.db import sites as sites_store
 from cangku.db.uow import Database, RetryableConflict, UnitOfWork
 from cangku.domain.audit import AuditEntry, changes, redact
 from cangku.domain.errors import (
@@ -223,4 +224,16 @@ def run_write(
             if attempt == MAX_ATTEMPTS:
                 raise
             time.sleep(0.005 * attempt)
+        except PermissionDenied as denied:
+            raise named_denial(db, denied) from None
     raise AssertionError("unreachable")
+
+
+def named_denial(db: Database, denied: PermissionDenied) -> PermissionDenied:
+    """``denied`` naming the warehouse it was refused in (``data.warehouse``, its code, in the
+    message too) when ``Actor.require`` refused a scoped action in one warehouse."""
+    if denied.warehouse_id is None or "warehouse" in denied.data:
+        return denied
+    with db.read() as conn:
+        code = sites_store.warehouse_by_id(conn, denied.warehouse_id).code
+    return PermissionDenied.to_do(str(denied.data.get("permission", "")), warehouse=code)

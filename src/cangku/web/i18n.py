@@ -416,7 +416,9 @@ ERRORS: dict[str, str] = {
     "cannot_reverse_reversal": N_("A reversal cannot be reversed; post a new move."),
     "effective_in_future": N_("The effective time cannot lie in the future."),
     "reason_required": N_("Choose a reason."),
-    "unknown_reason_code": N_("Choose a reason from the list."),
+    "unknown_reason_code": N_(
+        "There is no reason code %(reason)s; choose one of these: %(allowed)s."
+    ),
     "user_inactive": N_("The acting user is deactivated."),
     "release_exceeds_reserved": N_("More than reserved cannot be released."),
     "invalid_idempotency_key": N_("The form is damaged; reload the page."),
@@ -434,6 +436,14 @@ ERRORS: dict[str, str] = {
     "invalid_operation": N_("Unknown operation."),
     "invalid_value": N_("A value cannot be stored (a NUL character or a number out of range)."),
     "permission_denied": N_("You are not allowed to do this."),
+    # permission_denied naming what was refused (``PermissionDenied.to_do``): see error_message
+    "permission_denied:permission": N_(
+        "You are not allowed to do this: it needs the permission %(permission)s."
+    ),
+    "permission_denied:warehouse": N_(
+        "You are not allowed to do this in warehouse %(warehouse)s: it needs the permission "
+        "%(permission)s there."
+    ),
     "csrf_failed": N_(
         "The form has expired or was not sent from this site; reload the page and try again."
     ),
@@ -479,6 +489,13 @@ ERRORS: dict[str, str] = {
 NOT_FOUND = N_("%(kind)s %(key)s does not exist.")
 
 
+def _shown(value: Any) -> Any:
+    """A data value in a message: lists as "a, b, c", nothing as ""."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else value
+
+
 class _Lenient(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"
@@ -488,8 +505,11 @@ def error_message(error: CangkuError, lang: str) -> str:
     """The human message of a domain error in ``lang`` (the error's English one when the code
     has no entry in the catalogue)."""
     gettext_ = translations(lang).gettext
-    data = _Lenient({k: "" if v is None else v for k, v in error.data.items()})
+    data = _Lenient({k: _shown(v) for k, v in error.data.items()})
     template = ERRORS.get(error.code)
+    if error.code == "permission_denied" and error.data.get("permission"):
+        variant = "warehouse" if error.data.get("warehouse") else "permission"
+        template = ERRORS[f"permission_denied:{variant}"]
     if template is None and error.code.endswith("_not_found"):
         kind = error.code.removesuffix("_not_found")
         data["kind"] = gettext_(KINDS[kind]) if kind in KINDS else kind

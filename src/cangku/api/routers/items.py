@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from cangku.api.deps import ContextDep, DbDep, permit
-from cangku.api.filters import ItemTypeFilter, TrackingFilter
 from cangku.api.schemas_items import (
     CategoryCreate,
     CategoryNodeOut,
@@ -55,9 +54,9 @@ def _item_input(body: ItemCreate) -> item_services.ItemInput:
 def list_items(
     db: DbDep,
     q: str | None = None,
-    item_type: ItemTypeFilter = None,
+    item_type: str | None = None,
     category: str | None = None,
-    tracking: TrackingFilter = None,
+    tracking: str | None = None,
     active: bool | None = None,
     limit: int = 50,
     offset: int = 0,
