@@ -28,7 +28,7 @@ class Route:
     #: the refusal a ``signed_in(refuse_tokens=...)`` route gives an API token
     refuses_tokens: str | None
     query: tuple[str, ...]
-    #: the query parameters typed ``str`` (free text and codes)
+    #: the query parameters typed ``str`` or ``list[str]`` (free text and codes)
     text_query: tuple[str, ...]
     path_params: tuple[str, ...]
 
@@ -54,7 +54,8 @@ def _dependencies(dependant: Dependant) -> list[Any]:
 
 def _is_text(param: Any) -> bool:
     annotation = getattr(param.field_info, "annotation", None)
-    return annotation is str or set(get_args(annotation)) == {str, type(None)}
+    args = set(get_args(annotation))
+    return annotation is str or args == {str, type(None)} or annotation == list[str]
 
 
 def _api_routes(app: FastAPI) -> list[Any]:

@@ -85,6 +85,20 @@ EXPECTED: dict[tuple[str, str], tuple[int, str | None]] = {
     ("/audit", "target"): EMPTY,
     ("/audit", "warehouse"): EMPTY,
     ("/audit", "q"): EMPTY,  # but see audit_matches: the trail's details hold real '_'
+    # labels (a PDF): nothing found is no_labels
+    ("/labels/items", "code"): (404, "item_not_found"),
+    ("/labels/items", "q"): (422, "no_labels"),
+    ("/labels/items", "item_type"): (422, "no_labels"),
+    ("/labels/items", "category"): (404, "category_not_found"),
+    ("/labels/items", "tracking"): (422, "no_labels"),
+    ("/labels/lots", "code"): (404, "lot_not_found"),
+    ("/labels/lots", "item"): (404, "item_not_found"),
+    ("/labels/lots", "status"): (422, "invalid_lot_status"),
+    ("/labels/lots", "q"): (422, "no_labels"),
+    ("/labels/locations", "code"): (404, "location_not_found"),
+    ("/labels/locations", "q"): (422, "no_labels"),
+    ("/labels/locations", "warehouse"): (404, "warehouse_not_found"),
+    ("/labels/locations", "kind"): (422, "invalid_location_kind"),
 }
 
 

@@ -336,6 +336,16 @@ ERRORS: dict[str, str] = {
     "invalid_level": N_("A level has 1 to 20 characters."),
     "invalid_lot_status": N_("Choose a lot status."),
     "invalid_lot_code": N_("Invalid lot code."),
+    "invalid_layout": N_("Choose a label layout."),
+    "invalid_copies": N_("Copies must be a whole number from 1 to %(limit)s."),
+    "invalid_skip": N_("Positions to skip must be from 0 to %(limit)s on this sheet."),
+    "invalid_symbol": N_("Choose a symbol: automatic, QR code or DataMatrix."),
+    "no_labels": N_("Nothing to print: tick the rows to print, or print all found."),
+    "too_many_labels": N_(
+        "At most %(limit)s labels at once (%(requested)s asked for): select fewer or print "
+        "in parts."
+    ),
+    "lot_ambiguous": N_("Lot %(lot)s exists for several items: name the item."),
     "invalid_email": N_("Enter a valid email address."),
     "invalid_issue_target": N_("Issue to a customer or to production."),
     "item_code_taken": N_("An item with code %(item)s already exists."),

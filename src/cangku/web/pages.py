@@ -26,6 +26,7 @@ from cangku.web import (
     data_import,
     imports,
     items,
+    labels,
     lots,
     partners,
     roles,
@@ -118,6 +119,7 @@ def mount(app: FastAPI) -> None:
         users.router,
         roles.router,
         audit.router,
+        labels.router,
         company.router,
     ):
         app.include_router(module_router, include_in_schema=False)
