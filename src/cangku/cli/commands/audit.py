@@ -79,7 +79,9 @@ def show(
     seq: Annotated[str, typer.Argument(help="The entry's number.", show_default=False)],
     as_json: JsonOpt = False,
 ) -> None:
-    """One entry: who, when, from where, and every field it changed, before and after."""
+    """One audit entry with every field it changed, before and after.
+
+    Also who made the change, when and from where."""
     with handled(as_json):
         ctx = context()
         if not seq.isdigit() or not 0 < int(seq) < 2**63:

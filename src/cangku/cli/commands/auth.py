@@ -53,7 +53,7 @@ def login(
     ] = 30,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sign in: check your password and keep a personal API token in the token file.
+    """Sign in and keep a personal API token in the token file.
 
     The password comes from a hidden prompt, --password-file (its first line; '-' for standard
     input) or standard input when it is not a terminal; never from an argument. A wrong
@@ -83,7 +83,7 @@ def login(
 
 
 def logout(as_json: JsonOpt = False) -> None:
-    """Sign out: revoke the token in the token file and delete the file."""
+    """Sign out: revoke the token and delete the token file."""
     with handled(as_json):
         token = stored_token()
         revoked = sign_out_token(database(), token) if token else False
@@ -112,7 +112,9 @@ def describe_actor(db: Database, actor: Actor) -> dict[str, Any]:
 
 
 def whoami_command(as_json: JsonOpt = False) -> None:
-    """Who you are signed in as: your roles, the token's scopes and your permissions."""
+    """Who you are signed in as, with your roles and permissions.
+
+    Also the scopes of the token in use."""
     with handled(as_json):
         ctx = context()
         db = database()

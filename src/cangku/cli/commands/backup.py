@@ -28,8 +28,9 @@ from cangku.settings import get_settings
 
 NAME = "backup"
 HELP = (
-    "Back up the whole database while it runs: --output FILE or --dir DIR [--keep N], "
-    "optionally encrypted. Also: schedule, check, prune, keygen."
+    "Back up the whole database while it runs.\n\n"
+    "--output FILE or --dir DIR [--keep N], optionally encrypted. Also: schedule, check, prune,"
+    " keygen."
 )
 
 app = typer.Typer(invoke_without_command=True)
@@ -178,9 +179,10 @@ def schedule(
     passphrase_file: PassFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Back up now and then at every interval into --dir, keeping the newest --keep; runs until
-    stopped. A failed run is reported and the next one still happens. With --json, one JSON
-    object per line and run."""
+    """Back up now and then at every interval into --dir.
+
+    Keeps the newest --keep; runs until stopped. A failed run is reported and the next one
+    still happens. With --json, one JSON object per line and run."""
     with handled(as_json):
         settings = get_settings()
         target = _directory(directory)
@@ -220,8 +222,10 @@ def check(
     passphrase_file: PassFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read a backup completely and check it (authenticity, every table's rows and hash, the
-    chain heads, a schema this version knows) without restoring it."""
+    """Check a backup completely without restoring it.
+
+    Checks its authenticity, every table's rows and hash, the chain heads and that its schema
+    is one this version knows."""
     with handled(as_json):
         secret = _secret_for(path, key_file, passphrase_file)
         emit(service.check_backup(path, secret), as_json, _render_summary)
@@ -246,7 +250,9 @@ def _render_summary(summary: service.BackupSummary) -> None:
 
 @app.command("prune")
 def prune(directory: DirOpt = None, keep: KeepOpt = None, as_json: JsonOpt = False) -> None:
-    """Delete all but the newest --keep time-named backups in --dir (other files stay)."""
+    """Delete all but the newest --keep backups in --dir.
+
+    Only time-named backups are deleted; other files stay."""
     with handled(as_json):
         target = _directory(directory)
         if target is None:
@@ -264,8 +270,10 @@ def keygen(
     path: Annotated[Path, typer.Argument(help="The key file to create.", show_default=False)],
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a file with a new random 32-byte key (64 hex digits, readable by you only).
-    Keep a copy somewhere else than the backups: without it they cannot be restored."""
+    """Create a key file with a new random 32-byte key.
+
+    The key is 64 hex digits, in a file only you may read. Keep a copy somewhere else than the
+    backups: without it they cannot be restored."""
     with handled(as_json):
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -289,8 +297,10 @@ def restore(
     passphrase_file: PassFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Replace the whole database (CANGKU_DATABASE_URL) with a backup, then migrate it to this
-    version's schema. The backup is checked completely first; a backup that fails its check
+    """Replace the whole database with a backup.
+
+    The database is CANGKU_DATABASE_URL's; after the restore it is migrated to this version's
+    schema. The backup is checked completely first; a backup that fails its check
     changes nothing. The database is replaced in one step, so this is safe while the app runs,
     but stop the app first if you can: requests in flight at that moment fail or are lost, and
     sessions and API tokens go back to their state at the time of the backup."""

@@ -15,7 +15,7 @@ from cangku.cli.common import JsonOpt, context, database, emit, handled, reader
 from cangku.services import company as service
 
 NAME = "company"
-HELP = "Company settings: currency, time zone, unit-cost places, expiring-soon days."
+HELP = "Company settings: currency, time zone, decimals, expiry."
 app = typer.Typer(no_args_is_help=True)
 
 

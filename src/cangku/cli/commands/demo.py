@@ -33,7 +33,7 @@ def demo(
     activity: ActivityOpt = 1.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the demo company and print its sign-ins (no sign-in needed).
+    """Build the demo company and print its sign-ins.
 
     Two warehouses, ~200 items, partners, months of moves and one user per role, in an empty
     database (CANGKU_DATABASE_URL); refuses a database that already holds items. An operator

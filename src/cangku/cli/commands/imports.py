@@ -14,7 +14,7 @@ from cangku.services.bulk import STOCK_IMPORT, BulkResult, post_bulk
 from cangku.services.bulk_csv import CsvMoves
 
 NAME = "import"
-HELP = "Import moves from a CSV file (opening balances, data migration)."
+HELP = "Import master data, opening stock or moves from a file."
 app = typer.Typer(no_args_is_help=True)
 
 
@@ -76,11 +76,13 @@ def moves(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Post the file's moves in order, all or nothing: a refused move is named (its row) and
-    nothing is posted. A file already imported is refused (who posted it, and when) unless
-    --allow-repeat; with its --idempotency-key it is reported as a replay, posting nothing.
-    With --chunked each batch commits on its own, and after a refusal (fix the rows after the
-    ones posted) or a crash the same command resumes where it stopped."""
+    """Post the file's moves in order, all or nothing.
+
+    A refused move is named (its row) and nothing is posted. A file already imported is
+    refused (who posted it, and when) unless --allow-repeat; with its --idempotency-key it is
+    reported as a replay, posting nothing. With --chunked each batch commits on its own, and
+    after a refusal (fix the rows after the ones posted) or a crash the same command resumes
+    where it stopped."""
     with handled(as_json):
         ctx = context(idempotency_key)
         reader(STOCK_IMPORT)  # refused before the file is read (each batch checks its warehouses)

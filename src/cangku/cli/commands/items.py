@@ -240,7 +240,9 @@ def units(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Replace the item's unit conversions with the --unit options (none: remove all)."""
+    """Replace the item's unit conversions with the --unit options.
+
+    No --unit removes them all."""
     with handled(as_json):
         ctx = context(idempotency_key)
         item = service.set_item_units(database(), ctx, code, parse_units(unit), version)
@@ -255,7 +257,9 @@ def barcodes(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Replace the item's barcodes with the --barcode options (none: remove all)."""
+    """Replace the item's barcodes with the --barcode options.
+
+    No --barcode removes them all."""
     with handled(as_json):
         ctx = context(idempotency_key)
         item = service.set_item_barcodes(database(), ctx, code, parse_barcodes(barcode), version)

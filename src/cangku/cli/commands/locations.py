@@ -13,7 +13,10 @@ from cangku.services import locations as service
 from cangku.services.warehouses import WAREHOUSE_VIEW
 
 NAME = "locations"
-HELP = "Locations: the storage tree (zones, aisles, bins) and the virtual locations."
+HELP = (
+    "Locations: the storage tree and the virtual locations.\n\n"
+    "The tree holds zones, aisles and bins; each warehouse has its virtual locations."
+)
 app = typer.Typer(no_args_is_help=True)
 
 COLUMNS = ["code", "name", "kind", "warehouse", "parent", "level", "active"]
@@ -35,7 +38,9 @@ def list_(
     offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """List and search locations (virtual ones only with --include-virtual)."""
+    """List and search locations.
+
+    Virtual locations are listed only with --include-virtual."""
     with handled(as_json):
         seen = reader(WAREHOUSE_VIEW).warehouses(WAREHOUSE_VIEW)
         page = queries.list_locations(
@@ -136,7 +141,9 @@ def update(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a location, or move it (with its subtree) under another parent."""
+    """Change a location, or move it under another parent.
+
+    Its subtree moves with it."""
     changes: dict[str, Any] = {"version": version}
     for field, value in (("name", name), ("level", level)):
         if value is not None:
@@ -156,7 +163,9 @@ def update(
 
 @app.command()
 def deactivate(code: str, idempotency_key: IdemOpt = None, as_json: JsonOpt = False) -> None:
-    """Deactivate a location (refused while it or its subtree holds stock)."""
+    """Deactivate a location that holds no stock.
+
+    Refused while it or its subtree holds stock."""
     with handled(as_json):
         emit(service.deactivate_location(database(), context(idempotency_key), code), as_json)
 

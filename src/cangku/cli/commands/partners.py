@@ -67,7 +67,9 @@ def create(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a partner (at least one of --supplier / --customer)."""
+    """Create a partner: a supplier, a customer or both.
+
+    Give at least one of --supplier and --customer."""
     with handled(as_json):
         ctx = context(idempotency_key)
         data = service.PartnerInput(

@@ -23,6 +23,7 @@ from cangku.cli.common import (
     table,
     to_jsonable,
 )
+from cangku.cli.signed import SignedNumbers
 from cangku.domain.errors import InvalidInput
 from cangku.queries import asof
 from cangku.queries import stock as queries
@@ -42,14 +43,14 @@ from cangku.services.stock_commands import (
 )
 
 NAME = "stock"
-HELP = "Stock operations (receive, issue, move, adjust, scrap, reverse), on hand and history."
+HELP = (
+    "Stock operations, on hand, as of, history and value.\n\n"
+    "The operations: receive, issue, move, adjust, scrap, reverse, reserve and release."
+)
 app = typer.Typer(no_args_is_help=True)
 
 #: largest id the database holds (BIGINT)
 MAX_ID = 2**63 - 1
-
-#: lets a negative quantity such as "-2" through as an argument instead of an unknown option
-SIGNED = {"ignore_unknown_options": True}
 
 ItemArg = Annotated[str, typer.Argument(help="Item code.", show_default=False)]
 QtyArg = Annotated[str, typer.Argument(help="Quantity, e.g. 10 or 2.5.", show_default=False)]
@@ -112,7 +113,7 @@ def _show_posting(result: service.PostingResult, as_json: bool) -> None:
 
 
 # ------------------------------------------------------------------ writes
-@app.command()
+@app.command(cls=SignedNumbers)
 def receive(
     item: ItemArg,
     quantity: QtyArg,
@@ -133,7 +134,9 @@ def receive(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Receive goods into a location: from a supplier, a customer's return or production."""
+    """Receive goods into a location.
+
+    From a supplier, a customer's return or production (--source)."""
     with handled(as_json):
         ctx = context(idempotency_key)
         command = Receive(
@@ -153,7 +156,7 @@ def receive(
         _show_posting(service.receive_stock(database(), ctx, command), as_json)
 
 
-@app.command()
+@app.command(cls=SignedNumbers)
 def issue(
     item: ItemArg,
     quantity: QtyArg,
@@ -188,7 +191,7 @@ def issue(
         _show_posting(service.issue_stock(database(), ctx, command), as_json)
 
 
-@app.command()
+@app.command(cls=SignedNumbers)
 def move(
     item: ItemArg,
     quantity: QtyArg,
@@ -221,7 +224,7 @@ def move(
         _show_posting(service.transfer_stock(database(), ctx, command), as_json)
 
 
-@app.command(context_settings=SIGNED)
+@app.command(cls=SignedNumbers)
 def adjust(
     item: ItemArg,
     quantity: Annotated[str, typer.Argument(help="Signed: 5 is a gain, -2 a loss.")],
@@ -239,7 +242,9 @@ def adjust(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Correct stock at a location with a reason (negative quantity: a loss)."""
+    """Correct stock at a location, with a reason.
+
+    A positive quantity is a gain, a negative one (-2) a loss."""
     with handled(as_json):
         ctx = context(idempotency_key)
         command = Adjust(
@@ -258,7 +263,7 @@ def adjust(
         _show_posting(service.adjust_stock(database(), ctx, command), as_json)
 
 
-@app.command()
+@app.command(cls=SignedNumbers)
 def scrap(
     item: ItemArg,
     quantity: QtyArg,
@@ -326,7 +331,7 @@ def _reservation(
 LocationReq = Annotated[str, typer.Option("--location", help="Storage location.")]
 
 
-@app.command()
+@app.command(cls=SignedNumbers)
 def reserve(
     item: ItemArg,
     quantity: QtyArg,
@@ -340,7 +345,7 @@ def reserve(
     _reservation(1, item, quantity, location, unit, lot, idempotency_key, as_json)
 
 
-@app.command()
+@app.command(cls=SignedNumbers)
 def release(
     item: ItemArg,
     quantity: QtyArg,

@@ -48,7 +48,7 @@ def init(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create or upgrade the database and the first administrator (no sign-in needed).
+    """Create or upgrade the database and the first administrator.
 
     Adds the standard units and the administrator (default admin). Repeatable: an existing
     administrator is kept as they are. A new administrator's password comes from
@@ -70,29 +70,40 @@ def init(
 
 
 def upgrade(as_json: JsonOpt = False) -> None:
-    """Apply pending schema migrations (no sign-in needed: an operator command)."""
+    """Apply pending schema migrations.
+
+    An operator command: it needs no sign-in."""
     with handled(as_json):
         emit({"revision": upgrade_schema(database())}, as_json)
 
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="TCP port (0: any free port).")
+    ] = 8000,
     as_json: JsonOpt = False,
 ) -> None:
-    """Serve the web pages and the API (no sign-in needed; the pages and the API ask for one).
+    """Serve the web pages and the API.
 
-    OpenAPI docs at /docs.
+    Prints "cangku serving on URL" (with --json: the URLs) once the server listens, so a
+    script may wait for that line. The OpenAPI docs are at /docs. An operator command: it
+    needs no sign-in (the pages and the API ask for one). A port already in use exits 6
+    (port_in_use), one not permitted exits 8, an address this machine does not have exits 4.
     """
-    import uvicorn
+    from cangku.cli import serving  # uvicorn only for this command
 
-    url = f"http://{host}:{port}"
-    emit(
-        {"url": url, "api": f"{url}/api/v1", "docs": f"{url}/docs"},
-        as_json,
-        lambda _: typer.echo(f"cangku serving on {url} (API {url}/api/v1, docs {url}/docs)"),
-    )
-    uvicorn.run("cangku.app:asgi", factory=True, host=host, port=port)
+    with handled(as_json):
+        sock = serving.listen(host, port)
+
+    def started(url: str) -> None:
+        emit(
+            {"url": url, "api": f"{url}/api/v1", "docs": f"{url}/docs"},
+            as_json,
+            lambda _: typer.echo(f"cangku serving on {url} (API {url}/api/v1, docs {url}/docs)"),
+        )
+
+    serving.run(sock, host, started)
 
 
 def describe(problem: dict[str, Any]) -> str:
@@ -118,7 +129,7 @@ def _render(report: VerifyReport) -> None:
 
 
 def verify(as_json: JsonOpt = False) -> None:
-    """Check the ledger against balances, costs and the hash chains (no sign-in needed).
+    """Check the ledger against balances, costs and the hash chains.
 
     Re-folds the ledger and compares; re-hashes the audit trail. Exit status 0 when everything
     agrees; 1 (and each difference printed) when not. An operator command on the database
@@ -154,7 +165,9 @@ def close(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Close every day up to and including DATE: nothing may be posted on or before it."""
+    """Close every day up to and including DATE.
+
+    Nothing may be posted on or before it afterwards."""
     with handled(as_json):
         ctx = context(idempotency_key)
         try:
@@ -183,7 +196,9 @@ def checkpoint(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record exact stock and value as of a time, for fast "as of" reads."""
+    """Record exact stock and value as of a time.
+
+    Later "as of" reads start from the nearest checkpoint, so they stay fast."""
     with handled(as_json):
         ctx = context(idempotency_key)
         result = period_service.take_checkpoint(database(), ctx, parse_when(at))

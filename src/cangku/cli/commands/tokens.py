@@ -15,7 +15,7 @@ from cangku.cli.credentials import PasswordFileOpt, read_password
 from cangku.services import auth as service
 
 NAME = "token"
-HELP = "Personal API tokens (for scripts, integrations and CANGKU_TOKEN)."
+HELP = "Personal API tokens for scripts and integrations.\n\nA token also works as CANGKU_TOKEN."
 app = typer.Typer(no_args_is_help=True)
 
 COLUMNS = ["id", "username", "name", "prefix", "scopes", "expires_at", "last_used_at", "revoked_at"]
@@ -35,8 +35,9 @@ def create(
     password_file: PasswordFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a token (asks for your password: a token cannot make tokens). The token is
-    printed this once."""
+    """Create a personal API token (asks for your password).
+
+    A token cannot make tokens. The token is printed this once."""
     with handled(as_json):
         ctx = context()
         password = read_password(password_file, prompt=f"Password for {ctx.username}")

@@ -43,7 +43,10 @@ from cangku.services.imports import (
 )
 
 NAME = "export"
-HELP = "Export master data or opening stock to CSV or XLSX (the columns of their imports)."
+HELP = (
+    "Export master data or opening stock to CSV or XLSX.\n\nThe columns are those of their"
+    " imports."
+)
 app = typer.Typer(no_args_is_help=True)
 
 #: a progress bar is drawn for files with at least this many rows
@@ -185,8 +188,10 @@ def _template(
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write an empty file of KIND to fill in: the headers, a comment row describing each column
-    (skipped on import), a sample row to replace and (XLSX) a sheet of the allowed values."""
+    """Write an empty file of KIND to fill in.
+
+    It has the headers, a comment row describing each column (skipped on import), a sample row
+    to replace and (XLSX) a sheet of the allowed values."""
     with handled(as_json):
         reader()  # a business command: signed in, like every other
         target = output or Path(f"{kind}-template.xlsx")
@@ -208,8 +213,9 @@ def _export_command(kind: str) -> Callable[..., None]:
                 typer.echo(found.file("csv").decode("utf-8-sig"), nl=False)
 
     command.__doc__ = (
-        f"Export every {kind} row (the columns of `cangku import {kind}`).\n\nCSV on standard "
-        "output, or --output FILE.csv|.xlsx; the file can be edited and imported again."
+        f"Export every {kind} row as CSV or XLSX.\n\nThe columns of `cangku import {kind}`, as"
+        " CSV on standard output, or --output FILE.csv|.xlsx; the file can be edited and"
+        " imported again."
     )
     return command
 

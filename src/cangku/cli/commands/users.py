@@ -115,7 +115,9 @@ def create(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a user with a password (hidden prompt, asked twice) and roles."""
+    """Create a user with a password and roles.
+
+    The password comes from a hidden prompt, asked twice."""
     with handled(as_json):
         ctx = context(idempotency_key)
         reader(service.USER_MANAGE)  # before asking for a password that would be refused
@@ -129,7 +131,7 @@ def create(
 
 @app.command()
 def disable(username: UserArg, idempotency_key: IdemOpt = None, as_json: JsonOpt = False) -> None:
-    """Disable a user: their sessions end and their tokens are revoked."""
+    """Disable a user: sessions end, tokens are revoked."""
     with handled(as_json):
         ctx = context(idempotency_key)
         _show_user(service.set_user_active(database(), ctx, username, False), as_json)
@@ -165,7 +167,9 @@ def revoke(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Take a role away from a user (in one warehouse, or the all-warehouses grant)."""
+    """Take a role away from a user.
+
+    In one warehouse, or the all-warehouses grant."""
     with handled(as_json):
         ctx = context(idempotency_key)
         _show_user(service.revoke_role(database(), ctx, username, role, warehouse), as_json)
@@ -185,8 +189,9 @@ def set_password(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Set another user's password (their sessions end), or change your own (asks for the
-    current one first)."""
+    """Set another user's password, or change your own.
+
+    Their sessions end; changing your own asks for the current one first."""
     with handled(as_json):
         ctx = context()
         if username == ctx.username:
@@ -212,8 +217,10 @@ def set_time_zone(
     ],
     as_json: JsonOpt = False,
 ) -> None:
-    """Choose the time zone a user's pages show and read times in: your own (anyone), or
-    another user's (user.manage). The CLI and the API keep printing UTC."""
+    """Choose the time zone a user's pages show times in.
+
+    The pages also read times typed in it. Your own (anyone), or another user's
+    (user.manage). The CLI and the API keep printing UTC."""
     with handled(as_json):
         ctx = context()
         zone = None if time_zone in ("", "company") else time_zone
@@ -304,8 +311,10 @@ def update_role(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a custom role: its name, description, permissions (--permission replaces the
-    list) or whether it is active."""
+    """Change a custom role.
+
+    Its name, description, permissions (--permission replaces the list) or whether it is
+    active."""
     with handled(as_json):
         ctx = context(idempotency_key)
         changes: dict[str, Any] = {}

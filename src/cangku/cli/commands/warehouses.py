@@ -11,7 +11,7 @@ from cangku.queries import sites as queries
 from cangku.services import warehouses as service
 
 NAME = "warehouses"
-HELP = "Warehouses (each comes with its virtual locations and its own ledger chain)."
+HELP = "Warehouses: each has its virtual locations and ledger chain."
 app = typer.Typer(no_args_is_help=True)
 
 ActiveOpt = Annotated[
