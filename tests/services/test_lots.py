@@ -12,7 +12,14 @@ from cangku.db.lookups import item_by_code
 from cangku.db.tables import items, lots
 from cangku.db.uow import Database
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from cangku.queries.lots import get_lot, get_lot_by_id, list_lots, list_serials
+from cangku.queries.lots import (
+    expiry_day,
+    get_lot,
+    get_lot_by_id,
+    list_lots,
+    list_serials,
+    with_expiry,
+)
 from cangku.services import setup
 from cangku.services.common import Context
 from cangku.services.lots import (
@@ -283,7 +290,7 @@ def test_list_lots_filters(ready: Database) -> None:
 def test_get_lot_by_id(ready: Database) -> None:
     lot = create_lot(ready, CTX, LotInput("MILK", "L1"))
 
-    assert get_lot_by_id(ready, lot.id) == lot
+    assert get_lot_by_id(ready, lot.id) == with_expiry(lot, expiry_day(ready))
 
 
 def test_get_or_create_refuses_untracked_item(ready: Database) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,18 +23,25 @@ class _Out(BaseModel):
 
 # ------------------------------------------------------------------ warehouses
 
+EXPIRED_ISSUE = (
+    "expired lots may be issued and reserved here (ADR 0016); scrapping, adjusting and"
+    " transferring an expired lot is always allowed"
+)
+
 
 class WarehouseCreate(_In):
     code: str = Field(description="1-32 letters, digits, '-' or '_'", examples=["WH1"])
     name: str = Field(examples=["Main warehouse"])
     address: str | None = None
     allow_negative_stock: bool = False
+    allow_expired_issue: bool = Field(False, description=EXPIRED_ISSUE)
 
 
 class WarehouseUpdate(_In):
     name: str | None = None
     address: str | None = None
     allow_negative_stock: bool | None = None
+    allow_expired_issue: bool | None = Field(None, description=EXPIRED_ISSUE)
     version: int | None = Field(None, description="refuse the change unless this is current")
 
 
@@ -43,6 +51,7 @@ class WarehouseOut(_Out):
     name: str
     address: str | None
     allow_negative_stock: bool
+    allow_expired_issue: bool = Field(description=EXPIRED_ISSUE)
     active: bool
     version: int
     created_at: datetime
@@ -150,6 +159,10 @@ class LotStatusChange(_In):
     reason: str | None = None
 
 
+#: a lot's expiry status (``domain.lots.ExpiryStatus``)
+ExpiryStatusName = Literal["expired", "expiring_soon", "ok", "no_expiry"]
+
+
 class LotOut(_Out):
     id: int
     item: str
@@ -161,6 +174,10 @@ class LotOut(_Out):
     status: str
     notes: str | None
     version: int
+    expiry_status: ExpiryStatusName = Field(
+        description="on the company's day (its time zone): expired = the expiry date has"
+        " passed; expiring_soon = within the company's expiring_soon_days; computed, not stored"
+    )
 
 
 class LotPage(BaseModel):

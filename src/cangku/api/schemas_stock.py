@@ -220,8 +220,18 @@ class MoveOut(_Out):
     from_kind: str
     to_location: str
     to_kind: str
-    unit_cost: Decimal
-    value: Decimal
+    unit_cost: Decimal | None = Field(
+        None,
+        exclude_if=lambda cost: cost is None,
+        description="cost per base unit; only with valuation.view in the move's warehouse"
+        " (absent otherwise)",
+    )
+    value: Decimal | None = Field(
+        None,
+        exclude_if=lambda cost: cost is None,
+        description="quantity x unit cost; only with valuation.view in the move's warehouse"
+        " (absent otherwise)",
+    )
     effective_at: datetime
     recorded_at: datetime
     reason_code: str | None

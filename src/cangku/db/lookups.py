@@ -72,14 +72,14 @@ def item_by_id(conn: Connection, item_id: int) -> ItemInfo:
 
 _LOCATION_SQL = (
     "SELECT l.id, l.code, l.kind, l.warehouse_id, w.allow_negative_stock, l.active,"
-    " l.allowed_item_types, l.capacity, w.code"
+    " l.allowed_item_types, l.capacity, w.code, w.allow_expired_issue"
     " FROM locations l JOIN warehouses w ON w.id = l.warehouse_id"
 )
 _LOCATION_BY_CODE = _LOCATION_SQL + " WHERE l.code = %s"
 
 
 def _location_of(row: tuple[Any, ...]) -> LocationInfo:
-    location_id, code, kind, warehouse_id, allow_negative, active, allowed, capacity, wh = row
+    location_id, code, kind, warehouse_id, allow_negative, active, allowed, capacity, wh = row[:9]
     return LocationInfo(
         int(location_id),
         code,
@@ -90,6 +90,7 @@ def _location_of(row: tuple[Any, ...]) -> LocationInfo:
         frozenset(t for t in (allowed or "").split(",") if t),
         int(capacity) if capacity is not None else None,
         wh,
+        bool(row[9]),
     )
 
 

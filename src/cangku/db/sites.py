@@ -60,6 +60,8 @@ class Warehouse:
     version: int
     created_at: datetime
     updated_at: datetime
+    #: expired lots may be issued and reserved here (ADR 0016)
+    allow_expired_issue: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def warehouse_from_row(row: Any) -> Warehouse:
         name=row.name,
         address=row.address,
         allow_negative_stock=row.allow_negative_stock,
+        allow_expired_issue=row.allow_expired_issue,
         active=row.active,
         version=row.version,
         created_at=row.created_at,
@@ -126,6 +129,7 @@ def insert_warehouse(
     address: str | None,
     allow_negative_stock: bool,
     now: datetime,
+    allow_expired_issue: bool = False,
 ) -> int:
     """Insert the warehouse, its ledger head and its virtual locations; return its id."""
     warehouse_id = int(
@@ -136,6 +140,7 @@ def insert_warehouse(
                 name=name,
                 address=address,
                 allow_negative_stock=allow_negative_stock,
+                allow_expired_issue=allow_expired_issue,
                 created_at=now,
                 updated_at=now,
             )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cangku.domain.enums import LotStatus, Tracking
 from cangku.domain.errors import InvalidInput, RuleViolation
@@ -10,6 +12,7 @@ from cangku.domain.stock import ItemInfo
 
 __all__ = [
     "MAX_CODE",
+    "ExpiryStatus",
     "check_code",
     "check_dates",
     "check_reason",
@@ -17,7 +20,9 @@ __all__ = [
     "check_supplier_lot",
     "check_tracking",
     "default_expiry",
+    "expiry_status",
     "status_note",
+    "time_zone",
 ]
 
 MAX_CODE = 100
@@ -117,3 +122,38 @@ def status_note(
     if reason:
         line += f" ({reason})"
     return f"{notes}\n{line}" if notes else line
+
+
+class ExpiryStatus(StrEnum):
+    """Where a lot stands against its expiry date on a given day (computed, never stored)."""
+
+    #: the expiry date is before the day: the goods may not be issued or reserved (unless
+    #: the warehouse allows it), only scrapped, adjusted or moved (e.g. to quarantine)
+    EXPIRED = "expired"
+    #: expires within the company's ``expiring_soon_days`` (the expiry day itself included)
+    EXPIRING_SOON = "expiring_soon"
+    OK = "ok"
+    #: the lot has no expiry date
+    NO_EXPIRY = "no_expiry"
+
+
+def expiry_status(expires_on: date | None, today: date, soon_days: int) -> ExpiryStatus:
+    """A lot's expiry status on ``today`` (the company's local day). A lot is usable through
+    its expiry date and expired from the day after."""
+    if expires_on is None:
+        return ExpiryStatus.NO_EXPIRY
+    if expires_on < today:
+        return ExpiryStatus.EXPIRED
+    if expires_on <= today + timedelta(days=soon_days):
+        return ExpiryStatus.EXPIRING_SOON
+    return ExpiryStatus.OK
+
+
+def time_zone(name: str | None) -> tzinfo:
+    """The zone named ``name`` (IANA); UTC when it is empty or unknown to this machine."""
+    if not name or name == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC

@@ -18,7 +18,7 @@ Both paths call the same three checks, so they cannot drift apart:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, tzinfo
 from decimal import Decimal
 
 from cangku.domain.enums import LocationKind, Operation
@@ -146,10 +146,11 @@ def may_create_lot(operation: Operation, source: LocationKind) -> bool:
     return operation in (Operation.ADJUST, Operation.IMPORT) and not source.is_valued
 
 
-def check_line(line: MoveLine, today: date) -> None:
+def check_line(line: MoveLine, today: date, zone: tzinfo = UTC) -> None:
     """All rules of a built move that need no database: ``check_move``, then the virtual
-    location's warehouse and where a unit cost may be given. Raises the first one broken."""
-    check_move(line, today)
+    location's warehouse and where a unit cost may be given. Raises the first one broken.
+    ``today`` and ``zone``: the company's local day and time zone (a lot's expiry)."""
+    check_move(line, today, zone)
     source, dest = line.source, line.dest
     if source.kind.is_valued != dest.kind.is_valued and source.warehouse_id != dest.warehouse_id:
         virtual, storage = (dest, source) if source.kind.is_valued else (source, dest)

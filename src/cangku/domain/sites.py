@@ -77,10 +77,11 @@ def check_warehouse_code(code: str) -> str:
     return code
 
 
-def check_flag(value: object) -> None:
-    """``allow_negative_stock`` in an update: true or false (never null)."""
+def check_flag(value: object, field: str = "allow_negative_stock") -> None:
+    """A warehouse's flag (``allow_negative_stock``, ``allow_expired_issue``) in an update:
+    true or false (never null)."""
     if not isinstance(value, bool):
-        raise InvalidInput("allow_negative_stock must be true or false", code="invalid_flag")
+        raise InvalidInput(f"{field} must be true or false", code="invalid_flag", field=field)
 
 
 def check_location_code(code: str) -> str:

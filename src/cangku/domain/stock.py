@@ -7,7 +7,7 @@ whether a move may be posted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from cangku.domain.enums import (
     STORAGE_KINDS,
@@ -48,6 +48,8 @@ class LocationInfo:
     capacity: int | None = None
     #: the warehouse's code, when the look-up read it (a posting answers with it)
     warehouse_code: str | None = None
+    #: the warehouse lets expired lots be issued and reserved (ADR 0016)
+    allow_expired_issue: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,11 @@ ALLOWED_KINDS: dict[Operation, tuple[frozenset[LocationKind], frozenset[Location
     Operation.MOVE: (VALUED_KINDS, VALUED_KINDS),
     Operation.SCRAP: (VALUED_KINDS, frozenset({_K.SCRAP})),
 }
-#: operations that hand goods to someone else need a lot fit for use
-_RELEASING = frozenset({Operation.ISSUE})
+#: operations that hand goods to someone else need a lot fit for use: available and, unless
+#: the warehouse allows it, not expired (ADR 0016). Scrap, adjustments, transfers (to a
+#: quarantine location, say), reversals and imports may move an expired lot: that is how
+#: expired goods leave the books.
+RELEASING = frozenset({Operation.ISSUE})
 
 
 def check_kinds(line: MoveLine) -> None:
@@ -164,9 +169,27 @@ def check_tracking(line: MoveLine) -> None:
         raise InvalidInput(f"{lot.code} is a serial number, not a lot", code="lot_required")
 
 
-def check_lot_fit_for_use(line: MoveLine, today: date) -> None:
+def check_lot_not_expired(lot: LotInfo, item_code: str, day: date, location: LocationInfo) -> None:
+    """An expired lot (expiry date before ``day``, the company's local day) may not be issued
+    or reserved unless the location's warehouse allows it (``allow_expired_issue``).
+    Raises RuleViolation ``lot_expired``."""
+    if location.allow_expired_issue or lot.expires_on is None or lot.expires_on >= day:
+        return
+    raise RuleViolation(
+        f"lot {lot.code} of item {item_code} expired on {lot.expires_on.isoformat()}"
+        f"; warehouse {location.warehouse_code or location.warehouse_id} does not allow"
+        " issuing expired lots",
+        code="lot_expired",
+        lot=lot.code,
+        item=item_code,
+        expires_on=lot.expires_on.isoformat(),
+        warehouse=location.warehouse_code or str(location.warehouse_id),
+    )
+
+
+def check_lot_fit_for_use(line: MoveLine, today: date, zone: tzinfo = UTC) -> None:
     lot = line.lot
-    if lot is None or line.operation not in _RELEASING:
+    if lot is None or line.operation not in RELEASING:
         return
     if lot.status is not LotStatus.AVAILABLE:
         raise RuleViolation(
@@ -175,16 +198,10 @@ def check_lot_fit_for_use(line: MoveLine, today: date) -> None:
             lot=lot.code,
             status=str(lot.status),
         )
-    # fit for use on the day the goods moved: a back-dated issue of a lot that was valid then
-    # is allowed even if the lot has expired since
-    day = line.effective_at.date() if line.effective_at is not None else today
-    if lot.expires_on is not None and lot.expires_on < day:
-        raise RuleViolation(
-            f"lot {lot.code} expired on {lot.expires_on.isoformat()}",
-            code="lot_expired",
-            lot=lot.code,
-            expires_on=lot.expires_on.isoformat(),
-        )
+    # fit for use on the day the goods moved (the company's local day): a back-dated issue
+    # of a lot that was valid then is allowed even if the lot has expired since
+    day = line.effective_at.astimezone(zone).date() if line.effective_at is not None else today
+    check_lot_not_expired(lot, line.item.code, day, line.source)
 
 
 def check_active(line: MoveLine) -> None:
@@ -229,10 +246,11 @@ def check_effective_time(
         )
 
 
-def check_move(line: MoveLine, today: date) -> None:
-    """All rules that need no database: raises the first one broken."""
+def check_move(line: MoveLine, today: date, zone: tzinfo = UTC) -> None:
+    """All rules that need no database: raises the first one broken. ``today`` and ``zone``
+    are the company's local day and time zone (expiry is judged by local days)."""
     check_active(line)
     check_kinds(line)
     check_tracking(line)
-    check_lot_fit_for_use(line, today)
+    check_lot_fit_for_use(line, today, zone)
     check_item_allowed(line)

@@ -97,7 +97,10 @@ def warehouses_rows(conn: Connection, scope: Warehouses) -> list[Row]:
     stmt = select(warehouses).order_by(warehouses.c.code)
     if scope is not None:
         stmt = stmt.where(warehouses.c.id.in_(sorted(scope)))
-    return [[r.code, r.name, r.address, r.allow_negative_stock] for r in conn.execute(stmt)]
+    return [
+        [r.code, r.name, r.address, r.allow_negative_stock, r.allow_expired_issue]
+        for r in conn.execute(stmt)
+    ]
 
 
 def locations_rows(conn: Connection, scope: Warehouses) -> list[Row]:

@@ -47,8 +47,9 @@ class MoveRecord:
     from_kind: str
     to_location: str
     to_kind: str
-    unit_cost: Decimal
-    value: Decimal
+    #: what the goods cost: None where the reader may not see it (``queries.cost_fields``)
+    unit_cost: Decimal | None
+    value: Decimal | None
     effective_at: datetime
     recorded_at: datetime
     reason_code: str | None

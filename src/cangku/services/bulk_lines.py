@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from itertools import islice
 
@@ -27,6 +27,7 @@ from cangku.domain.operations import (
 from cangku.domain.permissions import Action, Actor
 from cangku.domain.quantities import SCALE, to_scaled
 from cangku.domain.stock import ItemInfo, LocationInfo, LotInfo, MoveLine, check_effective_time
+from cangku.queries.lots import expiry_settings
 from cangku.services.stock import require_in_warehouses
 from cangku.services.stock_inputs import lot_for
 
@@ -76,12 +77,15 @@ class Resolver:
         self.quantities: dict[tuple[str, Decimal | str], int] = {}
         #: (operation, reason code, unit cost as typed) -> the unit cost, scaled, once checked
         self.requests: dict[tuple[Operation, str | None, Decimal | str | None], int | None] = {}
+        self.zone: tzinfo = UTC
 
     def start(self, conn: Connection) -> None:
         """A new transaction: ids of items and locations hold; lots made by a rolled-back one
         may not."""
         self.conn = conn
         self.lots.clear()
+        #: the company's time zone: its days judge a lot's expiry
+        self.zone = expiry_settings(conn).zone
 
     @property
     def db(self) -> Connection:
@@ -172,7 +176,7 @@ def _line(resolver: Resolver, move: BulkMove, now: datetime) -> MoveLine:
     )
 
 
-def _shape(line: MoveLine) -> tuple[object, ...]:
+def _shape(line: MoveLine, zone: tzinfo) -> tuple[object, ...]:
     """Everything ``check_line`` reads of a line: two lines of one shape pass or fail its rules
     alike. An item counts by what the rules read of it (by itself only with a lot, which must
     be its own); locations and lots are the resolver's objects for the whole batch."""
@@ -182,7 +186,7 @@ def _shape(line: MoveLine) -> tuple[object, ...]:
     else:
         day = None
         if lot.expires_on is not None and line.effective_at is not None:
-            day = line.effective_at.date()  # a lot is fit for use on the day it moves
+            day = line.effective_at.astimezone(zone).date()  # fit for use on the day it moves
         what = (id(item), id(lot), day, line.quantity == SCALE)  # a serial moves one unit
     return (line.operation, id(line.source), id(line.dest), line.unit_cost is None, what)
 
@@ -204,14 +208,15 @@ def check_lines(
     """The batch's moves checked against the rules; a refusal names the move's position in the
     input (1-based) in its message and its data (``move_number``)."""
     lines: list[MoveLine] = []
-    today = now.date()
+    zone = resolver.zone
+    today = now.astimezone(zone).date()
     passed: set[tuple[object, ...]] = set()  # the lines' shapes that passed the rules
     for offset, move in enumerate(batch):
         try:
             line = _line(resolver, move, now)
-            shape = _shape(line)
+            shape = _shape(line, zone)
             if shape not in passed:
-                check_line(line, today)
+                check_line(line, today, zone)
                 passed.add(shape)
         except CangkuError as exc:
             _name_move(exc, first + offset, move.row)

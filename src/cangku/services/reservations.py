@@ -12,6 +12,8 @@ from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.errors import RuleViolation
 from cangku.domain.permissions import PICKER_SHIPPER, WAREHOUSE_MANAGER, Actor, action
 from cangku.domain.quantities import positive_quantity
+from cangku.domain.stock import check_lot_not_expired
+from cangku.queries.lots import expiry_settings
 from cangku.services.common import Context, run_write
 from cangku.services.stock_commands import Reservation
 from cangku.services.stock_inputs import base_quantity, existing_lot, item_and_unit, payload
@@ -40,6 +42,9 @@ def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) ->
                 "only stock in a storage location can be reserved", code="location_kind_not_allowed"
             )
         lot = existing_lot(conn, item, command.lot)
+        if lot is not None and lot.expires_on is not None and sign > 0:
+            # a promise to issue: the issue's expiry rule (ADR 0016); a release is always fine
+            check_lot_not_expired(lot, item.code, expiry_settings(conn).today(now), location)
         qty = base_quantity(conn, item, command.quantity, unit)
         balances.change_reservation(conn, (item.id, location.id, lot.id if lot else 0), sign * qty)
         return {"item": item.code, "location": location.code, "lot": lot.code if lot else ""}
@@ -58,7 +63,9 @@ def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) ->
 def reserve_stock(db: Database, ctx: Context, command: Reservation) -> ReservationResult:
     """Reserve available stock for a later issue (reserved never exceeds on hand).
 
-    Raises NotFound, InvalidInput, InsufficientStock. Writes: the balance's reserved figure.
+    Raises NotFound, InvalidInput, InsufficientStock, RuleViolation (``lot_expired``: an
+    expired lot in a warehouse that does not allow issuing it). Writes: the balance's reserved
+    figure.
     """
     return _reservation(db, ctx, command, 1)
 

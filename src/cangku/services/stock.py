@@ -37,6 +37,7 @@ from cangku.domain.permissions import (
 )
 from cangku.domain.quantities import from_scaled, parse_decimal
 from cangku.domain.stock import ItemInfo, LocationInfo, MoveLine
+from cangku.queries.lots import expiry_zone
 from cangku.queries.stock import MoveRecord, moves_by_ids, posted_record
 from cangku.services.common import Context, run_write
 from cangku.services.reservations import ReservationResult, release_stock, reserve_stock
@@ -124,9 +125,10 @@ def _post(
 
     def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, list[int]]:
         lines = build(uow.conn, now)
+        zone = expiry_zone(uow.conn, lines)
         for line in lines:
             require_in_warehouses(actor, operation, line)
-            check_line(line, now.date())  # the rules the bulk import applies too
+            check_line(line, now.astimezone(zone).date(), zone)  # the bulk import's rules too
         done = ledger.post_lines(uow.conn, lines, actor.user_id, now)
         ids = [move.id for move in done]
         # the answer from what we hold; a read-back in this transaction if a look-up lacked it

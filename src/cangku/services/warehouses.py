@@ -64,6 +64,7 @@ class WarehouseInput:
     name: str
     address: str | None = None
     allow_negative_stock: bool = False
+    allow_expired_issue: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class WarehouseChanges:
     name: str | Unset = UNSET
     address: str | None | Unset = UNSET
     allow_negative_stock: bool | Unset = UNSET
+    allow_expired_issue: bool | Unset = UNSET
     version: int | None = None
 
 
@@ -115,6 +117,7 @@ def create_warehouse(db: Database, ctx: Context, data: WarehouseInput) -> Wareho
         "name": data.name,
         "address": data.address,
         "allow_negative_stock": bool(data.allow_negative_stock),
+        "allow_expired_issue": bool(data.allow_expired_issue),
     }
 
     def change(conn: Connection, now: datetime) -> int:
@@ -136,6 +139,7 @@ def create_warehouse(db: Database, ctx: Context, data: WarehouseInput) -> Wareho
             name=data.name,
             address=data.address,
             allow_negative_stock=bool(data.allow_negative_stock),
+            allow_expired_issue=bool(data.allow_expired_issue),
             now=now,
         )
 
@@ -143,7 +147,8 @@ def create_warehouse(db: Database, ctx: Context, data: WarehouseInput) -> Wareho
 
 
 def update_warehouse(db: Database, ctx: Context, code: str, changes: WarehouseChanges) -> Warehouse:
-    """Change a warehouse's name, address or negative-stock policy; bump its version.
+    """Change a warehouse's name, address, negative-stock or expired-issue policy; bump its
+    version.
 
     Raises NotFound (``warehouse_not_found``), InvalidInput (``invalid_name``,
     ``invalid_flag``), Conflict (``version_conflict`` when ``changes.version`` is stale).
@@ -153,6 +158,8 @@ def update_warehouse(db: Database, ctx: Context, code: str, changes: WarehouseCh
         check_name(changes.name)
     if not isinstance(changes.allow_negative_stock, Unset):
         check_flag(changes.allow_negative_stock)
+    if not isinstance(changes.allow_expired_issue, Unset):
+        check_flag(changes.allow_expired_issue, "allow_expired_issue")
     given = given_changes(changes)
     values = {k: v for k, v in given.items() if k != "version"}
     payload = {"code": code, **plain(given)}

@@ -38,7 +38,6 @@ from cangku.web.access import optional_user
 __all__ = [
     "Shown",
     "display_of",
-    "local_input",
     "money",
     "showing",
     "stamp",
@@ -173,13 +172,6 @@ def stamp(value: object, lang: str, shown: Shown | None = None) -> object:
     if isinstance(value, datetime):
         return when(value, lang, FULL, shown)
     return value
-
-
-def local_input(value: datetime | None) -> str:
-    """A date-time as a ``datetime-local`` input's value, in the user's zone."""
-    if value is None:
-        return ""
-    return value.astimezone(current().zone).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def zone_label(shown: Shown | None = None) -> str:

@@ -136,6 +136,11 @@ LABELS: dict[str, str] = {
     "hold": N_("On hold"),
     "recalled": N_("Recalled"),
     "rejected": N_("Rejected"),
+    # expiry statuses (computed on the company's day)
+    "expired": N_("Expired"),
+    "expiring_soon": N_("Expiring soon"),
+    "ok": N_("Not expiring soon"),
+    "no_expiry": N_("No expiry date"),
     # operations
     "receive": N_("Receive"),
     "issue": N_("Issue"),
@@ -368,7 +373,10 @@ ERRORS: dict[str, str] = {
     "item_type_not_allowed": N_("This location does not accept items of this type."),
     "lot_not_allowed": N_("Item %(item)s is not lot- or serial-tracked; leave the lot empty."),
     "lot_not_available": N_("This lot is not available (quarantine, hold, recalled or rejected)."),
-    "lot_expired": N_("This lot has expired."),
+    "lot_expired": N_(
+        "Lot %(lot)s of %(item)s expired on %(expires_on)s; warehouse %(warehouse)s does not"
+        " issue or reserve expired lots (scrap it, or move it to quarantine)."
+    ),
     "reason_not_allowed": N_("A %(operation)s takes no reason code; leave it empty."),
     "unit_cost_not_allowed": N_(
         "A unit cost is given only where goods arrive; this %(operation)s takes the cost of "

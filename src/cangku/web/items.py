@@ -13,7 +13,9 @@ from cangku.domain.enums import CostingMethod, ItemType, Tracking
 from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.domain.quantities import parse_decimal
 from cangku.queries import asof, valuation
+from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.items import get_item, list_categories, list_items, list_units
+from cangku.queries.lots import expiry_day
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
 from cangku.services import items as item_service
@@ -306,6 +308,7 @@ def item_history_page(
         moves = history(
             conn, HistoryFilter(item=item.code, until=at), pages.size, pages.offset, warehouses=seen
         )
+        costs = cost_scope(conn, user.warehouses(VALUATION_VIEW))
         worth = valuation.stock_value(
             conn, now, at=at, item=item.code, warehouses=user.warehouses(VALUATION_VIEW)
         )
@@ -319,7 +322,7 @@ def item_history_page(
         error=None,
         rows=rows,
         total=sum((r.on_hand for r in rows), Decimal(0)),
-        moves=moves.items,
+        moves=shown_costs(moves.items, costs),
         pager=replace(pages, total=moves.total),
         value=value,
     )
@@ -339,6 +342,7 @@ def item_page(request: Request, code: str, user: Annotated[WebUser, page(ITEM_VI
         stock = on_hand(conn, where, limit=500, warehouses=seen)
         total = totals(conn, where, warehouses=seen)
         moves = history(conn, HistoryFilter(item=item.code), limit=10, warehouses=seen)
+        costs = cost_scope(conn, user.warehouses(VALUATION_VIEW))
         worth = valuation.stock_value(
             conn, utcnow(), item=item.code, warehouses=user.warehouses(VALUATION_VIEW)
         )
@@ -348,7 +352,8 @@ def item_page(request: Request, code: str, user: Annotated[WebUser, page(ITEM_VI
         item=item,
         stock=stock.items,
         totals=total,
-        moves=moves.items,
+        moves=shown_costs(moves.items, costs),
         moves_total=moves.total,
         value=worth.items[0] if worth.items else None,
+        expiry=expiry_day(db_of(request)),
     )

@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.enums import LotStatus
 from cangku.domain.errors import CangkuError
-from cangku.queries.lots import get_lot, list_lots
+from cangku.queries.cost_fields import cost_scope, shown_costs
+from cangku.queries.lots import EXPIRY_FILTERS, expiry_day, get_lot, list_lots
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
 from cangku.services.lots import LOT_STATUS, LOT_VIEW, set_lot_status
-from cangku.services.stock import STOCK_VIEW
+from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import FormDep, parse_day
 from cangku.web.i18n import N_, error_message, label
@@ -37,7 +38,8 @@ STATUSES = [str(s) for s in LotStatus]
 @router.get("/lots", response_class=HTMLResponse)
 def lots_page(request: Request, user: Annotated[WebUser, page(LOT_VIEW)]) -> Response:
     params = request.query_params
-    filters = {name: params.get(name, "").strip() for name in ("item", "status", "expiring", "q")}
+    names = ("item", "status", "expiring", "expiry", "q")
+    filters = {name: params.get(name, "").strip() for name in names}
     pages = pager(request)
     found = list_lots(
         db_of(request),
@@ -47,6 +49,7 @@ def lots_page(request: Request, user: Annotated[WebUser, page(LOT_VIEW)]) -> Res
         q=filters["q"] or None,
         limit=pages.size,
         offset=pages.offset,
+        expiry=filters["expiry"] or None,
     )
     return render(
         request,
@@ -55,6 +58,7 @@ def lots_page(request: Request, user: Annotated[WebUser, page(LOT_VIEW)]) -> Res
         pager=replace(pages, total=found.total),
         filters=filters,
         statuses=STATUSES,
+        expiries=EXPIRY_FILTERS,
     )
 
 
@@ -75,6 +79,7 @@ def _lot_page(
         stock = on_hand(conn, where, limit=500, warehouses=seen)
         total = totals(conn, where, warehouses=seen)
         moves = history(conn, HistoryFilter(item=lot.item, lot=lot.code), limit=50, warehouses=seen)
+        costs = cost_scope(conn, user.warehouses(VALUATION_VIEW))
     return render(
         request,
         "lot_detail.html",
@@ -82,9 +87,10 @@ def _lot_page(
         lot=lot,
         stock=stock.items,
         totals=total,
-        moves=moves.items,
+        moves=shown_costs(moves.items, costs),
         statuses=STATUSES,
         error=error,
+        expiry=expiry_day(db),
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.items import list_items
 from cangku.queries.lots import list_lots
 from cangku.queries.sites import list_locations
@@ -73,7 +74,7 @@ def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> R
             total_value = stock_value(conn, utcnow(), warehouses=scope).total_value
         if user.may(STOCK_VIEW.code):
             found = history(conn, HistoryFilter(), limit=10, warehouses=user.warehouses(STOCK_VIEW))
-            latest = found.items
+            latest = shown_costs(found.items, cost_scope(conn, user.warehouses(VALUATION_VIEW)))
     return render(
         request, "dashboard.html", user=user, counts=counts, total_value=total_value, moves=latest
     )

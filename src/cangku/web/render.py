@@ -82,7 +82,6 @@ def environment(lang: str) -> Environment:
         when=lambda v: display.when(v, lang),
         when_full=lambda v: display.when(v, lang, display.FULL),
         stamp=lambda v: display.stamp(v, lang),
-        local_input=display.local_input,
         path=path_part,
     )
     env.globals.update(LANGUAGES=LANGUAGES, HTML_LANG=HTML_LANG, zone_label=display.zone_label)

@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from cangku.db.uow import Database
 from cangku.domain.enums import STORAGE_KINDS, ItemType
 from cangku.domain.errors import CangkuError
+from cangku.queries.cost_fields import cost_scope, shown_costs
+from cangku.queries.lots import expiry_day
 from cangku.queries.sites import (
     get_location,
     list_locations,
@@ -30,7 +32,7 @@ from cangku.queries.stock import (
 )
 from cangku.services import warehouses as site_service
 from cangku.services.locations import LOCATION_MANAGE
-from cangku.services.stock import STOCK_VIEW
+from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.services.warehouses import (
     WAREHOUSE_CREATE,
     WAREHOUSE_VIEW,
@@ -110,6 +112,7 @@ def create_warehouse(
         name=fields.raw("name") or "",
         address=fields.raw("address"),
         allow_negative_stock=fields.flag("allow_negative_stock"),
+        allow_expired_issue=fields.flag("allow_expired_issue"),
     )
     try:
         warehouse = site_service.create_warehouse(db_of(request), acting(request), data)
@@ -228,9 +231,8 @@ def location_page(
             found = on_hand(conn, where, limit=pages.size, offset=pages.offset, warehouses=seen)
             stock, pages = found.items, replace(pages, total=found.total)
             total = unit_totals(conn, where, warehouses=seen)
-            moves = history(
-                conn, HistoryFilter(location=location.code), limit=10, warehouses=seen
-            ).items
+            recent = history(conn, HistoryFilter(location=location.code), limit=10, warehouses=seen)
+            moves = shown_costs(recent.items, cost_scope(conn, user.warehouses(VALUATION_VIEW)))
     below = location_subtree(
         db, location.code, limit=500, warehouses=user.warehouses(WAREHOUSE_VIEW)
     ).items
@@ -244,4 +246,5 @@ def location_page(
         totals=total,
         moves=moves,
         below=below,
+        expiry=expiry_day(db_of(request)),
     )

@@ -18,7 +18,9 @@ from cangku.db.uow import Database
 from cangku.domain.errors import CangkuError, InvalidInput, NotFound
 from cangku.domain.permissions import Action
 from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS
+from cangku.queries.cost_fields import cost_scope, shown_cost
 from cangku.queries.items import list_items
+from cangku.queries.lots import expiry_day
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import MoveRecord, StockFilter, get_move, on_hand, unit_totals
 from cangku.services.common import Context
@@ -31,6 +33,7 @@ from cangku.services.stock import (
     STOCK_SCRAP,
     STOCK_TRANSFER,
     STOCK_VIEW,
+    VALUATION_VIEW,
     PostingResult,
     ResolvedQuantity,
     adjust_stock,
@@ -518,6 +521,7 @@ def stock_page(request: Request, user: Annotated[WebUser, page(STOCK_VIEW)]) -> 
         filters=filters,
         pager=pages,
         error=error,
+        expiry=expiry_day(db_of(request)),
         status=422 if error else 200,
     )
 
@@ -530,7 +534,8 @@ def _move(request: Request, user: WebUser, raw: str) -> MoveRecord:
     if not raw.isdigit() or len(raw) > 18:
         raise NotFound("move", raw)
     with db_of(request).read() as conn:
-        return get_move(conn, int(raw), warehouses=user.warehouses(STOCK_VIEW))
+        move = get_move(conn, int(raw), warehouses=user.warehouses(STOCK_VIEW))
+        return shown_cost(move, cost_scope(conn, user.warehouses(VALUATION_VIEW)))
 
 
 @router.get("/moves/{move_id}", response_class=HTMLResponse)

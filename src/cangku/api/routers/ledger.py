@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from cangku.api.deps import ContextDep, DbDep, permit
-from cangku.api.routers.stock import WRITE_RESPONSES, mark_replay, posted, utc
+from cangku.api.routers.stock import WRITE_RESPONSES, mark_replay, moves_out, posted, utc
 from cangku.api.schemas_stock import (
     MAX_ID,
     CheckpointIn,
@@ -56,6 +56,7 @@ class PeriodList(BaseModel):
 def history(
     actor: Annotated[Actor, permit(STOCK_VIEW)],
     db: DbDep,
+    request: Request,
     item: str | None = None,
     location: Annotated[str | None, Query(description="includes its sub-locations")] = None,
     lot: str | None = None,
@@ -80,7 +81,7 @@ def history(
     with db.read() as conn:
         page = queries.history(conn, f, limit, offset, warehouses=actor.warehouses(STOCK_VIEW))
     return MovePage(
-        items=[MoveOut.model_validate(m) for m in page.items],
+        items=moves_out(request, page.items),
         total=page.total,
         limit=page.limit,
         offset=page.offset,
@@ -88,10 +89,12 @@ def history(
 
 
 @router.get("/moves/{move_id}", response_model=MoveOut, summary="One move")
-def get_move(actor: Annotated[Actor, permit(STOCK_VIEW)], move_id: MoveId, db: DbDep) -> MoveOut:
+def get_move(
+    actor: Annotated[Actor, permit(STOCK_VIEW)], move_id: MoveId, db: DbDep, request: Request
+) -> MoveOut:
     with db.read() as conn:
         found = queries.get_move(conn, move_id, warehouses=actor.warehouses(STOCK_VIEW))
-    return MoveOut.model_validate(found)
+    return moves_out(request, [found])[0]
 
 
 @router.post(
@@ -107,13 +110,14 @@ def reverse(
     db: DbDep,
     ctx: ContextDep,
     response: Response,
+    request: Request,
     body: ReverseIn | None = None,
 ) -> PostingOut:
     with db.read() as conn:  # another warehouse's move is not found (before a 403 about it)
         queries.get_move(conn, move_id, warehouses=actor.warehouses(STOCK_VIEW))
     body = body or ReverseIn()
     command = Reverse(move_id, note=body.note, effective_at=body.effective_at)
-    return posted(service.reverse_move(db, ctx, command), response)
+    return posted(service.reverse_move(db, ctx, command), response, request)
 
 
 @router.get("/valuation", response_model=ValuationOut, summary="Stock value per item")

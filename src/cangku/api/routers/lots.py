@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.filters import LotStatusFilter
 from cangku.api.schemas_sites import (
+    ExpiryStatusName,
     LotCreate,
     LotOut,
     LotPage,
@@ -21,6 +22,7 @@ from cangku.api.schemas_sites import (
     LotUpdate,
     SerialCreate,
 )
+from cangku.db.uow import Database
 from cangku.queries import lots as queries
 from cangku.queries.common import Page
 from cangku.services import lots as service
@@ -31,10 +33,19 @@ lot_router = APIRouter(prefix="/lots", tags=["lots"])
 serial_router = APIRouter(prefix="/serials", tags=["serials"])
 
 Limit = Annotated[int, Query(description="1 to 500")]
+EXPIRY_HELP = (
+    "expired, expiring_soon (within the company's expiring_soon_days), ok or no_expiry, on"
+    " the company's day; sorted by expiry date"
+)
 Offset = Annotated[int, Query()]
 
 
-def _page(page: Page[queries.Lot]) -> LotPage:
+def _out(db: Database, lot: queries.Lot) -> LotOut:
+    """A lot a service answered with, with its expiry status today."""
+    return LotOut.model_validate(queries.with_expiry(lot, queries.expiry_day(db)))
+
+
+def _page(page: Page[queries.LotView]) -> LotPage:
     return LotPage(
         items=[LotOut.model_validate(lot) for lot in page.items],
         total=page.total,
@@ -55,6 +66,7 @@ def list_lots(
     is_serial: bool | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    expiry: Annotated[ExpiryStatusName | None, Query(description=EXPIRY_HELP)] = None,
 ) -> LotPage:
     page = queries.list_lots(
         db,
@@ -65,6 +77,7 @@ def list_lots(
         is_serial=is_serial,
         limit=limit,
         offset=offset,
+        expiry=expiry,
     )
     return _page(page)
 
@@ -77,7 +90,7 @@ def list_lots(
     dependencies=[permit(LOT_CREATE)],
 )
 def create_lot(body: LotCreate, db: DbDep, ctx: ContextDep) -> LotOut:
-    return LotOut.model_validate(service.create_lot(db, ctx, service.LotInput(**body.model_dump())))
+    return _out(db, service.create_lot(db, ctx, service.LotInput(**body.model_dump())))
 
 
 @lot_router.get(
@@ -96,8 +109,7 @@ def get_lot_by_id(lot_id: int, db: DbDep) -> LotOut:
 def set_lot_status(
     item: str, code: str, body: LotStatusChange, db: DbDep, ctx: ContextDep
 ) -> LotOut:
-    lot = service.set_lot_status(db, ctx, item, code, body.status, body.reason)
-    return LotOut.model_validate(lot)
+    return _out(db, service.set_lot_status(db, ctx, item, code, body.status, body.reason))
 
 
 @lot_router.get(
@@ -115,7 +127,7 @@ def get_lot(item: str, code: str, db: DbDep) -> LotOut:
 )
 def update_lot(item: str, code: str, body: LotUpdate, db: DbDep, ctx: ContextDep) -> LotOut:
     changes = service.LotChanges(**{k: getattr(body, k) for k in body.model_fields_set})
-    return LotOut.model_validate(service.update_lot(db, ctx, item, code, changes))
+    return _out(db, service.update_lot(db, ctx, item, code, changes))
 
 
 @serial_router.get(
@@ -141,8 +153,7 @@ def list_serials(
     dependencies=[permit(LOT_CREATE)],
 )
 def create_serial(body: SerialCreate, db: DbDep, ctx: ContextDep) -> LotOut:
-    serial = service.create_serial(db, ctx, service.SerialInput(**body.model_dump()))
-    return LotOut.model_validate(serial)
+    return _out(db, service.create_serial(db, ctx, service.SerialInput(**body.model_dump())))
 
 
 router.include_router(lot_router)

@@ -10,14 +10,15 @@ warehouse or its location answers 404 as if it did not exist.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Connection
 
-from cangku.api.deps import ContextDep, DbDep, permit
+from cangku.api.deps import ContextDep, DbDep, get_actor, get_db, permit
 from cangku.api.schemas_stock import (
     MAX_ID,
     AdjustIn,
@@ -41,6 +42,8 @@ from cangku.domain.permissions import Actor
 from cangku.queries import asof
 from cangku.queries import stock as queries
 from cangku.queries.common import MAX_LIMIT
+from cangku.queries.cost_fields import cost_scope_of, shown_cost
+from cangku.queries.stock import MoveRecord
 from cangku.services import stock as service
 from cangku.services import stock_commands as commands
 from cangku.services.common import utcnow
@@ -52,6 +55,7 @@ from cangku.services.stock import (
     STOCK_SCRAP,
     STOCK_TRANSFER,
     STOCK_VIEW,
+    VALUATION_VIEW,
 )
 
 router = APIRouter(prefix="/stock", tags=["stock"])
@@ -75,11 +79,17 @@ def mark_replay(response: Response, replayed: bool) -> None:
         response.headers[REPLAY_HEADER] = "true"
 
 
-def posted(result: service.PostingResult, response: Response) -> PostingOut:
+def moves_out(request: Request, records: Iterable[MoveRecord]) -> list[MoveOut]:
+    """Moves as the caller may see them: no unit cost or value without valuation.view in
+    the move's warehouse (the keys are absent)."""
+    granted = get_actor(request).warehouses(VALUATION_VIEW)
+    scope = cost_scope_of(get_db(request), granted)
+    return [MoveOut.model_validate(shown_cost(record, scope)) for record in records]
+
+
+def posted(result: service.PostingResult, response: Response, request: Request) -> PostingOut:
     mark_replay(response, result.replayed)
-    return PostingOut(
-        moves=[MoveOut.model_validate(move) for move in result.moves], replayed=result.replayed
-    )
+    return PostingOut(moves=moves_out(request, result.moves), replayed=result.replayed)
 
 
 # ------------------------------------------------------------------ writes
@@ -91,8 +101,11 @@ def posted(result: service.PostingResult, response: Response) -> PostingOut:
     responses=WRITE_RESPONSES,
     summary="Receive goods into a location",
 )
-def receive(body: ReceiveIn, db: DbDep, ctx: ContextDep, response: Response) -> PostingOut:
-    return posted(service.receive_stock(db, ctx, commands.Receive(**body.fields())), response)
+def receive(
+    body: ReceiveIn, db: DbDep, ctx: ContextDep, response: Response, request: Request
+) -> PostingOut:
+    result = service.receive_stock(db, ctx, commands.Receive(**body.fields()))
+    return posted(result, response, request)
 
 
 @router.post(
@@ -103,8 +116,11 @@ def receive(body: ReceiveIn, db: DbDep, ctx: ContextDep, response: Response) -> 
     responses=WRITE_RESPONSES,
     summary="Issue goods to a customer or to production",
 )
-def issue(body: IssueIn, db: DbDep, ctx: ContextDep, response: Response) -> PostingOut:
-    return posted(service.issue_stock(db, ctx, commands.Issue(**body.fields())), response)
+def issue(
+    body: IssueIn, db: DbDep, ctx: ContextDep, response: Response, request: Request
+) -> PostingOut:
+    result = service.issue_stock(db, ctx, commands.Issue(**body.fields()))
+    return posted(result, response, request)
 
 
 @router.post(
@@ -115,8 +131,11 @@ def issue(body: IssueIn, db: DbDep, ctx: ContextDep, response: Response) -> Post
     responses=WRITE_RESPONSES,
     summary="Move goods between two locations",
 )
-def transfer(body: TransferIn, db: DbDep, ctx: ContextDep, response: Response) -> PostingOut:
-    return posted(service.transfer_stock(db, ctx, commands.Transfer(**body.fields())), response)
+def transfer(
+    body: TransferIn, db: DbDep, ctx: ContextDep, response: Response, request: Request
+) -> PostingOut:
+    result = service.transfer_stock(db, ctx, commands.Transfer(**body.fields()))
+    return posted(result, response, request)
 
 
 @router.post(
@@ -127,8 +146,11 @@ def transfer(body: TransferIn, db: DbDep, ctx: ContextDep, response: Response) -
     responses=WRITE_RESPONSES,
     summary="Correct stock with a reason (signed quantity)",
 )
-def adjust(body: AdjustIn, db: DbDep, ctx: ContextDep, response: Response) -> PostingOut:
-    return posted(service.adjust_stock(db, ctx, commands.Adjust(**body.fields())), response)
+def adjust(
+    body: AdjustIn, db: DbDep, ctx: ContextDep, response: Response, request: Request
+) -> PostingOut:
+    result = service.adjust_stock(db, ctx, commands.Adjust(**body.fields()))
+    return posted(result, response, request)
 
 
 @router.post(
@@ -139,8 +161,11 @@ def adjust(body: AdjustIn, db: DbDep, ctx: ContextDep, response: Response) -> Po
     responses=WRITE_RESPONSES,
     summary="Scrap goods",
 )
-def scrap(body: ScrapIn, db: DbDep, ctx: ContextDep, response: Response) -> PostingOut:
-    return posted(service.scrap_stock(db, ctx, commands.Scrap(**body.fields())), response)
+def scrap(
+    body: ScrapIn, db: DbDep, ctx: ContextDep, response: Response, request: Request
+) -> PostingOut:
+    result = service.scrap_stock(db, ctx, commands.Scrap(**body.fields()))
+    return posted(result, response, request)
 
 
 def _reserved(result: service.ReservationResult, response: Response) -> ReservationOut:

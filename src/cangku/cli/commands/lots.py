@@ -17,7 +17,24 @@ NAME = "lots"
 HELP = "Lots (batches) and serial numbers."
 app = typer.Typer(no_args_is_help=True)
 
-COLUMNS = ["item", "code", "is_serial", "status", "manufactured_on", "expires_on", "supplier_lot"]
+COLUMNS = [
+    "item",
+    "code",
+    "is_serial",
+    "status",
+    "manufactured_on",
+    "expires_on",
+    "expiry_status",
+    "supplier_lot",
+]
+ExpiryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--expiry",
+        help="expired, expiring_soon (within the company's expiring-soon days), ok or"
+        " no_expiry; sorted by expiry date.",
+    ),
+]
 MadeOpt = Annotated[str | None, typer.Option("--manufactured-on", help="YYYY-MM-DD.")]
 ExpiresOpt = Annotated[str | None, typer.Option("--expires-on", help="YYYY-MM-DD.")]
 SupplierLotOpt = Annotated[str | None, typer.Option("--supplier-lot", help="The supplier's lot.")]
@@ -36,6 +53,11 @@ def parse_date(value: str | None, field: str) -> date | None:
         ) from None
 
 
+def _dated(lot: queries.Lot) -> queries.LotView:
+    """A lot a service answered with, with its expiry status today."""
+    return queries.with_expiry(lot, queries.expiry_day(database()))
+
+
 @app.command("list")
 def list_(
     item: Annotated[str | None, typer.Option(help="Item code.")] = None,
@@ -45,11 +67,12 @@ def list_(
         str | None, typer.Option("--q", help="Search lot code, supplier lot, item.")
     ] = None,
     serial: Annotated[bool | None, typer.Option("--serial/--no-serial")] = None,
+    expiry: ExpiryOpt = None,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """List and search lots and serials."""
+    """List and search lots and serials with their expiry status."""
     with handled(as_json):
         reader(service.LOT_VIEW)
         page = queries.list_lots(
@@ -61,6 +84,7 @@ def list_(
             is_serial=serial,
             limit=limit,
             offset=offset,
+            expiry=expiry,
         )
         emit_page(page, as_json, COLUMNS)
 
@@ -112,7 +136,7 @@ def create(
             status,
             notes,
         )
-        emit(service.create_lot(database(), ctx, data), as_json)
+        emit(_dated(service.create_lot(database(), ctx, data)), as_json)
 
 
 @app.command("serial-create")
@@ -139,7 +163,7 @@ def serial_create(
             status,
             notes,
         )
-        emit(service.create_serial(database(), ctx, data), as_json)
+        emit(_dated(service.create_serial(database(), ctx, data)), as_json)
 
 
 @app.command()
@@ -167,7 +191,7 @@ def update(
         if notes is not None:
             changes["notes"] = notes
         updated = service.update_lot(database(), ctx, item, code, service.LotChanges(**changes))
-        emit(updated, as_json)
+        emit(_dated(updated), as_json)
 
 
 @app.command()
@@ -186,4 +210,4 @@ def status(
         lot = service.set_lot_status(
             database(), context(idempotency_key), item, code, new_status, reason
         )
-        emit(lot, as_json)
+        emit(_dated(lot), as_json)

@@ -28,6 +28,8 @@ from cangku.domain.errors import InvalidInput
 from cangku.queries import asof
 from cangku.queries import stock as queries
 from cangku.queries.company import company_settings
+from cangku.queries.cost_fields import COST_FIELDS, cost_scope_of, move_fields, shown_cost
+from cangku.queries.stock import MoveRecord
 from cangku.queries.valuation import stock_value
 from cangku.services import stock as service
 from cangku.services.common import utcnow
@@ -103,13 +105,28 @@ def _reference(doc_type: str | None, doc_id: str | None, doc_line: int | None) -
     return Reference(doc_type, doc_id, doc_line)
 
 
+def _moves_shown(records: list[MoveRecord]) -> list[dict[str, Any]]:
+    """Moves as the signed-in user may see them: without unit cost and value (the keys left
+    out) outside the warehouses where they hold valuation.view."""
+    granted = reader().warehouses(service.VALUATION_VIEW)
+    scope = cost_scope_of(database(), granted)
+    return [move_fields(shown_cost(record, scope)) for record in records]
+
+
+def _move_table(moves: list[dict[str, Any]]) -> None:
+    shows_value = any("value" in move for move in moves)
+    table(moves, [c for c in MOVE_COLUMNS if shows_value or c not in COST_FIELDS])
+
+
 def _show_posting(result: service.PostingResult, as_json: bool) -> None:
-    def render(data: service.PostingResult) -> None:
-        table(data.moves, MOVE_COLUMNS)
-        if data.replayed:
+    moves = _moves_shown(result.moves)
+
+    def render(_: Any) -> None:
+        _move_table(moves)
+        if result.replayed:
             typer.echo("(replayed: this idempotency key was used before; nothing was written)")
 
-    emit(result, as_json, render)
+    emit({"moves": moves, "replayed": result.replayed}, as_json, render)
 
 
 # ------------------------------------------------------------------ writes
@@ -451,13 +468,14 @@ def history(
         )
         with database().read() as conn:
             page = queries.history(conn, f, limit, offset, warehouses=seen)
+        moves = _moves_shown(page.items)
         data = {
-            "items": page.items,
+            "items": moves,
             "total": page.total,
             "limit": page.limit,
             "offset": page.offset,
         }
-        emit(data, as_json, lambda _: table(page.items, MOVE_COLUMNS))
+        emit(data, as_json, lambda _: _move_table(moves))
 
 
 @app.command()
@@ -494,7 +512,7 @@ def move_show(
         seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         with database().read() as conn:
             record = queries.get_move(conn, move_id, warehouses=seen)
-        emit(record, as_json)
+        emit(_moves_shown([record])[0], as_json)
 
 
 app.command("show-move", hidden=True)(move_show)

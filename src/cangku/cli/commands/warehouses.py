@@ -20,7 +20,8 @@ ActiveOpt = Annotated[
 QOpt = Annotated[str | None, typer.Option("--q", help="Search code, name and address.")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="At most this many (1-500).")]
 OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip this many.")]
-COLUMNS = ["code", "name", "allow_negative_stock", "active", "version"]
+COLUMNS = ["code", "name", "allow_negative_stock", "allow_expired_issue", "active", "version"]
+ExpiredHelp = "Let expired lots be issued and reserved here (scrap and transfer always may)."
 
 
 def emit_page(page: Any, as_json: bool, columns: list[str]) -> None:
@@ -64,13 +65,14 @@ def create(
     allow_negative: Annotated[
         bool, typer.Option("--allow-negative", help="Let stock go below zero here.")
     ] = False,
+    allow_expired: Annotated[bool, typer.Option("--allow-expired", help=ExpiredHelp)] = False,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a warehouse with its virtual locations."""
     with handled(as_json):
         ctx = context(idempotency_key)
-        data = service.WarehouseInput(code, name, address, allow_negative)
+        data = service.WarehouseInput(code, name, address, allow_negative, allow_expired)
         emit(service.create_warehouse(database(), ctx, data), as_json)
 
 
@@ -83,11 +85,16 @@ def update(
     allow_negative: Annotated[
         bool | None, typer.Option("--allow-negative/--no-allow-negative")
     ] = None,
+    allow_expired: Annotated[
+        bool | None, typer.Option("--allow-expired/--no-allow-expired", help=ExpiredHelp)
+    ] = None,
     version: Annotated[int | None, typer.Option(help="Refuse unless this is current.")] = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a warehouse's name, address or negative-stock policy."""
+    """Change a warehouse's name, address or policies.
+
+    The policies: negative stock and issuing expired lots."""
     changes: dict[str, Any] = {"version": version}
     if name is not None:
         changes["name"] = name
@@ -95,6 +102,8 @@ def update(
         changes["address"] = None if clear_address else address
     if allow_negative is not None:
         changes["allow_negative_stock"] = allow_negative
+    if allow_expired is not None:
+        changes["allow_expired_issue"] = allow_expired
     with handled(as_json):
         updated = service.update_warehouse(
             database(), context(idempotency_key), code, service.WarehouseChanges(**changes)

@@ -80,6 +80,13 @@ WAREHOUSES = Sheet(
         Column("name", "名称", True, sample="Shanghai warehouse"),
         Column("address", "地址", sample="88 Jinqiao Road, Shanghai"),
         Column("allow_negative_stock", "允许负库存", type="bool", sample="false"),
+        Column(
+            "allow_expired_issue",
+            "允许发出过期批次",
+            type="bool",
+            sample="false",
+            help="expired lots may be issued and reserved",
+        ),
     ),
     ("code",),
     "Warehouses",

@@ -34,14 +34,13 @@ WAREHOUSE_IMPORT = action("warehouse.import", roles={WAREHOUSE_MANAGER})
 #: create and change locations from a file (also needs location.manage in each warehouse)
 LOCATION_IMPORT = action("location.import", roles={WAREHOUSE_MANAGER})
 
-_WAREHOUSE_COLUMNS = ["id", "code", "name", "address", "allow_negative_stock", "active"]
+_FLAGS = ["allow_negative_stock", "allow_expired_issue"]
+_WAREHOUSE_COLUMNS = ["id", "code", "name", "address", *_FLAGS, "active"]
 
 
 def _warehouses(conn: Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
     found = bulk_store.rows_where_in(conn, _WAREHOUSE_COLUMNS, "warehouses", "code", codes)
-    return {
-        r["code"]: {**r, "allow_negative_stock": bool(r["allow_negative_stock"])} for r in found
-    }
+    return {r["code"]: {**r, **{flag: bool(r[flag]) for flag in _FLAGS}} for r in found}
 
 
 def _all_warehouses(conn: Connection) -> dict[str, dict[str, Any]]:
@@ -62,20 +61,23 @@ def plan_warehouses(
         current = known.get(code)
         check("code", check_warehouse_code, code)
         name = check("name", check_name, row.get("name") or "")
-        negative = check(
-            "allow_negative_stock",
-            keep_or,
-            table,
-            row,
-            "allow_negative_stock",
-            current,
-            lambda text: parse_bool(text, "allow_negative_stock"),
-        )
+        flags = {
+            flag: check(
+                flag,
+                keep_or,
+                table,
+                row,
+                flag,
+                current,
+                lambda text, flag=flag: parse_bool(text, flag),
+            )
+            for flag in _FLAGS
+        }
         if check.ok:
             values = {
                 "name": name,
                 "address": cell(table, row, "address", current),
-                "allow_negative_stock": bool(negative),
+                **{flag: bool(value) for flag, value in flags.items()},
             }
             decided.append(Decided(row.number, code, current, values))
     parts = split(decided)
@@ -89,9 +91,7 @@ def plan_warehouses(
         for d in parts.creates:
             store.insert_warehouse(conn, code=d.key, now=now, **d.values)
         updates = [{**d.values, "id": d.current["id"]} for d in parts.updates if d.current]
-        bulk_store.update_many(
-            conn, "warehouses", ["name", "address", "allow_negative_stock"], updates, now
-        )
+        bulk_store.update_many(conn, "warehouses", ["name", "address", *_FLAGS], updates, now)
 
     result = Plan(errors=checks.errors, write=write)
     return counted(result, parts)
