@@ -152,3 +152,13 @@ def test_valuation_names_the_currency_and_keeps_exact_values(
     assert Decimal(body["total_value"]) == Decimal("1311817.387279")
     client.put("/api/v1/company", json={"currency": "USD"})
     assert client.get("/api/v1/valuation").json()["currency"] == "USD"
+
+
+def test_the_stock_list_gives_totals_per_unit(client: TestClient, db: Database) -> None:
+    receive_stock(db, CTX, Receive("BOLT", "10", "WH1-A", unit_cost="1"))
+    receive_stock(db, CTX, Receive("FLOUR", "2.5", "WH1-A", lot="F1", unit_cost="1"))
+    body = client.get("/api/v1/stock").json()
+    assert body["unit_totals"] == [
+        {"unit": "kg", "on_hand": "2.5", "reserved": "0", "available": "2.5"},
+        {"unit": "pcs", "on_hand": "10", "reserved": "0", "available": "10"},
+    ]

@@ -110,3 +110,18 @@ def test_stock_value_names_the_company_currency_and_keeps_exact_values(
     assert (shown["currency"], shown["total_value"]) == ("CNY", "1311817.387279")
     text = cangku("stock", "value")
     assert "total value 1311817.387279 CNY" in text.stdout
+
+
+def test_stock_on_hand_totals_are_per_unit(cangku: Invoke, db: Database) -> None:
+    build_company(db)
+    receive_stock(db, CTX, Receive("BOLT", "10", "WH1-A", unit_cost="1"))
+    receive_stock(db, CTX, Receive("FLOUR", "2.5", "WH1-A", lot="F1", unit_cost="1"))
+    shown = ok(cangku("stock", "on-hand", "--json"))
+    assert [(t["unit"], t["on_hand"]) for t in shown["unit_totals"]] == [
+        ("kg", "2.5"),
+        ("pcs", "10"),
+    ]
+    text = cangku("stock", "on-hand").stdout
+    assert "total  on hand 2.5 kg  reserved 0  available 2.5" in text
+    assert "total  on hand 10 pcs  reserved 0  available 10" in text
+    assert "12.5" not in text

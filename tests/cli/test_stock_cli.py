@@ -255,7 +255,10 @@ def test_on_hand_as_of_history_and_value(cli: Invoke) -> None:
     assert ok(cli("on-hand", "--q", "glu", "--json"))["total"] == 1
     assert ok(cli("on-hand", "--lot", "G1", "--json"))["totals"]["on_hand"] == "4"
     table = cli("on-hand")
-    assert table.stdout.splitlines()[-1] == "total  on hand 19  reserved 0  available 19  (3 rows)"
+    assert table.stdout.splitlines()[-2:] == [
+        "total  on hand 19 pcs  reserved 0  available 19",
+        "(3 rows)",
+    ]
     yesterday = (NOW - timedelta(days=1)).isoformat()
     past = ok(cli("as-of", "--at", yesterday, "--json"))
     assert [(r["item"], r["location"], r["on_hand"]) for r in past] == [("BOLT", "WH1-A", "10")]
@@ -267,7 +270,7 @@ def test_on_hand_as_of_history_and_value(cli: Invoke) -> None:
     value = ok(cli("value", "--json"))
     assert value["total_value"] == "24"
     assert ok(cli("value", "--at", yesterday, "--item", "BOLT", "--json"))["total_value"] == "10"
-    assert cli("value").stdout.splitlines()[-1] == "total value 24"
+    assert cli("value").stdout.splitlines()[-1] == "total value 24 CNY"
 
 
 @pytest.mark.parametrize(

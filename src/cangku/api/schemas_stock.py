@@ -286,12 +286,23 @@ class StockTotalsOut(_Out):
     available: Decimal
 
 
+class UnitTotalsOut(StockTotalsOut):
+    unit: str = Field(description="the base unit these sums are in")
+
+
 class StockPage(BaseModel):
     items: list[StockRowOut]
     total: int
     limit: int
     offset: int
-    totals: StockTotalsOut
+    totals: StockTotalsOut = Field(
+        description="sums of every row's base quantity: meaningful where the rows share one "
+        "unit (filter by item); see unit_totals"
+    )
+    unit_totals: list[UnitTotalsOut] = Field(
+        default_factory=list,
+        description="the sums per base unit, by unit (pieces are never added to kilograms)",
+    )
 
 
 class AsOfRowOut(_Out):

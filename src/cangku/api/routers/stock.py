@@ -37,6 +37,7 @@ from cangku.api.schemas_stock import (
     StockRowOut,
     StockTotalsOut,
     TransferIn,
+    UnitTotalsOut,
 )
 from cangku.domain.permissions import Actor
 from cangku.queries import asof
@@ -226,12 +227,14 @@ def on_hand(
     with db.read() as conn:
         page = queries.on_hand(conn, f, limit, offset, warehouses=seen)
         sums = queries.totals(conn, f, warehouses=seen)
+        by_unit = queries.unit_totals(conn, f, warehouses=seen)
     return StockPage(
         items=[StockRowOut.model_validate(row) for row in page.items],
         total=page.total,
         limit=page.limit,
         offset=page.offset,
         totals=StockTotalsOut.model_validate(sums),
+        unit_totals=[UnitTotalsOut.model_validate(t) for t in by_unit],
     )
 
 

@@ -397,22 +397,27 @@ def on_hand(
         with database().read() as conn:
             page = queries.on_hand(conn, f, limit, offset, warehouses=seen)
             sums = queries.totals(conn, f, warehouses=seen)
+            by_unit = queries.unit_totals(conn, f, warehouses=seen)
         data = {
             "items": page.items,
             "total": page.total,
             "limit": page.limit,
             "offset": page.offset,
             "totals": sums,
+            "unit_totals": by_unit,
         }
 
         def render(_: Any) -> None:
             table(
                 page.items, ["item", "location", "lot", "on_hand", "reserved", "available", "unit"]
             )
-            typer.echo(
-                f"total  on hand {sums.on_hand}  reserved {sums.reserved}  "
-                f"available {sums.available}  ({page.total} rows)"
-            )
+            # one line per base unit: pieces are never added to kilograms
+            for t in by_unit:
+                typer.echo(
+                    f"total  on hand {t.on_hand} {t.unit}  reserved {t.reserved}  "
+                    f"available {t.available}"
+                )
+            typer.echo(f"({page.total} rows)")
 
         emit(data, as_json, render)
 
