@@ -83,7 +83,9 @@ def interpret_scan(
         lot = _lot(conn, scanned)
         if lot is not None:
             return lot
-    raise NotFound("scan", scanned[:100])
+    refusal = NotFound("scan", scanned[:100])
+    refusal.message = f"nothing has the code {scanned[:100]}: no item, barcode, location or lot"
+    raise refusal
 
 
 def _gs1_result(conn: Connection, data: gs1.Gs1Data) -> ScanResult:

@@ -33,6 +33,7 @@ from cangku.queries.stock import MoveRecord
 from cangku.queries.valuation import stock_value
 from cangku.services import stock as service
 from cangku.services.common import utcnow
+from cangku.services.scans import interpret_scan
 from cangku.services.stock_commands import (
     Adjust,
     Issue,
@@ -377,6 +378,21 @@ def release(
 
 
 # ------------------------------------------------------------------ reads
+@app.command()
+def scan(
+    text: Annotated[str, typer.Argument(help="The scanned text.", show_default=False)],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what a scanned code names.
+
+    An item code or barcode (with its unit), a GS1-128 or GS1 DataMatrix string (raw, or
+    "(01)...(17)...(10)..."), a location or a lot: read the way the operation pages read it.
+    """
+    with handled(as_json):
+        seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
+        emit(interpret_scan(database(), text, warehouses=seen), as_json)
+
+
 @app.command("on-hand")
 def on_hand(
     item: ItemOpt = None,
