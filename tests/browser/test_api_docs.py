@@ -4,62 +4,10 @@ inline script, nothing from elsewhere), with no network beyond the app itself.""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import uvicorn
-from playwright.sync_api import Page, Request, sync_playwright
-
-from cangku.app import create_app
-from cangku.db.uow import Database
-from cangku.settings import Settings
-
-CHROMIUM = Path("/usr/bin/chromium")
+from playwright.sync_api import Page, Request
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def server(db: Database, database_url: str) -> Iterator[str]:
-    """The whole app on a free port, in a background thread, on the test database."""
-    port = _free_port()
-    app = create_app(Settings(database_url=database_url), db)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser_page(server: str) -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1360, "height": 900})
-        yield page
-        browser.close()
 
 
 def test_the_api_docs_show_the_operations_under_the_strict_policy(

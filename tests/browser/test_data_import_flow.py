@@ -9,19 +9,16 @@ Screenshots of the preview with its problems (Chinese and English, 1400 and 375 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from cangku.db.uow import Database
 from cangku.queries.items import list_items
 from tests.auth import PASSWORD
-from tests.browser.test_receipt_flow import CHROMIUM, SCREENSHOTS, _sign_in, server
-
-__all__ = ["server"]  # the fixture, shared with the receipt flow
+from tests.browser.conftest import Site
+from tests.browser.test_receipt_flow import SCREENSHOTS, _sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -46,20 +43,6 @@ def xlsx(rows: list[list[str]], path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def browser_page(server: str) -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-        yield page
-        browser.close()
-
-
 def _shoot_widths(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     for width in (1400, 375):
@@ -69,8 +52,9 @@ def _shoot_widths(page: Page, name: str) -> None:
 
 
 def test_an_items_file_with_a_bad_row_is_refused_then_the_fixed_one_imported(
-    server: str, browser_page: Page, db: Database, tmp_path: Path
+    site: Site, browser_page: Page, tmp_path: Path
 ) -> None:
+    server, db = site.url, site.db
     page = browser_page
     # given the administrator signed in, on the import page (reached from the navigation)
     page.goto(f"{server}/sign-in")

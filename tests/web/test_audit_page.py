@@ -32,7 +32,7 @@ def client(db: Database, database_url: str) -> Iterator[Browser]:
 
 def rows(html: str) -> list[str]:
     """The entry numbers and actions listed, top to bottom."""
-    return re.findall(r'<tr id="entry-\d+">.*?<code>([^<]+)</code>', html, re.S)
+    return re.findall(r'<tr id="entry-\d+">.*?data-action="([^"]+)"', html, re.S)
 
 
 def test_an_update_shows_its_user_origin_and_before_and_after(client: Browser) -> None:
@@ -44,7 +44,7 @@ def test_an_update_shows_its_user_origin_and_before_and_after(client: Browser) -
     assert rows(page.text) == ["item.update"]
     assert "203.0.113.5" in page.text
     assert (
-        '<dt>name</dt><dd><span class="minus">Hex bolt M8</span> → '
+        '<dt>Name</dt><dd><span class="minus">Hex bolt M8</span> → '
         '<span class="plus">Bolt M8 zinc</span></dd>'
     ) in page.text
 
@@ -120,3 +120,28 @@ def test_what_users_typed_is_escaped(client: Browser, db: Database) -> None:
 
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_actions_records_origins_fields_and_values_read_in_chinese(
+    client: Browser, db: Database
+) -> None:
+    update_item(db, Context("admin", origin="cli"), "BOLT", {"item_type": "consumable"})
+    client.cookies.set("lang", "zh_CN")
+    page = client.get("/audit", params={"target": "BOLT", "action": "item.*"})
+
+    assert rows(page.text) == ["item.update", "item.update", "item.create"]
+    newest = page.text.split('<tr id="entry-')[1]
+    assert 'title="item.update">物料已更改</td>' in newest
+    assert '<span class="muted">物料</span> <span class="code">BOLT</span>' in newest
+    assert '<td class="nowrap">命令行</td>' in newest
+    assert (
+        '<dt>物料类型</dt><dd><span class="minus">备品备件</span> → '
+        '<span class="plus">耗材</span></dd>'
+    ) in newest
+    created = page.text.split('<tr id="entry-')[3]
+    assert (
+        "<dt>启用</dt><dd>是</dd>" in created
+        or ('<dt>启用</dt><dd><span class="minus">—</span> → <span class="plus">是</span></dd>')
+        in created
+    )
+    assert "item.update</td>" not in page.text and "<dt>item_type</dt>" not in page.text

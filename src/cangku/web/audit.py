@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse, Response
 from cangku.queries.audit import AuditFilter, AuditRow, list_entries
 from cangku.services.audit import AUDIT_VIEW
 from cangku.web.access import WebUser, page
+from cangku.web.codes import fact_value, field_label, record_type_label
 from cangku.web.display import display_of
 from cangku.web.forms import parse_day
-from cangku.web.i18n import KINDS, vocabulary
 from cangku.web.render import PageRoute, db_of, language, pager, render
 
 router = APIRouter(route_class=PageRoute)
@@ -27,6 +27,7 @@ FILTERS = ("user", "action", "target_type", "target", "warehouse", "since", "unt
 #: the kinds of record entries name, offered in the filter
 TARGET_TYPES = (
     "item", "category", "unit", "partner", "warehouse", "location", "lot", "user", "role", "token",
+    "company",
 )  # fmt: skip
 #: the longest value shown in a cell; the API and ``cangku audit show`` give it whole
 SHOWN_LENGTH = 200
@@ -50,18 +51,23 @@ def _text(value: Any) -> str:
     return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
 
 
-def _shown(entry: AuditRow) -> Shown:
+def _shown(entry: AuditRow, lang: str) -> Shown:
     changed = entry.details.get("changes")
     if isinstance(changed, dict) and changed:
         rows = [
-            (field, _text(change.get("before")), _text(change.get("after")))
+            (
+                field_label(field, lang),
+                _text(fact_value(field, change.get("before"), lang)),
+                _text(fact_value(field, change.get("after"), lang)),
+            )
             for field, change in changed.items()
             if isinstance(change, dict)
         ]
         return Shown(entry, rows, [])
     asked = entry.details.get("request", entry.details)
     facts = asked if isinstance(asked, dict) else {"request": asked}
-    return Shown(entry, [], [(k, _text(v)) for k, v in facts.items() if v is not None])
+    named = [(k, fact_value(k, v, lang)) for k, v in facts.items() if v is not None]
+    return Shown(entry, [], [(field_label(k, lang), _text(v)) for k, v in named])
 
 
 def _day_start(text: str, zone: tzinfo) -> datetime | None:
@@ -103,8 +109,8 @@ def audit_page(request: Request, user: Annotated[WebUser, page(AUDIT_VIEW)]) -> 
         request,
         "audit.html",
         user=user,
-        entries=[_shown(entry) for entry in found.items],
+        entries=[_shown(entry, lang) for entry in found.items],
         pager=replace(pages, total=found.total),
         filters=filters,
-        target_types=[(code, vocabulary(KINDS, code, lang)) for code in TARGET_TYPES],
+        target_types=[(code, record_type_label(code, lang)) for code in TARGET_TYPES],
     )

@@ -255,12 +255,14 @@ PERMISSIONS: dict[str, str] = {
     "partner.import": N_("Import suppliers, customers and their contacts from a file"),
     "supplier_item.import": N_("Import what suppliers supply from a file"),
     "lot.import": N_("Import lots and serial numbers from a file"),
+    "company.manage": N_("Change the company settings"),
 }
 PERMISSION_GROUPS: dict[str, str] = {
     "audit": N_("Audit trail"),
     "backup": N_("Backups"),
     "category": N_("Categories"),
     "checkpoint": N_("Checkpoints"),
+    "company": N_("Company settings"),
     "item": N_("Items"),
     "ledger": N_("Ledger"),
     "location": N_("Locations"),

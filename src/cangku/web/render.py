@@ -25,7 +25,7 @@ from cangku.domain.errors import CangkuError, NotAuthenticated, PermissionDenied
 from cangku.headers import SECURITY_HEADERS
 from cangku.services.auth import SESSION_COOKIE
 from cangku.settings import Settings
-from cangku.web import display
+from cangku.web import codes, display
 from cangku.web.access import SAFE_METHODS, WebUser, optional_user
 from cangku.web.i18n import (
     HTML_LANG,
@@ -83,6 +83,10 @@ def environment(lang: str) -> Environment:
         when_full=lambda v: display.when(v, lang, display.FULL),
         stamp=lambda v: display.stamp(v, lang),
         path=path_part,
+        audit_action=lambda v: codes.audit_action_label(v, lang),
+        record_type=lambda v: codes.record_type_label(v, lang),
+        origin=lambda v: codes.origin_label(v, lang),
+        level=lambda v: codes.level_label(v, lang),
     )
     env.globals.update(LANGUAGES=LANGUAGES, HTML_LANG=HTML_LANG, zone_label=display.zone_label)
     return env

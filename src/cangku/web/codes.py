@@ -1,0 +1,226 @@
+"""Labels of the codes the audit trail and the location pages would otherwise show raw: audit
+actions, kinds of record, where a request came from, the field names of a change, location
+levels and yes/no values. Each label is English, marked for the catalogue and translated where
+it is shown; a code without a label shows as it is (a custom location level, say)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cangku.web.i18n import KINDS, LABELS, N_, translations, vocabulary
+
+__all__ = [
+    "AUDIT_ACTIONS",
+    "FIELDS",
+    "LEVELS",
+    "ORIGINS",
+    "RECORD_TYPES",
+    "audit_action_label",
+    "field_label",
+    "fact_value",
+    "level_label",
+    "origin_label",
+    "record_type_label",
+]
+
+#: what each audit action did (the write actions' codes and the sign-in and token events)
+AUDIT_ACTIONS: dict[str, str] = {
+    "auth.sign_in": N_("Signed in"),
+    "auth.sign_in_failed": N_("Sign-in failed"),
+    "auth.sign_out": N_("Signed out"),
+    "token.create": N_("API token created"),
+    "token.revoke": N_("API token revoked"),
+    "user.init": N_("Administrator set up"),
+    "user.manage": N_("User changed"),
+    "user.password_changed": N_("Password changed"),
+    "user.time_zone_changed": N_("Own time zone changed"),
+    "role.manage": N_("Role changed"),
+    "company.manage": N_("Company settings changed"),
+    "item.create": N_("Item created"),
+    "item.update": N_("Item changed"),
+    "item.deactivate": N_("Item deactivated or reactivated"),
+    "item.import": N_("Items imported"),
+    "category.manage": N_("Category changed"),
+    "category.import": N_("Categories imported"),
+    "unit.create": N_("Unit created"),
+    "warehouse.create": N_("Warehouse created"),
+    "warehouse.update": N_("Warehouse changed"),
+    "warehouse.import": N_("Warehouses imported"),
+    "location.manage": N_("Location changed"),
+    "location.import": N_("Locations imported"),
+    "lot.create": N_("Lot registered"),
+    "lot.update": N_("Lot changed"),
+    "lot.status": N_("Lot status changed"),
+    "lot.import": N_("Lots imported"),
+    "partner.create": N_("Partner created"),
+    "partner.update": N_("Partner changed"),
+    "partner.import": N_("Partners imported"),
+    "supplier_item.manage": N_("Supplied items changed"),
+    "supplier_item.import": N_("Supplied items imported"),
+    "stock.reserve": N_("Stock reserved or released"),
+    "stock.import": N_("Moves imported"),
+    "period.close": N_("Period closed"),
+    "checkpoint.take": N_("Checkpoint taken"),
+    "ledger.verify": N_("Ledger verified"),
+    "backup.create": N_("Backup made"),
+    "backup.restore": N_("Backup restored"),
+}
+
+#: the kinds of record an audit entry names
+RECORD_TYPES: dict[str, str] = dict(KINDS)
+
+#: where a request came from, when it is not a network address
+ORIGINS: dict[str, str] = {
+    "cli": N_("Command line"),
+    "api": N_("API"),
+    "web": N_("Web page"),
+}
+
+#: the common location levels (a level is free text: others show as typed)
+LEVELS: dict[str, str] = {
+    "site": N_("Site"),
+    "building": N_("Building"),
+    "floor": N_("Floor"),
+    "area": N_("Area"),
+    "zone": N_("Zone"),
+    "aisle": N_("Aisle"),
+    "row": N_("Row"),
+    "rack": N_("Rack"),
+    "bay": N_("Bay"),
+    "shelf": N_("Shelf"),
+    "level": N_("Level"),
+    "bin": N_("Bin"),
+    "slot": N_("Slot"),
+    "pallet": N_("Pallet"),
+    "virtual": N_("Virtual"),
+}
+
+#: the names of the fields an audit entry lists (a record's fields and a request's)
+FIELDS: dict[str, str] = {
+    "active": N_("Active"),
+    "address": N_("Address"),
+    "allow_expired_issue": N_("Allow issuing expired lots"),
+    "allow_negative_stock": N_("Allow negative stock"),
+    "allowed_item_types": N_("Allowed item types"),
+    "barcodes": N_("Barcodes"),
+    "base_unit": N_("Base unit"),
+    "capacity": N_("Capacity"),
+    "category": N_("Category"),
+    "changes": N_("Changes"),
+    "code": N_("Code"),
+    "contact_id": N_("Contact"),
+    "contacts": N_("Contacts"),
+    "costing_method": N_("Costing method"),
+    "currency": N_("Currency"),
+    "decimals": N_("Decimal places"),
+    "default_location": N_("Default location"),
+    "description": N_("Description"),
+    "display_name": N_("Display name"),
+    "email": N_("Email"),
+    "expires_at": N_("Expires"),
+    "expires_on": N_("Expires"),
+    "expiring_soon_days": N_("Expiring soon (days)"),
+    "factor": N_("Factor"),
+    "grant": N_("Role grant"),
+    "is_customer": N_("Customer"),
+    "is_serial": N_("Serial number"),
+    "is_supplier": N_("Supplier"),
+    "is_virtual": N_("Virtual"),
+    "item": N_("Item"),
+    "item_type": N_("Item type"),
+    "kind": N_("Kind"),
+    "lead_time_days": N_("Lead time (days)"),
+    "level": N_("Level"),
+    "location": N_("Location"),
+    "lot": N_("Lot"),
+    "manufactured_on": N_("Manufactured"),
+    "max_stock": N_("Maximum stock"),
+    "min_order_qty": N_("Minimum order quantity"),
+    "name": N_("Name"),
+    "note": N_("Note"),
+    "notes": N_("Notes"),
+    "parent": N_("Parent"),
+    "password": N_("Password"),
+    "password_set": N_("Password set"),
+    "path": N_("Path"),
+    "permissions": N_("Permissions"),
+    "phone": N_("Phone"),
+    "price": N_("Price"),
+    "quantity": N_("Quantity"),
+    "reason": N_("Reason"),
+    "reorder_point": N_("Reorder point"),
+    "request": N_("Request"),
+    "result": N_("Result"),
+    "role": N_("Role"),
+    "roles": N_("Roles"),
+    "rows": N_("Rows"),
+    "safety_stock": N_("Safety stock"),
+    "scopes": N_("Scopes"),
+    "shelf_life_days": N_("Shelf life (days)"),
+    "standard_cost": N_("Standard cost"),
+    "status": N_("Status"),
+    "supplier_code": N_("Supplier's code"),
+    "supplier_items": N_("Supplied items"),
+    "supplier_lot": N_("Supplier lot"),
+    "tax_id": N_("Tax ID"),
+    "through": N_("Through"),
+    "time_zone": N_("Time zone"),
+    "tracking": N_("Tracking"),
+    "unit": N_("Unit"),
+    "unit_cost_places": N_("Unit cost decimal places"),
+    "units": N_("Units"),
+    "user": N_("User"),
+    "username": N_("User name"),
+    "version": N_("Version"),
+    "warehouse": N_("Warehouse"),
+}
+
+#: fields whose values are codes of a closed vocabulary (shown by their label)
+_CODED_FIELDS = frozenset({"item_type", "tracking", "costing_method", "kind", "status"})
+
+
+def audit_action_label(code: str | None, lang: str) -> str:
+    return vocabulary(AUDIT_ACTIONS, code, lang)
+
+
+def record_type_label(code: str | None, lang: str) -> str:
+    return vocabulary(RECORD_TYPES, code, lang)
+
+
+def origin_label(origin: str | None, lang: str) -> str:
+    """``cli`` and the like by their label; a network address as it is."""
+    return vocabulary(ORIGINS, origin, lang)
+
+
+def level_label(level: str | None, lang: str) -> str:
+    return vocabulary(LEVELS, level, lang)
+
+
+def field_label(path: str, lang: str) -> str:
+    """A field, or a nested one (``supplier_items.CS-1.2mm.price``: the first and the last
+    part are field names, what lies between is a key, such as an item code, shown as it is)."""
+    head, dot, rest = path.partition(".")
+    if not dot:
+        return vocabulary(FIELDS, path, lang)
+    middle, _, last = rest.rpartition(".")
+    parts = [vocabulary(FIELDS, head, lang)]
+    if middle:
+        parts.append(middle)
+    parts.append(vocabulary(FIELDS, last, lang) if last in FIELDS else last)
+    return " · ".join(parts)
+
+
+def fact_value(field: str, value: Any, lang: str) -> Any:
+    """Yes and no for true and false; a vocabulary code or a location level by its label;
+    anything else as it is."""
+    gettext = translations(lang).gettext
+    if value is True:
+        return gettext("Yes")
+    if value is False:
+        return gettext("No")
+    name = field.rpartition(".")[2]
+    if isinstance(value, str) and name in _CODED_FIELDS and value in LABELS:
+        return gettext(LABELS[value])
+    if isinstance(value, str) and name == "level":
+        return level_label(value, lang)
+    return value
