@@ -271,3 +271,20 @@ def test_a_user_chooses_their_time_zone_on_the_account_page(client: Browser, db:
     with db.read() as conn:
         zone = conn.execute(select(users.c.time_zone).where(users.c.username == "admin"))
         assert zone.scalar_one() == "Asia/Shanghai"
+
+
+def test_an_administrator_sets_a_user_s_time_zone_on_their_page(
+    client: Browser, db: Database
+) -> None:
+    user_with_roles(db, "lin", ("viewer", None))
+    page = client.get("/users/lin")
+    assert '<dd id="user-time-zone">The company\'s (UTC)</dd>' in page.text
+    answer = client.post("/users/lin/time-zone", data={"time_zone": "Asia/Tokyo"})
+    assert "The time zone of lin was saved." in answer.text
+    assert '<dd id="user-time-zone">Asia/Tokyo</dd>' in answer.text
+    refused = client.post("/users/lin/time-zone", data={"time_zone": "Tokyo"})
+    assert refused.status_code == 422
+    assert "Tokyo is not a known time zone" in refused.text
+    with db.read() as conn:
+        zone = conn.execute(select(users.c.time_zone).where(users.c.username == "lin"))
+        assert zone.scalar_one() == "Asia/Tokyo"

@@ -95,6 +95,7 @@ FORMS: dict[str, dict[str, Any]] = {
     },
     "POST /account/tokens": {"name": "script"},
     "POST /account/time-zone": {"time_zone": "Asia/Shanghai"},
+    "POST /users/{username:path}/time-zone": {"time_zone": "Asia/Tokyo"},
     "POST /settings/company": {
         "currency": "USD",
         "time_zone": "Asia/Shanghai",

@@ -11,9 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from cangku.domain.company import time_zones
 from cangku.domain.errors import CangkuError
 from cangku.queries.sites import list_warehouses
 from cangku.services import users as user_service
+from cangku.services.company import get_display, set_user_time_zone
 from cangku.services.users import USER_MANAGE, USER_VIEW
 from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import Fields, FormDep
@@ -89,7 +91,14 @@ def _user_page(request: Request, username: str, status: int = 200, **form: Any) 
     shown = user_service.get_user(db_of(request), username)
     form.setdefault("error", None)
     return render(
-        request, "user_detail.html", status=status, shown=shown, **_choices(request), **form
+        request,
+        "user_detail.html",
+        status=status,
+        shown=shown,
+        zones_of=get_display(db_of(request), username),
+        zones=sorted(time_zones()),
+        **_choices(request),
+        **form,
     )
 
 
@@ -168,6 +177,20 @@ def reset_password(
         username,
         lambda: user_service.set_password(db_of(request), acting(request), username, password),
         N_("The password of %(user)s was set; their sessions have ended."),
+    )
+
+
+@router.post("/users/{username:path}/time-zone", response_class=HTMLResponse)
+def set_time_zone(
+    request: Request, username: str, user: Annotated[WebUser, page(USER_MANAGE)], fields: FormDep
+) -> Response:
+    """Set the time zone a user's pages show times in (empty: the company's)."""
+    zone = fields.text("time_zone") or None
+    return _change(
+        request,
+        username,
+        lambda: set_user_time_zone(db_of(request), acting(request), username, zone),
+        N_("The time zone of %(user)s was saved."),
     )
 
 
