@@ -35,6 +35,8 @@ PAGES = {
     "users": "/users",
 }
 WIDTHS = (1400, 390)
+#: where the navigation turns into a menu button (cangku.css)
+MENU_BELOW = 1100
 
 #: the elements of tables that must not wrap: links (codes), code, badges, units, and the
 #: cells marked as numbers, dates or labels
@@ -98,7 +100,7 @@ def test_the_main_pages_fit_the_screen_at_both_widths(
             problems += [f"{where}: {text!r} takes {n} lines" for text, n in _broken(page)]
             menu_button = page.locator("label.menu-button")
             nav = page.locator("nav.mainnav")
-            if width == 390:
+            if width < MENU_BELOW:
                 overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
                 if overflow > 0:
                     problems.append(f"{where}: the page scrolls sideways by {overflow} px")
@@ -107,6 +109,8 @@ def test_the_main_pages_fit_the_screen_at_both_widths(
                 assert menu_button.is_visible() and not nav.is_visible(), where
             else:
                 assert nav.is_visible() and not menu_button.is_visible(), where
+                header = page.locator("header.topbar").bounding_box()
+                assert header is not None and header["height"] <= 60, f"{where}: nav wraps"
                 problems += [
                     f"{where}: table {t!r} is wider than its panel" for t in page.evaluate(WIDER)
                 ]
