@@ -249,7 +249,7 @@ def test_a_clerk_cannot_receive_into_another_warehouse(company: Company) -> None
     body = {"item": "BOLT", "quantity": "1", "to_location": "WH2-A", "unit_cost": "2"}
     response = company.client.post(f"{API}/stock/receive", json=body, headers=company.clerk)
     assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
-    assert response.json()["data"] == {"permission": "stock.receive"}
+    assert response.json()["data"] == {"permission": "stock.receive", "warehouse": "WH2"}
     assert count(company.db, moves) == before
     own = {**body, "to_location": "WH1-A"}
     response = company.client.post(f"{API}/stock/receive", json=own, headers=company.clerk)

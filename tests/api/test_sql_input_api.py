@@ -41,6 +41,8 @@ ROUTES = [
 ]
 #: a required parameter's ordinary value, so that only the filter under test is odd
 REQUIRED = {"/stock/as-of": {"at": "2030-01-01T00:00:00Z"}}
+#: the time filters: anything but an ISO 8601 date or time is invalid_time
+TIMES = frozenset({"at", "since", "until"})
 
 EMPTY = (200, None)
 #: the answer to SQL-like text in each text filter (typed filters answer 422 invalid_input)
@@ -180,7 +182,9 @@ def test_sql_like_text_in_a_filter_is_only_data(
     tail = route.path[len(API) :]
     values = {p: "WH1" if "warehouse" in route.path else "BOLT" for p in route.path_params}
     url = route.url({**values, "code": "WH1-A"} if tail.startswith("/locations/") else values)
-    typed = (422, "invalid_input")  # a number, a flag or a time: the value is not one
+    typed = (422, "invalid_input")  # a number or a flag: the value is not one
+    if name in TIMES:
+        typed = (422, "invalid_time")  # an ISO 8601 date or time only
     expected = EXPECTED.get((tail, name), typed) if name in route.text_query else typed
     for value in SQL_LIKE:
         params = {**REQUIRED.get(tail, {}), name: value}

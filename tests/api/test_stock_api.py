@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -395,11 +396,18 @@ def test_refused_write_answers_the_code_and_writes_nothing(
 
 def test_the_number_grammar_is_documented_in_openapi(client: TestClient) -> None:
     schema = client.get(f"{API}/openapi.json")
-    quantity = schema.json()["components"]["schemas"]["ReceiveIn"]["properties"]["quantity"]
-    text, number = quantity["anyOf"]
+    schemas = schema.json()["components"]["schemas"]
+    text, number = schemas["AdjustIn"]["properties"]["quantity"]["anyOf"]
     # the grammar with its bound: at most 12 digits before the point (less than 10^12)
     assert text["pattern"] == NUMBER_PATTERN.replace("[0-9]+", "0*[0-9]{1,12}", 1)
     assert (number["exclusiveMinimum"], number["exclusiveMaximum"]) == (-(10**12), 10**12)
+    # a receipt's quantity is above zero: no minus, a non-zero digit; a cost is never negative
+    text, number = schemas["ReceiveIn"]["properties"]["quantity"]["anyOf"]
+    assert re.fullmatch(text["pattern"].strip("^$"), "0.5")
+    assert not any(re.fullmatch(text["pattern"].strip("^$"), t) for t in ("0", "0.00", "-1"))
+    assert number["exclusiveMinimum"] == 0
+    cost = schemas["ItemCreate"]["properties"]["standard_cost"]["anyOf"]
+    assert cost[1]["minimum"] == 0
 
 
 def test_an_unknown_token_is_refused(client: TestClient, db: Database) -> None:

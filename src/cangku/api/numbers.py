@@ -54,6 +54,20 @@ _NUMBER_SCHEMA = {
     "exclusiveMaximum": int(MAX_MAGNITUDE),
 }
 
+#: the same for a number that is never negative (``negative_value``) or always above zero
+#: (``quantity_not_positive``): the text has no minus sign, and (positive) a non-zero digit
+_POSITIVE_PATTERN = r"^0*([1-9][0-9]{0,11}(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)$"
+_BOUND = {"type": "number", "exclusiveMaximum": int(MAX_MAGNITUDE)}
+_NON_NEGATIVE = {
+    "anyOf": [
+        {**_TEXT_SCHEMA, "pattern": _BOUNDED_PATTERN.replace("-?", "", 1)},
+        {**_BOUND, "minimum": 0},
+    ]
+}
+_POSITIVE = {
+    "anyOf": [{**_TEXT_SCHEMA, "pattern": _POSITIVE_PATTERN}, {**_BOUND, "exclusiveMinimum": 0}]
+}
+
 #: a quantity or amount: "12.5" or 12.5 (strings are exact, prefer them)
 Amount = Annotated[
     str,
@@ -71,3 +85,9 @@ DecimalIn = Annotated[
     BeforeValidator(lambda value: _grammar(v) if isinstance(v := _as_text(value), str) else v),
     WithJsonSchema({"anyOf": [_TEXT_SCHEMA, _NUMBER_SCHEMA]}, mode="validation"),
 ]
+#: ``DecimalIn`` that is never negative (levels, costs, prices: ``negative_value``)
+NonNegativeIn = Annotated[DecimalIn, WithJsonSchema(_NON_NEGATIVE, mode="validation")]
+#: ``DecimalIn`` above zero (a unit's factor, a capacity: ``quantity_not_positive``)
+PositiveIn = Annotated[DecimalIn, WithJsonSchema(_POSITIVE, mode="validation")]
+#: an ``Amount`` above zero (the quantity of a receipt, issue, transfer, scrap, reservation)
+PositiveAmount = Annotated[Amount, WithJsonSchema(_POSITIVE, mode="validation")]

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cangku.api.numbers import DecimalIn
+from cangku.api.numbers import NonNegativeIn, PositiveIn
 from cangku.api.openapi import one_of
 from cangku.domain.enums import CostingMethod, ItemType, Tracking
 
@@ -29,7 +29,7 @@ class Response(BaseModel):
 
 class ItemUnitIn(Request):
     unit: str
-    factor: DecimalIn
+    factor: PositiveIn
 
 
 class ItemBarcodeIn(Request):
@@ -47,12 +47,12 @@ class ItemCreate(Request):
     category: str | None = None
     description: str | None = None
     shelf_life_days: int | None = None
-    safety_stock: DecimalIn | None = None
-    reorder_point: DecimalIn | None = None
-    max_stock: DecimalIn | None = None
+    safety_stock: NonNegativeIn | None = None
+    reorder_point: NonNegativeIn | None = None
+    max_stock: NonNegativeIn | None = None
     lead_time_days: int | None = None
     default_location: str | None = None
-    standard_cost: DecimalIn | None = None
+    standard_cost: NonNegativeIn | None = None
     units: list[ItemUnitIn] = []
     barcodes: list[ItemBarcodeIn] = []
 
@@ -68,12 +68,12 @@ class ItemPatch(Request):
     tracking: str | None = Field(None, json_schema_extra=one_of(Tracking, nullable=True))
     costing_method: str | None = Field(None, json_schema_extra=one_of(CostingMethod, nullable=True))
     shelf_life_days: int | None = None
-    safety_stock: DecimalIn | None = None
-    reorder_point: DecimalIn | None = None
-    max_stock: DecimalIn | None = None
+    safety_stock: NonNegativeIn | None = None
+    reorder_point: NonNegativeIn | None = None
+    max_stock: NonNegativeIn | None = None
     lead_time_days: int | None = None
     default_location: str | None = None
-    standard_cost: DecimalIn | None = None
+    standard_cost: NonNegativeIn | None = None
     version: int | None = None
 
 
@@ -264,9 +264,9 @@ class PartnerPage(Response):
 
 class SupplierItemIn(Request):
     supplier_code: str | None = None
-    price: DecimalIn | None = None
+    price: NonNegativeIn | None = None
     currency: str | None = None
-    min_order_qty: DecimalIn | None = None
+    min_order_qty: NonNegativeIn | None = None
     lead_time_days: int | None = None
 
 

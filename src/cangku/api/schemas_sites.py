@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cangku.api.numbers import DecimalIn
+from cangku.api.numbers import PositiveIn
 from cangku.api.openapi import one_of
 from cangku.domain.enums import STORAGE_KINDS, LotStatus
 
@@ -79,14 +79,14 @@ class LocationCreate(_In):
     warehouse: str | None = Field(None, description="warehouse code (or give parent)")
     parent: str | None = Field(None, description="parent location code")
     level: str | None = Field(None, examples=["bin"])
-    capacity: DecimalIn | None = Field(None, description="in base units; string or number")
+    capacity: PositiveIn | None = Field(None, description="in base units; string or number")
     allowed_item_types: list[str] | None = None
 
 
 class LocationUpdate(_In):
     name: str | None = None
     level: str | None = None
-    capacity: DecimalIn | None = None
+    capacity: PositiveIn | None = None
     allowed_item_types: list[str] | None = None
     parent: str | None = Field(None, description="new parent code; null moves it to the root")
     version: int | None = None

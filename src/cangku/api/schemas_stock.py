@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from cangku.api.numbers import Amount
+from cangku.api.numbers import Amount, PositiveAmount
 from cangku.api.openapi import one_of
 from cangku.services import stock_commands as commands
 
@@ -124,7 +124,7 @@ class _Referenced(_In):
 
 class ReceiveIn(_Referenced):
     item: Code
-    quantity: Amount
+    quantity: PositiveAmount
     to_location: Code
     unit: str | None = None
     lot: str | None = Field(None, max_length=100)
@@ -144,7 +144,7 @@ class ReceiveIn(_Referenced):
 
 class IssueIn(_Referenced):
     item: Code
-    quantity: Amount
+    quantity: PositiveAmount
     from_location: Code
     unit: str | None = None
     lot: str | None = None
@@ -160,7 +160,7 @@ class IssueIn(_Referenced):
 
 class TransferIn(_Referenced):
     item: Code
-    quantity: Amount
+    quantity: PositiveAmount
     from_location: Code
     to_location: Code
     unit: str | None = None
@@ -184,7 +184,7 @@ class AdjustIn(_Referenced):
 
 class ScrapIn(_Referenced):
     item: Code
-    quantity: Amount
+    quantity: PositiveAmount
     from_location: Code
     reason_code: str = "damaged"
     unit: str | None = None
@@ -200,7 +200,7 @@ class ReverseIn(_In):
 
 class ReservationIn(_Referenced):
     item: Code
-    quantity: Amount
+    quantity: PositiveAmount
     location: Code
     unit: str | None = None
     lot: str | None = None
