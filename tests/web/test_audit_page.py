@@ -145,3 +145,14 @@ def test_actions_records_origins_fields_and_values_read_in_chinese(
         in created
     )
     assert "item.update</td>" not in page.text and "<dt>item_type</dt>" not in page.text
+
+
+def test_a_users_roles_read_as_role_names_and_warehouses(client: Browser, db: Database) -> None:
+    create_user(db, FROM_WEB, "lei", "李雷", PASSWORD, [("receiving_clerk", "WH1")])
+    grant_role(db, FROM_WEB, "lei", "auditor", None)
+    client.cookies.set("lang", "zh_CN")
+    page = client.get("/audit", params={"target": "lei"})
+
+    assert '<span class="plus">[&#34;收货员 @ WH1&#34;]</span>' in page.text
+    assert "[&#34;审计员 @ 全部仓库&#34;, &#34;收货员 @ WH1&#34;]" in page.text
+    assert "receiving_clerk@" not in page.text

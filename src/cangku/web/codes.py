@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cangku.web.i18n import KINDS, LABELS, N_, translations, vocabulary
+from cangku.web.i18n import KINDS, LABELS, N_, ROLES, translations, vocabulary
 
 __all__ = [
     "AUDIT_ACTIONS",
@@ -223,4 +223,15 @@ def fact_value(field: str, value: Any, lang: str) -> Any:
         return gettext(LABELS[value])
     if isinstance(value, str) and name == "level":
         return level_label(value, lang)
+    if name == "roles" and isinstance(value, list):
+        return [_grant(grant, lang) for grant in value]
     return value
+
+
+def _grant(grant: Any, lang: str) -> Any:
+    """``receiving_clerk@WH1`` as "Receiving clerk @ WH1" (``@*``: all warehouses)."""
+    if not isinstance(grant, str) or "@" not in grant:
+        return grant
+    role, _, warehouse = grant.rpartition("@")
+    where = translations(lang).gettext("all warehouses") if warehouse == "*" else warehouse
+    return f"{vocabulary(ROLES, role, lang)} @ {where}"
