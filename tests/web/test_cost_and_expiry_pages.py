@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from cangku.db.uow import Database
+from cangku.queries.stock import StockFilter, totals
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
 from cangku.services.users import create_user
@@ -143,3 +145,32 @@ def test_issuing_an_expired_lot_on_the_page_is_refused_with_its_reason(
     form = {"item": "GLUE", "quantity": "1", "from_location": "WH1-A", "lot": "L1"}
     response = site.post("/stock/operations/issue", data={**form, "to": "customer"})
     assert "Lot L1 of GLUE expired on 2020-01-01; warehouse WH1" in response.text
+
+
+def test_a_manager_lets_a_warehouse_issue_expired_lots_on_its_page(
+    site: Browser, db: Database
+) -> None:
+    sign_in_as(site, db, "boss")
+    form = page_text(site, "/warehouses/WH1/edit")
+    assert 'name="allow_expired_issue" value="1">' in form  # not checked yet
+    saved = site.post(
+        "/warehouses/WH1/edit",
+        data={"name": "Main warehouse", "allow_expired_issue": "1", "version": "1"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    listed = page_text(site, "/warehouses")
+    assert "May be issued" in listed
+    issue = {"item": "GLUE", "quantity": "1", "from_location": "WH1-A", "lot": "L1"}
+    posted = site.post("/stock/operations/issue", data={**issue, "to": "customer"})
+    assert "expired on" not in posted.text
+    with db.read() as conn:
+        assert totals(conn, StockFilter(item="GLUE", lot="L1")).on_hand == Decimal("3")
+
+
+def test_a_stale_warehouse_form_is_refused_and_writes_nothing(site: Browser, db: Database) -> None:
+    sign_in_as(site, db, "boss")
+    form = {"name": "Main warehouse", "allow_expired_issue": "1", "version": "7"}
+    refused = site.post("/warehouses/WH1/edit", data=form)
+    assert refused.status_code == 422  # a form shown again with its error
+    assert "Not issued" in page_text(site, "/warehouses")

@@ -52,6 +52,7 @@ FORMS: dict[str, dict[str, Any]] = {
         "costing_method": "fifo",
     },
     "POST /warehouses": {"code": "WH9", "name": "Ninth"},
+    "POST /warehouses/{code:path}/edit": {"name": "Renamed", "allow_expired_issue": "1"},
     "POST /locations/new": {"code": "WH1-Z", "name": "Zone Z", "warehouse": "WH1"},
     "POST /lots/{item}/{code:path}/status": {"status": "hold", "reason": "check"},
     "POST /partners/new": {"code": "NEWP", "name": "New partner", "is_supplier": "1"},
@@ -132,6 +133,7 @@ def url_of(route: WebRoute, values: dict[str, str]) -> str:
         "locations": "WH1-A",
         "lots": "G1",
         "roles": "custom",
+        "warehouses": "WH1",
         "lang": "en",
     }
     url = route.url({**values, "code": codes.get(section, values["code"])})

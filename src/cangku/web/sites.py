@@ -17,6 +17,7 @@ from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.lots import expiry_day
 from cangku.queries.sites import (
     get_location,
+    get_warehouse,
     list_locations,
     list_warehouses,
     location_subtree,
@@ -35,8 +36,10 @@ from cangku.services.locations import LOCATION_MANAGE
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.services.warehouses import (
     WAREHOUSE_CREATE,
+    WAREHOUSE_UPDATE,
     WAREHOUSE_VIEW,
     LocationInput,
+    WarehouseChanges,
     WarehouseInput,
 )
 from cangku.web.access import WebUser, acting, page
@@ -125,6 +128,61 @@ def create_warehouse(
             error=error_message(error, language(request)),
         )
     text = gettext_for(request)(N_("Warehouse %(code)s created.")) % {"code": warehouse.code}
+    return redirect("/warehouses", Flash("success", text))
+
+
+def _warehouse_form(
+    request: Request,
+    user: WebUser,
+    code: str,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+    error: str | None = None,
+) -> Response:
+    """A warehouse's name, address and policies (negative stock, issuing expired lots)."""
+    warehouse = get_warehouse(db_of(request), code, warehouses=user.warehouses(WAREHOUSE_VIEW))
+    if values is None:
+        values = {
+            "name": warehouse.name,
+            "address": warehouse.address or "",
+            "allow_negative_stock": warehouse.allow_negative_stock,
+            "allow_expired_issue": warehouse.allow_expired_issue,
+            "version": str(warehouse.version),
+        }
+    return render(
+        request,
+        "warehouse_form.html",
+        status=status,
+        warehouse=warehouse,
+        values=values,
+        error=error,
+    )
+
+
+@router.get("/warehouses/{code:path}/edit", response_class=HTMLResponse)
+def edit_warehouse_page(
+    request: Request, code: str, user: Annotated[WebUser, page(WAREHOUSE_UPDATE)]
+) -> Response:
+    return _warehouse_form(request, user, code)
+
+
+@router.post("/warehouses/{code:path}/edit", response_class=HTMLResponse)
+def edit_warehouse(
+    request: Request, code: str, user: Annotated[WebUser, page(WAREHOUSE_UPDATE)], fields: FormDep
+) -> Response:
+    try:
+        changes = WarehouseChanges(
+            name=fields.raw("name") or "",
+            address=fields.raw("address"),
+            allow_negative_stock=fields.flag("allow_negative_stock"),
+            allow_expired_issue=fields.flag("allow_expired_issue"),
+            version=fields.integer("version"),
+        )
+        warehouse = site_service.update_warehouse(db_of(request), acting(request), code, changes)
+    except CangkuError as error:
+        message = error_message(error, language(request))
+        return _warehouse_form(request, user, code, fields.values, form_status(error), message)
+    text = gettext_for(request)(N_("Warehouse %(code)s saved.")) % {"code": warehouse.code}
     return redirect("/warehouses", Flash("success", text))
 
 
