@@ -125,3 +125,17 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(wanted) if wanted else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def admin_page(chromium: Browser, site: Site) -> Iterator[Page]:
+    """A page signed in as the administrator, 1400 px wide."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{site.url}/sign-in")
+    page.locator("input[name=username]").fill("admin")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form[action='/sign-in'] button[type=submit]").click()
+    page.wait_for_load_state()
+    yield page
+    context.close()

@@ -6,12 +6,10 @@ money filter renders it, and measures the card in Chromium."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
-from tests.auth import PASSWORD
 from tests.browser.conftest import Site
 
 pytestmark = pytest.mark.browser
@@ -33,19 +31,6 @@ MEASURE = f"""() => {{
   }};
 }}"""
 SET = f"figure => {{ {FIND}.textContent = figure; }}"
-
-
-@pytest.fixture
-def admin_page(chromium: Browser, site: Site) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.goto(f"{site.url}/sign-in")
-    page.locator("input[name=username]").fill("admin")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form[action='/sign-in'] button[type=submit]").click()
-    page.wait_for_load_state()
-    yield page
-    context.close()
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
