@@ -37,6 +37,8 @@
   var SCANNER_AVERAGE_MS = 40;
   var SCANNER_MIN_KEYS = 6;
   var burst = { target: null, before: "", keys: "", first: 0, last: 0 };
+  // the number grammar of quantities (domain/quantities.py)
+  var NUMBER = /^-?[0-9]+(\.[0-9]+)?$/;
 
   // ------------------------------------------------------------ feedback
   function soundOn() {
@@ -247,12 +249,26 @@
     );
   }
 
+  function typedSinceFocus(target) {
+    var before = target.dataset.focusValue || "";
+    return target.value.indexOf(before) === 0 ? target.value.slice(before.length) : target.value;
+  }
+
+  // what was scanned into a field the cursor happened to be in, or null: keys at scanner
+  // speed, or (in the quantity) text that is no number at all
   function scannedInto(target) {
-    return (
+    if (
       burst.target === target &&
       fastTyping(SCANNER_MIN_KEYS) &&
       Date.now() - burst.last <= SCANNER_GAP_MS
-    );
+    ) {
+      return { text: burst.keys, restore: burst.before };
+    }
+    var typed = typedSinceFocus(target);
+    if (target.name === "quantity" && typed.length >= 4 && !NUMBER.test(typed.trim())) {
+      return { text: typed, restore: target.dataset.focusValue || "" };
+    }
+    return null;
   }
 
   form.addEventListener("keydown", function (event) {
@@ -284,16 +300,23 @@
       }
       return;
     }
-    if (scannedInto(target)) {
+    var scanned = scannedInto(target);
+    if (scanned) {
       // a scan typed into a field the cursor happened to be in: put the field back, read it
       window.clearTimeout(checkTimer);
-      target.value = burst.before;
+      target.value = scanned.restore;
       burst.target = null;
-      readScan(burst.keys);
+      readScan(scanned.text);
       return;
     }
     if (pending === 0) {
       post();
+    }
+  });
+
+  form.addEventListener("focusin", function (event) {
+    if (event.target !== scan && event.target.tagName === "INPUT") {
+      event.target.dataset.focusValue = event.target.value;
     }
   });
 
