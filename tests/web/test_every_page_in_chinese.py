@@ -10,7 +10,8 @@ is flagged when
    Chinese translation of its own, shown untranslated (placeholders match anything);
 2. it is, as a whole, a raw code of a closed vocabulary: an item type, a location kind or
    level, an operation, a reason, an audit action, a kind of record, an origin, a field name,
-   a role, ``true`` / ``false`` (even where it is data: a level typed in as ``zone``);
+   a role, ``true`` / ``false``, the name a virtual location is given ("Customers"), even
+   where it is data (a level typed in as ``zone``);
 3. it holds an English word (a word with a lower-case letter, or a ``snake_case`` /
    ``dotted.code``) that is not in the users' data, outside ``<code>``, ``<pre>`` and
    ``<option>`` (formats, file columns and time-zone names are shown as they are written).
@@ -36,7 +37,7 @@ from cangku.domain.permissions import declared_actions
 from cangku.services.common import Context
 from cangku.services.users import create_role
 from cangku.settings import Settings
-from cangku.web.codes import AUDIT_ACTIONS, FIELDS, LEVELS, ORIGINS, RECORD_TYPES
+from cangku.web.codes import AUDIT_ACTIONS, FIELDS, LEVELS, ORIGINS, RECORD_TYPES, VIRTUAL_NAMES
 from cangku.web.i18n import LABELS, REASONS, ROLES, translations
 from tests.factories import build_company
 from tests.showcase import sample_history
@@ -125,7 +126,7 @@ def _english_messages() -> list[re.Pattern[str]]:
 
 def _raw_codes() -> set[str]:
     vocabularies: list[Any] = [LABELS, REASONS, ROLES, AUDIT_ACTIONS, RECORD_TYPES, ORIGINS,
-                               FIELDS, LEVELS, declared_actions()]  # fmt: skip
+                               FIELDS, LEVELS, declared_actions(), VIRTUAL_NAMES]  # fmt: skip
     return {code for vocabulary in vocabularies for code in vocabulary} | {"true", "false"}
 
 

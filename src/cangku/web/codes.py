@@ -15,10 +15,12 @@ __all__ = [
     "LEVELS",
     "ORIGINS",
     "RECORD_TYPES",
+    "VIRTUAL_NAMES",
     "audit_action_label",
     "field_label",
     "fact_value",
     "level_label",
+    "location_name",
     "origin_label",
     "record_type_label",
 ]
@@ -93,6 +95,17 @@ LEVELS: dict[str, str] = {
     "slot": N_("Slot"),
     "pallet": N_("Pallet"),
     "virtual": N_("Virtual"),
+}
+
+#: the names a warehouse's virtual locations are given (``domain.sites.VIRTUAL_LOCATIONS``);
+#: one renamed by its users shows as they named it
+VIRTUAL_NAMES: dict[str, str] = {
+    "Suppliers": N_("Suppliers"),
+    "Customers": N_("Customers"),
+    "Inventory adjustment": N_("Inventory adjustment"),
+    "Scrap": N_("Scrap"),
+    "Production": N_("Production"),
+    "Goods in transit": N_("Goods in transit"),
 }
 
 #: the names of the fields an audit entry lists (a record's fields and a request's)
@@ -194,6 +207,11 @@ def origin_label(origin: str | None, lang: str) -> str:
 
 def level_label(level: str | None, lang: str) -> str:
     return vocabulary(LEVELS, level, lang)
+
+
+def location_name(name: str | None, lang: str) -> str:
+    """A location's name; a virtual location's given name in the page's language."""
+    return vocabulary(VIRTUAL_NAMES, name, lang)
 
 
 def field_label(path: str, lang: str) -> str:

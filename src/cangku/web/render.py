@@ -87,6 +87,7 @@ def environment(lang: str) -> Environment:
         record_type=lambda v: codes.record_type_label(v, lang),
         origin=lambda v: codes.origin_label(v, lang),
         level=lambda v: codes.level_label(v, lang),
+        location_name=lambda v: codes.location_name(v, lang),
     )
     env.globals.update(LANGUAGES=LANGUAGES, HTML_LANG=HTML_LANG, zone_label=display.zone_label)
     return env
