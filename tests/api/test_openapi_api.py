@@ -199,3 +199,26 @@ def test_trace_on_a_page_answers_405_with_allow(client: TestClient) -> None:
     response = client.request("TRACE", "/items")
     assert response.status_code == 405
     assert "GET" in response.headers["allow"]
+
+
+NOT_NULL = [
+    ("PATCH", "/warehouses/WH1", "WarehouseUpdate", "allow_negative_stock"),
+    ("PATCH", "/warehouses/WH1", "WarehouseUpdate", "name"),
+    ("PATCH", "/locations/WH1-A", "LocationUpdate", "name"),
+    ("PUT", "/company", "CompanyUpdate", "currency"),
+    ("PUT", "/company", "CompanyUpdate", "unit_cost_places"),
+    ("PATCH", "/items/BOLT", "ItemPatch", "item_type"),
+    ("PATCH", "/items/BOLT", "ItemPatch", "name"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "model", "field"), NOT_NULL)
+def test_a_field_a_change_refuses_as_null_is_not_nullable(
+    client: TestClient, method: str, path: str, model: str, field: str
+) -> None:
+    """Left out, the field stays as it is; sent as null, it is refused: the schema says so."""
+    found = DOCUMENT["components"]["schemas"][model]["properties"][field]
+    nullable = {"type": "null"} in found.get("anyOf", []) and None in found.get("enum", [None])
+    assert not nullable, (model, field, found)
+    refused = client.request(method, API + path, json={field: None})
+    assert refused.status_code == 422, refused.text

@@ -71,6 +71,18 @@ def one_of(values: Iterable[Any], *, nullable: bool = False) -> dict[str, Any]:
     return {"enum": [*(str(v) for v in values), *([None] if nullable else [])]}
 
 
+def not_null(schema: dict[str, Any]) -> None:
+    """``json_schema_extra`` for a field of a change that may be left out (it stays as it is)
+    but is never sent as null (the service refuses null with the field's own code)."""
+    options = [s for s in schema.pop("anyOf", []) if s.get("type") != "null"]
+    if len(options) == 1:
+        schema.update(options[0])
+    elif options:
+        schema["anyOf"] = options
+    if schema.get("default", 0) is None:
+        del schema["default"]
+
+
 def route_contexts(app: Any) -> list[Any]:
     """The app's routes with their full paths (FastAPI >= 0.130 keeps included routers apart)."""
     try:

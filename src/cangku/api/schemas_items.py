@@ -12,7 +12,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.numbers import NonNegativeIn, PositiveIn
-from cangku.api.openapi import one_of
+from cangku.api.openapi import not_null, one_of
 from cangku.domain.enums import CostingMethod, ItemType, Tracking
 
 
@@ -60,13 +60,13 @@ class ItemCreate(Request):
 class ItemPatch(Request):
     """Only the fields sent are changed; ``version`` (optional) guards against lost updates."""
 
-    name: str | None = None
+    name: str | None = Field(None, json_schema_extra=not_null)
     description: str | None = None
-    item_type: str | None = Field(None, json_schema_extra=one_of(ItemType, nullable=True))
+    item_type: str | None = Field(None, json_schema_extra=one_of(ItemType))
     category: str | None = None
-    base_unit: str | None = None
-    tracking: str | None = Field(None, json_schema_extra=one_of(Tracking, nullable=True))
-    costing_method: str | None = Field(None, json_schema_extra=one_of(CostingMethod, nullable=True))
+    base_unit: str | None = Field(None, json_schema_extra=not_null)
+    tracking: str | None = Field(None, json_schema_extra=one_of(Tracking))
+    costing_method: str | None = Field(None, json_schema_extra=one_of(CostingMethod))
     shelf_life_days: int | None = None
     safety_stock: NonNegativeIn | None = None
     reorder_point: NonNegativeIn | None = None
@@ -226,7 +226,7 @@ class PartnerCreate(Request):
 
 
 class PartnerPatch(Request):
-    name: str | None = None
+    name: str | None = Field(None, json_schema_extra=not_null)
     is_supplier: bool | None = None
     is_customer: bool | None = None
     email: str | None = None

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.numbers import PositiveIn
-from cangku.api.openapi import one_of
+from cangku.api.openapi import not_null, one_of
 from cangku.domain.enums import STORAGE_KINDS, LotStatus
 
 
@@ -38,10 +38,12 @@ class WarehouseCreate(_In):
 
 
 class WarehouseUpdate(_In):
-    name: str | None = None
+    name: str | None = Field(None, json_schema_extra=not_null)
     address: str | None = None
-    allow_negative_stock: bool | None = None
-    allow_expired_issue: bool | None = Field(None, description=EXPIRED_ISSUE)
+    allow_negative_stock: bool | None = Field(None, json_schema_extra=not_null)
+    allow_expired_issue: bool | None = Field(
+        None, description=EXPIRED_ISSUE, json_schema_extra=not_null
+    )
     version: int | None = Field(None, description="refuse the change unless this is current")
 
 
@@ -84,7 +86,7 @@ class LocationCreate(_In):
 
 
 class LocationUpdate(_In):
-    name: str | None = None
+    name: str | None = Field(None, json_schema_extra=not_null)
     level: str | None = None
     capacity: PositiveIn | None = None
     allowed_item_types: list[str] | None = None

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.deps import ContextDep, DbDep, permit, signed_in
+from cangku.api.openapi import not_null
 from cangku.domain.company import MAX_EXPIRING_SOON_DAYS, MAX_UNIT_COST_PLACES
 from cangku.domain.permissions import Actor
 from cangku.queries.company import Display
@@ -42,11 +43,20 @@ class CompanyUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, max_length=200)
-    currency: str | None = Field(None, pattern="^[A-Z]{3}$", description="ISO 4217 code")
-    time_zone: str | None = Field(None, min_length=1, max_length=64, description=ZONE)
-    unit_cost_places: int | None = Field(None, ge=0, le=MAX_UNIT_COST_PLACES)
-    expiring_soon_days: int | None = Field(None, ge=0, le=MAX_EXPIRING_SOON_DAYS)
+    # a field sent is a new value: null is refused (not_null), leave the field out instead
+    name: str | None = Field(None, max_length=200, json_schema_extra=not_null)
+    currency: str | None = Field(
+        None, pattern="^[A-Z]{3}$", description="ISO 4217 code", json_schema_extra=not_null
+    )
+    time_zone: str | None = Field(
+        None, min_length=1, max_length=64, description=ZONE, json_schema_extra=not_null
+    )
+    unit_cost_places: int | None = Field(
+        None, ge=0, le=MAX_UNIT_COST_PLACES, json_schema_extra=not_null
+    )
+    expiring_soon_days: int | None = Field(
+        None, ge=0, le=MAX_EXPIRING_SOON_DAYS, json_schema_extra=not_null
+    )
     version: int | None = Field(None, ge=1, description="refuse the change unless this is current")
 
 
