@@ -120,7 +120,9 @@ def test_the_lots_list_filters_by_expiry(
     assert [lot for lot, _ in badges(html)] == lots
 
 
-@pytest.mark.parametrize("url", ["/stock", "/items/GLUE", "/locations/WH1-A"])
+@pytest.mark.parametrize(
+    "url", ["/stock", "/items/GLUE", "/locations/WH1-A", "/items/GLUE/history"]
+)
 def test_stock_lists_mark_each_lots_expiry(site: Browser, db: Database, url: str) -> None:
     sign_in_as(site, db)
     found = set(badges(page_text(site, url)))  # the moves below link the lots without badges

@@ -23,6 +23,7 @@ __all__ = [
     "ExpirySettings",
     "Lot",
     "LotView",
+    "expiry_dates",
     "expiry_day",
     "expiry_settings",
     "expiry_zone",
@@ -81,6 +82,16 @@ class LotView(Lot):
 
 def with_expiry(lot: Lot, day: ExpiryDay) -> LotView:
     return LotView(**{**asdict(lot), "expiry_status": day.status(lot.expires_on)})
+
+
+def expiry_dates(conn: Connection, item: str) -> dict[str, date | None]:
+    """The expiry date of each lot of the item with code ``item``, by lot code."""
+    stmt = (
+        select(lots.c.code, lots.c.expires_on)
+        .join(items, items.c.id == lots.c.item_id)
+        .where(items.c.code == item)
+    )
+    return {row.code: row.expires_on for row in conn.execute(stmt)}
 
 
 def expiry_day(db: Database, now: datetime | None = None) -> ExpiryDay:

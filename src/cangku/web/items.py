@@ -15,7 +15,7 @@ from cangku.domain.quantities import parse_decimal
 from cangku.queries import asof, valuation
 from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.items import get_item, list_categories, list_items, list_units
-from cangku.queries.lots import expiry_day
+from cangku.queries.lots import expiry_dates, expiry_day, expiry_settings
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
 from cangku.services import items as item_service
@@ -312,6 +312,8 @@ def item_history_page(
         worth = valuation.stock_value(
             conn, now, at=at, item=item.code, warehouses=user.warehouses(VALUATION_VIEW)
         )
+        # each lot as it stood then: expired or expiring on the day looked at
+        expiry, expires = expiry_settings(conn).on(at), expiry_dates(conn, item.code)
     value = worth.items[0] if worth.items else None
     return render(
         request,
@@ -325,6 +327,8 @@ def item_history_page(
         moves=shown_costs(moves.items, costs),
         pager=replace(pages, total=moves.total),
         value=value,
+        expiry=expiry,
+        expires=expires,
     )
 
 
