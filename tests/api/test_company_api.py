@@ -152,6 +152,9 @@ def test_valuation_names_the_currency_and_keeps_exact_values(
     assert Decimal(body["total_value"]) == Decimal("1311817.387279")
     client.put("/api/v1/company", json={"currency": "USD"})
     assert client.get("/api/v1/valuation").json()["currency"] == "USD"
+    moves = client.get("/api/v1/moves").json()
+    assert moves["currency"] == "USD"
+    assert moves["items"][0]["value"] == "1311817.387279"
 
 
 def test_the_stock_list_gives_totals_per_unit(client: TestClient, db: Database) -> None:

@@ -264,6 +264,9 @@ class MovePage(BaseModel):
     total: int
     limit: int
     offset: int
+    currency: str = Field(
+        "CNY", description="ISO 4217 code of unit_cost and value (the company currency); exact"
+    )
 
 
 class StockRowOut(_Out):

@@ -80,11 +80,13 @@ def history(
     )
     with db.read() as conn:
         page = queries.history(conn, f, limit, offset, warehouses=actor.warehouses(STOCK_VIEW))
+        currency = company_settings(conn).currency
     return MovePage(
         items=moves_out(request, page.items),
         total=page.total,
         limit=page.limit,
         offset=page.offset,
+        currency=currency,
     )
 
 
