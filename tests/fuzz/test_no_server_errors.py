@@ -158,6 +158,7 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "invalid_skip": "the labels to skip are fewer than the layout's labels per sheet",
     # rules across fields or in the content of a file
     "partner_needs_role": "is_supplier or is_customer: a rule across two fields",
+    "currency_required": "a supplier's price needs its currency: a rule across two fields",
     "weak_password": "beyond its minLength: 4 different characters, not the user name",
     "invalid_input": "a rule across fields (a model validator: reference nested or flat)",
     "invalid_number": "a JSON number whose digits written out pass 64 characters",

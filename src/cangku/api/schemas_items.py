@@ -265,7 +265,9 @@ class PartnerPage(Response):
 class SupplierItemIn(Request):
     supplier_code: str | None = None
     price: NonNegativeIn | None = None
-    currency: str | None = None
+    currency: str | None = Field(
+        None, description="ISO 4217 code", json_schema_extra={"pattern": "^[A-Z]{3}$"}
+    )
     min_order_qty: NonNegativeIn | None = None
     lead_time_days: int | None = None
 

@@ -8,8 +8,9 @@ ISO 8601 in UTC; clients format them with the ``currency`` and ``time_zone`` giv
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
+from babel.numbers import list_currencies
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +39,12 @@ class CompanyOut(BaseModel):
     updated_at: datetime | None
 
 
+def _currencies(schema: dict[str, Any]) -> None:
+    """Never null; one of the ISO 4217 codes Babel knows (``services.company.check_currency``)."""
+    not_null(schema)
+    schema["enum"] = sorted(list_currencies())
+
+
 class CompanyUpdate(BaseModel):
     """The settings to change; a field left out stays as it is."""
 
@@ -46,7 +53,7 @@ class CompanyUpdate(BaseModel):
     # a field sent is a new value: null is refused (not_null), leave the field out instead
     name: str | None = Field(None, max_length=200, json_schema_extra=not_null)
     currency: str | None = Field(
-        None, pattern="^[A-Z]{3}$", description="ISO 4217 code", json_schema_extra=not_null
+        None, pattern="^[A-Z]{3}$", description="ISO 4217 code", json_schema_extra=_currencies
     )
     time_zone: str | None = Field(
         None, min_length=1, max_length=64, description=ZONE, json_schema_extra=not_null
