@@ -20,24 +20,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
-from sqlalchemy.engine import make_url
 
 from cangku.app import create_app
 from cangku.db.uow import Database
 from cangku.services.setup import initialize
 from cangku.settings import Settings
 from tests.auth import PASSWORD
+from tests.databases import ENGINE, RUN_ID, create_pg_database, drop_pg_database, pg_url
 from tests.factories import build_company
 from tests.showcase import sample_history
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ENGINE = os.environ.get("CANGKU_TEST_DB", "sqlite")
-PG_ADMIN_URL = os.environ.get("CANGKU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @dataclass(frozen=True)
@@ -56,14 +53,10 @@ def _free_port() -> int:
 def site_url(template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database for this process's browser tests (dropped at the end)."""
     if ENGINE == "postgresql":
-        admin_url = make_url(PG_ADMIN_URL)
-        name = f"cangku_browser_{uuid.uuid4().hex[:12]}"
-        admin_dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        name = f"cangku_browser_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+        create_pg_database(name, template)
+        yield pg_url(name)
+        drop_pg_database(name)
     else:
         path = tmp_path_factory.mktemp("browser") / "cangku.db"
         shutil.copyfile(template, path)
