@@ -12,13 +12,11 @@ for mechanically:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
-from tests.auth import PASSWORD
 from tests.browser.conftest import Site
 
 pytestmark = pytest.mark.browser
@@ -64,19 +62,6 @@ LINES = """selector => [...document.querySelectorAll(selector)]
 WIDER = """() => [...document.querySelectorAll('.table-wrap')]
   .filter(w => w.scrollWidth > w.clientWidth + 1)
   .map(w => w.querySelector('table').id || w.querySelector('th')?.textContent || '?')"""
-
-
-@pytest.fixture
-def admin_page(chromium: Browser, site: Site) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.goto(f"{site.url}/sign-in")
-    page.locator("input[name=username]").fill("admin")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form[action='/sign-in'] button[type=submit]").click()
-    page.wait_for_load_state()
-    yield page
-    context.close()
 
 
 def _broken(page: Page) -> list[tuple[str, int]]:
