@@ -35,30 +35,30 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+#: what a bind error means: (error class, code, message); else ``cannot_listen``
+_REFUSALS: dict[int, tuple[type[CangkuError], str, str]] = {
+    errno.EADDRINUSE: (
+        Conflict,
+        "port_in_use",
+        "port {port} on {host} is already in use: stop what listens there, or choose another"
+        " with --port",
+    ),
+    errno.EACCES: (
+        PermissionDenied,
+        "port_not_permitted",
+        "not allowed to listen on {host}:{port} (ports below 1024 need privileges): choose"
+        " another with --port",
+    ),
+}
+
+
 def _refusal(host: str, port: int, exc: OSError) -> CangkuError:
-    where = f"{host}:{port}"
-    if exc.errno == errno.EADDRINUSE:
-        return Conflict(
-            f"port {port} on {host} is already in use: stop what listens there, or choose"
-            " another with --port",
-            code="port_in_use",
-            host=host,
-            port=port,
-        )
-    if exc.errno == errno.EACCES:
-        return PermissionDenied(
-            f"not allowed to listen on {where} (ports below 1024 need privileges): choose"
-            " another with --port",
-            code="port_not_permitted",
-            host=host,
-            port=port,
-        )
-    return InvalidInput(
-        f"cannot listen on {where}: {exc.strerror or exc}",
-        code="cannot_listen",
-        host=host,
-        port=port,
+    error, code, message = _REFUSALS.get(
+        exc.errno or 0,
+        (InvalidInput, "cannot_listen", "cannot listen on {host}:{port}: {reason}"),
     )
+    text = message.format(host=host, port=port, reason=exc.strerror or exc)
+    return error(text, code=code, host=host, port=port)
 
 
 def run(sock: socket.socket, host: str, on_started: Callable[[str], None]) -> None:

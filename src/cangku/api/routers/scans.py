@@ -5,6 +5,7 @@ code or barcode, a location code, a lot or serial number."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
@@ -61,15 +62,5 @@ def read_scan(
 ) -> ScanOut:
     """A location is named only in the warehouses whose stock the caller sees."""
     found = interpret_scan(db, text, warehouses=actor.warehouses(STOCK_VIEW))
-    return ScanOut(
-        kind=found.kind,
-        item=found.item,
-        item_name=found.item_name,
-        unit=found.unit,
-        lot=found.lot,
-        expires_on=found.expires_on,
-        manufactured_on=found.manufactured_on,
-        quantity=found.quantity,
-        location=found.location,
-        elements=[Gs1ElementOut(ai=ai, value=value) for ai, value in found.elements],
-    )
+    elements = [Gs1ElementOut(ai=ai, value=value) for ai, value in found.elements]
+    return ScanOut(**{**asdict(found), "elements": elements})
