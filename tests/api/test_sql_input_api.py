@@ -73,6 +73,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, str | None]] = {
     ("/stock", "lot"): (404, "lot_not_found"),
     ("/stock", "q"): EMPTY,
     ("/stock/as-of", "item"): (404, "item_not_found"),
+    ("/stock/scan", "text"): (404, "scan_not_found"),
     ("/stock/as-of", "location"): (404, "location_not_found"),
     ("/stock/as-of", "warehouse"): (404, "warehouse_not_found"),
     ("/stock/as-of", "lot"): (404, "lot_not_found"),
