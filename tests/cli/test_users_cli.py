@@ -305,7 +305,9 @@ def test_a_clerk_of_wh1_cannot_receive_into_wh2(cangku: Invoke, clerk_of_wh1: Da
     result = cangku("stock", "receive", "BOLT", "3", "--to", "WH2-A", "--json")
 
     assert result.exit_code == 8
-    assert as_json(result)["error"]["data"] == {"permission": "stock.receive"}
+    error = as_json(result)["error"]
+    assert error["data"] == {"permission": "stock.receive", "warehouse": "WH2"}
+    assert error["message"] == "you are not allowed to do stock.receive in warehouse WH2"
     assert count(clerk_of_wh1, moves) == before
 
 

@@ -244,7 +244,9 @@ def test_every_web_route_permits_or_refuses_the_role_exactly(
         else:
             refused.append(route.id)
             assert response.status_code == 403, route.id
-            assert "You are not allowed to do this." in response.text, route.id
+            # the refusal names the permission (issue 10, defect 11)
+            assert "You are not allowed to do this" in response.text, route.id
+            assert "it needs the permission " in response.text, route.id
             assert "permission_denied" in response.text, route.id
             assert state(db) == before, route.id
     # the administrator is refused nothing; the others at least every user administration

@@ -99,7 +99,11 @@ def test_receiving_into_another_warehouse_is_refused_and_writes_nothing(
     data = {"item": "BOLT", "quantity": "3", "to_location": "WH2-A", "idempotency_key": "k1"}
     page = client.post("/stock/operations/receive", data=data)
     assert page.status_code == 403
-    assert "You are not allowed to do this." in page.text
+    # the refusal names the warehouse and the permission (issue 10, defect 11)
+    assert (
+        "You are not allowed to do this in warehouse WH2: it needs the permission "
+        "stock.receive there."
+    ) in page.text
     assert state(db) == before
     with db.read() as conn:
         assert totals(conn, StockFilter(item="BOLT", warehouse="WH2")).on_hand == Decimal(8)
