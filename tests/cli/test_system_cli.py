@@ -65,20 +65,31 @@ def test_db_upgrade_reports_the_head_revision(cli: Invoke) -> None:
     assert ok(cli("db", "upgrade", "--json")) == {"revision": head_revision()}
 
 
-def test_serve_runs_uvicorn_with_the_app_factory(
+def test_serve_listens_where_asked_and_prints_the_url_once_started(
     cli: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uvicorn
+    from cangku.cli import serving
 
-    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
-    printed = ok(cli("serve", "--host", "0.0.0.0", "--port", "8123", "--json"))
-    assert printed["url"] == "http://0.0.0.0:8123"
-    assert calls == [(("cangku.app:asgi",), {"factory": True, "host": "0.0.0.0", "port": 8123})]
-    plain = cli("serve")
+    bound: list[tuple[str, int]] = []
+
+    def fake_run(sock: Any, host: str, on_started: Any) -> None:  # uvicorn not started
+        address = sock.getsockname()
+        bound.append((address[0], address[1]))
+        sock.close()
+        on_started(f"http://{host}:{address[1]}")
+
+    monkeypatch.setattr(serving, "run", fake_run)
+    printed = ok(cli("serve", "--host", "127.0.0.1", "--port", "0", "--json"))
+    host, port = bound[0]
+    assert host == "127.0.0.1" and port > 0
+    assert printed == {
+        "url": f"http://127.0.0.1:{port}",
+        "api": f"http://127.0.0.1:{port}/api/v1",
+        "docs": f"http://127.0.0.1:{port}/docs",
+    }
+    plain = cli("serve", "--port", "0")
     assert plain.exit_code == 0
-    assert "http://127.0.0.1:8000" in plain.stdout
-    assert calls[-1][1]["port"] == 8000
+    assert plain.stdout.startswith(f"cangku serving on http://127.0.0.1:{bound[1][1]} (API ")
 
 
 def test_verify_exits_0_on_a_clean_ledger(cli: Invoke, company: Database) -> None:
