@@ -44,8 +44,7 @@ from cangku.services.imports import (
 
 NAME = "export"
 HELP = (
-    "Export master data or opening stock to CSV or XLSX.\n\nThe columns are those of their"
-    " imports."
+    "Export master data or opening stock to CSV or XLSX.\n\nThe columns are those of their imports."
 )
 app = typer.Typer(no_args_is_help=True)
 
