@@ -29,6 +29,7 @@ SAMPLE_VALUES = {
     "new_status": "hold",
     "item_type": "spare_part",
     "reason": "found",
+    "kind": "items",
 }
 
 

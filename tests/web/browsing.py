@@ -61,3 +61,19 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]*)"', html)
     assert found is not None
     return found.group(1)
+
+
+_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+
+
+def inline_scripts(html: str) -> list[str]:
+    """Every ``<script>`` of ``html`` that is not an empty tag loading a file from /static/
+    (the CSP allows only those: ``script-src 'self'``)."""
+    tags = _SCRIPT.findall(html)
+    wrong = [
+        f"<script{attrs}>{body}</script>"
+        for attrs, body in tags
+        if body.strip() or re.search(r'\ssrc="/static/[\w.-]+\.js"', attrs) is None
+    ]
+    unclosed = html.lower().count("<script") - len(tags)
+    return wrong + ["<script without </script>"] * unclosed

@@ -20,7 +20,7 @@ from cangku.services.stock import issue_stock, receive_stock
 from cangku.services.stock_commands import Issue, Receive
 from cangku.settings import Settings
 from tests.factories import CTX, build_company
-from tests.web.browsing import Browser, browser, key_of, sign_in_as
+from tests.web.browsing import Browser, browser, inline_scripts, key_of, sign_in_as
 
 TestClient = Browser
 
@@ -109,7 +109,7 @@ def test_page_renders_in_both_languages(
     if wanted != other:
         assert other not in response.text
     assert f'lang="{"zh-CN" if lang == "zh_CN" else "en"}"' in response.text
-    assert "<script" not in response.text
+    assert inline_scripts(response.text) == []
     assert "script-src 'self'" in response.headers["content-security-policy"]
 
 

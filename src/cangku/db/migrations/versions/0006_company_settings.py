@@ -45,19 +45,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_company")),
     )
     op.bulk_insert(company, [{"id": 1}])
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("time_zone", sa.String(length=64), nullable=True))
-    with op.batch_alter_table("warehouses", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "allow_expired_issue", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
+    # plain ADD COLUMN on both engines: a batch copy of users or warehouses (SQLite) would trip
+    # the foreign keys that point at them
+    op.add_column("users", sa.Column("time_zone", sa.String(length=64), nullable=True))
+    op.add_column(
+        "warehouses",
+        sa.Column("allow_expired_issue", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("warehouses", schema=None) as batch_op:
-        batch_op.drop_column("allow_expired_issue")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("time_zone")
+    # plain DROP COLUMN (SQLite 3.35+): a batch copy of users or warehouses would trip the
+    # foreign keys that point at them
+    op.execute("ALTER TABLE warehouses DROP COLUMN allow_expired_issue")
+    op.execute("ALTER TABLE users DROP COLUMN time_zone")
     op.drop_table("company")
