@@ -1,11 +1,29 @@
-"""Pagination and search helpers shared by every list query."""
+"""Pagination, sorting and search helpers shared by every list query.
+
+Two ways through a long list:
+
+- **offset** (``limit`` + ``offset``): any page by number; cheap near the start, a scan of every
+  row before it further on;
+- **keyset** (``limit`` + a ``cursor`` from the previous page): the next or previous page from
+  where the last one ended, through the sort's index, as fast on page 10,000 as on page 1.
+
+A list declares its ``Sorting``: the columns it may be sorted by (public names), the default,
+and a unique tie-breaker that makes the order total (so a keyset never skips or repeats a row).
+Totals are counted up to ``COUNT_CAP`` rows: below it exact, above it "more than" (a count of
+every row of a million-row table costs more than the page itself).
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
 from cangku.domain.errors import InvalidInput
 
@@ -13,6 +31,8 @@ T = TypeVar("T")
 
 MAX_LIMIT = 500
 MAX_OFFSET = 2**63 - 1
+#: totals stop counting here: the answer is then "at least this many" (``Page.total_exact``)
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -21,6 +41,12 @@ class Page(Generic[T]):
     total: int
     limit: int
     offset: int
+    #: False when ``total`` stopped at ``COUNT_CAP``: there are at least that many rows
+    total_exact: bool = True
+    #: the cursor of the page after this one (keyset), None on the last page
+    next_cursor: str | None = None
+    #: the cursor of the page before this one (keyset), None on the first page
+    prev_cursor: str | None = None
 
 
 def check_paging(limit: int, offset: int) -> None:
@@ -46,3 +72,174 @@ def paginate(conn: Connection, stmt: Select[Any], limit: int, offset: int) -> tu
     ).scalar_one()
     rows = list(conn.execute(stmt.limit(limit).offset(offset)))
     return rows, int(total)
+
+
+def count_capped(conn: Connection, stmt: Select[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows ``stmt`` answers, counting no further than ``cap``: (count, exact)."""
+    limited = stmt.order_by(None).limit(cap + 1).subquery()
+    found = int(conn.execute(select(func.count()).select_from(limited)).scalar_one())
+    return (cap, False) if found > cap else (found, True)
+
+
+# ------------------------------------------------------------------ sorting
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One parsed ``sort`` parameter: a column name and a direction."""
+
+    name: str
+    descending: bool
+
+    def __str__(self) -> str:
+        return f"-{self.name}" if self.descending else self.name
+
+
+class Sorting:
+    """The orders a list may be read in: ``sort=<name>`` ascending, ``sort=-<name>`` descending.
+
+    ``columns`` maps public names to SQL expressions; a nullable column is given with a
+    ``coalesce`` so a keyset can compare it. ``tiebreak`` is unique per row (an id or the
+    primary key's columns) and follows the sort's direction.
+    """
+
+    def __init__(
+        self,
+        columns: Mapping[str, ColumnElement[Any]],
+        default: str,
+        tiebreak: Sequence[ColumnElement[Any]],
+    ) -> None:
+        self.columns = dict(columns)
+        self.tiebreak = list(tiebreak)
+        self.default = self.parse(default)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+    def parse(self, raw: str | None) -> SortKey:
+        """The sort named by ``raw`` (None or blank: the default). Raises InvalidInput
+        ``invalid_sort`` naming the allowed ones."""
+        text = (raw or "").strip()
+        if not text:
+            return self.default
+        descending = text.startswith("-")
+        name = text[1:] if descending else text
+        if name not in self.columns:
+            allowed = ", ".join(self.columns)
+            raise InvalidInput(
+                f"cannot sort by {name!r}: sort by one of {allowed} (a leading - for descending)",
+                code="invalid_sort",
+            )
+        return SortKey(name, descending)
+
+    def keys(self, key: SortKey) -> list[ColumnElement[Any]]:
+        """The expressions the order compares, the tie-breaker last."""
+        return [self.columns[key.name], *self.tiebreak]
+
+    def order_by(self, key: SortKey, *, reverse: bool = False) -> list[ColumnElement[Any]]:
+        descending = key.descending != reverse
+        return [k.desc() if descending else k.asc() for k in self.keys(key)]
+
+    def beyond(
+        self, key: SortKey, values: Sequence[Any], *, reverse: bool = False
+    ) -> ColumnElement[bool]:
+        """Rows after ``values`` in the order (before them with ``reverse``), as a chain of
+        comparisons both engines can answer from an index: a > x OR (a = x AND b > y) ..."""
+        later = key.descending == reverse  # ascending forward, or descending backward
+        terms: list[ColumnElement[bool]] = []
+        exprs = self.keys(key)
+        for i, (expr, value) in enumerate(zip(exprs, values, strict=True)):
+            step = expr > value if later else expr < value
+            same = [e == v for e, v in zip(exprs[:i], values[:i], strict=True)]
+            terms.append(and_(*same, step) if same else step)
+        return or_(*terms)
+
+
+# ------------------------------------------------------------------ keyset paging
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    return value
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, text),) = value.items()
+        if tag == "t":
+            return datetime.fromisoformat(text)
+        if tag == "d":
+            return date.fromisoformat(text)
+    return value
+
+
+def encode_cursor(key: SortKey, values: Sequence[Any], *, backward: bool = False) -> str:
+    payload = {"s": str(key), "v": [_plain(v) for v in values], "b": backward}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, key: SortKey, width: int) -> tuple[list[Any], bool]:
+    """The row values and direction a cursor carries. Raises InvalidInput ``invalid_cursor``
+    for anything this list did not hand out with this sort."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+        values = [_typed(v) for v in payload["v"]]
+        ok = payload["s"] == str(key) and len(values) == width
+        backward = payload["b"]
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        ok, values, backward = False, [], False
+    if not ok or not isinstance(backward, bool):
+        raise InvalidInput(
+            "this cursor does not belong to this list and sort: start again from the first page",
+            code="invalid_cursor",
+        )
+    return values, backward
+
+
+def keyset_page(
+    conn: Connection,
+    stmt: Select[Any],
+    sorting: Sorting,
+    key: SortKey,
+    limit: int,
+    cursor: str | None = None,
+    *,
+    count: bool = True,
+) -> tuple[list[Any], Page[None]]:
+    """One page of ``stmt`` in ``key``'s order, starting from ``cursor`` (None: the first page).
+
+    Answers the rows and an empty ``Page`` that carries the paging facts (total counted up to
+    ``COUNT_CAP`` unless ``count`` is False, next and previous cursors); the caller maps the
+    rows and builds its own ``Page``. The cursor values ride on extra columns ``_k0``, ``_k1``…
+    """
+    check_paging(limit, 0)
+    exprs = sorting.keys(key)
+    backward = False
+    stmt_k = stmt.add_columns(*(e.label(f"_k{i}") for i, e in enumerate(exprs)))
+    if cursor:
+        values, backward = decode_cursor(cursor, key, len(exprs))
+        stmt_k = stmt_k.where(sorting.beyond(key, values, reverse=backward))
+    ordered = stmt_k.order_by(None).order_by(*sorting.order_by(key, reverse=backward))
+    rows = list(conn.execute(ordered.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backward:
+        rows.reverse()
+
+    def values_of(row: Any) -> list[Any]:
+        return [getattr(row, f"_k{i}") for i in range(len(exprs))]
+
+    next_cursor = prev_cursor = None
+    if rows:
+        if more or backward:
+            next_cursor = encode_cursor(key, values_of(rows[-1]))
+        if cursor and (more or not backward):
+            prev_cursor = encode_cursor(key, values_of(rows[0]), backward=True)
+    total, exact = count_capped(conn, stmt) if count else (0, False)
+    return rows, Page([], total, limit, 0, exact, next_cursor, prev_cursor)
