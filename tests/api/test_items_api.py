@@ -257,3 +257,19 @@ def test_units_list_and_create(client: TestClient, db: Database) -> None:
     assert problem_code(places, 422) == "invalid_decimals"
     assert {"code": "kg", "name": "kilogram", "decimals": 3} in listed
     assert count(db, units) == before + 1
+
+
+def test_items_sort_by_any_listed_column_either_way(client: TestClient) -> None:
+    for code, name in [("B-2", "Zinc plate"), ("A-1", "Washer"), ("C-3", "Anchor")]:
+        body = {"code": code, "name": name, "item_type": "spare_part"}
+        assert client.post("/api/v1/items", json=body).status_code == 201
+    by_name = client.get("/api/v1/items", params={"sort": "name"}).json()
+    assert [i["code"] for i in by_name["items"]] == ["C-3", "A-1", "B-2"]
+    backwards = client.get("/api/v1/items", params={"sort": "-code", "limit": 2}).json()
+    assert [i["code"] for i in backwards["items"]] == ["C-3", "B-2"]
+    assert backwards["total"] == 3
+    refused = client.get("/api/v1/items", params={"sort": "price"})
+    assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+    problem = refused.json()
+    assert problem["code"] == "invalid_sort"
+    assert problem["data"]["allowed"][:3] == ["code", "name", "item_type"]

@@ -187,3 +187,11 @@ def test_partners_commands(cli: Database) -> None:
     assert count(cli, supplier_items) == 1
     run("partners", "supplier-item-remove", "ACME", "BOLT")
     assert count(cli, supplier_items) == 0
+
+
+def test_items_list_sorts_as_told(cli: Database) -> None:
+    for code, name in [("B-2", "Zinc plate"), ("A-1", "Washer")]:
+        run("items", "create", code, name, "--type", "spare_part")
+    assert [i["code"] for i in run("items", "list", "--sort=-name")["items"]] == ["B-2", "A-1"]
+    refused = run("items", "list", "--sort", "price", code=4)
+    assert refused["error"]["code"] == "invalid_sort"

@@ -13,9 +13,9 @@ with warnings.catch_warnings():  # starlette warns about httpx vs httpx2 on impo
     from fastapi.testclient import TestClient
 
 
-def test_favicon_is_served_from_static_without_sign_in(database_url: str) -> None:
+def test_favicon_is_served_from_static_without_sign_in(db: Database, database_url: str) -> None:
     # a migrated database: the sign-in page's footer reads the company's time zone
-    app = create_app(Settings(database_url=database_url), Database(database_url))
+    app = create_app(Settings(database_url=database_url), db)
     with TestClient(app) as client:
         icon = client.get("/favicon.ico")
         assert icon.status_code == 200

@@ -41,6 +41,10 @@ from cangku.services.common import Context, load_actor
 from cangku.settings import get_settings
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+SortOpt = Annotated[
+    str | None,
+    typer.Option(help="Order by this column; a leading - for descending (e.g. --sort=-name)."),
+]
 IdemOpt = Annotated[
     str | None,
     typer.Option("--idempotency-key", help="Repeat-safe key: a repeat returns the first result."),

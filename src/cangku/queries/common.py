@@ -24,6 +24,9 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import FromClause, Join
 
 from cangku.domain.errors import InvalidInput
 
@@ -81,6 +84,29 @@ def count_capped(conn: Connection, stmt: Select[Any], cap: int = COUNT_CAP) -> t
     return (cap, False) if found > cap else (found, True)
 
 
+class DrivingJoin(Join):
+    """An inner join read from its left side: the table whose index gives a list's order
+    (items by code for stock sorted by item). SQLite's planner, even with statistics, prefers
+    a scan of the right side and a sort of every row; a ``CROSS JOIN`` is the one join it never
+    reorders. Other engines get a plain ``JOIN`` (PostgreSQL weighs the LIMIT itself)."""
+
+    inherit_cache = True
+
+
+def driving_join(left: FromClause, right: FromClause, onclause: ColumnElement[bool]) -> Join:
+    """``left JOIN right ON onclause``, with ``left`` read first (``DrivingJoin``)."""
+    return DrivingJoin(left, right, onclause)
+
+
+@compiles(DrivingJoin, "sqlite")
+def _cross_join(join: DrivingJoin, compiler: SQLCompiler, **kw: Any) -> str:
+    plain: str = compiler.visit_join(join, **kw)
+    left: str = join.left._compiler_dispatch(compiler, **{**kw, "asfrom": True, "from_linter": None})
+    # the left side renders the same text again; its bound values are not recorded twice:
+    # only its text is used, to find where the join word starts
+    return plain[: len(left)] + " CROSS JOIN " + plain[len(left) + len(" JOIN ") :]
+
+
 # ------------------------------------------------------------------ sorting
 
 
@@ -98,18 +124,22 @@ class SortKey:
 class Sorting:
     """The orders a list may be read in: ``sort=<name>`` ascending, ``sort=-<name>`` descending.
 
-    ``columns`` maps public names to SQL expressions; a nullable column is given with a
-    ``coalesce`` so a keyset can compare it. ``tiebreak`` is unique per row (an id or the
-    primary key's columns) and follows the sort's direction.
+    ``columns`` maps public names to SQL expressions (or a tuple of them: ``item`` sorted by
+    item code, then location code); a nullable column is given with a ``coalesce`` so a keyset
+    can compare it. ``tiebreak`` is unique per row (an id or the primary key's columns) and
+    follows the sort's direction.
     """
 
     def __init__(
         self,
-        columns: Mapping[str, ColumnElement[Any]],
+        columns: Mapping[str, ColumnElement[Any] | Sequence[ColumnElement[Any]]],
         default: str,
         tiebreak: Sequence[ColumnElement[Any]],
     ) -> None:
-        self.columns = dict(columns)
+        self.columns: dict[str, list[ColumnElement[Any]]] = {
+            name: list(expr) if isinstance(expr, Sequence) else [expr]
+            for name, expr in columns.items()
+        }
         self.tiebreak = list(tiebreak)
         self.default = self.parse(default)
 
@@ -130,12 +160,14 @@ class Sorting:
             raise InvalidInput(
                 f"cannot sort by {name!r}: sort by one of {allowed} (a leading - for descending)",
                 code="invalid_sort",
+                sort=name,
+                allowed=list(self.columns),
             )
         return SortKey(name, descending)
 
     def keys(self, key: SortKey) -> list[ColumnElement[Any]]:
         """The expressions the order compares, the tie-breaker last."""
-        return [self.columns[key.name], *self.tiebreak]
+        return [*self.columns[key.name], *self.tiebreak]
 
     def order_by(self, key: SortKey, *, reverse: bool = False) -> list[ColumnElement[Any]]:
         descending = key.descending != reverse
@@ -145,7 +177,9 @@ class Sorting:
         self, key: SortKey, values: Sequence[Any], *, reverse: bool = False
     ) -> ColumnElement[bool]:
         """Rows after ``values`` in the order (before them with ``reverse``), as a chain of
-        comparisons both engines can answer from an index: a > x OR (a = x AND b > y) ..."""
+        comparisons both engines can answer from an index: a >= x AND (a > x OR (a = x AND
+        b > y) ...); the leading ``a >= x`` is what lets the planner start the index walk at
+        ``x`` (without it, both engines read the OR from the start of the index)."""
         later = key.descending == reverse  # ascending forward, or descending backward
         terms: list[ColumnElement[bool]] = []
         exprs = self.keys(key)
@@ -153,7 +187,8 @@ class Sorting:
             step = expr > value if later else expr < value
             same = [e == v for e, v in zip(exprs[:i], values[:i], strict=True)]
             terms.append(and_(*same, step) if same else step)
-        return or_(*terms)
+        start = exprs[0] >= values[0] if later else exprs[0] <= values[0]
+        return and_(start, or_(*terms))
 
 
 # ------------------------------------------------------------------ keyset paging
@@ -183,16 +218,40 @@ def encode_cursor(key: SortKey, values: Sequence[Any], *, backward: bool = False
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, key: SortKey, width: int) -> tuple[list[Any], bool]:
+#: a cursor value the database can compare without an error (a BIGINT holds it)
+_INT_RANGE = range(-(2**63) + 1, 2**63)
+
+
+def _fits(value: Any, expr: ColumnElement[Any]) -> bool:
+    """Whether ``value`` is of the kind ``expr`` compares with: an edited cursor carrying text
+    where a number belongs would otherwise reach the database as an error (a 500)."""
+    try:
+        wanted = expr.type.python_type
+    except NotImplementedError:  # pragma: no cover - every sort column has a Python type
+        return False
+    if wanted is int:
+        return type(value) is int and value in _INT_RANGE
+    if wanted is datetime:
+        return isinstance(value, datetime) and value.tzinfo is not None
+    if wanted is date:
+        return type(value) is date
+    return isinstance(value, wanted) and not isinstance(value, bool | dict | list)
+
+
+def decode_cursor(
+    cursor: str, key: SortKey, width: int, exprs: Sequence[ColumnElement[Any]] = ()
+) -> tuple[list[Any], bool]:
     """The row values and direction a cursor carries. Raises InvalidInput ``invalid_cursor``
-    for anything this list did not hand out with this sort."""
+    for anything this list did not hand out with this sort (``exprs``: the sort's expressions,
+    whose types each value must fit)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
         values = [_typed(v) for v in payload["v"]]
         ok = payload["s"] == str(key) and len(values) == width
+        ok = ok and all(_fits(v, e) for v, e in zip(values, exprs, strict=False))
         backward = payload["b"]
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError):
         ok, values, backward = False, [], False
     if not ok or not isinstance(backward, bool):
         raise InvalidInput(
@@ -223,7 +282,7 @@ def keyset_page(
     backward = False
     stmt_k = stmt.add_columns(*(e.label(f"_k{i}") for i, e in enumerate(exprs)))
     if cursor:
-        values, backward = decode_cursor(cursor, key, len(exprs))
+        values, backward = decode_cursor(cursor, key, len(exprs), exprs)
         stmt_k = stmt_k.where(sorting.beyond(key, values, reverse=backward))
     ordered = stmt_k.order_by(None).order_by(*sorting.order_by(key, reverse=backward))
     rows = list(conn.execute(ordered.limit(limit + 1)))
@@ -243,3 +302,42 @@ def keyset_page(
             prev_cursor = encode_cursor(key, values_of(rows[0]), backward=True)
     total, exact = count_capped(conn, stmt) if count else (0, False)
     return rows, Page([], total, limit, 0, exact, next_cursor, prev_cursor)
+
+
+def sorted_page(
+    conn: Connection,
+    stmt: Select[Any],
+    sorting: Sorting,
+    key: SortKey,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+    *,
+    count: Select[Any] | None = None,
+) -> tuple[list[Any], Page[None]]:
+    """One page of ``stmt`` in ``key``'s order: after ``cursor`` (keyset) when one is given,
+    else ``offset`` rows in. Either way the page carries the cursors of its neighbours (an
+    offset page hands out a ``next_cursor``, so a client can switch to the fast way) and a
+    total counted up to ``COUNT_CAP`` over ``count`` (a lean statement with the list's
+    conditions and none of its display joins; default ``stmt``)."""
+    check_paging(limit, offset)
+    if cursor:
+        rows, page = keyset_page(conn, stmt, sorting, key, limit, cursor, count=False)
+    else:
+        exprs = sorting.keys(key)
+        stmt_k = stmt.add_columns(*(e.label(f"_k{i}") for i, e in enumerate(exprs)))
+        ordered = stmt_k.order_by(None).order_by(*sorting.order_by(key))
+        rows = list(conn.execute(ordered.limit(limit + 1).offset(offset)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+
+        def values_of(row: Any) -> list[Any]:
+            return [getattr(row, f"_k{i}") for i in range(len(exprs))]
+
+        next_cursor = encode_cursor(key, values_of(rows[-1])) if rows and more else None
+        prev_cursor = (
+            encode_cursor(key, values_of(rows[0]), backward=True) if rows and offset else None
+        )
+        page = Page([], 0, limit, offset, True, next_cursor, prev_cursor)
+    total, exact = count_capped(conn, stmt if count is None else count)
+    return rows, Page([], total, limit, page.offset, exact, page.next_cursor, page.prev_cursor)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, or_
+from sqlalchemy import exists, func, or_
 
 from cangku.db import catalog
 from cangku.db.catalog import Category, Item, Unit
 from cangku.db.tables import categories, item_barcodes, items
 from cangku.db.uow import Database
 from cangku.domain.errors import NotFound
-from cangku.queries.common import Page, paginate, text_filter
+from cangku.queries.common import Page, Sorting, paginate, text_filter
 
 __all__ = [
+    "ITEM_SORTING",
     "Category",
     "CategoryNode",
     "Item",
@@ -26,6 +27,23 @@ __all__ = [
     "list_items",
     "list_units",
 ]
+
+
+#: the orders the item list may be read in (``sort=``)
+ITEM_SORTING = Sorting(
+    {
+        "code": items.c.code,
+        "name": items.c.name,
+        "item_type": items.c.item_type,
+        "base_unit": items.c.base_unit,
+        "tracking": items.c.tracking,
+        "costing_method": items.c.costing_method,
+        "category": func.coalesce(categories.c.code, ""),
+        "active": items.c.active,
+    },
+    default="code",
+    tiebreak=[items.c.id],
+)
 
 
 def get_item(db: Database, code: str) -> Item:
@@ -59,10 +77,13 @@ def list_items(
     active: bool | None = None,
     limit: int = 50,
     offset: int = 0,
+    sort: str | None = None,
 ) -> Page[Item]:
-    """Items ordered by code. ``q`` searches code, name and barcodes; ``category`` includes its
-    sub-categories. NotFound ``category_not_found`` for an unknown category."""
-    stmt = catalog.item_select().order_by(items.c.code)
+    """Items in the order ``sort`` names (``ITEM_SORTING``; by code by default). ``q`` searches
+    code, name and barcodes; ``category`` includes its sub-categories. NotFound
+    ``category_not_found`` for an unknown category; InvalidInput ``invalid_sort``."""
+    order = ITEM_SORTING.parse(sort)
+    stmt = catalog.item_select().order_by(*ITEM_SORTING.order_by(order))
     needle = text_filter(q, items.c.code, items.c.name)
     in_barcodes = text_filter(q, item_barcodes.c.barcode)
     if needle is not None and in_barcodes is not None:

@@ -119,6 +119,9 @@ LABELS: dict[str, str] = {
     "serial": N_("Serial number"),
     "fifo": N_("FIFO"),
     "moving_average": N_("Moving average"),
+    # a record's status
+    "active": N_("Active"),
+    "inactive": N_("Inactive"),
     # location kinds
     "internal": N_("Internal storage"),
     "receiving": N_("Receiving"),
@@ -505,6 +508,13 @@ ERRORS: dict[str, str] = {
     ),
     "gs1_check_digit": N_("The check digit of GS1 element (%(ai)s) is wrong: scan it again."),
     "gs1_invalid_date": N_("GS1 element (%(ai)s) is not a valid date (YYMMDD)."),
+    "invalid_sort": N_("This list cannot be sorted by “%(sort)s”. Sort by one of: %(allowed)s."),
+    "invalid_cursor": N_(
+        "This page link does not belong to this list and order: start again from the first page."
+    ),
+    "invalid_export_format": N_(
+        "This list cannot be exported as “%(format)s”. Export as one of: %(allowed)s."
+    ),
 }
 NOT_FOUND = N_("%(kind)s %(key)s does not exist.")
 

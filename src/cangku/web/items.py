@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from operator import attrgetter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -13,8 +14,9 @@ from cangku.domain.enums import CostingMethod, ItemType, Tracking
 from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.domain.quantities import parse_decimal
 from cangku.queries import asof, valuation
+from cangku.queries.common import Page
 from cangku.queries.cost_fields import cost_scope, shown_costs
-from cangku.queries.items import get_item, list_categories, list_items, list_units
+from cangku.queries.items import Item, get_item, list_categories, list_items, list_units
 from cangku.queries.lots import expiry_dates, expiry_day, expiry_settings
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
@@ -33,6 +35,7 @@ from cangku.web.access import WebUser, acting, page
 from cangku.web.display import display_of
 from cangku.web.forms import Fields, FormDep, parse_moment
 from cangku.web.i18n import N_, error_message
+from cangku.web.listing import Column, Listing, exported
 from cangku.web.render import (
     Flash,
     PageRoute,
@@ -143,6 +146,27 @@ def _form_of(item: item_service.Item) -> dict[str, str]:
 # ------------------------------------------------------------------ list
 
 
+#: the item list as a file: what the page shows, and the stock levels set on each item
+ITEM_LIST = Listing(
+    "items",
+    [
+        Column(N_("Code"), attrgetter("code")),
+        Column(N_("Name"), attrgetter("name")),
+        Column(N_("Type"), attrgetter("item_type"), "label"),
+        Column(N_("Unit"), attrgetter("base_unit")),
+        Column(N_("Tracking"), attrgetter("tracking"), "label"),
+        Column(N_("Costing"), attrgetter("costing_method"), "label"),
+        Column(N_("Category"), attrgetter("category")),
+        Column(N_("Safety stock"), attrgetter("safety_stock"), "number"),
+        Column(N_("Reorder point"), attrgetter("reorder_point"), "number"),
+        Column(N_("Maximum stock"), attrgetter("max_stock"), "number"),
+        Column(N_("Lead time (days)"), attrgetter("lead_time_days"), "number"),
+        Column(N_("Barcodes"), lambda i: " ".join(b.barcode for b in i.barcodes)),
+        Column(N_("Status"), lambda i: "active" if i.active else "inactive", "label"),
+    ],
+)
+
+
 @router.get("/items", response_class=HTMLResponse)
 def items_page(request: Request, user: Annotated[WebUser, page(ITEM_VIEW)]) -> Response:
     params = request.query_params
@@ -151,9 +175,21 @@ def items_page(request: Request, user: Annotated[WebUser, page(ITEM_VIEW)]) -> R
     status = params.get("status", "")
     active = {"active": True, "inactive": False}.get(status)
     pages = pager(request)
-    found = list_items(
-        db_of(request), q, item_type=item_type, active=active, limit=pages.size, offset=pages.offset
-    )
+
+    def fetch(limit: int, offset: int) -> Page[Item]:
+        return list_items(
+            db_of(request),
+            q,
+            item_type=item_type,
+            active=active,
+            limit=limit,
+            offset=offset,
+            sort=pages.sort,
+        )
+
+    if (file := exported(request, ITEM_LIST, fetch)) is not None:
+        return file
+    found = fetch(pages.size, pages.offset)
     return render(
         request,
         "items.html",

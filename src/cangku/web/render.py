@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -89,7 +89,12 @@ def environment(lang: str) -> Environment:
         level=lambda v: codes.level_label(v, lang),
         location_name=lambda v: codes.location_name(v, lang),
     )
-    env.globals.update(LANGUAGES=LANGUAGES, HTML_LANG=HTML_LANG, zone_label=display.zone_label)
+    env.globals.update(
+        LANGUAGES=LANGUAGES,
+        HTML_LANG=HTML_LANG,
+        zone_label=display.zone_label,
+        page_sizes=PAGE_SIZES,
+    )
     return env
 
 
@@ -190,10 +195,18 @@ def sign_in_redirect(request: Request, ended: bool) -> RedirectResponse:
 
 @dataclass(frozen=True)
 class Pager:
+    """One page of a list: its number, size and total, and links that keep the list's other
+    parameters (filters, ``sort``, ``size``) in the URL."""
+
     page: int
     size: int
     total: int
-    base: str  # the page's path and its other query parameters
+    path: str
+    #: the list's other query parameters (filters, sort, size), in the order they came
+    params: tuple[tuple[str, str], ...] = ()
+    sort: str = ""
+    #: False when ``total`` is a lower bound (the count stopped at its cap)
+    total_exact: bool = True
 
     @property
     def offset(self) -> int:
@@ -211,18 +224,58 @@ class Pager:
     def last_row(self) -> int:
         return min(self.total, self.offset + self.size)
 
+    @property
+    def base(self) -> str:
+        return self._link(self.params)
+
+    def _link(self, params: Sequence[tuple[str, str]]) -> str:
+        return self.path + (f"?{urlencode(list(params))}" if params else "")
+
+    def _without(self, *names: str) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in self.params if k not in names]
+
     def url(self, page: int) -> str:
-        joiner = "&" if "?" in self.base else "?"
-        return f"{self.base}{joiner}page={page}"
+        return self._link([*self.params, ("page", str(page))] if page > 1 else self.params)
+
+    def sorted_by(self, name: str) -> str:
+        """``ascending``, ``descending`` or ``none``: how the list is sorted by ``name``."""
+        if self.sort == name:
+            return "ascending"
+        return "descending" if self.sort == f"-{name}" else "none"
+
+    def sort_url(self, name: str) -> str:
+        """The first page sorted by ``name``; descending if it is sorted by it already."""
+        order = f"-{name}" if self.sort == name else name
+        return self._link([*self._without("sort"), ("sort", order)])
+
+    def size_url(self, size: int) -> str:
+        return self._link([*self._without("size"), ("size", str(size))])
+
+    def export_url(self, fmt: str) -> str:
+        return self._link([*self._without("export"), ("export", fmt)])
+
+
+#: the page sizes a list offers
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+def page_size(request: Request, default: int) -> int:
+    """The rows per page asked for (``?size=``, one of ``PAGE_SIZES``), else ``default``."""
+    raw = request.query_params.get("size", "")
+    return int(raw) if raw.isdigit() and int(raw) in PAGE_SIZES else default
 
 
 def pager(request: Request, total: int = 0) -> Pager:
-    """The page asked for (``?page=``, 1-based) and links that keep the other parameters."""
-    raw = request.query_params.get("page", "1")
+    """The page asked for (``?page=``, 1-based, ``?size=`` rows, ``?sort=``) and links that
+    keep the other parameters."""
+    query = request.query_params
+    raw = query.get("page", "1")
     page = int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
-    others = [(k, v) for k, v in request.query_params.multi_items() if k != "page" and v != ""]
-    base = request.url.path + (f"?{urlencode(others)}" if others else "")
-    return Pager(page, settings_of(request).page_size, total, base)
+    others = tuple(
+        (k, v) for k, v in query.multi_items() if k not in ("page", "export") and v != ""
+    )
+    size = page_size(request, settings_of(request).page_size)
+    return Pager(page, size, total, request.url.path, others, query.get("sort", ""))
 
 
 # ------------------------------------------------------------------ rendering

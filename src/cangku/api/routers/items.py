@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from cangku.api.deps import ContextDep, DbDep, permit
+from cangku.api.filters import ItemSort
 from cangku.api.schemas_items import (
     CategoryCreate,
     CategoryNodeOut,
@@ -60,8 +61,10 @@ def list_items(
     active: bool | None = None,
     limit: int = 50,
     offset: int = 0,
+    sort: ItemSort = None,
 ) -> ItemPage:
-    """Items by code; ``q`` searches code, name and barcodes; ``category`` includes its subtree."""
+    """Items by code (or as ``sort`` says); ``q`` searches code, name and barcodes;
+    ``category`` includes its subtree."""
     page = item_queries.list_items(
         db,
         q,
@@ -71,6 +74,7 @@ def list_items(
         active=active,
         limit=limit,
         offset=offset,
+        sort=sort,
     )
     return ItemPage.model_validate(page)
 

@@ -7,7 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader, table
+from cangku.cli.common import (
+    IdemOpt,
+    JsonOpt,
+    SortOpt,
+    context,
+    database,
+    emit,
+    handled,
+    reader,
+    table,
+)
 from cangku.domain.errors import InvalidInput
 from cangku.domain.quantities import parse_decimal
 from cangku.queries import items as queries
@@ -78,9 +88,10 @@ def list_(
     active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
     limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 50,
     offset: int = 0,
+    sort: SortOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List items."""
+    """List items (by code, or in the order --sort names)."""
     with handled(as_json):
         reader(service.ITEM_VIEW)
         page = queries.list_items(
@@ -92,6 +103,7 @@ def list_(
             active=active,
             limit=limit,
             offset=offset,
+            sort=sort,
         )
         emit_page(page, as_json, COLUMNS)
 
