@@ -11,6 +11,8 @@ from cangku.db.catalog import Category, Item, Unit
 from cangku.db.tables import categories, item_barcodes, items
 from cangku.db.uow import Database
 from cangku.domain.errors import NotFound
+from cangku.domain.permissions import Warehouses
+from cangku.queries.attention import stock_level_condition
 from cangku.queries.common import Page, Sorting, paginate, text_filter
 
 __all__ = [
@@ -78,10 +80,14 @@ def list_items(
     limit: int = 50,
     offset: int = 0,
     sort: str | None = None,
+    stock: str | None = None,
+    warehouses: Warehouses = None,
 ) -> Page[Item]:
     """Items in the order ``sort`` names (``ITEM_SORTING``; by code by default). ``q`` searches
-    code, name and barcodes; ``category`` includes its sub-categories. NotFound
-    ``category_not_found`` for an unknown category; InvalidInput ``invalid_sort``."""
+    code, name and barcodes; ``category`` includes its sub-categories; ``stock``
+    (``below_reorder``) keeps the active items at or below their reorder point in
+    ``warehouses`` (``queries.attention``). NotFound ``category_not_found`` for an unknown
+    category; InvalidInput ``invalid_sort``, ``invalid_stock_filter``."""
     order = ITEM_SORTING.parse(sort)
     stmt = catalog.item_select().order_by(*ITEM_SORTING.order_by(order))
     needle = text_filter(q, items.c.code, items.c.name)
@@ -96,6 +102,8 @@ def list_items(
         stmt = stmt.where(items.c.tracking == tracking)
     if active is not None:
         stmt = stmt.where(items.c.active == active)
+    if stock:
+        stmt = stmt.where(stock_level_condition(stock, warehouses))
     with db.read() as conn:
         if category is not None:
             found = catalog.category_by_code(conn, category)

@@ -23,7 +23,7 @@ from cangku.db.tables import balances, items, locations, lots, moves, users
 from cangku.db.tables import warehouses as warehouse_table
 from cangku.db.types import UTCDateTime
 from cangku.domain.enums import VALUED_KINDS
-from cangku.domain.errors import NotFound
+from cangku.domain.errors import InvalidInput, NotFound
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
 from cangku.domain.stock import MoveLine
@@ -324,6 +324,28 @@ class StockFilter:
     q: str | None = None
     include_virtual: bool = False
     include_zero: bool = False
+    #: only the unusual balances: ``negative`` on hand, reserved above on hand
+    #: (``over_reserved``), or either (``unusual``); see ``BALANCE_FILTERS``
+    balance: str | None = None
+
+
+#: the balances a ``balance=`` filter keeps
+BALANCE_FILTERS = {
+    "negative": balances.c.on_hand < 0,
+    "over_reserved": (balances.c.reserved > 0) & (balances.c.reserved > balances.c.on_hand),
+    "unusual": or_(balances.c.on_hand < 0, balances.c.reserved > balances.c.on_hand),
+}
+
+
+def balance_condition(name: str) -> ColumnElement[bool]:
+    """The condition of a ``balance=`` filter; InvalidInput ``invalid_balance_filter``."""
+    if name not in BALANCE_FILTERS:
+        raise InvalidInput(
+            f"balance must be one of {', '.join(BALANCE_FILTERS)}",
+            code="invalid_balance_filter",
+            allowed=list(BALANCE_FILTERS),
+        )
+    return BALANCE_FILTERS[name]
 
 
 def _balance_conditions(
@@ -345,6 +367,8 @@ def _balance_conditions(
         where.append(locations.c.kind.in_(VALUED))
     if not f.include_zero:
         where.append(or_(balances.c.on_hand != 0, balances.c.reserved != 0))
+    if f.balance:
+        where.append(balance_condition(f.balance))
     if f.q and f.q.strip():
         needle = f.q.strip().lower()
         where.append(

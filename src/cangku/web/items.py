@@ -18,6 +18,7 @@ from cangku.queries.common import Page
 from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.items import Item, get_item, list_categories, list_items, list_units
 from cangku.queries.lots import expiry_dates, expiry_day, expiry_settings
+from cangku.queries.series import SERIES_DAYS
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
 from cangku.services import items as item_service
@@ -174,6 +175,10 @@ def items_page(request: Request, user: Annotated[WebUser, page(ITEM_VIEW)]) -> R
     item_type = params.get("type") or None
     status = params.get("status", "")
     active = {"active": True, "inactive": False}.get(status)
+    # at or below the reorder point: on hand in the warehouses whose stock the user sees
+    stock = params.get("stock") or None
+    if stock is not None:
+        user.actor.require(STOCK_VIEW)
     pages = pager(request)
 
     def fetch(limit: int, offset: int) -> Page[Item]:
@@ -185,6 +190,8 @@ def items_page(request: Request, user: Annotated[WebUser, page(ITEM_VIEW)]) -> R
             limit=limit,
             offset=offset,
             sort=pages.sort,
+            stock=stock,
+            warehouses=user.warehouses(STOCK_VIEW),
         )
 
     if (file := exported(request, ITEM_LIST, fetch)) is not None:
@@ -198,6 +205,7 @@ def items_page(request: Request, user: Annotated[WebUser, page(ITEM_VIEW)]) -> R
         q=q,
         item_type=item_type or "",
         status_filter=status,
+        stock_filter=stock or "",
         item_types=[str(t) for t in ItemType],
     )
 
@@ -320,6 +328,8 @@ def item_history_page(
     item = get_item(db, code)
     now = utcnow()
     raw = request.query_params.get("as_of", "")
+    # the on-hand chart's range (charts.on_hand_chart draws it): one of SERIES_DAYS
+    chart: dict[str, Any] = {"chart_days": SERIES_DAYS, "chart_range": _chart_days(request)}
     try:
         at = parse_moment(raw, display_of(request).zone) or now
     except CangkuError as error:
@@ -336,6 +346,7 @@ def item_history_page(
             total=Decimal(0),
             pager=pager(request),
             at=None,
+            **chart,
         )
     pages = pager(request)
     seen = user.warehouses(STOCK_VIEW)
@@ -365,7 +376,14 @@ def item_history_page(
         value=value,
         expiry=expiry,
         expires=expires,
+        **chart,
     )
+
+
+def _chart_days(request: Request) -> int:
+    """The chart range asked for (``days=``), else 90 days."""
+    asked = request.query_params.get("days", "")
+    return int(asked) if asked in {str(days) for days in SERIES_DAYS} else 90
 
 
 # ------------------------------------------------------------------ detail

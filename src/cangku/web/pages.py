@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from cangku.queries.attention import count_below_reorder, count_unusual_balances
 from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.items import list_items
 from cangku.queries.lots import list_lots
@@ -23,6 +24,7 @@ from cangku.services.warehouses import WAREHOUSE_VIEW
 from cangku.web import (
     account,
     audit,
+    charts,
     company,
     data_import,
     imports,
@@ -54,10 +56,12 @@ router = APIRouter(route_class=PageRoute)
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> Response:
-    """What the user may see: counts, the stock's value and the latest moves of their
-    warehouses, and the operations they may post."""
+    """What needs the user today, within what they may see: the stock's value and its last
+    12 month ends, items at or below their reorder point, expired and expiring lots, unusual
+    balances (each linking to the list of exactly those rows), counts, the latest moves."""
     db = db_of(request)
     counts: dict[str, int] = {}
+    needs: dict[str, int] = {}
     if user.may(ITEM_VIEW.code):
         counts["items"] = list_items(db, limit=1).total
     if user.may(WAREHOUSE_VIEW.code):
@@ -66,6 +70,8 @@ def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> R
         ).total
     if user.may(LOT_VIEW.code):
         counts["lots"] = list_lots(db, limit=1).total
+        for expiry in ("expired", "expiring_soon"):
+            needs[expiry] = list_lots(db, expiry=expiry, limit=1).total
     total_value = None
     latest = []
     with db.read() as conn:
@@ -73,10 +79,20 @@ def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> R
             scope = user.warehouses(VALUATION_VIEW)
             total_value = stock_value(conn, utcnow(), warehouses=scope).total_value
         if user.may(STOCK_VIEW.code):
-            found = history(conn, HistoryFilter(), limit=10, warehouses=user.warehouses(STOCK_VIEW))
+            seen = user.warehouses(STOCK_VIEW)
+            if user.may(ITEM_VIEW.code):
+                needs["below_reorder"] = count_below_reorder(conn, seen)
+            needs["unusual_balances"] = count_unusual_balances(conn, seen)
+            found = history(conn, HistoryFilter(), limit=10, warehouses=seen)
             latest = shown_costs(found.items, cost_scope(conn, user.warehouses(VALUATION_VIEW)))
     return render(
-        request, "dashboard.html", user=user, counts=counts, total_value=total_value, moves=latest
+        request,
+        "dashboard.html",
+        user=user,
+        counts=counts,
+        needs=needs,
+        total_value=total_value,
+        moves=latest,
     )
 
 
@@ -122,6 +138,7 @@ def mount(app: FastAPI) -> None:
         audit.router,
         labels.router,
         company.router,
+        charts.router,
     ):
         app.include_router(module_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

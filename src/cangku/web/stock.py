@@ -492,7 +492,7 @@ for _name, _operation in OPERATIONS.items():
 @router.get("/stock", response_class=HTMLResponse)
 def stock_page(request: Request, user: Annotated[WebUser, page(STOCK_VIEW)]) -> Response:
     params = request.query_params
-    names = ("item", "location", "warehouse", "lot", "q")
+    names = ("item", "location", "warehouse", "lot", "q", "balance")
     filters = {name: params.get(name, "").strip() for name in names}
     where = StockFilter(
         item=filters["item"] or None,
@@ -500,6 +500,7 @@ def stock_page(request: Request, user: Annotated[WebUser, page(STOCK_VIEW)]) -> 
         warehouse=filters["warehouse"] or None,
         lot=filters["lot"] or None,
         q=filters["q"] or None,
+        balance=filters["balance"] or None,
     )
     pages = pager(request)
     error = None
