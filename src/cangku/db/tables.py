@@ -275,6 +275,8 @@ Index("ix_moves_item_effective", moves.c.item_id, moves.c.effective_at)
 Index("ix_moves_effective", moves.c.effective_at)
 Index("ix_moves_from", moves.c.from_location_id, moves.c.effective_at)
 Index("ix_moves_to", moves.c.to_location_id, moves.c.effective_at)
+# migration 0007: the moves list sorted by quantity (keyset paging, ties by id)
+Index("ix_moves_quantity", moves.c.quantity, moves.c.id)
 _NOT_NULL = "{} IS NOT NULL"
 Index(
     "ix_moves_lot",
@@ -323,6 +325,10 @@ balances = Table(
 )
 Index("ix_balances_location", balances.c.location_id)
 Index("ix_balances_warehouse_item", balances.c.warehouse_id, balances.c.item_id)
+# migration 0007: the stock list sorted by on hand or available (keyset paging, ties by key)
+_BALANCE_KEY = (balances.c.item_id, balances.c.location_id, balances.c.lot_key)
+Index("ix_balances_on_hand", balances.c.on_hand, *_BALANCE_KEY)
+Index("ix_balances_available", balances.c.on_hand - balances.c.reserved, *_BALANCE_KEY)
 
 item_costs = Table(
     "item_costs",

@@ -11,6 +11,7 @@ Whichever anchor lies closer to T is used; both give the same answer (a test pro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -31,6 +32,15 @@ from cangku.db.tables import (
 from cangku.db.tables import warehouses as warehouse_table
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
+from cangku.queries.common import (
+    COUNT_CAP,
+    Page,
+    Sorting,
+    check_paging,
+    decode_cursor,
+    keyset_page,
+    sorted_page,
+)
 from cangku.queries.stock import (
     VALUED,
     StockFilter,
@@ -109,14 +119,21 @@ def quantities_select(
     anchor: Anchor,
     *,
     warehouses: Warehouses = None,
+    among: Select[Any] | None = None,
 ) -> Select[Any]:
-    """SQL yielding (item_id, location_id, lot_key, on_hand) as of ``at``; zero rows dropped."""
+    """SQL yielding (item_id, location_id, lot_key, on_hand) as of ``at``; zero rows dropped
+    (``among``: only the items whose ids it selects)."""
     the_item, location_ids, lot_filter = _filters(conn, f, warehouses)
     lot_key = func.coalesce(moves.c.lot_id, 0)
 
     def restrict(stmt: Select[Any], item_col: Any, loc_col: Any, lot_col: Any) -> Select[Any]:
         if the_item is not None:
             stmt = stmt.where(item_col == the_item)
+        if among is not None:
+            stmt = stmt.where(item_col.in_(among))
+            # a few items: their own index rows, not every location's (SQLite would take
+            # the location index for the IN list; "+ 0" keeps it off that index)
+            loc_col = loc_col + 0
         if location_ids is not None:
             stmt = stmt.where(loc_col.in_(location_ids))
         if lot_filter is not None:
@@ -195,7 +212,13 @@ def stock_as_of(
     in ``warehouses`` (None: all)."""
     anchor = choose_anchor(conn, at, now, use)
     q = quantities_select(conn, at, f, anchor, warehouses=warehouses).subquery("asof")
-    stmt = (
+    stmt = _as_of_rows(q).order_by(items.c.code, locations.c.code, lots.c.code)
+    return _rows(conn.execute(stmt))
+
+
+def _as_of_rows(q: Any) -> Select[Any]:
+    """The rows of the as-of quantities ``q`` with their codes and names."""
+    return (
         select(
             items.c.code.label("item"),
             items.c.name.label("item_name"),
@@ -209,14 +232,16 @@ def stock_as_of(
         .join(locations, locations.c.id == q.c.location_id)
         .join(warehouse_table, warehouse_table.c.id == locations.c.warehouse_id)
         .outerjoin(lots, lots.c.id == q.c.lot_key)
-        .order_by(items.c.code, locations.c.code, lots.c.code)
     )
+
+
+def _rows(found: Iterable[Any]) -> list[AsOfRow]:
     # a big snapshot repeats the same codes, names and amounts: share one object for each
     shared: dict[object, Any] = {}
     one = shared.setdefault
     amounts: dict[int, Decimal] = {}
     rows = []
-    for r in conn.execute(stmt):
+    for r in found:
         amount = amounts.get(r.on_hand)
         if amount is None:
             amount = amounts[r.on_hand] = from_scaled(r.on_hand)
@@ -309,3 +334,100 @@ def item_total_as_of(
     ).subquery()
     total = conn.execute(select(func.coalesce(func.sum(q.c.on_hand), 0))).scalar_one()
     return from_scaled(int(total))
+
+
+# ------------------------------------------------------------------ one page at a time
+#: the as-of list's one order: item, location and lot codes (unique together, no tie-breaker)
+AS_OF_SORTING = Sorting(
+    {"item": (items.c.code, locations.c.code, func.coalesce(lots.c.code, ""))},
+    default="item",
+    tiebreak=[],
+)
+#: items read per step of a keyset page; a step that finds too few rows reads 4 times as many
+_FIRST_ITEMS = 64
+
+
+def stock_as_of_page(
+    conn: Connection,
+    at: datetime,
+    f: StockFilter,
+    now: datetime,
+    limit: int = 50,
+    offset: int = 0,
+    cursor: str | None = None,
+    *,
+    warehouses: Warehouses = None,
+) -> Page[AsOfRow]:
+    """One page of ``stock_as_of`` (by item, location and lot): after ``cursor`` or from the
+    start, as of ``at`` for a few items at a time (the next ones by code, each through its
+    own balances and moves), so a page costs the same at any depth; with an ``offset``, the
+    whole company as of ``at`` is summed and that many rows skipped (the slow way). The total
+    is counted up to ``COUNT_CAP``. Raises InvalidInput ``invalid_cursor``, NotFound as
+    ``stock_as_of``."""
+    check_paging(limit, offset)
+    key = AS_OF_SORTING.default
+    anchor = choose_anchor(conn, at, now)
+
+    def rows_among(among: Select[Any] | None) -> Select[Any]:
+        q = quantities_select(conn, at, f, anchor, warehouses=warehouses, among=among)
+        return _as_of_rows(q.subquery("asof"))
+
+    if offset and not cursor:
+        found, page = sorted_page(conn, rows_among(None), AS_OF_SORTING, key, limit, offset)
+        return _page(found, page, limit, offset)
+    backward = False
+    start = None
+    if cursor:
+        width = len(AS_OF_SORTING.keys(key))
+        values, backward = decode_cursor(cursor, key, width, AS_OF_SORTING.keys(key))
+        start = values[0]
+    chunk = _FIRST_ITEMS
+    while True:
+        among = _items_from(start, backward, chunk)
+        found, page = keyset_page(conn, rows_among(among), AS_OF_SORTING, key, limit, cursor,
+                                  count=False)  # fmt: skip
+        more = page.prev_cursor if backward else page.next_cursor
+        read = conn.execute(select(func.count()).select_from(among.subquery())).scalar_one()
+        if more is not None or read < chunk:
+            break
+        chunk *= 4
+    total, exact = _count_as_of(conn, rows_among)
+    page = Page([], total, limit, 0, exact, page.next_cursor, page.prev_cursor)
+    return _page(found, page, limit, 0)
+
+
+def _items_from(start: str | None, backward: bool, chunk: int) -> Select[Any]:
+    """Ids of the next ``chunk`` items by code from ``start`` (included; back: down from it)."""
+    stmt = select(items.c.id)
+    if start is not None:
+        stmt = stmt.where(items.c.code <= start if backward else items.c.code >= start)
+    order = items.c.code.desc() if backward else items.c.code
+    return stmt.order_by(order).limit(chunk)
+
+
+def _count_as_of(conn: Connection, rows_among: Any) -> tuple[int, bool]:
+    """Rows as of the time, counted a step of items at a time up to ``COUNT_CAP`` (each step
+    sized from the rows per item seen so far, so the count reads little past the cap)."""
+    counted, chunk, after, seen = 0, _FIRST_ITEMS * 4, None, 0
+    while True:
+        ids = select(items.c.id, items.c.code).order_by(items.c.code).limit(chunk)
+        if after is not None:
+            ids = ids.where(items.c.code > after)
+        step = [(r.id, r.code) for r in conn.execute(ids)]
+        if not step:
+            return counted, True
+        among = select(items.c.id).where(items.c.id.in_([i for i, _ in step]))
+        stmt = rows_among(among).limit(COUNT_CAP + 1 - counted).subquery()
+        counted += int(conn.execute(select(func.count()).select_from(stmt)).scalar_one())
+        if counted > COUNT_CAP:
+            return COUNT_CAP, False
+        if len(step) < chunk:
+            return counted, True
+        seen += len(step)
+        per_item = max(counted / seen, 1 / _FIRST_ITEMS)
+        after, chunk = step[-1][1], max(int((COUNT_CAP + 1 - counted) / per_item * 1.2) + 1, 8)
+
+
+def _page(found: list[Any], page: Page[None], limit: int, offset: int) -> Page[AsOfRow]:
+    return Page(_rows(found), page.total, limit, offset, page.total_exact, page.next_cursor,
+                page.prev_cursor)  # fmt: skip

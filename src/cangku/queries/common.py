@@ -100,8 +100,10 @@ def driving_join(left: FromClause, right: FromClause, onclause: ColumnElement[bo
 
 @compiles(DrivingJoin, "sqlite")
 def _cross_join(join: DrivingJoin, compiler: SQLCompiler, **kw: Any) -> str:
-    plain: str = compiler.visit_join(join, **kw)
-    left: str = join.left._compiler_dispatch(compiler, **{**kw, "asfrom": True, "from_linter": None})
+    plain: str = compiler.visit_join(join, **kw)  # type: ignore[no-untyped-call]
+    left: str = join.left._compiler_dispatch(
+        compiler, **{**kw, "asfrom": True, "from_linter": None}
+    )
     # the left side renders the same text again; its bound values are not recorded twice:
     # only its text is used, to find where the join word starts
     return plain[: len(left)] + " CROSS JOIN " + plain[len(left) + len(" JOIN ") :]

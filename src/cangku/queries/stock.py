@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, or_, select
+from sqlalchemy import Connection, Select, and_, func, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from cangku.db import driver, lookups
@@ -27,7 +27,7 @@ from cangku.domain.errors import InvalidInput, NotFound
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
 from cangku.domain.stock import MoveLine
-from cangku.queries.common import Page, paginate
+from cangku.queries.common import Page, Sorting, driving_join, sorted_page
 
 VALUED = [str(k) for k in VALUED_KINDS]
 
@@ -71,7 +71,8 @@ def _move_select() -> Select[Any]:
     return _MOVE_SELECT
 
 
-def _build_move_select() -> Select[Any]:
+def _build_move_select(by_item: bool = False) -> Select[Any]:
+    """``by_item``: read from the items (by code), then each item's moves (a sort by item)."""
     src = locations.alias("src")
     dst = locations.alias("dst")
     reversal = moves.alias("reversal")
@@ -107,8 +108,15 @@ def _build_move_select() -> Select[Any]:
             moves.c.note,
             moves.c.hash,
         )
-        .join(warehouse_table, warehouse_table.c.id == moves.c.warehouse_id)
-        .join(items, items.c.id == moves.c.item_id)
+        .select_from(
+            driving_join(items, moves, items.c.id == moves.c.item_id).join(
+                warehouse_table, warehouse_table.c.id == moves.c.warehouse_id
+            )
+            if by_item
+            else moves.join(warehouse_table, warehouse_table.c.id == moves.c.warehouse_id).join(
+                items, items.c.id == moves.c.item_id
+            )
+        )
         .outerjoin(lots, lots.c.id == moves.c.lot_id)
         .join(src, src.c.id == moves.c.from_location_id)
         .join(dst, dst.c.id == moves.c.to_location_id)
@@ -117,6 +125,7 @@ def _build_move_select() -> Select[Any]:
 
 
 _MOVE_SELECT = _build_move_select()
+_MOVE_SELECT_BY_ITEM = _build_move_select(by_item=True)
 
 
 def _stock_change(qty: Decimal, out_of_stock: bool, into_stock: bool) -> Decimal:
@@ -380,6 +389,52 @@ def _balance_conditions(
     return where
 
 
+_LOT_CODE = func.coalesce(lots.c.code, "")
+_LAST_DAY = date(9999, 12, 31)
+#: the orders of the stock list; each ends with the balance's key (item, location, lot ids).
+#: ``item`` walks the items' code index and each item's balances by primary key; ``on_hand``
+#: and ``available`` walk their own indexes (migration 0007)
+STOCK_SORTING = Sorting(
+    {
+        "item": (items.c.code, locations.c.code, _LOT_CODE),
+        "location": (locations.c.code, items.c.code, _LOT_CODE),
+        "warehouse": (warehouse_table.c.code, items.c.code, locations.c.code, _LOT_CODE),
+        "lot": (_LOT_CODE, items.c.code, locations.c.code),
+        "expires_on": (
+            func.coalesce(lots.c.expires_on, _LAST_DAY),
+            items.c.code,
+            locations.c.code,
+            _LOT_CODE,
+        ),
+        "on_hand": balances.c.on_hand,
+        "available": balances.c.on_hand - balances.c.reserved,
+    },
+    default="item",
+    tiebreak=[balances.c.item_id, balances.c.location_id, balances.c.lot_key],
+)
+
+
+def _stock_from(sort: str) -> Any:
+    """The joins of the stock list, read from the table whose index gives ``sort``'s order."""
+    item_of = items.c.id == balances.c.item_id
+    location_of = locations.c.id == balances.c.location_id
+    warehouse_of = warehouse_table.c.id == balances.c.warehouse_id
+    if sort == "item":
+        joined = driving_join(items, balances, item_of).join(locations, location_of)
+        joined = joined.join(warehouse_table, warehouse_of)
+    elif sort == "location":
+        joined = driving_join(locations, balances, location_of).join(items, item_of)
+        joined = joined.join(warehouse_table, warehouse_of)
+    elif sort == "warehouse":
+        pairs = driving_join(warehouse_table, items, true())
+        joined = driving_join(pairs, balances, and_(warehouse_of, item_of))
+        joined = joined.join(locations, location_of)
+    else:
+        joined = balances.join(items, item_of).join(locations, location_of)
+        joined = joined.join(warehouse_table, warehouse_of)
+    return joined.outerjoin(lots, lots.c.id == balances.c.lot_id)
+
+
 def on_hand(
     conn: Connection,
     f: StockFilter,
@@ -387,10 +442,17 @@ def on_hand(
     offset: int = 0,
     *,
     warehouses: Warehouses = None,
+    sort: str | None = None,
+    cursor: str | None = None,
 ) -> Page[StockRow]:
     """Balances by item, location and lot (location includes its sub-locations), in
-    ``warehouses`` (None: all). Raises NotFound for a filter naming an unknown (or unseen)
-    item, location, warehouse or lot."""
+    ``warehouses`` (None: all), in the order ``sort`` names (``STOCK_SORTING``; default by
+    item, location and lot), from ``cursor`` (keyset, see ``queries.common``) or ``offset``.
+    The total is counted up to ``COUNT_CAP``. Raises NotFound for a filter naming an unknown
+    (or unseen) item, location, warehouse or lot; InvalidInput ``invalid_sort`` /
+    ``invalid_cursor``."""
+    key = STOCK_SORTING.parse(sort)
+    where = _balance_conditions(conn, f, warehouses)
     stmt = (
         select(
             items.c.code.label("item"),
@@ -404,14 +466,15 @@ def on_hand(
             balances.c.on_hand,
             balances.c.reserved,
         )
-        .join(items, items.c.id == balances.c.item_id)
-        .join(locations, locations.c.id == balances.c.location_id)
-        .join(warehouse_table, warehouse_table.c.id == balances.c.warehouse_id)
-        .outerjoin(lots, lots.c.id == balances.c.lot_id)
-        .where(*_balance_conditions(conn, f, warehouses))
-        .order_by(items.c.code, locations.c.code, lots.c.code)
+        .select_from(_stock_from(key.name))
+        .where(*where)
     )
-    rows, total = paginate(conn, stmt, limit, offset)
+    count = select(balances.c.item_id).join(locations, locations.c.id == balances.c.location_id)
+    if f.q:
+        count = count.join(items, items.c.id == balances.c.item_id)
+    rows, page = sorted_page(
+        conn, stmt, STOCK_SORTING, key, limit, offset, cursor, count=count.where(*where)
+    )
     return Page(
         [
             StockRow(
@@ -429,9 +492,12 @@ def on_hand(
             )
             for r in rows
         ],
-        total,
+        page.total,
         limit,
-        offset,
+        page.offset,
+        page.total_exact,
+        page.next_cursor,
+        page.prev_cursor,
     )
 
 
@@ -511,6 +577,21 @@ class HistoryFilter:
     until: datetime | None = None
 
 
+#: the orders of the moves list, each ending with the move's id. ``effective_at`` and ``id``
+#: walk the moves' own indexes, ``item`` the items' code index and each item's moves by time,
+#: ``quantity`` its index (migration 0007)
+MOVE_SORTING = Sorting(
+    {
+        "effective_at": moves.c.effective_at,
+        "id": moves.c.id,
+        "item": (items.c.code, moves.c.effective_at),
+        "quantity": moves.c.quantity,
+    },
+    default="-effective_at",
+    tiebreak=[moves.c.id],
+)
+
+
 def history(
     conn: Connection,
     f: HistoryFilter,
@@ -518,9 +599,15 @@ def history(
     offset: int = 0,
     *,
     warehouses: Warehouses = None,
+    sort: str | None = None,
+    cursor: str | None = None,
 ) -> Page[MoveRecord]:
-    """Moves matching ``f`` that touched ``warehouses`` (None: all), newest first (by business
-    time, then posting order)."""
+    """Moves matching ``f`` that touched ``warehouses`` (None: all), in the order ``sort``
+    names (``MOVE_SORTING``; default newest first: by business time, then posting order),
+    from ``cursor`` (keyset) or ``offset``; the total counted up to ``COUNT_CAP``. Raises
+    NotFound for a filter naming an unknown thing; InvalidInput ``invalid_sort`` /
+    ``invalid_cursor``."""
+    key = MOVE_SORTING.parse(sort)
     where: list[ColumnElement[bool]] = move_visible(warehouses)
     the_item = item_id(conn, f.item) if f.item else None
     if the_item is not None:
@@ -542,6 +629,17 @@ def history(
         where.append(moves.c.effective_at >= f.since)
     if f.until:
         where.append(moves.c.effective_at <= f.until)
-    stmt = _move_select().where(*where).order_by(moves.c.effective_at.desc(), moves.c.id.desc())
-    rows, total = paginate(conn, stmt, limit, offset)
-    return Page([_record(r) for r in rows], total, limit, offset)
+    count = select(moves.c.id).where(*where)
+    select_ = _MOVE_SELECT_BY_ITEM if key.name == "item" else _move_select()
+    rows, page = sorted_page(
+        conn, select_.where(*where), MOVE_SORTING, key, limit, offset, cursor, count=count
+    )
+    return Page(
+        [_record(r) for r in rows],
+        page.total,
+        limit,
+        page.offset,
+        page.total_exact,
+        page.next_cursor,
+        page.prev_cursor,
+    )

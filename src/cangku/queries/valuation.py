@@ -11,12 +11,13 @@ value in proportion to the quantity held there: the whole value when all of it i
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, func, literal, select, union_all
+from sqlalchemy import Connection, Select, and_, case, func, literal, or_, select, union_all
 
 from cangku.db.tables import (
     balances,
@@ -30,6 +31,15 @@ from cangku.db.tables import (
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled, scaled_ratio, to_scaled
 from cangku.queries.asof import Anchor, choose_anchor, totals_by_item_as_of
+from cangku.queries.common import (
+    Page,
+    Sorting,
+    check_paging,
+    decode_cursor,
+    driving_join,
+    encode_cursor,
+    sorted_page,
+)
 from cangku.queries.stock import VALUED, StockFilter, item_id
 
 
@@ -214,3 +224,137 @@ def stock_value(
             )
         )
     return Valuation(at, result, from_scaled(total))
+
+
+# ------------------------------------------------------------------ one page at a time
+@dataclass(frozen=True)
+class ValuationPage:
+    """One page of the items' values; ``total_value`` is the whole stock's (every item)."""
+
+    at: datetime | None
+    items: list[ItemValue]
+    total_value: Decimal
+    page: Page[None]
+
+
+#: the valuation's one order: by item code (unique)
+VALUE_SORTING = Sorting({"item": items.c.code}, default="item", tiebreak=[])
+
+
+def stock_value_page(
+    conn: Connection,
+    now: datetime,
+    at: datetime | None = None,
+    item: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    cursor: str | None = None,
+    *,
+    warehouses: Warehouses = None,
+) -> ValuationPage:
+    """One page (by item code, after ``cursor`` or ``offset`` items in) of ``stock_value``,
+    with the exact total of every item's value (summed in the database, not over the page).
+    Within ``warehouses`` each item's share is computed as ``stock_value`` does, over every
+    item. Raises InvalidInput ``invalid_cursor``; NotFound for an unknown item."""
+    check_paging(limit, offset)
+    key = VALUE_SORTING.default
+    if warehouses is not None:
+        return _page_of(stock_value(conn, now, at, item, warehouses=warehouses), limit, offset,
+                        cursor)  # fmt: skip
+    the_item = item_id(conn, item) if item else None
+    if at is None:
+        return _page_now(conn, the_item, limit, offset, cursor)
+    anchor = choose_anchor(conn, at, now)
+    values = value_select(conn, at, anchor, the_item).subquery("vals")
+    held = ~and_(func.coalesce(values.c.quantity, 0) == 0, func.coalesce(values.c.value, 0) == 0)
+    stmt = (
+        select(
+            items.c.code,
+            items.c.name,
+            items.c.costing_method,
+            items.c.base_unit,
+            values.c.quantity,
+            values.c.value,
+        )
+        .join(items, items.c.id == values.c.item_id)
+        .where(held)
+    )
+    rows, page = sorted_page(conn, stmt, VALUE_SORTING, key, limit, offset, cursor)
+    total = conn.execute(select(func.coalesce(func.sum(values.c.value), 0))).scalar_one()
+    found = [
+        _item_value(r.code, r.name, r.costing_method, r.base_unit, int(r.quantity or 0),
+                    int(r.value or 0))
+        for r in rows
+    ]  # fmt: skip
+    return ValuationPage(at, found, from_scaled(int(total)), page)
+
+
+def _page_now(
+    conn: Connection, the_item: int | None, limit: int, offset: int, cursor: str | None
+) -> ValuationPage:
+    """The current values, item by item in code order: each item's cost row and (FIFO) the sum
+    of its open layers, read for the page's items only. The total and the filter read the cost
+    rows alone: a FIFO item's stored value is the sum of its open layers, which ``verify``
+    proves (``item_cost_mismatch``), so the sum of the stored values is the stock's value."""
+    open_layers = cost_layers.c.remaining_qty > 0
+    layers = (
+        select(func.coalesce(func.sum(cost_layers.c.remaining_value), 0))
+        .where(cost_layers.c.item_id == items.c.id, open_layers)
+        .scalar_subquery()
+    )
+    # as value_select: a FIFO item is worth its open layers, unless below zero (ADR 0012)
+    fifo = and_(items.c.costing_method == "fifo", item_costs.c.quantity >= 0)
+    value = case((fifo, layers), else_=item_costs.c.value)
+    costed = driving_join(items, item_costs, item_costs.c.item_id == items.c.id)
+    only = [items.c.id == the_item] if the_item is not None else []
+    stmt = (
+        select(
+            items.c.code,
+            items.c.name,
+            items.c.costing_method,
+            items.c.base_unit,
+            item_costs.c.quantity,
+            value.label("value"),
+        )
+        .select_from(costed)
+        .where(*only, or_(item_costs.c.quantity != 0, item_costs.c.value != 0))
+    )
+    key = VALUE_SORTING.default
+    only_costs = [item_costs.c.item_id == the_item] if the_item is not None else []
+    count = select(item_costs.c.item_id).where(
+        *only_costs, or_(item_costs.c.quantity != 0, item_costs.c.value != 0)
+    )
+    rows, page = sorted_page(conn, stmt, VALUE_SORTING, key, limit, offset, cursor, count=count)
+    total = conn.execute(
+        select(func.coalesce(func.sum(item_costs.c.value), 0)).where(*only_costs)
+    ).scalar_one()
+    found = [
+        _item_value(r.code, r.name, r.costing_method, r.base_unit, int(r.quantity),
+                    int(r.value))
+        for r in rows
+    ]  # fmt: skip
+    return ValuationPage(None, found, from_scaled(int(total)), page)
+
+
+def _item_value(code: str, name: str, method: str, unit: str, qty: int, value: int) -> ItemValue:
+    average = from_scaled(scaled_ratio(value, qty)) if qty > 0 else Decimal(0)
+    return ItemValue(code, name, method, unit, from_scaled(qty), from_scaled(value), average)
+
+
+def _page_of(whole: Valuation, limit: int, offset: int, cursor: str | None) -> ValuationPage:
+    """A page of a valuation already read whole (by item code), with the same cursors."""
+    key = VALUE_SORTING.default
+    start, backward = offset, False
+    if cursor:
+        (code,), backward = decode_cursor(cursor, key, 1, VALUE_SORTING.keys(key))
+        codes = [v.item for v in whole.items]
+        start = bisect_left(codes, code) if backward else bisect_right(codes, code)
+        if backward:
+            start = max(0, start - limit)
+    shown = whole.items[start : start + limit]
+    after = start + limit < len(whole.items)
+    next_cursor = encode_cursor(key, [shown[-1].item]) if shown and after else None
+    prev_cursor = encode_cursor(key, [shown[0].item], backward=True) if shown and start else None
+    page: Page[None] = Page([], len(whole.items), limit, 0 if cursor else offset, True,
+                            next_cursor, prev_cursor)  # fmt: skip
+    return ValuationPage(whole.at, shown, whole.total_value, page)
