@@ -103,7 +103,7 @@ def test_stock_lists_only_the_granted_warehouse(company: Company) -> None:
 
 def test_stock_as_of_and_per_item_only_show_the_granted_warehouse(company: Company) -> None:
     at = datetime.now(UTC).isoformat()
-    rows = company.get("/stock/as-of", company.clerk, at=at, item="BOLT").json()
+    rows = company.get("/stock/as-of", company.clerk, at=at, item="BOLT").json()["items"]
     assert [(r["location"], r["on_hand"]) for r in rows] == [("WH1-A", "80"), ("WH1-B", "20")]
     item = company.get("/stock/items/BOLT", company.clerk).json()
     assert item["on_hand"] == "100"

@@ -486,14 +486,14 @@ def test_as_of_lists_stock_at_a_past_time(client: TestClient) -> None:
     receive(client, "BOLT", "10", "WH1-A", effective_at=(NOW - timedelta(days=3)).isoformat())
     receive(client, "BOLT", "5", "WH1-A-01", effective_at=(NOW - timedelta(days=1)).isoformat())
     at = (NOW - timedelta(days=2)).isoformat()
-    rows = client.get(f"{API}/stock/as-of", params={"at": at}).json()
+    rows = client.get(f"{API}/stock/as-of", params={"at": at}).json()["items"]
     assert [(r["item"], r["location"], r["on_hand"]) for r in rows] == [("BOLT", "WH1-A", "10")]
     now_rows = client.get(
         f"{API}/stock/as-of", params={"at": NOW.isoformat(), "location": "WH1-A"}
-    ).json()
+    ).json()["items"]
     assert [r["on_hand"] for r in now_rows] == ["10", "5"]
     naive = (NOW - timedelta(days=2)).replace(tzinfo=None).isoformat()
-    assert client.get(f"{API}/stock/as-of", params={"at": naive}).json() == rows
+    assert client.get(f"{API}/stock/as-of", params={"at": naive}).json()["items"] == rows
     missing = client.get(f"{API}/stock/as-of")
     assert (missing.status_code, missing.json()["code"]) == (422, "invalid_input")
 

@@ -260,7 +260,7 @@ def test_on_hand_as_of_history_and_value(cli: Invoke) -> None:
         "(3 rows)",
     ]
     yesterday = (NOW - timedelta(days=1)).isoformat()
-    past = ok(cli("as-of", "--at", yesterday, "--json"))
+    past = ok(cli("as-of", "--at", yesterday, "--json"))["items"]
     assert [(r["item"], r["location"], r["on_hand"]) for r in past] == [("BOLT", "WH1-A", "10")]
     assert ok(cli("history", "--json"))["total"] == 3
     history = ok(cli("history", "--item", "BOLT", "--json"))

@@ -163,6 +163,7 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "invalid_input": "a rule across fields (a model validator: reference nested or flat)",
     "invalid_number": "a JSON number whose digits written out pass 64 characters",
     "invalid_time": "a day the month does not have (2026-02-30): a pattern cannot say it",
+    "invalid_cursor": "a cursor is one a page of the list handed out (opaque to the schema)",
     "invalid_quantity": "a quantity with more decimals than its unit has (stored)",
     "number_too_large": "a product with stored values (a unit's factor, a cost) passes 10^12",
     "effective_in_future": "a time after now (the clock, not the schema)",

@@ -106,7 +106,7 @@ def stock_rows(client: TestClient, **filters: Any) -> list[tuple[str, str, str |
 
 
 def as_of(client: TestClient, when: str, **filters: Any) -> list[tuple[str, str, str | None, str]]:
-    rows = get(client, "/stock/as-of", at=when, **filters)
+    rows = get(client, "/stock/as-of", at=when, **filters)["items"]
     return [(r["item"], r["location"], r["lot"], r["on_hand"]) for r in rows]
 
 

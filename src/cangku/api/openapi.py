@@ -218,9 +218,12 @@ def describe_errors(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = operation.setdefault("responses", {})
             statuses = expected_errors(route, method)
-            if responses.pop("422", None) is not None:
-                statuses.add(422)  # FastAPI's validation answer, said in its own words below
             declared = route.responses or {}
+            validation = responses.pop("422", None)
+            if validation is not None:
+                statuses.add(422)  # FastAPI's validation answer, said in its own words below
+                if 422 in declared or "422" in declared:  # the route's own words about it
+                    responses["422"] = {"description": validation.get("description", "")}
             for status in sorted(statuses | {int(s) for s in responses if str(s)[0] in "45"}):
                 entry = responses.setdefault(str(status), {})
                 if status not in declared and str(status) not in declared:

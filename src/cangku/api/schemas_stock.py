@@ -259,11 +259,26 @@ class ReservationOut(_Out):
     replayed: bool
 
 
+TOTAL_EXACT = Field(
+    True,
+    description="false when `total` stopped counting at 10,000: there are at least that many",
+)
+NEXT_CURSOR = Field(
+    None, description="pass as `cursor` for the page after this one (none on the last page)"
+)
+PREV_CURSOR = Field(
+    None, description="pass as `cursor` for the page before this one (none on the first page)"
+)
+
+
 class MovePage(BaseModel):
     items: list[MoveOut]
     total: int
     limit: int
     offset: int
+    total_exact: bool = TOTAL_EXACT
+    next_cursor: str | None = NEXT_CURSOR
+    prev_cursor: str | None = PREV_CURSOR
     currency: str = Field(
         "CNY", description="ISO 4217 code of unit_cost and value (the company currency); exact"
     )
@@ -298,6 +313,9 @@ class StockPage(BaseModel):
     total: int
     limit: int
     offset: int
+    total_exact: bool = TOTAL_EXACT
+    next_cursor: str | None = NEXT_CURSOR
+    prev_cursor: str | None = PREV_CURSOR
     totals: StockTotalsOut = Field(
         description="sums of every row's base quantity: meaningful where the rows share one "
         "unit (filter by item); see unit_totals"
@@ -316,6 +334,19 @@ class AsOfRowOut(_Out):
     location: str
     lot: str | None
     on_hand: Decimal
+
+
+class AsOfPage(BaseModel):
+    """One page of the stock as it stood at ``at``, by item, location and lot."""
+
+    at: datetime
+    items: list[AsOfRowOut]
+    total: int
+    limit: int
+    offset: int
+    total_exact: bool = TOTAL_EXACT
+    next_cursor: str | None = NEXT_CURSOR
+    prev_cursor: str | None = PREV_CURSOR
 
 
 class ItemLocationOut(BaseModel):
@@ -349,10 +380,16 @@ class ItemValueOut(_Out):
 class ValuationOut(_Out):
     at: datetime | None
     items: list[ItemValueOut]
-    total_value: Decimal
+    total_value: Decimal = Field(description="the value of every item's stock, not the page's")
     currency: str = Field(
         "CNY", description="ISO 4217 code of the values (the company currency); exact, unrounded"
     )
+    total: int = Field(0, description="items with stock or value (all of them, not the page)")
+    limit: int = 50
+    offset: int = 0
+    total_exact: bool = TOTAL_EXACT
+    next_cursor: str | None = NEXT_CURSOR
+    prev_cursor: str | None = PREV_CURSOR
 
 
 class VerifyOut(BaseModel):

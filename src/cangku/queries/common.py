@@ -227,9 +227,12 @@ _INT_RANGE = range(-(2**63) + 1, 2**63)
 def _fits(value: Any, expr: ColumnElement[Any]) -> bool:
     """Whether ``value`` is of the kind ``expr`` compares with: an edited cursor carrying text
     where a number belongs would otherwise reach the database as an error (a 500)."""
-    try:
-        wanted = expr.type.python_type
+    kind = expr.type
+    try:  # a decorated type (UTCDateTime) says its Python type through the type it wraps
+        wanted = getattr(kind, "impl_instance", kind).python_type
     except NotImplementedError:  # pragma: no cover - every sort column has a Python type
+        return False
+    if wanted is object:  # pragma: no cover - a type that does not say: nothing fits
         return False
     if wanted is int:
         return type(value) is int and value in _INT_RANGE

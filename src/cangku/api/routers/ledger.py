@@ -14,12 +14,23 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from cangku.api.deps import ContextDep, DbDep, permit
-from cangku.api.routers.stock import WRITE_RESPONSES, mark_replay, moves_out, posted, utc
+from cangku.api.filters import SORT_HELP, sort_values
+from cangku.api.routers.stock import (
+    PAGING,
+    PAGING_REFUSALS,
+    WRITE_RESPONSES,
+    Cursor,
+    mark_replay,
+    moves_out,
+    posted,
+    utc,
+)
 from cangku.api.schemas_stock import (
     MAX_ID,
     CheckpointIn,
     CheckpointOut,
     Instant,
+    ItemValueOut,
     MoveOut,
     MovePage,
     PeriodCloseIn,
@@ -33,7 +44,7 @@ from cangku.domain.permissions import Actor
 from cangku.queries import stock as queries
 from cangku.queries.common import MAX_LIMIT
 from cangku.queries.company import company_settings
-from cangku.queries.valuation import stock_value
+from cangku.queries.valuation import stock_value_page
 from cangku.queries.verify import verify as verify_ledger
 from cangku.services import periods as period_service
 from cangku.services import stock as service
@@ -45,6 +56,10 @@ from cangku.services.stock_commands import Reverse
 router = APIRouter(tags=["ledger"])
 
 MoveId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MoveSort = Annotated[
+    str | None,
+    Query(description=SORT_HELP, json_schema_extra=sort_values(queries.MOVE_SORTING)),
+]
 
 
 class PeriodList(BaseModel):
@@ -52,7 +67,13 @@ class PeriodList(BaseModel):
     total: int
 
 
-@router.get("/moves", response_model=MovePage, summary="Move history, newest first")
+@router.get(
+    "/moves",
+    response_model=MovePage,
+    summary="Move history, newest first",
+    description=f"Newest first (by effective time, then id), or as `sort` says. {PAGING}",
+    responses=PAGING_REFUSALS,
+)
 def history(
     actor: Annotated[Actor, permit(STOCK_VIEW)],
     db: DbDep,
@@ -67,6 +88,8 @@ def history(
     until: Annotated[Instant | None, Query(description="effective at or before")] = None,
     limit: Annotated[int, Query(description=f"1 to {MAX_LIMIT}")] = 50,
     offset: Annotated[int, Query(le=MAX_ID)] = 0,
+    sort: MoveSort = None,
+    cursor: Cursor = None,
 ) -> MovePage:
     f = queries.HistoryFilter(
         item,
@@ -79,7 +102,8 @@ def history(
         utc(until),
     )
     with db.read() as conn:
-        page = queries.history(conn, f, limit, offset, warehouses=actor.warehouses(STOCK_VIEW))
+        seen = actor.warehouses(STOCK_VIEW)
+        page = queries.history(conn, f, limit, offset, warehouses=seen, sort=sort, cursor=cursor)
         currency = company_settings(conn).currency
     return MovePage(
         items=moves_out(request, page.items),
@@ -87,6 +111,9 @@ def history(
         limit=page.limit,
         offset=page.offset,
         currency=currency,
+        total_exact=page.total_exact,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
     )
 
 
@@ -122,19 +149,43 @@ def reverse(
     return posted(service.reverse_move(db, ctx, command), response, request)
 
 
-@router.get("/valuation", response_model=ValuationOut, summary="Stock value per item")
+@router.get(
+    "/valuation",
+    response_model=ValuationOut,
+    summary="Stock value per item",
+    description=(
+        "The whole company's stock, or the share held in the caller's warehouses: items by "
+        f"code, one page at a time; `total_value` is every item's, not the page's. {PAGING}"
+    ),
+    responses=PAGING_REFUSALS,
+)
 def valuation(
     actor: Annotated[Actor, permit(VALUATION_VIEW)],
     db: DbDep,
     at: Annotated[Instant | None, Query(description="as of this time (default: now)")] = None,
     item: str | None = None,
+    limit: Annotated[int, Query(description=f"1 to {MAX_LIMIT}")] = 50,
+    offset: Annotated[int, Query(le=MAX_ID)] = 0,
+    cursor: Cursor = None,
 ) -> ValuationOut:
-    """The whole company's stock, or the share held in the caller's warehouses."""
     seen = actor.warehouses(VALUATION_VIEW)
     with db.read() as conn:
-        found = stock_value(conn, utcnow(), utc(at), item, warehouses=seen)
+        found = stock_value_page(
+            conn, utcnow(), utc(at), item, limit, offset, cursor, warehouses=seen
+        )
         currency = company_settings(conn).currency
-    return ValuationOut.model_validate(found).model_copy(update={"currency": currency})
+    return ValuationOut(
+        at=found.at,
+        items=[ItemValueOut.model_validate(v) for v in found.items],
+        total_value=found.total_value,
+        currency=currency,
+        total=found.page.total,
+        limit=found.page.limit,
+        offset=found.page.offset,
+        total_exact=found.page.total_exact,
+        next_cursor=found.page.next_cursor,
+        prev_cursor=found.page.prev_cursor,
+    )
 
 
 @router.get(

@@ -19,9 +19,12 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Connection
 
 from cangku.api.deps import ContextDep, DbDep, get_actor, get_db, permit
+from cangku.api.filters import SORT_HELP, sort_values
+from cangku.api.openapi import problems
 from cangku.api.schemas_stock import (
     MAX_ID,
     AdjustIn,
+    AsOfPage,
     AsOfRowOut,
     Instant,
     IssueIn,
@@ -206,9 +209,41 @@ Offset = Annotated[int, Query(description="rows to skip", le=MAX_ID)]
 
 
 Viewer = Annotated[Actor, permit(STOCK_VIEW)]
+#: how every long list pages (stock, moves, valuation, as-of)
+PAGING = (
+    "Pages: `limit` rows, then either `cursor` (the fast way: pass the `next_cursor` or "
+    "`prev_cursor` of the page before; any page costs the same as the first, through an index) "
+    "or `offset` (any page by number; the further in, the slower: every row before it is read). "
+    "With a cursor, `offset` is ignored. `total` is counted up to 10,000; `total_exact` is false "
+    "beyond that."
+)
+PAGING_REFUSALS = problems(
+    {
+        422: "`invalid_sort` (`data.allowed` names the orders), `invalid_cursor` (a cursor this "
+        "list did not hand out for this sort: start again without one), `invalid_limit`, "
+        "`invalid_offset`, or `invalid_input` (every problem in `data.errors`)"
+    }
+)
+Cursor = Annotated[
+    str | None,
+    Query(
+        description="the `next_cursor` or `prev_cursor` of a page of this list (same sort)",
+        max_length=4000,
+    ),
+]
+StockSort = Annotated[
+    str | None,
+    Query(description=SORT_HELP, json_schema_extra=sort_values(queries.STOCK_SORTING)),
+]
 
 
-@router.get("", response_model=StockPage, summary="Stock on hand, reserved and available")
+@router.get(
+    "",
+    response_model=StockPage,
+    summary="Stock on hand, reserved and available",
+    description=f"By item, location and lot (or as `sort` says). {PAGING}",
+    responses=PAGING_REFUSALS,
+)
 def on_hand(
     actor: Viewer,
     db: DbDep,
@@ -221,11 +256,13 @@ def on_hand(
     include_zero: bool = False,
     limit: Limit = 50,
     offset: Offset = 0,
+    sort: StockSort = None,
+    cursor: Cursor = None,
 ) -> StockPage:
     f = queries.StockFilter(item, location, warehouse, lot, q, include_virtual, include_zero)
     seen = actor.warehouses(STOCK_VIEW)
     with db.read() as conn:
-        page = queries.on_hand(conn, f, limit, offset, warehouses=seen)
+        page = queries.on_hand(conn, f, limit, offset, warehouses=seen, sort=sort, cursor=cursor)
         sums = queries.totals(conn, f, warehouses=seen)
         by_unit = queries.unit_totals(conn, f, warehouses=seen)
     return StockPage(
@@ -233,12 +270,21 @@ def on_hand(
         total=page.total,
         limit=page.limit,
         offset=page.offset,
+        total_exact=page.total_exact,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
         totals=StockTotalsOut.model_validate(sums),
         unit_totals=[UnitTotalsOut.model_validate(t) for t in by_unit],
     )
 
 
-@router.get("/as-of", response_model=list[AsOfRowOut], summary="Stock as it stood at a past time")
+@router.get(
+    "/as-of",
+    response_model=AsOfPage,
+    summary="Stock as it stood at a past time",
+    description=f"By item, location and lot, one page at a time. {PAGING}",
+    responses=PAGING_REFUSALS,
+)
 def as_of(
     actor: Viewer,
     db: DbDep,
@@ -247,13 +293,26 @@ def as_of(
     location: Annotated[str | None, Query(description="includes its sub-locations")] = None,
     warehouse: str | None = None,
     lot: str | None = None,
-) -> list[AsOfRowOut]:
+    limit: Limit = 50,
+    offset: Offset = 0,
+    cursor: Cursor = None,
+) -> AsOfPage:
     f = queries.StockFilter(item=item, location=location, warehouse=warehouse, lot=lot)
+    when = utc(at) or at
     with db.read() as conn:
-        rows = asof.stock_as_of(
-            conn, utc(at) or at, f, utcnow(), warehouses=actor.warehouses(STOCK_VIEW)
+        page = asof.stock_as_of_page(
+            conn, when, f, utcnow(), limit, offset, cursor, warehouses=actor.warehouses(STOCK_VIEW)
         )
-    return [AsOfRowOut.model_validate(row) for row in rows]
+    return AsOfPage(
+        at=when,
+        items=[AsOfRowOut.model_validate(row) for row in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        total_exact=page.total_exact,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
+    )
 
 
 @router.get("/items/{code}", response_model=ItemStockOut, summary="One item's stock by location")

@@ -14,6 +14,7 @@ import typer
 from cangku.cli.common import (
     IdemOpt,
     JsonOpt,
+    SortOpt,
     context,
     database,
     emit,
@@ -21,16 +22,16 @@ from cangku.cli.common import (
     parse_when,
     reader,
     table,
-    to_jsonable,
 )
 from cangku.cli.signed import SignedNumbers
 from cangku.domain.errors import InvalidInput
 from cangku.queries import asof
 from cangku.queries import stock as queries
+from cangku.queries.common import Page
 from cangku.queries.company import company_settings
 from cangku.queries.cost_fields import COST_FIELDS, cost_scope_of, move_fields, shown_cost
 from cangku.queries.stock import MoveRecord
-from cangku.queries.valuation import stock_value
+from cangku.queries.valuation import stock_value_page
 from cangku.services import stock as service
 from cangku.services.common import utcnow
 from cangku.services.scans import interpret_scan
@@ -76,6 +77,34 @@ WarehouseOpt = Annotated[str | None, typer.Option("--warehouse", help="Only this
 LotFilterOpt = Annotated[str | None, typer.Option("--lot", help="Only this lot.")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Rows per page (1-500).")]
 OffsetOpt = Annotated[int, typer.Option("--offset", max=MAX_ID, help="Rows to skip.")]
+CursorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cursor",
+        help="Start after this page: the next_cursor (or prev_cursor) a page printed; "
+        "faster than --offset far into a long list.",
+    ),
+]
+
+
+def paging(page: Page[Any]) -> dict[str, Any]:
+    """The paging facts every list prints with --json."""
+    return {
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "total_exact": page.total_exact,
+        "next_cursor": page.next_cursor,
+        "prev_cursor": page.prev_cursor,
+    }
+
+
+def next_page(page: Page[Any]) -> None:
+    """A table's last line when more follow: how to ask for them."""
+    if page.next_cursor:
+        typer.echo(f"more: --cursor {page.next_cursor}")
+
+
 MoveIdArg = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Move id.", show_default=False)]
 
 MOVE_COLUMNS = [
@@ -404,21 +433,24 @@ def on_hand(
     include_zero: Annotated[bool, typer.Option("--include-zero")] = False,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
+    sort: SortOpt = None,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Stock on hand, reserved and available by item, location and lot."""
+    """Stock on hand, reserved and available by item, location and lot (or as --sort says:
+    item, location, warehouse, lot, expires_on, on_hand, available)."""
     with handled(as_json):
         seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         f = queries.StockFilter(item, location, warehouse, lot, q, include_virtual, include_zero)
         with database().read() as conn:
-            page = queries.on_hand(conn, f, limit, offset, warehouses=seen)
+            page = queries.on_hand(
+                conn, f, limit, offset, warehouses=seen, sort=sort, cursor=cursor
+            )
             sums = queries.totals(conn, f, warehouses=seen)
             by_unit = queries.unit_totals(conn, f, warehouses=seen)
         data = {
             "items": page.items,
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
+            **paging(page),
             "totals": sums,
             "unit_totals": by_unit,
         }
@@ -433,7 +465,8 @@ def on_hand(
                     f"total  on hand {t.on_hand} {t.unit}  reserved {t.reserved}  "
                     f"available {t.available}"
                 )
-            typer.echo(f"({page.total} rows)")
+            typer.echo(f"({page.total}{'' if page.total_exact else '+'} rows)")
+            next_page(page)
 
         emit(data, as_json, render)
 
@@ -445,19 +478,27 @@ def as_of(
     location: LocationOpt = None,
     warehouse: WarehouseOpt = None,
     lot: LotFilterOpt = None,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Stock as it stood at a past time."""
+    """Stock as it stood at a past time, by item, location and lot, a page at a time."""
     with handled(as_json):
         seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         when = parse_when(at)
         assert when is not None
         f = queries.StockFilter(item=item, location=location, warehouse=warehouse, lot=lot)
         with database().read() as conn:
-            rows = asof.stock_as_of(conn, when, f, utcnow(), warehouses=seen)
-        emit(
-            rows, as_json, lambda data: table(data, ["item", "location", "lot", "on_hand", "unit"])
-        )
+            page = asof.stock_as_of_page(
+                conn, when, f, utcnow(), limit, offset, cursor, warehouses=seen
+            )
+
+        def render(_: Any) -> None:
+            table(page.items, ["item", "location", "lot", "on_hand", "unit"])
+            next_page(page)
+
+        emit({"at": when, "items": page.items, **paging(page)}, as_json, render)
 
 
 @app.command()
@@ -472,9 +513,11 @@ def history(
     until: Annotated[str | None, typer.Option("--until", help="Effective at or before.")] = None,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
+    sort: SortOpt = None,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Move history, newest first."""
+    """Move history, newest first (or as --sort says: effective_at, id, item, quantity)."""
     with handled(as_json):
         seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         f = queries.HistoryFilter(
@@ -488,29 +531,36 @@ def history(
             parse_when(until),
         )
         with database().read() as conn:
-            page = queries.history(conn, f, limit, offset, warehouses=seen)
+            page = queries.history(
+                conn, f, limit, offset, warehouses=seen, sort=sort, cursor=cursor
+            )
         moves = _moves_shown(page.items)
-        data = {
-            "items": moves,
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
-        }
-        emit(data, as_json, lambda _: _move_table(moves))
+
+        def render(_: Any) -> None:
+            _move_table(moves)
+            next_page(page)
+
+        emit({"items": moves, **paging(page)}, as_json, render)
 
 
 @app.command()
 def value(
     at: Annotated[str | None, typer.Option("--at", help="As of this time (default now).")] = None,
     item: ItemOpt = None,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Stock value per item (FIFO layers or moving average)."""
+    """Stock value per item (FIFO layers or moving average), a page of items at a time; the
+    total value is every item's."""
     with handled(as_json):
         seen = reader(service.VALUATION_VIEW).warehouses(service.VALUATION_VIEW)
         when = parse_when(at)
         with database().read() as conn:
-            valuation = stock_value(conn, utcnow(), when, item, warehouses=seen)
+            valuation = stock_value_page(
+                conn, utcnow(), when, item, limit, offset, cursor, warehouses=seen
+            )
             currency = company_settings(conn).currency
 
         def render(_: Any) -> None:
@@ -518,9 +568,17 @@ def value(
                 valuation.items,
                 ["item", "costing_method", "quantity", "unit", "value", "average_cost"],
             )
+            next_page(valuation.page)
             typer.echo(f"total value {valuation.total_value} {currency}")
 
-        emit({**to_jsonable(valuation), "currency": currency}, as_json, render)
+        data = {
+            "at": valuation.at,
+            "items": valuation.items,
+            "total_value": valuation.total_value,
+            "currency": currency,
+            **paging(valuation.page),
+        }
+        emit(data, as_json, render)
 
 
 @app.command("move-show")
