@@ -11,8 +11,13 @@ from fastapi import Query
 
 from cangku.api.openapi import one_of
 from cangku.domain.enums import LocationKind, LotStatus, PartnerRole
+from cangku.queries.audit import AUDIT_SORTING
 from cangku.queries.common import Sorting
 from cangku.queries.items import ITEM_SORTING
+from cangku.queries.lots import LOT_SORTING
+from cangku.queries.partners import PARTNER_SORTING
+from cangku.queries.sites import LOCATION_SORTING, WAREHOUSE_SORTING
+from cangku.services.users import ROLE_SORTING, USER_SORTING
 
 LotStatusFilter = Annotated[str | None, Query(json_schema_extra=one_of(LotStatus))]
 LocationKindFilter = Annotated[str | None, Query(json_schema_extra=one_of(LocationKind))]
@@ -29,3 +34,17 @@ SORT_HELP = "The order: a column name, with a leading `-` for descending (`inval
 ItemSort = Annotated[
     str | None, Query(description=SORT_HELP, json_schema_extra=sort_values(ITEM_SORTING))
 ]
+
+
+def sort_param(sorting: Sorting) -> Any:
+    """The ``sort`` query parameter of a list read in ``sorting``'s orders."""
+    return Query(description=SORT_HELP, json_schema_extra=sort_values(sorting))
+
+
+LotSort = Annotated[str | None, sort_param(LOT_SORTING)]
+PartnerSort = Annotated[str | None, sort_param(PARTNER_SORTING)]
+WarehouseSort = Annotated[str | None, sort_param(WAREHOUSE_SORTING)]
+LocationSort = Annotated[str | None, sort_param(LOCATION_SORTING)]
+UserSort = Annotated[str | None, sort_param(USER_SORTING)]
+RoleSort = Annotated[str | None, sort_param(ROLE_SORTING)]
+AuditSort = Annotated[str | None, sort_param(AUDIT_SORTING)]

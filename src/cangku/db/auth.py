@@ -6,11 +6,12 @@ session ids and tokens (they are long random values, so a fast hash is enough).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
 
 from cangku.db import driver
 from cangku.db.tables import (
@@ -56,8 +57,10 @@ def user_by_username(conn: Connection, username: str) -> UserRecord | None:
     return UserRecord(*row) if row else None
 
 
-def usernames(conn: Connection) -> list[str]:
-    return list(conn.execute(select(users.c.username).order_by(users.c.username)).scalars())
+def usernames(conn: Connection, order: Sequence[ColumnElement[Any]] = ()) -> list[str]:
+    """Every user name, by name (or in ``order``)."""
+    stmt = select(users.c.username).order_by(*(order or [users.c.username]))
+    return list(conn.execute(stmt).scalars())
 
 
 def warehouse_id(conn: Connection, code: str) -> int:
@@ -134,7 +137,8 @@ def role_by_code(conn: Connection, code: str) -> RoleRecord:
     return RoleRecord(*row)
 
 
-def list_roles(conn: Connection) -> list[RoleRecord]:
+def list_roles(conn: Connection, order: Sequence[ColumnElement[Any]] = ()) -> list[RoleRecord]:
+    """Every role, built-in ones first (or in ``order``)."""
     rows = conn.execute(
         select(
             roles.c.id,
@@ -143,7 +147,7 @@ def list_roles(conn: Connection) -> list[RoleRecord]:
             roles.c.description,
             roles.c.builtin,
             roles.c.active,
-        ).order_by(roles.c.builtin.desc(), roles.c.id)
+        ).order_by(*(order or [roles.c.builtin.desc(), roles.c.id]))
     )
     return [RoleRecord(*row) for row in rows]
 

@@ -13,16 +13,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, select
+from sqlalchemy import ColumnElement, Connection, Select, func, select
 
 from cangku.db.tables import audit_log, warehouses
 from cangku.domain.errors import InvalidInput, NotFound
-from cangku.queries.common import Page, paginate, text_filter
+from cangku.queries.common import Page, Sorting, paginate, text_filter
 
-__all__ = ["AuditFilter", "AuditRow", "get_entry", "list_entries"]
+__all__ = ["AUDIT_SORTING", "AuditFilter", "AuditRow", "get_entry", "list_entries"]
 
 #: the longest filter value accepted (the columns hold at most 200 characters)
 MAX_FILTER = 200
+
+
+#: the orders the trail may be read in (``sort=``); newest first by default
+AUDIT_SORTING = Sorting(
+    {
+        "seq": audit_log.c.seq,
+        "at": audit_log.c.at,
+        "user": func.coalesce(audit_log.c.username, ""),
+        "action": audit_log.c.action,
+        "target": (
+            func.coalesce(audit_log.c.target_type, ""),
+            func.coalesce(audit_log.c.target, ""),
+        ),
+        "warehouse": func.coalesce(warehouses.c.code, ""),
+        "origin": func.coalesce(audit_log.c.origin, ""),
+    },
+    default="-seq",
+    tiebreak=[audit_log.c.seq],
+)
 
 
 @dataclass(frozen=True)
@@ -125,11 +144,17 @@ def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
 
 
 def list_entries(
-    conn: Connection, f: AuditFilter, limit: int = 50, offset: int = 0
+    conn: Connection,
+    f: AuditFilter,
+    limit: int = 50,
+    offset: int = 0,
+    sort: str | None = None,
 ) -> Page[AuditRow]:
-    """Entries matching ``f``, newest first. Raises InvalidInput (``invalid_limit``,
-    ``invalid_offset``, ``invalid_filter`` for a value longer than 200 characters)."""
-    stmt = _select().where(*_conditions(f)).order_by(audit_log.c.seq.desc())
+    """Entries matching ``f`` in the order ``sort`` names (``AUDIT_SORTING``; newest first by
+    default). Raises InvalidInput (``invalid_limit``, ``invalid_offset``, ``invalid_filter`` for
+    a value longer than 200 characters, ``invalid_sort``)."""
+    order = AUDIT_SORTING.parse(sort)
+    stmt = _select().where(*_conditions(f)).order_by(*AUDIT_SORTING.order_by(order))
     rows, total = paginate(conn, stmt, limit, offset)
     return Page([_row(r) for r in rows], total, limit, offset)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from cangku.db import lots as store
 from cangku.db.lookups import item_by_code
@@ -16,9 +16,10 @@ from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput
 from cangku.domain.lots import ExpiryStatus, expiry_status, time_zone
 from cangku.domain.stock import RELEASING, MoveLine
-from cangku.queries.common import Page, paginate, text_filter
+from cangku.queries.common import Page, Sorting, paginate, text_filter
 
 __all__ = [
+    "LOT_SORTING",
     "ExpiryDay",
     "ExpirySettings",
     "Lot",
@@ -36,6 +37,25 @@ __all__ = [
 
 #: what ``company.expiring_soon_days`` starts as (migration 0006)
 DEFAULT_SOON_DAYS = 30
+
+#: a missing date in a sort: after every real one (no expiry date sorts as "never expires")
+NO_DATE = date(9999, 12, 31)
+
+#: the orders the lot list may be read in (``sort=``); ``expires_on`` is the default when the
+#: list is filtered by expiry status
+LOT_SORTING = Sorting(
+    {
+        "item": (items.c.code, lots.c.code),
+        "code": lots.c.code,
+        "kind": lots.c.is_serial,
+        "manufactured_on": func.coalesce(lots.c.manufactured_on, NO_DATE),
+        "expires_on": (func.coalesce(lots.c.expires_on, NO_DATE), items.c.code, lots.c.code),
+        "supplier_lot": func.coalesce(lots.c.supplier_lot, ""),
+        "status": lots.c.status,
+    },
+    default="item",
+    tiebreak=[lots.c.id],
+)
 
 
 @dataclass(frozen=True)
@@ -169,17 +189,20 @@ def list_lots(
     limit: int = 50,
     offset: int = 0,
     expiry: str | None = None,
+    sort: str | None = None,
 ) -> Page[LotView]:
-    """Lots by item code and lot code (by expiry date first when ``expiry`` is given), each
-    with its expiry status on the company's day.
+    """Lots in the order ``sort`` names (``LOT_SORTING``; by default by item code and lot
+    code, by expiry date first when ``expiry`` is given), each with its expiry status on the
+    company's day.
 
     ``expiring_before`` keeps lots whose expiry date is before that date; ``expiry`` keeps the
     ``expired``, ``expiring_soon``, ``ok`` or ``no_expiry`` ones; ``q`` searches the lot code,
     the supplier lot and the item code. Raises NotFound for an unknown item, InvalidInput
-    (``invalid_lot_status``, ``invalid_expiry_filter``) for an unknown status or expiry.
+    (``invalid_lot_status``, ``invalid_expiry_filter``, ``invalid_sort``) for an unknown
+    status, expiry or sort.
     """
-    order = (items.c.code, lots.c.code, lots.c.id)
-    stmt = store.lot_select().order_by(*((lots.c.expires_on, *order) if expiry else order))
+    order = LOT_SORTING.parse(sort or ("expires_on" if expiry else None))
+    stmt = store.lot_select().order_by(*LOT_SORTING.order_by(order))
     found = text_filter(q, lots.c.code, lots.c.supplier_lot, items.c.code)
     if found is not None:
         stmt = stmt.where(found)
@@ -206,6 +229,9 @@ def list_serials(
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    sort: str | None = None,
 ) -> Page[LotView]:
-    """Serial numbers (lots with ``is_serial``), filtered like ``list_lots``."""
-    return list_lots(db, item=item, status=status, q=q, is_serial=True, limit=limit, offset=offset)
+    """Serial numbers (lots with ``is_serial``), filtered and sorted like ``list_lots``."""
+    return list_lots(
+        db, item=item, status=status, q=q, is_serial=True, limit=limit, offset=offset, sort=sort
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
+
 from cangku.db import catalog
 from cangku.db import partners as store
 from cangku.db.partners import Contact, Partner, SupplierItem
@@ -9,9 +11,10 @@ from cangku.db.tables import partners, supplier_items
 from cangku.db.uow import Database
 from cangku.domain.enums import PartnerRole
 from cangku.domain.errors import InvalidInput
-from cangku.queries.common import Page, paginate, text_filter
+from cangku.queries.common import Page, Sorting, paginate, text_filter
 
 __all__ = [
+    "PARTNER_SORTING",
     "Contact",
     "Partner",
     "SupplierItem",
@@ -20,6 +23,22 @@ __all__ = [
     "suppliers_of_item",
     "supplier_items_of",
 ]
+
+
+#: the orders the partner list may be read in (``sort=``); ``role``: suppliers first, then
+#: customers
+PARTNER_SORTING = Sorting(
+    {
+        "code": partners.c.code,
+        "name": partners.c.name,
+        "role": (partners.c.is_customer, partners.c.is_supplier.is_(False)),
+        "email": func.coalesce(partners.c.email, ""),
+        "phone": func.coalesce(partners.c.phone, ""),
+        "active": partners.c.active,
+    },
+    default="code",
+    tiebreak=[partners.c.id],
+)
 
 
 def get_partner(db: Database, code: str) -> Partner:
@@ -36,10 +55,13 @@ def list_partners(
     active: bool | None = None,
     limit: int = 50,
     offset: int = 0,
+    sort: str | None = None,
 ) -> Page[Partner]:
-    """Partners ordered by code; ``q`` over code, name and email; ``role`` is ``supplier`` or
-    ``customer`` (InvalidInput ``invalid_role`` otherwise)."""
-    stmt = partners.select().order_by(partners.c.code)
+    """Partners in the order ``sort`` names (``PARTNER_SORTING``; by code by default); ``q``
+    over code, name and email; ``role`` is ``supplier`` or ``customer`` (InvalidInput
+    ``invalid_role`` otherwise; ``invalid_sort`` for an unknown sort)."""
+    order = PARTNER_SORTING.parse(sort)
+    stmt = partners.select().order_by(*PARTNER_SORTING.order_by(order))
     needle = text_filter(q, partners.c.code, partners.c.name, partners.c.email)
     if needle is not None:
         stmt = stmt.where(needle)

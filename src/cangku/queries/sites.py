@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from cangku.db import sites
 from cangku.db.sites import Location, Warehouse
@@ -19,9 +19,11 @@ from cangku.db.uow import Database
 from cangku.domain.enums import STORAGE_KINDS, VIRTUAL_KINDS, LocationKind
 from cangku.domain.errors import InvalidInput, NotFound
 from cangku.domain.permissions import Warehouses
-from cangku.queries.common import Page, paginate, text_filter
+from cangku.queries.common import Page, Sorting, paginate, text_filter
 
 __all__ = [
+    "LOCATION_SORTING",
+    "WAREHOUSE_SORTING",
     "Location",
     "TreeNode",
     "Warehouse",
@@ -33,6 +35,35 @@ __all__ = [
     "warehouse_codes",
     "warehouse_tree",
 ]
+
+
+#: the orders the warehouse list may be read in (``sort=``)
+WAREHOUSE_SORTING = Sorting(
+    {
+        "code": warehouse_table.c.code,
+        "name": warehouse_table.c.name,
+        "address": func.coalesce(warehouse_table.c.address, ""),
+        "allow_negative_stock": warehouse_table.c.allow_negative_stock,
+        "allow_expired_issue": warehouse_table.c.allow_expired_issue,
+        "active": warehouse_table.c.active,
+    },
+    default="code",
+    tiebreak=[warehouse_table.c.id],
+)
+
+#: the orders the location list may be read in (``sort=``)
+LOCATION_SORTING = Sorting(
+    {
+        "code": locations.c.code,
+        "name": locations.c.name,
+        "warehouse": (warehouse_table.c.code, locations.c.code),
+        "kind": locations.c.kind,
+        "level": func.coalesce(locations.c.level, ""),
+        "active": locations.c.active,
+    },
+    default="code",
+    tiebreak=[locations.c.id],
+)
 
 
 @dataclass(frozen=True)
@@ -72,10 +103,13 @@ def list_warehouses(
     offset: int = 0,
     *,
     warehouses: Warehouses = None,
+    sort: str | None = None,
 ) -> Page[Warehouse]:
-    """Warehouses by code (of ``warehouses``; None: all); ``q`` searches code, name and
-    address."""
-    stmt = sites.warehouse_select().order_by(warehouse_table.c.code, warehouse_table.c.id)
+    """Warehouses (of ``warehouses``; None: all) in the order ``sort`` names
+    (``WAREHOUSE_SORTING``; by code by default); ``q`` searches code, name and address.
+    InvalidInput ``invalid_sort`` for an unknown sort."""
+    order = WAREHOUSE_SORTING.parse(sort)
+    stmt = sites.warehouse_select().order_by(*WAREHOUSE_SORTING.order_by(order))
     found = text_filter(
         q, warehouse_table.c.code, warehouse_table.c.name, warehouse_table.c.address
     )
@@ -127,13 +161,16 @@ def list_locations(
     offset: int = 0,
     *,
     warehouses: Warehouses = None,
+    sort: str | None = None,
 ) -> Page[Location]:
-    """Locations (of ``warehouses``; None: all) by code. ``parent`` gives its direct children;
-    virtual locations are left out unless ``include_virtual`` (or ``kind`` names a virtual
-    kind). ``q`` searches code and name. Raises NotFound for an unknown (or unseen) warehouse or
-    parent, InvalidInput for an unknown kind.
+    """Locations (of ``warehouses``; None: all) in the order ``sort`` names
+    (``LOCATION_SORTING``; by code by default). ``parent`` gives its direct children; virtual
+    locations are left out unless ``include_virtual`` (or ``kind`` names a virtual kind). ``q``
+    searches code and name. Raises NotFound for an unknown (or unseen) warehouse or parent,
+    InvalidInput for an unknown kind or sort (``invalid_sort``).
     """
-    stmt = sites.location_select().order_by(locations.c.code, locations.c.id)
+    order = LOCATION_SORTING.parse(sort)
+    stmt = sites.location_select().order_by(*LOCATION_SORTING.order_by(order))
     found = text_filter(q, locations.c.code, locations.c.name)
     if found is not None:
         stmt = stmt.where(found)

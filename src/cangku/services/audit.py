@@ -21,16 +21,22 @@ AUDIT_VIEW = action("audit.view", roles={AUDITOR}, description="search and read 
 
 
 def search_audit(
-    db: Database, ctx: Context, f: AuditFilter, limit: int = 50, offset: int = 0
+    db: Database,
+    ctx: Context,
+    f: AuditFilter,
+    limit: int = 50,
+    offset: int = 0,
+    sort: str | None = None,
 ) -> Page[AuditRow]:
-    """Entries matching ``f``, newest first.
+    """Entries matching ``f``, newest first (or in the order ``sort`` names).
 
     Raises NotAuthenticated (unknown or disabled user), PermissionDenied ``permission_denied``
-    without ``audit.view``, InvalidInput (paging, ``invalid_filter``). Writes nothing.
+    without ``audit.view``, InvalidInput (paging, ``invalid_filter``, ``invalid_sort``). Writes
+    nothing.
     """
     with db.read() as conn:
         load_actor(conn, ctx).require(AUDIT_VIEW)
-        return queries.list_entries(conn, f, limit, offset)
+        return queries.list_entries(conn, f, limit, offset, sort)
 
 
 def get_audit_entry(db: Database, ctx: Context, seq: int) -> AuditRow:

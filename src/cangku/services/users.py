@@ -8,12 +8,13 @@ Disabling a user ends their sessions and revokes their tokens in the same transa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, case, func
 
 from cangku.db import auth as store
+from cangku.db.tables import roles, users
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import check_code, check_name
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
@@ -27,6 +28,7 @@ from cangku.domain.permissions import (
     check_separate,
     declared_actions,
 )
+from cangku.queries.common import Sorting
 from cangku.queries.snapshots import role_fields, user_fields
 from cangku.services import load_all
 from cangku.services.auth import hash_password, verify_password
@@ -34,6 +36,8 @@ from cangku.services.common import Context, Subject, audit, load_actor, run_writ
 
 __all__ = [
     "ROLE_MANAGE",
+    "ROLE_SORTING",
+    "USER_SORTING",
     "USER_MANAGE",
     "USER_VIEW",
     "RoleView",
@@ -55,6 +59,31 @@ USER_VIEW = action("user.view", roles={AUDITOR})
 USER_MANAGE = action("user.manage", roles=())
 #: create and change custom roles
 ROLE_MANAGE = action("role.manage", roles=())
+
+
+#: the orders the user list may be read in (``sort=``); never signed in sorts as the oldest
+USER_SORTING = Sorting(
+    {
+        "username": users.c.username,
+        "display_name": users.c.display_name,
+        "last_sign_in_at": func.coalesce(users.c.last_sign_in_at, datetime(1970, 1, 1, tzinfo=UTC)),
+        "active": users.c.active,
+    },
+    default="username",
+    tiebreak=[users.c.id],
+)
+
+#: the orders the role list may be read in (``sort=``); ``kind``: built-in roles first
+ROLE_SORTING = Sorting(
+    {
+        "code": roles.c.code,
+        "name": roles.c.name,
+        "kind": case((roles.c.builtin.is_(True), 0), else_=1),
+        "active": roles.c.active,
+    },
+    default="kind",
+    tiebreak=[roles.c.id],
+)
 
 
 @dataclass(frozen=True)
@@ -106,9 +135,13 @@ def get_user(db: Database, username: str) -> UserView:
         return _user_view(conn, store.get_user(conn, username))
 
 
-def list_users(db: Database) -> list[UserView]:
+def list_users(db: Database, sort: str | None = None) -> list[UserView]:
+    """Every user with their grants, by user name (or in the order ``sort`` names,
+    ``USER_SORTING``). Raises InvalidInput ``invalid_sort``."""
+    order = USER_SORTING.order_by(USER_SORTING.parse(sort))
     with db.read() as conn:
-        return [_user_view(conn, store.get_user(conn, name)) for name in store.usernames(conn)]
+        names = store.usernames(conn, order)
+        return [_user_view(conn, store.get_user(conn, name)) for name in names]
 
 
 def _check_username(username: str) -> str:
@@ -304,9 +337,12 @@ def _role_view(conn: Connection, record: store.RoleRecord) -> RoleView:
     )
 
 
-def list_roles(db: Database) -> list[RoleView]:
+def list_roles(db: Database, sort: str | None = None) -> list[RoleView]:
+    """Every role, built-in ones first (or in the order ``sort`` names, ``ROLE_SORTING``).
+    Raises InvalidInput ``invalid_sort``."""
+    order = ROLE_SORTING.order_by(ROLE_SORTING.parse(sort))
     with db.read() as conn:
-        return [_role_view(conn, r) for r in store.list_roles(conn)]
+        return [_role_view(conn, r) for r in store.list_roles(conn, order)]
 
 
 def get_role(db: Database, code: str) -> RoleView:

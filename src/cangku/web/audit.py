@@ -7,17 +7,27 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from operator import attrgetter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.queries.audit import AuditFilter, AuditRow, list_entries
+from cangku.queries.common import Page
 from cangku.services.audit import AUDIT_VIEW
 from cangku.web.access import WebUser, page
-from cangku.web.codes import fact_value, field_label, record_type_label
+from cangku.web.codes import (
+    audit_action_label,
+    fact_value,
+    field_label,
+    origin_label,
+    record_type_label,
+)
 from cangku.web.display import display_of
 from cangku.web.forms import parse_day
+from cangku.web.i18n import N_
+from cangku.web.listing import Column, Listing, exported
 from cangku.web.render import PageRoute, db_of, language, pager, render
 
 router = APIRouter(route_class=PageRoute)
@@ -70,6 +80,32 @@ def _shown(entry: AuditRow, lang: str) -> Shown:
     return Shown(entry, [], [(field_label(k, lang), _text(v)) for k, v in named])
 
 
+def _changed_text(entry: AuditRow, lang: str) -> str:
+    """What the page's last column shows, as one line of text."""
+    shown = _shown(entry, lang)
+    if shown.changes:
+        return "; ".join(f"{field}: {before} → {after}" for field, before, after in shown.changes)
+    return "; ".join(f"{name}: {value}" for name, value in shown.facts)
+
+
+def audit_list(lang: str) -> Listing:
+    """The trail as a file, in the reader's language: what the page shows."""
+    return Listing(
+        "audit",
+        [
+            Column("#", attrgetter("seq"), "number"),
+            Column(N_("Time"), attrgetter("at"), "time"),
+            Column(N_("User"), attrgetter("user")),
+            Column(N_("Action"), lambda e: audit_action_label(e.action, lang)),
+            Column(N_("Record type"), lambda e: record_type_label(e.target_type, lang) or None),
+            Column(N_("Record"), attrgetter("target")),
+            Column(N_("Warehouse"), attrgetter("warehouse")),
+            Column(N_("From where"), lambda e: origin_label(e.origin, lang)),
+            Column(N_("What changed"), lambda e: _changed_text(e, lang)),
+        ],
+    )
+
+
 def _day_start(text: str, zone: tzinfo) -> datetime | None:
     """The start of a day in the user's zone, as UTC."""
     day = parse_day(text)
@@ -102,9 +138,15 @@ def audit_page(request: Request, user: Annotated[WebUser, page(AUDIT_VIEW)]) -> 
         q=filters["q"] or None,
     )
     pages = pager(request)
-    with db_of(request).read() as conn:
-        found = list_entries(conn, wanted, limit=pages.size, offset=pages.offset)
     lang = language(request)
+
+    def fetch(limit: int, offset: int) -> Page[AuditRow]:
+        with db_of(request).read() as conn:
+            return list_entries(conn, wanted, limit=limit, offset=offset, sort=pages.sort)
+
+    if (file := exported(request, audit_list(lang), fetch)) is not None:
+        return file
+    found = fetch(pages.size, pages.offset)
     return render(
         request,
         "audit.html",

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from babel.numbers import get_currency_precision
 from fastapi import Request
@@ -47,6 +47,7 @@ __all__ = [
     "all_rows",
     "export_response",
     "exported",
+    "pages_of",
 ]
 
 #: formats a list exports to
@@ -54,6 +55,7 @@ FORMATS = ("csv", "xlsx")
 #: what a text cell may not start with in a file (a spreadsheet would evaluate it)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,16 @@ def all_rows(fetch: Callable[[int, int], Page[Any]]) -> Iterator[Any]:
             page = fetch(MAX_LIMIT, offset)
 
     return rest()
+
+
+def pages_of(rows: Sequence[T]) -> Callable[[int, int], Page[T]]:
+    """A short list read whole already (users, roles), handed out a page at a time like
+    ``fetch`` for ``exported``."""
+
+    def fetch(limit: int, offset: int) -> Page[T]:
+        return Page(list(rows[offset : offset + limit]), len(rows), limit, offset)
+
+    return fetch
 
 
 class _Cells:

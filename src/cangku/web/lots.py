@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from operator import attrgetter
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -10,14 +11,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.enums import LotStatus
 from cangku.domain.errors import CangkuError
+from cangku.queries.common import Page
 from cangku.queries.cost_fields import cost_scope, shown_costs
-from cangku.queries.lots import EXPIRY_FILTERS, expiry_day, get_lot, list_lots
+from cangku.queries.lots import EXPIRY_FILTERS, LotView, expiry_day, get_lot, list_lots
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
 from cangku.services.lots import LOT_STATUS, LOT_VIEW, set_lot_status
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import FormDep, parse_day
 from cangku.web.i18n import N_, error_message, label
+from cangku.web.listing import Column, Listing, exported
 from cangku.web.render import (
     Flash,
     PageRoute,
@@ -35,22 +38,45 @@ router = APIRouter(route_class=PageRoute)
 STATUSES = [str(s) for s in LotStatus]
 
 
+#: the lot list as a file: what the page shows, with the expiry status as a column of its own
+LOT_LIST = Listing(
+    "lots",
+    [
+        Column(N_("Item"), attrgetter("item")),
+        Column(N_("Lot"), attrgetter("code")),
+        Column(N_("Kind"), lambda lot: "serial" if lot.is_serial else "lot", "label"),
+        Column(N_("Manufactured"), attrgetter("manufactured_on"), "date"),
+        Column(N_("Expires"), attrgetter("expires_on"), "date"),
+        Column(N_("Expiry"), attrgetter("expiry_status"), "label"),
+        Column(N_("Supplier lot"), attrgetter("supplier_lot")),
+        Column(N_("Status"), attrgetter("status"), "label"),
+    ],
+)
+
+
 @router.get("/lots", response_class=HTMLResponse)
 def lots_page(request: Request, user: Annotated[WebUser, page(LOT_VIEW)]) -> Response:
     params = request.query_params
     names = ("item", "status", "expiring", "expiry", "q")
     filters = {name: params.get(name, "").strip() for name in names}
     pages = pager(request)
-    found = list_lots(
-        db_of(request),
-        item=filters["item"] or None,
-        status=filters["status"] or None,
-        expiring_before=parse_day(filters["expiring"]),
-        q=filters["q"] or None,
-        limit=pages.size,
-        offset=pages.offset,
-        expiry=filters["expiry"] or None,
-    )
+
+    def fetch(limit: int, offset: int) -> Page[LotView]:
+        return list_lots(
+            db_of(request),
+            item=filters["item"] or None,
+            status=filters["status"] or None,
+            expiring_before=parse_day(filters["expiring"]),
+            q=filters["q"] or None,
+            limit=limit,
+            offset=offset,
+            expiry=filters["expiry"] or None,
+            sort=pages.sort,
+        )
+
+    if (file := exported(request, LOT_LIST, fetch)) is not None:
+        return file
+    found = fetch(pages.size, pages.offset)
     return render(
         request,
         "lots.html",

@@ -3,14 +3,17 @@ create form, adding a contact, deactivating and reactivating."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from operator import attrgetter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import CangkuError
-from cangku.queries.partners import get_partner, list_partners, supplier_items_of
+from cangku.queries.common import Page
+from cangku.queries.partners import Partner, get_partner, list_partners, supplier_items_of
 from cangku.services import partners as partner_service
 from cangku.services.partners import (
     PARTNER_CREATE,
@@ -22,6 +25,7 @@ from cangku.services.partners import (
 from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import Fields, FormDep
 from cangku.web.i18n import N_, error_message
+from cangku.web.listing import Column, Listing, exported
 from cangku.web.render import (
     Flash,
     PageRoute,
@@ -38,14 +42,46 @@ from cangku.web.render import (
 router = APIRouter(route_class=PageRoute)
 
 
+def partner_list(gettext: Callable[[str], str]) -> Listing:
+    """The partner list as a file, in the reader's language: what the page shows."""
+
+    def role(partner: Partner) -> str:
+        names = [(partner.is_supplier, N_("Supplier")), (partner.is_customer, N_("Customer"))]
+        return ", ".join(gettext(name) for held, name in names if held)
+
+    return Listing(
+        "partners",
+        [
+            Column(N_("Code"), attrgetter("code")),
+            Column(N_("Name"), attrgetter("name")),
+            Column(N_("Role"), role),
+            Column(N_("Email"), attrgetter("email")),
+            Column(N_("Phone"), attrgetter("phone")),
+            Column(N_("Status"), lambda p: "active" if p.active else "inactive", "label"),
+        ],
+    )
+
+
 @router.get("/partners", response_class=HTMLResponse)
 def partners_page(request: Request, user: Annotated[WebUser, page(PARTNER_VIEW)]) -> Response:
     q = request.query_params.get("q", "")
     role = request.query_params.get("role", "")
     pages = pager(request)
-    found = list_partners(
-        db_of(request), q or None, role=role or None, limit=pages.size, offset=pages.offset
-    )
+
+    def fetch(limit: int, offset: int) -> Page[Partner]:
+        return list_partners(
+            db_of(request),
+            q or None,
+            role=role or None,
+            limit=limit,
+            offset=offset,
+            sort=pages.sort,
+        )
+
+    listing = partner_list(gettext_for(request))
+    if (file := exported(request, listing, fetch)) is not None:
+        return file
+    found = fetch(pages.size, pages.offset)
     return render(
         request,
         "partners.html",

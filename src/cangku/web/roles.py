@@ -4,6 +4,8 @@ from the permission catalogue (creating and changing them needs ``role.manage``)
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -11,10 +13,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import CangkuError
 from cangku.services import users as user_service
-from cangku.services.users import ROLE_MANAGE, USER_VIEW, permission_catalogue
+from cangku.services.users import ROLE_MANAGE, USER_VIEW, RoleView, permission_catalogue
 from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import Fields, FormDep
-from cangku.web.i18n import N_, error_message
+from cangku.web.i18n import N_, ROLE_HELP, ROLES, error_message, vocabulary
+from cangku.web.listing import Column, Listing, exported, pages_of
 from cangku.web.render import (
     Flash,
     PageRoute,
@@ -22,6 +25,7 @@ from cangku.web.render import (
     form_status,
     gettext_for,
     language,
+    pager,
     path_part,
     redirect,
     render,
@@ -38,9 +42,38 @@ def _catalogue() -> list[tuple[str, list[dict[str, Any]]]]:
     return sorted(groups.items())
 
 
+def role_list(gettext: Callable[[str], str], lang: str) -> Listing:
+    """The role list as a file, in the reader's language: what the page shows (a built-in
+    role's name and description in that language)."""
+
+    def name(role: RoleView) -> str:
+        return vocabulary(ROLES, role.code, lang) if role.builtin else role.name
+
+    def description(role: RoleView) -> str | None:
+        return vocabulary(ROLE_HELP, role.code, lang) if role.builtin else role.description
+
+    return Listing(
+        "roles",
+        [
+            Column(N_("Code"), attrgetter("code")),
+            Column(N_("Name"), name),
+            Column(N_("Description"), description),
+            Column(N_("Kind"), lambda r: gettext(N_("Built-in") if r.builtin else N_("Custom"))),
+            Column(N_("Permissions"), lambda r: len(r.permissions), "number"),
+            Column(N_("Status"), lambda r: "active" if r.active else "inactive", "label"),
+        ],
+    )
+
+
 @router.get("/roles", response_class=HTMLResponse)
 def roles_page(request: Request, user: Annotated[WebUser, page(USER_VIEW)]) -> Response:
-    return render(request, "roles.html", roles=user_service.list_roles(db_of(request)))
+    """Every role (one page), built-in ones first or as ``?sort=`` says."""
+    pages = pager(request)
+    found = user_service.list_roles(db_of(request), pages.sort)
+    listing = role_list(gettext_for(request), language(request))
+    if (file := exported(request, listing, pages_of(found))) is not None:
+        return file
+    return render(request, "roles.html", roles=found, pager=pages)
 
 
 def _role_form(

@@ -4,7 +4,9 @@ warehouse, one location's stock (with its sub-locations) and the new-location fo
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
+from operator import attrgetter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -13,9 +15,12 @@ from fastapi.responses import HTMLResponse, Response
 from cangku.db.uow import Database
 from cangku.domain.enums import STORAGE_KINDS, ItemType
 from cangku.domain.errors import CangkuError
+from cangku.queries.common import Page
 from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.lots import expiry_day
 from cangku.queries.sites import (
+    Location,
+    Warehouse,
     get_location,
     get_warehouse,
     list_locations,
@@ -43,8 +48,10 @@ from cangku.services.warehouses import (
     WarehouseInput,
 )
 from cangku.web.access import WebUser, acting, page
+from cangku.web.codes import level_label, location_name
 from cangku.web.forms import FormDep
 from cangku.web.i18n import N_, error_message
+from cangku.web.listing import Column, Listing, exported
 from cangku.web.render import (
     Flash,
     PageRoute,
@@ -79,15 +86,47 @@ def _lines_per_location(db: Database, warehouse: str) -> Counter[str]:
 # ------------------------------------------------------------------ warehouses
 
 
+def warehouse_list(gettext: Callable[[str], str]) -> Listing:
+    """The warehouse list as a file, in the reader's language: what the page shows."""
+
+    def allowed(flag: bool) -> str:
+        return gettext(N_("Allowed") if flag else N_("Not allowed"))
+
+    def issued(flag: bool) -> str:
+        return gettext(N_("May be issued") if flag else N_("Not issued"))
+
+    return Listing(
+        "warehouses",
+        [
+            Column(N_("Code"), attrgetter("code")),
+            Column(N_("Name"), attrgetter("name")),
+            Column(N_("Address"), attrgetter("address")),
+            Column(N_("Negative stock"), lambda w: allowed(w.allow_negative_stock)),
+            Column(N_("Expired lots"), lambda w: issued(w.allow_expired_issue)),
+            Column(N_("Status"), lambda w: "active" if w.active else "inactive", "label"),
+        ],
+    )
+
+
+def _warehouse_rows(request: Request, user: WebUser) -> Callable[[int, int], Page[Warehouse]]:
+    """Reads a page of the warehouse list as the URL filters and sorts it."""
+
+    def fetch(limit: int, offset: int) -> Page[Warehouse]:
+        return list_warehouses(
+            db_of(request),
+            request.query_params.get("q") or None,
+            limit=limit,
+            offset=offset,
+            warehouses=user.warehouses(WAREHOUSE_VIEW),
+            sort=request.query_params.get("sort"),
+        )
+
+    return fetch
+
+
 def _warehouses_page(request: Request, user: WebUser, status: int = 200, **form: Any) -> Response:
     pages = pager(request)
-    found = list_warehouses(
-        db_of(request),
-        request.query_params.get("q") or None,
-        limit=pages.size,
-        offset=pages.offset,
-        warehouses=user.warehouses(WAREHOUSE_VIEW),
-    )
+    found = _warehouse_rows(request, user)(pages.size, pages.offset)
     form.setdefault("values", {})
     form.setdefault("error", None)
     return render(
@@ -103,6 +142,9 @@ def _warehouses_page(request: Request, user: WebUser, status: int = 200, **form:
 
 @router.get("/warehouses", response_class=HTMLResponse)
 def warehouses_page(request: Request, user: Annotated[WebUser, page(WAREHOUSE_VIEW)]) -> Response:
+    listing = warehouse_list(gettext_for(request))
+    if (file := exported(request, listing, _warehouse_rows(request, user))) is not None:
+        return file
     return _warehouses_page(request, user)
 
 
@@ -189,12 +231,54 @@ def edit_warehouse(
 # ------------------------------------------------------------------ locations
 
 
+def location_list(lang: str) -> Listing:
+    """The location list as a file, in the reader's language: each location with its
+    warehouse and parent (the tree's shape, flattened)."""
+    return Listing(
+        "locations",
+        [
+            Column(N_("Location"), attrgetter("code")),
+            Column(N_("Name"), lambda loc: location_name(loc.name, lang)),
+            Column(N_("Warehouse"), attrgetter("warehouse")),
+            Column(N_("Kind"), attrgetter("kind"), "label"),
+            Column(N_("Level"), lambda loc: level_label(loc.level, lang) if loc.level else None),
+            Column(N_("Parent"), attrgetter("parent")),
+            Column(N_("Status"), lambda loc: "active" if loc.active else "inactive", "label"),
+        ],
+    )
+
+
 @router.get("/locations", response_class=HTMLResponse)
 def locations_page(request: Request, user: Annotated[WebUser, page(WAREHOUSE_VIEW)]) -> Response:
     """The location tree of every warehouse the user sees, with the stock lines of each
-    location (where the user sees the stock)."""
+    location (where the user sees the stock); sorted by a column (``?sort=``), one flat list
+    of the locations, a page at a time. Either way ``?export=`` gives the flat list."""
     db = db_of(request)
     show_virtual = request.query_params.get("virtual") == "1"
+    pages = pager(request)
+
+    def fetch(limit: int, offset: int) -> Page[Location]:
+        return list_locations(
+            db,
+            include_virtual=show_virtual,
+            limit=limit,
+            offset=offset,
+            warehouses=user.warehouses(WAREHOUSE_VIEW),
+            sort=pages.sort,
+        )
+
+    if (file := exported(request, location_list(language(request)), fetch)) is not None:
+        return file
+    if pages.sort:
+        found = fetch(pages.size, pages.offset)
+        return render(
+            request,
+            "locations.html",
+            trees=[],
+            flat=found.items,
+            pager=replace(pages, total=found.total),
+            show_virtual=show_virtual,
+        )
     trees = []
     for warehouse in list_warehouses(
         db, limit=500, warehouses=user.warehouses(WAREHOUSE_VIEW)
@@ -206,7 +290,9 @@ def locations_page(request: Request, user: Annotated[WebUser, page(WAREHOUSE_VIE
             else Counter[str]()
         )
         trees.append((warehouse, nodes, lines))
-    return render(request, "locations.html", trees=trees, show_virtual=show_virtual)
+    return render(
+        request, "locations.html", trees=trees, flat=None, pager=pages, show_virtual=show_virtual
+    )
 
 
 def _location_form(request: Request, user: WebUser, status: int = 200, **form: Any) -> Response:

@@ -6,6 +6,8 @@ administrator."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -16,10 +18,11 @@ from cangku.domain.errors import CangkuError
 from cangku.queries.sites import list_warehouses
 from cangku.services import users as user_service
 from cangku.services.company import get_display, set_user_time_zone
-from cangku.services.users import USER_MANAGE, USER_VIEW
+from cangku.services.users import USER_MANAGE, USER_VIEW, UserView
 from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import Fields, FormDep
-from cangku.web.i18n import N_, error_message
+from cangku.web.i18n import N_, ROLES, error_message, vocabulary
+from cangku.web.listing import Column, Listing, exported, pages_of
 from cangku.web.render import (
     Flash,
     PageRoute,
@@ -27,6 +30,7 @@ from cangku.web.render import (
     form_status,
     gettext_for,
     language,
+    pager,
     path_part,
     redirect,
     render,
@@ -48,9 +52,39 @@ def _grant_of(fields: Fields) -> tuple[str, str | None]:
     return fields.text("role"), fields.optional("warehouse")
 
 
+def user_list(gettext: Callable[[str], str], lang: str) -> Listing:
+    """The user list as a file, in the reader's language: what the page shows."""
+
+    def grants(shown: UserView) -> str:
+        every = gettext(N_("all warehouses"))
+        return "; ".join(
+            f"{vocabulary(ROLES, g.role, lang)} ({g.warehouse or every})" for g in shown.grants
+        )
+
+    return Listing(
+        "users",
+        [
+            Column(N_("User name"), attrgetter("username")),
+            Column(N_("Name"), attrgetter("display_name")),
+            Column(N_("Roles"), grants),
+            Column(N_("Last sign-in"), attrgetter("last_sign_in_at"), "time"),
+            Column(
+                N_("Password"), lambda u: gettext(N_("Set") if u.has_password else N_("Not set"))
+            ),
+            Column(N_("Status"), lambda u: "active" if u.active else "inactive", "label"),
+        ],
+    )
+
+
 @router.get("/users", response_class=HTMLResponse)
 def users_page(request: Request, user: Annotated[WebUser, page(USER_VIEW)]) -> Response:
-    return render(request, "users.html", users=user_service.list_users(db_of(request)))
+    """Every user (the list is short: one page), by user name or as ``?sort=`` says."""
+    pages = pager(request)
+    found = user_service.list_users(db_of(request), pages.sort)
+    listing = user_list(gettext_for(request), language(request))
+    if (file := exported(request, listing, pages_of(found))) is not None:
+        return file
+    return render(request, "users.html", users=found, pager=pages)
 
 
 def _new_user_form(request: Request, status: int = 200, **form: Any) -> Response:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.deps import DbDep, permit
+from cangku.api.filters import AuditSort
 from cangku.api.routers.stock import utc
 from cangku.api.schemas_stock import Instant
 from cangku.domain.permissions import Actor
@@ -67,10 +68,11 @@ def search(
     ] = None,
     limit: Annotated[int, Query(description=f"1 to {MAX_LIMIT}")] = 50,
     offset: Annotated[int, Query(le=MAX_OFFSET)] = 0,
+    sort: AuditSort = None,
 ) -> AuditPage:
     f = queries.AuditFilter(user, action, target_type, target, warehouse, utc(since), utc(until), q)
     with db.read() as conn:
-        page = queries.list_entries(conn, f, limit, offset)
+        page = queries.list_entries(conn, f, limit, offset, sort)
     return AuditPage(
         items=[AuditEntryOut.model_validate(row) for row in page.items],
         total=page.total,

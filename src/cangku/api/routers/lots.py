@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from cangku.api.deps import ContextDep, DbDep, permit
-from cangku.api.filters import LotStatusFilter
+from cangku.api.filters import LotSort, LotStatusFilter
 from cangku.api.schemas_sites import (
     ExpiryStatusName,
     LotCreate,
@@ -67,6 +67,7 @@ def list_lots(
     limit: Limit = 50,
     offset: Offset = 0,
     expiry: Annotated[ExpiryStatusName | None, Query(description=EXPIRY_HELP)] = None,
+    sort: LotSort = None,
 ) -> LotPage:
     page = queries.list_lots(
         db,
@@ -78,6 +79,7 @@ def list_lots(
         limit=limit,
         offset=offset,
         expiry=expiry,
+        sort=sort,
     )
     return _page(page)
 

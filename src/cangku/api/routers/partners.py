@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from cangku.api.deps import ContextDep, DbDep, permit
-from cangku.api.filters import PartnerRoleFilter
+from cangku.api.filters import PartnerRoleFilter, PartnerSort
 from cangku.api.schemas_items import (
     ContactIn,
     ContactOut,
@@ -40,9 +40,13 @@ def list_partners(
     active: bool | None = None,
     limit: int = 50,
     offset: int = 0,
+    sort: PartnerSort = None,
 ) -> PartnerPage:
-    """Partners by code; ``q`` over code, name and email; ``role``: supplier or customer."""
-    page = queries.list_partners(db, q, role=role, active=active, limit=limit, offset=offset)
+    """Partners by code (or as ``sort`` says); ``q`` over code, name and email; ``role``:
+    supplier or customer."""
+    page = queries.list_partners(
+        db, q, role=role, active=active, limit=limit, offset=offset, sort=sort
+    )
     return PartnerPage.model_validate(page)
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from cangku.api.deps import ContextDep, DbDep, permit
+from cangku.api.filters import RoleSort, UserSort
 from cangku.api.schemas_auth import (
     CatalogueEntryOut,
     GrantIn,
@@ -38,8 +39,9 @@ MANAGE = [permit(USER_MANAGE)]
 
 
 @user_router.get("", response_model=UserList, summary="Every user", dependencies=VIEW)
-def list_users(db: DbDep) -> UserList:
-    found = [UserOut.model_validate(u) for u in service.list_users(db)]
+def list_users(db: DbDep, sort: UserSort = None) -> UserList:
+    """Every user, by user name (or as ``sort`` says)."""
+    found = [UserOut.model_validate(u) for u in service.list_users(db, sort)]
     return UserList(items=found, total=len(found))
 
 
@@ -114,8 +116,9 @@ def set_password(username: str, body: PasswordSet, db: DbDep, ctx: ContextDep) -
 @role_router.get(
     "", response_model=list[RoleOut], summary="Built-in and custom roles", dependencies=VIEW
 )
-def list_roles(db: DbDep) -> list[RoleOut]:
-    return [RoleOut.model_validate(r) for r in service.list_roles(db)]
+def list_roles(db: DbDep, sort: RoleSort = None) -> list[RoleOut]:
+    """Built-in roles first, then custom ones (or as ``sort`` says)."""
+    return [RoleOut.model_validate(r) for r in service.list_roles(db, sort)]
 
 
 @role_router.post(

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from cangku.api.deps import ContextDep, DbDep, permit
-from cangku.api.filters import LocationKindFilter
+from cangku.api.filters import LocationKindFilter, LocationSort, WarehouseSort
 from cangku.api.schemas_sites import (
     LocationCreate,
     LocationOut,
@@ -68,6 +68,7 @@ def list_warehouses(
     active: bool | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    sort: WarehouseSort = None,
 ) -> WarehousePage:
     page = queries.list_warehouses(
         db,
@@ -76,6 +77,7 @@ def list_warehouses(
         limit=limit,
         offset=offset,
         warehouses=actor.warehouses(WAREHOUSE_VIEW),
+        sort=sort,
     )
     return WarehousePage(
         items=[WarehouseOut.model_validate(w) for w in page.items],
@@ -173,6 +175,7 @@ def list_locations(
     include_virtual: bool = False,
     limit: Limit = 50,
     offset: Offset = 0,
+    sort: LocationSort = None,
 ) -> LocationPage:
     page = queries.list_locations(
         db,
@@ -185,6 +188,7 @@ def list_locations(
         limit=limit,
         offset=offset,
         warehouses=actor.warehouses(WAREHOUSE_VIEW),
+        sort=sort,
     )
     return _location_page(page)
 

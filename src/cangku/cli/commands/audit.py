@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from cangku.cli.commands.warehouses import LimitOpt, OffsetOpt
-from cangku.cli.common import JsonOpt, context, database, emit, handled, parse_when, table
+from cangku.cli.common import (
+    JsonOpt,
+    SortOpt,
+    context,
+    database,
+    emit,
+    handled,
+    parse_when,
+    table,
+)
 from cangku.domain.errors import InvalidInput
 from cangku.queries.common import Page
 from cangku.services.audit import AuditFilter, AuditRow, get_audit_entry, search_audit
@@ -50,15 +59,16 @@ def list_(
     q: Annotated[str | None, typer.Option("--q", help="Text in the target or details.")] = None,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
+    sort: SortOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search the audit trail, newest first."""
+    """Search the audit trail, newest first (or in the order --sort names)."""
     with handled(as_json):
         ctx = context()
         f = AuditFilter(
             user, action, target_type, target, warehouse, parse_when(since), parse_when(until), q
         )
-        page = search_audit(database(), ctx, f, limit, offset)
+        page = search_audit(database(), ctx, f, limit, offset, sort)
         emit(page, as_json, _render_page)
 
 

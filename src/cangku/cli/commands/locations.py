@@ -7,7 +7,16 @@ from typing import Annotated, Any
 import typer
 
 from cangku.cli.commands.warehouses import ActiveOpt, LimitOpt, OffsetOpt, emit_page
-from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader
+from cangku.cli.common import (
+    IdemOpt,
+    JsonOpt,
+    SortOpt,
+    context,
+    database,
+    emit,
+    handled,
+    reader,
+)
 from cangku.queries import sites as queries
 from cangku.services import locations as service
 from cangku.services.warehouses import WAREHOUSE_VIEW
@@ -36,11 +45,13 @@ def list_(
     include_virtual: Annotated[bool, typer.Option("--include-virtual")] = False,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
+    sort: SortOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List and search locations.
 
-    Virtual locations are listed only with --include-virtual."""
+    By code, or in the order --sort names. Virtual locations are listed only with
+    --include-virtual."""
     with handled(as_json):
         seen = reader(WAREHOUSE_VIEW).warehouses(WAREHOUSE_VIEW)
         page = queries.list_locations(
@@ -54,6 +65,7 @@ def list_(
             limit=limit,
             offset=offset,
             warehouses=seen,
+            sort=sort,
         )
         emit_page(page, as_json, COLUMNS)
 

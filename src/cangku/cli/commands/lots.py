@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from cangku.cli.commands.warehouses import LimitOpt, OffsetOpt, emit_page
-from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader
+from cangku.cli.common import (
+    IdemOpt,
+    JsonOpt,
+    SortOpt,
+    context,
+    database,
+    emit,
+    handled,
+    reader,
+)
 from cangku.domain.errors import InvalidInput
 from cangku.queries import lots as queries
 from cangku.services import lots as service
@@ -70,9 +79,12 @@ def list_(
     expiry: ExpiryOpt = None,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
+    sort: SortOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List and search lots and serials with their expiry status."""
+    """List and search lots and serials with their expiry status.
+
+    By item and lot (by expiry date with --expiry), or in the order --sort names."""
     with handled(as_json):
         reader(service.LOT_VIEW)
         page = queries.list_lots(
@@ -85,6 +97,7 @@ def list_(
             limit=limit,
             offset=offset,
             expiry=expiry,
+            sort=sort,
         )
         emit_page(page, as_json, COLUMNS)
 

@@ -6,7 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader, table
+from cangku.cli.common import (
+    IdemOpt,
+    JsonOpt,
+    SortOpt,
+    context,
+    database,
+    emit,
+    handled,
+    reader,
+    table,
+)
 from cangku.domain.quantities import parse_decimal
 from cangku.queries import partners as queries
 from cangku.services import partners as service
@@ -30,13 +40,14 @@ def list_(
     active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
     limit: int = 50,
     offset: int = 0,
+    sort: SortOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List partners."""
+    """List partners (by code, or in the order --sort names)."""
     with handled(as_json):
         reader(service.PARTNER_VIEW)
         page = queries.list_partners(
-            database(), q, role=role, active=active, limit=limit, offset=offset
+            database(), q, role=role, active=active, limit=limit, offset=offset, sort=sort
         )
         if as_json:
             emit(page, True)

@@ -12,7 +12,17 @@ from typing import Annotated, Any
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader, table
+from cangku.cli.common import (
+    IdemOpt,
+    JsonOpt,
+    SortOpt,
+    context,
+    database,
+    emit,
+    handled,
+    reader,
+    table,
+)
 from cangku.cli.credentials import PasswordFileOpt, read_password
 from cangku.domain.errors import InvalidInput
 from cangku.services import company as zone_service
@@ -70,11 +80,13 @@ def _show_user(user: service.UserView, as_json: bool) -> None:
 
 # ------------------------------------------------------------------ users
 @app.command("list")
-def list_users(as_json: JsonOpt = False) -> None:
-    """List users with their roles."""
+def list_users(sort: SortOpt = None, as_json: JsonOpt = False) -> None:
+    """List users with their roles.
+
+    By user name, or in the order --sort names."""
     with handled(as_json):
         reader(service.USER_VIEW)
-        found = service.list_users(database())
+        found = service.list_users(database(), sort)
 
         def render(_: Any) -> None:
             rows = [
@@ -252,11 +264,13 @@ def _show_role(found: service.RoleView, as_json: bool) -> None:
 
 
 @role_app.command("list")
-def list_roles(as_json: JsonOpt = False) -> None:
-    """List the built-in and custom roles."""
+def list_roles(sort: SortOpt = None, as_json: JsonOpt = False) -> None:
+    """List the built-in and custom roles.
+
+    Built-in roles first, or in the order --sort names."""
     with handled(as_json):
         reader()
-        found = service.list_roles(database())
+        found = service.list_roles(database(), sort)
 
         def render(_: Any) -> None:
             rows = [

@@ -6,7 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader, table
+from cangku.cli.common import (
+    IdemOpt,
+    JsonOpt,
+    SortOpt,
+    context,
+    database,
+    emit,
+    handled,
+    reader,
+    table,
+)
 from cangku.queries import sites as queries
 from cangku.services import warehouses as service
 
@@ -38,13 +48,20 @@ def list_(
     active: ActiveOpt = None,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
+    sort: SortOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List warehouses."""
+    """List warehouses (by code, or in the order --sort names)."""
     with handled(as_json):
         seen = reader(service.WAREHOUSE_VIEW).warehouses(service.WAREHOUSE_VIEW)
         page = queries.list_warehouses(
-            database(), q=q, active=active, limit=limit, offset=offset, warehouses=seen
+            database(),
+            q=q,
+            active=active,
+            limit=limit,
+            offset=offset,
+            warehouses=seen,
+            sort=sort,
         )
         emit_page(page, as_json, COLUMNS)
 
