@@ -329,6 +329,13 @@ Index("ix_balances_warehouse_item", balances.c.warehouse_id, balances.c.item_id)
 _BALANCE_KEY = (balances.c.item_id, balances.c.location_id, balances.c.lot_key)
 Index("ix_balances_on_hand", balances.c.on_hand, *_BALANCE_KEY)
 Index("ix_balances_available", balances.c.on_hand - balances.c.reserved, *_BALANCE_KEY)
+# migration 0007: the few reserved balances, for the whole stock's sums (queries.stock.totals)
+Index(
+    "ix_balances_reserved",
+    balances.c.item_id,
+    sqlite_where=text("reserved <> 0"),
+    postgresql_where=text("reserved <> 0"),
+)
 
 item_costs = Table(
     "item_costs",

@@ -19,7 +19,7 @@ from sqlalchemy.sql import ColumnElement
 
 from cangku.db import driver, lookups
 from cangku.db.ledger import Posted
-from cangku.db.tables import balances, items, locations, lots, moves, users
+from cangku.db.tables import balances, item_costs, items, locations, lots, moves, users
 from cangku.db.tables import warehouses as warehouse_table
 from cangku.db.types import UTCDateTime
 from cangku.domain.enums import VALUED_KINDS
@@ -508,9 +508,62 @@ class StockTotals:
     available: Decimal
 
 
+def _whole_stock(f: StockFilter, warehouses: Warehouses) -> bool:
+    """Whether ``f`` keeps every valued balance of the company (its sums need no scan)."""
+    narrowed = (f.item, f.location, f.warehouse, f.lot, f.q, f.include_virtual, f.balance)
+    return warehouses is None and not any(narrowed)
+
+
+def _whole_stock_by_unit(conn: Connection) -> dict[str, tuple[int, int]]:
+    """(on hand, reserved), scaled, per base unit over every valued balance, without reading
+    every balance: the valued quantity of each item is kept in ``item_costs`` (equal to the sum
+    of its valued balances, which ``verify`` proves), and the few reserved balances are read
+    through their own partial index (migration 0007)."""
+    found: dict[str, tuple[int, int]] = {}
+    on_hand_sums = (
+        select(items.c.base_unit, func.sum(item_costs.c.quantity))
+        .join(items, items.c.id == item_costs.c.item_id)
+        .group_by(items.c.base_unit)
+    )
+    for unit, quantity in conn.execute(on_hand_sums):
+        found[unit] = (int(quantity or 0), 0)
+    reserved_sums = (
+        select(items.c.base_unit, func.sum(balances.c.reserved))
+        .select_from(balances)
+        .join(items, items.c.id == balances.c.item_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(balances.c.reserved != 0, locations.c.kind.in_(VALUED))
+        .group_by(items.c.base_unit)
+    )
+    for unit, reserved in conn.execute(reserved_sums):
+        found[unit] = (found.get(unit, (0, 0))[0], int(reserved or 0))
+    return found
+
+
+def _has_balances(conn: Connection, unit: str) -> bool:
+    """Whether an item kept in ``unit`` has a valued balance that is not zero (a unit whose
+    sums are zero is listed when its balances cancel out, as the scan would list it)."""
+    found = (
+        select(balances.c.item_id)
+        .join(items, items.c.id == balances.c.item_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(
+            items.c.base_unit == unit,
+            locations.c.kind.in_(VALUED),
+            or_(balances.c.on_hand != 0, balances.c.reserved != 0),
+        )
+        .limit(1)
+    )
+    return conn.execute(found).first() is not None
+
+
 def totals(conn: Connection, f: StockFilter, *, warehouses: Warehouses = None) -> StockTotals:
     """Sum of on hand / reserved / available over the (valued) balances matching ``f`` in
     ``warehouses`` (None: all)."""
+    if _whole_stock(f, warehouses):
+        sums = _whole_stock_by_unit(conn).values()
+        on, reserved = sum(s[0] for s in sums), sum(s[1] for s in sums)
+        return StockTotals(from_scaled(on), from_scaled(reserved), from_scaled(on - reserved))
     stmt = (
         select(
             func.coalesce(func.sum(balances.c.on_hand), 0),
@@ -542,6 +595,13 @@ def unit_totals(
 ) -> list[UnitTotals]:
     """Sums of on hand / reserved / available over the (valued) balances matching ``f``, one
     per base unit (pieces are never added to kilograms), ordered by unit."""
+    if _whole_stock(f, warehouses) and not f.include_zero:
+        by_unit = sorted(_whole_stock_by_unit(conn).items())
+        return [
+            UnitTotals(unit, from_scaled(on), from_scaled(reserved), from_scaled(on - reserved))
+            for unit, (on, reserved) in by_unit
+            if on or reserved or _has_balances(conn, unit)
+        ]
     stmt = (
         select(
             items.c.base_unit,

@@ -1,6 +1,7 @@
 """indexes for the lists' sorts: the stock list by on hand or available, the moves list by
 quantity, each with the row's key after it so that a keyset page (issue 10, "Lists") is read
-from the index on both engines at any depth
+from the index on both engines at any depth; and the reserved balances (a partial index: the
+few that are not zero), so the whole stock's sums read them alone
 
 The other sorts use indexes that exist: items and locations by code, moves by effective time
 (``ix_moves_effective``) and by item and time (``ix_moves_item_effective``), balances by primary
@@ -30,9 +31,17 @@ def upgrade() -> None:
         "ix_balances_available", "balances", [sa.text("(on_hand - reserved)"), *_BALANCE_KEY]
     )
     op.create_index("ix_moves_quantity", "moves", ["quantity", "id"])
+    op.create_index(
+        "ix_balances_reserved",
+        "balances",
+        ["item_id"],
+        sqlite_where=sa.text("reserved <> 0"),
+        postgresql_where=sa.text("reserved <> 0"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_balances_reserved", table_name="balances")
     op.drop_index("ix_moves_quantity", table_name="moves")
     op.drop_index("ix_balances_available", table_name="balances")
     op.drop_index("ix_balances_on_hand", table_name="balances")
