@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.sql import ColumnElement
 
+from cangku.db import lookups
 from cangku.db.tables import balances, item_costs, locations, moves
 from cangku.domain.errors import InvalidInput
 from cangku.domain.permissions import Warehouses
@@ -35,6 +36,7 @@ __all__ = [
     "SERIES_DAYS",
     "Point",
     "check_days",
+    "item_and_unit",
     "day_ends",
     "month_ends",
     "on_hand_series",
@@ -234,3 +236,10 @@ def on_hand_series(
         Point(at, from_scaled(state.get(the_item, 0)))
         for at, state in zip(points, states, strict=True)
     ]
+
+
+def item_and_unit(conn: Connection, text: str) -> tuple[str, str]:
+    """The code and base unit of the item ``text`` names (code or barcode); NotFound
+    ``item_not_found``."""
+    found = lookups.resolve_item(conn, text)[0]
+    return found.code, found.base_unit

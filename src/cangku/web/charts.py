@@ -1,6 +1,6 @@
 """Charts: SVG images drawn on the server with matplotlib (ADR 0019).
 
-A chart is an ``<img src="/charts/....svg">`` on the page, answered by a route here with the
+A chart is an ``<img src="....svg">`` on the page, answered by a route here with the
 same sign-in and permission as the page that shows it. Nothing runs in the browser and nothing
 is loaded from elsewhere, so the pages keep their strict CSP; the SVG itself carries no
 ``<style>`` element and no ``style`` attribute either (matplotlib's inline styles are turned
@@ -231,18 +231,18 @@ def stock_value_chart(
     return _svg(line_svg(chart))
 
 
-@router.get("/charts/on-hand.svg")
+@router.get("/items/{code:path}/on-hand.svg")
 def on_hand_chart(
     request: Request,
     user: Annotated[WebUser, page(STOCK_VIEW)],
-    item: Annotated[str, Query(description="the item's code or barcode")],
+    code: str,
     days: Annotated[int, Query(description="30, 90 or 365")] = 90,
     size: Size = "wide",
 ) -> Response:
     """One item's on hand in the user's warehouses at the end of each day (each week over a
     year) and now."""
     shown, lang, size = display_of(request), language(request), chart_size(size)
-    found = get_item(db_of(request), item)
+    found = get_item(db_of(request), code)
     with db_of(request).read() as conn:
         series = read_on_hand_series(
             conn,

@@ -126,6 +126,7 @@ def mount(app: FastAPI) -> None:
         signin.router,
         router,
         account.router,
+        charts.router,  # before items: /items/{code}/on-hand.svg, not the item /items/{code}
         items.router,
         sites.router,
         lots.router,
@@ -138,7 +139,6 @@ def mount(app: FastAPI) -> None:
         audit.router,
         labels.router,
         company.router,
-        charts.router,
     ):
         app.include_router(module_router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -6,11 +6,11 @@ routes with a suffix (``/units``, ``/suppliers``, ...) are declared before the b
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, Request, status
 
-from cangku.api.deps import ContextDep, DbDep, permit
+from cangku.api.deps import ContextDep, DbDep, get_actor, permit
 from cangku.api.filters import ItemSort
 from cangku.api.schemas_items import (
     CategoryCreate,
@@ -31,12 +31,14 @@ from cangku.api.schemas_items import (
 )
 from cangku.queries import items as item_queries
 from cangku.queries import partners as partner_queries
+from cangku.queries.attention import STOCK_LEVEL_FILTERS
 from cangku.services import categories as category_services
 from cangku.services import items as item_services
 from cangku.services import units as unit_services
 from cangku.services.categories import CATEGORY_MANAGE
 from cangku.services.items import ITEM_CREATE, ITEM_DEACTIVATE, ITEM_UPDATE, ITEM_VIEW
 from cangku.services.partners import PARTNER_VIEW
+from cangku.services.stock import STOCK_VIEW
 from cangku.services.units import UNIT_CREATE
 
 router = APIRouter(tags=["items"])
@@ -51,8 +53,19 @@ def _item_input(body: ItemCreate) -> item_services.ItemInput:
     )
 
 
+#: the item list's stock-level filter (``queries.attention``)
+StockLevel = Annotated[
+    str | None,
+    Query(
+        description="below_reorder: at or below the reorder point in your warehouses",
+        json_schema_extra={"enum": [*STOCK_LEVEL_FILTERS, None]},
+    ),
+]
+
+
 @router.get("/items", dependencies=[permit(ITEM_VIEW)])
 def list_items(
+    request: Request,
     db: DbDep,
     q: str | None = None,
     item_type: str | None = None,
@@ -62,9 +75,14 @@ def list_items(
     limit: int = 50,
     offset: int = 0,
     sort: ItemSort = None,
+    stock: StockLevel = None,
 ) -> ItemPage:
     """Items by code (or as ``sort`` says); ``q`` searches code, name and barcodes;
-    ``category`` includes its subtree."""
+    ``category`` includes its subtree; ``stock=below_reorder`` keeps the active items at or
+    below their reorder point, on hand summed over the caller's ``stock.view`` warehouses."""
+    actor = get_actor(request)
+    if stock is not None:
+        actor.require(STOCK_VIEW)
     page = item_queries.list_items(
         db,
         q,
@@ -75,6 +93,8 @@ def list_items(
         limit=limit,
         offset=offset,
         sort=sort,
+        stock=stock,
+        warehouses=actor.warehouses(STOCK_VIEW),
     )
     return ItemPage.model_validate(page)
 

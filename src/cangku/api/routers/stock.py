@@ -258,8 +258,17 @@ def on_hand(
     offset: Offset = 0,
     sort: StockSort = None,
     cursor: Cursor = None,
+    balance: Annotated[
+        str | None,
+        Query(
+            description="negative, over_reserved (reserved above on hand) or unusual (either)",
+            json_schema_extra={"enum": [*queries.BALANCE_FILTERS, None]},
+        ),
+    ] = None,
 ) -> StockPage:
-    f = queries.StockFilter(item, location, warehouse, lot, q, include_virtual, include_zero)
+    f = queries.StockFilter(
+        item, location, warehouse, lot, q, include_virtual, include_zero, balance=balance
+    )
     seen = actor.warehouses(STOCK_VIEW)
     with db.read() as conn:
         page = queries.on_hand(conn, f, limit, offset, warehouses=seen, sort=sort, cursor=cursor)

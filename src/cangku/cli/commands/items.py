@@ -24,6 +24,7 @@ from cangku.queries import items as queries
 from cangku.queries import partners as partner_queries
 from cangku.services import items as service
 from cangku.services.partners import PARTNER_VIEW
+from cangku.services.stock import STOCK_VIEW
 
 NAME = "items"
 HELP = "Items (SKUs): units of measure, barcodes, stock levels."
@@ -89,11 +90,20 @@ def list_(
     limit: Annotated[int, typer.Option(help="At most this many (1-500).")] = 50,
     offset: int = 0,
     sort: SortOpt = None,
+    stock: Annotated[
+        str | None,
+        typer.Option(
+            "--stock",
+            help="below_reorder: active items at or below their reorder point in your warehouses.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List items (by code, or in the order --sort names)."""
     with handled(as_json):
-        reader(service.ITEM_VIEW)
+        actor = reader(service.ITEM_VIEW)
+        if stock is not None:
+            actor.require(STOCK_VIEW)
         page = queries.list_items(
             database(),
             q,
@@ -104,6 +114,8 @@ def list_(
             limit=limit,
             offset=offset,
             sort=sort,
+            stock=stock,
+            warehouses=actor.warehouses(STOCK_VIEW),
         )
         emit_page(page, as_json, COLUMNS)
 

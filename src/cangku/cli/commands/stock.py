@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -25,10 +26,10 @@ from cangku.cli.common import (
 )
 from cangku.cli.signed import SignedNumbers
 from cangku.domain.errors import InvalidInput
-from cangku.queries import asof
+from cangku.queries import asof, series
 from cangku.queries import stock as queries
 from cangku.queries.common import Page
-from cangku.queries.company import company_settings
+from cangku.queries.company import company_settings, display_settings
 from cangku.queries.cost_fields import COST_FIELDS, cost_scope_of, move_fields, shown_cost
 from cangku.queries.stock import MoveRecord
 from cangku.queries.valuation import stock_value_page
@@ -433,6 +434,13 @@ def on_hand(
     include_zero: Annotated[bool, typer.Option("--include-zero")] = False,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
+    balance: Annotated[
+        str | None,
+        typer.Option(
+            "--balance",
+            help="negative, over_reserved (reserved above on hand) or unusual (either).",
+        ),
+    ] = None,
     sort: SortOpt = None,
     cursor: CursorOpt = None,
     as_json: JsonOpt = False,
@@ -441,7 +449,9 @@ def on_hand(
     item, location, warehouse, lot, expires_on, on_hand, available)."""
     with handled(as_json):
         seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
-        f = queries.StockFilter(item, location, warehouse, lot, q, include_virtual, include_zero)
+        f = queries.StockFilter(
+            item, location, warehouse, lot, q, include_virtual, include_zero, balance=balance
+        )
         with database().read() as conn:
             page = queries.on_hand(
                 conn, f, limit, offset, warehouses=seen, sort=sort, cursor=cursor
@@ -595,3 +605,52 @@ def move_show(
 
 
 app.command("show-move", hidden=True)(move_show)
+
+
+# ------------------------------------------------------------------ over time (queries.series)
+@app.command("monthly")
+def value_series(
+    months: Annotated[int, typer.Option(help="How many month ends (1-36).", min=1, max=36)] = 12,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stock value at each of the last month ends and now."""
+    with handled(as_json):
+        actor = reader(service.VALUATION_VIEW)
+        with database().read() as conn:
+            shown = display_settings(conn, actor.username)
+            points = series.month_ends(utcnow(), ZoneInfo(shown.time_zone), months)
+            found = series.value_series(
+                conn, points, warehouses=actor.warehouses(service.VALUATION_VIEW)
+            )
+        data = {
+            "currency": shown.company.currency,
+            "time_zone": shown.time_zone,
+            "points": [{"at": p.at, "value": p.amount} for p in found],
+        }
+        emit(data, as_json, lambda d: table(d["points"], ["at", "value"]))
+
+
+@app.command("trend")
+def on_hand_series(
+    item: Annotated[str, typer.Option("--item", help="Item code or barcode.")],
+    days: Annotated[int, typer.Option(help="30, 90 (daily) or 365 (weekly).")] = 90,
+    as_json: JsonOpt = False,
+) -> None:
+    """One item's on hand at each day or week end, and now."""
+    with handled(as_json):
+        actor = reader(service.STOCK_VIEW)
+        with database().read() as conn:
+            code, unit = series.item_and_unit(conn, item)
+            shown = display_settings(conn, actor.username)
+            points = series.day_ends(utcnow(), ZoneInfo(shown.time_zone), series.check_days(days))
+            found = series.on_hand_series(
+                conn, code, points, warehouses=actor.warehouses(service.STOCK_VIEW)
+            )
+        data = {
+            "item": code,
+            "unit": unit,
+            "days": days,
+            "time_zone": shown.time_zone,
+            "points": [{"at": p.at, "on_hand": p.amount} for p in found],
+        }
+        emit(data, as_json, lambda d: table(d["points"], ["at", "on_hand"]))
