@@ -12,7 +12,10 @@ import pytest
 from openpyxl import load_workbook
 
 from cangku.db.uow import Database
-from tests.factories import build_company
+from cangku.queries.stock import StockFilter, on_hand
+from cangku.services.stock import receive_stock
+from cangku.services.stock_commands import Receive
+from tests.factories import CTX, build_company
 from tests.web.browsing import Browser, browser, sign_in_as
 
 
@@ -48,8 +51,8 @@ def test_page_size_and_filters_stay_in_every_link(client: Browser) -> None:
     assert 'href="/items?size=25&amp;q=o&amp;sort=-name&amp;export=csv"' in page
     # the filter form carries the sort and the size
     assert (
-        '<input type="hidden" name="size" value="25"><input type="hidden" name="sort" value="-name">'
-        in page
+        '<input type="hidden" name="size" value="25">'
+        '<input type="hidden" name="sort" value="-name">' in page
     )
 
 
@@ -95,3 +98,47 @@ def test_a_bad_sort_or_format_is_a_clear_422(
     answer = client.get(url)
     assert answer.status_code == 422
     assert text in answer.text and code in answer.text
+
+
+def stock_cells(html: str) -> list[tuple[str, str]]:
+    """(item, location) of each stock row on the page."""
+    return re.findall(
+        r'<td><a href="/items/([^"]+)">[^<]*</a>.*?<td><a href="/locations/([^"]+)">', html, re.S
+    )
+
+
+def test_the_stock_page_walks_by_cursor_and_sorts(client: Browser, db: Database) -> None:
+    for location, quantity in [("WH1-A", "5"), ("WH1-B", "7"), ("WH2-A", "3")]:
+        receive_stock(db, CTX, Receive("BOLT", quantity, location, unit_cost="1"))
+    first = client.get("/stock?item=BOLT&size=25&sort=-on_hand")
+    assert first.status_code == 200
+    assert stock_cells(first.text) == [("BOLT", "WH1-B"), ("BOLT", "WH1-A"), ("BOLT", "WH2-A")]
+    assert "3 rows" in first.text and 'rel="next"' not in first.text
+
+
+def test_the_stock_page_goes_on_from_a_cursor(client: Browser, db: Database) -> None:
+    for location in ["WH1-A", "WH1-B", "WH2-A"]:
+        receive_stock(db, CTX, Receive("BOLT", "1", location, unit_cost="1"))
+    with db.read() as conn:  # a cursor after the first row, as a page of one row hands out
+        cursor = on_hand(conn, StockFilter(), 1, sort="location").next_cursor
+    assert cursor is not None
+    html = client.get(f"/stock?sort=location&cursor={cursor}").text
+    assert stock_cells(html) == [("BOLT", "WH1-B"), ("BOLT", "WH2-A")]
+    assert 'href="/stock?sort=location">« First</a>' in html
+    assert 'rel="prev"' in html and 'rel="next"' not in html
+    stale = client.get(f"/stock?sort=-location&cursor={cursor}")
+    assert stale.status_code == 422
+    assert "This page link does not belong to this list and order" in stale.text
+
+
+def test_the_stock_export_is_every_row_with_exact_numbers(client: Browser, db: Database) -> None:
+    receive_stock(db, CTX, Receive("FLOUR", "2.5", "WH1-A", unit_cost="1", lot="L1"))
+    answer = client.get("/stock?item=FLOUR&export=csv")
+    assert answer.status_code == 200
+    rows = list(csv.reader(io.StringIO(answer.text.lstrip("\ufeff"))))
+    assert rows[0] == [
+        "Item", "Name", "Warehouse", "Location", "Lot", "Expires",
+        "On hand", "Reserved", "Available", "Unit",
+    ]  # fmt: skip
+    assert rows[1][:5] == ["FLOUR", "Wheat flour", "WH1", "WH1-A", "L1"]
+    assert rows[1][6:] == ["2.5", "0", "2.5", "kg"]

@@ -207,6 +207,10 @@ class Pager:
     sort: str = ""
     #: False when ``total`` is a lower bound (the count stopped at its cap)
     total_exact: bool = True
+    #: a long list walked by cursors (``?cursor=``): previous / next, no page numbers
+    keyset: bool = False
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
 
     @property
     def offset(self) -> int:
@@ -246,13 +250,24 @@ class Pager:
     def sort_url(self, name: str) -> str:
         """The first page sorted by ``name``; descending if it is sorted by it already."""
         order = f"-{name}" if self.sort == name else name
-        return self._link([*self._without("sort"), ("sort", order)])
+        return self._link([*self._without("sort", "cursor"), ("sort", order)])
 
     def size_url(self, size: int) -> str:
-        return self._link([*self._without("size"), ("size", str(size))])
+        return self._link([*self._without("size", "cursor"), ("size", str(size))])
 
     def export_url(self, fmt: str) -> str:
-        return self._link([*self._without("export"), ("export", fmt)])
+        return self._link([*self._without("export", "cursor"), ("export", fmt)])
+
+    def cursor_url(self, cursor: str) -> str:
+        return self._link([*self._without("cursor"), ("cursor", cursor)])
+
+    @property
+    def first_url(self) -> str:
+        return self._link(self._without("cursor"))
+
+    @property
+    def cursor(self) -> str | None:
+        return next((v for k, v in self.params if k == "cursor"), None)
 
 
 #: the page sizes a list offers

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -18,11 +19,19 @@ from cangku.db.uow import Database
 from cangku.domain.errors import CangkuError, InvalidInput, NotFound
 from cangku.domain.permissions import Action
 from cangku.domain.reasons import ADJUSTMENT_REASONS, SCRAP_REASONS
+from cangku.queries.common import Page
 from cangku.queries.cost_fields import cost_scope, shown_cost
 from cangku.queries.items import list_items
 from cangku.queries.lots import expiry_day
 from cangku.queries.sites import list_locations
-from cangku.queries.stock import MoveRecord, StockFilter, get_move, on_hand, unit_totals
+from cangku.queries.stock import (
+    MoveRecord,
+    StockFilter,
+    StockRow,
+    get_move,
+    on_hand,
+    unit_totals,
+)
 from cangku.services.common import Context
 from cangku.services.scans import ScanResult, interpret_scan
 from cangku.services.stock import (
@@ -48,6 +57,7 @@ from cangku.services.stock_commands import Adjust, Issue, Receive, Reverse, Scra
 from cangku.web.access import WebUser, acting, current_user, page, signed_in_page
 from cangku.web.forms import Fields, FormDep, new_key
 from cangku.web.i18n import N_, error_message, format_number, label
+from cangku.web.listing import Column, Listing, exported
 from cangku.web.render import (
     Flash,
     PageRoute,
@@ -489,6 +499,24 @@ for _name, _operation in OPERATIONS.items():
 # ------------------------------------------------------------------ on hand
 
 
+#: the stock list as a file: one row per item, location and lot, as on the page
+STOCK_LIST = Listing(
+    "stock",
+    [
+        Column(N_("Item"), attrgetter("item")),
+        Column(N_("Name"), attrgetter("item_name")),
+        Column(N_("Warehouse"), attrgetter("warehouse")),
+        Column(N_("Location"), attrgetter("location")),
+        Column(N_("Lot"), attrgetter("lot")),
+        Column(N_("Expires"), attrgetter("expires_on"), "date"),
+        Column(N_("On hand"), attrgetter("on_hand"), "number"),
+        Column(N_("Reserved"), attrgetter("reserved"), "number"),
+        Column(N_("Available"), attrgetter("available"), "number"),
+        Column(N_("Unit"), attrgetter("unit")),
+    ],
+)
+
+
 @router.get("/stock", response_class=HTMLResponse)
 def stock_page(request: Request, user: Annotated[WebUser, page(STOCK_VIEW)]) -> Response:
     params = request.query_params
@@ -507,11 +535,27 @@ def stock_page(request: Request, user: Annotated[WebUser, page(STOCK_VIEW)]) -> 
     rows: list[Any] = []
     total = None
     seen = user.warehouses(STOCK_VIEW)
+
+    def fetch(limit: int, offset: int) -> Page[StockRow]:
+        with db_of(request).read() as conn:
+            return on_hand(conn, where, limit, offset, warehouses=seen, sort=pages.sort)
+
+    if (file := exported(request, STOCK_LIST, fetch)) is not None:
+        return file
     try:
         with db_of(request).read() as conn:
-            found = on_hand(conn, where, limit=pages.size, offset=pages.offset, warehouses=seen)
+            found = on_hand(
+                conn, where, pages.size, warehouses=seen, sort=pages.sort, cursor=pages.cursor
+            )
             rows, total = found.items, unit_totals(conn, where, warehouses=seen)
-            pages = replace(pages, total=found.total)
+        pages = replace(
+            pages,
+            total=found.total,
+            total_exact=found.total_exact,
+            keyset=True,
+            next_cursor=found.next_cursor,
+            prev_cursor=found.prev_cursor,
+        )
     except CangkuError as failure:
         error = error_message(failure, language(request))
     return render(
