@@ -15,8 +15,9 @@ from cangku.db.uow import Database
 from cangku.queries.stock import StockFilter, on_hand
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
+from cangku.services.users import create_user
 from tests.factories import CTX, build_company
-from tests.web.browsing import Browser, browser, sign_in_as
+from tests.web.browsing import PASSWORD, Browser, browser, sign_in_as
 
 
 @pytest.fixture
@@ -142,3 +143,32 @@ def test_the_stock_export_is_every_row_with_exact_numbers(client: Browser, db: D
     ]  # fmt: skip
     assert rows[1][:5] == ["FLOUR", "Wheat flour", "WH1", "WH1-A", "L1"]
     assert rows[1][6:] == ["2.5", "0", "2.5", "kg"]
+
+
+def test_an_items_moves_export_in_order_with_value_only_for_valuers(
+    client: Browser, db: Database, database_url: str
+) -> None:
+    first = receive_stock(db, CTX, Receive("BOLT", "4", "WH1-A", unit_cost="0.125"))
+    second = receive_stock(db, CTX, Receive("BOLT", "6", "WH1-B", unit_cost="0.5"))
+    ids = [first.moves[0].id, second.moves[0].id]
+    page = client.get("/items/BOLT/history?sort=quantity")
+    assert re.findall(r'<td><a href="/moves/(\d+)">', page.text) == [str(i) for i in ids]
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get("/items/BOLT/history?sort=-quantity&export=csv").text.lstrip("\ufeff")
+            )
+        )
+    )
+    assert rows[0][:3] == ["Move", "Effective (UTC)", "Operation"]
+    assert rows[0][10:12] == ["Unit cost", "Value (CNY)"]
+    assert [r[0] for r in rows[1:]] == [str(ids[1]), str(ids[0])]
+    assert rows[2][7:12] == ["4", "pcs", "4", "0.125", "0.50"]
+    # a clerk without valuation.view gets no cost columns
+    create_user(db, CTX, "clerk", "Clerk Li", PASSWORD, [("receiving_clerk", "WH1")])
+    with browser(db, database_url) as other:
+        sign_in_as(other, db, "clerk")
+        other.cookies.set("lang", "en")
+        answer = other.get("/items/BOLT/history?export=csv")
+    header = next(csv.reader(io.StringIO(answer.text.lstrip("\ufeff"))))
+    assert "Value (CNY)" not in header and "Unit cost" not in header

@@ -20,7 +20,14 @@ from cangku.queries.items import Item, get_item, list_categories, list_items, li
 from cangku.queries.lots import expiry_dates, expiry_day, expiry_settings
 from cangku.queries.series import SERIES_DAYS
 from cangku.queries.sites import list_locations
-from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
+from cangku.queries.stock import (
+    HistoryFilter,
+    MoveRecord,
+    StockFilter,
+    history,
+    on_hand,
+    totals,
+)
 from cangku.services import items as item_service
 from cangku.services.common import utcnow
 from cangku.services.items import (
@@ -49,6 +56,7 @@ from cangku.web.render import (
     redirect,
     render,
 )
+from cangku.web.stock import move_listing
 
 router = APIRouter(route_class=PageRoute)
 
@@ -350,12 +358,23 @@ def item_history_page(
         )
     pages = pager(request)
     seen = user.warehouses(STOCK_VIEW)
+    moves_of = HistoryFilter(item=item.code, until=at)
+    with db.read() as conn:
+        costs = cost_scope(conn, user.warehouses(VALUATION_VIEW))
+
+    def fetch(limit: int, offset: int) -> Page[MoveRecord]:
+        with db.read() as conn:
+            found = history(conn, moves_of, limit, offset, warehouses=seen, sort=pages.sort)
+            return replace(found, items=shown_costs(found.items, costs))
+
+    listing = move_listing(f"moves-{item.code}", with_value=costs is None or bool(costs))
+    if (file := exported(request, listing, fetch)) is not None:
+        return file
     with db.read() as conn:
         rows = asof.stock_as_of(conn, at, StockFilter(item=item.code), now, warehouses=seen)
         moves = history(
-            conn, HistoryFilter(item=item.code, until=at), pages.size, pages.offset, warehouses=seen
+            conn, moves_of, pages.size, warehouses=seen, sort=pages.sort, cursor=pages.cursor
         )
-        costs = cost_scope(conn, user.warehouses(VALUATION_VIEW))
         worth = valuation.stock_value(
             conn, now, at=at, item=item.code, warehouses=user.warehouses(VALUATION_VIEW)
         )
@@ -372,7 +391,14 @@ def item_history_page(
         rows=rows,
         total=sum((r.on_hand for r in rows), Decimal(0)),
         moves=shown_costs(moves.items, costs),
-        pager=replace(pages, total=moves.total),
+        pager=replace(
+            pages,
+            total=moves.total,
+            total_exact=moves.total_exact,
+            keyset=True,
+            next_cursor=moves.next_cursor,
+            prev_cursor=moves.prev_cursor,
+        ),
         value=value,
         expiry=expiry,
         expires=expires,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -235,7 +236,8 @@ def export_response(
 ) -> StreamingResponse | FileResponse:
     """The list as a file named ``<listing.name>.<fmt>``."""
     cells = _Cells(lang, display_of(request))
-    filename = f"{listing.name}.{fmt}"
+    # a name from a code may hold anything: the header gets letters, digits, . _ - only
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", listing.name) + f".{fmt}"
     if fmt == "csv":
         return StreamingResponse(
             _csv_lines(listing, rows, cells, gettext),

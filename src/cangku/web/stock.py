@@ -517,6 +517,35 @@ STOCK_LIST = Listing(
 )
 
 
+def move_listing(name: str, *, with_value: bool) -> Listing:
+    """Moves as a file, as the moves table shows them; unit cost and value only for a reader
+    who may see them (``valuation.view``; a move of another warehouse has them empty)."""
+    costs = [
+        Column(N_("Unit cost"), attrgetter("unit_cost"), "number"),
+        Column(N_("Value"), attrgetter("value"), "money"),
+    ]
+    return Listing(
+        name,
+        [
+            Column(N_("Move"), attrgetter("id"), "number"),
+            Column(N_("Effective"), attrgetter("effective_at"), "time"),
+            Column(N_("Operation"), attrgetter("operation"), "label"),
+            Column(N_("Item"), attrgetter("item")),
+            Column(N_("Lot"), attrgetter("lot")),
+            Column(N_("From"), attrgetter("from_location")),
+            Column(N_("To"), attrgetter("to_location")),
+            Column(N_("Quantity"), attrgetter("quantity"), "number"),
+            Column(N_("Unit"), attrgetter("unit")),
+            Column(N_("Change"), attrgetter("stock_change"), "number"),
+            *(costs if with_value else []),
+            Column(N_("Reason"), attrgetter("reason_code")),
+            Column(N_("User"), attrgetter("user")),
+            Column(N_("Reverses"), attrgetter("reverses_move_id"), "number"),
+            Column(N_("Note"), attrgetter("note")),
+        ],
+    )
+
+
 @router.get("/stock", response_class=HTMLResponse)
 def stock_page(request: Request, user: Annotated[WebUser, page(STOCK_VIEW)]) -> Response:
     params = request.query_params
