@@ -33,7 +33,6 @@ from cangku.db.tables import warehouses as warehouse_table
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
 from cangku.queries.common import (
-    COUNT_CAP,
     Page,
     Sorting,
     check_paging,
@@ -345,6 +344,8 @@ AS_OF_SORTING = Sorting(
 )
 #: items read per step of a keyset page; a step that finds too few rows reads 4 times as many
 _FIRST_ITEMS = 64
+#: the as-of list's total stops here ("at least"), lower than the other lists' ``COUNT_CAP``
+AS_OF_COUNT_CAP = 1_000
 
 
 def stock_as_of_page(
@@ -362,15 +363,18 @@ def stock_as_of_page(
     start, as of ``at`` for a few items at a time (the next ones by code, each through its
     own balances and moves), so a page costs the same at any depth; with an ``offset``, the
     whole company as of ``at`` is summed and that many rows skipped (the slow way). The total
-    is counted up to ``COUNT_CAP``. Raises InvalidInput ``invalid_cursor``, NotFound as
+    is counted up to ``AS_OF_COUNT_CAP`` (each row is a sum over the ledger: counting 10,000
+    of them would cost more than the page). Raises InvalidInput ``invalid_cursor``, NotFound as
     ``stock_as_of``."""
     check_paging(limit, offset)
     key = AS_OF_SORTING.default
     anchor = choose_anchor(conn, at, now)
 
+    def quantities(among: Select[Any] | None) -> Select[Any]:
+        return quantities_select(conn, at, f, anchor, warehouses=warehouses, among=among)
+
     def rows_among(among: Select[Any] | None) -> Select[Any]:
-        q = quantities_select(conn, at, f, anchor, warehouses=warehouses, among=among)
-        return _as_of_rows(q.subquery("asof"))
+        return _as_of_rows(quantities(among).subquery("asof"))
 
     if offset and not cursor:
         found, page = sorted_page(conn, rows_among(None), AS_OF_SORTING, key, limit, offset)
@@ -391,7 +395,7 @@ def stock_as_of_page(
         if more is not None or read < chunk:
             break
         chunk *= 4
-    total, exact = _count_as_of(conn, rows_among)
+    total, exact = _count_as_of(conn, quantities)
     page = Page([], total, limit, 0, exact, page.next_cursor, page.prev_cursor)
     return _page(found, page, limit, 0)
 
@@ -405,10 +409,10 @@ def _items_from(start: str | None, backward: bool, chunk: int) -> Select[Any]:
     return stmt.order_by(order).limit(chunk)
 
 
-def _count_as_of(conn: Connection, rows_among: Any) -> tuple[int, bool]:
-    """Rows as of the time, counted a step of items at a time up to ``COUNT_CAP`` (each step
+def _count_as_of(conn: Connection, quantities: Any) -> tuple[int, bool]:
+    """Rows as of the time, counted a step of items at a time up to ``AS_OF_COUNT_CAP`` (each step
     sized from the rows per item seen so far, so the count reads little past the cap)."""
-    counted, chunk, after, seen = 0, _FIRST_ITEMS * 4, None, 0
+    counted, chunk, after, seen = 0, _FIRST_ITEMS, None, 0
     while True:
         ids = select(items.c.id, items.c.code).order_by(items.c.code).limit(chunk)
         if after is not None:
@@ -417,15 +421,16 @@ def _count_as_of(conn: Connection, rows_among: Any) -> tuple[int, bool]:
         if not step:
             return counted, True
         among = select(items.c.id).where(items.c.id.in_([i for i, _ in step]))
-        stmt = rows_among(among).limit(COUNT_CAP + 1 - counted).subquery()
+        stmt = quantities(among).limit(AS_OF_COUNT_CAP + 1 - counted).subquery()
         counted += int(conn.execute(select(func.count()).select_from(stmt)).scalar_one())
-        if counted > COUNT_CAP:
-            return COUNT_CAP, False
+        if counted > AS_OF_COUNT_CAP:
+            return AS_OF_COUNT_CAP, False
         if len(step) < chunk:
             return counted, True
         seen += len(step)
         per_item = max(counted / seen, 1 / _FIRST_ITEMS)
-        after, chunk = step[-1][1], max(int((COUNT_CAP + 1 - counted) / per_item * 1.2) + 1, 8)
+        wanted = (AS_OF_COUNT_CAP + 1 - counted) / per_item
+        after, chunk = step[-1][1], max(int(wanted * 1.2) + 1, 8)
 
 
 def _page(found: list[Any], page: Page[None], limit: int, offset: int) -> Page[AsOfRow]:

@@ -241,7 +241,11 @@ StockSort = Annotated[
     "",
     response_model=StockPage,
     summary="Stock on hand, reserved and available",
-    description=f"By item, location and lot (or as `sort` says). {PAGING}",
+    description=(
+        f"By item, location and lot (or as `sort` says). {PAGING} Every order but `lot` and "
+        "`expires_on` is read from an index; those two sort every matching row: narrow them "
+        "with a filter on a big stock."
+    ),
     responses=PAGING_REFUSALS,
 )
 def on_hand(
@@ -291,7 +295,10 @@ def on_hand(
     "/as-of",
     response_model=AsOfPage,
     summary="Stock as it stood at a past time",
-    description=f"By item, location and lot, one page at a time. {PAGING}",
+    description=(
+        f"By item, location and lot, one page at a time. {PAGING} Here `total` stops at 1,000 "
+        "(each row is a sum over the ledger)."
+    ),
     responses=PAGING_REFUSALS,
 )
 def as_of(
