@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,3 +109,22 @@ def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _dispose_forgotten_databases(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every ``Database`` made during a test is disposed when it ends, so its pooled
+    connections are closed here and not by the garbage collector at some later test (psycopg
+    then reports a connection deleted while open; a test that made an app on its own database
+    and never disposed it did that at random in the PostgreSQL run)."""
+    made: list[Database] = []
+    original = Database.__init__
+
+    def recording(self: Database, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(Database, "__init__", recording)
+    yield
+    for database in made:
+        database.dispose()
