@@ -22,6 +22,7 @@ from cangku.api.routers.stock import (
     Cursor,
     mark_replay,
     moves_out,
+    paged,
     posted,
     utc,
 )
@@ -107,13 +108,8 @@ def history(
         currency = company_settings(conn).currency
     return MovePage(
         items=moves_out(request, page.items),
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
         currency=currency,
-        total_exact=page.total_exact,
-        next_cursor=page.next_cursor,
-        prev_cursor=page.prev_cursor,
+        **paged(page),
     )
 
 
@@ -179,12 +175,7 @@ def valuation(
         items=[ItemValueOut.model_validate(v) for v in found.items],
         total_value=found.total_value,
         currency=currency,
-        total=found.page.total,
-        limit=found.page.limit,
-        offset=found.page.offset,
-        total_exact=found.page.total_exact,
-        next_cursor=found.page.next_cursor,
-        prev_cursor=found.page.prev_cursor,
+        **paged(found.page),
     )
 
 

@@ -45,7 +45,7 @@ from cangku.api.schemas_stock import (
 from cangku.domain.permissions import Actor
 from cangku.queries import asof
 from cangku.queries import stock as queries
-from cangku.queries.common import MAX_LIMIT
+from cangku.queries.common import MAX_LIMIT, Page
 from cangku.queries.cost_fields import cost_scope_of, shown_cost
 from cangku.queries.stock import MoveRecord
 from cangku.services import stock as service
@@ -224,6 +224,20 @@ PAGING_REFUSALS = problems(
         "`invalid_offset`, or `invalid_input` (every problem in `data.errors`)"
     }
 )
+
+
+def paged(page: Page[Any]) -> dict[str, Any]:
+    """The paging fields of a list's answer, from the query's page."""
+    return {
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "total_exact": page.total_exact,
+        "next_cursor": page.next_cursor,
+        "prev_cursor": page.prev_cursor,
+    }
+
+
 Cursor = Annotated[
     str | None,
     Query(
@@ -280,12 +294,7 @@ def on_hand(
         by_unit = queries.unit_totals(conn, f, warehouses=seen)
     return StockPage(
         items=[StockRowOut.model_validate(row) for row in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-        total_exact=page.total_exact,
-        next_cursor=page.next_cursor,
-        prev_cursor=page.prev_cursor,
+        **paged(page),
         totals=StockTotalsOut.model_validate(sums),
         unit_totals=[UnitTotalsOut.model_validate(t) for t in by_unit],
     )
@@ -322,12 +331,7 @@ def as_of(
     return AsOfPage(
         at=when,
         items=[AsOfRowOut.model_validate(row) for row in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-        total_exact=page.total_exact,
-        next_cursor=page.next_cursor,
-        prev_cursor=page.prev_cursor,
+        **paged(page),
     )
 
 
