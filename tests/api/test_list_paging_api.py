@@ -1,7 +1,8 @@
 """The long lists over HTTP (``/stock``, ``/moves``, ``/valuation``, ``/stock/as-of``): ``sort``
 orders exactly, a ``cursor`` walk forward and back returns every row once, ``offset`` still
 works and hands out a cursor, ``limit`` holds on the valuation (its total stays the whole
-stock's), and a sort or cursor the list did not offer is a 422 problem with its code."""
+stock's), the as-of CSV streams every row, and a sort or cursor the list did not offer is a
+422 problem with its code."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cangku.api.routers import stock as stock_router
 from cangku.app import create_app
 from cangku.db.uow import Database
 from cangku.settings import Settings
@@ -246,3 +248,19 @@ def test_the_schema_names_the_sorts_and_the_refusals(client: TestClient) -> None
     for path in ("/moves", "/valuation", "/stock/as-of"):
         names = {p["name"] for p in document["paths"][f"{API}{path}"]["get"]["parameters"]}
         assert {"limit", "offset", "cursor"} <= names
+
+
+def test_as_of_csv_streams_every_row_a_step_at_a_time(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stock_router, "EXPORT_STEP", 2)  # three steps for five rows
+    at = datetime.now(UTC).isoformat()
+    answer = client.get(f"{API}/stock/as-of.csv", params={"at": at})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    lines = answer.text.splitlines()
+    assert lines[0] == "item,item_name,unit,warehouse,location,lot,on_hand"
+    assert [tuple(line.split(",")[i] for i in (0, 4, 6)) for line in lines[1:]] == BY_ITEM
+    assert lines[4].split(",")[5] == "F1"
+    unknown = client.get(f"{API}/stock/as-of.csv", params={"at": at, "item": "NOPE"})
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "item_not_found")
