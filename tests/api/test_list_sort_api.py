@@ -160,6 +160,7 @@ def test_the_schema_names_every_sort_a_list_takes(client: TestClient) -> None:
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     params = {p["name"]: p for p in paths["/api/v1/partners"]["get"]["parameters"]}
     assert params["sort"]["schema"]["enum"] == [
+        "",
         "code",
         "name",
         "role",

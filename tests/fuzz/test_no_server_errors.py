@@ -153,6 +153,7 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "reason_not_allowed": "the reason's stored list of operations",
     "invalid_time_zone": "a name in the server's IANA time zone database",
     "period_not_ended": "a day that is not over yet (today's date)",
+    "no_labels": "a filter that matches nothing stored (no label to print)",
     # rules across fields
     "warehouse_required": "a location names its warehouse or its parent: one of two fields",
     "invalid_skip": "the labels to skip are fewer than the layout's labels per sheet",

@@ -99,3 +99,12 @@ def test_counts_stop_at_the_cap(company: Database) -> None:
         assert count_capped(conn, STMT, cap=3) == (3, False)
         assert count_capped(conn, STMT, cap=4) == (4, True)
         assert count_capped(conn, STMT, cap=10) == (4, True)
+
+
+def test_a_cursor_on_a_true_false_column_walks_on(company: Database) -> None:
+    sorting = Sorting({"active": items.c.active}, default="active", tiebreak=[items.c.id])
+    key = sorting.parse("-active")
+    with company.read() as conn:
+        first, page = keyset_page(conn, STMT, sorting, key, 3)
+        rest, _ = keyset_page(conn, STMT, sorting, key, 3, page.next_cursor)
+    assert len(first) == 3 and len(rest) == 1

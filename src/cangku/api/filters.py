@@ -25,11 +25,15 @@ PartnerRoleFilter = Annotated[str | None, Query(json_schema_extra=one_of(Partner
 
 
 def sort_values(sorting: Sorting) -> dict[str, Any]:
-    """The ``sort`` values a list takes (each name, and with ``-`` for descending)."""
-    return one_of([*sorting.names, *(f"-{name}" for name in sorting.names)])
+    """The ``sort`` values a list takes (each name, and with ``-`` for descending; empty is
+    the list's default, as leaving it out)."""
+    return one_of(["", *sorting.names, *(f"-{name}" for name in sorting.names)])
 
 
-SORT_HELP = "The order: a column name, with a leading `-` for descending (`invalid_sort`)."
+SORT_HELP = (
+    "The order: a column name, with a leading `-` for descending (`invalid_sort`); empty or "
+    "left out: the list's default order."
+)
 
 ItemSort = Annotated[
     str | None, Query(description=SORT_HELP, json_schema_extra=sort_values(ITEM_SORTING))

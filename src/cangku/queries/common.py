@@ -23,7 +23,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    and_,
+    cast,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import FromClause, Join
@@ -123,6 +134,12 @@ class SortKey:
         return f"-{self.name}" if self.descending else self.name
 
 
+def _comparable(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``expr``, or for a true/false column its 0/1 (SQLAlchemy compares booleans only with
+    ``=``; a keyset needs ``<`` and ``>``; false sorts first either way)."""
+    return cast(expr, Integer) if isinstance(expr.type, Boolean) else expr
+
+
 class Sorting:
     """The orders a list may be read in: ``sort=<name>`` ascending, ``sort=-<name>`` descending.
 
@@ -139,7 +156,7 @@ class Sorting:
         tiebreak: Sequence[ColumnElement[Any]],
     ) -> None:
         self.columns: dict[str, list[ColumnElement[Any]]] = {
-            name: list(expr) if isinstance(expr, Sequence) else [expr]
+            name: [_comparable(e) for e in (expr if isinstance(expr, Sequence) else [expr])]
             for name, expr in columns.items()
         }
         self.tiebreak = list(tiebreak)
@@ -240,6 +257,8 @@ def _fits(value: Any, expr: ColumnElement[Any]) -> bool:
         return isinstance(value, datetime) and value.tzinfo is not None
     if wanted is date:
         return type(value) is date
+    if wanted is bool:
+        return type(value) is bool
     return isinstance(value, wanted) and not isinstance(value, bool | dict | list)
 
 

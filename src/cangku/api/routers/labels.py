@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from cangku.api.deps import DbDep, permit
+from cangku.api.filters import LocationKindFilter
 from cangku.domain.labels import DEFAULT_LAYOUT, LAYOUTS, MAX_COPIES, MAX_LABELS, Symbol
 from cangku.domain.permissions import Actor
 from cangku.queries import labels as queries
@@ -179,7 +180,7 @@ def location_labels(
     code: Codes = [],  # noqa: B006
     q: str | None = None,
     warehouse: str | None = None,
-    kind: str | None = None,
+    kind: LocationKindFilter = None,
     active: bool | None = None,
 ) -> Response:
     """Locations by code, or else the storage locations the filters find (as
