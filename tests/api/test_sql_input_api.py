@@ -40,7 +40,10 @@ ROUTES = [
     if r.method == "GET"
 ]
 #: a required parameter's ordinary value, so that only the filter under test is odd
-REQUIRED = {"/stock/as-of": {"at": "2030-01-01T00:00:00Z"}}
+REQUIRED = {
+    "/stock/as-of": {"at": "2030-01-01T00:00:00Z"},
+    "/stock/as-of.csv": {"at": "2030-01-01T00:00:00Z"},
+}
 #: the time filters: anything but an ISO 8601 date or time is invalid_time
 TIMES = frozenset({"at", "since", "until"})
 
@@ -104,6 +107,19 @@ EXPECTED: dict[tuple[str, str], tuple[int, str | None]] = {
     ("/labels/locations", "kind"): (422, "invalid_location_kind"),
     # the lists' orders: a column name the list does not offer
     ("/items", "sort"): (422, "invalid_sort"),
+    ("/items", "stock"): (422, "invalid_stock_filter"),
+    ("/moves", "sort"): (422, "invalid_sort"),
+    ("/moves", "cursor"): (422, "invalid_cursor"),
+    ("/valuation", "cursor"): (422, "invalid_cursor"),
+    ("/stock/on-hand-series", "item"): (404, "item_not_found"),
+    ("/stock", "sort"): (422, "invalid_sort"),
+    ("/stock", "cursor"): (422, "invalid_cursor"),
+    ("/stock", "balance"): (422, "invalid_balance_filter"),
+    ("/stock/as-of", "cursor"): (422, "invalid_cursor"),
+    ("/stock/as-of.csv", "item"): (404, "item_not_found"),
+    ("/stock/as-of.csv", "location"): (404, "location_not_found"),
+    ("/stock/as-of.csv", "warehouse"): (404, "warehouse_not_found"),
+    ("/stock/as-of.csv", "lot"): (404, "lot_not_found"),
     ("/lots", "sort"): (422, "invalid_sort"),
     ("/partners", "sort"): (422, "invalid_sort"),
     ("/warehouses", "sort"): (422, "invalid_sort"),

@@ -445,8 +445,9 @@ def on_hand(
     cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Stock on hand, reserved and available by item, location and lot (or as --sort says:
-    item, location, warehouse, lot, expires_on, on_hand, available)."""
+    """On hand, reserved and available by item, location and lot.
+
+    --sort: item, location, warehouse, lot, expires_on, on_hand, available."""
     with handled(as_json):
         seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         f = queries.StockFilter(
@@ -493,7 +494,9 @@ def as_of(
     cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Stock as it stood at a past time, by item, location and lot, a page at a time."""
+    """Stock as it stood at a past time, a page at a time.
+
+    By item, location and lot."""
     with handled(as_json):
         seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         when = parse_when(at)
@@ -527,7 +530,9 @@ def history(
     cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Move history, newest first (or as --sort says: effective_at, id, item, quantity)."""
+    """Move history, newest first.
+
+    --sort: effective_at, id, item, quantity."""
     with handled(as_json):
         seen = reader(service.STOCK_VIEW).warehouses(service.STOCK_VIEW)
         f = queries.HistoryFilter(
@@ -562,8 +567,9 @@ def value(
     cursor: CursorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Stock value per item (FIFO layers or moving average), a page of items at a time; the
-    total value is every item's."""
+    """Stock value per item, a page of items at a time.
+
+    FIFO layers or moving average, as each item is costed; the total value is every item's."""
     with handled(as_json):
         seen = reader(service.VALUATION_VIEW).warehouses(service.VALUATION_VIEW)
         when = parse_when(at)
