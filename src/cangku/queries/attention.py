@@ -13,7 +13,7 @@ from sqlalchemy.sql import ColumnElement
 from cangku.db.tables import balances, items, locations
 from cangku.domain.errors import InvalidInput
 from cangku.domain.permissions import Warehouses
-from cangku.queries.stock import VALUED, StockFilter, on_hand
+from cangku.queries.stock import VALUED, StockFilter, count_on_hand
 
 __all__ = [
     "STOCK_LEVEL_FILTERS",
@@ -63,4 +63,15 @@ def count_below_reorder(conn: Connection, warehouses: Warehouses) -> int:
 
 def count_unusual_balances(conn: Connection, warehouses: Warehouses) -> int:
     """How many balances of ``warehouses`` are negative or reserved above on hand."""
-    return on_hand(conn, StockFilter(balance="unusual"), limit=1, warehouses=warehouses).total
+
+    # counted as the negative ones plus the over-reserved ones, less those that are both:
+    # each part is read from its own index (ix_balances_on_hand, the partial
+    # ix_balances_reserved), where the one condition with OR has both engines read every
+    # balance
+    def count(f: StockFilter, *also: ColumnElement[bool]) -> int:
+        return count_on_hand(conn, f, warehouses=warehouses, also=also)
+
+    negative = count(StockFilter(balance="negative"))
+    over = count(StockFilter(balance="over_reserved"))
+    both = count(StockFilter(balance="negative"), balances.c.reserved != 0)
+    return negative + over - both

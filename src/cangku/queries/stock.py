@@ -9,6 +9,7 @@ exist (its existence is not revealed).
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,7 +28,7 @@ from cangku.domain.errors import InvalidInput, NotFound
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
 from cangku.domain.stock import MoveLine
-from cangku.queries.common import Page, Sorting, driving_join, sorted_page
+from cangku.queries.common import Page, Sorting, count_capped, driving_join, sorted_page
 
 VALUED = [str(k) for k in VALUED_KINDS]
 
@@ -341,8 +342,14 @@ class StockFilter:
 #: the balances a ``balance=`` filter keeps
 BALANCE_FILTERS = {
     "negative": balances.c.on_hand < 0,
-    "over_reserved": (balances.c.reserved > 0) & (balances.c.reserved > balances.c.on_hand),
-    "unusual": or_(balances.c.on_hand < 0, balances.c.reserved > balances.c.on_hand),
+    # ``reserved <> 0`` is the predicate of the partial index ix_balances_reserved: with it
+    # the few reserved balances are read, not every one (reserved is never negative)
+    "over_reserved": (balances.c.reserved != 0) & (balances.c.reserved > balances.c.on_hand),
+    # a balance reserved above on hand with nothing reserved is a negative one: one index each
+    "unusual": or_(
+        balances.c.on_hand < 0,
+        (balances.c.reserved != 0) & (balances.c.reserved > balances.c.on_hand),
+    ),
 }
 
 
@@ -435,6 +442,25 @@ def _stock_from(sort: str) -> Any:
     return joined.outerjoin(lots, lots.c.id == balances.c.lot_id)
 
 
+def _rows_of(f: StockFilter) -> Select[Any]:
+    """The stock list's rows with only the joins its conditions need (for counting)."""
+    rows = select(balances.c.item_id).join(locations, locations.c.id == balances.c.location_id)
+    return rows.join(items, items.c.id == balances.c.item_id) if f.q else rows
+
+
+def count_on_hand(
+    conn: Connection,
+    f: StockFilter,
+    *,
+    warehouses: Warehouses = None,
+    also: Sequence[ColumnElement[bool]] = (),
+) -> int:
+    """How many rows ``on_hand`` lists for ``f`` (and the conditions ``also``), counted up to
+    ``COUNT_CAP``."""
+    where = [*_balance_conditions(conn, f, warehouses), *also]
+    return count_capped(conn, _rows_of(f).where(*where))[0]
+
+
 def on_hand(
     conn: Connection,
     f: StockFilter,
@@ -469,11 +495,8 @@ def on_hand(
         .select_from(_stock_from(key.name))
         .where(*where)
     )
-    count = select(balances.c.item_id).join(locations, locations.c.id == balances.c.location_id)
-    if f.q:
-        count = count.join(items, items.c.id == balances.c.item_id)
     rows, page = sorted_page(
-        conn, stmt, STOCK_SORTING, key, limit, offset, cursor, count=count.where(*where)
+        conn, stmt, STOCK_SORTING, key, limit, offset, cursor, count=_rows_of(f).where(*where)
     )
     return Page(
         [

@@ -15,7 +15,7 @@ from cangku.queries.items import list_items
 from cangku.queries.lots import list_lots
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, history
-from cangku.queries.valuation import stock_value
+from cangku.queries.valuation import stock_value_page
 from cangku.services.common import utcnow
 from cangku.services.items import ITEM_VIEW
 from cangku.services.lots import LOT_VIEW
@@ -77,7 +77,8 @@ def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> R
     with db.read() as conn:
         if user.may(VALUATION_VIEW.code):
             scope = user.warehouses(VALUATION_VIEW)
-            total_value = stock_value(conn, utcnow(), warehouses=scope).total_value
+            # the total only: one aggregate, not every item's valuation
+            total_value = stock_value_page(conn, utcnow(), limit=1, warehouses=scope).total_value
         if user.may(STOCK_VIEW.code):
             seen = user.warehouses(STOCK_VIEW)
             if user.may(ITEM_VIEW.code):
