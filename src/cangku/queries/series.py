@@ -21,11 +21,18 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from cangku.db import lookups
-from cangku.db.tables import balances, item_costs, locations, moves
+from cangku.db.tables import (
+    balances,
+    checkpoint_values,
+    checkpoints,
+    item_costs,
+    locations,
+    moves,
+)
 from cangku.domain.errors import InvalidInput
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
@@ -164,12 +171,93 @@ def _nested() -> defaultdict[int, dict[int, int]]:
     return defaultdict(dict)
 
 
+def _anchors(conn: Connection, points: Sequence[datetime]) -> dict[int, tuple[datetime, int]]:
+    """For each point: the valid checkpoint nearest to it (before or after), as (its time, the
+    company's total value then, scaled), where one is nearer than now. Month closes take a
+    checkpoint at each month's end (in their zone), so a month end has one within hours."""
+    found = list(
+        conn.execute(
+            select(checkpoints.c.id, checkpoints.c.as_of)
+            .where(checkpoints.c.valid.is_(True))
+            .order_by(checkpoints.c.as_of)
+        )
+    )
+    if not found:
+        return {}
+    now = points[-1]
+    chosen: dict[int, tuple[int, datetime]] = {}
+    for k, at in enumerate(points):
+        nearest = min(found, key=lambda row: abs(row.as_of - at))
+        if abs(nearest.as_of - at) < abs(now - at):
+            chosen[k] = (int(nearest.id), nearest.as_of)
+    ids = sorted({cid for cid, _ in chosen.values()})
+    totals = {
+        int(cid): int(total or 0)
+        for cid, total in conn.execute(
+            select(checkpoint_values.c.checkpoint_id, func.sum(checkpoint_values.c.value))
+            .where(checkpoint_values.c.checkpoint_id.in_(ids))
+            .group_by(checkpoint_values.c.checkpoint_id)
+        )
+    }
+    return {k: (as_of, totals.get(cid, 0)) for k, (cid, as_of) in chosen.items()}
+
+
+def _company_value_series(conn: Connection, points: Sequence[datetime]) -> list[Point]:
+    """The company's value at each point, from the state nearest to it: a checkpoint (plus the
+    moves from it up to the point, or less those from the point up to it) or else now (less
+    the moves after the point). One grouped read of only the moves some point needs, summed
+    per segment between two consecutive boundaries; a month end closed with a checkpoint at
+    its very instant reads no move at all."""
+    anchors = _anchors(conn, points)
+    now = int(conn.execute(select(func.coalesce(func.sum(item_costs.c.value), 0))).scalar_one())
+    # per point: where its state is known, and the moves between that and the point
+    bases: list[tuple[int, datetime | None, datetime | None, int]] = []
+    for k, at in enumerate(points):
+        if k not in anchors:
+            bases.append((now, at, None, -1))  # now, less the moves after the point
+        elif anchors[k][0] <= at:
+            bases.append((anchors[k][1], anchors[k][0], at, 1))
+        else:
+            bases.append((anchors[k][1], at, anchors[k][0], -1))
+    bounds = sorted({b for _, lo, hi, _ in bases for b in (lo, hi) if b is not None})
+    effective = moves.c.effective_at
+    segment = case(*((effective <= b, i) for i, b in enumerate(bounds)), else_=len(bounds))
+    needed = [
+        and_(effective > lo, effective <= hi) if hi is not None else effective > lo
+        for _, lo, hi, _ in bases
+        if lo != hi
+    ]
+    sums: dict[int, int] = {}
+    if needed:
+        src, dst = locations.alias("src"), locations.alias("dst")
+        stmt = (
+            select(segment.label("k"), func.sum(_signed_value(src, dst)).label("v"))
+            .join(src, src.c.id == moves.c.from_location_id)
+            .join(dst, dst.c.id == moves.c.to_location_id)
+            .where(or_(*needed))
+            .group_by(segment)
+        )
+        # segment i holds the moves in (bounds[i-1], bounds[i]]; the last, those after all
+        sums = {int(row.k): int(row.v or 0) for row in conn.execute(stmt)}
+
+    def between(lo: datetime | None, hi: datetime | None) -> int:
+        first = bounds.index(lo) + 1 if lo is not None else 0
+        last = bounds.index(hi) if hi is not None else len(bounds)
+        return sum(sums.get(i, 0) for i in range(first, last + 1))
+
+    values = [base + sign * between(lo, hi) for base, lo, hi, sign in bases]
+    return [Point(at, from_scaled(total)) for at, total in zip(points, values, strict=True)]
+
+
 def value_series(
     conn: Connection, points: Sequence[datetime], *, warehouses: Warehouses = None
 ) -> list[Point]:
     """The value of the valued stock at each of ``points`` (ascending), the whole company's
     or (``warehouses``) the share held in those warehouses: one read of the current totals,
-    one grouped read of the moves after the first point."""
+    one grouped read of the moves after the first point (the whole company's: from the
+    checkpoints, see ``_company_value_series``)."""
+    if warehouses is None:
+        return _company_value_series(conn, points)
     src, dst = locations.alias("src"), locations.alias("dst")
     interval = _interval(points).label("k")
     columns = [
