@@ -152,7 +152,7 @@ def test_the_on_hand_series(client: TestClient, db: Database) -> None:
     ("params", "status", "code"),
     [
         ({"item": "NOPE"}, 404, "item_not_found"),
-        ({"item": "NUT", "days": 7}, 422, "invalid_days"),
+        ({"item": "NUT", "days": 7}, 422, "invalid_series_days"),
     ],
 )
 def test_the_on_hand_series_refusals(

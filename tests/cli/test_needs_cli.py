@@ -110,4 +110,4 @@ def test_the_on_hand_series(cangku: Invoke, needs: Database) -> None:
             assert Decimal(point["on_hand"]) == item_total_as_of(conn, "NUT", at, at)
     assert Decimal(found["points"][-1]["on_hand"]) == Decimal(25)
     wrong = cangku("stock", "trend", "--item", "NUT", "--days", "7", "--json")
-    assert json.loads(wrong.stdout)["error"]["code"] == "invalid_days"
+    assert json.loads(wrong.stdout)["error"]["code"] == "invalid_series_days"

@@ -68,11 +68,11 @@ class Point:
 
 
 def check_days(days: int) -> int:
-    """``days`` if it is one of ``SERIES_DAYS``; InvalidInput ``invalid_days`` if not."""
+    """``days`` if it is one of ``SERIES_DAYS``; InvalidInput ``invalid_series_days`` if not."""
     if days not in SERIES_DAYS:
         raise InvalidInput(
             f"days must be one of {', '.join(map(str, SERIES_DAYS))}",
-            code="invalid_days",
+            code="invalid_series_days",
             allowed=list(SERIES_DAYS),
         )
     return days

@@ -517,7 +517,7 @@ ERRORS: dict[str, str] = {
     ),
     "invalid_stock_filter": N_("The stock level filter is one of: %(allowed)s."),
     "invalid_balance_filter": N_("The balance filter is one of: %(allowed)s."),
-    "invalid_days": N_("The range is one of: %(allowed)s days."),
+    "invalid_series_days": N_("The range is one of: %(allowed)s days."),
     "invalid_chart_size": N_("The chart size is one of: %(allowed)s."),
 }
 NOT_FOUND = N_("%(kind)s %(key)s does not exist.")

@@ -84,7 +84,7 @@ def value_series(
     "/stock/on-hand-series",
     response_model=OnHandSeriesOut,
     summary="One item's on hand at each day end (each week end over a year) and now",
-    responses=problems({422: "`invalid_days`: days is not one of 30, 90, 365"}),
+    responses=problems({422: "`invalid_series_days`: days is not one of 30, 90, 365"}),
 )
 def on_hand_series(
     actor: Annotated[Actor, permit(STOCK_VIEW)],
