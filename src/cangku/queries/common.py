@@ -63,6 +63,18 @@ class Page(Generic[T]):
     prev_cursor: str | None = None
 
 
+def paging_fields(page: Page[Any]) -> dict[str, Any]:
+    """A page's paging facts, as the API answers and ``--json`` prints them."""
+    return {
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "total_exact": page.total_exact,
+        "next_cursor": page.next_cursor,
+        "prev_cursor": page.prev_cursor,
+    }
+
+
 def check_paging(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", code="invalid_limit")

@@ -49,7 +49,7 @@ from cangku.db.uow import Database
 from cangku.domain.permissions import Actor
 from cangku.queries import asof
 from cangku.queries import stock as queries
-from cangku.queries.common import MAX_LIMIT, Page
+from cangku.queries.common import MAX_LIMIT, Page, paging_fields
 from cangku.queries.cost_fields import cost_scope_of, shown_cost
 from cangku.queries.stock import MoveRecord
 from cangku.services import stock as service
@@ -232,14 +232,7 @@ PAGING_REFUSALS = problems(
 
 def paged(page: Page[Any]) -> dict[str, Any]:
     """The paging fields of a list's answer, from the query's page."""
-    return {
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-        "total_exact": page.total_exact,
-        "next_cursor": page.next_cursor,
-        "prev_cursor": page.prev_cursor,
-    }
+    return paging_fields(page)
 
 
 Cursor = Annotated[

@@ -28,7 +28,7 @@ from cangku.cli.signed import SignedNumbers
 from cangku.domain.errors import InvalidInput
 from cangku.queries import asof, series
 from cangku.queries import stock as queries
-from cangku.queries.common import Page
+from cangku.queries.common import Page, paging_fields
 from cangku.queries.company import company_settings, display_settings
 from cangku.queries.cost_fields import COST_FIELDS, cost_scope_of, move_fields, shown_cost
 from cangku.queries.stock import MoveRecord
@@ -90,14 +90,7 @@ CursorOpt = Annotated[
 
 def paging(page: Page[Any]) -> dict[str, Any]:
     """The paging facts every list prints with --json."""
-    return {
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-        "total_exact": page.total_exact,
-        "next_cursor": page.next_cursor,
-        "prev_cursor": page.prev_cursor,
-    }
+    return paging_fields(page)
 
 
 def next_page(page: Page[Any]) -> None:
