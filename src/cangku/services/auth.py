@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -51,8 +52,16 @@ __all__ = [
 
 #: argon2id with the library's defaults (RFC 9106 low-memory profile)
 _HASHER = PasswordHasher()
-#: verified against when the user name is unknown, so both cases take the same time
-_DUMMY_HASH = _HASHER.hash("not a real password, only for timing")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user name is unknown, so both cases take the same time; made
+    on first use (a hash costs a tenth of a second that a command signing nobody in need not
+    pay at start)."""
+    return _HASHER.hash("not a real password, only for timing")
+
+
 #: the web session cookie, read by the pages and the API (``__Host-`` is not used: it would
 #: refuse plain-HTTP local use even where browsers accept Secure cookies)
 SESSION_COOKIE = "cangku_session"
@@ -66,7 +75,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _HASHER.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

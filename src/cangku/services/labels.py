@@ -20,7 +20,6 @@ from cangku.domain.labels import (
     check_symbol,
 )
 from cangku.queries.labels import Found
-from cangku.services.label_pdf import render_pdf
 
 __all__ = ["PrintOptions", "Printed", "print_labels"]
 
@@ -58,5 +57,8 @@ def print_labels(options: PrintOptions, select: Callable[[], Found]) -> Printed:
     symbol = check_symbol(options.symbol)
     found = select()
     count = check_count(found.total, copies)
+    # reportlab is loaded when labels are drawn (a tenth of a second no other command needs)
+    from cangku.services.label_pdf import render_pdf
+
     pdf, pages = render_pdf(found.labels, layout, symbol, copies, skip)
     return Printed(pdf, count, pages, layout.name)

@@ -15,10 +15,6 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from cangku.domain.errors import InvalidInput
 from cangku.domain.imports import RowError, Sheet, Table, build_table
 from cangku.domain.quantities import number_text
@@ -74,6 +70,8 @@ def _text(value: Any) -> str:
 
 def _xlsx_cells(data: bytes) -> Iterator[list[str]]:
     try:
+        from openpyxl import load_workbook  # loaded when a spreadsheet is read
+
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise InvalidInput(
@@ -131,11 +129,6 @@ def _csv_text(value: Any) -> str:
     return str(value)
 
 
-_HEAD_FONT = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-_NOTE_FONT = Font(italic=True, color="808080")
-
-
 def write_file(
     fmt: str,
     headers: Sequence[str],
@@ -156,17 +149,24 @@ def write_file(
             writer.writerow(notes)
         writer.writerows([_csv_text(v) for v in row] for row in rows)
         return buffer.getvalue().encode("utf-8-sig")
+    # openpyxl is loaded when a spreadsheet is made (a tenth of a second a command need not pay)
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    head_font, note_font = Font(bold=True), Font(italic=True, color="808080")
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
     book = Workbook(write_only=False)
     sheet = book.active
     assert sheet is not None
     sheet.title = title[:31]
     sheet.append(list(headers))
     for cell in sheet[1]:
-        cell.font, cell.fill = _HEAD_FONT, _HEAD_FILL
+        cell.font, cell.fill = head_font, head_fill
     if notes:
         sheet.append(list(notes))
         for cell in sheet[2]:
-            cell.font = _NOTE_FONT
+            cell.font = note_font
     for row in rows:
         sheet.append([_cell_value(v) for v in row])
     for index, header in enumerate(headers, start=1):
@@ -178,7 +178,7 @@ def write_file(
         for row in extra_rows:
             more.append([_cell_value(v) for v in row])
         for cell in more[1]:
-            cell.font = _HEAD_FONT
+            cell.font = head_font
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()
