@@ -271,14 +271,19 @@ PREV_CURSOR = Field(
 )
 
 
-class MovePage(BaseModel):
-    items: list[MoveOut]
+class Paged(BaseModel):
+    """The paging facts of a list's answer (``queries.common.paging_fields``)."""
+
     total: int
     limit: int
     offset: int
     total_exact: bool = TOTAL_EXACT
     next_cursor: str | None = NEXT_CURSOR
     prev_cursor: str | None = PREV_CURSOR
+
+
+class MovePage(Paged):
+    items: list[MoveOut]
     currency: str = Field(
         "CNY", description="ISO 4217 code of unit_cost and value (the company currency); exact"
     )
@@ -308,14 +313,8 @@ class UnitTotalsOut(StockTotalsOut):
     unit: str = Field(description="the base unit these sums are in")
 
 
-class StockPage(BaseModel):
+class StockPage(Paged):
     items: list[StockRowOut]
-    total: int
-    limit: int
-    offset: int
-    total_exact: bool = TOTAL_EXACT
-    next_cursor: str | None = NEXT_CURSOR
-    prev_cursor: str | None = PREV_CURSOR
     totals: StockTotalsOut = Field(
         description="sums of every row's base quantity: meaningful where the rows share one "
         "unit (filter by item); see unit_totals"
@@ -336,17 +335,11 @@ class AsOfRowOut(_Out):
     on_hand: Decimal
 
 
-class AsOfPage(BaseModel):
+class AsOfPage(Paged):
     """One page of the stock as it stood at ``at``, by item, location and lot."""
 
     at: datetime
     items: list[AsOfRowOut]
-    total: int
-    limit: int
-    offset: int
-    total_exact: bool = TOTAL_EXACT
-    next_cursor: str | None = NEXT_CURSOR
-    prev_cursor: str | None = PREV_CURSOR
 
 
 class ItemLocationOut(BaseModel):

@@ -297,6 +297,15 @@ def decode_cursor(
     return values, backward
 
 
+def _with_keys(stmt: Select[Any], exprs: Sequence[ColumnElement[Any]]) -> Select[Any]:
+    """``stmt`` with the sort's values as extra columns ``_k0``, ``_k1``… (a cursor's values)."""
+    return stmt.add_columns(*(e.label(f"_k{i}") for i, e in enumerate(exprs)))
+
+
+def _key_values(row: Any, width: int) -> list[Any]:
+    return [getattr(row, f"_k{i}") for i in range(width)]
+
+
 def keyset_page(
     conn: Connection,
     stmt: Select[Any],
@@ -316,7 +325,7 @@ def keyset_page(
     check_paging(limit, 0)
     exprs = sorting.keys(key)
     backward = False
-    stmt_k = stmt.add_columns(*(e.label(f"_k{i}") for i, e in enumerate(exprs)))
+    stmt_k = _with_keys(stmt, exprs)
     if cursor:
         values, backward = decode_cursor(cursor, key, len(exprs), exprs)
         stmt_k = stmt_k.where(sorting.beyond(key, values, reverse=backward))
@@ -326,16 +335,12 @@ def keyset_page(
     rows = rows[:limit]
     if backward:
         rows.reverse()
-
-    def values_of(row: Any) -> list[Any]:
-        return [getattr(row, f"_k{i}") for i in range(len(exprs))]
-
     next_cursor = prev_cursor = None
     if rows:
         if more or backward:
-            next_cursor = encode_cursor(key, values_of(rows[-1]))
+            next_cursor = encode_cursor(key, _key_values(rows[-1], len(exprs)))
         if cursor and (more or not backward):
-            prev_cursor = encode_cursor(key, values_of(rows[0]), backward=True)
+            prev_cursor = encode_cursor(key, _key_values(rows[0], len(exprs)), backward=True)
     total, exact = count_capped(conn, stmt) if count else (0, False)
     return rows, Page([], total, limit, 0, exact, next_cursor, prev_cursor)
 
@@ -360,19 +365,17 @@ def sorted_page(
     if cursor:
         rows, page = keyset_page(conn, stmt, sorting, key, limit, cursor, count=False)
     else:
-        exprs = sorting.keys(key)
-        stmt_k = stmt.add_columns(*(e.label(f"_k{i}") for i, e in enumerate(exprs)))
-        ordered = stmt_k.order_by(None).order_by(*sorting.order_by(key))
+        width = len(sorting.keys(key))
+        ordered = _with_keys(stmt, sorting.keys(key)).order_by(None)
+        ordered = ordered.order_by(*sorting.order_by(key))
         rows = list(conn.execute(ordered.limit(limit + 1).offset(offset)))
         more = len(rows) > limit
         rows = rows[:limit]
-
-        def values_of(row: Any) -> list[Any]:
-            return [getattr(row, f"_k{i}") for i in range(len(exprs))]
-
-        next_cursor = encode_cursor(key, values_of(rows[-1])) if rows and more else None
+        next_cursor = encode_cursor(key, _key_values(rows[-1], width)) if rows and more else None
         prev_cursor = (
-            encode_cursor(key, values_of(rows[0]), backward=True) if rows and offset else None
+            encode_cursor(key, _key_values(rows[0], width), backward=True)
+            if rows and offset
+            else None
         )
         page = Page([], 0, limit, offset, True, next_cursor, prev_cursor)
     total, exact = count_capped(conn, stmt if count is None else count)
