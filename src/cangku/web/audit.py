@@ -140,7 +140,7 @@ def audit_page(request: Request, user: Annotated[WebUser, page(AUDIT_VIEW)]) -> 
     pages = pager(request)
     lang = language(request)
 
-    def fetch(limit: int, offset: int) -> Page[AuditRow]:
+    def fetch(limit: int, offset: int, cursor: str | None = None) -> Page[AuditRow]:
         with db_of(request).read() as conn:
             return list_entries(conn, wanted, limit=limit, offset=offset, sort=pages.sort)
 

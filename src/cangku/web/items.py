@@ -189,7 +189,7 @@ def items_page(request: Request, user: Annotated[WebUser, page(ITEM_VIEW)]) -> R
         user.actor.require(STOCK_VIEW)
     pages = pager(request)
 
-    def fetch(limit: int, offset: int) -> Page[Item]:
+    def fetch(limit: int, offset: int, cursor: str | None = None) -> Page[Item]:
         return list_items(
             db_of(request),
             q,
@@ -362,9 +362,11 @@ def item_history_page(
     with db.read() as conn:
         costs = cost_scope(conn, user.warehouses(VALUATION_VIEW))
 
-    def fetch(limit: int, offset: int) -> Page[MoveRecord]:
+    def fetch(limit: int, offset: int, cursor: str | None = None) -> Page[MoveRecord]:
         with db.read() as conn:
-            found = history(conn, moves_of, limit, offset, warehouses=seen, sort=pages.sort)
+            found = history(
+                conn, moves_of, limit, offset, warehouses=seen, sort=pages.sort, cursor=cursor
+            )
             return replace(found, items=shown_costs(found.items, costs))
 
     listing = move_listing(f"moves-{item.code}", with_value=costs is None or bool(costs))

@@ -42,6 +42,7 @@ from cangku.web.i18n import label
 from cangku.web.render import gettext_for, language
 
 __all__ = [
+    "Fetch",
     "Column",
     "Listing",
     "export_format",
@@ -95,11 +96,10 @@ def export_format(request: Request) -> str | None:
 
 
 def exported(
-    request: Request, listing: Listing, fetch: Callable[[int, int], Page[Any]]
+    request: Request, listing: Listing, fetch: Fetch
 ) -> StreamingResponse | FileResponse | None:
     """The list as a file when the URL asks for one (``?export=csv|xlsx``), else None (the
-    page). ``fetch(limit, offset)`` reads one page of the list with the page's filters and
-    sort."""
+    page). ``fetch`` reads one page of the list with the page's filters and sort."""
     fmt = export_format(request)
     if fmt is None:
         return None
@@ -110,11 +110,17 @@ def exported(
 # ------------------------------------------------------------------ rows
 
 
-def all_rows(fetch: Callable[[int, int], Page[Any]]) -> Iterator[Any]:
-    """Every row of a list, read a page (``MAX_LIMIT`` rows) at a time: ``fetch(limit,
-    offset)`` is the same query the page runs. The first page is read at once, so a refusal
-    (a bad filter or sort) is raised here, before any byte of the file is sent."""
-    first = fetch(MAX_LIMIT, 0)
+#: reads one page of a list with the page's filters and sort: ``fetch(limit, offset, cursor)``
+#: (a list that pages by cursor follows ``cursor`` when one is given, any other ``offset``)
+Fetch = Callable[[int, int, str | None], Page[Any]]
+
+
+def all_rows(fetch: Fetch) -> Iterator[Any]:
+    """Every row of a list, read a page (``MAX_LIMIT`` rows) at a time: ``fetch`` is the same
+    query the page runs, walked by cursor where the list hands one out (a page deep into a
+    long list by offset would read every row before it). The first page is read at once, so
+    a refusal (a bad filter or sort) is raised here, before any byte of the file is sent."""
+    first = fetch(MAX_LIMIT, 0, None)
 
     def rest() -> Iterator[Any]:
         page, offset = first, 0
@@ -123,16 +129,16 @@ def all_rows(fetch: Callable[[int, int], Page[Any]]) -> Iterator[Any]:
             if len(page.items) < MAX_LIMIT:
                 return
             offset += MAX_LIMIT
-            page = fetch(MAX_LIMIT, offset)
+            page = fetch(MAX_LIMIT, offset, page.next_cursor)
 
     return rest()
 
 
-def pages_of(rows: Sequence[T]) -> Callable[[int, int], Page[T]]:
+def pages_of(rows: Sequence[T]) -> Callable[[int, int, str | None], Page[T]]:
     """A short list read whole already (users, roles), handed out a page at a time like
     ``fetch`` for ``exported``."""
 
-    def fetch(limit: int, offset: int) -> Page[T]:
+    def fetch(limit: int, offset: int, _cursor: str | None) -> Page[T]:
         return Page(list(rows[offset : offset + limit]), len(rows), limit, offset)
 
     return fetch

@@ -61,7 +61,7 @@ def lots_page(request: Request, user: Annotated[WebUser, page(LOT_VIEW)]) -> Res
     filters = {name: params.get(name, "").strip() for name in names}
     pages = pager(request)
 
-    def fetch(limit: int, offset: int) -> Page[LotView]:
+    def fetch(limit: int, offset: int, cursor: str | None = None) -> Page[LotView]:
         return list_lots(
             db_of(request),
             item=filters["item"] or None,

@@ -68,7 +68,7 @@ def partners_page(request: Request, user: Annotated[WebUser, page(PARTNER_VIEW)]
     role = request.query_params.get("role", "")
     pages = pager(request)
 
-    def fetch(limit: int, offset: int) -> Page[Partner]:
+    def fetch(limit: int, offset: int, cursor: str | None = None) -> Page[Partner]:
         return list_partners(
             db_of(request),
             q or None,

@@ -51,7 +51,7 @@ from cangku.web.access import WebUser, acting, page
 from cangku.web.codes import level_label, location_name
 from cangku.web.forms import FormDep
 from cangku.web.i18n import N_, error_message
-from cangku.web.listing import Column, Listing, exported
+from cangku.web.listing import Column, Fetch, Listing, exported
 from cangku.web.render import (
     Flash,
     PageRoute,
@@ -108,10 +108,10 @@ def warehouse_list(gettext: Callable[[str], str]) -> Listing:
     )
 
 
-def _warehouse_rows(request: Request, user: WebUser) -> Callable[[int, int], Page[Warehouse]]:
+def _warehouse_rows(request: Request, user: WebUser) -> Fetch:
     """Reads a page of the warehouse list as the URL filters and sorts it."""
 
-    def fetch(limit: int, offset: int) -> Page[Warehouse]:
+    def fetch(limit: int, offset: int, cursor: str | None = None) -> Page[Warehouse]:
         return list_warehouses(
             db_of(request),
             request.query_params.get("q") or None,
@@ -126,7 +126,7 @@ def _warehouse_rows(request: Request, user: WebUser) -> Callable[[int, int], Pag
 
 def _warehouses_page(request: Request, user: WebUser, status: int = 200, **form: Any) -> Response:
     pages = pager(request)
-    found = _warehouse_rows(request, user)(pages.size, pages.offset)
+    found = _warehouse_rows(request, user)(pages.size, pages.offset, None)
     form.setdefault("values", {})
     form.setdefault("error", None)
     return render(
@@ -257,7 +257,7 @@ def locations_page(request: Request, user: Annotated[WebUser, page(WAREHOUSE_VIE
     show_virtual = request.query_params.get("virtual") == "1"
     pages = pager(request)
 
-    def fetch(limit: int, offset: int) -> Page[Location]:
+    def fetch(limit: int, offset: int, cursor: str | None = None) -> Page[Location]:
         return list_locations(
             db,
             include_virtual=show_virtual,

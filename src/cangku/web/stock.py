@@ -565,9 +565,11 @@ def stock_page(request: Request, user: Annotated[WebUser, page(STOCK_VIEW)]) -> 
     total = None
     seen = user.warehouses(STOCK_VIEW)
 
-    def fetch(limit: int, offset: int) -> Page[StockRow]:
+    def fetch(limit: int, offset: int, cursor: str | None = None) -> Page[StockRow]:
         with db_of(request).read() as conn:
-            return on_hand(conn, where, limit, offset, warehouses=seen, sort=pages.sort)
+            return on_hand(
+                conn, where, limit, offset, warehouses=seen, sort=pages.sort, cursor=cursor
+            )
 
     if (file := exported(request, STOCK_LIST, fetch)) is not None:
         return file
