@@ -1,12 +1,22 @@
-"""The HTTP API under concurrent load: PostgreSQL, two app processes, 16 clients.
+"""The HTTP API through a real server: the side-by-side sequence, its floor, concurrent load.
 
-A fresh PostgreSQL database is prepared with a small company (two warehouses, two storage
-locations each, 20 items with plenty of stock), then ``uvicorn --workers 2 --factory
-cangku.app:asgi`` serves it while 16 client threads post single moves for ~20 s
-(``POST /api/v1/stock/transfer``, and some ``/stock/receive``). Afterwards ``verify`` must be
-clean and the ledger must hold exactly the moves that were answered 201.
+1. The sequence of issue 11 (``bench/http_sequence.py``) on a fresh database per engine, served
+   by ``uvicorn --factory cangku.app:asgi`` (SQLite: 1 worker, one file has one writer;
+   PostgreSQL: ``--workers``, default 2): create 300 items, 300 receipts, 1,000 single-unit
+   issues and 1,000 single-unit receipts from one client and from 8 threads, 100 transfers,
+   300 reads of stock by location and of item detail, and a race of 160 issues from 16 threads
+   against 100 on hand. Each phase prints ops/s (answers with the expected status per second),
+   p50, p95, failures and InvenTree's figure for the same phase beside it.
+2. The floor (``bench/floor_app.py``): a bare FastAPI endpoint doing one indexed token look-up
+   and one INSERT through the same engine, served the same way, posted to by the same client
+   right after cangku's 300 receipts; the ratios to cangku's receipts are printed.
+3. PostgreSQL under concurrent load: a fresh database with two warehouses, two locations each,
+   20 items with plenty of stock; 16 client threads post single moves for ~20 s (80 %
+   ``/stock/transfer`` of 1, 20 % ``/stock/receive`` of 5). Afterwards ``verify`` must be clean
+   and the ledger must hold exactly the moves that were answered 201.
 
-    .venv/bin/python bench/http_api.py [--clients 16] [--seconds 20] [--workers 2]
+    .venv/bin/python bench/http_api.py [--engine sqlite|postgresql|both] [--workers 2]
+        [--clients 16] [--seconds 20] [--no-load] [--quick]
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,14 +52,24 @@ from cangku.services.warehouses import (
     create_location,
     create_warehouse,
 )
-from support import Figure, fresh_database, percentile, print_table, save
+from floor_app import create_floor_table
+from http_sequence import RACE_ON_HAND, WRITE_TARGET, Counts, Phase, Sequence, run_sequence
+from http_sequence import prepare as prepare_sequence
+from support import Figure, fresh_database, percentile, print_grid, print_table, save
 
 WAREHOUSES = ("SH", "SZ")
 ITEMS = [f"ITEM-{i:02d}" for i in range(20)]
+BENCH = Path(__file__).parent
+#: single receipt through HTTP, one client: p50 target per engine (ms)
+RECEIPT_P50_MS = {"sqlite": 3.0, "postgresql": 5.0}
+#: cangku's receipts/s as a share of the floor's
+FLOOR_TARGET = 0.5
+LOAD_P99_MS = 100.0
 
 
 def prepare(db: Database) -> str:
-    """Build the warehouses and items; returns the administrator's API token for the clients."""
+    """Build the warehouses and items of the load phase; returns the administrator's API
+    token for the clients."""
     ctx = Context()
     initialize(db)
     for warehouse in WAREHOUSES:
@@ -76,22 +97,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, workers: int, app: str = "cangku.app:asgi", health: str = "/api/v1/health"
+) -> subprocess.Popen[bytes]:
+    """``uvicorn --factory <app>`` on ``port`` (bench/ on its path, for the floor app), once
+    ``health`` answers a GET below 500 (the floor's POST route answers 405: it is up)."""
     env = {**os.environ, "CANGKU_DATABASE_URL": url}
-    command = [sys.executable, "-m", "uvicorn", "cangku.app:asgi", "--factory", "--host",
-               "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level",
-               "warning", "--no-access-log"]  # fmt: skip
+    command = [sys.executable, "-m", "uvicorn", app, "--factory", "--app-dir", str(BENCH),
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+               "--log-level", "warning", "--no-access-log"]  # fmt: skip
     server = subprocess.Popen(command, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}{health}", timeout=1).status_code < 500:
                 return server
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
     stop_server(server)
-    raise SystemExit("the server did not answer /api/v1/health within 60 s")
+    raise SystemExit(f"{app} did not answer {health} within 60 s")
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
@@ -103,6 +128,89 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
+# ------------------------------------------------------------------ the sequence and its floor
+def sequence_on(engine: str, workers: int, counts: Counts) -> tuple[list[Figure], dict[str, Any]]:
+    """Run the sequence on a fresh ``engine`` database; print its table; return its figures
+    and what is saved beside them."""
+    with fresh_database(engine) as url:
+        db = Database(url)
+        token = prepare_sequence(db)
+        create_floor_table(url)
+        port, floor_port = free_port(), free_port()
+        server = start_server(url, port, workers)
+        try:
+            floor = start_server(url, floor_port, workers, "floor_app:asgi", "/floor/receive")
+            try:
+                run = run_sequence(
+                    f"http://127.0.0.1:{port}", f"http://127.0.0.1:{floor_port}", token, counts
+                )
+            finally:
+                stop_server(floor)
+        finally:
+            stop_server(server)
+        with db.read() as conn:
+            report = verify(conn)
+        db.dispose()
+    title = f"HTTP sequence, {engine}, {workers} worker{'s' if workers > 1 else ''}"
+    print_grid(title, PHASE_HEADS, [phase_row(p) for p in [*run.phases, run.floor, run.race.phase]])
+    figures = sequence_figures(engine, run, len(report.problems))
+    print_table(f"{title}: targets", figures)
+    for phase in [*run.phases, run.floor]:
+        for refusal in phase.refusals:
+            print(f"  {phase.name}: unexpected answer {refusal}")
+    if report.problems:
+        print(f"  verify problems (first 5): {report.problems[:5]}")
+    meta = {"workers": workers, "phases": [p.row() for p in run.phases], "floor": run.floor.row(),
+            "race": {**run.race.phase.row(), "refused_codes": dict(run.race.refused_codes),
+                     "on_hand_after": str(run.race.on_hand_after)}}  # fmt: skip
+    return figures, meta
+
+
+PHASE_HEADS = ("phase", "ops/s", "p50 ms", "p95 ms", "failures", "InvenTree/s", "xInvenTree")
+
+
+def phase_row(phase: Phase) -> tuple[str, ...]:
+    ratio = phase.times_peer
+    return (phase.name, f"{phase.ops:,.1f}", f"{phase.p50_ms:.2f}", f"{phase.p95_ms:.2f}",
+            str(phase.failures), f"{phase.peer:.1f}" if phase.peer else "",
+            f"{ratio:.1f}x" if ratio is not None else "")  # fmt: skip
+
+
+def sequence_figures(engine: str, run: Sequence, problems: int) -> list[Figure]:
+    """The targets: every write phase >= 30x InvenTree, the single receipt's p50, cangku's
+    receipts against the floor, the race and ``verify``."""
+    figures = []
+    for phase in run.phases:
+        if phase.write and phase.peer:
+            target = f">= {WRITE_TARGET:.0f}x InvenTree ({WRITE_TARGET * phase.peer:,.0f}/s)"
+            passed = phase.ops >= WRITE_TARGET * phase.peer and not phase.failures
+            figures.append(Figure(f"{engine}: {phase.name}", phase.ops, "/s", target, passed))
+    receipts = next(p for p in run.phases if p.name == "receipts")
+    limit = RECEIPT_P50_MS[engine]
+    p50 = receipts.p50_ms
+    floor = run.floor
+    due = sum(run.race.phase.statuses.values()) - RACE_ON_HAND
+    refused, left = run.race.refused_codes.get("insufficient_stock", 0), run.race.on_hand_after
+    figures += [
+        Figure(f"{engine}: single receipt p50, 1 client", p50, "ms", f"< {limit:.0f} ms",
+               p50 < limit),
+        Figure(f"{engine}: floor receipts (bare FastAPI)", floor.ops, "/s", "",
+               None if not floor.failures else False),
+        Figure(f"{engine}: floor p50", floor.p50_ms, "ms"),
+        Figure(f"{engine}: cangku receipts/s / floor's", 100 * receipts.ops / floor.ops, "%",
+               f">= {FLOOR_TARGET:.0%}", receipts.ops >= FLOOR_TARGET * floor.ops),
+        Figure(f"{engine}: cangku p50 / floor p50", p50 / floor.p50_ms, "x",
+               f"<= {1 / FLOOR_TARGET:.0f}x", p50 <= floor.p50_ms / FLOOR_TARGET),
+        Figure(f"{engine}: race 201 / 409 insufficient_stock / on hand after",
+               run.race.phase.ok, "answered 201",
+               f"{RACE_ON_HAND} / {due} / 0 (got {refused} refused, {left} left)",
+               run.race.passed),
+        Figure(f"{engine}: verify problems after the sequence", problems, "", "0", problems == 0),
+    ]  # fmt: skip
+    return figures
+
+
+# ------------------------------------------------------------------ concurrent load (PostgreSQL)
 def request(rng: random.Random) -> tuple[str, dict[str, Any]]:
     item = rng.choice(ITEMS)
     warehouse = rng.choice(WAREHOUSES)
@@ -147,20 +255,16 @@ def load(
     return [r for rs in results for r in rs], time.monotonic() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+def concurrent_load(clients: int, seconds: float, workers: int) -> tuple[list[Figure], Any]:
+    """16 clients (``clients``) on PostgreSQL for ``seconds``; print and return the figures."""
     with fresh_database("postgresql") as url:
         db = Database(url)
         token = prepare(db)
         before = count_moves(db)
         port = free_port()
-        server = start_server(url, port, args.workers)
+        server = start_server(url, port, workers)
         try:
-            results, elapsed = load(port, token, args.clients, args.seconds)
+            results, elapsed = load(port, token, clients, seconds)
         finally:
             stop_server(server)
         with db.read() as conn:
@@ -171,23 +275,49 @@ def main() -> None:
     latencies = [seconds for _, seconds in results]
     ok = [seconds for status, seconds in results if status == 201]
     errors = {str(k): v for k, v in sorted(statuses.items()) if k != 201}
+    p99 = percentile(latencies, 0.99) * 1000
     figures = [
-        Figure("requests/s (all answers)", len(results) / elapsed, "/s"),
-        Figure("moves posted/s (201)", len(ok) / elapsed, "/s"),
-        Figure("latency p50", percentile(latencies, 0.5) * 1000, "ms"),
-        Figure("latency p95", percentile(latencies, 0.95) * 1000, "ms"),
-        Figure("latency p99", percentile(latencies, 0.99) * 1000, "ms"),
-        Figure("answers other than 201", sum(errors.values()), "", "0", not errors),
-        Figure("ledger moves == 201 answers", posted, "moves", str(len(ok)), posted == len(ok)),
-        Figure("verify problems", len(report.problems), "", "0", report.ok),
+        Figure("load: requests/s (all answers)", len(results) / elapsed, "/s"),
+        Figure("load: moves posted/s (201)", len(ok) / elapsed, "/s"),
+        Figure("load: latency p50", percentile(latencies, 0.5) * 1000, "ms"),
+        Figure("load: latency p95", percentile(latencies, 0.95) * 1000, "ms"),
+        Figure("load: latency p99", p99, "ms", f"< {LOAD_P99_MS:.0f} ms", p99 < LOAD_P99_MS),
+        Figure("load: answers other than 201", sum(errors.values()), "", "0", not errors),
+        Figure(
+            "load: ledger moves == 201 answers", posted, "moves", str(len(ok)), posted == len(ok)
+        ),  # fmt: skip
+        Figure("load: verify problems", len(report.problems), "", "0", report.ok),
     ]
-    title = f"HTTP API: {args.clients} clients, {args.workers} workers, {elapsed:.1f} s, PostgreSQL"
+    title = f"HTTP API: {clients} clients, {workers} workers, {elapsed:.1f} s, PostgreSQL"
     print_table(title, figures)
     print(f"\nanswers by status: {dict(sorted(statuses.items()))}")
     if report.problems:
         print(f"verify problems (first 5): {report.problems[:5]}")
-    meta = {**vars(args), "statuses": {str(k): v for k, v in statuses.items()}}
-    print(f"saved {save('http', meta, figures)}")
+    return figures, {str(k): v for k, v in statuses.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--workers", type=int, default=2, help="PostgreSQL (SQLite: 1)")
+    parser.add_argument("--clients", type=int, default=16, help="of the load phase")
+    parser.add_argument("--seconds", type=float, default=20, help="of the load phase")
+    parser.add_argument("--no-load", action="store_true", help="the sequence only")
+    parser.add_argument("--quick", action="store_true", help="a fifth of the counts, 5 s load")
+    args = parser.parse_args()
+    counts = Counts.quick() if args.quick else Counts()
+    seconds = min(args.seconds, 5.0) if args.quick else args.seconds
+    engines = ("sqlite", "postgresql") if args.engine == "both" else (args.engine,)
+    figures: list[Figure] = []
+    meta: dict[str, Any] = {**vars(args), "counts": counts.__dict__}
+    for engine in engines:
+        workers = 1 if engine == "sqlite" else args.workers
+        engine_figures, meta[engine] = sequence_on(engine, workers, counts)
+        figures += engine_figures
+    if not args.no_load and "postgresql" in engines:
+        load_figures, meta["load_statuses"] = concurrent_load(args.clients, seconds, args.workers)
+        figures += load_figures
+    print(f"\nsaved {save('http', meta, figures)}")
 
 
 if __name__ == "__main__":

@@ -132,3 +132,21 @@ def save(name: str, meta: dict[str, Any], figures: list[Figure]) -> Path:
     }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def print_grid(title: str, heads: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A table of text cells under ``heads``; columns after the first are right-aligned (they
+    hold figures)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    print(f"\n{title}")
+    print(line(heads))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
