@@ -37,6 +37,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+import cangku
 from cangku.db.tables import moves
 from cangku.db.uow import Database
 from cangku.queries.verify import verify
@@ -309,7 +310,9 @@ def main() -> None:
     seconds = min(args.seconds, 5.0) if args.quick else args.seconds
     engines = ("sqlite", "postgresql") if args.engine == "both" else (args.engine,)
     figures: list[Figure] = []
-    meta: dict[str, Any] = {**vars(args), "counts": counts.__dict__}
+    meta: dict[str, Any] = {**vars(args), "counts": counts.__dict__, "cangku": cangku.__file__}
+    print(f"cangku from {Path(cangku.__file__).parent}")  # PYTHONPATH may point at another tree
+    meta["load_average_before"] = os.getloadavg()
     for engine in engines:
         workers = 1 if engine == "sqlite" else args.workers
         engine_figures, meta[engine] = sequence_on(engine, workers, counts)
@@ -317,7 +320,10 @@ def main() -> None:
     if not args.no_load and "postgresql" in engines:
         load_figures, meta["load_statuses"] = concurrent_load(args.clients, seconds, args.workers)
         figures += load_figures
-    print(f"\nsaved {save('http', meta, figures)}")
+    meta["load_average_after"] = os.getloadavg()
+    before, after = meta["load_average_before"][0], meta["load_average_after"][0]
+    print(f"\nload average (1 min) before / after: {before:.2f} / {after:.2f}")
+    print(f"saved {save('http', meta, figures)}")
 
 
 if __name__ == "__main__":
