@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from cangku.db.uow import Database
 from cangku.domain.errors import NotAuthenticated, PermissionDenied
@@ -27,14 +28,20 @@ from cangku.services.auth import (
     authenticate_session,
     authenticate_token,
 )
-from cangku.services.common import Context, load_actor
+from cangku.services.common import Context
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_db(request: Request) -> Database:
+def database(request: Request) -> Database:
+    """The application's database."""
     db: Database = request.app.state.db
     return db
+
+
+async def get_db(request: Request) -> Database:
+    """``database`` as a dependency (async: no thread hop for what needs no I/O)."""
+    return database(request)
 
 
 def client_address(request: Request) -> str | None:
@@ -42,11 +49,12 @@ def client_address(request: Request) -> str | None:
 
 
 def authenticate(request: Request) -> Authenticated:
-    """Who is calling (cached on the request). Raises NotAuthenticated (401)."""
+    """Who is calling, with their permissions: one statement reads the token or session, its
+    user and their grants (cached on the request). Raises NotAuthenticated (401)."""
     cached = getattr(request.state, "auth", None)
     if isinstance(cached, Authenticated):
         return cached
-    db = get_db(request)
+    db = database(request)
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, value = header.partition(" ")
@@ -66,37 +74,50 @@ def authenticate(request: Request) -> Authenticated:
     return auth
 
 
-def get_context(
+async def authenticated(request: Request) -> Authenticated:
+    """``authenticate`` for the async dependencies: the database is read on a worker thread,
+    once per request; after that the answer comes from the request without a thread hop."""
+    cached = getattr(request.state, "auth", None)
+    if isinstance(cached, Authenticated):
+        return cached
+    return await run_in_threadpool(authenticate, request)
+
+
+async def get_context(
     request: Request,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Context:
-    auth = authenticate(request)
+    """The Context the services act in, with the actor read when the request authenticated
+    (the services use it instead of reading it again: ADR 0021)."""
+    auth = await authenticated(request)
     return Context(
         username=auth.username,
         idempotency_key=idempotency_key,
         scopes=auth.scopes,
         origin=client_address(request),
+        actor=auth.actor,
     )
 
 
-def get_actor(request: Request) -> Actor:
-    """The caller with their permissions (read fresh on every request)."""
-    cached = getattr(request.state, "actor", None)
-    if isinstance(cached, Actor):
-        return cached
+def actor_of(request: Request) -> Actor:
+    """The caller with their permissions (read once per request, when it authenticates)."""
     auth = authenticate(request)
-    with get_db(request).read() as conn:
-        actor = load_actor(conn, Context(auth.username, scopes=auth.scopes))
-    request.state.actor = actor
-    return actor
+    assert auth.actor is not None  # both ways of authenticating read it
+    return auth.actor
+
+
+async def get_actor(request: Request) -> Actor:
+    """``actor_of`` for the async dependencies."""
+    await authenticated(request)
+    return actor_of(request)
 
 
 def permit(act: Action) -> Any:
     """``Depends`` that refuses (403 ``permission_denied``) a caller without ``act`` anywhere;
     its value is the Actor, for warehouse scoping of what the route reads."""
 
-    def check(request: Request) -> Actor:
-        actor = get_actor(request)
+    async def check(request: Request) -> Actor:
+        actor = await get_actor(request)
         actor.require(act)
         return actor
 
@@ -111,12 +132,13 @@ def signed_in(*, refuse_tokens: str | None = None) -> Any:
     manages credentials (making tokens, revoking them, changing the password), a session does.
     """
 
-    def check(request: Request) -> Actor:
-        if refuse_tokens is not None and authenticate(request).scopes is not None:
+    async def check(request: Request) -> Actor:
+        auth = await authenticated(request)
+        if refuse_tokens is not None and auth.scopes is not None:
             raise PermissionDenied(
                 "an API token cannot manage credentials; sign in", code=refuse_tokens
             )
-        return get_actor(request)
+        return await get_actor(request)
 
     check.cangku_action = None  # type: ignore[attr-defined]
     check.cangku_refuses_tokens = refuse_tokens  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
@@ -24,6 +24,7 @@ from cangku.db.tables import (
     users,
     warehouses,
 )
+from cangku.db.types import EPOCH, MICROSECOND, to_micros
 from cangku.domain.errors import NotFound
 from cangku.domain.permissions import Grant, builtin_permissions
 
@@ -207,43 +208,114 @@ def user_grant_records(conn: Connection, user_id: int) -> list[GrantRecord]:
     return [GrantRecord(*row) for row in rows]
 
 
-# at driver level (db/driver.py): every posting runs it
-_ACTOR = (
-    "SELECT u.id, r.id, r.code, r.builtin, g.warehouse_id FROM users u"
+# The caller of a request in one statement, at driver level (db/driver.py): the credential
+# (an API token, a session, or a username for the local CLI operator), its user if active, and
+# every grant with its role's stored permissions (a custom role's rows; a built-in role's
+# permissions come from the code). Every request and every posting runs one of these.
+_GRANTS = (
     " LEFT JOIN user_roles g ON g.user_id = u.id"
     " LEFT JOIN roles r ON r.id = g.role_id AND r.active = true"
+    " LEFT JOIN role_permissions p ON p.role_id = r.id AND r.builtin = false"
+)
+_GRANT_COLUMNS = "r.id, r.code, r.builtin, g.warehouse_id, p.permission"
+_BY_USERNAME = (
+    f"SELECT u.id, u.username, {_GRANT_COLUMNS} FROM users u{_GRANTS}"  # noqa: S608
     " WHERE u.username = %s AND u.active = true"
 )
-_ACTOR_SQLITE = _ACTOR.replace("= true", "= 1")
+_BY_TOKEN = (
+    f"SELECT u.id, u.username, {_GRANT_COLUMNS}, c.id, c.scopes, c.last_used_at"  # noqa: S608
+    f" FROM api_tokens c JOIN users u ON u.id = c.user_id{_GRANTS}"
+    " WHERE c.token_hash = %s AND c.revoked_at IS NULL AND c.expires_at > %s"
+    " AND u.active = true"
+)
+_BY_SESSION = (
+    f"SELECT u.id, u.username, {_GRANT_COLUMNS}, c.csrf_token, c.created_at, c.last_seen_at"  # noqa: S608
+    f" FROM sessions c JOIN users u ON u.id = c.user_id{_GRANTS}"
+    " WHERE c.id_hash = %s AND c.revoked_at IS NULL AND c.expires_at > %s"
+    " AND u.active = true"
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An active user and their grants, found by one credential."""
+
+    user_id: int
+    username: str
+    grants: list[Grant]
+
+
+@dataclass(frozen=True)
+class TokenCaller(Caller):
+    token_id: int
+    scopes: str
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionCaller(Caller):
+    csrf_token: str
+    created_at: datetime
+    last_seen_at: datetime
+
+
+def _run(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    if conn.dialect.name == "sqlite":
+        sql = sql.replace("= true", "= 1").replace("= false", "= 0")
+        params = tuple(to_micros(p) if isinstance(p, datetime) else p for p in params)
+    return driver.rows(conn, sql, params)
+
+
+def _instant(value: Any) -> datetime:
+    """A timestamp as the driver answers it (microseconds on SQLite) as an aware UTC datetime."""
+    return EPOCH + value * MICROSECOND if isinstance(value, int) else value.astimezone(UTC)
+
+
+def _grants(rows: list[tuple[Any, ...]]) -> list[Grant]:
+    """Fold the rows (one per grant and stored permission) into grants."""
+    found: dict[tuple[int, int | None], tuple[str, bool, set[str]]] = {}
+    for _, _, role_id, code, builtin, warehouse_id, permission, *_ in rows:
+        if role_id is None:
+            continue
+        _, _, stored = found.setdefault((role_id, warehouse_id), (code, bool(builtin), set()))
+        if permission is not None:
+            stored.add(permission)
+    return [
+        Grant(code, warehouse_id, builtin_permissions(code) if builtin else frozenset(stored))
+        for (_, warehouse_id), (code, builtin, stored) in found.items()
+    ]
 
 
 def active_user_grants(conn: Connection, username: str) -> tuple[int, list[Grant]] | None:
-    """An active user's id and grants in one statement (the posting path runs it every time);
-    None for an unknown or disabled user."""
-    sql = _ACTOR_SQLITE if conn.dialect.name == "sqlite" else _ACTOR
-    rows = driver.rows(conn, sql, (username,))
+    """An active user's id and grants in one statement; None for an unknown or disabled user."""
+    rows = _run(conn, _BY_USERNAME, (username,))
     if not rows:
         return None
-    custom_ids = [row[1] for row in rows if row[1] is not None and not row[3]]
-    custom = _custom_permissions(conn, custom_ids)
-    grants = [
-        Grant(code, warehouse_id, builtin_permissions(code) if builtin else custom[role_id])
-        for _, role_id, code, builtin, warehouse_id in rows
-        if role_id is not None
-    ]
-    return int(rows[0][0]), grants
+    return int(rows[0][0]), _grants(rows)
 
 
-def _custom_permissions(conn: Connection, role_ids: list[int]) -> dict[int, frozenset[str]]:
-    found: dict[int, set[str]] = {role_id: set() for role_id in role_ids}
-    if role_ids:
-        for role_id, code in conn.execute(
-            select(role_permissions.c.role_id, role_permissions.c.permission).where(
-                role_permissions.c.role_id.in_(role_ids)
-            )
-        ):
-            found[role_id].add(code)
-    return {role_id: frozenset(codes) for role_id, codes in found.items()}
+def token_caller(conn: Connection, token_hash: str, now: datetime) -> TokenCaller | None:
+    """The caller of a live API token (not revoked or expired, its user active) in one
+    statement; None otherwise."""
+    rows = _run(conn, _BY_TOKEN, (token_hash, now))
+    if not rows:
+        return None
+    user_id, username, *_, token_id, scopes, last_used_at = rows[0]
+    used = None if last_used_at is None else _instant(last_used_at)
+    return TokenCaller(int(user_id), username, _grants(rows), int(token_id), scopes, used)
+
+
+def session_caller(conn: Connection, id_hash: str, now: datetime) -> SessionCaller | None:
+    """The caller of a live session (not revoked or expired, its user active) in one
+    statement; None otherwise."""
+    rows = _run(conn, _BY_SESSION, (id_hash, now))
+    if not rows:
+        return None
+    user_id, username, *_, csrf_token, created_at, last_seen_at = rows[0]
+    return SessionCaller(
+        int(user_id), username, _grants(rows), csrf_token, _instant(created_at),
+        _instant(last_seen_at),
+    )  # fmt: skip
 
 
 def add_grant(

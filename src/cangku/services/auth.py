@@ -27,7 +27,7 @@ from cangku.domain.errors import (
     PermissionDenied,
     TooManyAttempts,
 )
-from cangku.domain.permissions import Actor, check_scopes
+from cangku.domain.permissions import Actor, check_scopes, resolve
 from cangku.services.common import Context, audit, load_actor, utcnow
 from cangku.settings import Settings, get_settings
 
@@ -96,12 +96,14 @@ class SignedIn:
 
 @dataclass(frozen=True)
 class Authenticated:
-    """Who a request comes from, and (for a session) its CSRF token."""
+    """Who a request comes from, and (for a session) its CSRF token; ``actor`` is the user with
+    the permissions in effect (after the token's scopes), read in the same statement."""
 
     username: str
     scopes: tuple[str, ...] | None = None
     csrf_token: str | None = None
     session_hash: str | None = None
+    actor: Actor | None = None
 
 
 def _session_expiry(settings: Settings, created: datetime, now: datetime) -> datetime:
@@ -180,14 +182,15 @@ def sign_in(
 def authenticate_session(
     db: Database, session_id: str, settings: Settings | None = None
 ) -> Authenticated:
-    """The user of a live session (and extend its idle timeout). Raises NotAuthenticated."""
+    """The user of a live session with their permissions, in one statement (and extend its
+    idle timeout). Raises NotAuthenticated."""
     settings = settings or get_settings()
     if not session_id or len(session_id) > 100:
         raise NotAuthenticated("sign in first")
     id_hash = _digest(session_id)
     now = utcnow()
     with db.read() as conn:
-        session = store.live_session(conn, id_hash, now)
+        session = store.session_caller(conn, id_hash, now)
     if session is None:
         raise NotAuthenticated("your session has ended; sign in again")
     # the maximum age as configured now (a shortened one applies to open sessions too)
@@ -200,7 +203,8 @@ def authenticate_session(
                 uow.conn, id_hash, now, _session_expiry(settings, session.created_at, now)
             )
             uow.commit()
-    return Authenticated(session.username, None, session.csrf_token, id_hash)
+    actor = resolve(session.user_id, session.username, session.grants)
+    return Authenticated(session.username, None, session.csrf_token, id_hash, actor)
 
 
 def sign_out(db: Database, session_id: str, ip: str | None = None) -> None:
@@ -220,19 +224,22 @@ def sign_out(db: Database, session_id: str, ip: str | None = None) -> None:
 
 
 def authenticate_token(db: Database, token: str) -> Authenticated:
-    """The user and scopes of a live API token. Raises NotAuthenticated (never says why)."""
+    """The user, scopes and permissions of a live API token, in one statement. Raises
+    NotAuthenticated (never says why)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         raise NotAuthenticated("invalid token")
     now = utcnow()
     with db.read() as conn:
-        found = store.live_token(conn, _digest(token), now)
+        found = store.token_caller(conn, _digest(token), now)
     if found is None:
         raise NotAuthenticated("invalid, expired or revoked token")
     if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
         with db.write() as uow:
-            store.mark_token_used(uow.conn, found.id, now)
+            store.mark_token_used(uow.conn, found.token_id, now)
             uow.commit()
-    return Authenticated(found.username, tuple(found.scopes.split()))
+    scopes = tuple(found.scopes.split())
+    actor = resolve(found.user_id, found.username, found.grants, scopes)
+    return Authenticated(found.username, scopes, actor=actor)
 
 
 def whoami(db: Database, ctx: Context) -> Actor:

@@ -179,7 +179,9 @@ class _Run:
     ) -> None:
         self.db = db
         self.key = ctx.idempotency_key
-        self.ctx = replace(ctx, idempotency_key=None)  # the import record holds the key
+        # the import record holds the key; each batch reads the actor afresh (an import can
+        # outlast a revocation: the batches after it are refused)
+        self.ctx = replace(ctx, idempotency_key=None, actor=None)
         self.rows = rows
         self.batch_size = batch_size
         self.allow_repeat = allow_repeat

@@ -43,12 +43,16 @@ class Context:
 
     ``scopes`` are the patterns of the API token used (None: a session or the local CLI
     operator, no narrowing); ``origin`` says where the request came from (an address, ``cli``).
+    ``actor`` is the user with their permissions as the face read them when it authenticated
+    this request (token or session, user and grants in one statement): the use case acts on
+    that reading instead of loading it again (ADR 0021); None: the use case loads it.
     """
 
     username: str = "admin"
     idempotency_key: str | None = None
     scopes: tuple[str, ...] | None = None
     origin: str | None = None
+    actor: Actor | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,10 @@ class Subject:
 
 
 def load_actor(conn: Connection, ctx: Context) -> Actor:
-    """The acting user with their permissions, read fresh (a disabled user can do nothing)."""
+    """The acting user with their permissions: as the face read them for this request
+    (``ctx.actor``), or read fresh in one statement (a disabled user can do nothing)."""
+    if ctx.actor is not None:
+        return ctx.actor
     found = auth_store.active_user_grants(conn, ctx.username)
     if found is None:
         raise NotAuthenticated("sign in first")

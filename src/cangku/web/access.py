@@ -29,7 +29,7 @@ from cangku.db.uow import Database
 from cangku.domain.errors import NotAuthenticated, PermissionDenied
 from cangku.domain.permissions import Action, Actor, Warehouses
 from cangku.services.auth import SESSION_COOKIE, authenticate_session
-from cangku.services.common import Context, load_actor
+from cangku.services.common import Context
 from cangku.settings import Settings
 
 #: a random value set with the sign-in form and sent back in it (double submit): another site
@@ -81,9 +81,8 @@ def current_user(request: Request) -> WebUser:
     if not session_id:
         raise NotAuthenticated("sign in first")
     auth = authenticate_session(_db(request), session_id, _settings(request))
-    with _db(request).read() as conn:
-        actor = load_actor(conn, Context(auth.username))
-    user = WebUser(auth.username, auth.csrf_token or "", actor)
+    assert auth.actor is not None  # read with the session, in one statement
+    user = WebUser(auth.username, auth.csrf_token or "", auth.actor)
     request.state.web_user = user
     return user
 
@@ -159,8 +158,10 @@ def declared_actions_of(calls: Iterable[Callable[..., Any]]) -> list[Action | st
 
 def acting(request: Request, idempotency_key: str | None = None) -> Context:
     """The Context the services act in: the signed-in user, the client address, the key."""
+    user = current_user(request)
     return Context(
-        username=current_user(request).username,
+        username=user.username,
         idempotency_key=idempotency_key or None,
         origin=client_address(request),
+        actor=user.actor,
     )

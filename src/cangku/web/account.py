@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.company import time_zones
 from cangku.domain.errors import CangkuError, InvalidInput, NotFound
+from cangku.routing import SegmentRouter
 from cangku.services.auth import MAX_TOKEN_DAYS, NewToken, create_token, list_tokens, revoke_token
 from cangku.services.common import utcnow
 from cangku.services.company import get_display, set_own_time_zone
@@ -20,7 +21,7 @@ from cangku.web.forms import FormDep
 from cangku.web.i18n import N_, error_message
 from cangku.web.render import Flash, PageRoute, db_of, gettext_for, language, redirect, render
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 
 def _page(

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from operator import attrgetter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.queries.audit import AuditFilter, AuditRow, list_entries
 from cangku.queries.common import Page
+from cangku.routing import SegmentRouter
 from cangku.services.audit import AUDIT_VIEW
 from cangku.web.access import WebUser, page
 from cangku.web.codes import (
@@ -30,7 +31,7 @@ from cangku.web.i18n import N_
 from cangku.web.listing import Column, Listing, exported
 from cangku.web.render import PageRoute, db_of, language, pager, render
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 #: the filters of the page, as query parameters
 FILTERS = ("user", "action", "target_type", "target", "warehouse", "since", "until", "q")

@@ -30,7 +30,7 @@ from typing import Annotated
 import matplotlib
 from babel.dates import format_skeleton
 from babel.numbers import format_compact_currency, format_compact_decimal
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -40,6 +40,7 @@ from cangku.queries.items import get_item
 from cangku.queries.series import Point, check_days, day_ends, month_ends
 from cangku.queries.series import on_hand_series as read_on_hand_series
 from cangku.queries.series import value_series as read_value_series
+from cangku.routing import SegmentRouter
 from cangku.services.common import utcnow
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.web.access import WebUser, page
@@ -73,7 +74,7 @@ CHART_SIZES = {"wide": (8.0, 2.8), "narrow": (4.8, 3.4)}
 TICKS = {"wide": 12, "narrow": 6}
 SVG_TYPE = "image/svg+xml"
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from babel.numbers import get_currency_name, list_currencies
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.company import time_zones
 from cangku.domain.errors import CangkuError, InvalidInput
+from cangku.routing import SegmentRouter
 from cangku.services.company import COMPANY_MANAGE, CompanyChanges, get_company, update_company
 from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import Fields, FormDep
@@ -26,7 +27,7 @@ from cangku.web.render import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 PATH = "/settings/company"
 FIELDS = ("name", "currency", "time_zone", "unit_cost_places", "expiring_soon_days", "version")

@@ -18,11 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.domain.imports import KINDS, RowError, sheet_of
+from cangku.routing import SegmentRouter
 from cangku.services.imports import (
     EXPORT_VIEWS,
     MEDIA_TYPES,
@@ -47,7 +48,7 @@ from cangku.web.render import (
     settings_of,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 #: the first rows of a file shown before it is imported
 PREVIEW_ROWS = 20

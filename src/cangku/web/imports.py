@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import CangkuError, InvalidInput
+from cangku.routing import SegmentRouter
 from cangku.services.bulk import STOCK_IMPORT, BulkResult, post_bulk
 from cangku.services.bulk_csv import OPTIONAL, REQUIRED, CsvMoves
 from cangku.web.access import WebUser, acting, page
@@ -30,7 +31,7 @@ from cangku.web.render import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 #: refusals of the import itself, with their data in the message
 IMPORT_ERRORS = {

@@ -7,7 +7,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.enums import CostingMethod, ItemType, Tracking
@@ -28,6 +28,7 @@ from cangku.queries.stock import (
     on_hand,
     totals,
 )
+from cangku.routing import SegmentRouter
 from cangku.services import items as item_service
 from cangku.services.common import utcnow
 from cangku.services.items import (
@@ -58,7 +59,7 @@ from cangku.web.render import (
 )
 from cangku.web.stock import move_listing
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 #: fields of the item form, in the order the form shows them
 ITEM_FIELDS = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import QueryParams
 
@@ -18,6 +18,7 @@ from cangku.domain.errors import InvalidInput
 from cangku.domain.labels import DEFAULT_LAYOUT, Symbol
 from cangku.queries import labels as queries
 from cangku.queries.labels import Found
+from cangku.routing import SegmentRouter
 from cangku.services.items import ITEM_VIEW
 from cangku.services.labels import Printed, PrintOptions, print_labels
 from cangku.services.lots import LOT_VIEW
@@ -26,7 +27,7 @@ from cangku.web.access import WebUser, page
 from cangku.web.forms import parse_day
 from cangku.web.render import PAGE_HEADERS, PageRoute, db_of
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 
 def _whole(params: QueryParams, name: str, default: int) -> int:

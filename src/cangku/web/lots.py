@@ -6,7 +6,7 @@ from dataclasses import replace
 from operator import attrgetter
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.enums import LotStatus
@@ -15,6 +15,7 @@ from cangku.queries.common import Page
 from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.lots import EXPIRY_FILTERS, LotView, expiry_day, get_lot, list_lots
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
+from cangku.routing import SegmentRouter
 from cangku.services.lots import LOT_STATUS, LOT_VIEW, set_lot_status
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.web.access import WebUser, acting, page
@@ -34,7 +35,7 @@ from cangku.web.render import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 STATUSES = [str(s) for s in LotStatus]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -16,6 +16,7 @@ from cangku.queries.lots import list_lots
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, history
 from cangku.queries.valuation import stock_value_page
+from cangku.routing import SegmentRouter
 from cangku.services.common import utcnow
 from cangku.services.items import ITEM_VIEW
 from cangku.services.lots import LOT_VIEW
@@ -51,7 +52,7 @@ from cangku.web.render import (
 
 STATIC = Path(__file__).parent / "static"
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -8,12 +8,13 @@ from dataclasses import replace
 from operator import attrgetter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import CangkuError
 from cangku.queries.common import Page
 from cangku.queries.partners import Partner, get_partner, list_partners, supplier_items_of
+from cangku.routing import SegmentRouter
 from cangku.services import partners as partner_service
 from cangku.services.partners import (
     PARTNER_CREATE,
@@ -39,7 +40,7 @@ from cangku.web.render import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 
 def partner_list(gettext: Callable[[str], str]) -> Listing:

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import CangkuError
+from cangku.routing import SegmentRouter
 from cangku.services import users as user_service
 from cangku.services.users import ROLE_MANAGE, USER_VIEW, RoleView, permission_catalogue
 from cangku.web.access import WebUser, acting, page
@@ -31,7 +32,7 @@ from cangku.web.render import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 
 def _catalogue() -> list[tuple[str, list[dict[str, Any]]]]:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import NotAuthenticated, TooManyAttempts
+from cangku.routing import SegmentRouter
 from cangku.services.auth import SESSION_COOKIE, sign_in, sign_out
 from cangku.web.access import (
     CSRF_FIELD,
@@ -42,7 +43,7 @@ from cangku.web.render import (
     settings_of,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 #: how long a shown sign-in form stays usable
 FORM_MAX_AGE = 3600

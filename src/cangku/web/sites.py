@@ -9,7 +9,7 @@ from dataclasses import replace
 from operator import attrgetter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.db.uow import Database
@@ -36,6 +36,7 @@ from cangku.queries.stock import (
     on_hand,
     unit_totals,
 )
+from cangku.routing import SegmentRouter
 from cangku.services import warehouses as site_service
 from cangku.services.locations import LOCATION_MANAGE
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
@@ -65,7 +66,7 @@ from cangku.web.render import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 STORAGE = sorted(str(kind) for kind in STORAGE_KINDS)
 

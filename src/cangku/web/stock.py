@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from cangku.db.uow import Database
@@ -32,6 +32,7 @@ from cangku.queries.stock import (
     on_hand,
     unit_totals,
 )
+from cangku.routing import SegmentRouter
 from cangku.services.common import Context
 from cangku.services.scans import ScanResult, interpret_scan
 from cangku.services.stock import (
@@ -72,7 +73,7 @@ from cangku.web.render import (
 )
 from cangku.web.scanning import STICKY_FIELDS, merge_scan, next_focus, sticky_query
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 #: field name -> (label, input kind)
 FIELDS: dict[str, tuple[str, str]] = {

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.company import time_zones
 from cangku.domain.errors import CangkuError
 from cangku.queries.sites import list_warehouses
+from cangku.routing import SegmentRouter
 from cangku.services import users as user_service
 from cangku.services.company import get_display, set_user_time_zone
 from cangku.services.users import USER_MANAGE, USER_VIEW, UserView
@@ -36,7 +37,7 @@ from cangku.web.render import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = SegmentRouter(route_class=PageRoute)
 
 
 def _choices(request: Request) -> dict[str, Any]:

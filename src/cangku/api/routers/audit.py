@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.deps import DbDep, permit
@@ -16,9 +16,10 @@ from cangku.api.schemas_stock import Instant
 from cangku.domain.permissions import Actor
 from cangku.queries import audit as queries
 from cangku.queries.common import MAX_LIMIT, MAX_OFFSET
+from cangku.routing import SegmentRouter
 from cangku.services.audit import AUDIT_VIEW
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = SegmentRouter(prefix="/audit", tags=["audit"])
 
 Filter = Annotated[str | None, Query(max_length=queries.MAX_FILTER)]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 
 from cangku.api.deps import ContextDep, DbDep, signed_in
 from cangku.api.schemas_auth import (
@@ -26,10 +26,11 @@ from cangku.api.schemas_stock import MAX_ID
 from cangku.db.auth import TokenRecord
 from cangku.domain.permissions import Actor, declared_actions
 from cangku.queries.sites import warehouse_codes
+from cangku.routing import SegmentRouter
 from cangku.services import auth as service
 from cangku.services import users as user_service
 
-router = APIRouter(tags=["me"])
+router = SegmentRouter(tags=["me"])
 
 Me = Annotated[Actor, signed_in()]
 TokenId = Annotated[int, Path(ge=1, le=MAX_ID)]

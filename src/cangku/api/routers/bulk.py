@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.deps import ContextDep, DbDep, permit
@@ -21,9 +21,10 @@ from cangku.api.numbers import Amount
 from cangku.api.openapi import PROBLEM_RESPONSE
 from cangku.api.routers.stock import mark_replay
 from cangku.api.schemas_stock import Code, Note, When
+from cangku.routing import SegmentRouter
 from cangku.services.bulk import STOCK_IMPORT, BulkMove, post_bulk
 
-router = APIRouter(prefix="/moves", tags=["ledger"])
+router = SegmentRouter(prefix="/moves", tags=["ledger"])
 
 Operation = Literal["import", "receive", "issue", "move", "adjust", "scrap"]
 

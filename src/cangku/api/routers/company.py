@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from babel.numbers import list_currencies
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.deps import ContextDep, DbDep, permit, signed_in
@@ -19,10 +19,11 @@ from cangku.api.openapi import not_null
 from cangku.domain.company import MAX_EXPIRING_SOON_DAYS, MAX_UNIT_COST_PLACES
 from cangku.domain.permissions import Actor
 from cangku.queries.company import Display
+from cangku.routing import SegmentRouter
 from cangku.services import company as service
 from cangku.services.users import USER_MANAGE
 
-router = APIRouter(tags=["company"])
+router = SegmentRouter(tags=["company"])
 
 ZONE = "an IANA time zone name, e.g. Asia/Shanghai or UTC"
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.openapi import PROBLEM_RESPONSE
 from cangku.domain.imports import KINDS, ImportRejected
+from cangku.routing import SegmentRouter
 from cangku.services.imports import (
     EXPORT_VIEWS,
     MEDIA_TYPES,
@@ -28,7 +29,7 @@ from cangku.services.imports import (
     template,
 )
 
-router = APIRouter(tags=["imports"])
+router = SegmentRouter(tags=["imports"])
 
 Format = Literal["csv", "xlsx"]
 Lang = Literal["en", "zh"]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import Query, Request, status
 
-from cangku.api.deps import ContextDep, DbDep, get_actor, permit
+from cangku.api.deps import ContextDep, DbDep, actor_of, permit
 from cangku.api.filters import ItemSort
 from cangku.api.schemas_items import (
     CategoryCreate,
@@ -32,6 +32,7 @@ from cangku.api.schemas_items import (
 from cangku.queries import items as item_queries
 from cangku.queries import partners as partner_queries
 from cangku.queries.attention import STOCK_LEVEL_FILTERS
+from cangku.routing import SegmentRouter
 from cangku.services import categories as category_services
 from cangku.services import items as item_services
 from cangku.services import units as unit_services
@@ -41,7 +42,7 @@ from cangku.services.partners import PARTNER_VIEW
 from cangku.services.stock import STOCK_VIEW
 from cangku.services.units import UNIT_CREATE
 
-router = APIRouter(tags=["items"])
+router = SegmentRouter(tags=["items"])
 
 
 def _item_input(body: ItemCreate) -> item_services.ItemInput:
@@ -80,7 +81,7 @@ def list_items(
     """Items by code (or as ``sort`` says); ``q`` searches code, name and barcodes;
     ``category`` includes its subtree; ``stock=below_reorder`` keeps the active items at or
     below their reorder point, on hand summed over the caller's ``stock.view`` warehouses."""
-    actor = get_actor(request)
+    actor = actor_of(request)
     if stock is not None:
         actor.require(STOCK_VIEW)
     page = item_queries.list_items(

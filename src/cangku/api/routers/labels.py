@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import Response
 
 from cangku.api.deps import DbDep, permit
@@ -20,12 +20,13 @@ from cangku.api.filters import LocationKindFilter
 from cangku.domain.labels import DEFAULT_LAYOUT, LAYOUTS, MAX_COPIES, MAX_LABELS, Symbol
 from cangku.domain.permissions import Actor
 from cangku.queries import labels as queries
+from cangku.routing import SegmentRouter
 from cangku.services.items import ITEM_VIEW
 from cangku.services.labels import Printed, PrintOptions, print_labels
 from cangku.services.lots import LOT_VIEW
 from cangku.services.warehouses import WAREHOUSE_VIEW
 
-router = APIRouter(prefix="/labels", tags=["labels"])
+router = SegmentRouter(prefix="/labels", tags=["labels"])
 
 LayoutQ = Annotated[
     str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel
 
 from cangku.api.deps import ContextDep, DbDep, permit
@@ -47,6 +47,7 @@ from cangku.queries.common import MAX_LIMIT
 from cangku.queries.company import company_settings
 from cangku.queries.valuation import stock_value_page
 from cangku.queries.verify import verify as verify_ledger
+from cangku.routing import SegmentRouter
 from cangku.services import periods as period_service
 from cangku.services import stock as service
 from cangku.services.common import utcnow
@@ -54,7 +55,7 @@ from cangku.services.periods import CHECKPOINT_TAKE, LEDGER_VERIFY, PERIOD_CLOSE
 from cangku.services.stock import STOCK_REVERSE, STOCK_VIEW, VALUATION_VIEW
 from cangku.services.stock_commands import Reverse
 
-router = APIRouter(tags=["ledger"])
+router = SegmentRouter(tags=["ledger"])
 
 MoveId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MoveSort = Annotated[

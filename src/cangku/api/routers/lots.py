@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.filters import LotSort, LotStatusFilter
@@ -25,12 +25,13 @@ from cangku.api.schemas_sites import (
 from cangku.db.uow import Database
 from cangku.queries import lots as queries
 from cangku.queries.common import Page
+from cangku.routing import SegmentRouter
 from cangku.services import lots as service
 from cangku.services.lots import LOT_CREATE, LOT_STATUS, LOT_UPDATE, LOT_VIEW
 
-router = APIRouter()
-lot_router = APIRouter(prefix="/lots", tags=["lots"])
-serial_router = APIRouter(prefix="/serials", tags=["serials"])
+router = SegmentRouter()
+lot_router = SegmentRouter(prefix="/lots", tags=["lots"])
+serial_router = SegmentRouter(prefix="/serials", tags=["serials"])
 
 Limit = Annotated[int, Query(description="1 to 500")]
 EXPIRY_HELP = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.filters import PartnerRoleFilter, PartnerSort
@@ -21,6 +21,7 @@ from cangku.api.schemas_items import (
     VersionIn,
 )
 from cangku.queries import partners as queries
+from cangku.routing import SegmentRouter
 from cangku.services import partners as services
 from cangku.services.partners import (
     PARTNER_CREATE,
@@ -29,7 +30,7 @@ from cangku.services.partners import (
     SUPPLIER_ITEM_MANAGE,
 )
 
-router = APIRouter(prefix="/partners", tags=["partners"])
+router = SegmentRouter(prefix="/partners", tags=["partners"])
 
 
 @router.get("", dependencies=[permit(PARTNER_VIEW)])

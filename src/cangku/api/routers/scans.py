@@ -9,16 +9,17 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from cangku.api.deps import DbDep, permit
 from cangku.api.openapi import problems
 from cangku.domain.permissions import Actor
+from cangku.routing import SegmentRouter
 from cangku.services.scans import MAX_SCAN, interpret_scan
 from cangku.services.stock import STOCK_VIEW
 
-router = APIRouter(prefix="/stock", tags=["stock"])
+router = SegmentRouter(prefix="/stock", tags=["stock"])
 
 
 class Gs1ElementOut(BaseModel):

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from cangku.api.deps import DbDep, permit
@@ -25,10 +25,11 @@ from cangku.queries.company import display_settings
 from cangku.queries.series import SERIES_DAYS, check_days, day_ends, item_and_unit, month_ends
 from cangku.queries.series import on_hand_series as read_on_hand_series
 from cangku.queries.series import value_series as read_value_series
+from cangku.routing import SegmentRouter
 from cangku.services.common import utcnow
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 
-router = APIRouter(tags=["stock"])
+router = SegmentRouter(tags=["stock"])
 #: the ranges an on-hand series may cover, in the schema
 DAYS: dict[str, object] = {"enum": list(SERIES_DAYS)}
 

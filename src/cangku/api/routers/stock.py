@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection
 
-from cangku.api.deps import ContextDep, DbDep, get_actor, get_db, permit
+from cangku.api.deps import ContextDep, DbDep, actor_of, database, permit
 from cangku.api.filters import SORT_HELP, sort_values
 from cangku.api.openapi import problems
 from cangku.api.schemas_stock import (
@@ -52,6 +52,7 @@ from cangku.queries import stock as queries
 from cangku.queries.common import MAX_LIMIT, Page, paging_fields
 from cangku.queries.cost_fields import cost_scope_of, shown_cost
 from cangku.queries.stock import MoveRecord
+from cangku.routing import SegmentRouter
 from cangku.services import stock as service
 from cangku.services import stock_commands as commands
 from cangku.services.common import utcnow
@@ -66,7 +67,7 @@ from cangku.services.stock import (
     VALUATION_VIEW,
 )
 
-router = APIRouter(prefix="/stock", tags=["stock"])
+router = SegmentRouter(prefix="/stock", tags=["stock"])
 
 REPLAY_HEADER = "Idempotent-Replay"
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -90,8 +91,8 @@ def mark_replay(response: Response, replayed: bool) -> None:
 def moves_out(request: Request, records: Iterable[MoveRecord]) -> list[MoveOut]:
     """Moves as the caller may see them: no unit cost or value without valuation.view in
     the move's warehouse (the keys are absent)."""
-    granted = get_actor(request).warehouses(VALUATION_VIEW)
-    scope = cost_scope_of(get_db(request), granted)
+    granted = actor_of(request).warehouses(VALUATION_VIEW)
+    scope = cost_scope_of(database(request), granted)
     return [MoveOut.model_validate(shown_cost(record, scope)) for record in records]
 
 

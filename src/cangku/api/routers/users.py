@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.filters import RoleSort, UserSort
@@ -24,12 +24,13 @@ from cangku.api.schemas_auth import (
     UserList,
     UserOut,
 )
+from cangku.routing import SegmentRouter
 from cangku.services import users as service
 from cangku.services.users import ROLE_MANAGE, USER_MANAGE, USER_VIEW
 
-router = APIRouter()
-user_router = APIRouter(prefix="/users", tags=["users"])
-role_router = APIRouter(prefix="/roles", tags=["roles"])
+router = SegmentRouter()
+user_router = SegmentRouter(prefix="/users", tags=["users"])
+role_router = SegmentRouter(prefix="/roles", tags=["roles"])
 
 VIEW = [permit(USER_VIEW)]
 MANAGE = [permit(USER_MANAGE)]

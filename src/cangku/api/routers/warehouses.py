@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.filters import LocationKindFilter, LocationSort, WarehouseSort
@@ -30,6 +30,7 @@ from cangku.db.uow import Database
 from cangku.domain.permissions import Actor
 from cangku.queries import sites as queries
 from cangku.queries.common import Page
+from cangku.routing import SegmentRouter
 from cangku.services import locations as location_service
 from cangku.services import warehouses as service
 from cangku.services.locations import LOCATION_MANAGE
@@ -39,9 +40,9 @@ from cangku.services.warehouses import (
     WAREHOUSE_VIEW,
 )
 
-router = APIRouter()
-warehouse_router = APIRouter(prefix="/warehouses", tags=["warehouses"])
-location_router = APIRouter(prefix="/locations", tags=["locations"])
+router = SegmentRouter()
+warehouse_router = SegmentRouter(prefix="/warehouses", tags=["warehouses"])
+location_router = SegmentRouter(prefix="/locations", tags=["locations"])
 
 Limit = Annotated[int, Query(description="1 to 500")]
 Offset = Annotated[int, Query()]
