@@ -1,15 +1,17 @@
-"""Entry point of the ``cangku`` command."""
+"""Entry point of the ``cangku`` command.
+
+Its commands are loaded as they are run (``cangku.cli.lazy``, from ``cangku.cli.manifest``):
+``cangku --help`` and ``cangku --version`` import no command module.
+"""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Annotated
 
 import typer
 
 from cangku import __version__
-from cangku.cli import commands
+from cangku.cli.lazy import LazyGroup
 
 app = typer.Typer(
     name="cangku",
@@ -22,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=LazyGroup,
 )
 
 
@@ -45,20 +48,6 @@ def main(
 ) -> None:
     """cangku (仓库): inventory on an append-only, hash-chained stock ledger."""
 
-
-def _load() -> None:
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        sub = getattr(module, "app", None)
-        name = getattr(module, "NAME", None)
-        if isinstance(sub, typer.Typer) and name:
-            app.add_typer(sub, name=name, help=getattr(module, "HELP", None))
-        register = getattr(module, "register", None)
-        if callable(register):
-            register(app)
-
-
-_load()
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -16,11 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.script.revision import RevisionError
-from alembic.util import CommandError
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -98,12 +93,23 @@ _TYPES: dict[str, TypeEngine[Any]] = {
 # ---------------------------------------------------------------- revisions
 
 
+# alembic is imported where it is used: a tenth of a second, for the few commands that
+# read or run migrations (issue 11)
+
+
 def revision(conn: Connection) -> str | None:
+    """The revision the database of ``conn`` is at, None before the first migration."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn).get_current_revision()
 
 
 def is_known(revision: str) -> bool:
     """Whether this code's migrations include ``revision`` (so it is not newer than head)."""
+    from alembic.script import ScriptDirectory
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
     try:
         return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
     except (CommandError, RevisionError):
@@ -112,6 +118,8 @@ def is_known(revision: str) -> bool:
 
 def upgrade(conn: Connection, revision: str) -> None:
     """Run the migrations up to ``revision`` on ``conn``, inside its open transaction."""
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = conn
     command.upgrade(config, revision)

@@ -1,0 +1,67 @@
+"""The top level of the ``cangku`` command tree, without its commands.
+
+``cangku --help`` lists every group and top-level command with its one-sentence summary. The
+command modules (``cangku.cli.commands.*``) import the services, the database layer and
+their libraries, most of a second in all, so the list is kept here: ``cangku --help`` and
+``cangku --version`` read it and import no command module, and ``cangku stock ...`` imports
+only ``cangku.cli.commands.stock`` (see ``cangku.cli.lazy``).
+
+``tests/cli/test_manifest_cli.py`` builds the tree from the modules and checks it against this
+list, name for name, summary for summary and in this order (the order ``cangku --help``
+has always shown: the top-level commands, then the groups, each by module name).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Entry(NamedTuple):
+    """A top-level command or group of ``cangku``."""
+
+    #: the word on the command line
+    name: str
+    #: the module under ``cangku.cli.commands`` that makes it (its ``app`` with ``NAME``,
+    #: or its ``register(app)``)
+    module: str
+    #: the first paragraph of its help, as ``cangku --help`` lists it
+    summary: str
+
+
+MANIFEST: tuple[Entry, ...] = (
+    # top-level commands, added by the modules' register(app)
+    Entry("login", "auth", "Sign in and keep a personal API token in the token file."),
+    Entry("logout", "auth", "Sign out: revoke the token and delete the token file."),
+    Entry("whoami", "auth", "Who you are signed in as, with your roles and permissions."),
+    Entry("restore", "backup", "Replace the whole database with a backup."),
+    Entry("demo", "demo", "Build the demo company and print its sign-ins."),
+    Entry("labels", "labels", "Labels to scan, as a PDF."),
+    Entry("init", "system", "Create or upgrade the database and the first administrator."),
+    Entry("serve", "system", "Serve the web pages and the API."),
+    Entry("verify", "system", "Check the ledger against balances, costs and the hash chains."),
+    Entry("checkpoint", "system", "Record exact stock and value as of a time."),
+    Entry(
+        "permissions", "users", "Every permission (action) with the built-in roles that hold it."
+    ),
+    # groups: a module's app under its NAME, or added by its register(app)
+    Entry("audit", "audit", "The audit trail: who changed what, when and from where."),
+    Entry("backup", "backup", "Back up the whole database while it runs."),
+    Entry("categories", "categories", "Item categories (a tree)."),
+    Entry("company", "company", "Company settings: currency, time zone, decimals, expiry."),
+    Entry("import", "imports", "Import master data, opening stock or moves from a file."),
+    Entry("items", "items", "Items (SKUs): units of measure, barcodes, stock levels."),
+    Entry("locations", "locations", "Locations: the storage tree and the virtual locations."),
+    Entry("lots", "lots", "Lots (batches) and serial numbers."),
+    Entry("partners", "partners", "Partners: suppliers and customers."),
+    Entry("stock", "stock", "Stock operations, on hand, as of, history and value."),
+    Entry("db", "system", "Database schema."),
+    Entry("period", "system", "Closed periods (the lock date)."),
+    Entry("token", "tokens", "Personal API tokens for scripts and integrations."),
+    Entry("export", "transfer_data", "Export master data or opening stock to CSV or XLSX."),
+    Entry("units", "units", "Units of measure."),
+    Entry("user", "users", "Users: create, disable, roles per warehouse, passwords."),
+    Entry("role", "users", "Roles: built-in and custom, their permissions."),
+    Entry(
+        "warehouses", "warehouses", "Warehouses: each has its virtual locations and ledger chain."
+    ),
+)
