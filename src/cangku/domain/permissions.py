@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from cangku.domain.errors import InvalidInput, PermissionDenied
 
@@ -163,16 +164,22 @@ class Actor:
         return self.permissions[act.code] if act.scoped else None
 
 
+@lru_cache(maxsize=256)
+def _in_scope(codes: frozenset[str], patterns: tuple[str, ...]) -> frozenset[str]:
+    """The codes some pattern matches (every request with a token asks: a role and a token's
+    scopes change seldom, so the answer is kept)."""
+    return frozenset(code for code in codes if any(fnmatchcase(code, p) for p in patterns))
+
+
 def resolve(
     user_id: int, username: str, grants: Iterable[Grant], scopes: Iterable[str] | None = None
 ) -> Actor:
     """Fold grants into per-action warehouse sets, then narrow them by token scopes."""
-    patterns = list(scopes) if scopes is not None else None
+    patterns = tuple(scopes) if scopes is not None else None
     merged: dict[str, Warehouses] = {}
     for grant in grants:
-        for code in grant.permissions:
-            if patterns is not None and not any(fnmatchcase(code, p) for p in patterns):
-                continue
+        codes = grant.permissions if patterns is None else _in_scope(grant.permissions, patterns)
+        for code in codes:
             if grant.warehouse_id is None:
                 merged[code] = None
             elif code not in merged:
