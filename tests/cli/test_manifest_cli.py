@@ -4,10 +4,12 @@ modules make, and ``cangku --help`` / ``--version`` import none of them."""
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,16 @@ from cangku.cli import commands
 from cangku.cli.lazy import module_commands
 from cangku.cli.main import app
 from cangku.cli.manifest import MANIFEST
+from cangku.db.uow import Database
+from cangku.domain.permissions import declared_actions
+from cangku.services import load_all
+from cangku.services.common import Context
+from cangku.services.users import create_user
+from tests.auth import PASSWORD
+from tests.cli.tree import subtree
+
+#: the repository (where ``tests`` imports from)
+ROOT = Path(__file__).parents[2]
 
 #: what the modules make, module by module (alphabetical, as the tree was built before)
 MODULES = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
@@ -89,3 +101,95 @@ def test_a_run_imports_only_the_module_of_its_command(args: list[str], loaded: l
         env=env,
     ).stdout
     assert out.strip().splitlines()[-1] == repr(loaded)
+
+
+# ------------------------------------------------------------------ whole groups, lazily
+# prints every command under the top-level entries of one module, loaded in a new process
+# (this one has imported every module, so a module adding commands to another's group would
+# not show here)
+SUBTREE = """
+import json, sys, typer
+from cangku.cli.main import app
+from cangku.cli.manifest import MANIFEST
+from tests.cli.tree import subtree
+root = typer.main.get_command(app)
+found = {}
+for entry in MANIFEST:
+    if entry.module == sys.argv[1]:
+        found.update(subtree(root.get_command(typer.Context(root), entry.name), entry.name))
+print(json.dumps(found))
+"""
+
+
+def test_each_module_loaded_alone_makes_its_whole_groups() -> None:
+    root = typer.main.get_command(app)
+    expected: dict[str, dict[str, list[str]]] = {module: {} for module in MODULES}
+    for entry in MANIFEST:
+        ctx = typer.Context(root)
+        expected[entry.module].update(subtree(root.get_command(ctx, entry.name), entry.name))
+    runs = {
+        module: subprocess.Popen(
+            [sys.executable, "-c", SUBTREE, module], stdout=subprocess.PIPE, text=True, cwd=ROOT
+        )
+        for module in MODULES
+    }
+    alone = {module: json.loads(run.communicate()[0]) for module, run in runs.items()}
+    assert alone == expected
+
+
+# ------------------------------------------------------------------ every action declared
+# A built-in role's permissions and what a token's scopes match are the actions declared so
+# far, and each service module declares its own: a run that imports one command module must
+# still see them all where it lists or checks them. The test process has imported every module,
+# so these run ``cangku`` as a new process.
+def run_cangku(database_url: str, token: str | None, *args: str, stdin: str = "") -> Any:
+    env = {**os.environ, "CANGKU_DATABASE_URL": database_url}
+    env.pop("CANGKU_TOKEN", None)
+    if token is not None:
+        env["CANGKU_TOKEN"] = token
+    done = subprocess.run(
+        [sys.executable, "-m", "cangku.cli.main", *args, "--json"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def every_action() -> list[str]:
+    load_all()
+    return sorted(declared_actions())
+
+
+def test_a_new_process_lists_every_permission_of_the_administrator(
+    database_url: str, signed_in: str, every_action: list[str]
+) -> None:
+    me = run_cangku(database_url, signed_in, "whoami")
+    role = run_cangku(database_url, signed_in, "role", "show", "administrator")
+
+    assert sorted(me["permissions"]) == every_action
+    assert sorted(role["permissions"]) == every_action
+
+
+def test_a_new_process_signs_in_with_a_token_of_every_scope(
+    db: Database, database_url: str, token_file: Path, every_action: list[str]
+) -> None:
+    create_user(db, Context("admin"), "ada", "Ada", PASSWORD, [("administrator", None)])
+
+    signed = run_cangku(database_url, None, "login", "--username", "ada", stdin=PASSWORD + "\n")
+    made = run_cangku(
+        database_url,
+        token_file.read_text().strip(),
+        "token",
+        "create",
+        "ci",
+        "--scope",
+        "stock.*",
+        stdin=PASSWORD + "\n",
+    )
+
+    assert (signed["username"], signed["token_id"]) == ("ada", made["id"] - 1)
+    assert (made["name"], made["scopes"]) == ("ci", ["stock.*"])

@@ -74,3 +74,14 @@ def sample_args(name: str, command: Any, path: Path) -> list[str]:
             args.append(param.opts[0])
         args.append(value)
     return [*args, "--json"]
+
+
+def subtree(command: Any, path: str) -> dict[str, list[str]]:
+    """Every command and group under ``command`` (itself too) by its words: its help and the
+    names of its parameters."""
+    found = {path: [command.help or "", *(p.name for p in command.params)]}
+    if isinstance(command, typer.core.TyperGroup):
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            found.update(subtree(command.get_command(ctx, name), f"{path} {name}"))
+    return found

@@ -32,6 +32,12 @@ from cangku.services import load_all
 from cangku.services.auth import MAX_TOKEN_DAYS, sign_in_token, sign_out_token, whoami
 from cangku.services.users import get_user
 
+# The actions declared so far decide which permissions a built-in role holds and what a
+# token's scopes match. The lazy command tree (cangku.cli.lazy) imports only this module, so
+# every service module is imported here, before a command of it reads an actor or checks a
+# scope or permission code.
+load_all()
+
 
 def _username(given: str | None) -> str:
     if given:

@@ -1,5 +1,6 @@
 """``cangku import moves FILE.csv``: post a file of moves, all or nothing (see services/bulk.py
-and services/bulk_csv.py)."""
+and services/bulk_csv.py); ``import template`` and ``import KIND FILE`` come from
+``commands/transfer_data.py``, added at the end of this module."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cangku.cli.commands.transfer_data import add_import_commands
 from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader
 from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.services.bulk import STOCK_IMPORT, BulkResult, post_bulk
@@ -122,3 +124,7 @@ def _hint(exc: CangkuError, chunked: bool) -> None:
         hint = "fix the file and run the same command again"
     if hint:
         exc.message = f"{exc.message} ({hint})"
+
+
+# after ``moves``: the group lists its commands in the order they were added
+add_import_commands(app)

@@ -13,6 +13,13 @@ import typer
 from cangku.cli.common import JsonOpt, context, database, emit, handled, table
 from cangku.cli.credentials import PasswordFileOpt, read_password
 from cangku.services import auth as service
+from cangku.services import load_all
+
+# The actions declared so far decide which permissions a built-in role holds and what a
+# token's scopes match. The lazy command tree (cangku.cli.lazy) imports only this module, so
+# every service module is imported here, before a command of it reads an actor or checks a
+# scope or permission code.
+load_all()
 
 NAME = "token"
 HELP = "Personal API tokens for scripts and integrations.\n\nA token also works as CANGKU_TOKEN."

@@ -2,8 +2,10 @@
 FILE [--dry-run] [--errors REPORT]`` and ``cangku export KIND [--output FILE]``.
 
 The import commands join the ``import`` group of ``commands/imports.py`` (next to ``import
-moves``); ``export`` is this module's own group. One command per kind (items, categories,
-warehouses, locations, partners, contacts, supplier_items, lots, opening_stock).
+moves``), which adds them with ``add_import_commands``: loading the ``import`` group
+(``cangku.cli.lazy``) then makes all of it; ``export`` is this module's own group. One
+command per kind (items, categories, warehouses, locations, partners, contacts,
+supplier_items, lots, opening_stock).
 """
 
 from __future__ import annotations
@@ -14,10 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cangku.cli.commands import imports as import_group
 from cangku.cli.common import (
     IdemOpt,
     JsonOpt,
@@ -83,6 +82,16 @@ def _bar(enabled: bool, kind: str) -> Iterator[Callable[[int, int], None] | None
     if not enabled:
         yield None
         return
+    # Rich is imported for a bar only (a tenth of a second at every start otherwise)
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     progress = Progress(
         TextColumn(f"checking {kind}"),
         BarColumn(),
@@ -219,7 +228,12 @@ def _export_command(kind: str) -> Callable[..., None]:
     return command
 
 
-import_group.app.command("template")(_template)
+def add_import_commands(group: typer.Typer) -> None:
+    """Add ``template`` and one import command per kind to the ``import`` group."""
+    group.command("template")(_template)
+    for kind in KINDS:
+        group.command(kind)(_import_command(kind))
+
+
 for _kind in KINDS:
-    import_group.app.command(_kind)(_import_command(_kind))
     app.command(_kind)(_export_command(_kind))

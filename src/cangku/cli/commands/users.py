@@ -26,7 +26,14 @@ from cangku.cli.common import (
 from cangku.cli.credentials import PasswordFileOpt, read_password
 from cangku.domain.errors import InvalidInput
 from cangku.services import company as zone_service
+from cangku.services import load_all
 from cangku.services import users as service
+
+# The actions declared so far decide which permissions a built-in role holds and what a
+# token's scopes match. The lazy command tree (cangku.cli.lazy) imports only this module, so
+# every service module is imported here, before a command of it reads an actor or checks a
+# scope or permission code.
+load_all()
 
 app = typer.Typer(no_args_is_help=True)
 role_app = typer.Typer(no_args_is_help=True)
