@@ -189,7 +189,7 @@ def authenticate_session(
         raise NotAuthenticated("sign in first")
     id_hash = _digest(session_id)
     now = utcnow()
-    with db.read() as conn:
+    with db.read(transaction=False) as conn:
         session = store.session_caller(conn, id_hash, now)
     if session is None:
         raise NotAuthenticated("your session has ended; sign in again")
@@ -229,7 +229,7 @@ def authenticate_token(db: Database, token: str) -> Authenticated:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         raise NotAuthenticated("invalid token")
     now = utcnow()
-    with db.read() as conn:
+    with db.read(transaction=False) as conn:
         found = store.token_caller(conn, _digest(token), now)
     if found is None:
         raise NotAuthenticated("invalid, expired or revoked token")
