@@ -9,8 +9,9 @@ stock module); listing them for ``--help`` reads the manifest's summaries and im
 
 from __future__ import annotations
 
+import gc
 import importlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 import typer
@@ -36,6 +37,28 @@ def module_commands(module_name: str) -> dict[str, _click.Command]:
     if callable(register):
         register(holder)
     return dict(typer.main.get_group(holder).commands)
+
+
+def preload(argv: Sequence[str]) -> None:
+    """Import the module of the command that ``argv`` (the words after ``cangku``) names, if
+    any, with the cyclic garbage collector paused; then freeze everything imported so far out
+    of the collector's view (``gc.freeze``) and resume it.
+
+    A run imports hundreds of modules in half a second, and the collector walked their new
+    objects again and again while they loaded, and once more at exit, though next to none of
+    them is garbage: ~0.1 s of ``cangku items list`` here (0.61 -> 0.51 s). What is frozen
+    lives as long as the process anyway; the command itself runs with the collector on.
+    """
+    # the root's options (--help, --version) take no value: the first other word is the command
+    name = next((word for word in argv if not word.startswith("-")), None)
+    module = {entry.name: entry.module for entry in MANIFEST}.get(name or "")
+    gc.disable()
+    try:
+        if module is not None:
+            importlib.import_module(f"{COMMANDS_PACKAGE}.{module}")
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 class LazyCommands(MutableMapping[str, _click.Command]):
