@@ -324,6 +324,11 @@ def update_item(
 def replace_units(conn: Connection, item_id: int, conversions: Sequence[tuple[str, int]]) -> None:
     """Replace the item's conversions with ``(unit, scaled factor)`` pairs."""
     conn.execute(delete(item_units).where(item_units.c.item_id == item_id))
+    add_units(conn, item_id, conversions)
+
+
+def add_units(conn: Connection, item_id: int, conversions: Sequence[tuple[str, int]]) -> None:
+    """Give a new item its conversions (``(unit, scaled factor)`` pairs)."""
     if conversions:
         conn.execute(
             insert(item_units),
@@ -334,7 +339,15 @@ def replace_units(conn: Connection, item_id: int, conversions: Sequence[tuple[st
 def replace_barcodes(
     conn: Connection, item_id: int, barcodes: Sequence[tuple[str, str | None]]
 ) -> None:
+    """Replace the item's barcodes with ``(barcode, unit or None)`` pairs."""
     conn.execute(delete(item_barcodes).where(item_barcodes.c.item_id == item_id))
+    add_barcodes(conn, item_id, barcodes)
+
+
+def add_barcodes(
+    conn: Connection, item_id: int, barcodes: Sequence[tuple[str, str | None]]
+) -> None:
+    """Give a new item its barcodes (``(barcode, unit or None)`` pairs)."""
     if barcodes:
         conn.execute(
             insert(item_barcodes),

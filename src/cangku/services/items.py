@@ -232,8 +232,8 @@ def create_item(db: Database, ctx: Context, data: ItemInput) -> Item:
         conversions = _conversions(conn, data.base_unit, data.units)
         codes = _barcodes(conn, None, data.base_unit, conversions, data.barcodes)
         item_id = catalog.insert_item(conn, values, now)
-        catalog.replace_units(conn, item_id, conversions)
-        catalog.replace_barcodes(conn, item_id, codes)
+        catalog.add_units(conn, item_id, conversions)
+        catalog.add_barcodes(conn, item_id, codes)
         return item_id
 
     item_id, _ = run_write(db, ctx, ITEM_CREATE, plain(data), work, subject=_subject(data.code))
