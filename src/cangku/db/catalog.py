@@ -14,7 +14,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, delete, exists, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    select,
+    update,
+)
 
 from cangku.db.categories import (
     Category,
@@ -221,21 +231,28 @@ def item_select() -> Any:
     )
 
 
+# built once: SQLAlchemy's statement building costs more than SQLite's running the statement
+_UNITS_OF = (
+    select(item_units)
+    .where(item_units.c.item_id.in_(bindparam("ids", expanding=True)))
+    .order_by(item_units.c.unit)
+)
+_BARCODES_OF = (
+    select(item_barcodes)
+    .where(item_barcodes.c.item_id.in_(bindparam("ids", expanding=True)))
+    .order_by(item_barcodes.c.barcode)
+)
+
+
 def load_items(conn: Connection, rows: Sequence[Any]) -> list[Item]:
     """Turn rows of ``item_select()`` into ``Item``s (two more queries for the whole batch)."""
     ids = [row.id for row in rows]
     conversions: dict[int, list[ItemUnit]] = defaultdict(list)
     codes: dict[int, list[ItemBarcode]] = defaultdict(list)
     if ids:
-        for u in conn.execute(
-            select(item_units).where(item_units.c.item_id.in_(ids)).order_by(item_units.c.unit)
-        ):
+        for u in conn.execute(_UNITS_OF, {"ids": ids}):
             conversions[u.item_id].append(ItemUnit(u.unit, from_scaled(u.factor)))
-        for b in conn.execute(
-            select(item_barcodes)
-            .where(item_barcodes.c.item_id.in_(ids))
-            .order_by(item_barcodes.c.barcode)
-        ):
+        for b in conn.execute(_BARCODES_OF, {"ids": ids}):
             codes[b.item_id].append(ItemBarcode(b.barcode, b.unit))
     return [
         Item(
@@ -266,8 +283,13 @@ def load_items(conn: Connection, rows: Sequence[Any]) -> list[Item]:
     ]
 
 
+_ITEM_BY_ID = item_select().where(items.c.id == bindparam("item_id"))
+
+
 def load_item(conn: Connection, item_id: int) -> Item:
-    row = first_or_not_found(conn, item_select().where(items.c.id == item_id), "item", item_id)
+    row = conn.execute(_ITEM_BY_ID, {"item_id": item_id}).first()
+    if row is None:
+        raise NotFound("item", item_id)
     return load_items(conn, [row])[0]
 
 
@@ -289,8 +311,11 @@ def item_id_by_barcode(conn: Connection, barcode: str) -> int:
 # ---------------------------------------------------------------- item writes
 
 
+_CODE_TAKEN = select(exists().where(items.c.code == bindparam("code")))
+
+
 def code_taken(conn: Connection, code: str) -> bool:
-    return row_exists(conn, items.c.code, code)
+    return conn.execute(_CODE_TAKEN, {"code": code}).scalar() is True
 
 
 def barcode_owner(conn: Connection, barcode: str) -> int | None:
@@ -304,13 +329,12 @@ def has_moves(conn: Connection, item_id: int) -> bool:
     return row_exists(conn, moves.c.item_id, item_id)
 
 
+_INSERT_ITEM = insert(items).returning(items.c.id)
+
+
 def insert_item(conn: Connection, values: dict[str, Any], now: datetime) -> int:
-    result = conn.execute(
-        insert(items)
-        .values(**values, active=True, version=1, created_at=now, updated_at=now)
-        .returning(items.c.id)
-    )
-    return int(result.scalar_one())
+    created = {**values, "active": True, "version": 1, "created_at": now, "updated_at": now}
+    return int(conn.execute(_INSERT_ITEM, created).scalar_one())
 
 
 def update_item(

@@ -9,6 +9,7 @@ timestamps are left out: codes say the same to a reader and do not change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -63,12 +64,17 @@ def _fields(record: Any, **extra: Any) -> dict[str, Any]:
     return result
 
 
-def item_fields(conn: Connection, code: str) -> dict[str, Any] | None:
-    """An item with its units (``{unit: factor}``) and barcodes (``{barcode: unit}``)."""
+def item_fields(
+    conn: Connection, code: str, keep: Callable[[catalog.Item], object] | None = None
+) -> dict[str, Any] | None:
+    """An item with its units (``{unit: factor}``) and barcodes (``{barcode: unit}``);
+    ``keep`` is given the item read (a service answers with it instead of reading again)."""
     item_id = _locked_id(conn, items.c.code, code)
     if item_id is None:
         return None
     item = catalog.load_item(conn, item_id)
+    if keep is not None:
+        keep(item)
     return _fields(
         item,
         units={u.unit: u.factor for u in item.units},

@@ -236,8 +236,11 @@ def create_item(db: Database, ctx: Context, data: ItemInput) -> Item:
         catalog.add_barcodes(conn, item_id, codes)
         return item_id
 
-    item_id, _ = run_write(db, ctx, ITEM_CREATE, plain(data), work, subject=_subject(data.code))
-    return _read_item(db, int(item_id))
+    # the audit trail reads the item as created, in the transaction: the answer is that item
+    kept: list[Item] = []
+    subject = Subject("item", data.code, lambda conn: item_fields(conn, data.code, kept.append))
+    item_id, replayed = run_write(db, ctx, ITEM_CREATE, plain(data), work, subject=subject)
+    return kept[-1] if kept and not replayed else _read_item(db, int(item_id))
 
 
 #: what ``update_item`` may change (the code never changes; units and barcodes have their own)
