@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import typer
 
+from cangku import __version__
 from cangku.cli import commands
 from cangku.cli.lazy import module_commands
 from cangku.cli.main import app
@@ -198,3 +199,9 @@ def test_a_new_process_signs_in_with_a_token_of_every_scope(
 
     assert (signed["username"], signed["token_id"]) == ("ada", made["id"] - 1)
     assert (made["name"], made["scopes"]) == ("ci", ["stock.*"])
+
+
+def test_the_console_script_runs_the_app() -> None:
+    script = Path(sys.executable).with_name("cangku")
+    done = subprocess.run([script, "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout == f"cangku {__version__}\n"
