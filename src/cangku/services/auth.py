@@ -13,9 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from typing import TYPE_CHECKING
 
 from cangku.db import auth as store
 from cangku.db.auth import UserRecord
@@ -28,8 +26,12 @@ from cangku.domain.errors import (
     TooManyAttempts,
 )
 from cangku.domain.permissions import Actor, check_scopes, resolve
+from cangku.services import load_all
 from cangku.services.common import Context, audit, load_actor, utcnow
 from cangku.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 __all__ = [
     "SESSION_COOKIE",
@@ -50,8 +52,18 @@ __all__ = [
     "whoami",
 ]
 
-#: argon2id with the library's defaults (RFC 9106 low-memory profile)
-_HASHER = PasswordHasher()
+#: argon2id with the library's defaults (RFC 9106 low-memory profile); made on first use (the
+#: library's import costs 25 ms that a command signing nobody in need not pay at start)
+_HASHER: PasswordHasher | None = None
+
+
+def _hasher() -> PasswordHasher:
+    global _HASHER
+    if _HASHER is None:
+        from argon2 import PasswordHasher
+
+        _HASHER = PasswordHasher()
+    return _HASHER
 
 
 @cache
@@ -59,7 +71,7 @@ def _dummy_hash() -> str:
     """Verified against when the user name is unknown, so both cases take the same time; made
     on first use (a hash costs a tenth of a second that a command signing nobody in need not
     pay at start)."""
-    return _HASHER.hash("not a real password, only for timing")
+    return _hasher().hash("not a real password, only for timing")
 
 
 #: the web session cookie, read by the pages and the API (``__Host-`` is not used: it would
@@ -70,12 +82,14 @@ MAX_TOKEN_DAYS = 366
 
 
 def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _HASHER.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+        return _hasher().verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -268,6 +282,8 @@ def _token_terms(name: str, days: int, scopes: list[str] | None) -> tuple[str, l
         raise InvalidInput(
             f"a token lives 1 to {MAX_TOKEN_DAYS} days", code="invalid_days", days=days
         )
+    # a scope must match a declared action: every service module declares its own
+    load_all()
     return name, check_scopes(scopes or ["*"])
 
 
