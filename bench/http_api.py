@@ -161,6 +161,9 @@ def sequence_on(engine: str, workers: int, counts: Counts) -> tuple[list[Figure]
     for phase in [*run.phases, run.paired, run.floor]:
         for refusal in phase.refusals:
             print(f"  {phase.name}: unexpected answer {refusal}")
+    if not run.race.passed:
+        answers, codes = dict(run.race.phase.statuses), dict(run.race.refused_codes)
+        print(f"  race: answers {answers}, refusals {codes}")
     if report.problems:
         print(f"  verify problems (first 5): {report.problems[:5]}")
     meta = {"workers": workers, "phases": [p.row() for p in run.phases],
@@ -193,8 +196,8 @@ def sequence_figures(engine: str, run: Sequence, problems: int) -> list[Figure]:
     limit = RECEIPT_P50_MS[engine]
     p50 = receipts.p50_ms
     floor = run.floor
-    due = sum(run.race.phase.statuses.values()) - RACE_ON_HAND
-    refused, left = run.race.refused_codes.get("insufficient_stock", 0), run.race.on_hand_after
+    due, left = run.race.due, run.race.on_hand_after
+    refused = run.race.refused_codes.get("insufficient_stock", 0)
     figures += [
         Figure(f"{engine}: single receipt p50, 1 client (paired)", p50, "ms",
                f"< {limit:.0f} ms", p50 < limit),

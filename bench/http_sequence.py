@@ -242,14 +242,19 @@ class Race:
     """The race: ``race_issues`` single-unit issues of RACE from ``race_threads`` threads."""
 
     phase: Phase
-    refused_codes: Counter[str]
+    issued: int
+    refused_codes: Counter[str]  # by the problem's code (or the client's error)
     on_hand_after: Decimal | None
 
     @property
+    def due(self) -> int:
+        """How many issues must be refused."""
+        return self.issued - RACE_ON_HAND
+
+    @property
     def passed(self) -> bool:
-        refused = sum(self.phase.statuses.values()) - RACE_ON_HAND
-        return (self.phase.statuses == Counter({201: RACE_ON_HAND, 409: refused})
-                and self.refused_codes == Counter({"insufficient_stock": refused})
+        return (self.phase.statuses == Counter({201: RACE_ON_HAND, 409: self.due})
+                and self.refused_codes == Counter({"insufficient_stock": self.due})
                 and self.on_hand_after == 0)  # fmt: skip
 
 
@@ -274,9 +279,13 @@ def race(base_url: str, token: str, counts: Counts) -> Race:
             ready.wait()
             for call in calls[index :: counts.race_threads]:
                 started = time.perf_counter()
-                answer = http.request(call[0], call[1], json=call[2])
-                code = "" if answer.status_code == 201 else _code(answer)
-                out[index].append((answer.status_code, time.perf_counter() - started, code))
+                try:
+                    answer = http.request(call[0], call[1], json=call[2])
+                    status = answer.status_code
+                    code = "" if status == 201 else _code(answer)
+                except httpx.HTTPError as exc:
+                    status, code = 0, repr(exc)  # counted: the race then fails
+                out[index].append((status, time.perf_counter() - started, code))
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(counts.race_threads)]
     for thread in threads:
@@ -294,7 +303,8 @@ def race(base_url: str, token: str, counts: Counts) -> Race:
     with client(base_url, token) as http:
         answer = http.get("/api/v1/stock/items/RACE")
     on_hand = Decimal(answer.json()["on_hand"]) if answer.status_code == 200 else None
-    return Race(phase, Counter(code for s, _, code in results if s != 201), on_hand)
+    refused = Counter(code for s, _, code in results if s != 201)
+    return Race(phase, counts.race_issues, refused, on_hand)
 
 
 @dataclass
