@@ -65,3 +65,24 @@ def test_postings_without_pipelines_give_the_same_ledger(
             assert verify(conn).problems == []
     finally:
         db.dispose()
+
+
+@pytest.mark.skipif(ENGINE != "postgresql", reason="only PostgreSQL is pinged")
+def test_a_pinged_connection_is_handed_out_idle_for_a_read_without_a_transaction(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a pooled connection that has sat idle (so it is pinged on every checkout)
+    db = Database(database_url, pool_size=1, max_overflow=0)
+    monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 0.0)
+    try:
+        with db.read() as conn:
+            first_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        # when the request path reads without a transaction (as the caller's look-up does)
+        with db.read(transaction=False) as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            in_transaction = conn.connection.driver_connection.info.transaction_status
+        # then the same connection, pinged, was idle and stayed out of a transaction
+        assert pid == first_pid
+        assert in_transaction.name == "IDLE"
+    finally:
+        db.dispose()

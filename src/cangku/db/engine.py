@@ -55,6 +55,9 @@ def _ping_when_idle(engine: Engine) -> None:
         try:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
+            # the ping opened a transaction: end it, so the connection is handed out idle (a
+            # read without a transaction could not switch to autocommit inside one)
+            dbapi_connection.rollback()
         except Exception as exc:  # any failure means: do not hand this one out
             raise DisconnectionError("the pooled connection is gone") from exc
 
