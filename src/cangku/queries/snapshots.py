@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, Connection, select
+from sqlalchemy import Column, Connection, bindparam, select
 
 from cangku.db import auth as auth_store
 from cangku.db import catalog, sites
@@ -52,9 +53,18 @@ def _locked_id(
     length = getattr(key.type, "length", None)
     if isinstance(value, str) and ("\x00" in value or (length and len(value) > length)):
         return None  # cannot exist (PostgreSQL would refuse the comparison); the service says why
-    stmt = select(key.table.c.id).where(key == value, *where)
-    found = conn.execute(stmt.with_for_update() if lock else stmt).scalar()
+    if where:
+        stmt = select(key.table.c.id).where(key == value, *where)
+        found = conn.execute(stmt.with_for_update() if lock else stmt).scalar()
+    else:  # every audited change of a record reads this twice: the statement is built once
+        found = conn.execute(_id_by(key, lock), {"value": value}).scalar()
     return None if found is None else int(found)
+
+
+@cache
+def _id_by(key: Column[Any], lock: bool) -> Any:
+    stmt = select(key.table.c.id).where(key == bindparam("value"))
+    return stmt.with_for_update() if lock else stmt
 
 
 def _fields(record: Any, **extra: Any) -> dict[str, Any]:
