@@ -89,6 +89,22 @@ class SegmentRouter(APIRouter):
         if len(self.routes) != self._segments_of:  # routes were added: look again
             self._segments = first_segments(self)
             self._segments_of = len(self.routes)
-        if self._segments and self._segments.isdisjoint(str(scope["path"]).split("/")):
+        if self._segments and self._segments.isdisjoint(_segments_of(scope)):
             return Match.NONE, {}
         return super().matches(scope)
+
+
+#: where a request's path segments are kept in its scope (with the path they are of: a slash
+#: redirect tries a copy of the scope with another path)
+_SEGMENTS = "cangku.segments"
+
+
+def _segments_of(scope: Scope) -> frozenset[str]:
+    """The segments of the request's path, split once per request (every router asks)."""
+    path = str(scope["path"])
+    kept = scope.get(_SEGMENTS)
+    if kept is None or kept[0] != path:
+        kept = (path, frozenset(path.split("/")))
+        scope[_SEGMENTS] = kept
+    segments: frozenset[str] = kept[1]
+    return segments
