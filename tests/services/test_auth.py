@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
-from cangku.db.tables import api_tokens, audit_log, moves, sessions, sign_in_attempts, users
+from cangku.db import driver
+from cangku.db.tables import (
+    api_tokens,
+    audit_log,
+    moves,
+    sessions,
+    sign_in_attempts,
+    users,
+    warehouses,
+)
 from cangku.db.uow import Database
 from cangku.domain.errors import (
     Conflict,
@@ -301,3 +311,51 @@ def test_passwords_never_reach_the_audit_trail(company: Database) -> None:
         details = " ".join(conn.execute(select(audit_log.c.details)).scalars())
     for secret in (PASSWORD, "another passphrase 3", "a new passphrase 4", "guess passphrase 5"):
         assert secret not in details
+
+
+def test_a_token_and_a_session_read_their_caller_with_every_grant_in_one_statement(
+    company: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a clerk (receiving clerk in WH1) with a custom role in WH2 and another everywhere
+    create_role(company, ADMIN, "counter2", "Counter", ["stock.view", "lot.view"])
+    grant_role(company, ADMIN, "clerk", "counter2", "WH2")
+    create_role(company, ADMIN, "auditor2", "Auditor", ["audit.view"])
+    grant_role(company, ADMIN, "clerk", "auditor2")
+    token = create_token(company, Context("clerk"), "t", ["stock.*", "audit.view"]).token
+    session = sign_in(company, "clerk", PASSWORD)
+    authenticate_token(company, token)  # its first use is recorded (a write, once a minute)
+    wh1, wh2 = (warehouse_id(company, code) for code in ("WH1", "WH2"))
+    # every statement counted: those on the driver and those through SQLAlchemy
+    statements: list[str] = []
+    real_rows = driver.rows
+
+    def counted_rows(conn: Any, sql: str, params: Any = ()) -> Any:
+        statements.append(sql)
+        return real_rows(conn, sql, params)
+
+    def counted(*_: object) -> None:
+        statements.append("through SQLAlchemy")
+
+    monkeypatch.setattr(driver, "rows", counted_rows)
+    event.listen(company.engine, "before_cursor_execute", counted)
+    try:
+        # when the token and the session authenticate
+        by_token = authenticate_token(company, token)
+        by_session = authenticate_session(company, session.session_id)
+    finally:
+        event.remove(company.engine, "before_cursor_execute", counted)
+    # then one statement each, and the permissions are exact (the token's scopes narrow them)
+    assert len(statements) == 2 and "through SQLAlchemy" not in statements
+    assert by_token.actor is not None and by_session.actor is not None
+    assert by_token.actor.permissions["stock.view"] == frozenset({wh1, wh2})
+    assert by_token.actor.permissions["audit.view"] is None
+    assert "lot.view" not in by_token.actor.permissions  # outside the token's scopes
+    assert by_session.actor.permissions["lot.view"] == frozenset({wh1, wh2})
+    assert by_session.actor.permissions["audit.view"] is None
+    assert by_session.actor.permissions["stock.receive"] == frozenset({wh1})
+
+
+def warehouse_id(db: Database, code: str) -> int:
+    with db.read() as conn:
+        found = conn.execute(select(warehouses.c.id).where(warehouses.c.code == code))
+        return int(found.scalar_one())
