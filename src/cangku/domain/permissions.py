@@ -85,6 +85,7 @@ def action(
     if existing is not None and existing != declared:
         raise ValueError(f"action {code} is declared twice, differently")
     _ACTIONS[code] = declared
+    _BUILTIN.clear()  # a role's permissions change as actions are declared
     return declared
 
 
@@ -93,8 +94,16 @@ def declared_actions() -> dict[str, Action]:
     return dict(_ACTIONS)
 
 
+#: each built-in role's permissions, worked out once (every request asks)
+_BUILTIN: dict[str, frozenset[str]] = {}
+
+
 def builtin_permissions(role: str) -> frozenset[str]:
-    return frozenset(code for code, act in _ACTIONS.items() if role in act.roles)
+    found = _BUILTIN.get(role)
+    if found is None:
+        found = frozenset(code for code, act in _ACTIONS.items() if role in act.roles)
+        _BUILTIN[role] = found
+    return found
 
 
 def check_permission_codes(codes: Iterable[str]) -> list[str]:
