@@ -161,6 +161,19 @@ def serial(http: httpx.Client, name: str, calls: list[Call], expected: int = 201
     return _phase(name, results, time.perf_counter() - started, expected, calls[0][0] != "GET")
 
 
+def _timed_threads(work: Callable[[int], None], count: int, ready: threading.Barrier) -> float:
+    """Run ``work(0..count-1)`` on as many threads; the seconds from when all are ready (each
+    waits on ``ready``, as does this thread) to when the last is done."""
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def threaded(base_url: str, token: str, name: str, per_thread: list[list[Call]],
              expected: int = 201) -> Phase:  # fmt: skip
     """One client (connection) per thread, each sending its list; they start together."""
@@ -173,14 +186,7 @@ def threaded(base_url: str, token: str, name: str, per_thread: list[list[Call]],
             ready.wait()
             out[index].extend(_send(http, call) for call in per_thread[index])
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(per_thread))]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = _timed_threads(work, len(per_thread), ready)
     return _phase(name, [r for rs in out for r in rs], elapsed, expected, True)
 
 
@@ -287,14 +293,7 @@ def race(base_url: str, token: str, counts: Counts) -> Race:
                     status, code = 0, repr(exc)  # counted: the race then fails
                 out[index].append((status, time.perf_counter() - started, code))
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(counts.race_threads)]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = _timed_threads(work, counts.race_threads, ready)
     results = [r for rs in out for r in rs]
     due = counts.race_issues - RACE_ON_HAND
     name = f"race: {counts.race_issues} issues, {counts.race_threads} threads ({due} refusals due)"
