@@ -21,7 +21,6 @@ from tests.auth import PASSWORD, session_of, token_headers, user_with_roles
 from tests.factories import build_company
 
 
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
