@@ -167,6 +167,14 @@ def _lot(row: object) -> LotInfo:
     )
 
 
+def lot_columns() -> tuple[Any, ...]:
+    return tuple(_LOT_COLUMNS)
+
+
+def lot_info(row: object) -> LotInfo:
+    return _lot(row)
+
+
 def lot_by_code(conn: Connection, item_id: int, code: str) -> LotInfo | None:
     row = conn.execute(
         select(*_LOT_COLUMNS).where(lots.c.item_id == item_id, lots.c.code == code)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, insert, select
+from sqlalchemy import Connection, Select, bindparam, insert, select, update
 
 from cangku.db.catalog import first_or_not_found, update_versioned
-from cangku.db.lookups import lot_by_code
+from cangku.db.lookups import lot_by_code, lot_columns, lot_info
 from cangku.db.statements import upsert
 from cangku.db.tables import items, lots
 from cangku.domain.enums import LotStatus, Tracking
@@ -184,3 +184,77 @@ def update_lot(
 ) -> None:
     """Apply ``values``, bump the version; refuse when ``version`` is given and stale."""
     update_versioned(conn, lots, "lot", lot_id, version, values, now)
+
+
+@dataclass(frozen=True)
+class NewLot:
+    item_id: int
+    code: str
+    is_serial: bool
+    manufactured_on: date | None
+    expires_on: date | None
+    supplier_lot: str | None
+    status: LotStatus
+
+
+def lots_by_keys(conn: Connection, keys: list[tuple[int, str]]) -> dict[tuple[int, str], LotInfo]:
+    """Lots by (item id, code), a few statements for any number (the items' lots with those
+    codes, filtered to the pairs asked for)."""
+    found: dict[tuple[int, str], LotInfo] = {}
+    wanted = set(keys)
+    item_ids = sorted({k[0] for k in wanted})
+    codes = sorted({k[1] for k in wanted})
+    for start in range(0, len(codes), 5000):
+        rows = conn.execute(
+            select(*lot_columns()).where(
+                lots.c.item_id.in_(item_ids), lots.c.code.in_(codes[start : start + 5000])
+            )
+        )
+        for row in rows:
+            lot = lot_info(row)
+            if (lot.item_id, lot.code) in wanted:
+                found[(lot.item_id, lot.code)] = lot
+    return found
+
+
+def ensure_lots(
+    conn: Connection, new: list[NewLot], now: datetime
+) -> dict[tuple[int, str], LotInfo]:
+    """The lots named, created where they do not exist yet (with their dates and status) in one
+    batched insert; existing lots are answered as they are. Safe under concurrent receipts of
+    the same new lot (insert-or-ignore, then read)."""
+    keys = [(lot.item_id, lot.code) for lot in new]
+    found = lots_by_keys(conn, keys)
+    missing = {(lot.item_id, lot.code): lot for lot in new if (lot.item_id, lot.code) not in found}
+    if missing:
+        stmt = upsert(conn)(lots).on_conflict_do_nothing(index_elements=["item_id", "code"])
+        conn.execute(
+            stmt,
+            [
+                {
+                    "item_id": lot.item_id,
+                    "code": lot.code,
+                    "is_serial": lot.is_serial,
+                    "manufactured_on": lot.manufactured_on,
+                    "expires_on": lot.expires_on,
+                    "supplier_lot": lot.supplier_lot,
+                    "status": str(lot.status),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for lot in missing.values()
+            ],
+        )
+        found.update(lots_by_keys(conn, list(missing)))
+    return found
+
+
+def set_statuses(conn: Connection, changes: dict[int, LotStatus], now: datetime) -> None:
+    """Set lots' statuses (a document step's consequence), one batched statement."""
+    if changes:
+        conn.execute(
+            update(lots)
+            .where(lots.c.id == bindparam("lot_id"))
+            .values(status=bindparam("new_status"), updated_at=now, version=lots.c.version + 1),
+            [{"lot_id": k, "new_status": str(v)} for k, v in changes.items()],
+        )

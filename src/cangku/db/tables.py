@@ -84,6 +84,8 @@ categories = Table(
     Column("path", String(1000), nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     *_timestamps(),
+    # migration 0008: received goods of items in this category (or below) are inspected
+    Column("inspection_required", Boolean, nullable=False, server_default=text("false")),
 )
 
 items = Table(
@@ -108,6 +110,8 @@ items = Table(
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("version", Integer, nullable=False, server_default=text("1")),
     *_timestamps(),
+    # migration 0008: received goods of this item go through inspection
+    Column("inspection_required", Boolean, nullable=False, server_default=text("false")),
     CheckConstraint(
         "item_type IN ('raw_material','semi_finished','finished_good','spare_part','consumable')",
         name="item_type",
@@ -148,6 +152,11 @@ warehouses = Table(
     *_timestamps(),
     # migration 0006: issuing from an expired lot is refused unless this is set
     Column("allow_expired_issue", Boolean, nullable=False, server_default=text("false")),
+    # migration 0008: where receipts land, where inspected goods wait and where rejected goods
+    # go (NULL: the first active location of the kind, by code; rejected: the quality one)
+    Column("receiving_location_id", Id, nullable=True),
+    Column("quality_location_id", Id, nullable=True),
+    Column("rejection_location_id", Id, nullable=True),
 )
 
 locations = Table(
@@ -212,6 +221,10 @@ partners = Table(
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("version", Integer, nullable=False, server_default=text("1")),
     *_timestamps(),
+    # migration 0008: goods from this supplier are inspected; how far (percent, scaled) a
+    # confirmed over-receipt may go past the quantity ordered
+    Column("inspection_required", Boolean, nullable=False, server_default=text("false")),
+    Column("over_receipt_tolerance", Scaled, nullable=False, server_default=text("0")),
 )
 
 partner_contacts = Table(
@@ -591,6 +604,158 @@ company = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("updated_at", UTCDateTime, nullable=True),
     CheckConstraint("id = 1", name="single_row"),
+    # migration 0008: purchase orders worth more than this (scaled money) need approval by
+    # someone other than the buyer; NULL: none do
+    Column("po_approval_threshold", Scaled, nullable=True),
     CheckConstraint("unit_cost_places BETWEEN 0 AND 6", name="unit_cost_places_range"),
     CheckConstraint("expiring_soon_days BETWEEN 0 AND 3650", name="expiring_soon_days_range"),
 )
+
+
+# ---------------------------------------------------------------- documents (migration 0008)
+#: the last number given per document type, warehouse and year (taken under the row's lock)
+document_counters = Table(
+    "document_counters",
+    metadata,
+    Column("doc_type", String(32), primary_key=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+#: every workflow document's header: its machine (``domain.documents``) says what ``state``
+#: means and which step comes next
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("doc_type", String(32), nullable=False),
+    Column("number", String(64), nullable=False, unique=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=False),
+    Column("partner_id", Id, ForeignKey("partners.id"), nullable=True),
+    #: the document this one was made from (a receipt's order, an inspection's receipt)
+    Column("origin_id", Id, ForeignKey("documents.id"), nullable=True),
+    Column("state", String(32), nullable=False),
+    Column("created_by", Id, ForeignKey("users.id"), nullable=False),
+    Column("assignee_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("due_on", Date, nullable=True),
+    #: the partner's reference: a supplier's delivery note, their order number
+    Column("reference", String(100), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("total_value", Scaled, nullable=True),
+    Column("approved_by", Id, ForeignKey("users.id"), nullable=True),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    *_timestamps(),
+    Column("closed_at", UTCDateTime, nullable=True),
+)
+Index("ix_documents_inbox", documents.c.doc_type, documents.c.state, documents.c.warehouse_id)
+Index("ix_documents_assignee", documents.c.assignee_id, documents.c.state)
+Index("ix_documents_origin", documents.c.origin_id)
+Index("ix_documents_due", documents.c.due_on, documents.c.id)
+
+document_lines = Table(
+    "document_lines",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    #: base units (scaled): ordered, expected, to inspect, to put away, to return
+    Column("quantity", Scaled, nullable=False),
+    #: base units done so far: received, inspected, put away, returned
+    Column("done", Scaled, nullable=False, server_default=text("0")),
+    Column("accepted", Scaled, nullable=False, server_default=text("0")),
+    Column("rejected", Scaled, nullable=False, server_default=text("0")),
+    #: the unit the line was entered in, its quantity in it and its price per it
+    Column("unit", String(16), ForeignKey("units.code"), nullable=True),
+    Column("unit_quantity", Scaled, nullable=True),
+    Column("unit_price", Scaled, nullable=True),
+    #: the price per base unit (scaled), what receipts cost the goods at
+    Column("base_price", Scaled, nullable=True),
+    Column("expected_on", Date, nullable=True),
+    Column("lot_id", Id, ForeignKey("lots.id"), nullable=True),
+    #: where the goods are (receiving, quality) and where they go (a bin)
+    Column("location_id", Id, ForeignKey("locations.id"), nullable=True),
+    Column("target_location_id", Id, ForeignKey("locations.id"), nullable=True),
+    #: the line of the document this one comes from (a receipt line's order line)
+    Column("source_line_id", Id, ForeignKey("document_lines.id"), nullable=True),
+    #: the move that brought these goods in (a return gives back that move's cost layer)
+    Column("move_id", Id, ForeignKey("moves.id"), nullable=True),
+    Column("reason_code", String(64), nullable=True),
+    Column("sample_size", Scaled, nullable=True),
+    Column("note", Text, nullable=True),
+    UniqueConstraint("document_id", "line_no", name="uq_document_lines_document_line"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("done >= 0 AND accepted >= 0 AND rejected >= 0", name="done_not_negative"),
+)
+Index("ix_document_lines_source", document_lines.c.source_line_id)
+Index("ix_document_lines_item", document_lines.c.item_id)
+
+#: a document's timeline: every step, who took it and when, and what it wrote
+document_events = Table(
+    "document_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("step", String(32), nullable=False),
+    Column("from_state", String(32), nullable=True),
+    Column("to_state", String(32), nullable=False),
+    Column("note", Text, nullable=True),
+    #: JSON: the moves written, the lines touched, who was assigned
+    Column("data", Text, nullable=True),
+)
+Index("ix_document_events_document", document_events.c.document_id, document_events.c.id)
+
+#: what to tell whom after a commit, written in the step's transaction
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("topic", String(40), nullable=False),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+)
+Index(
+    "ix_outbox_pending",
+    outbox.c.id,
+    sqlite_where=text("delivered_at IS NULL"),
+    postgresql_where=text("delivered_at IS NULL"),
+)
+
+#: in-app notifications (delivered from the outbox)
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("read_at", UTCDateTime, nullable=True),
+)
+Index("ix_notifications_user", notifications.c.user_id, notifications.c.id)
+
+#: where received goods are put away: by item, category or item type, first by priority
+putaway_rules = Table(
+    "putaway_rules",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=True),
+    Column("category_id", Id, ForeignKey("categories.id"), nullable=True),
+    Column("item_type", String(20), nullable=True),
+    Column("location_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("priority", Integer, nullable=False, server_default=text("100")),
+    CheckConstraint(
+        "(CASE WHEN item_id IS NULL THEN 0 ELSE 1 END"
+        " + CASE WHEN category_id IS NULL THEN 0 ELSE 1 END"
+        " + CASE WHEN item_type IS NULL THEN 0 ELSE 1 END) = 1",
+        name="one_subject",
+    ),
+)
+Index("ix_putaway_rules_warehouse", putaway_rules.c.warehouse_id)

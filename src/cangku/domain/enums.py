@@ -81,6 +81,8 @@ class Operation(StrEnum):
     SCRAP = "scrap"
     REVERSE = "reverse"
     IMPORT = "import"
+    #: goods sent back to a supplier (a supplier return), at the cost they came in with
+    RETURN = "return"
 
 
 class PartnerRole(StrEnum):

@@ -162,7 +162,7 @@ def check_line(line: MoveLine, today: date, zone: tzinfo = UTC) -> None:
         )
     if (
         line.unit_cost is not None
-        and line.operation is not Operation.REVERSE
+        and line.operation not in (Operation.REVERSE, Operation.RETURN)
         and not is_incoming(source.kind, dest.kind)
     ):
         raise InvalidInput(

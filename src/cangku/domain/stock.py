@@ -97,6 +97,7 @@ ALLOWED_KINDS: dict[Operation, tuple[frozenset[LocationKind], frozenset[Location
     Operation.ISSUE: (STORAGE_KINDS, frozenset({_K.CUSTOMER, _K.PRODUCTION})),
     Operation.MOVE: (VALUED_KINDS, VALUED_KINDS),
     Operation.SCRAP: (VALUED_KINDS, frozenset({_K.SCRAP})),
+    Operation.RETURN: (STORAGE_KINDS, frozenset({_K.SUPPLIER})),
 }
 #: operations that hand goods to someone else need a lot fit for use: available and, unless
 #: the warehouse allows it, not expired (ADR 0016). Scrap, adjustments, transfers (to a
@@ -187,6 +188,17 @@ def check_lot_not_expired(lot: LotInfo, item_code: str, day: date, location: Loc
     )
 
 
+def check_not_under_inspection(line: MoveLine) -> None:
+    """Goods in a quality location (waiting for inspection, or rejected) are not issued."""
+    if line.operation in RELEASING and line.source.kind is _K.QUALITY:
+        raise RuleViolation(
+            f"{line.item.code} at {line.source.code} is under inspection and cannot be issued",
+            code="stock_under_inspection",
+            item=line.item.code,
+            location=line.source.code,
+        )
+
+
 def check_lot_fit_for_use(line: MoveLine, today: date, zone: tzinfo = UTC) -> None:
     lot = line.lot
     if lot is None or line.operation not in RELEASING:
@@ -252,5 +264,6 @@ def check_move(line: MoveLine, today: date, zone: tzinfo = UTC) -> None:
     check_active(line)
     check_kinds(line)
     check_tracking(line)
+    check_not_under_inspection(line)
     check_lot_fit_for_use(line, today, zone)
     check_item_allowed(line)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from cangku.db import balances, lookups
 from cangku.db.uow import Database, UnitOfWork
+from cangku.domain.enums import LocationKind, LotStatus
 from cangku.domain.errors import RuleViolation
 from cangku.domain.permissions import PICKER_SHIPPER, WAREHOUSE_MANAGER, Actor, action
 from cangku.domain.quantities import positive_quantity
@@ -41,7 +42,21 @@ def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) ->
             raise RuleViolation(
                 "only stock in a storage location can be reserved", code="location_kind_not_allowed"
             )
+        if sign > 0 and location.kind is LocationKind.QUALITY:
+            raise RuleViolation(
+                f"{item.code} at {location.code} is under inspection and cannot be reserved",
+                code="stock_under_inspection",
+                item=item.code,
+                location=location.code,
+            )
         lot = existing_lot(conn, item, command.lot)
+        if sign > 0 and lot is not None and lot.status is not LotStatus.AVAILABLE:
+            raise RuleViolation(
+                f"lot {lot.code} is {lot.status} and cannot be reserved",
+                code="lot_not_available",
+                lot=lot.code,
+                status=str(lot.status),
+            )
         if lot is not None and lot.expires_on is not None and sign > 0:
             # a promise to issue: the issue's expiry rule (ADR 0016); a release is always fine
             check_lot_not_expired(lot, item.code, expiry_settings(conn).today(now), location)

@@ -1,0 +1,336 @@
+"""The document store: numbers, headers, lines, timelines and the outbox.
+
+Set-based on purpose (DESIGN.md section 8, "load, decide, write"): a step reads its lines in
+one statement and writes them back in one batched statement, so a 5,000-line document costs
+the statements of a 5-line one plus the rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from cangku.db.statements import upsert
+from cangku.db.tables import (
+    document_counters,
+    document_events,
+    document_lines,
+    documents,
+    outbox,
+    warehouses,
+)
+from cangku.domain.errors import NotFound
+
+__all__ = [
+    "DocumentRow",
+    "LineRow",
+    "add_event",
+    "add_outbox",
+    "document_by_number",
+    "insert_document",
+    "insert_lines",
+    "lines_of",
+    "lock_document",
+    "next_number",
+    "set_state",
+    "update_lines",
+]
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    doc_type: str
+    number: str
+    warehouse_id: int
+    warehouse_code: str
+    partner_id: int | None
+    origin_id: int | None
+    state: str
+    created_by: int
+    assignee_id: int | None
+    due_on: date | None
+    reference: str | None
+    note: str | None
+    total_value: int | None
+    approved_by: int | None
+    version: int
+
+
+_HEADER = select(
+    documents.c.id,
+    documents.c.doc_type,
+    documents.c.number,
+    documents.c.warehouse_id,
+    warehouses.c.code,
+    documents.c.partner_id,
+    documents.c.origin_id,
+    documents.c.state,
+    documents.c.created_by,
+    documents.c.assignee_id,
+    documents.c.due_on,
+    documents.c.reference,
+    documents.c.note,
+    documents.c.total_value,
+    documents.c.approved_by,
+    documents.c.version,
+).join_from(documents, warehouses, warehouses.c.id == documents.c.warehouse_id)
+
+
+def _document(row: Any) -> DocumentRow:
+    return DocumentRow(*row)
+
+
+def document_by_number(conn: Connection, doc_type: str, number: str) -> DocumentRow:
+    """Raises NotFound ``<doc_type>_not_found``."""
+    row = conn.execute(
+        _HEADER.where(documents.c.number == number, documents.c.doc_type == doc_type)
+    ).first()
+    if row is None:
+        raise NotFound(doc_type, number)
+    return _document(row)
+
+
+def document_by_id(conn: Connection, document_id: int) -> DocumentRow:
+    row = conn.execute(_HEADER.where(documents.c.id == document_id)).first()
+    if row is None:
+        raise NotFound("document", document_id)
+    return _document(row)
+
+
+def lock_document(conn: Connection, doc_type: str, number: str) -> DocumentRow:
+    """The document's header, its row locked until the transaction ends (PostgreSQL; SQLite's
+    writer holds the whole database). Raises NotFound."""
+    stmt = _HEADER.where(documents.c.number == number, documents.c.doc_type == doc_type)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=documents)
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFound(doc_type, number)
+    return _document(row)
+
+
+def lock_document_id(conn: Connection, document_id: int) -> DocumentRow:
+    """``lock_document`` by id (a receipt's order)."""
+    stmt = _HEADER.where(documents.c.id == document_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=documents)
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFound("document", document_id)
+    return _document(row)
+
+
+def open_children(
+    conn: Connection, origin_id: int, doc_types: Sequence[str], open_states: Sequence[str]
+) -> list[str]:
+    """Numbers of the documents made from ``origin_id`` that are still open."""
+    rows = conn.execute(
+        select(documents.c.number).where(
+            documents.c.origin_id == origin_id,
+            documents.c.doc_type.in_(list(doc_types)),
+            documents.c.state.in_(list(open_states)),
+        )
+    )
+    return [r[0] for r in rows]
+
+
+def next_number(conn: Connection, doc_type: str, warehouse_id: int, year: int) -> int:
+    """The next number of a document type in a warehouse and year: the counter row is
+    incremented in place (its lock orders concurrent creators), never ``max() + 1``."""
+    key = (
+        (document_counters.c.doc_type == doc_type)
+        & (document_counters.c.warehouse_id == warehouse_id)
+        & (document_counters.c.year == year)
+    )
+    bump = (
+        update(document_counters)
+        .where(key)
+        .values(last=document_counters.c.last + 1)
+        .returning(document_counters.c.last)
+    )
+    found = conn.execute(bump).scalar()
+    if found is not None:
+        return int(found)
+    conn.execute(
+        upsert(conn)(document_counters)
+        .values(doc_type=doc_type, warehouse_id=warehouse_id, year=year, last=0)
+        .on_conflict_do_nothing()
+    )
+    return int(conn.execute(bump).scalar_one())
+
+
+def insert_document(conn: Connection, values: dict[str, Any]) -> int:
+    return int(
+        conn.execute(insert(documents).values(**values).returning(documents.c.id)).scalar_one()
+    )
+
+
+def insert_lines(conn: Connection, document_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert a document's lines in one batched statement (each row names its ``line_no``)."""
+    if rows:
+        # one shape for the batch: an executemany takes its columns from the first row
+        keys = sorted({key for row in rows for key in row})
+        conn.execute(
+            insert(document_lines),
+            [{"document_id": document_id, **{k: row.get(k) for k in keys}} for row in rows],
+        )
+
+
+@dataclass(frozen=True)
+class LineRow:
+    id: int
+    line_no: int
+    item_id: int
+    quantity: int
+    done: int
+    accepted: int
+    rejected: int
+    unit: str | None
+    unit_quantity: int | None
+    unit_price: int | None
+    base_price: int | None
+    expected_on: date | None
+    lot_id: int | None
+    location_id: int | None
+    target_location_id: int | None
+    source_line_id: int | None
+    move_id: int | None
+    reason_code: str | None
+    sample_size: int | None
+    note: str | None
+
+
+_LINES = select(
+    document_lines.c.id,
+    document_lines.c.line_no,
+    document_lines.c.item_id,
+    document_lines.c.quantity,
+    document_lines.c.done,
+    document_lines.c.accepted,
+    document_lines.c.rejected,
+    document_lines.c.unit,
+    document_lines.c.unit_quantity,
+    document_lines.c.unit_price,
+    document_lines.c.base_price,
+    document_lines.c.expected_on,
+    document_lines.c.lot_id,
+    document_lines.c.location_id,
+    document_lines.c.target_location_id,
+    document_lines.c.source_line_id,
+    document_lines.c.move_id,
+    document_lines.c.reason_code,
+    document_lines.c.sample_size,
+    document_lines.c.note,
+)
+
+
+def lines_of(conn: Connection, document_id: int) -> list[LineRow]:
+    """A document's lines in line order, in one statement."""
+    rows = conn.execute(
+        _LINES.where(document_lines.c.document_id == document_id).order_by(document_lines.c.line_no)
+    )
+    return [LineRow(*row) for row in rows]  # type: ignore[call-arg]
+
+
+def lines_of_documents(conn: Connection, document_ids: Sequence[int]) -> dict[int, list[LineRow]]:
+    """The lines of several documents (a receipt's inspections), in one statement."""
+    found: dict[int, list[LineRow]] = {i: [] for i in document_ids}
+    if not document_ids:
+        return found
+    rows = conn.execute(
+        select(document_lines.c.document_id, *_LINES.selected_columns)
+        .where(document_lines.c.document_id.in_(list(document_ids)))
+        .order_by(document_lines.c.document_id, document_lines.c.line_no)
+    )
+    for row in rows:
+        found[row[0]].append(LineRow(*row[1:]))
+    return found
+
+
+def update_lines(conn: Connection, changes: Sequence[dict[str, Any]]) -> None:
+    """Change lines in one batched statement per shape: each change names the ``line_id`` and
+    ``add_<column>`` (added to a count: done, accepted, rejected) or ``set_<column>`` keys."""
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        by_shape.setdefault(tuple(sorted(change)), []).append(change)
+    for shape, rows in by_shape.items():
+        values: dict[str, Any] = {}
+        for key in shape:
+            if key == "line_id":
+                continue
+            how, column = key.split("_", 1)
+            values[column] = (
+                document_lines.c[column] + bindparam(key) if how == "add" else bindparam(key)
+            )
+        stmt = update(document_lines).where(document_lines.c.id == bindparam("line_id"))
+        conn.execute(stmt.values(**values), rows)
+
+
+def set_state(
+    conn: Connection,
+    document_id: int,
+    from_state: str,
+    to_state: str,
+    now: datetime,
+    **values: Any,
+) -> bool:
+    """Move a document from ``from_state`` to ``to_state`` (and set ``values``) if it is still in
+    ``from_state``: False when another transaction moved it first."""
+    result = conn.execute(
+        update(documents)
+        .where(documents.c.id == document_id, documents.c.state == from_state)
+        .values(state=to_state, updated_at=now, version=documents.c.version + 1, **values)
+    )
+    return bool(result.rowcount)
+
+
+def set_fields(conn: Connection, document_id: int, now: datetime, **values: Any) -> None:
+    conn.execute(
+        update(documents)
+        .where(documents.c.id == document_id)
+        .values(updated_at=now, version=documents.c.version + 1, **values)
+    )
+
+
+def add_event(
+    conn: Connection,
+    document_id: int,
+    at: datetime,
+    user_id: int,
+    step: str,
+    from_state: str | None,
+    to_state: str,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(document_events).values(
+            document_id=document_id,
+            at=at,
+            user_id=user_id,
+            step=step,
+            from_state=from_state,
+            to_state=to_state,
+            note=note,
+            data=json.dumps(data, sort_keys=True, default=str) if data else None,
+        )
+    )
+
+
+def add_outbox(
+    conn: Connection, topic: str, document_id: int | None, payload: dict[str, Any], now: datetime
+) -> None:
+    conn.execute(
+        insert(outbox).values(
+            created_at=now,
+            topic=topic,
+            document_id=document_id,
+            payload=json.dumps(payload, sort_keys=True, default=str),
+        )
+    )
