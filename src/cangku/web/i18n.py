@@ -259,6 +259,17 @@ PERMISSIONS: dict[str, str] = {
     "supplier_item.import": N_("Import what suppliers supply from a file"),
     "lot.import": N_("Import lots and serial numbers from a file"),
     "company.manage": N_("Change the company settings"),
+    "documents.view": N_("See documents, their timelines and the task inbox"),
+    "documents.assign": N_("Assign a document's next step to someone"),
+    "po.edit": N_("Raise purchase orders"),
+    "po.confirm": N_("Confirm purchase orders"),
+    "po.approve": N_("Approve or reject purchase orders"),
+    "po.close": N_("Cancel or close purchase orders"),
+    "receipt.receive": N_("Receive goods against receipts"),
+    "inspection.record": N_("Record inspection results"),
+    "putaway.confirm": N_("Put received goods away"),
+    "supplier_return.create": N_("Raise returns to suppliers"),
+    "supplier_return.ship": N_("Send returns back to suppliers"),
 }
 PERMISSION_GROUPS: dict[str, str] = {
     "audit": N_("Audit trail"),
