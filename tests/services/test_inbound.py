@@ -4,6 +4,7 @@ the cent, with the timeline and `verify`; and each refusal writes nothing."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -274,3 +275,60 @@ def test_the_same_step_twice_is_an_invalid_transition(inbound: Database) -> None
     assert again.value.data["state"] == "confirmed"
     with pytest.raises(PermissionDenied):
         confirm_order(db, CLERK, number)
+
+
+def _inbox(db: Database, ctx: Context) -> list[tuple[str, str | None]]:
+    from cangku.queries.documents import my_tasks
+    from cangku.services.common import load_actor
+
+    with db.read() as conn:
+        actor = load_actor(conn, ctx)
+        page = my_tasks(conn, actor, date(2026, 12, 3))
+        return [(task.number, task.next_step) for task in page.items]
+
+
+def test_each_role_sees_the_step_that_waits_on_it_and_is_told_when_it_arrives(
+    inbound: Database,
+) -> None:
+    from cangku.services.tasks import assign_document, notifications_of, take_document
+
+    db = inbound
+    number = _order(db, OrderLineInput("BOLT", "300"))  # 150.00: above the threshold
+    assert _inbox(db, BUYER) == [(number, "confirm")]
+    assert _inbox(db, CLERK) == [] and _inbox(db, BOSS) == [(number, "confirm")]
+    confirm_order(db, BUYER, number)
+    assert _inbox(db, BUYER) == [] and _inbox(db, BOSS) == [(number, "approve")]
+    assert [n.message["step"] for n in notifications_of(db, BOSS)] == ["approve", "confirm"]
+    approve_order(db, BOSS, number)
+    assert _inbox(db, CLERK) == [(number, "receive")]
+    assert notifications_of(db, CLERK, unread_only=True)[0].message == {
+        "doc_type": "purchase_order",
+        "number": number,
+        "state": "confirmed",
+        "step": "receive",
+    }
+    # given to the boss, the clerk no longer sees it; the clerk takes it back
+    assign_document(db, BOSS, number, "boss")
+    assert _inbox(db, CLERK) == [] and _inbox(db, BOSS) == [(number, "receive")]
+    with pytest.raises(RuleViolation) as cannot:
+        assign_document(db, BOSS, number, "qc")
+    assert cannot.value.code == "assignee_cannot_do_step"
+    take_document(db, CLERK, number)
+    assert _inbox(db, CLERK) == [(number, "receive")] and _inbox(db, BOSS) == []
+    received = create_receipt(
+        db, CLERK, NewReceipt(order=number, lines=[ReceiptLineInput("BOLT", "300")])
+    )
+    assert _inbox(db, CLERK) == [(received.data["putaway"], "put_away")]
+    with db.read() as conn:
+        from cangku.queries.documents import get_document
+
+        view = get_document(conn, number)
+    assert [(e.step, e.from_state, e.to_state) for e in view.events] == [
+        ("create", None, "draft"),
+        ("confirm", "draft", "awaiting_approval"),
+        ("approve", "awaiting_approval", "confirmed"),
+        ("assign", "confirmed", "confirmed"),
+        ("take", "confirmed", "confirmed"),
+        ("receive", "confirmed", "received"),
+    ]
+    assert [(c[1], c[2]) for c in view.children] == [("receipt", "received")]
