@@ -131,6 +131,12 @@ class Machine:
             for source in step.sources
         ]
 
+    def markdown(self) -> str:
+        """The state table as Markdown (the docs hold it verbatim; a test compares them)."""
+        rows = ["| from | step | to | permission | usually done by |", "|---|---|---|---|---|"]
+        rows.extend("| " + " | ".join(row) + " |" for row in self.table())
+        return "\n".join(rows)
+
 
 _MACHINES: dict[str, Machine] = {}
 

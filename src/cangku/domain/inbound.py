@@ -101,13 +101,7 @@ RECEIPT = machine(
         states=("draft", "received", "registered", "cancelled"),
         initial="draft",
         steps=(
-            Step(
-                "receive",
-                ("draft",),
-                ("received", "registered"),
-                "receipt.receive",
-                RECEIVING_CLERK,
-            ),
+            Step("receive", ("draft",), ("received",), "receipt.receive", RECEIVING_CLERK),
             Step(
                 "register",
                 ("received",),
@@ -311,7 +305,8 @@ def parse_serials(text: str) -> list[str]:
             continue
         start, end = match["start"], match["end"]
         first, last = int(start), int(end)
-        if last < first or last - first + 1 > MAX_SERIALS or len(start) != len(end):
+        padded = start.startswith("0") and len(start) > 1
+        if last < first or last - first + 1 > MAX_SERIALS or (padded and len(start) != len(end)):
             raise InvalidInput(
                 f"{part!r} is not a serial range (same prefix and width, at most"
                 f" {MAX_SERIALS} numbers, the first not after the last)",
