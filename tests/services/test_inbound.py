@@ -277,6 +277,13 @@ def test_the_same_step_twice_is_an_invalid_transition(inbound: Database) -> None
         confirm_order(db, CLERK, number)
 
 
+def _on_order(db: Database) -> Decimal:
+    from cangku.queries.documents import on_order_of
+
+    with db.read() as conn:
+        return on_order_of(conn, "BOLT")
+
+
 def _inbox(db: Database, ctx: Context) -> list[tuple[str, str | None]]:
     from cangku.queries.documents import my_tasks
     from cangku.services.common import load_actor
@@ -300,6 +307,7 @@ def test_each_role_sees_the_step_that_waits_on_it_and_is_told_when_it_arrives(
     assert _inbox(db, BUYER) == [] and _inbox(db, BOSS) == [(number, "approve")]
     assert [n.message["step"] for n in notifications_of(db, BOSS)] == ["approve", "confirm"]
     approve_order(db, BOSS, number)
+    assert _on_order(db) == Decimal(300)
     assert _inbox(db, CLERK) == [(number, "receive")]
     assert notifications_of(db, CLERK, unread_only=True)[0].message == {
         "doc_type": "purchase_order",
@@ -319,6 +327,7 @@ def test_each_role_sees_the_step_that_waits_on_it_and_is_told_when_it_arrives(
         db, CLERK, NewReceipt(order=number, lines=[ReceiptLineInput("BOLT", "300")])
     )
     assert _inbox(db, CLERK) == [(received.data["putaway"], "put_away")]
+    assert _on_order(db) == Decimal(0)
     with db.read() as conn:
         from cangku.queries.documents import get_document
 

@@ -357,6 +357,11 @@ class ItemStockOut(BaseModel):
     on_hand: Decimal
     reserved: Decimal | None
     available: Decimal | None
+    on_order: Decimal | None = Field(
+        None,
+        description="base units on confirmed purchase orders not yet received, in the warehouses"
+        " the caller sees (null for an as-of read)",
+    )
     locations: list[ItemLocationOut]
 
 

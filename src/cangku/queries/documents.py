@@ -512,6 +512,18 @@ def on_order(
     return {(int(r[0]), int(r[1])): from_scaled(r[2]) for r in conn.execute(stmt) if r[2]}
 
 
+def on_order_of(conn: Connection, item_code: str, warehouses_seen: Warehouses = None) -> Decimal:
+    """Base units of one item on order, over the warehouses the reader sees."""
+    item_id = conn.execute(select(items.c.id).where(items.c.code == item_code)).scalar()
+    if item_id is None:
+        return Decimal(0)
+    found = on_order(conn, [int(item_id)])
+    return sum(
+        (qty for (_, wh), qty in found.items() if warehouses_seen is None or wh in warehouses_seen),
+        start=Decimal(0),
+    )
+
+
 def machine_of(doc_type: str) -> Machine:
     found = machines().get(doc_type)
     if found is None:

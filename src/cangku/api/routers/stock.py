@@ -51,6 +51,7 @@ from cangku.queries import asof
 from cangku.queries import stock as queries
 from cangku.queries.common import MAX_LIMIT, Page, paging_fields
 from cangku.queries.cost_fields import cost_scope_of, shown_cost
+from cangku.queries.documents import on_order_of
 from cangku.queries.stock import MoveRecord
 from cangku.routing import SegmentRouter
 from cangku.services import stock as service
@@ -350,12 +351,14 @@ def item_stock(
             return _item_as_of(code, when, rows_then)
         rows = _all_rows(conn, _only(code), seen)
         sums = queries.totals(conn, _only(code), warehouses=seen)
+        ordered = on_order_of(conn, code, seen)
     return ItemStockOut(
         item=code,
         at=None,
         on_hand=sums.on_hand,
         reserved=sums.reserved,
         available=sums.available,
+        on_order=ordered,
         locations=[
             ItemLocationOut(
                 warehouse=r.warehouse,
