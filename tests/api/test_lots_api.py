@@ -191,3 +191,53 @@ def test_sql_and_html_in_notes_round_trip(client: TestClient) -> None:
     body = client.get("/api/v1/lots/GLUE/G1").json()
     assert body["notes"] == notes
     assert body["supplier_lot"] == notes[:90]
+
+
+def test_a_lot_names_the_receipt_and_order_it_came_from(client: TestClient, db: Database) -> None:
+    from sqlalchemy import text
+
+    from cangku.services.common import Context
+    from cangku.services.inbound.orders import (
+        NewPurchaseOrder,
+        OrderLineInput,
+        confirm_order,
+        create_purchase_order,
+    )
+    from cangku.services.inbound.receipts import NewReceipt, ReceiptLineInput, create_receipt
+    from cangku.services.partners import PartnerInput, create_partner
+
+    admin = Context(username="admin")
+    create_partner(db, admin, PartnerInput("ACME", "Acme", is_supplier=True))
+    order = create_purchase_order(
+        db, admin, NewPurchaseOrder("ACME", "WH1", [OrderLineInput("GLUE", "8", unit_price="2")])
+    ).number
+    confirm_order(db, admin, order)
+    receipt = create_receipt(
+        db,
+        admin,
+        NewReceipt(
+            order=order, delivery_note="DN-1", lines=[ReceiptLineInput("GLUE", "8", lot="G-9")]
+        ),
+    )
+    with db.read() as conn:
+        lot_id = conn.execute(text("SELECT id FROM lots WHERE code = 'G-9'")).scalar_one()
+
+    answer = client.get(f"/api/v1/lots/{lot_id}/documents")
+
+    assert answer.status_code == 200
+    assert [
+        (
+            d["number"],
+            d["doc_type"],
+            d["state"],
+            d["quantity"],
+            d["partner"],
+            d["origin"],
+            d["reference"],
+        )
+        for d in answer.json()
+    ] == [
+        (receipt.number, "receipt", "received", "8", "ACME", order, "DN-1"),
+        (receipt.data["putaway"], "putaway", "open", "8", "ACME", receipt.number, None),
+    ]
+    assert client.get("/api/v1/lots/999999/documents").json()["code"] == "lot_not_found"

@@ -13,9 +13,11 @@ from cangku.domain.enums import LotStatus
 from cangku.domain.errors import CangkuError
 from cangku.queries.common import Page
 from cangku.queries.cost_fields import cost_scope, shown_costs
+from cangku.queries.documents import documents_of_lot
 from cangku.queries.lots import EXPIRY_FILTERS, LotView, expiry_day, get_lot, list_lots
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
 from cangku.routing import SegmentRouter
+from cangku.services.documents import DOCUMENTS_VIEW
 from cangku.services.lots import LOT_STATUS, LOT_VIEW, set_lot_status
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.web.access import WebUser, acting, page
@@ -107,9 +109,11 @@ def _lot_page(
         total = totals(conn, where, warehouses=seen)
         moves = history(conn, HistoryFilter(item=lot.item, lot=lot.code), limit=50, warehouses=seen)
         costs = cost_scope(conn, user.warehouses(VALUATION_VIEW))
+        origins = documents_of_lot(conn, lot.id, user.warehouses(DOCUMENTS_VIEW))
     return render(
         request,
         "lot_detail.html",
+        origins=origins,
         status=status,
         lot=lot,
         stock=stock.items,

@@ -6,12 +6,14 @@ A lot is addressed by its item and its code (``/lots/{item}/{code}``); lot codes
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Request
+from pydantic import BaseModel, Field
 
-from cangku.api.deps import ContextDep, DbDep, permit
+from cangku.api.deps import ContextDep, DbDep, actor_of, permit
 from cangku.api.filters import LotSort, LotStatusFilter
 from cangku.api.schemas_sites import (
     ExpiryStatusName,
@@ -25,8 +27,10 @@ from cangku.api.schemas_sites import (
 from cangku.db.uow import Database
 from cangku.queries import lots as queries
 from cangku.queries.common import Page
+from cangku.queries.documents import documents_of_lot
 from cangku.routing import SegmentRouter
 from cangku.services import lots as service
+from cangku.services.documents import DOCUMENTS_VIEW
 from cangku.services.lots import LOT_CREATE, LOT_STATUS, LOT_UPDATE, LOT_VIEW
 
 router = SegmentRouter()
@@ -101,6 +105,34 @@ def create_lot(body: LotCreate, db: DbDep, ctx: ContextDep) -> LotOut:
 )
 def get_lot_by_id(lot_id: int, db: DbDep) -> LotOut:
     return LotOut.model_validate(queries.get_lot_by_id(db, lot_id))
+
+
+class LotDocumentOut(BaseModel):
+    """A document line that names the lot: where it came from and what happened to it."""
+
+    number: str
+    doc_type: str
+    state: str
+    line_no: int
+    quantity: Decimal
+    at: datetime
+    partner: str | None
+    origin: str | None = Field(description="the document it was made from (a receipt's order)")
+    reference: str | None = Field(description="the partner's reference (a delivery note)")
+
+
+@lot_router.get(
+    "/{lot_id:int}/documents",
+    response_model=list[LotDocumentOut],
+    summary="The documents of a lot (its receipt and order first)",
+    dependencies=[permit(LOT_VIEW)],
+)
+def lot_documents(lot_id: int, request: Request, db: DbDep) -> list[LotDocumentOut]:
+    lot = queries.get_lot_by_id(db, lot_id)
+    seen = actor_of(request).warehouses(DOCUMENTS_VIEW)
+    with db.read() as conn:
+        found = documents_of_lot(conn, lot.id, seen)
+    return [LotDocumentOut.model_validate(o, from_attributes=True) for o in found]
 
 
 @lot_router.post(
