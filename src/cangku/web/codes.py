@@ -11,18 +11,24 @@ from cangku.web.i18n import KINDS, LABELS, N_, ROLES, translations, vocabulary
 
 __all__ = [
     "AUDIT_ACTIONS",
+    "DOCUMENT_STATES",
     "FIELDS",
+    "INSPECTION_REASON_LABELS",
     "LEVELS",
     "ORIGINS",
     "RECORD_TYPES",
+    "RETURN_REASON_LABELS",
     "VIRTUAL_NAMES",
     "audit_action_label",
-    "field_label",
+    "document_state_label",
     "fact_value",
+    "field_label",
+    "inspection_reason_label",
     "level_label",
     "location_name",
     "origin_label",
     "record_type_label",
+    "return_reason_label",
 ]
 
 #: what each audit action did (the write actions' codes and the sign-in and token events)
@@ -106,6 +112,43 @@ VIRTUAL_NAMES: dict[str, str] = {
     "Scrap": N_("Scrap"),
     "Production": N_("Production"),
     "Goods in transit": N_("Goods in transit"),
+}
+
+#: the states of documents (``domain.inbound`` machines), as the pages show them
+DOCUMENT_STATES: dict[str, str] = {
+    "draft": N_("Draft"),
+    "awaiting_approval": N_("Awaiting approval"),
+    "confirmed": N_("Confirmed"),
+    "partially_received": N_("Partially received"),
+    "received": N_("Received"),
+    "registered": N_("Registered"),
+    "closed": N_("Closed"),
+    "cancelled": N_("Cancelled"),
+    "open": N_("Open"),
+    "done": N_("Done"),
+    "returned": N_("Returned"),
+}
+
+#: why an inspection rejects goods (``domain.inbound.INSPECTION_REASONS``)
+INSPECTION_REASON_LABELS: dict[str, str] = {
+    "damaged": N_("Damaged in transit or packing"),
+    "defective": N_("Fails the quality specification"),
+    "wrong_item": N_("Not the item ordered"),
+    "short_shelf_life": N_("Expires too soon"),
+    "expired": N_("Already expired"),
+    "missing_documents": N_("Certificate or documents missing"),
+    "other": N_("Other (explain in the note)"),
+}
+
+#: why goods go back to a supplier (``domain.inbound.RETURN_REASONS``)
+RETURN_REASON_LABELS: dict[str, str] = {
+    "rejected_in_inspection": N_("Rejected in inspection"),
+    "damaged": N_("Damaged"),
+    "defective": N_("Defective"),
+    "wrong_item": N_("Not the item ordered"),
+    "over_delivery": N_("Delivered more than ordered"),
+    "expired": N_("Expired or too short a shelf life"),
+    "other": N_("Other (explain in the note)"),
 }
 
 #: the names of the fields an audit entry lists (a record's fields and a request's)
@@ -212,6 +255,18 @@ def level_label(level: str | None, lang: str) -> str:
 def location_name(name: str | None, lang: str) -> str:
     """A location's name; a virtual location's given name in the page's language."""
     return vocabulary(VIRTUAL_NAMES, name, lang)
+
+
+def document_state_label(state: str | None, lang: str) -> str:
+    return vocabulary(DOCUMENT_STATES, state, lang)
+
+
+def inspection_reason_label(code: str | None, lang: str) -> str:
+    return vocabulary(INSPECTION_REASON_LABELS, code, lang)
+
+
+def return_reason_label(code: str | None, lang: str) -> str:
+    return vocabulary(RETURN_REASON_LABELS, code, lang)
 
 
 def field_label(path: str, lang: str) -> str:
