@@ -341,3 +341,153 @@ def test_each_role_sees_the_step_that_waits_on_it_and_is_told_when_it_arrives(
         ("receive", "confirmed", "received"),
     ]
     assert [(c[1], c[2]) for c in view.children] == [("receipt", "received")]
+
+
+def _received(db: Database, *lines: ReceiptLineInput) -> Any:
+    return create_receipt(
+        db, CLERK, NewReceipt(warehouse="WH1", supplier="ACME", lines=list(lines))
+    )
+
+
+def test_put_away_refuses_a_full_a_wrong_type_or_a_non_storage_location(inbound: Database) -> None:
+    db = inbound
+    _sql(db, "UPDATE locations SET capacity = 5000000 WHERE code = 'WH1-B'")  # 5 units
+    _sql(db, "UPDATE locations SET allowed_item_types = 'raw_material' WHERE code = 'WH1-A-01'")
+    putaway = _received(db, ReceiptLineInput("BOLT", "8")).data["putaway"]
+    before = (_counts(db), _on_hand(db))
+    for location, code in [
+        ("WH1-B", "location_capacity_exceeded"),
+        ("WH1-A-01", "item_type_not_allowed"),
+        ("WH1-SHIP", "putaway_location_not_storage"),
+        ("WH2-A", "location_not_in_warehouse"),
+    ]:
+        with pytest.raises((RuleViolation, InvalidInput)) as refused:
+            put_away(db, CLERK, putaway, [PutawayLineInput(1, location)])
+        assert refused.value.code == code, location
+    with pytest.raises(RuleViolation) as too_much:
+        put_away(db, CLERK, putaway, [PutawayLineInput(1, "WH1-A", "9")])
+    assert too_much.value.code == "putaway_more_than_waiting"
+    with pytest.raises(InvalidInput) as no_bin:
+        put_away(db, CLERK, putaway)  # no rule and no default location: nothing to suggest
+    assert no_bin.value.code == "location_required"
+    assert (_counts(db), _on_hand(db)) == before
+    # a partial put-away keeps the document open; the rest closes it and registers the receipt
+    assert put_away(db, CLERK, putaway, [PutawayLineInput(1, "WH1-B", "5")]).state == "open"
+    done = put_away(db, CLERK, putaway, [PutawayLineInput(1, "WH1-A")])
+    assert (done.state, done.data["receipt_registered"]) == ("done", True)
+    assert _on_hand(db) == {
+        ("BOLT", "WH1-B", None): Decimal(5),
+        ("BOLT", "WH1-A", None): Decimal(3),
+    }
+
+
+def test_inspection_refusals_and_stock_under_inspection(inbound: Database) -> None:
+    from cangku.services.stock import issue_stock, reserve_stock
+    from cangku.services.stock_commands import Issue, Reservation
+
+    db = inbound
+    received = _received(db, ReceiptLineInput("FLOUR", "10", lot="F-7"))
+    inspection = received.data["inspection"]
+    before = (_counts(db), _on_hand(db))
+    for line, code in [
+        (
+            InspectionLineInput(1, accepted="8", rejected="3", reason="damaged"),
+            "inspect_more_than_received",
+        ),
+        (InspectionLineInput(1, rejected="1"), "reason_required"),
+        (InspectionLineInput(1, rejected="1", reason="smelly"), "unknown_reason_code"),
+        (InspectionLineInput(2, accepted="1"), "unknown_line"),
+        (InspectionLineInput(1), "quantity_not_positive"),
+    ]:
+        with pytest.raises((RuleViolation, InvalidInput)) as refused:
+            record_inspection(db, QC, inspection, [line])
+        assert refused.value.code == code, line
+    with pytest.raises(RuleViolation) as blocked:
+        issue_stock(db, CTX, Issue("FLOUR", Decimal(1), "WH1-QC", lot="F-7"))
+    assert blocked.value.code == "stock_under_inspection"
+    with pytest.raises(RuleViolation) as held:
+        reserve_stock(db, CTX, Reservation("FLOUR", Decimal(1), "WH1-QC", lot="F-7"))
+    assert held.value.code == "stock_under_inspection"
+    assert (_counts(db), _on_hand(db)) == before
+    # partial: 4 accepted now, the rest later; the lot is released at the first acceptance
+    assert (
+        record_inspection(db, QC, inspection, [InspectionLineInput(1, accepted="4")]).state
+        == "open"
+    )
+    last = record_inspection(
+        db, QC, inspection, [InspectionLineInput(1, rejected="6", reason="defective")]
+    )
+    assert last.state == "done"
+    with pytest.raises(InvalidTransition):
+        record_inspection(db, QC, inspection, [InspectionLineInput(1, accepted="1")])
+    with db.read() as conn:
+        status = conn.execute(select(lots.c.status).where(lots.c.code == "F-7")).scalar_one()
+    assert status == "available"
+
+
+def test_a_wholly_rejected_lot_is_rejected_and_its_receipt_registered(inbound: Database) -> None:
+    db = inbound
+    received = _received(db, ReceiptLineInput("FLOUR", "4", lot="F-8"))
+    done = record_inspection(
+        db,
+        QC,
+        received.data["inspection"],
+        [InspectionLineInput(1, rejected="4", reason="expired")],
+    )
+    assert (done.state, done.data["putaway"], done.data["receipt_registered"]) == (
+        "done",
+        None,
+        True,
+    )
+    assert _state(db, received.number) == "registered"
+    with db.read() as conn:
+        assert (
+            conn.execute(select(lots.c.status).where(lots.c.code == "F-8")).scalar_one()
+            == "rejected"
+        )
+
+
+def test_receipt_refusals_of_dates_orders_and_approvers(inbound: Database) -> None:
+    db = inbound
+    cancelled = _order(db, OrderLineInput("BOLT", "10"))
+    cancel_order(db, BUYER, cancelled)
+    own = create_purchase_order(
+        db, BOSS, NewPurchaseOrder("ACME", "WH1", [OrderLineInput("BOLT", "400")])
+    ).number
+    confirm_order(db, BOSS, own)
+    before = _counts(db)
+    with pytest.raises(InvalidTransition) as closed:
+        create_receipt(
+            db, CLERK, NewReceipt(order=cancelled, lines=[ReceiptLineInput("BOLT", "1")])
+        )
+    assert closed.value.data["state"] == "cancelled"
+    with pytest.raises(InvalidInput) as dates:
+        _received(
+            db,
+            ReceiptLineInput(
+                "GLUE", "1", lot="G1", manufactured_on=date(2026, 5, 1), expires_on=date(2026, 4, 1)
+            ),
+        )
+    assert dates.value.code == "expiry_before_manufacture"
+    with pytest.raises(RuleViolation) as mine:
+        approve_order(db, BOSS, own)
+    assert mine.value.code == "own_document_approval"
+    assert _counts(db) == before
+
+
+def test_a_step_repeated_with_its_idempotency_key_answers_once(inbound: Database) -> None:
+    db = inbound
+    keyed = Context(username="clerk", idempotency_key="gr-1")
+    command = NewReceipt(warehouse="WH1", supplier="ACME", lines=[ReceiptLineInput("BOLT", "3")])
+    first = create_receipt(db, keyed, command)
+    before = _counts(db)
+    again = create_receipt(db, keyed, command)
+    assert (again.number, again.move_ids, again.replayed) == (first.number, first.move_ids, True)
+    assert _counts(db) == before
+    step = Context(username="clerk", idempotency_key="pa-1")
+    stored = put_away(db, step, first.data["putaway"], [PutawayLineInput(1, "WH1-A")])
+    assert (
+        put_away(db, step, first.data["putaway"], [PutawayLineInput(1, "WH1-A")]).move_ids
+        == stored.move_ids
+    )
+    assert _on_hand(db) == {("BOLT", "WH1-A", None): Decimal(3)}
