@@ -7,28 +7,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from cangku.web.i18n import KINDS, LABELS, N_, ROLES, translations, vocabulary
+from cangku.domain.errors import CangkuError
+from cangku.web.i18n import KINDS, LABELS, N_, ROLES, error_message, translations, vocabulary
 
 __all__ = [
     "AUDIT_ACTIONS",
+    "DOCUMENT_ERRORS",
     "DOCUMENT_STATES",
+    "DOCUMENT_TYPES",
     "FIELDS",
     "INSPECTION_REASON_LABELS",
     "LEVELS",
     "ORIGINS",
     "RECORD_TYPES",
     "RETURN_REASON_LABELS",
+    "STEPS",
     "VIRTUAL_NAMES",
     "audit_action_label",
+    "document_refusal",
     "document_state_label",
+    "document_type_label",
     "fact_value",
     "field_label",
     "inspection_reason_label",
     "level_label",
+    "line_reason_label",
     "location_name",
     "origin_label",
     "record_type_label",
     "return_reason_label",
+    "step_label",
 ]
 
 #: what each audit action did (the write actions' codes and the sign-in and token events)
@@ -308,3 +316,85 @@ def _grant(grant: Any, lang: str) -> Any:
     role, _, warehouse = grant.rpartition("@")
     where = translations(lang).gettext("all warehouses") if warehouse == "*" else warehouse
     return f"{vocabulary(ROLES, role, lang)} @ {where}"
+
+
+# ------------------------------------------------------------------ documents (issue 12)
+
+#: the document types (``domain.inbound``'s machines)
+DOCUMENT_TYPES: dict[str, str] = {
+    "purchase_order": N_("Purchase order"),
+    "receipt": N_("Goods receipt"),
+    "inspection": N_("Inspection"),
+    "putaway": N_("Put-away"),
+    "supplier_return": N_("Return to supplier"),
+}
+
+#: the steps of the machines, and the timeline's own events (create, assign, take)
+STEPS: dict[str, str] = {
+    "create": N_("Create"),
+    "confirm": N_("Confirm"),
+    "approve": N_("Approve"),
+    "reject": N_("Reject"),
+    "receive": N_("Receive goods"),
+    "register": N_("Register"),
+    "close": N_("Close"),
+    "cancel": N_("Cancel"),
+    "inspect": N_("Inspect"),
+    "put_away": N_("Put away"),
+    "ship": N_("Send back"),
+    "assign": N_("Assign"),
+    "take": N_("Take"),
+}
+
+#: the refusals of document steps, with their data shown by label (see ``document_refusal``)
+DOCUMENT_ERRORS: dict[str, str] = {
+    "document_not_found": N_("Document %(key)s does not exist."),
+    "invalid_transition": N_("%(document)s is %(state)s: “%(step)s” cannot be done now."),
+    "own_document_approval": N_("You raised %(document)s: someone else must approve it."),
+    "nothing_to_assign": N_("%(document)s is %(state)s: no step waits on it."),
+    "assignee_cannot_do_step": N_("%(user)s may not do “%(step)s” in this document's warehouse."),
+    "user_inactive": N_("User %(user)s is disabled."),
+    "over_receipt": N_(
+        "%(document)s: lines %(lines)s would be received over the quantity ordered. "
+        "Confirm the over-receipt to go on."
+    ),
+    "over_receipt_beyond_tolerance": N_(
+        "%(document)s line %(line)s (%(item)s): receiving %(receiving)s goes beyond the "
+        "supplier's tolerance; at most %(most)s more may be received."
+    ),
+    "item_not_on_order": N_("Item %(item)s is not on order %(document)s."),
+    "stock_under_inspection": N_("This stock waits for inspection and cannot be used yet."),
+}
+
+
+def document_type_label(code: str | None, lang: str) -> str:
+    return vocabulary(DOCUMENT_TYPES, code, lang)
+
+
+def step_label(code: str | None, lang: str) -> str:
+    return vocabulary(STEPS, code, lang)
+
+
+def line_reason_label(code: str | None, lang: str) -> str:
+    """An inspection's or a return's reason code by its label."""
+    if code in INSPECTION_REASON_LABELS:
+        return inspection_reason_label(code, lang)
+    return return_reason_label(code, lang)
+
+
+def document_refusal(error: CangkuError, lang: str) -> str:
+    """The message of a refused document step in ``lang``: the states and steps it names by
+    their labels; any other error as ``i18n.error_message`` has it."""
+    template = DOCUMENT_ERRORS.get(error.code)
+    if template is None:
+        return error_message(error, lang)
+    shown: dict[str, Any] = {k: "" if v is None else v for k, v in error.data.items()}
+    shown["state"] = document_state_label(shown.get("state") or None, lang)
+    shown["step"] = step_label(shown.get("step") or None, lang)
+    if isinstance(shown.get("lines"), list):
+        shown["lines"] = ", ".join(str(n) for n in shown["lines"])
+    shown.setdefault("document", "")
+    try:
+        return translations(lang).gettext(template) % shown
+    except (KeyError, TypeError, ValueError):
+        return error_message(error, lang)
