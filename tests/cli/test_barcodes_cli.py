@@ -51,3 +51,27 @@ def test_another_unit_than_the_barcode_s_is_refused(cli: Invoke) -> None:
     result = cli("receive", BOX, "1", "--to", "WH1-A", "--unit", "pcs")
     assert result.exit_code != 0
     assert "unit_conflicts_with_barcode" in result.output
+
+
+def test_on_hand_of_one_item_says_what_is_on_order(cli: Invoke, db: Database) -> None:
+    from cangku.services.inbound.orders import (
+        NewPurchaseOrder,
+        OrderLineInput,
+        confirm_order,
+        create_purchase_order,
+    )
+    from cangku.services.partners import PartnerInput, create_partner
+
+    create_partner(db, CTX, PartnerInput("ACME", "Acme", is_supplier=True))
+    order = create_purchase_order(
+        db, CTX, NewPurchaseOrder("ACME", "WH1", [OrderLineInput("BOLT", "2", unit="box")])
+    )
+    confirm_order(db, CTX, order.number)
+
+    answer = cli("on-hand", "--item", "BOLT", "--json")
+    shown = cli("on-hand", "--item", BOX)
+
+    assert answer.exit_code == 0, answer.output
+    assert json.loads(answer.stdout)["on_order"] == "24"
+    assert "on order 24" in shown.stdout
+    assert "on_order" not in json.loads(cli("on-hand", "--json").stdout)

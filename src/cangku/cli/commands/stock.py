@@ -31,6 +31,7 @@ from cangku.queries import stock as queries
 from cangku.queries.common import Page, paging_fields
 from cangku.queries.company import company_settings, display_settings
 from cangku.queries.cost_fields import COST_FIELDS, cost_scope_of, move_fields, shown_cost
+from cangku.queries.documents import on_order_of
 from cangku.queries.stock import MoveRecord
 from cangku.queries.valuation import stock_value_page
 from cangku.services import stock as service
@@ -452,11 +453,14 @@ def on_hand(
             )
             sums = queries.totals(conn, f, warehouses=seen)
             by_unit = queries.unit_totals(conn, f, warehouses=seen)
+            # one item asked for: what is on order for it too (confirmed purchase orders)
+            ordered = on_order_of(conn, queries.item_code(conn, item), seen) if item else None
         data = {
             "items": page.items,
             **paging(page),
             "totals": sums,
             "unit_totals": by_unit,
+            **({"on_order": ordered} if ordered is not None else {}),
         }
 
         def render(_: Any) -> None:
@@ -469,6 +473,8 @@ def on_hand(
                     f"total  on hand {t.on_hand} {t.unit}  reserved {t.reserved}  "
                     f"available {t.available}"
                 )
+            if ordered is not None:
+                typer.echo(f"on order {ordered}")
             typer.echo(f"({page.total}{'' if page.total_exact else '+'} rows)")
             next_page(page)
 
