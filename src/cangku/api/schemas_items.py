@@ -11,9 +11,15 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cangku.api.numbers import NonNegativeIn, PositiveIn
+from cangku.api.numbers import Amount, NonNegativeIn, PositiveIn
 from cangku.api.openapi import not_null, one_of
 from cangku.domain.enums import CostingMethod, ItemType, Tracking
+
+#: what ``inspection_required`` means on an item, a category and a supplier
+INSPECTION = "received goods go through inspection (a quality location) before put-away"
+TOLERANCE = (
+    "percent (0 to 100, two decimals) a confirmed over-receipt may exceed the quantity ordered"
+)
 
 
 class Request(BaseModel):
@@ -53,6 +59,7 @@ class ItemCreate(Request):
     lead_time_days: int | None = None
     default_location: str | None = None
     standard_cost: NonNegativeIn | None = None
+    inspection_required: bool = Field(False, description=INSPECTION)
     units: list[ItemUnitIn] = []
     barcodes: list[ItemBarcodeIn] = []
 
@@ -74,6 +81,9 @@ class ItemPatch(Request):
     lead_time_days: int | None = None
     default_location: str | None = None
     standard_cost: NonNegativeIn | None = None
+    inspection_required: bool | None = Field(
+        None, description=INSPECTION, json_schema_extra=not_null
+    )
     version: int | None = None
 
 
@@ -118,6 +128,7 @@ class ItemOut(Response):
     lead_time_days: int | None
     default_location: str | None
     standard_cost: Decimal | None
+    inspection_required: bool = Field(description=INSPECTION)
     units: list[ItemUnitOut]
     barcodes: list[ItemBarcodeOut]
     active: bool
@@ -140,6 +151,7 @@ class CategoryCreate(Request):
     code: str
     name: str
     parent: str | None = None
+    inspection_required: bool = Field(False, description=f"{INSPECTION}; also below it")
 
 
 class CategoryPatch(Request):
@@ -147,6 +159,9 @@ class CategoryPatch(Request):
 
     name: str | None = None
     parent: str | None = None
+    inspection_required: bool | None = Field(
+        None, description=f"{INSPECTION}; also below it", json_schema_extra=not_null
+    )
 
 
 class CategoryOut(Response):
@@ -157,6 +172,7 @@ class CategoryOut(Response):
     path: str
     depth: int
     active: bool
+    inspection_required: bool = Field(description=f"{INSPECTION}; also below it")
     created_at: datetime
     updated_at: datetime
 
@@ -223,6 +239,8 @@ class PartnerCreate(Request):
     tax_id: str | None = None
     notes: str | None = None
     contacts: list[ContactIn] = []
+    inspection_required: bool = Field(False, description=f"a supplier's: {INSPECTION}")
+    over_receipt_tolerance: Amount = Field("0", description=TOLERANCE)
 
 
 class PartnerPatch(Request):
@@ -234,6 +252,12 @@ class PartnerPatch(Request):
     address: str | None = None
     tax_id: str | None = None
     notes: str | None = None
+    inspection_required: bool | None = Field(
+        None, description=f"a supplier's: {INSPECTION}", json_schema_extra=not_null
+    )
+    over_receipt_tolerance: Amount | None = Field(
+        None, description=TOLERANCE, json_schema_extra=not_null
+    )
     version: int | None = None
 
 
@@ -249,6 +273,8 @@ class PartnerOut(Response):
     tax_id: str | None
     notes: str | None
     contacts: list[ContactOut]
+    inspection_required: bool = Field(description=f"a supplier's: {INSPECTION}")
+    over_receipt_tolerance: Decimal = Field(description=TOLERANCE)
     active: bool
     version: int
     created_at: datetime

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.numbers import PositiveIn
 from cangku.api.openapi import not_null, one_of
-from cangku.domain.enums import STORAGE_KINDS, LotStatus
+from cangku.domain.enums import STORAGE_KINDS, ItemType, LotStatus
 
 
 class _In(BaseModel):
@@ -29,6 +29,11 @@ EXPIRED_ISSUE = (
 )
 
 
+RECEIVING = "code of the receiving location receipts land in; null: the first active one by code"
+QUALITY = "code of the quality location goods to inspect wait in; null: the first active one"
+REJECTION = "code of the quality location rejected goods go to; null: the quality location"
+
+
 class WarehouseCreate(_In):
     code: str = Field(description="1-32 letters, digits, '-' or '_'", examples=["WH1"])
     name: str = Field(examples=["Main warehouse"])
@@ -44,6 +49,9 @@ class WarehouseUpdate(_In):
     allow_expired_issue: bool | None = Field(
         None, description=EXPIRED_ISSUE, json_schema_extra=not_null
     )
+    receiving_location: str | None = Field(None, description=RECEIVING)
+    quality_location: str | None = Field(None, description=QUALITY)
+    rejection_location: str | None = Field(None, description=REJECTION)
     version: int | None = Field(None, description="refuse the change unless this is current")
 
 
@@ -54,6 +62,9 @@ class WarehouseOut(_Out):
     address: str | None
     allow_negative_stock: bool
     allow_expired_issue: bool = Field(description=EXPIRED_ISSUE)
+    receiving_location: str | None = Field(None, description=RECEIVING)
+    quality_location: str | None = Field(None, description=QUALITY)
+    rejection_location: str | None = Field(None, description=REJECTION)
     active: bool
     version: int
     created_at: datetime
@@ -187,3 +198,26 @@ class LotPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+# ------------------------------------------------------------------- put-away rules
+
+
+class PutawayRuleCreate(_In):
+    """Exactly one of ``item``, ``category`` (and the categories below it), ``item_type``."""
+
+    location: str = Field(description="a storage (internal) location of the warehouse")
+    item: str | None = None
+    category: str | None = None
+    item_type: str | None = Field(None, json_schema_extra=one_of(ItemType))
+    priority: int = Field(100, description="0 to 1000000; lower is tried first")
+
+
+class PutawayRuleOut(_Out):
+    id: int
+    warehouse: str
+    location: str
+    item: str | None
+    category: str | None
+    item_type: str | None
+    priority: int

@@ -209,6 +209,8 @@ class Item:
     version: int
     created_at: datetime
     updated_at: datetime
+    #: received goods of this item go through inspection (its category may ask for it too)
+    inspection_required: bool = False
 
 
 def _maybe(value: int | None) -> Decimal | None:
@@ -278,6 +280,7 @@ def load_items(conn: Connection, rows: Sequence[Any]) -> list[Item]:
             version=r.version,
             created_at=r.created_at,
             updated_at=r.updated_at,
+            inspection_required=bool(r.inspection_required),
         )
         for r in rows
     ]

@@ -42,6 +42,8 @@ class Category:
     active: bool
     created_at: datetime
     updated_at: datetime
+    #: received goods of items in this category (or below it) go through inspection
+    inspection_required: bool = False
 
 
 def category_select() -> Any:
@@ -70,6 +72,7 @@ def load_categories(conn: Connection, rows: Sequence[Any]) -> list[Category]:
             active=r.active,
             created_at=r.created_at,
             updated_at=r.updated_at,
+            inspection_required=bool(r.inspection_required),
         )
         for r in rows
     ]
@@ -94,7 +97,12 @@ def category_code_taken(conn: Connection, code: str) -> bool:
 
 
 def insert_category(
-    conn: Connection, code: str, name: str, parent_id: int | None, now: datetime
+    conn: Connection,
+    code: str,
+    name: str,
+    parent_id: int | None,
+    now: datetime,
+    inspection_required: bool = False,
 ) -> int:
     new_id = conn.execute(
         insert(categories)
@@ -104,6 +112,7 @@ def insert_category(
             parent_id=parent_id,
             path="/",
             active=True,
+            inspection_required=inspection_required,
             created_at=now,
             updated_at=now,
         )

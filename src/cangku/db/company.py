@@ -11,6 +11,7 @@ from cangku.db.catalog import update_versioned
 from cangku.db.tables import company, users
 from cangku.domain.company import Company
 from cangku.domain.errors import NotFound
+from cangku.domain.quantities import from_scaled
 
 __all__ = [
     "read_company",
@@ -31,6 +32,11 @@ def _company(row: RowMapping) -> Company:
         expiring_soon_days=int(row["expiring_soon_days"]),
         version=int(row["version"]),
         updated_at=row["updated_at"],
+        po_approval_threshold=(
+            None
+            if row["po_approval_threshold"] is None
+            else from_scaled(row["po_approval_threshold"])
+        ),
     )
 
 

@@ -46,6 +46,10 @@ class Partner:
     version: int
     created_at: datetime
     updated_at: datetime
+    #: goods from this supplier go through inspection
+    inspection_required: bool = False
+    #: how far (percent) a confirmed over-receipt may go past the quantity ordered
+    over_receipt_tolerance: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ def load_partners(conn: Connection, rows: Sequence[Any]) -> list[Partner]:
             version=r.version,
             created_at=r.created_at,
             updated_at=r.updated_at,
+            inspection_required=bool(r.inspection_required),
+            over_receipt_tolerance=from_scaled(r.over_receipt_tolerance),
         )
         for r in rows
     ]

@@ -61,6 +61,12 @@ class Warehouse:
     updated_at: datetime
     #: expired lots may be issued and reserved here (ADR 0016)
     allow_expired_issue: bool = False
+    #: where receipts land (None: the first active receiving location by code)
+    receiving_location: str | None = None
+    #: where goods to inspect wait (None: the first active quality location by code)
+    quality_location: str | None = None
+    #: where rejected goods go (None: the quality location)
+    rejection_location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,25 @@ class Location:
 # ------------------------------------------------------------------ warehouses
 
 
+# the warehouse's receiving, quality and rejection locations, by code
+_receiving = locations.alias("receiving")
+_quality = locations.alias("quality")
+_rejection = locations.alias("rejection")
+
+
 def warehouse_select() -> Select[Any]:
-    return select(warehouses)
+    """Warehouse rows with the codes of their receiving, quality and rejection locations."""
+    return (
+        select(
+            warehouses,
+            _receiving.c.code.label("receiving_code"),
+            _quality.c.code.label("quality_code"),
+            _rejection.c.code.label("rejection_code"),
+        )
+        .outerjoin(_receiving, _receiving.c.id == warehouses.c.receiving_location_id)
+        .outerjoin(_quality, _quality.c.id == warehouses.c.quality_location_id)
+        .outerjoin(_rejection, _rejection.c.id == warehouses.c.rejection_location_id)
+    )
 
 
 def warehouse_from_row(row: Any) -> Warehouse:
@@ -101,6 +124,9 @@ def warehouse_from_row(row: Any) -> Warehouse:
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        receiving_location=row.receiving_code,
+        quality_location=row.quality_code,
+        rejection_location=row.rejection_code,
     )
 
 

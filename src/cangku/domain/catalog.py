@@ -32,6 +32,7 @@ __all__ = [
     "Unset",
     "check_barcode",
     "check_barcode_once",
+    "check_bool",
     "check_choice",
     "check_code",
     "check_conversion",
@@ -40,6 +41,7 @@ __all__ = [
     "check_factor",
     "check_item_kinds",
     "check_name",
+    "check_tolerance",
     "changed_fields",
     "check_stock_levels",
     "check_unit_allowed",
@@ -146,6 +148,16 @@ def check_choice(value: str, allowed: type[Any], field_name: str) -> str:
     return value
 
 
+def check_bool(value: object, field_name: str) -> bool:
+    """A yes/no field (``inspection_required``): true or false, never null; InvalidInput
+    ``invalid_flag`` otherwise."""
+    if not isinstance(value, bool):
+        raise InvalidInput(
+            f"{field_name} must be true or false", code="invalid_flag", field=field_name
+        )
+    return value
+
+
 def check_decimals(decimals: int) -> int:
     """The decimal places a unit of measure allows: 0 to 6."""
     if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
@@ -185,6 +197,34 @@ def non_negative(value: object, field_name: str, places: int, unit: str) -> int 
             f"{field_name} must not be negative", code="negative_value", field=field_name
         )
     check_places(number, places, field_name, unit)
+    return to_scaled(number)
+
+
+#: the highest over-receipt tolerance, in percent
+MAX_TOLERANCE = Decimal(100)
+#: decimals a percentage may have
+PERCENT_PLACES = 2
+
+
+def check_tolerance(value: object, field_name: str = "over_receipt_tolerance") -> int:
+    """A percentage from 0 to 100 with at most two decimals, returned scaled (10 % is
+    10_000_000); InvalidInput ``invalid_{field_name}`` otherwise."""
+    refused = InvalidInput(
+        f"{field_name} is a percentage from 0 to {MAX_TOLERANCE} with at most "
+        f"{PERCENT_PLACES} decimals",
+        code=f"invalid_{field_name}",
+        field=field_name,
+        min=0,
+        max=int(MAX_TOLERANCE),
+    )
+    if value is None or isinstance(value, bool):
+        raise refused
+    try:
+        number = parse_decimal(value, field_name)
+    except InvalidInput:
+        raise refused from None
+    if not 0 <= number <= MAX_TOLERANCE or decimal_places(number) > PERCENT_PLACES:
+        raise refused
     return to_scaled(number)
 
 

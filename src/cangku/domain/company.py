@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from cangku.domain.catalog import UNSET, Unset
+from cangku.domain.catalog import UNSET, Unset, non_negative
 from cangku.domain.errors import InvalidInput
 
 __all__ = [
     "Company",
     "CompanyChanges",
+    "check_approval_threshold",
     "MAX_EXPIRING_SOON_DAYS",
     "MAX_UNIT_COST_PLACES",
     "check_expiring_soon_days",
@@ -47,6 +49,9 @@ class Company:
     expiring_soon_days: int
     version: int
     updated_at: datetime | None
+    #: purchase orders worth more than this need approval by someone other than the buyer;
+    #: None: none do
+    po_approval_threshold: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class CompanyChanges:
     time_zone: str | Unset = UNSET
     unit_cost_places: int | Unset = UNSET
     expiring_soon_days: int | Unset = UNSET
+    #: money in the company currency; None or "": no approval needed
+    po_approval_threshold: Decimal | str | int | None | Unset = UNSET
     version: int | None = None
 
 
@@ -109,6 +116,16 @@ def check_expiring_soon_days(value: object) -> int:
     return _whole_number(
         value, 0, MAX_EXPIRING_SOON_DAYS, "invalid_expiring_soon_days", "expiring_soon_days"
     )
+
+
+def check_approval_threshold(value: object, places: int, currency: str) -> int | None:
+    """The purchase approval threshold as scaled money: >= 0 with at most the currency's
+    decimals; None or empty text: none. InvalidInput ``invalid_number`` / ``negative_value`` /
+    ``too_many_decimals`` otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = value.strip() if isinstance(value, str) else value
+    return non_negative(text, "po_approval_threshold", places, currency)
 
 
 @cache

@@ -1,4 +1,5 @@
-"""Use cases of the category tree: create, rename, move, deactivate and reactivate categories.
+"""Use cases of the category tree: create, rename, move, mark for inspection, deactivate and
+reactivate categories.
 
 A category is keyed by its code; moving one rewrites the paths of its whole subtree. Categories
 have no version column: the last change wins.
@@ -15,7 +16,13 @@ from sqlalchemy import Connection
 from cangku.db import categories as store
 from cangku.db.categories import Category
 from cangku.db.uow import Database, UnitOfWork
-from cangku.domain.catalog import check_code, check_name, plain, refuse_unknown_fields
+from cangku.domain.catalog import (
+    check_bool,
+    check_code,
+    check_name,
+    plain,
+    refuse_unknown_fields,
+)
 from cangku.domain.errors import Conflict, InvalidInput
 from cangku.domain.permissions import PURCHASER, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.queries.snapshots import category_fields
@@ -74,17 +81,26 @@ def _parent_id(conn: Connection, parent: str | None, moving: int | None = None) 
 
 
 def create_category(
-    db: Database, ctx: Context, code: str, name: str, parent: str | None = None
+    db: Database,
+    ctx: Context,
+    code: str,
+    name: str,
+    parent: str | None = None,
+    *,
+    inspection_required: bool = False,
 ) -> Category:
-    """Create a category, at the root or under ``parent``.
+    """Create a category, at the root or under ``parent``; with ``inspection_required``,
+    received goods of its items (and of the categories below it) are inspected.
 
-    Raises InvalidInput ``invalid_code`` / ``invalid_name``, NotFound ``category_not_found``
-    (parent), Conflict ``category_code_taken``. Writes: one ``categories`` row.
+    Raises InvalidInput ``invalid_code`` / ``invalid_name`` / ``invalid_flag``, NotFound
+    ``category_not_found`` (parent), Conflict ``category_code_taken``.
+    Writes: one ``categories`` row.
     """
 
     def change(conn: Connection, now: datetime) -> None:
         check_code(code)
         check_name(name, NAME_LENGTH)
+        check_bool(inspection_required, "inspection_required")
         parent_id = _parent_id(conn, parent)
         if store.category_code_taken(conn, code):
             raise Conflict(
@@ -92,25 +108,35 @@ def create_category(
                 code="category_code_taken",
                 category=code,
             )
-        store.insert_category(conn, code, name, parent_id, now)
+        store.insert_category(conn, code, name, parent_id, now, inspection_required)
 
-    payload = {"code": code, "name": name, "parent": parent}
+    payload: dict[str, Any] = {"code": code, "name": name, "parent": parent}
+    if inspection_required:
+        payload["inspection_required"] = inspection_required
     return _write_category(db, ctx, CATEGORY_MANAGE, code, payload, change)
 
 
 def update_category(db: Database, ctx: Context, code: str, changes: Mapping[str, Any]) -> Category:
-    """Rename a category (``name``) and/or move it under another parent (``parent``: a code,
-    or None for the root); the paths of its whole subtree follow.
+    """Rename a category (``name``), move it under another parent (``parent``: a code, or
+    None for the root; the paths of its whole subtree follow) and/or mark it for inspection
+    (``inspection_required``: it applies to the categories below it too).
 
     Raises NotFound ``category_not_found``, InvalidInput ``invalid_name`` / ``category_cycle`` /
-    ``unknown_field``. Writes: the category row and the ``path`` of its descendants.
+    ``invalid_flag`` / ``unknown_field``. Writes: the category row and the ``path`` of its
+    descendants.
     """
-    refuse_unknown_fields(changes, {"name", "parent"})
+    refuse_unknown_fields(changes, {"name", "parent", "inspection_required"})
 
     def change(conn: Connection, now: datetime) -> None:
         current = store.category_by_code(conn, code)
+        values: dict[str, Any] = {}
         if "name" in changes:
-            values = {"name": check_name(changes["name"], NAME_LENGTH)}
+            values["name"] = check_name(changes["name"], NAME_LENGTH)
+        if "inspection_required" in changes:
+            values["inspection_required"] = check_bool(
+                changes["inspection_required"], "inspection_required"
+            )
+        if values:
             store.update_category(conn, current.id, values, now)
         if "parent" in changes and changes["parent"] != current.parent:
             parent_id = _parent_id(conn, changes["parent"], moving=current.id)

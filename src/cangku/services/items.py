@@ -22,6 +22,7 @@ from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import (
     changed_fields,
     check_barcode_once,
+    check_bool,
     check_code,
     check_conversion,
     check_days,
@@ -104,6 +105,7 @@ class ItemInput:
     lead_time_days: int | None = None
     default_location: str | None = None
     standard_cost: Decimal | None = None
+    inspection_required: bool = False
     units: Sequence[tuple[str, Decimal]] = field(default_factory=list)
     barcodes: Sequence[tuple[str, str | None]] = field(default_factory=list)
 
@@ -194,6 +196,7 @@ def _item_columns(conn: Connection, data: ItemInput, current: Item | None = None
         "lead_time_days": check_days(data.lead_time_days, "lead_time_days"),
         "default_location_id": _location_id(conn, data.default_location),
         "standard_cost": non_negative(data.standard_cost, "standard_cost", SCALE_DIGITS, "money"),
+        "inspection_required": check_bool(data.inspection_required, "inspection_required"),
     }
 
 
@@ -215,7 +218,8 @@ def create_item(db: Database, ctx: Context, data: ItemInput) -> Item:
 
     Raises InvalidInput (``invalid_code``, ``invalid_name``, ``invalid_item_type``,
     ``invalid_tracking``, ``invalid_costing_method``, ``invalid_factor``, ``too_many_decimals``,
-    ``invalid_stock_levels``, ...), NotFound (``unit_not_found``, ``category_not_found``,
+    ``invalid_stock_levels``, ``invalid_flag`` (``inspection_required`` not true or false),
+    ...), NotFound (``unit_not_found``, ``category_not_found``,
     ``location_not_found``), Conflict ``item_code_taken`` / ``barcode_taken``.
     Writes: one ``items`` row, its ``item_units`` and ``item_barcodes`` rows.
     """
@@ -260,6 +264,7 @@ UPDATABLE_FIELDS = frozenset(
         "lead_time_days",
         "default_location",
         "standard_cost",
+        "inspection_required",
     }
 )
 #: changing these would reinterpret moves already in the ledger

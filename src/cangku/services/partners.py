@@ -16,6 +16,7 @@ from cangku.db import partners as store
 from cangku.db.lookups import unit_decimals
 from cangku.db.partners import Contact, Partner, SupplierItem
 from cangku.db.uow import Database, UnitOfWork
+from cangku.domain.catalog import check_bool, check_tolerance
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from cangku.domain.permissions import EVERYONE, PURCHASER, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.domain.quantities import SCALE_DIGITS
@@ -73,6 +74,10 @@ class PartnerInput:
     tax_id: str | None = None
     notes: str | None = None
     contacts: Sequence[ContactInput] = field(default_factory=list)
+    #: a supplier's goods go through inspection
+    inspection_required: bool = False
+    #: percent (0 to 100, two decimals) a confirmed over-receipt may exceed the order by
+    over_receipt_tolerance: Decimal | str | int = Decimal(0)
 
 
 @dataclass
@@ -88,7 +93,18 @@ class SupplierItemInput:
 
 #: what ``update_partner`` may change (the code never changes; contacts have their own)
 UPDATABLE_FIELDS = frozenset(
-    {"name", "is_supplier", "is_customer", "email", "phone", "address", "tax_id", "notes"}
+    {
+        "name",
+        "is_supplier",
+        "is_customer",
+        "email",
+        "phone",
+        "address",
+        "tax_id",
+        "notes",
+        "inspection_required",
+        "over_receipt_tolerance",
+    }
 )
 
 
@@ -139,6 +155,8 @@ def _partner_values(data: PartnerInput) -> dict[str, Any]:
         "address": data.address,
         "tax_id": _short_text(data.tax_id, "tax_id", 64),
         "notes": data.notes,
+        "inspection_required": check_bool(data.inspection_required, "inspection_required"),
+        "over_receipt_tolerance": check_tolerance(data.over_receipt_tolerance),
     }
 
 
@@ -159,7 +177,9 @@ def create_partner(db: Database, ctx: Context, data: PartnerInput) -> Partner:
     """Create a supplier and/or customer with its contacts.
 
     Raises InvalidInput ``invalid_code`` / ``invalid_name`` / ``partner_needs_role`` /
-    ``invalid_email`` / ``invalid_phone`` / ``invalid_tax_id``, Conflict ``partner_code_taken``.
+    ``invalid_email`` / ``invalid_phone`` / ``invalid_tax_id`` / ``invalid_flag``
+    (``inspection_required``) / ``invalid_over_receipt_tolerance`` (not a percentage from 0 to
+    100 with at most two decimals), Conflict ``partner_code_taken``.
     Writes: one ``partners`` row and its ``partner_contacts`` rows.
     """
 

@@ -18,7 +18,8 @@ from cangku.db import sites
 from cangku.db.sites import Location, Warehouse
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import UNSET, Unset, given_changes, plain
-from cangku.domain.errors import Conflict, RuleViolation
+from cangku.domain.enums import LocationKind
+from cangku.domain.errors import Conflict, InvalidInput, RuleViolation
 from cangku.domain.permissions import EVERYONE, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.domain.sites import VIRTUAL_LOCATIONS, check_flag, check_name, check_warehouse_code
 from cangku.queries.snapshots import warehouse_fields
@@ -73,7 +74,19 @@ class WarehouseChanges:
     address: str | None | Unset = UNSET
     allow_negative_stock: bool | Unset = UNSET
     allow_expired_issue: bool | Unset = UNSET
+    #: location codes (of this warehouse); None: back to the default
+    receiving_location: str | None | Unset = UNSET
+    quality_location: str | None | Unset = UNSET
+    rejection_location: str | None | Unset = UNSET
     version: int | None = None
+
+
+#: the inbound locations a warehouse names, and the kind each must be
+INBOUND_LOCATIONS = {
+    "receiving_location": LocationKind.RECEIVING,
+    "quality_location": LocationKind.QUALITY,
+    "rejection_location": LocationKind.QUALITY,
+}
 
 
 def _write_warehouse(
@@ -146,13 +159,45 @@ def create_warehouse(db: Database, ctx: Context, data: WarehouseInput) -> Wareho
     return _write_warehouse(db, ctx, WAREHOUSE_CREATE, payload, change)
 
 
-def update_warehouse(db: Database, ctx: Context, code: str, changes: WarehouseChanges) -> Warehouse:
-    """Change a warehouse's name, address, negative-stock or expired-issue policy; bump its
-    version.
+def _inbound_location(conn: Connection, warehouse: Warehouse, field: str, code: str) -> int:
+    """The id of the location ``code`` as the warehouse's ``field`` (receiving, quality or
+    rejection location): of this warehouse, active, of the kind the field needs."""
+    location = sites.location_by_code(conn, code)
+    if location.warehouse_id != warehouse.id:
+        raise InvalidInput(
+            f"location {code} is not in warehouse {warehouse.code}",
+            code="location_not_in_warehouse",
+            location=code,
+            warehouse=warehouse.code,
+            field=field,
+        )
+    needed = INBOUND_LOCATIONS[field]
+    if location.kind != str(needed):
+        raise RuleViolation(
+            f"the {field.replace('_', ' ')} must be a {needed} location; {code} is {location.kind}",
+            code="location_kind_not_allowed",
+            location=code,
+            kind=location.kind,
+            expected=str(needed),
+            field=field,
+        )
+    if not location.active:
+        raise RuleViolation(
+            f"location {code} is deactivated", code="location_inactive", location=code
+        )
+    return location.id
 
-    Raises NotFound (``warehouse_not_found``), InvalidInput (``invalid_name``,
-    ``invalid_flag``), Conflict (``version_conflict`` when ``changes.version`` is stale).
-    Writes: the ``warehouses`` row.
+
+def update_warehouse(db: Database, ctx: Context, code: str, changes: WarehouseChanges) -> Warehouse:
+    """Change a warehouse's name, address, negative-stock or expired-issue policy, and the
+    locations inbound uses (receiving, quality, rejection: a location code of this warehouse,
+    or None for the default); bump its version.
+
+    Raises NotFound (``warehouse_not_found``, ``location_not_found``), InvalidInput
+    (``invalid_name``, ``invalid_flag``, ``location_not_in_warehouse``), RuleViolation
+    (``location_kind_not_allowed``: receiving must be a receiving location, quality and
+    rejection quality locations; ``location_inactive``), Conflict (``version_conflict`` when
+    ``changes.version`` is stale). Writes: the ``warehouses`` row.
     """
     if not isinstance(changes.name, Unset):
         check_name(changes.name)
@@ -161,11 +206,17 @@ def update_warehouse(db: Database, ctx: Context, code: str, changes: WarehouseCh
     if not isinstance(changes.allow_expired_issue, Unset):
         check_flag(changes.allow_expired_issue, "allow_expired_issue")
     given = given_changes(changes)
-    values = {k: v for k, v in given.items() if k != "version"}
+    values = {k: v for k, v in given.items() if k != "version" and k not in INBOUND_LOCATIONS}
     payload = {"code": code, **plain(given)}
 
     def change(conn: Connection, now: datetime) -> int:
         warehouse = sites.warehouse_by_code(conn, code)
+        for field in INBOUND_LOCATIONS:
+            if field in given:
+                chosen = given[field]
+                values[f"{field}_id"] = (
+                    None if not chosen else _inbound_location(conn, warehouse, field, chosen)
+                )
         sites.update_warehouse(conn, warehouse.id, changes.version, values, now)
         return warehouse.id
 

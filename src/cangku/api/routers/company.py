@@ -8,6 +8,7 @@ ISO 8601 in UTC; clients format them with the ``currency`` and ``time_zone`` giv
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from babel.numbers import list_currencies
@@ -15,6 +16,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.deps import ContextDep, DbDep, permit, signed_in
+from cangku.api.numbers import Amount
 from cangku.api.openapi import not_null
 from cangku.domain.company import MAX_EXPIRING_SOON_DAYS, MAX_UNIT_COST_PLACES
 from cangku.domain.permissions import Actor
@@ -26,6 +28,10 @@ from cangku.services.users import USER_MANAGE
 router = SegmentRouter(tags=["company"])
 
 ZONE = "an IANA time zone name, e.g. Asia/Shanghai or UTC"
+THRESHOLD = (
+    "purchase orders worth more than this (money in the company currency) need approval by "
+    "someone other than the buyer; null: none do"
+)
 
 
 class CompanyOut(BaseModel):
@@ -36,6 +42,7 @@ class CompanyOut(BaseModel):
     time_zone: str = Field(description=f"{ZONE}: how pages show and read times")
     unit_cost_places: int = Field(description="decimals pages show a unit cost with")
     expiring_soon_days: int = Field(description="a lot expiring within this many days is 'soon'")
+    po_approval_threshold: Decimal | None = Field(description=THRESHOLD)
     version: int
     updated_at: datetime | None
 
@@ -65,6 +72,7 @@ class CompanyUpdate(BaseModel):
     expiring_soon_days: int | None = Field(
         None, ge=0, le=MAX_EXPIRING_SOON_DAYS, json_schema_extra=not_null
     )
+    po_approval_threshold: Amount | None = Field(None, description=THRESHOLD)
     version: int | None = Field(None, ge=1, description="refuse the change unless this is current")
 
 
@@ -91,7 +99,7 @@ def _zones(found: Display) -> TimeZoneOut:
 @router.get(
     "/company",
     response_model=CompanyOut,
-    summary="Company settings: currency, time zone, unit-cost places, expiring-soon days",
+    summary="Company settings: currency, time zone, unit-cost places, expiring-soon days, approval",
     dependencies=[signed_in()],
 )
 def get_company(db: DbDep) -> CompanyOut:
@@ -110,8 +118,9 @@ def update_company(body: CompanyUpdate, db: DbDep, ctx: ContextDep) -> CompanyOu
     (needs ``company.manage``); 409 ``version_conflict`` (``version`` is not current; data
     ``expected``, ``actual``); 422 ``invalid_currency`` (not an ISO 4217 code),
     ``invalid_time_zone`` (not an IANA zone), ``invalid_unit_cost_places`` (0-6),
-    ``invalid_expiring_soon_days`` (0-3650), ``invalid_name``, ``invalid_input`` (the body
-    does not match the schema)."""
+    ``invalid_expiring_soon_days`` (0-3650), ``invalid_name``; for ``po_approval_threshold``
+    (null: no approval) ``negative_value``, ``too_many_decimals`` (more than the currency
+    has), ``invalid_number``; ``invalid_input`` (the body does not match the schema)."""
     changes = service.CompanyChanges(**{k: getattr(body, k) for k in body.model_fields_set})
     return CompanyOut.model_validate(service.update_company(db, ctx, changes))
 

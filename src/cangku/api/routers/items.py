@@ -187,7 +187,9 @@ def category_tree(db: DbDep, active: bool | None = None) -> list[CategoryNodeOut
     dependencies=[permit(CATEGORY_MANAGE)],
 )
 def create_category(body: CategoryCreate, db: DbDep, ctx: ContextDep) -> CategoryOut:
-    category = category_services.create_category(db, ctx, body.code, body.name, body.parent)
+    category = category_services.create_category(
+        db, ctx, body.code, body.name, body.parent, inspection_required=body.inspection_required
+    )
     return CategoryOut.model_validate(category)
 
 

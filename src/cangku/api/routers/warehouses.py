@@ -20,6 +20,8 @@ from cangku.api.schemas_sites import (
     LocationOut,
     LocationPage,
     LocationUpdate,
+    PutawayRuleCreate,
+    PutawayRuleOut,
     TreeNodeOut,
     WarehouseCreate,
     WarehouseOut,
@@ -28,10 +30,12 @@ from cangku.api.schemas_sites import (
 )
 from cangku.db.uow import Database
 from cangku.domain.permissions import Actor
+from cangku.queries import putaway_rules as rule_queries
 from cangku.queries import sites as queries
 from cangku.queries.common import Page
 from cangku.routing import SegmentRouter
 from cangku.services import locations as location_service
+from cangku.services import putaway_rules as rule_service
 from cangku.services import warehouses as service
 from cangku.services.locations import LOCATION_MANAGE
 from cangku.services.warehouses import (
@@ -150,6 +154,66 @@ def deactivate_warehouse(actor: Updater, code: str, db: DbDep, ctx: ContextDep) 
 def reactivate_warehouse(actor: Updater, code: str, db: DbDep, ctx: ContextDep) -> WarehouseOut:
     _seen_warehouse(db, actor, code)
     return WarehouseOut.model_validate(service.reactivate_warehouse(db, ctx, code))
+
+
+# ------------------------------------------------------------------- put-away rules
+
+RuleManager = Annotated[Actor, permit(LOCATION_MANAGE)]
+
+
+@warehouse_router.get(
+    "/{code}/putaway-rules",
+    response_model=list[PutawayRuleOut],
+    summary="Put-away rules, by priority",
+)
+def list_putaway_rules(actor: Viewer, code: str, db: DbDep) -> list[PutawayRuleOut]:
+    """Where received goods are suggested to go: the rules naming the item are tried first,
+    then its category (the nearest first), then its item type; within each by priority."""
+    rules = rule_queries.list_putaway_rules(db, code, warehouses=actor.warehouses(WAREHOUSE_VIEW))
+    return [PutawayRuleOut.model_validate(rule) for rule in rules]
+
+
+@warehouse_router.post(
+    "/{code}/putaway-rules",
+    status_code=201,
+    response_model=PutawayRuleOut,
+    summary="Add a put-away rule",
+)
+def add_putaway_rule(
+    actor: RuleManager, code: str, body: PutawayRuleCreate, db: DbDep, ctx: ContextDep
+) -> PutawayRuleOut:
+    """Errors (problem+json): 403 ``permission_denied`` (needs ``location.manage`` in the
+    warehouse); 404 ``warehouse_not_found``, ``location_not_found``, ``item_not_found``,
+    ``category_not_found``; 409 ``putaway_rule_exists``, ``putaway_location_not_storage``,
+    ``location_inactive``; 422 ``putaway_rule_subject`` (not exactly one of item, category,
+    item type), ``invalid_item_type``, ``invalid_priority``, ``location_not_in_warehouse``."""
+    _seen_warehouse(db, actor, code)
+    rule = rule_service.add_putaway_rule(
+        db,
+        ctx,
+        code,
+        body.location,
+        item=body.item,
+        category=body.category,
+        item_type=body.item_type,
+        priority=body.priority,
+    )
+    return PutawayRuleOut.model_validate(rule)
+
+
+@warehouse_router.delete(
+    "/{code}/putaway-rules/{rule_id}",
+    response_model=PutawayRuleOut,
+    summary="Remove a put-away rule",
+)
+def remove_putaway_rule(
+    actor: RuleManager, code: str, rule_id: int, db: DbDep, ctx: ContextDep
+) -> PutawayRuleOut:
+    """Answers the rule removed. Errors: 403 ``permission_denied``; 404
+    ``warehouse_not_found``, ``putaway_rule_not_found`` (also a rule of another warehouse)."""
+    _seen_warehouse(db, actor, code)
+    removed = rule_service.remove_putaway_rule(db, ctx, rule_id, warehouse=code)
+    return PutawayRuleOut.model_validate(removed)
 
 
 # ------------------------------------------------------------------- locations

@@ -14,6 +14,7 @@ from cangku.services.items import ITEM_VIEW
 NAME = "categories"
 HELP = "Item categories (a tree)."
 app = typer.Typer(no_args_is_help=True)
+INSPECTION_HELP = "Received goods of items in this category (and below) are inspected."
 
 
 def _print_tree(nodes: list[Any], depth: int = 0) -> None:
@@ -43,7 +44,7 @@ def list_(
         if as_json:
             emit(page, True)
         else:
-            table(page.items, ["code", "name", "path", "active"])
+            table(page.items, ["code", "name", "path", "inspection_required", "active"])
             typer.echo(f"({len(page.items)} of {page.total})")
 
 
@@ -60,13 +61,17 @@ def create(
     code: str,
     name: str,
     parent: Annotated[str | None, typer.Option(help="Parent category code.")] = None,
+    inspection: Annotated[bool, typer.Option("--inspection", help=INSPECTION_HELP)] = False,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a category."""
     with handled(as_json):
         ctx = context(idempotency_key)
-        emit(service.create_category(database(), ctx, code, name, parent), as_json)
+        created = service.create_category(
+            database(), ctx, code, name, parent, inspection_required=inspection
+        )
+        emit(created, as_json)
 
 
 @app.command()
@@ -75,10 +80,13 @@ def update(
     name: Annotated[str | None, typer.Option()] = None,
     parent: Annotated[str | None, typer.Option(help="Move under this category.")] = None,
     root: Annotated[bool, typer.Option("--root", help="Move to the top level.")] = False,
+    inspection: Annotated[
+        bool | None, typer.Option("--inspection/--no-inspection", help=INSPECTION_HELP)
+    ] = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rename a category or move it (with its subtree)."""
+    """Rename a category, move it (with its subtree) or mark it for inspection."""
     with handled(as_json):
         ctx = context(idempotency_key)
         changes: dict[str, Any] = {}
@@ -86,6 +94,8 @@ def update(
             changes["name"] = name
         if parent is not None or root:
             changes["parent"] = None if root else parent
+        if inspection is not None:
+            changes["inspection_required"] = inspection
         emit(service.update_category(database(), ctx, code, changes), as_json)
 
 

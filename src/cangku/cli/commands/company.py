@@ -1,5 +1,6 @@
 """``cangku company show|set``: the company settings (currency, time zone, unit-cost places,
-expiring-soon days). Only administrators change them (``company.manage``).
+expiring-soon days, the purchase approval threshold). Only administrators change them
+(``company.manage``).
 
 The CLI prints amounts exactly and times in ISO 8601 UTC (with their ``+00:00`` offset)
 whatever these settings say; they shape the web pages (ADR 0014).
@@ -48,6 +49,15 @@ def set_(
         ),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Company name.", show_default=False)] = None,
+    po_approval_threshold: Annotated[
+        str | None,
+        typer.Option(
+            "--po-approval-threshold",
+            help="Purchase orders worth more than this need approval (money in the company "
+            'currency); "" for none.',
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         int | None,
         typer.Option(help="Refuse the change unless this is the current version.", min=1),
@@ -63,6 +73,7 @@ def set_(
             time_zone=unset if time_zone is None else time_zone,
             unit_cost_places=unset if unit_cost_places is None else unit_cost_places,
             expiring_soon_days=unset if expiring_soon_days is None else expiring_soon_days,
+            po_approval_threshold=unset if po_approval_threshold is None else po_approval_threshold,
             version=version,
         )
         emit(service.update_company(database(), context(), changes), as_json)

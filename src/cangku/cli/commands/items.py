@@ -120,6 +120,9 @@ def list_(
         emit_page(page, as_json, COLUMNS)
 
 
+INSPECTION_HELP = "Received goods of the item go through inspection before put-away."
+
+
 @app.command()
 def show(
     code: Annotated[str, typer.Argument(help="Item code or barcode.")], as_json: JsonOpt = False
@@ -152,6 +155,7 @@ def create(
     lead_time_days: Annotated[int | None, typer.Option()] = None,
     default_location: Annotated[str | None, typer.Option()] = None,
     standard_cost: DecimalOpt = None,
+    inspection: Annotated[bool, typer.Option("--inspection", help=INSPECTION_HELP)] = False,
     unit: UnitsOpt = None,
     barcode: BarcodesOpt = None,
     idempotency_key: IdemOpt = None,
@@ -176,6 +180,7 @@ def create(
             lead_time_days,
             default_location,
             _decimal(standard_cost, "standard_cost"),
+            inspection_required=inspection,
             units=parse_units(unit),
             barcodes=parse_barcodes(barcode),
         )
@@ -199,6 +204,9 @@ def update(
     lead_time_days: Annotated[int | None, typer.Option()] = None,
     default_location: Annotated[str | None, typer.Option()] = None,
     standard_cost: DecimalOpt = None,
+    inspection: Annotated[
+        bool | None, typer.Option("--inspection/--no-inspection", help=INSPECTION_HELP)
+    ] = None,
     clear: Annotated[
         list[str] | None, typer.Option("--clear", help="Empty this field (repeatable).")
     ] = None,
@@ -224,6 +232,7 @@ def update(
             "lead_time_days": lead_time_days,
             "default_location": default_location,
             "standard_cost": _decimal(standard_cost, "standard_cost"),
+            "inspection_required": inspection,
         }
         changes = {k: v for k, v in given.items() if v is not None}
         changes.update({field.replace("-", "_"): None for field in clear or []})

@@ -31,6 +31,11 @@ VersionOpt = Annotated[
     int | None, typer.Option("--version", help="Refuse if the partner changed since this version.")
 ]
 TextOpt = Annotated[str | None, typer.Option()]
+INSPECTION_HELP = "A supplier's goods go through inspection before put-away."
+TOLERANCE_HELP = (
+    "Percent (0-100, two decimals) a confirmed over-receipt may exceed the quantity ordered."
+)
+ToleranceOpt = Annotated[str | None, typer.Option("--over-receipt-tolerance", help=TOLERANCE_HELP)]
 
 
 @app.command("list")
@@ -75,6 +80,8 @@ def create(
     address: TextOpt = None,
     tax_id: TextOpt = None,
     notes: TextOpt = None,
+    inspection: Annotated[bool, typer.Option("--inspection", help=INSPECTION_HELP)] = False,
+    over_receipt_tolerance: ToleranceOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -84,8 +91,10 @@ def create(
     with handled(as_json):
         ctx = context(idempotency_key)
         data = service.PartnerInput(
-            code, name, supplier, customer, email, phone, address, tax_id, notes
-        )
+            code, name, supplier, customer, email, phone, address, tax_id, notes,
+            inspection_required=inspection,
+            over_receipt_tolerance=over_receipt_tolerance or "0",
+        )  # fmt: skip
         emit(service.create_partner(database(), ctx, data), as_json)
 
 
@@ -100,6 +109,10 @@ def update(
     address: TextOpt = None,
     tax_id: TextOpt = None,
     notes: TextOpt = None,
+    inspection: Annotated[
+        bool | None, typer.Option("--inspection/--no-inspection", help=INSPECTION_HELP)
+    ] = None,
+    over_receipt_tolerance: ToleranceOpt = None,
     clear: Annotated[
         list[str] | None, typer.Option("--clear", help="Empty this field (repeatable).")
     ] = None,
@@ -119,6 +132,8 @@ def update(
             "address": address,
             "tax_id": tax_id,
             "notes": notes,
+            "inspection_required": inspection,
+            "over_receipt_tolerance": over_receipt_tolerance,
         }
         changes = {k: v for k, v in given.items() if v is not None}
         changes.update({field.replace("-", "_"): None for field in clear or []})

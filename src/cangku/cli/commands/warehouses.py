@@ -17,7 +17,9 @@ from cangku.cli.common import (
     reader,
     table,
 )
+from cangku.queries import putaway_rules as rule_queries
 from cangku.queries import sites as queries
+from cangku.services import putaway_rules as rule_service
 from cangku.services import warehouses as service
 
 NAME = "warehouses"
@@ -32,6 +34,28 @@ LimitOpt = Annotated[int, typer.Option("--limit", help="At most this many (1-500
 OffsetOpt = Annotated[int, typer.Option("--offset", help="Skip this many.")]
 COLUMNS = ["code", "name", "allow_negative_stock", "allow_expired_issue", "active", "version"]
 ExpiredHelp = "Let expired lots be issued and reserved here (scrap and transfer always may)."
+LocationHelp = 'Code of a {kind} location of this warehouse; "" for the default ({default}).'
+ReceivingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--receiving-location",
+        help=LocationHelp.format(kind="receiving", default="the first active one by code"),
+    ),
+]
+QualityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--quality-location",
+        help=LocationHelp.format(kind="quality", default="the first active one by code"),
+    ),
+]
+RejectionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rejection-location",
+        help=LocationHelp.format(kind="quality", default="the quality location"),
+    ),
+]
 
 
 def emit_page(page: Any, as_json: bool, columns: list[str]) -> None:
@@ -105,13 +129,17 @@ def update(
     allow_expired: Annotated[
         bool | None, typer.Option("--allow-expired/--no-allow-expired", help=ExpiredHelp)
     ] = None,
+    receiving_location: ReceivingOpt = None,
+    quality_location: QualityOpt = None,
+    rejection_location: RejectionOpt = None,
     version: Annotated[int | None, typer.Option(help="Refuse unless this is current.")] = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a warehouse's name, address or policies.
+    """Change a warehouse's name, address, policies or inbound locations.
 
-    The policies: negative stock and issuing expired lots."""
+    The policies: negative stock and issuing expired lots. The inbound locations: where
+    receipts land, where goods to inspect wait and where rejected goods go."""
     changes: dict[str, Any] = {"version": version}
     if name is not None:
         changes["name"] = name
@@ -121,6 +149,13 @@ def update(
         changes["allow_negative_stock"] = allow_negative
     if allow_expired is not None:
         changes["allow_expired_issue"] = allow_expired
+    for field, chosen in (
+        ("receiving_location", receiving_location),
+        ("quality_location", quality_location),
+        ("rejection_location", rejection_location),
+    ):
+        if chosen is not None:
+            changes[field] = chosen or None
     with handled(as_json):
         updated = service.update_warehouse(
             database(), context(idempotency_key), code, service.WarehouseChanges(**changes)
@@ -140,3 +175,68 @@ def reactivate(code: str, idempotency_key: IdemOpt = None, as_json: JsonOpt = Fa
     """Reactivate a warehouse."""
     with handled(as_json):
         emit(service.reactivate_warehouse(database(), context(idempotency_key), code), as_json)
+
+
+rules_app = typer.Typer(no_args_is_help=True, help="Put-away rules: where received goods go.")
+app.add_typer(rules_app, name="putaway-rules")
+RULE_COLUMNS = ["id", "location", "item", "category", "item_type", "priority"]
+
+
+@rules_app.command("list")
+def list_rules(
+    warehouse: Annotated[str, typer.Argument(help="Warehouse code.")], as_json: JsonOpt = False
+) -> None:
+    """List a warehouse's put-away rules by priority (item rules are tried first, then
+    category, then item type)."""
+    with handled(as_json):
+        seen = reader(service.WAREHOUSE_VIEW).warehouses(service.WAREHOUSE_VIEW)
+        rules = rule_queries.list_putaway_rules(database(), warehouse, warehouses=seen)
+        if as_json:
+            emit(rules, True)
+        else:
+            table(rules, RULE_COLUMNS)
+
+
+@rules_app.command("add")
+def add_rule(
+    warehouse: Annotated[str, typer.Argument(help="Warehouse code.")],
+    location: Annotated[str, typer.Argument(help="A storage location of the warehouse.")],
+    item: Annotated[str | None, typer.Option(help="For this item.")] = None,
+    category: Annotated[
+        str | None, typer.Option(help="For items of this category (and below).")
+    ] = None,
+    item_type: Annotated[
+        str | None, typer.Option("--item-type", help="For items of this type.")
+    ] = None,
+    priority: Annotated[int, typer.Option(help="0-1000000; lower is tried first.")] = 100,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a put-away rule: give exactly one of --item, --category, --item-type."""
+    with handled(as_json):
+        rule = rule_service.add_putaway_rule(
+            database(),
+            context(idempotency_key),
+            warehouse,
+            location,
+            item=item,
+            category=category,
+            item_type=item_type,
+            priority=priority,
+        )
+        emit(rule, as_json)
+
+
+@rules_app.command("remove")
+def remove_rule(
+    warehouse: Annotated[str, typer.Argument(help="Warehouse code.")],
+    rule_id: Annotated[int, typer.Argument(help="The rule's id (see list).")],
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a put-away rule."""
+    with handled(as_json):
+        removed = rule_service.remove_putaway_rule(
+            database(), context(idempotency_key), rule_id, warehouse=warehouse
+        )
+        emit(removed, as_json)

@@ -44,6 +44,9 @@ _PARTNER_FIELDS = (
     "address",
     "tax_id",
     "notes",
+    # no columns of the sheet: kept as they are (new partners: not inspected, no tolerance)
+    "inspection_required",
+    "over_receipt_tolerance",
 )
 
 
@@ -56,6 +59,8 @@ def _partners(conn: Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
             **r,
             "is_supplier": bool(r["is_supplier"]),
             "is_customer": bool(r["is_customer"]),
+            "inspection_required": bool(r["inspection_required"]),
+            "over_receipt_tolerance": int(r["over_receipt_tolerance"]),
         }
         for r in found
     }
@@ -113,6 +118,8 @@ def plan_partners(
                 f: cell(table, row, f, current)
                 for f in ("email", "phone", "address", "tax_id", "notes")
             },
+            inspection_required=bool(current and current["inspection_required"]),
+            over_receipt_tolerance=from_scaled(current["over_receipt_tolerance"] if current else 0),
         )
         if not check.ok:
             continue
