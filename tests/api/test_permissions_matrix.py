@@ -50,7 +50,7 @@ def path_values(route: Route, seeded: dict[str, str]) -> dict[str, str]:
         "/lots/": {"item": "FLOUR", "code": "F1", "lot_id": seeded["lot_id"]},
         "/moves/": {"move_id": seeded["move_id"]},
         "/partners/": {"code": "SUP1", "item": "BOLT", "contact_id": seeded["contact_id"]},
-        "/warehouses/": {"code": "WH1"},
+        "/warehouses/": {"code": "WH1", "rule_id": "1"},
         "/locations/": {"code": "WH1-A"},
         "/tokens/": {"token_id": seeded["token_id"]},
         "/users/": {"username": "target"},
