@@ -104,7 +104,7 @@ def show_document(machine: Machine, number: str, as_json: bool) -> None:
         view = queries.get_document(conn, number, actor.warehouses(DOCUMENTS_VIEW), today)
     if view.doc_type != machine.doc_type:
         raise NotFound(machine.doc_type, number)
-    steps = [
+    steps: list[dict[str, Any]] = [
         {
             "step": step.code,
             "to": list(step.targets),
@@ -148,7 +148,7 @@ def show_document(machine: Machine, number: str, as_json: bool) -> None:
             typer.echo("\nMade from it: " + ", ".join(f"{n} ({s})" for n, _, s in view.children))
         if view.move_ids:
             typer.echo("Moves: " + ", ".join(str(m) for m in view.move_ids))
-        now = ", ".join(s["step"] for s in steps) or "none (the document is closed)"
+        now = ", ".join(s["step"] for s in steps) or "none"
         typer.echo(f"\nSteps now: {now}")
         if view.next_step:
             typer.echo(f"Next task: {view.next_step}")

@@ -99,7 +99,7 @@ def list_(
 
 @app.command(epilog=STATES)
 def show(number: NumberArg, as_json: JsonOpt = False) -> None:
-    """Show an inspection with its lines, timeline and the steps it may take now."""
+    """Show an inspection: lines, timeline, steps now."""
     with handled(as_json):
         show_document(MACHINE, number, as_json)
 
@@ -132,11 +132,11 @@ def record(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record inspection results, one --line at a time with the options after it.
+    """Record inspection results per line.
 
-    For example: --line 1 --accepted 45 --rejected 5 --reason damaged --sample 5 --line 2
-    --accepted 10. Lines not named wait for a later call; the inspection is done when every
-    line is decided."""
+    Give each --line followed by the options that describe it, for example: --line 1
+    --accepted 45 --rejected 5 --reason damaged --sample 5 --line 2 --accepted 10. Lines not
+    named wait for a later call; the inspection is done when every line is decided."""
     with handled(as_json):
         user = acting(service.INSPECTION_RECORD, idempotency_key)
         lines = [

@@ -61,7 +61,7 @@ def list_(
 
 @app.command(epilog=STATES)
 def show(number: NumberArg, as_json: JsonOpt = False) -> None:
-    """Show an order with its lines, timeline and the steps it may take now."""
+    """Show an order: lines, timeline, steps now."""
     with handled(as_json):
         show_document(MACHINE, number, as_json)
 
@@ -122,7 +122,9 @@ def confirm(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Confirm a draft order; above the approval threshold it waits for approval."""
+    """Confirm a draft order.
+
+    Worth more than the approval threshold, it waits for approval."""
     with handled(as_json):
         step_command(service.confirm_order, number, idempotency_key, as_json, note=note)
 
@@ -146,7 +148,9 @@ def reject(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Send an order waiting for approval back to draft, with the reason as its note."""
+    """Send an order waiting for approval back to draft.
+
+    Give the reason as its --note."""
     with handled(as_json):
         step_command(service.reject_order, number, idempotency_key, as_json, note=note)
 

@@ -67,7 +67,7 @@ def list_(
 
 @app.command(epilog=STATES)
 def show(number: NumberArg, as_json: JsonOpt = False) -> None:
-    """Show a put-away with its lines, suggested bins, timeline and the steps it may take now."""
+    """Show a put-away: lines, suggested bins, timeline, steps now."""
     with handled(as_json):
         show_document(MACHINE, number, as_json)
 
@@ -87,7 +87,9 @@ def confirm(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Store goods in bins: the lines given, or everything in its suggested bin."""
+    """Store goods in bins.
+
+    The lines given, or without --line everything in its suggested bin."""
     with handled(as_json):
         ctx = context(idempotency_key)
         lines = [parse_target(text) for text in line or []] or None

@@ -67,7 +67,7 @@ def list_(
 
 @app.command(epilog=STATES)
 def show(number: NumberArg, as_json: JsonOpt = False) -> None:
-    """Show a receipt with its lines, timeline and the steps it may take now."""
+    """Show a receipt: lines, timeline, steps now."""
     with handled(as_json):
         show_document(MACHINE, number, as_json)
 

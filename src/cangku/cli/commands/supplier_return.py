@@ -62,7 +62,7 @@ def list_(
 
 @app.command(epilog=STATES)
 def show(number: NumberArg, as_json: JsonOpt = False) -> None:
-    """Show a return with its lines, timeline and the steps it may take now."""
+    """Show a return: lines, timeline, steps now."""
     with handled(as_json):
         show_document(MACHINE, number, as_json)
 

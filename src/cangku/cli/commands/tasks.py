@@ -9,14 +9,14 @@ from typing import Annotated, Any
 import typer
 
 from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, table
-from cangku.cli.documents import LimitOpt, OffsetOpt
+from cangku.cli.documents import LimitOpt, OffsetOpt, acting
 from cangku.domain.documents import Machine, machines
 from cangku.domain.errors import InvalidInput
 from cangku.queries.common import paging_fields
 from cangku.queries.documents import my_tasks, task_counts
 from cangku.services import tasks as service
 from cangku.services.common import load_actor, utcnow
-from cangku.services.documents import DOCUMENTS_VIEW
+from cangku.services.documents import DOCUMENTS_ASSIGN, DOCUMENTS_VIEW
 from cangku.services.documents import today as company_today
 
 NAME = "tasks"
@@ -100,9 +100,11 @@ def assign(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Give a document's next step to a user, or back to anyone with --anyone."""
+    """Give a document's next step to a user.
+
+    With --anyone, give it back to anyone who holds the step's role."""
     with handled(as_json):
-        ctx = context(idempotency_key)
+        ctx = acting(DOCUMENTS_ASSIGN, idempotency_key)
         if (user is None) == (not anyone):
             raise InvalidInput("give either a user or --anyone", code="assignee_required")
         emit(service.assign_document(database(), ctx, number, user), as_json)
@@ -167,4 +169,3 @@ def notifications(
                 typer.echo(f"({marked} marked read)")
 
         emit({"items": found, "marked": marked}, as_json, render)
-
