@@ -16,8 +16,10 @@ from sqlalchemy import Table
 from cangku.db import tables
 from cangku.db.uow import Database
 from cangku.domain.permissions import Action
+from cangku.services.inbound.orders import NewPurchaseOrder, OrderLineInput, create_purchase_order
 from cangku.web.access import PUBLIC, declared_actions_of
 from tests import snapshot
+from tests.factories import CTX
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,20 @@ class WebRoute:
         return self.action == PUBLIC
 
     def url(self, values: dict[str, str]) -> str:
-        return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], self.path)
+        given = {**SAMPLES, **values}
+        return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: given[m.group(1)], self.path)
+
+
+#: path values a walk does not give itself (a page of a record the walk's data may lack
+#: answers its 404 page): ``number`` is a document's (``seed_documents`` makes this one)
+SAMPLES = {"number": "PO-WH1-2026-00001"}
+
+
+def seed_documents(db: Database) -> str:
+    """A draft purchase order of 10 BOLT from ACME in WH1 (ACME must exist): the document the
+    walks open. Answers its number."""
+    order = NewPurchaseOrder("ACME", "WH1", [OrderLineInput("BOLT", "10", unit_price="1.5")])
+    return create_purchase_order(db, CTX, order).number
 
 
 def _calls(dependant: Dependant) -> list[Any]:

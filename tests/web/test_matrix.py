@@ -34,7 +34,7 @@ from cangku.web.access import PUBLIC
 from tests.auth import PASSWORD, session_of
 from tests.factories import CTX, build_company
 from tests.web.browsing import Browser, browser, sign_in_as
-from tests.web.routes import WebRoute, state, web_routes
+from tests.web.routes import WebRoute, seed_documents, state, web_routes
 
 ROUTES = web_routes(create_app(Settings(database_url="sqlite://"), Database("sqlite://")))
 #: the one form that ends the session goes last
@@ -121,7 +121,9 @@ def world(db: Database) -> dict[str, str]:
     create_partner(db, CTX, PartnerInput("ACME", "Acme Ltd", is_supplier=True))
     create_user(db, CTX, "target", "Target", PASSWORD, [("viewer", "WH1")])
     create_role(db, CTX, "custom", "Custom role", ["item.view"])
-    return {"item": "GLUE", "move_id": "1", "username": "target", "code": "?", "token_id": "?"}
+    number = seed_documents(db)  # a draft purchase order: the document pages and their steps
+    return {"item": "GLUE", "move_id": "1", "username": "target", "code": "?", "token_id": "?",
+            "number": number}  # fmt: skip
 
 
 def url_of(route: WebRoute, values: dict[str, str]) -> str:
