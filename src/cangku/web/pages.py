@@ -11,13 +11,15 @@ from fastapi.staticfiles import StaticFiles
 
 from cangku.queries.attention import count_below_reorder, count_unusual_balances
 from cangku.queries.cost_fields import cost_scope, shown_costs
+from cangku.queries.documents import TaskCount, task_counts
 from cangku.queries.items import list_items
-from cangku.queries.lots import list_lots
+from cangku.queries.lots import expiry_settings, list_lots
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, history
 from cangku.queries.valuation import stock_value_page
 from cangku.routing import SegmentRouter
 from cangku.services.common import utcnow
+from cangku.services.documents import DOCUMENTS_VIEW
 from cangku.services.items import ITEM_VIEW
 from cangku.services.lots import LOT_VIEW
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
@@ -28,6 +30,7 @@ from cangku.web import (
     charts,
     company,
     data_import,
+    documents,
     imports,
     inbound,
     items,
@@ -41,11 +44,12 @@ from cangku.web import (
     users,
 )
 from cangku.web.access import WebUser, public_page, signed_in_page
-from cangku.web.i18n import supported
+from cangku.web.i18n import LANGUAGES, supported
 from cangku.web.render import (
     LANG_COOKIE,
     PageRoute,
     db_of,
+    environment,
     error_page,
     render,
     safe_next,
@@ -76,7 +80,11 @@ def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> R
             needs[expiry] = list_lots(db, expiry=expiry, limit=1).total
     total_value = None
     latest = []
+    tasks: list[TaskCount] = []
     with db.read() as conn:
+        if user.may(DOCUMENTS_VIEW.code):
+            # the task inbox's counts per step (each card links to the inbox)
+            tasks = task_counts(conn, user.actor, expiry_settings(conn).today(utcnow()))
         if user.may(VALUATION_VIEW.code):
             scope = user.warehouses(VALUATION_VIEW)
             # the total only: one aggregate, not every item's valuation
@@ -96,6 +104,7 @@ def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> R
         needs=needs,
         total_value=total_value,
         moves=latest,
+        tasks=tasks,
     )
 
 
@@ -143,8 +152,11 @@ def mount(app: FastAPI) -> None:
         audit.router,
         labels.router,
         company.router,
+        documents.router,
     ):
         app.include_router(module_router, include_in_schema=False)
+    for lang in LANGUAGES:
+        documents.install(environment(lang), lang)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_route("/favicon.ico", _favicon, methods=["GET"], include_in_schema=False)
     app.state.html_error = error_page  # unknown pages get an HTML error page, not JSON
