@@ -150,8 +150,8 @@ def test_a_warehouse_names_its_inbound_locations(client: TestClient, db: Databas
     ("body", "status", "code"),
     [
         ({"receiving_location": "WH2-A"}, 422, "location_not_in_warehouse"),
-        ({"receiving_location": "WH1-QC"}, 409, "location_kind_not_allowed"),
-        ({"quality_location": "WH1-A"}, 409, "location_kind_not_allowed"),
+        ({"receiving_location": "WH1-QC"}, 409, "wrong_location_kind"),
+        ({"quality_location": "WH1-A"}, 409, "wrong_location_kind"),
         ({"rejection_location": "NOPE"}, 404, "location_not_found"),
     ],
     ids=["other_warehouse", "receiving_kind", "quality_kind", "unknown"],

@@ -119,6 +119,7 @@ def test_creating_an_item_records_who_from_where_and_every_given_field(db: Datab
         "base_unit": {"before": None, "after": "pcs"},
         "code": {"before": None, "after": "NUT"},
         "costing_method": {"before": None, "after": "fifo"},
+        "inspection_required": {"before": None, "after": False},
         "item_type": {"before": None, "after": "spare_part"},
         "name": {"before": None, "after": "Hex nut"},
         "tracking": {"before": None, "after": "none"},

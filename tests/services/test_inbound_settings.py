@@ -285,9 +285,9 @@ def _location_id(db: Database, code: str) -> int:
     ("changes", "error", "code"),
     [
         (WarehouseChanges(receiving_location="WH2-A"), InvalidInput, "location_not_in_warehouse"),
-        (WarehouseChanges(receiving_location="WH1-A"), RuleViolation, "location_kind_not_allowed"),
-        (WarehouseChanges(quality_location="WH1-RCV"), RuleViolation, "location_kind_not_allowed"),
-        (WarehouseChanges(rejection_location="WH1-B"), RuleViolation, "location_kind_not_allowed"),
+        (WarehouseChanges(receiving_location="WH1-A"), RuleViolation, "wrong_location_kind"),
+        (WarehouseChanges(quality_location="WH1-RCV"), RuleViolation, "wrong_location_kind"),
+        (WarehouseChanges(rejection_location="WH1-B"), RuleViolation, "wrong_location_kind"),
         (WarehouseChanges(quality_location="NOPE"), NotFound, "location_not_found"),
     ],
     ids=["other_warehouse", "receiving_not_receiving", "quality_not_quality",

@@ -175,7 +175,7 @@ def _inbound_location(conn: Connection, warehouse: Warehouse, field: str, code: 
     if location.kind != str(needed):
         raise RuleViolation(
             f"the {field.replace('_', ' ')} must be a {needed} location; {code} is {location.kind}",
-            code="location_kind_not_allowed",
+            code="wrong_location_kind",
             location=code,
             kind=location.kind,
             expected=str(needed),
@@ -195,7 +195,7 @@ def update_warehouse(db: Database, ctx: Context, code: str, changes: WarehouseCh
 
     Raises NotFound (``warehouse_not_found``, ``location_not_found``), InvalidInput
     (``invalid_name``, ``invalid_flag``, ``location_not_in_warehouse``), RuleViolation
-    (``location_kind_not_allowed``: receiving must be a receiving location, quality and
+    (``wrong_location_kind``: receiving must be a receiving location, quality and
     rejection quality locations; ``location_inactive``), Conflict (``version_conflict`` when
     ``changes.version`` is stale). Writes: the ``warehouses`` row.
     """

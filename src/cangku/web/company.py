@@ -12,7 +12,13 @@ from fastapi.responses import HTMLResponse, Response
 from cangku.domain.company import time_zones
 from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.routing import SegmentRouter
-from cangku.services.company import COMPANY_MANAGE, CompanyChanges, get_company, update_company
+from cangku.services.company import (
+    COMPANY_MANAGE,
+    UNSET,
+    CompanyChanges,
+    get_company,
+    update_company,
+)
 from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import Fields, FormDep
 from cangku.web.i18n import N_, error_message
@@ -30,7 +36,15 @@ from cangku.web.render import (
 router = SegmentRouter(route_class=PageRoute)
 
 PATH = "/settings/company"
-FIELDS = ("name", "currency", "time_zone", "unit_cost_places", "expiring_soon_days", "version")
+FIELDS = (
+    "name",
+    "currency",
+    "time_zone",
+    "unit_cost_places",
+    "expiring_soon_days",
+    "po_approval_threshold",
+    "version",
+)
 
 
 def currencies(lang: str) -> list[tuple[str, str]]:
@@ -42,7 +56,12 @@ def _page(request: Request, user: WebUser, status: int = 200, **form: Any) -> Re
     settings = get_company(db_of(request))
     form.setdefault("error", None)
     form.setdefault(
-        "values", {name: str(getattr(settings, name)) for name in FIELDS if name != "version"}
+        "values",
+        {
+            name: "" if getattr(settings, name) is None else str(getattr(settings, name))
+            for name in FIELDS
+            if name != "version"
+        },
     )
     return render(
         request,
@@ -81,6 +100,10 @@ def change_company(
             time_zone=fields.text("time_zone"),
             unit_cost_places=_whole(fields, "unit_cost_places"),
             expiring_soon_days=_whole(fields, "expiring_soon_days"),
+            # empty: no approval; a form without the field leaves it as it is
+            po_approval_threshold=fields.text("po_approval_threshold") or None
+            if "po_approval_threshold" in fields.values
+            else UNSET,
             version=fields.integer("version"),
         )
         update_company(db_of(request), acting(request), changes)

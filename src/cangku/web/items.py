@@ -78,6 +78,7 @@ ITEM_FIELDS = (
     "max_stock",
     "standard_cost",
     "default_location",
+    "inspection_required",
 )
 
 
@@ -139,6 +140,7 @@ def _item_values(fields: Fields) -> dict[str, Any]:
         "max_stock": _decimal(fields, "max_stock"),
         "standard_cost": _decimal(fields, "standard_cost"),
         "default_location": fields.optional("default_location"),
+        "inspection_required": fields.flag("inspection_required"),
     }
 
 

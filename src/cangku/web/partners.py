@@ -132,6 +132,8 @@ def create_partner(
         tax_id=fields.optional("tax_id"),
         notes=fields.raw("notes"),
         contacts=[contact] if contact else [],
+        inspection_required=fields.flag("inspection_required"),
+        over_receipt_tolerance=fields.text("over_receipt_tolerance") or "0",
     )
     try:
         partner = partner_service.create_partner(db_of(request), acting(request), data)
@@ -173,6 +175,30 @@ def add_contact(
             error=error_message(error, language(request)),
         )
     text = gettext_for(request)(N_("Contact %(name)s added.")) % {"name": contact.name}
+    return redirect(f"/partners/{path_part(code)}", Flash("success", text))
+
+
+@router.post("/partners/{code:path}/receiving", response_class=HTMLResponse)
+def set_receiving_terms(
+    request: Request, code: str, user: Annotated[WebUser, page(PARTNER_UPDATE)], fields: FormDep
+) -> Response:
+    """A supplier's inspection mark and over-receipt tolerance (empty: 0 %)."""
+    changes = {
+        "inspection_required": fields.flag("inspection_required"),
+        "over_receipt_tolerance": fields.text("over_receipt_tolerance") or "0",
+    }
+    try:
+        version = fields.integer("version")
+        partner_service.update_partner(db_of(request), acting(request), code, changes, version)
+    except CangkuError as error:
+        return _partner_page(
+            request,
+            code,
+            form_status(error),
+            values=fields.values,
+            error=error_message(error, language(request)),
+        )
+    text = gettext_for(request)(N_("Receiving terms of %(code)s saved.")) % {"code": code}
     return redirect(f"/partners/{path_part(code)}", Flash("success", text))
 
 

@@ -14,10 +14,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from cangku.db.uow import Database
 from cangku.domain.enums import STORAGE_KINDS, ItemType
-from cangku.domain.errors import CangkuError
+from cangku.domain.errors import CangkuError, InvalidInput, NotFound
 from cangku.queries.common import Page
 from cangku.queries.cost_fields import cost_scope, shown_costs
+from cangku.queries.items import list_categories
 from cangku.queries.lots import expiry_day
+from cangku.queries.putaway_rules import list_putaway_rules
 from cangku.queries.sites import (
     Location,
     Warehouse,
@@ -37,6 +39,7 @@ from cangku.queries.stock import (
     unit_totals,
 )
 from cangku.routing import SegmentRouter
+from cangku.services import putaway_rules as rule_service
 from cangku.services import warehouses as site_service
 from cangku.services.locations import LOCATION_MANAGE
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
@@ -174,6 +177,15 @@ def create_warehouse(
     return redirect("/warehouses", Flash("success", text))
 
 
+#: the warehouse form's inbound locations (a select each; empty: the default)
+INBOUND_FIELDS = ("receiving_location", "quality_location", "rejection_location")
+
+
+def _codes_of_kind(db: Database, warehouse: str, kind: str) -> list[str]:
+    found = list_locations(db, warehouse=warehouse, kind=kind, active=True, limit=500)
+    return [location.code for location in found.items]
+
+
 def _warehouse_form(
     request: Request,
     user: WebUser,
@@ -181,9 +193,14 @@ def _warehouse_form(
     values: dict[str, Any] | None = None,
     status: int = 200,
     error: str | None = None,
+    rule_values: dict[str, Any] | None = None,
+    rule_error: str | None = None,
 ) -> Response:
-    """A warehouse's name, address and policies (negative stock, issuing expired lots)."""
-    warehouse = get_warehouse(db_of(request), code, warehouses=user.warehouses(WAREHOUSE_VIEW))
+    """A warehouse's name, address, policies (negative stock, issuing expired lots) and
+    inbound locations; below, its put-away rules with the forms to add and remove them."""
+    db = db_of(request)
+    seen = user.warehouses(WAREHOUSE_VIEW)
+    warehouse = get_warehouse(db, code, warehouses=seen)
     if values is None:
         values = {
             "name": warehouse.name,
@@ -191,6 +208,7 @@ def _warehouse_form(
             "allow_negative_stock": warehouse.allow_negative_stock,
             "allow_expired_issue": warehouse.allow_expired_issue,
             "version": str(warehouse.version),
+            **{name: getattr(warehouse, name) or "" for name in INBOUND_FIELDS},
         }
     return render(
         request,
@@ -199,6 +217,14 @@ def _warehouse_form(
         warehouse=warehouse,
         values=values,
         error=error,
+        receiving_codes=_codes_of_kind(db, warehouse.code, "receiving"),
+        quality_codes=_codes_of_kind(db, warehouse.code, "quality"),
+        storage_codes=_codes_of_kind(db, warehouse.code, "internal"),
+        rules=list_putaway_rules(db, warehouse.code, warehouses=seen),
+        categories=list_categories(db, active=True, limit=500).items,
+        item_types=[str(t) for t in ItemType],
+        rule_values=rule_values or {"priority": "100"},
+        rule_error=rule_error,
     )
 
 
@@ -220,6 +246,7 @@ def edit_warehouse(
             allow_negative_stock=fields.flag("allow_negative_stock"),
             allow_expired_issue=fields.flag("allow_expired_issue"),
             version=fields.integer("version"),
+            **{name: fields.optional(name) for name in INBOUND_FIELDS if name in fields.values},
         )
         warehouse = site_service.update_warehouse(db_of(request), acting(request), code, changes)
     except CangkuError as error:
@@ -227,6 +254,67 @@ def edit_warehouse(
         return _warehouse_form(request, user, code, fields.values, form_status(error), message)
     text = gettext_for(request)(N_("Warehouse %(code)s saved.")) % {"code": warehouse.code}
     return redirect("/warehouses", Flash("success", text))
+
+
+# ------------------------------------------------------------------ put-away rules
+
+
+@router.post("/warehouses/{code:path}/putaway-rules", response_class=HTMLResponse)
+def add_putaway_rule(
+    request: Request, code: str, user: Annotated[WebUser, page(LOCATION_MANAGE)], fields: FormDep
+) -> Response:
+    get_warehouse(db_of(request), code, warehouses=user.warehouses(WAREHOUSE_VIEW))
+    try:
+        rule = rule_service.add_putaway_rule(
+            db_of(request),
+            acting(request),
+            code,
+            fields.text("location"),
+            item=fields.optional("item"),
+            category=fields.optional("category"),
+            item_type=fields.optional("item_type"),
+            priority=_priority(fields.text("priority")),
+        )
+    except CangkuError as error:
+        message = error_message(error, language(request))
+        return _warehouse_form(
+            request, user, code, None, form_status(error), rule_values=fields.values,
+            rule_error=message,
+        )  # fmt: skip
+    text = gettext_for(request)(N_("Put-away rule to %(location)s added.")) % {
+        "location": rule.location
+    }
+    return redirect(f"/warehouses/{path_part(code)}/edit", Flash("success", text))
+
+
+def _priority(text: str) -> int:
+    """The priority typed (100 when left empty); InvalidInput ``invalid_priority`` for text
+    that is not a whole number (the service checks the range)."""
+    if not text:
+        return 100
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(
+            "priority is a whole number", code="invalid_priority", field="priority"
+        ) from None
+
+
+@router.post("/warehouses/{code:path}/putaway-rules/remove", response_class=HTMLResponse)
+def remove_putaway_rule(
+    request: Request, code: str, user: Annotated[WebUser, page(LOCATION_MANAGE)], fields: FormDep
+) -> Response:
+    get_warehouse(db_of(request), code, warehouses=user.warehouses(WAREHOUSE_VIEW))
+    try:
+        rule_id = fields.integer("rule_id")
+        if rule_id is None:
+            raise NotFound("putaway_rule", fields.text("rule_id"))
+        rule_service.remove_putaway_rule(db_of(request), acting(request), rule_id, warehouse=code)
+    except CangkuError as error:
+        message = error_message(error, language(request))
+        return _warehouse_form(request, user, code, None, form_status(error), rule_error=message)
+    text = gettext_for(request)(N_("Put-away rule removed."))
+    return redirect(f"/warehouses/{path_part(code)}/edit", Flash("success", text))
 
 
 # ------------------------------------------------------------------ locations
