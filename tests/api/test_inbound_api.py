@@ -65,8 +65,10 @@ def sql(db: Database, statement: str) -> None:
         uow.commit()
 
 
-@pytest.fixture
-def api(db: Database, database_url: str) -> Iterator[Api]:
+def open_api(db: Database, database_url: str) -> Iterator[Api]:
+    """The company, the supplier ACME with terms for BOLT, a buyer, a boss, a clerk and an
+    inspector in WH1; FLOUR is inspected, ACME may deliver 10 % more, orders above 100.00 wait
+    for approval."""
     build_company(db)
     headers = {"admin": admin_headers(db)}
     for name, role in USERS.items():
@@ -85,6 +87,11 @@ def api(db: Database, database_url: str) -> Iterator[Api]:
         sql(db, "UPDATE partners SET over_receipt_tolerance = 10000000 WHERE code = 'ACME'")
         sql(db, "UPDATE company SET po_approval_threshold = 100000000")  # 100.00
         yield setup
+
+
+@pytest.fixture
+def api(db: Database, database_url: str) -> Iterator[Api]:
+    yield from open_api(db, database_url)
 
 
 def ok(response: Any, status: int = 200) -> dict[str, Any]:

@@ -14,7 +14,7 @@ whose body is optional really run, in a database of the role's own.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -56,6 +56,13 @@ def path_values(route: Route, seeded: dict[str, str]) -> dict[str, str]:
         "/users/": {"username": "target"},
         "/roles/": {"code": "custom"},
         "/audit/": {"seq": "1"},
+        # a cancelled order: no step waits on it (take answers 409, never the step's 403)
+        "/documents/": {"number": seeded["cancelled_order"]},
+        "/purchase-orders/": {"number": seeded["order"]},
+        "/receipts/": {"number": seeded["receipt"]},
+        "/inspections/": {"number": "QC-WH1-2026-99999"},
+        "/putaways/": {"number": seeded["putaway"]},
+        "/supplier-returns/": {"number": seeded["supplier_return"]},
     }
     tail = route.path[len(API) :]
     for prefix, values in by_prefix.items():
@@ -95,11 +102,34 @@ def seed(client: TestClient, db: Database) -> dict[str, str]:
     post("/roles", {"code": "custom", "name": "Custom", "permissions": ["stock.view"]})
     user_with_roles(db, "target", ("viewer", None))
     lots = client.get(f"{API}/lots", params={"item": "FLOUR"}, headers=admin).json()
+    documents = inbound_documents(client, admin, post)
     return {
+        **documents,
         "move_id": str(move["id"]),
         "lot_id": str(lots["items"][0]["id"]),
         "contact_id": str(contact["id"]),
         "token_id": str(create_token(db, Context("target"), "theirs").id),
+    }
+
+
+def inbound_documents(
+    client: TestClient, admin: dict[str, str], post: Callable[..., dict[str, Any]]
+) -> dict[str, str]:
+    """A draft order, a cancelled one, a received receipt with its put-away, a draft return."""
+    order = {"supplier": "SUP1", "warehouse": "WH1", "lines": [{"item": "BOLT", "quantity": "5"}]}
+    cancelled = post("/purchase-orders", order)["number"]
+    response = client.post(f"{API}/purchase-orders/{cancelled}/cancel", headers=admin)
+    assert response.status_code == 200, response.text
+    line = {"item": "BOLT", "quantity": "2", "unit_price": "1"}
+    receipt = post("/receipts", {"warehouse": "WH1", "supplier": "SUP1", "lines": [line]})
+    back = {"item": "BOLT", "quantity": "1", "location": "WH1-A"}
+    draft = {"supplier": "SUP1", "warehouse": "WH1", "ship": False, "lines": [back]}
+    return {
+        "order": post("/purchase-orders", order)["number"],
+        "cancelled_order": cancelled,
+        "receipt": receipt["number"],
+        "putaway": receipt["result"]["putaway"],
+        "supplier_return": post("/supplier-returns", draft)["number"],
     }
 
 

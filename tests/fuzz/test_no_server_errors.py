@@ -156,6 +156,21 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "no_labels": "a filter that matches nothing stored (no label to print)",
     # rules across fields
     "warehouse_required": "a location names its warehouse or its parent: one of two fields",
+    # documents: rules across fields, and over the stored document
+    "supplier_required": "a receipt or return without its document names warehouse and supplier",
+    "order_line_without_order": "a receipt line names an order line only with an order",
+    "warehouse_mismatch": "a receipt's warehouse is its order's (stored)",
+    "unknown_state": "a state the document type never takes: a rule across type and state",
+    "unknown_line": "a line number the stored document does not have",
+    "location_required": "a put-away line without a stored suggestion names its bin",
+    "location_not_in_warehouse": "the location's stored warehouse is not the document's",
+    "serial_count_mismatch": "as many serial numbers as the quantity: across two fields",
+    "invalid_serial_range": "a serial range's two ends share a prefix (inside one string)",
+    "duplicate_serial": "serial numbers across lines and ranges are unique",
+    "expiry_before_manufacture": "the expiry is not before the manufacture: across two fields",
+    "invalid_due_date": "a due date within 50 years of today (the clock)",
+    "below_minimum_order": "the supplier's stored minimum order quantity",
+    "quantity_not_positive": "an inspection line accepts or rejects something: across two fields",
     "invalid_skip": "the labels to skip are fewer than the layout's labels per sheet",
     # rules across fields or in the content of a file
     "partner_needs_role": "is_supplier or is_customer: a rule across two fields",
@@ -291,6 +306,7 @@ PATH_BASE = {
     "token_id": "1",
     "seq": "1",
     "username": "fuzzer",
+    "number": "PO-WH1-2026-00001",
 }
 PATH_BY_PREFIX = {
     "/categories/": {"code": "HW"},

@@ -36,11 +36,13 @@ from cangku.api.schemas_stock import MAX_ID
 from cangku.db.tables import items as item_table
 from cangku.db.uow import Database
 from cangku.domain.documents import machines
+from cangku.domain.errors import InvalidInput
 from cangku.domain.permissions import Actor
 from cangku.queries import documents as queries
-from cangku.queries.common import MAX_LIMIT, check_paging, paging_fields
+from cangku.queries.common import MAX_LIMIT, paging_fields
+from cangku.queries.partners import get_partner
 from cangku.queries.sites import warehouse_codes
-from cangku.queries.stock import item_id, warehouse_id
+from cangku.queries.stock import item_code, item_id, warehouse_id
 from cangku.routing import SegmentRouter
 from cangku.services import tasks as task_services
 from cangku.services.common import utcnow
@@ -58,6 +60,8 @@ DocType = Annotated[
         alias="type", description="the document type", json_schema_extra=one_of(document_types())
     ),
 ]
+#: how many notifications a read answers (the newest)
+NOTIFICATIONS = 50
 ALL_STATES = sorted({state for m in machines().values() for state in m.states})
 
 
@@ -113,9 +117,15 @@ def list_documents(
     offset: Offset = 0,
 ) -> DocumentPage:
     seen = actor.warehouses(DOCUMENTS_VIEW)
+    if state is not None and state not in ALL_STATES:
+        raise InvalidInput(f"no document is ever {state!r}", code="unknown_state")
+    if partner is not None:
+        get_partner(db, partner)  # 404 for a partner that does not exist
     with db.read() as conn:
         if warehouse is not None:
             warehouse_id(conn, warehouse, seen)  # 404 for one the caller cannot see
+        if item is not None:
+            item = item_code(conn, item)  # 404 for none; a barcode names its item
         page = queries.list_documents(
             conn, doc_type, state=state, warehouse=warehouse, partner=partner, item=item, q=q,
             open_only=open_only, warehouses_seen=seen, today=today(conn, utcnow()),
@@ -165,6 +175,8 @@ def take(number: str, db: DbDep, ctx: ContextDep, request: Request) -> DocumentO
 def my_tasks(
     actor: Viewer, db: DbDep, doc_type: DocType = None, limit: Limit = 50, offset: Offset = 0
 ) -> DocumentPage:
+    if doc_type is not None:
+        queries.machine_of(doc_type)  # unknown_document_type
     with db.read() as conn:
         page = queries.my_tasks(
             conn, actor, today(conn, utcnow()), doc_type=doc_type, limit=limit, offset=offset
@@ -189,13 +201,10 @@ def task_counts(actor: Viewer, db: DbDep) -> TaskCountsOut:
 @router.get(
     "/notifications",
     dependencies=[permit(NOTIFICATIONS_READ)],
-    summary="My in-app notifications, newest first",
+    summary=f"My in-app notifications, the newest {NOTIFICATIONS}",
 )
-def notifications(
-    db: DbDep, ctx: ContextDep, unread: bool = False, limit: Limit = 50
-) -> list[NotificationOut]:
-    check_paging(limit, 0)
-    found = task_services.notifications_of(db, ctx, unread_only=unread, limit=limit)
+def notifications(db: DbDep, ctx: ContextDep, unread: bool = False) -> list[NotificationOut]:
+    found = task_services.notifications_of(db, ctx, unread_only=unread, limit=NOTIFICATIONS)
     return [NotificationOut.model_validate(n) for n in found]
 
 
