@@ -171,15 +171,38 @@ def insert_document(conn: Connection, values: dict[str, Any]) -> int:
     )
 
 
+#: parameters in one PostgreSQL statement (its protocol's limit is 65,535)
+_PG_PARAMETERS = 60_000
+
+
+def _pg_chunks(rows: Sequence[Any], width: int) -> list[Sequence[Any]]:
+    size = max(1, _PG_PARAMETERS // max(1, width))
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
 def insert_lines(conn: Connection, document_id: int, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert a document's lines in one batched statement (each row names its ``line_no``)."""
-    if rows:
-        # one shape for the batch: an executemany takes its columns from the first row
-        keys = sorted({key for row in rows for key in row})
+    """Insert a document's lines in one batched statement (each row names its ``line_no``).
+
+    On PostgreSQL one multi-row INSERT per 60,000 values: psycopg's executemany runs each row
+    as a statement of its own (pipelined), which cost ~0.1 ms a row (0.7 s for 5,000 lines)."""
+    if not rows:
+        return
+    # one shape for the batch: an executemany takes its columns from the first row
+    keys = ["document_id", *sorted({key for row in rows for key in row} - {"document_id"})]
+    if conn.dialect.name != "postgresql":
         conn.execute(
             insert(document_lines),
-            [{"document_id": document_id, **{k: row.get(k) for k in keys}} for row in rows],
+            [{"document_id": document_id, **{k: row.get(k) for k in keys[1:]}} for row in rows],
         )
+        return
+    placeholder = "(" + ", ".join(["%s"] * len(keys)) + ")"
+    for chunk in _pg_chunks(rows, len(keys)):
+        sql = (
+            f"INSERT INTO document_lines ({', '.join(keys)}) VALUES "  # noqa: S608 - column names
+            + ", ".join([placeholder] * len(chunk))
+        )
+        params = [document_id if k == "document_id" else row.get(k) for row in chunk for k in keys]
+        conn.exec_driver_sql(sql, tuple(params))
 
 
 @dataclass(frozen=True)
@@ -259,6 +282,10 @@ def update_lines(conn: Connection, changes: Sequence[dict[str, Any]]) -> None:
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for change in changes:
         by_shape.setdefault(tuple(sorted(change)), []).append(change)
+    if conn.dialect.name == "postgresql":
+        for shape, rows in by_shape.items():
+            _update_lines_pg(conn, shape, rows)
+        return
     for shape, rows in by_shape.items():
         values: dict[str, Any] = {}
         for key in shape:
@@ -270,6 +297,32 @@ def update_lines(conn: Connection, changes: Sequence[dict[str, Any]]) -> None:
             )
         stmt = update(document_lines).where(document_lines.c.id == bindparam("line_id"))
         conn.execute(stmt.values(**values), rows)
+
+
+def _update_lines_pg(conn: Connection, shape: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """``update_lines`` on PostgreSQL: one ``UPDATE ... FROM (VALUES ...)`` per 60,000 values
+    instead of psycopg's executemany (a statement per row)."""
+    keys = ["line_id", *(key for key in shape if key != "line_id")]
+    sets = []
+    casts = []
+    for key in keys:
+        column = "id" if key == "line_id" else key.split("_", 1)[1]
+        sql_type = document_lines.c[column].type.compile(dialect=conn.dialect)
+        casts.append(f"%s::{sql_type}")
+        if key.startswith("add_"):
+            sets.append(f"{column} = d.{column} + v.{key}")
+        elif key.startswith("set_"):
+            sets.append(f"{column} = v.{key}")
+    if not sets:
+        return
+    placeholder = "(" + ", ".join(casts) + ")"
+    for chunk in _pg_chunks(rows, len(keys)):
+        sql = (
+            f"UPDATE document_lines AS d SET {', '.join(sets)}"  # noqa: S608 - column names
+            f" FROM (VALUES {', '.join([placeholder] * len(chunk))}) AS v ({', '.join(keys)})"
+            " WHERE d.id = v.line_id"
+        )
+        conn.exec_driver_sql(sql, tuple(row[k] for row in chunk for k in keys))
 
 
 def set_state(

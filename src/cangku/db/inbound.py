@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, or_, select
 
+from cangku.db.lookups import lot_columns, lot_info
 from cangku.db.tables import (
     balances,
     categories,
@@ -15,6 +16,7 @@ from cangku.db.tables import (
     item_units,
     items,
     locations,
+    lots,
     partners,
     putaway_rules,
     supplier_items,
@@ -24,7 +26,7 @@ from cangku.db.tables import (
 from cangku.domain.enums import LocationKind, Tracking
 from cangku.domain.errors import InvalidInput, NotFound, RuleViolation
 from cangku.domain.inbound import BinInfo, PutawayRule
-from cangku.domain.stock import ItemInfo
+from cangku.domain.stock import ItemInfo, LotInfo
 
 __all__ = [
     "InboundItem",
@@ -33,6 +35,8 @@ __all__ = [
     "bins",
     "factors",
     "inbound_items",
+    "lots_by_ids",
+    "lots_with_stock",
     "putaway_rules_of",
     "supplier",
     "supplier_terms",
@@ -380,3 +384,32 @@ def virtual_location(conn: Connection, warehouse_id: int, kind: LocationKind) ->
             .limit(1)
         ).scalar_one()
     )
+
+
+def lots_by_ids(conn: Connection, ids: Iterable[int | None]) -> dict[int, LotInfo]:
+    """Lots by id, in one statement per 5,000 (a document's lines name many)."""
+    wanted = sorted({i for i in ids if i is not None})
+    out: dict[int, LotInfo] = {}
+    for start in range(0, len(wanted), 5000):
+        rows = conn.execute(
+            select(*lot_columns()).where(lots.c.id.in_(wanted[start : start + 5000]))
+        )
+        for row in rows:
+            lot = lot_info(row)
+            out[lot.id] = lot
+    return out
+
+
+def lots_with_stock(conn: Connection, ids: Iterable[int]) -> set[int]:
+    """Those of the lots that hold stock somewhere (on hand not zero in any location)."""
+    wanted = sorted(set(ids))
+    out: set[int] = set()
+    for start in range(0, len(wanted), 5000):
+        rows = conn.execute(
+            select(balances.c.lot_id)
+            .where(balances.c.lot_id.in_(wanted[start : start + 5000]))
+            .group_by(balances.c.lot_id)
+            .having(func.sum(balances.c.on_hand) != 0)
+        )
+        out.update(int(r[0]) for r in rows)
+    return out

@@ -29,14 +29,21 @@ class ToStore:
 
 
 def open_putaway(
-    conn: Connection, receipt: store.DocumentRow, goods: list[ToStore], actor: Actor, now: datetime
+    conn: Connection,
+    receipt: store.DocumentRow,
+    goods: list[ToStore],
+    actor: Actor,
+    now: datetime,
+    items: dict[object, loads.InboundItem] | None = None,
 ) -> str | None:
     """A put-away (PA) for goods waiting in receiving or quality, each line with a suggested
     bin by the warehouse's put-away rules (item, then category, then type; room and item type
-    respected) and the item's default location last."""
+    respected) and the item's default location last. ``items``: the goods' items if the
+    caller loaded them already."""
     if not goods:
         return None
-    items = loads.inbound_items(conn, ids=[g.item_id for g in goods])
+    if items is None:
+        items = loads.inbound_items(conn, ids=[g.item_id for g in goods])
     rules = loads.putaway_rules_of(conn, receipt.warehouse_id)
     defaults = [
         i.default_location_id
@@ -87,6 +94,7 @@ def open_followups(
     inspect: dict[int, bool],
     actor: Actor,
     now: datetime,
+    items: dict[object, loads.InboundItem] | None = None,
 ) -> dict[str, Any]:
     """After a receipt is received: an inspection (QC) of the lines that need one, a put-away
     (PA) of the others."""
@@ -116,6 +124,7 @@ def open_followups(
         ],
         actor,
         now,
+        items,
     )
     return {"inspection": inspection, "putaway": putaway}
 

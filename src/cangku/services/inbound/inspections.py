@@ -22,7 +22,7 @@ from cangku.domain.inbound import INSPECTION, InspectionResult, check_inspection
 from cangku.domain.operations import check_note
 from cangku.domain.permissions import QUALITY_INSPECTOR, WAREHOUSE_MANAGER, Actor, action
 from cangku.domain.quantities import parse_decimal, to_scaled
-from cangku.domain.stock import MoveLine
+from cangku.domain.stock import LotInfo, MoveLine
 from cangku.services.common import Context
 from cangku.services.documents import StepOutcome, StepResult, run_step
 from cangku.services.inbound.followups import ToStore, open_putaway, register_if_done
@@ -99,6 +99,7 @@ def record_inspection(
             check_inspection(result, pending, items[row.item_id].code, number)
             results.append((row, result))
         rejection_id = warehouse.rejection()
+        lots = loads.lots_by_ids(conn, [row.lot_id for row, _ in results])
         places: dict[int, Any] = {}
         moves: list[MoveLine] = []
         changes: list[dict[str, Any]] = []
@@ -117,7 +118,7 @@ def record_inspection(
                     places[held],
                     places[rejection_id],
                     result.rejected,
-                    lot=lookups.lot_by_id(conn, row.lot_id) if row.lot_id else None,
+                    lot=lots[row.lot_id] if row.lot_id else None,
                     note=f"rejected in inspection: {result.reason_code}",
                 )
                 move.document_line = row.line_no
@@ -160,11 +161,11 @@ def record_inspection(
         }
 
         def after(conn: Connection, move_ids: list[int]) -> dict[str, Any]:
-            set_statuses(conn, _changed(conn, statuses), now)
+            set_statuses(conn, _changed(lots, statuses), now)
             putaway = None
             if accepted_goods and doc.origin_id is not None:
                 receipt = store.document_by_id(conn, doc.origin_id)
-                putaway = open_putaway(conn, receipt, accepted_goods, actor, now)
+                putaway = open_putaway(conn, receipt, accepted_goods, actor, now, items)
             registered = False
             if finished and doc.origin_id is not None and putaway is None:
                 registered = register_if_done(conn, doc.origin_id, actor, now, doc.number)
@@ -184,10 +185,8 @@ def record_inspection(
     )  # fmt: skip
 
 
-def _changed(conn: Connection, statuses: dict[int, LotStatus]) -> dict[int, LotStatus]:
+def _changed(lots: dict[int, LotInfo], statuses: dict[int, LotStatus]) -> dict[int, LotStatus]:
     """Only lots whose status differs (a released lot that was available stays untouched)."""
-    out: dict[int, LotStatus] = {}
-    for lot_id, status in statuses.items():
-        if lookups.lot_by_id(conn, lot_id).status is not status:
-            out[lot_id] = status
-    return out
+    return {
+        lot_id: status for lot_id, status in statuses.items() if lots[lot_id].status is not status
+    }

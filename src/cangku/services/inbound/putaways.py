@@ -20,7 +20,7 @@ from cangku.domain.inbound import PUTAWAY, check_putaway_target
 from cangku.domain.operations import check_note
 from cangku.domain.permissions import RECEIVING_CLERK, WAREHOUSE_MANAGER, Actor, action
 from cangku.domain.quantities import from_scaled, positive_quantity, to_scaled
-from cangku.domain.stock import LocationInfo, MoveLine
+from cangku.domain.stock import MoveLine
 from cangku.services.common import Context
 from cangku.services.documents import StepOutcome, StepResult, run_step
 from cangku.services.inbound.followups import register_if_done
@@ -73,12 +73,16 @@ def put_away(
                 )
         bins = loads.bins(
             conn,
-            ids=[t for g in wanted if (t := rows[g.line].target_location_id) is not None],
+            ids=[t for g in wanted if (t := rows[g.line].target_location_id) is not None]
+            + [s for g in wanted if (s := rows[g.line].location_id) is not None],
             codes=[g.location for g in wanted if g.location],
         )
         items = loads.inbound_items(conn, ids=[rows[g.line].item_id for g in wanted])
-        sources: dict[int, LocationInfo] = {}
-        targets: dict[int, LocationInfo] = {}
+        lots = loads.lots_by_ids(conn, [rows[g.line].lot_id for g in wanted])
+        # every location the moves name (sources and bins), in one statement
+        places = lookups.locations_by_codes(
+            conn, sorted({b.code for key, b in bins.items() if isinstance(key, int)})
+        )
         moves: list[MoveLine] = []
         changes: list[dict[str, Any]] = []
         stored: dict[int, int] = {}
@@ -115,17 +119,14 @@ def put_away(
             if qty == 0:
                 continue
             stored[row.id] = stored.get(row.id, 0) + qty
-            if row.location_id not in sources:
-                sources[row.location_id] = lookups.location_by_id(conn, row.location_id)  # type: ignore[arg-type,index]
-            if target.id not in targets:
-                targets[target.id] = lookups.location_by_id(conn, target.id)
+            assert row.location_id is not None  # set when the put-away was opened
             move = MoveLine(
                 Operation.MOVE,
                 item.info(),
-                sources[row.location_id],  # type: ignore[index]
-                targets[target.id],
+                places[bins[row.location_id].code],
+                places[target.code],
                 qty,
-                lot=lookups.lot_by_id(conn, row.lot_id) if row.lot_id else None,
+                lot=lots[row.lot_id] if row.lot_id else None,
             )
             move.document_line = row.line_no
             moves.append(move)

@@ -5,7 +5,6 @@ when they need inspection; the order line's price costs them; inspections and pu
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,6 +46,7 @@ from cangku.services.documents import (
     today,
 )
 from cangku.services.inbound.followups import open_followups
+from cangku.services.inbound.orders import command_payload
 from cangku.services.inbound.quantities import Converter
 
 __all__ = [
@@ -288,6 +288,10 @@ def _receive(
     warehouse = loads.warehouse_inbound(conn, warehouse_id=receipt.warehouse_id)
     supplier = loads.supplier_by_id(conn, receipt.partner_id) if receipt.partner_id else None
     order_lines = store.lines_of(conn, order.id) if order else []
+    # the items of the receipt's and the order's lines, in one read
+    items = loads.inbound_items(
+        conn, ids=[line.item_id for line in lines] + [ol.item_id for ol in order_lines]
+    )
     over: list[int] = []
     if order is not None:
         by_id = {ol.id: ol for ol in order_lines}
@@ -296,10 +300,9 @@ def _receive(
             if line.source_line_id is not None:
                 number = by_id[line.source_line_id].line_no
                 receiving[number] = receiving.get(number, 0) + line.quantity
-        items_of = loads.inbound_items(conn, ids=[ol.item_id for ol in order_lines])
         over = check_over_receipt(
             [
-                OrderLine(ol.line_no, ol.item_id, items_of[ol.item_id].code, ol.quantity, ol.done)
+                OrderLine(ol.line_no, ol.item_id, items[ol.item_id].code, ol.quantity, ol.done)
                 for ol in order_lines
             ],
             receiving,
@@ -307,7 +310,6 @@ def _receive(
             confirm_over,
             order.number,
         )
-    items = loads.inbound_items(conn, ids=[line.item_id for line in lines])
     supplier_flag = supplier.inspection_required if supplier else False
     inspect = {
         line.id: needs_inspection(
@@ -326,11 +328,17 @@ def _receive(
         receiving_id: lookups.location_by_id(conn, receiving_id),
         **({quality_id: lookups.location_by_id(conn, quality_id)} if quality_id else {}),
     }
-    lot_ids = [line.lot_id for line in lines if line.lot_id is not None]
-    lots = (
-        {lot_id: lookups.lot_by_id(conn, lot_id) for lot_id in lot_ids}
-        if len(lot_ids) < 50
-        else _lots_by_ids(conn, lot_ids)
+    lots = loads.lots_by_ids(conn, [line.lot_id for line in lines])
+    # a lot that already holds stock elsewhere is not quarantined (that would block it there)
+    held = loads.lots_with_stock(
+        conn,
+        [
+            line.lot_id
+            for line in lines
+            if inspect[line.id]
+            and line.lot_id is not None
+            and lots[line.lot_id].status is LotStatus.AVAILABLE
+        ],
     )
     quarantine: dict[int, LotStatus] = {}
     moves: list[MoveLine] = []
@@ -342,7 +350,7 @@ def _receive(
             lot is not None
             and inspect[line.id]
             and lot.status is LotStatus.AVAILABLE
-            and _is_new(conn, lot.id)
+            and lot.id not in held
         ):
             quarantine[lot.id] = LotStatus.QUARANTINE
         move = MoveLine(
@@ -384,36 +392,8 @@ def _receive(
             target=order_state(after), data={"receipt": receipt.number, "moves": move_ids},
         )  # fmt: skip
     fresh = store.lines_of(conn, receipt.id)
-    followups = open_followups(conn, receipt, fresh, inspect, actor, now)
+    followups = open_followups(conn, receipt, fresh, inspect, actor, now, items)
     return {"move_ids": move_ids, "over_received_lines": over, **followups}
-
-
-def _lots_by_ids(conn: Connection, ids: list[int]) -> dict[int, Any]:
-    from sqlalchemy import select
-
-    from cangku.db.tables import lots as lots_table
-
-    out: dict[int, Any] = {}
-    for start in range(0, len(ids), 5000):
-        rows = conn.execute(
-            select(*lookups.lot_columns()).where(lots_table.c.id.in_(ids[start : start + 5000]))
-        )
-        for row in rows:
-            lot = lookups.lot_info(row)
-            out[lot.id] = lot
-    return out
-
-
-def _is_new(conn: Connection, lot_id: int) -> bool:
-    """A lot with no stock anywhere yet (quarantining it blocks nothing else)."""
-    from sqlalchemy import func, select
-
-    from cangku.db.tables import balances
-
-    held = conn.execute(
-        select(func.coalesce(func.sum(balances.c.on_hand), 0)).where(balances.c.lot_id == lot_id)
-    ).scalar_one()
-    return int(held) == 0
 
 
 def _header(
@@ -500,7 +480,7 @@ def create_receipt(db: Database, ctx: Context, command: NewReceipt) -> StepResul
             result.update(done)
         return result
 
-    payload = dataclasses.asdict(command)
+    payload = command_payload(command)
     result, replayed = run_write(db, ctx, RECEIPT_RECEIVE, payload, work, target_type="receipt")
     if not replayed:
         deliver_outbox(db)
