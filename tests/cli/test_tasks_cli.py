@@ -4,6 +4,9 @@ task, and ``cangku tasks notifications``; refusals print their code and write no
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -196,3 +199,22 @@ def test_notifications_are_listed_newest_first_and_marked_read(
     assert (buyer["marked"], again["items"], again["marked"]) == (1, [], 0)
     assert [(n["message"]["number"], n["read"]) for n in every["items"]][0] == (week, True)
     assert all(n["read"] for n in every["items"])
+
+
+def test_a_new_process_sees_the_tasks_of_every_document_type(
+    as_user: Any, db: Database, database_url: str, orders: tuple[str, str, str]
+) -> None:
+    # `cangku tasks` imports no inbound service itself; the steps' actions must still be known
+    # (this test process has imported everything, so only a new one shows it)
+    env = {**os.environ, "CANGKU_DATABASE_URL": database_url}
+    env["CANGKU_TOKEN"] = user_with_roles(db, "buyer2", ("purchaser", "WH1"))
+    done = subprocess.run(
+        [sys.executable, "-m", "cangku.cli.main", "tasks", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = [(t["number"], t["next_step"]) for t in json.loads(done.stdout)["items"]]
+    assert found == [(orders[1], "confirm"), (orders[0], "confirm"), (orders[2], "confirm")]

@@ -14,10 +14,15 @@ from cangku.domain.documents import Machine, machines
 from cangku.domain.errors import InvalidInput
 from cangku.queries.common import paging_fields
 from cangku.queries.documents import my_tasks, task_counts
+from cangku.services import load_all
 from cangku.services import tasks as service
 from cangku.services.common import load_actor, utcnow
 from cangku.services.documents import DOCUMENTS_ASSIGN, DOCUMENTS_VIEW
 from cangku.services.documents import today as company_today
+
+# the inbox offers a step to whoever holds its action, and the inbound (later outbound, ...)
+# services declare theirs: this process must know them all, not only those it imported
+load_all()
 
 NAME = "tasks"
 HELP = (
