@@ -525,3 +525,34 @@ def test_each_command_help_lists_the_states_and_steps_of_its_machine(cangku: Inv
         "States (receipt): draft (first), received, registered (final), cancelled (final)." in flat
     )
     assert all(f"{source}: {step} ->" in flat for source, step, *_ in RECEIPT.table())
+
+
+def test_a_step_repeated_with_its_key_replays_the_first_answer(as_user: Any, db: Database) -> None:
+    create = ["po", "create", "--supplier", "ACME", "--warehouse", "WH1", "--line", "BOLT=10"]
+    first = ok(as_user("buyer", *create, "--idempotency-key", "po-1", "--json"))
+    again = ok(as_user("buyer", *create, "--idempotency-key", "po-1", "--json"))
+    assert (first["replayed"], again["replayed"], again["number"]) == (False, True, first["number"])
+    po = first["number"]
+    confirm = ["po", "confirm", po, "--idempotency-key", "c-1", "--json"]
+    assert ok(as_user("buyer", *confirm))["state"] == "confirmed"
+    receive = ["receipt", "create", "--order", po, "--line", "BOLT=4", "--idempotency-key", "r-1"]
+    received = ok(as_user("clerk", *receive, "--json"))
+    before = written(db)
+
+    confirmed = ok(as_user("buyer", *confirm))
+    repeated = ok(as_user("clerk", *receive, "--json"))
+    other = refused(
+        as_user("clerk", "receipt", "create", "--order", po, "--line", "BOLT=5",
+                "--idempotency-key", "r-1", "--json"),
+        6,
+    )  # fmt: skip
+
+    assert (confirmed["state"], confirmed["replayed"]) == ("confirmed", True)
+    assert (repeated["number"], repeated["move_ids"], repeated["replayed"]) == (
+        received["number"],
+        received["move_ids"],
+        True,
+    )
+    assert other["code"] == "idempotency_key_reused"
+    assert written(db) == before
+    assert on_hand(db) == {("BOLT", "WH1-RCV", None): "4"}

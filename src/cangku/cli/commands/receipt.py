@@ -35,7 +35,6 @@ app = typer.Typer(no_args_is_help=True)
 NumberArg = Annotated[
     str, typer.Argument(help="The receipt's number, e.g. GR-WH1-2026-00001.", show_default=False)
 ]
-PerLine = "ITEM=VALUE for that item's lines, #LINE=VALUE for one line, VALUE for every line"
 ConfirmOverOpt = Annotated[
     bool,
     typer.Option(
@@ -73,7 +72,7 @@ def show(number: NumberArg, as_json: JsonOpt = False) -> None:
 
 
 def _per_line(name: str, what: str) -> object:
-    return typer.Option(name, help=f"{what}: {PerLine} (repeatable).")
+    return typer.Option(name, help=f"{what}: ITEM=VALUE, #LINE=VALUE or VALUE (repeatable).")
 
 
 @app.command(epilog=STATES)

@@ -38,7 +38,7 @@ app = typer.Typer(no_args_is_help=True)
 NumberArg = Annotated[
     str, typer.Argument(help="The return's number, e.g. RS-WH1-2026-00001.", show_default=False)
 ]
-PerLine = "ITEM=VALUE for that item's lines, #LINE=VALUE for one line, VALUE for every line"
+PerLine = "ITEM=VALUE, #LINE=VALUE or VALUE for every line"
 
 
 @app.command("list", epilog=STATES)
@@ -100,7 +100,9 @@ def create(
     """Raise a return to a supplier and ship it, unless --draft.
 
     From --receipt (its supplier and warehouse), or with --supplier and --warehouse. Each line
-    names where its goods are (--from), its lot and its reason (default: other)."""
+    names where its goods are (--from), its lot and its reason (default: other); these options
+    name their line by item (FLOUR=WH1-QC), by number (#2=WH1-B) or apply to every line (a
+    bare value)."""
     with handled(as_json):
         ctx = acting(service.RETURN_CREATE, idempotency_key)
         given = [parse_line(text) for text in line or []]
