@@ -474,3 +474,20 @@ def test_documents_are_listed_filtered_and_scoped(api: Api, db: Database) -> Non
     assert refused(api.get("far", f"/documents/{number}"), 404) == "document_not_found"
     assert refused(api.get("far", "/documents", warehouse="WH1"), 404) == "warehouse_not_found"
     assert ok(api.get("far", "/on-order")) == []
+
+
+def test_a_step_is_replayed_by_its_idempotency_key(api: Api, db: Database) -> None:
+    number = ok(api.post("buyer", "/purchase-orders", ORDER), 201)["number"]
+    first = api.post("buyer", f"/purchase-orders/{number}/confirm", {"note": "a"}, key="c-1")
+    before = state(db, DOCUMENT_TABLES)
+    again = api.post("buyer", f"/purchase-orders/{number}/confirm", {"note": "a"}, key="c-1")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert "Idempotent-Replay" not in first.headers
+    assert again.headers["Idempotent-Replay"] == "true"
+    assert (again.json()["state"], again.json()["result"]["replayed"]) == (
+        "awaiting_approval",
+        True,
+    )
+    other = api.post("buyer", f"/purchase-orders/{number}/confirm", {"note": "b"}, key="c-1")
+    assert refused(other, 409) == "idempotency_key_reused"
+    assert state(db, DOCUMENT_TABLES) == before
