@@ -16,7 +16,13 @@ from sqlalchemy import Table
 from cangku.db import tables
 from cangku.db.uow import Database
 from cangku.domain.permissions import Action
-from cangku.services.inbound.orders import NewPurchaseOrder, OrderLineInput, create_purchase_order
+from cangku.services.inbound.orders import (
+    NewPurchaseOrder,
+    OrderLineInput,
+    confirm_order,
+    create_purchase_order,
+)
+from cangku.services.inbound.receipts import NewReceipt, ReceiptLineInput, create_receipt
 from cangku.web.access import PUBLIC, declared_actions_of
 from tests import snapshot
 from tests.factories import CTX
@@ -43,6 +49,9 @@ class WebRoute:
 
     def url(self, values: dict[str, str]) -> str:
         given = {**SAMPLES, **values}
+        prefix = TYPED_PAGES.get(self.path.split("/")[1])
+        if prefix is not None:  # a page of one document type: that type's first document
+            given["number"] = prefix + given["number"][2:]
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: given[m.group(1)], self.path)
 
 
@@ -51,11 +60,34 @@ class WebRoute:
 SAMPLES = {"number": "PO-WH1-2026-00001"}
 
 
+#: pages of one document type (the inbound screens), by their path's first segment: the
+#: number's prefix their sample takes (``seed_documents`` makes the first of each)
+TYPED_PAGES = {"inspections": "QC", "putaways": "PA"}
+
+
 def seed_documents(db: Database) -> str:
     """A draft purchase order of 10 BOLT from ACME in WH1 (ACME must exist): the document the
-    walks open. Answers its number."""
+    walks open. Answers its number. Then a second order received in part (2 BOLT, 1 GLUE of
+    lot GS-1, GLUE inspected on receipt): the first receipt, inspection and put-away, which the
+    inbound screens open."""
     order = NewPurchaseOrder("ACME", "WH1", [OrderLineInput("BOLT", "10", unit_price="1.5")])
-    return create_purchase_order(db, CTX, order).number
+    number = create_purchase_order(db, CTX, order).number
+    with db.write() as uow:
+        uow.conn.execute(
+            tables.items.update()
+            .where(tables.items.c.code == "GLUE")
+            .values(inspection_required=True)
+        )
+        uow.commit()
+    lines = [
+        OrderLineInput("BOLT", "5", unit_price="1.5"),
+        OrderLineInput("GLUE", "3", unit_price="2"),
+    ]
+    second = create_purchase_order(db, CTX, NewPurchaseOrder("ACME", "WH1", lines)).number
+    confirm_order(db, CTX, second)
+    received = [ReceiptLineInput("BOLT", "2"), ReceiptLineInput("GLUE", "1", lot="GS-1")]
+    create_receipt(db, CTX, NewReceipt(received, order=second))
+    return number
 
 
 def _calls(dependant: Dependant) -> list[Any]:
