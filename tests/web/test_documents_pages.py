@@ -304,6 +304,39 @@ def test_a_receipt_shows_what_it_received_and_where_it_came_from(
     assert _rows(order_page, "lines")[0][:4] == ["1", "BOLT Hex bolt M8", "100", "100"]
 
 
+def test_a_draft_receipt_over_its_order_is_received_once_the_over_receipt_is_confirmed(
+    inbound: tuple[Browser, Database],
+) -> None:
+    # given an order of 100 BOLT (a 10 % tolerance) and a draft receipt of 105 against it
+    client, db = inbound
+    _sql(db, "UPDATE partners SET over_receipt_tolerance = 10000000 WHERE code = 'ACME'")
+    number = _order(db, quantity="100")
+    confirm_order(db, BUYER, number)
+    draft = create_receipt(
+        db,
+        CLERK,
+        NewReceipt(order=number, receive=False, lines=[ReceiptLineInput("BOLT", "105")]),
+    ).number
+    clerk = _as(client, db, "clerk")
+    assert _buttons(clerk.get(f"/documents/{draft}").text) == ["receipt/receive", "receipt/cancel"]
+    # when the clerk receives it, the page asks for the confirmation and nothing is written
+    before = snapshot.state(db, WATCHED)
+    asked = clerk.post(f"/documents/{draft}/receipt/receive")
+    assert asked.status_code == 409
+    assert (
+        f"{number}: lines 1 would be received over the quantity ordered. "
+        "Confirm the over-receipt to go on." in asked.text
+    )
+    assert 'name="confirm_over_receipt"' in asked.text
+    assert snapshot.state(db, WATCHED) == before and _state(db, draft) == "draft"
+    # confirmed, the receipt is received, and the order moves on
+    done = clerk.post(f"/documents/{draft}/receipt/receive", data={"confirm_over_receipt": "1"})
+    assert done.status_code == 200
+    assert f"{draft}: Receive goods done; it is now Received." in done.text
+    assert _state(db, draft) == "received"
+    assert _state(db, number) == "partially_received"  # the flour is still to come
+
+
 # ------------------------------------------------------------------ lists
 
 
