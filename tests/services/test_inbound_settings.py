@@ -25,10 +25,12 @@ from cangku.domain.errors import (
     PermissionDenied,
     RuleViolation,
 )
+from cangku.queries.exports import export_rows
 from cangku.queries.putaway_rules import list_putaway_rules
 from cangku.services.categories import create_category, update_category
 from cangku.services.common import Context
 from cangku.services.company import CompanyChanges, get_company, update_company
+from cangku.services.imports import ImportRejected, import_file
 from cangku.services.inbound.orders import (
     NewPurchaseOrder,
     OrderLineInput,
@@ -44,7 +46,7 @@ from cangku.services.putaway_rules import add_putaway_rule, remove_putaway_rule
 from cangku.services.users import create_user
 from cangku.services.warehouses import WarehouseChanges, update_warehouse
 from tests.factories import CTX, build_company
-from tests.importing import last_audit_entries
+from tests.importing import csv_file, last_audit_entries
 
 BUYER = Context(username="buyer")
 CLERK = Context(username="clerk")
@@ -424,3 +426,42 @@ def _on_hand(db: Database, location: str) -> Decimal:
                    .where(items.c.code == "BOLT").scalar_subquery())
         ).scalar_one()  # fmt: skip
     return Decimal(int(total)) / 10**6
+
+
+# ---------------------------------------------------------------- imports and exports
+
+
+def test_imports_set_the_inspection_marks_and_the_tolerance_and_exports_show_them(
+    ready: Database,
+) -> None:
+    # given files with the new columns (and files without them, which keep what is stored)
+    import_file(ready, CTX, "categories",
+                csv_file("code,name,inspection_required", "HW,Hardware,true"))  # fmt: skip
+    import_file(ready, CTX, "items", csv_file("code,name,item_type,inspection_required",
+                                              "NUT,Nut,spare_part,yes"))  # fmt: skip
+    import_file(ready, CTX, "partners",
+                csv_file("code,name,is_supplier,inspection_required,over_receipt_tolerance",
+                         "ACME,Acme Supplies,true,true,12.5"))  # fmt: skip
+    again = import_file(ready, CTX, "partners", csv_file("code,name,is_supplier",
+                                                         "ACME,Acme Supplies,true"))  # fmt: skip
+    assert (again.updated, again.unchanged) == (0, 1)
+    # then the marks are stored and the exports list them in their last columns
+    assert _tolerance(ready, "ACME") == 12_500_000
+    with ready.read() as conn:
+        assert export_rows(conn, "categories")[0][-1] is True
+        by_item = {row[0]: row[-1] for row in export_rows(conn, "items")}
+        assert (by_item["NUT"], by_item["BOLT"]) == (True, False)
+        acme = next(row for row in export_rows(conn, "partners") if row[0] == "ACME")
+        assert acme[-2:] == [True, Decimal("12.5")]
+
+
+def test_an_import_with_a_bad_tolerance_is_refused_against_its_column(ready: Database) -> None:
+    before = _audits(ready)
+    with pytest.raises(ImportRejected) as refused:
+        import_file(ready, CTX, "partners",
+                    csv_file("code,name,is_supplier,over_receipt_tolerance",
+                             "ACME,Acme Supplies,true,101"))  # fmt: skip
+    assert [(e.column, e.code) for e in refused.value.errors] == [
+        ("over_receipt_tolerance", "invalid_over_receipt_tolerance")
+    ]
+    assert (_tolerance(ready, "ACME"), _audits(ready)) == (0, before)

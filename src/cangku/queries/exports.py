@@ -50,11 +50,18 @@ def _category_paths(conn: Connection) -> dict[int, str]:
 def categories_rows(conn: Connection, _warehouses: Warehouses) -> list[Row]:
     parent = categories.alias("parent")
     stmt = (
-        select(categories.c.code, categories.c.name, parent.c.code.label("parent_code"))
+        select(
+            categories.c.code,
+            categories.c.name,
+            parent.c.code.label("parent_code"),
+            categories.c.inspection_required,
+        )
         .outerjoin(parent, parent.c.id == categories.c.parent_id)
         .order_by(categories.c.path)
     )
-    return [[r.code, r.name, r.parent_code] for r in conn.execute(stmt)]
+    return [
+        [r.code, r.name, r.parent_code, bool(r.inspection_required)] for r in conn.execute(stmt)
+    ]
 
 
 def items_rows(conn: Connection, _warehouses: Warehouses) -> list[Row]:
@@ -88,6 +95,7 @@ def items_rows(conn: Connection, _warehouses: Warehouses) -> list[Row]:
                 place.get(r.default_location_id) if r.default_location_id else None,
                 _number(r.standard_cost),
                 r.description,
+                bool(r.inspection_required),
             ]
         )
     return rows
@@ -202,6 +210,8 @@ def partners_rows(conn: Connection, _scope: Warehouses) -> list[Row]:
             r.address,
             r.tax_id,
             r.notes,
+            bool(r.inspection_required),
+            from_scaled(r.over_receipt_tolerance),
         ]
         for r in conn.execute(stmt)
     ]

@@ -86,7 +86,9 @@ def update(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rename a category, move it (with its subtree) or mark it for inspection."""
+    """Rename, move (with its subtree) or mark a category.
+
+    --inspection marks it (and the categories below it) for inspection on receipt."""
     with handled(as_json):
         ctx = context(idempotency_key)
         changes: dict[str, Any] = {}

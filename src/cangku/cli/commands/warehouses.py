@@ -136,7 +136,7 @@ def update(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a warehouse's name, address, policies or inbound locations.
+    """Change a warehouse's name, address, policies or locations.
 
     The policies: negative stock and issuing expired lots. The inbound locations: where
     receipts land, where goods to inspect wait and where rejected goods go."""
@@ -186,8 +186,9 @@ RULE_COLUMNS = ["id", "location", "item", "category", "item_type", "priority"]
 def list_rules(
     warehouse: Annotated[str, typer.Argument(help="Warehouse code.")], as_json: JsonOpt = False
 ) -> None:
-    """List a warehouse's put-away rules by priority (item rules are tried first, then
-    category, then item type)."""
+    """List a warehouse's put-away rules by priority.
+
+    Rules for the item are tried first, then for its category, then for its type."""
     with handled(as_json):
         seen = reader(service.WAREHOUSE_VIEW).warehouses(service.WAREHOUSE_VIEW)
         rules = rule_queries.list_putaway_rules(database(), warehouse, warehouses=seen)
@@ -212,7 +213,9 @@ def add_rule(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a put-away rule: give exactly one of --item, --category, --item-type."""
+    """Add a put-away rule for an item, a category or an item type.
+
+    Give exactly one of --item, --category, --item-type."""
     with handled(as_json):
         rule = rule_service.add_putaway_rule(
             database(),

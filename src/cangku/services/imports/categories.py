@@ -15,6 +15,7 @@ from cangku.db.tables import categories
 from cangku.domain.catalog import check_code, check_name
 from cangku.domain.errors import CangkuError, InvalidInput, RuleViolation
 from cangku.domain.imports import Table
+from cangku.domain.imports.columns import parse_bool
 from cangku.domain.permissions import PURCHASER, WAREHOUSE_MANAGER, Actor, action
 from cangku.services.categories import CATEGORY_MANAGE, NAME_LENGTH
 from cangku.services.imports.engine import Checks, Importer, Plan, Progress
@@ -30,6 +31,7 @@ class _Category:
     name: str
     parent: str | None
     active: bool
+    inspection_required: bool = False
 
 
 def load_categories(conn: Connection) -> dict[str, _Category]:
@@ -41,9 +43,12 @@ def load_categories(conn: Connection) -> dict[str, _Category]:
         categories.c.name,
         categories.c.active,
         parent.c.code.label("parent_code"),
+        categories.c.inspection_required,
     ).outerjoin(parent, parent.c.id == categories.c.parent_id)
     return {
-        r.code: _Category(int(r.id), r.code, r.name, r.parent_code, bool(r.active))
+        r.code: _Category(
+            int(r.id), r.code, r.name, r.parent_code, bool(r.active), bool(r.inspection_required)
+        )
         for r in conn.execute(stmt)
     }
 
@@ -124,6 +129,8 @@ def plan(
     known = load_categories(conn)
     checks = Checks(table, progress)
     wanted: dict[str, tuple[str, str | None]] = {}
+    #: inspection marks by code (a file without the column keeps them; new: not inspected)
+    flags: dict[str, bool] = {}
     for check in checks.rows():
         row = check.row
         code, name = row.get("code") or "", row.get("name") or ""
@@ -133,8 +140,14 @@ def plan(
         parent = row.get("parent") if table.has("parent") else (current.parent if current else None)
         if parent is not None and check.ok:
             check("parent", check_code, parent, "parent")
+        if table.has("inspection_required"):
+            cell = row.get("inspection_required")
+            flag = bool(check("inspection_required", parse_bool, cell, "inspection_required"))
+        else:
+            flag = current.inspection_required if current else False
         if check.ok:
             wanted[code] = (name, parent)
+            flags[code] = flag
     parents = {code: c.parent for code, c in known.items()} | {c: p for c, (_, p) in wanted.items()}
     bad: set[str] = set()
     for check_row in table.rows:
@@ -164,11 +177,12 @@ def plan(
         if current is None:
             creates.append(code)
             continue
-        if name != current.name:
-            renames.append({"id": current.id, "name": name})
+        marked = flags[code] != current.inspection_required
+        if name != current.name or marked:
+            renames.append({"id": current.id, "name": name, "inspection_required": flags[code]})
         if parent != current.parent:
             moves.append((code, parent))
-        if name != current.name or parent != current.parent:
+        if name != current.name or parent != current.parent or marked:
             result.updated += 1
         else:
             result.unchanged += 1
@@ -181,9 +195,10 @@ def plan(
         for code in creates:
             name, parent = wanted[code]
             ids[code] = store.insert_category(
-                conn, code, name, ids[parent] if parent is not None else None, now
+                conn, code, name, ids[parent] if parent is not None else None, now, flags[code]
             )
-        update_many(conn, "categories", ["name"], renames, now, versioned=False)
+        columns = ["name", "inspection_required"]
+        update_many(conn, "categories", columns, renames, now, versioned=False)
         for code, parent in moves:
             category_id = ids[code]
             assert category_id is not None

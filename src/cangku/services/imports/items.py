@@ -38,7 +38,7 @@ from cangku.domain.catalog import (
 from cangku.domain.enums import STORAGE_KINDS, CostingMethod, ItemType, Tracking
 from cangku.domain.errors import CangkuError, Conflict, InvalidInput, NotFound, RuleViolation
 from cangku.domain.imports import Table
-from cangku.domain.imports.columns import parse_days, split_pairs
+from cangku.domain.imports.columns import parse_bool, parse_days, split_pairs
 from cangku.domain.permissions import PURCHASER, WAREHOUSE_MANAGER, Actor, action
 from cangku.domain.quantities import SCALE_DIGITS
 from cangku.services.categories import CATEGORY_MANAGE
@@ -65,6 +65,7 @@ FIELDS = (
     "lead_time_days",
     "default_location_id",
     "standard_cost",
+    "inspection_required",
 )
 _FIXED_BY_MOVES = ("base_unit", "tracking", "costing_method")
 _LEVELS = ("safety_stock", "reorder_point", "max_stock")
@@ -156,6 +157,13 @@ def _pick(table: Table, check: RowCheck, name: str, current: Any, default: Any =
     if table.has(name):
         return check.row.get(name) or default
     return current[name] if current is not None else default
+
+
+def _flag(check: RowCheck, table: Table, name: str, current: Any) -> bool:
+    """A yes/no cell; an existing item's value when the file has no such column (new: no)."""
+    if table.has(name):
+        return bool(check(name, parse_bool, check.row.get(name), name))
+    return bool(current[name]) if current is not None else False
 
 
 def _unit(known: _Known, unit: str) -> str:
@@ -290,6 +298,7 @@ def _decide(check: RowCheck, table: Table, known: _Known) -> _Decided | None:
         "lead_time_days": _days(check, table, "lead_time_days", current),
         "default_location_id": _location(check, table, known, current),
         "standard_cost": _number(check, table, "standard_cost", current, SCALE_DIGITS, "money"),
+        "inspection_required": _flag(check, table, "inspection_required", current),
     }
     category = _category(check, table, known, current)
     conversions = _conversions(check, table, known, base, current)

@@ -44,7 +44,7 @@ _PARTNER_FIELDS = (
     "address",
     "tax_id",
     "notes",
-    # no columns of the sheet: kept as they are (new partners: not inspected, no tolerance)
+    # a file without these columns keeps them (new partners: not inspected, no tolerance)
     "inspection_required",
     "over_receipt_tolerance",
 )
@@ -69,6 +69,7 @@ def _partners(conn: Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
 #: the column of a refusal whose error names no ``field`` of the sheet
 _CODE_COLUMNS = {
     "partner_needs_role": "is_supplier",
+    "invalid_over_receipt_tolerance": "over_receipt_tolerance",
     "invalid_email": "email",
     "invalid_currency": "currency",
     "currency_required": "currency",
@@ -99,6 +100,13 @@ def _flag(check: RowCheck, table: Table, name: str, current: Any) -> bool:
     return bool(value)
 
 
+def _tolerance(table: Table, row: Any, current: Any) -> Any:
+    """The tolerance cell as typed (empty: 0); the stored one when the file has no column."""
+    if table.has("over_receipt_tolerance"):
+        return row.get("over_receipt_tolerance") or "0"
+    return from_scaled(current["over_receipt_tolerance"]) if current else 0
+
+
 def plan_partners(
     conn: Connection, table: Table, actor: Actor, now: datetime, progress: Progress | None
 ) -> Plan:
@@ -118,8 +126,8 @@ def plan_partners(
                 f: cell(table, row, f, current)
                 for f in ("email", "phone", "address", "tax_id", "notes")
             },
-            inspection_required=bool(current and current["inspection_required"]),
-            over_receipt_tolerance=from_scaled(current["over_receipt_tolerance"] if current else 0),
+            inspection_required=_flag(check, table, "inspection_required", current),
+            over_receipt_tolerance=_tolerance(table, row, current),
         )
         if not check.ok:
             continue
