@@ -360,8 +360,10 @@ def test_the_list_filters_by_type_state_and_text_within_what_the_user_sees(
     assert numbers("/documents?q=REQ-7&warehouse=WH1&partner=ACME&open=1") == [second, first]
     assert numbers("/documents?warehouse=WH2") == []
     assert _as(client, db, "faraway").get("/documents").text.count("data-number=") == 0
-    refused = _as(client, db, "boss").get("/documents?type=invoice")
-    assert refused.status_code == 422
+    refused = _as(client, db, "boss", "zh_CN").get("/documents?type=invoice")
+    assert refused.status_code == 422 and "没有这种单据类型。" in refused.text
+    wrong_state = client.get("/documents?type=putaway&state=awaiting_approval")
+    assert wrong_state.status_code == 422 and "这类单据没有这个状态。" in wrong_state.text
 
 
 def test_the_list_exports_as_it_is_filtered(inbound: tuple[Browser, Database]) -> None:

@@ -372,6 +372,8 @@ DOCUMENT_ERRORS: dict[str, str] = {
     ),
     "item_not_on_order": N_("Item %(item)s is not on order %(document)s."),
     "stock_under_inspection": N_("This stock waits for inspection and cannot be used yet."),
+    "unknown_document_type": N_("There is no such document type."),
+    "unknown_state": N_("Documents of this type are never in that state."),
 }
 
 
