@@ -182,6 +182,8 @@ def test_put_away_rules_are_added_listed_and_removed(client: TestClient, db: Dat
     assert (gone.status_code, gone.json()["code"]) == (404, "putaway_rule_not_found")
     elsewhere = client.delete(f"/api/v1/warehouses/WH2/putaway-rules/{second['id']}")
     assert (elsewhere.status_code, elsewhere.json()["code"]) == (404, "putaway_rule_not_found")
+    beyond = client.delete(f"{url}/{2**64}")
+    assert (beyond.status_code, beyond.json()["code"]) == (422, "invalid_input")
 
 
 @pytest.mark.parametrize(

@@ -372,6 +372,8 @@ def test_the_same_rule_twice_is_refused_and_removing_needs_the_warehouse(
              lambda: remove_putaway_rule(ready, CTX, rule.id, warehouse="WH2"))  # fmt: skip
     _refused(ready, NotFound, "putaway_rule_not_found",
              lambda: remove_putaway_rule(ready, CTX, rule.id + 1000))  # fmt: skip
+    _refused(ready, NotFound, "putaway_rule_not_found",
+             lambda: remove_putaway_rule(ready, CTX, 2**64))  # fmt: skip
     _refused(ready, PermissionDenied, "permission_denied",
              lambda: remove_putaway_rule(ready, CLERK, rule.id))  # fmt: skip
     _refused(ready, PermissionDenied, "permission_denied",

@@ -186,6 +186,8 @@ def remove_putaway_rule(
     one given), PermissionDenied (``location.manage`` in the rule's warehouse).
     Writes: deletes the ``putaway_rules`` row; the audit entry (the rules before and after).
     """
+    if isinstance(rule_id, bool) or not isinstance(rule_id, int) or not 0 < rule_id < 2**63:
+        raise NotFound("putaway_rule", rule_id)
     with db.read() as conn:
         before = store.rule_by_id(conn, rule_id)
     if before is None or (warehouse is not None and before.warehouse != warehouse):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from cangku.api.deps import ContextDep, DbDep, permit
 from cangku.api.filters import LocationKindFilter, LocationSort, WarehouseSort
@@ -28,6 +28,7 @@ from cangku.api.schemas_sites import (
     WarehousePage,
     WarehouseUpdate,
 )
+from cangku.api.schemas_stock import MAX_ID
 from cangku.db.uow import Database
 from cangku.domain.permissions import Actor
 from cangku.queries import putaway_rules as rule_queries
@@ -159,6 +160,7 @@ def reactivate_warehouse(actor: Updater, code: str, db: DbDep, ctx: ContextDep) 
 # ------------------------------------------------------------------- put-away rules
 
 RuleManager = Annotated[Actor, permit(LOCATION_MANAGE)]
+RuleId = Annotated[int, Path(ge=1, le=MAX_ID, description="the rule's id")]
 
 
 @warehouse_router.get(
@@ -207,7 +209,7 @@ def add_putaway_rule(
     summary="Remove a put-away rule",
 )
 def remove_putaway_rule(
-    actor: RuleManager, code: str, rule_id: int, db: DbDep, ctx: ContextDep
+    actor: RuleManager, code: str, rule_id: RuleId, db: DbDep, ctx: ContextDep
 ) -> PutawayRuleOut:
     """Answers the rule removed. Errors: 403 ``permission_denied``; 404
     ``warehouse_not_found``, ``putaway_rule_not_found`` (also a rule of another warehouse)."""
