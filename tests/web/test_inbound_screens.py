@@ -416,6 +416,20 @@ def test_receiving_without_an_order_names_warehouse_and_supplier(
     assert posted.status_code == 303
     assert posted.headers["location"].endswith("&warehouse=WH1&supplier=ACME")
     assert _on_hand(inbound) == {("GLUE", "WH1-RCV", "G-5"): Decimal(2)}
+    # serial numbers as a range, without a quantity: one pump each
+    pumps = {**base, "item-0": "PUMP", "serials-0": "SN100-SN102", "receive": "1",
+             "idempotency_key": "k-pumps"}  # fmt: skip
+    assert client.post("/receiving", data=pumps, follow_redirects=False).status_code == 303
+    assert {k: v for k, v in _on_hand(inbound).items() if k[0] == "PUMP"} == {
+        ("PUMP", "WH1-RCV", f"SN{n}"): Decimal(1) for n in (100, 101, 102)
+    }
+    wrong = client.post(
+        "/receiving", data={**pumps, "serials-0": "SN9-SN7", "idempotency_key": "k3"}
+    )
+    assert _error(wrong.text) == (
+        "SN9-SN7 is not a serial range: the same prefix and width on both ends, the first not "
+        "after the last (SN100-SN149)."
+    )
     lot_missing = client.post("/receiving", data={**fields, "lot-0": "", "idempotency_key": "k2"})
     assert lot_missing.status_code == 422
     assert _error(lot_missing.text) == "Item GLUE is lot-tracked: enter a lot."

@@ -20,7 +20,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import CangkuError, InvalidInput, NeedsConfirmation, NotFound
-from cangku.domain.inbound import INSPECTION_REASONS, PURCHASE_ORDER, RETURN_REASONS
+from cangku.domain.inbound import (
+    INSPECTION_REASONS,
+    PURCHASE_ORDER,
+    RETURN_REASONS,
+    parse_serials,
+)
 from cangku.domain.permissions import Action
 from cangku.queries.documents import DocumentView, LineView, get_document, list_documents
 from cangku.queries.items import get_item, list_items
@@ -305,15 +310,16 @@ class _Receiving:
 
 
 def _open_orders(request: Request, user: WebUser) -> list[Any]:
+    """The orders goods may be received against (the newest 50 of each state), newest first."""
+    seen = user.warehouses(RECEIPT_RECEIVE)
+    found: list[Any] = []
     with db_of(request).read() as conn:
-        found = list_documents(
-            conn,
-            PURCHASE_ORDER.doc_type,
-            open_only=True,
-            warehouses_seen=user.warehouses(RECEIPT_RECEIVE),
-            limit=100,
-        )
-    return [d for d in found.items if d.state in ("confirmed", "partially_received")]
+        for state in ("confirmed", "partially_received"):
+            page_ = list_documents(
+                conn, PURCHASE_ORDER.doc_type, state=state, warehouses_seen=seen, limit=50
+            )
+            found.extend(page_.items)
+    return sorted(found, key=lambda d: d.created_at, reverse=True)
 
 
 def _receiving_page(
@@ -457,7 +463,8 @@ def _receipt_command(screen: _Receiving, fields: Fields) -> NewReceipt:
         lines.append(
             ReceiptLineInput(
                 item=row["item"],
-                quantity=row["quantity"] or "0",
+                # serial numbers without a quantity: one each
+                quantity=row["quantity"] or str(len(parse_serials(row["serials"]))),
                 unit=row["unit"] or None,
                 order_line=int(row["line"]) if row["line"].isdigit() else None,
                 lot=row["lot"] or None,
