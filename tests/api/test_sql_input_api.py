@@ -127,6 +127,16 @@ EXPECTED: dict[tuple[str, str], tuple[int, str | None]] = {
     ("/users", "sort"): (422, "invalid_sort"),
     ("/roles", "sort"): (422, "invalid_sort"),
     ("/audit", "sort"): (422, "invalid_sort"),
+    # documents and the task inbox
+    ("/documents", "type"): (422, "unknown_document_type"),
+    ("/documents", "state"): (422, "unknown_state"),
+    ("/documents", "warehouse"): (404, "warehouse_not_found"),
+    ("/documents", "partner"): (404, "partner_not_found"),
+    ("/documents", "item"): (404, "item_not_found"),
+    ("/documents", "q"): EMPTY,
+    ("/tasks", "type"): (422, "unknown_document_type"),
+    ("/on-order", "item"): (404, "item_not_found"),
+    ("/on-order", "warehouse"): (404, "warehouse_not_found"),
 }
 
 
