@@ -10,7 +10,15 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
-from cangku.db.tables import notifications, outbox, role_permissions, roles, user_roles, users
+from cangku.db.tables import (
+    documents,
+    notifications,
+    outbox,
+    role_permissions,
+    roles,
+    user_roles,
+    users,
+)
 
 __all__ = ["claim", "holders_of", "insert_notifications", "pending", "unread_count"]
 
@@ -65,6 +73,15 @@ def claim(conn: Connection, ids: list[int], now: datetime) -> set[int]:
         .returning(outbox.c.id)
     )
     return {int(x) for x in result.scalars()}
+
+
+def document_states(conn: Connection, ids: list[int]) -> dict[int, str]:
+    """The documents' states now (stale outbox tasks are skipped)."""
+    if not ids:
+        return {}
+    wanted = sorted(set(ids))
+    rows = conn.execute(select(documents.c.id, documents.c.state).where(documents.c.id.in_(wanted)))
+    return {int(r[0]): r[1] for r in rows}
 
 
 def insert_notifications(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -148,7 +148,10 @@ def create_document(
         note,
         {"lines": len(lines), **(data or {})},
     )
-    _queue_task(conn, machine, document_id, number, warehouse_id, machine.initial, header, now)
+    _queue_task(
+        conn, machine, document_id, number, warehouse_id, machine.initial, header, now,
+        actor_id=actor.user_id,
+    )  # fmt: skip
     return document_id, number
 
 
@@ -303,10 +306,15 @@ def deliver_outbox(db: Database) -> int:
             rows = outbox_store.pending(conn)
             now = utcnow()
             claimed = outbox_store.claim(conn, [row[0] for row in rows], now)
+            # a task the document has moved past by now (received in the step that made it)
+            # is not worth telling anyone
+            states = outbox_store.document_states(conn, [r[2] for r in rows if r[2] is not None])
             out: list[dict[str, Any]] = []
             holders: dict[tuple[str, int], list[int]] = {}
             for row_id, topic, document_id, payload in rows:
                 if row_id not in claimed or topic != "task":
+                    continue
+                if document_id is not None and states.get(document_id) != payload["state"]:
                     continue
                 if payload.get("assignee_id"):
                     recipients = [int(payload["assignee_id"])]

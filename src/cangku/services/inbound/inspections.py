@@ -68,13 +68,13 @@ def record_inspection(
     Writes: moves of rejected goods to the rejection location, lot statuses (accepted:
     available; all rejected: rejected), the lines, a put-away of what was accepted, the event;
     the receipt is registered when nothing of it is left to inspect or store."""
-    if not lines:
-        raise InvalidInput("record at least one line", code="no_lines")
     note = check_note(note)
 
     def decide(
         conn: Connection, doc: store.DocumentRow, actor: Actor, now: datetime
     ) -> StepOutcome:
+        if not lines:  # checked after the permission: a stranger learns nothing of the input
+            raise InvalidInput("record at least one line", code="no_lines")
         rows = {line.line_no: line for line in store.lines_of(conn, doc.id)}
         items = loads.inbound_items(conn, ids=[r.item_id for r in rows.values()])
         warehouse = loads.warehouse_inbound(conn, warehouse_id=doc.warehouse_id)

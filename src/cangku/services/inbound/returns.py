@@ -158,9 +158,6 @@ def create_supplier_return(db: Database, ctx: Context, command: NewSupplierRetur
     RuleViolation (insufficient stock, lot rules), PermissionDenied (``supplier_return.create``,
     and ``supplier_return.ship`` to send). Nothing is written when it raises."""
     note = check_note(command.note)
-    require_lines(command.lines, "supplier return")
-    for line in command.lines:
-        check_reason(line.reason, RETURN_REASONS)
 
     def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
         conn = uow.conn
@@ -181,6 +178,9 @@ def create_supplier_return(db: Database, ctx: Context, command: NewSupplierRetur
             warehouse = loads.active_warehouse(conn, command.warehouse)
             supplier_id = loads.supplier(conn, command.supplier).id
         actor.require(RETURN_CREATE, warehouse.id)
+        require_lines(command.lines, "supplier return")
+        for given in command.lines:
+            check_reason(given.reason, RETURN_REASONS)
         found = items_by_code(conn, [line.item for line in command.lines])
         converter = Converter(
             conn, list(found.values()), {ln.unit for ln in command.lines if ln.unit}
