@@ -10,13 +10,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cangku.db.tables import items, moves, users, warehouses
+from cangku.db.tables import (
+    document_lines,
+    documents,
+    items,
+    locations,
+    lots,
+    moves,
+    users,
+    warehouses,
+)
 from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput, NotAuthenticated, RuleViolation
 from cangku.domain.permissions import BUILTIN_ROLES
+from cangku.queries.documents import TaskCount, my_tasks, task_counts
 from cangku.queries.verify import verify
 from cangku.services.auth import sign_in, whoami
-from cangku.services.common import Context
+from cangku.services.common import Context, utcnow
+from cangku.services.company import get_company
 from cangku.services.demo import DemoSummary, build_demo, ean13
 from cangku.services.demo_users import DEMO_ADMIN_PASSWORD
 from cangku.services.periods import list_periods
@@ -61,11 +72,11 @@ def other_db(template: str, tmp_path: Path) -> Iterator[Database]:
 def test_demo_builds_two_warehouses_and_every_item_type(db: Database) -> None:
     summary = small_demo(db)
     assert summary.warehouses == 2
-    assert summary.storage_locations == 30
+    assert summary.storage_locations == 32
     assert set(summary.items_by_type) == ITEM_TYPES
     assert summary.items == 189
     assert summary.lot_tracked_items == 20
-    assert summary.serial_tracked_items == 7
+    assert summary.serial_tracked_items == 11
     assert summary.partners == 15
     assert summary.moves == count(db, moves)
     assert summary.moves_by_operation["adjust"] >= 189  # every item got an opening balance
@@ -84,12 +95,150 @@ def test_demo_closes_its_first_month(db: Database) -> None:
     assert [p.closed_through for p in list_periods(db)] == [summary.closed_through]
 
 
+def _documents(db: Database) -> list[tuple[str, str, str]]:
+    with db.read() as conn:
+        rows = conn.execute(
+            select(documents.c.number, documents.c.doc_type, documents.c.state).order_by(
+                documents.c.id
+            )
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
 def test_the_same_seed_gives_the_same_company(db: Database, other_db: Database) -> None:
     first = small_demo(db, seed=5)
     second = small_demo(other_db, seed=5)
     assert second.total_stock_value == first.total_stock_value
     assert second.moves_by_operation == first.moves_by_operation
+    assert second.documents_by_type == first.documents_by_type
+    assert _documents(other_db) == _documents(db)
     assert first.total_stock_value > 0
+
+
+def _states(db: Database) -> dict[tuple[str, str], int]:
+    with db.read() as conn:
+        rows = conn.execute(
+            select(documents.c.doc_type, documents.c.state, func.count()).group_by(
+                documents.c.doc_type, documents.c.state
+            )
+        )
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+def test_demo_buys_through_the_inbound_documents(db: Database) -> None:
+    summary = small_demo(db)
+
+    with db.read() as conn:
+        # every receipt from a supplier belongs to a receipt document (production is a work order)
+        receipts = dict(
+            conn.execute(
+                select(moves.c.document_type, func.count())
+                .where(moves.c.operation == "receive")
+                .group_by(moves.c.document_type)
+            ).all()
+        )
+        returned = conn.execute(
+            select(func.count()).where(
+                moves.c.operation == "return", moves.c.document_type != "supplier_return"
+            )
+        ).scalar_one()
+        rejected = conn.execute(
+            select(func.count())
+            .select_from(document_lines.join(documents))
+            .where(documents.c.doc_type == "inspection", document_lines.c.rejected > 0)
+        ).scalar_one()
+        serials_received = conn.execute(
+            select(func.count())
+            .select_from(document_lines.join(documents).join(lots))
+            .where(documents.c.doc_type == "receipt", lots.c.is_serial.is_(True))
+        ).scalar_one()
+        lots_received = conn.execute(
+            select(func.count())
+            .select_from(document_lines.join(documents).join(lots))
+            .where(documents.c.doc_type == "receipt", lots.c.is_serial.is_(False))
+        ).scalar_one()
+        approved = conn.execute(
+            select(func.count()).where(
+                documents.c.doc_type == "purchase_order", documents.c.approved_by.is_not(None)
+            )
+        ).scalar_one()
+        rejection = conn.execute(
+            select(warehouses.c.code, locations.c.code, locations.c.kind)
+            .join(locations, locations.c.id == warehouses.c.rejection_location_id)
+            .order_by(warehouses.c.code)
+        ).all()
+    assert set(receipts) == {"receipt", "work_order"}
+    assert returned == 0
+    assert rejected >= 2  # the first inspection's and the seal's on the last day
+    assert serials_received >= 4
+    assert lots_received >= 1
+    assert approved >= 1
+    assert [tuple(r) for r in rejection] == [
+        ("SH", "SH-QC-REJ", "quality"),
+        ("SZ", "SZ-QC-REJ", "quality"),
+    ]
+    states = _states(db)
+    assert set(summary.documents_by_type) == {
+        "inspection",
+        "purchase_order",
+        "putaway",
+        "receipt",
+        "supplier_return",
+    }
+    # what the last day leaves open: one of each, whatever the date the demo is built on
+    assert states[("purchase_order", "draft")] == 1
+    assert states[("purchase_order", "awaiting_approval")] == 1
+    assert states[("inspection", "open")] == 1
+    assert states[("putaway", "open")] == 1
+    assert states[("receipt", "received")] == 2  # the resin in QC and the bearings at the dock
+    assert states[("supplier_return", "draft")] == 1
+    assert states[("supplier_return", "returned")] >= 1
+    assert states[("purchase_order", "confirmed")] >= 1  # the late order at least
+    delivered = sum(
+        n
+        for (kind, state), n in states.items()
+        if kind == "purchase_order" and state in ("received", "closed")
+    )
+    # one receipt per order delivered (in full, or short and closed); all but two registered
+    assert states[("receipt", "registered")] + 2 == delivered
+
+
+def _tasks(db: Database, username: str) -> dict[tuple[str, str], tuple[int, int]]:
+    actor = whoami(db, Context(username))
+    zone = get_company(db).time_zone
+    from zoneinfo import ZoneInfo
+
+    today = utcnow().astimezone(ZoneInfo(zone)).date()
+    with db.read() as conn:
+        counts: list[TaskCount] = task_counts(conn, actor, today)
+        assert my_tasks(conn, actor, today).total == sum(c.count for c in counts)
+    return {(c.doc_type, c.step): (c.count, c.overdue) for c in counts}
+
+
+def test_demo_leaves_work_in_each_inbound_roles_task_inbox(db: Database) -> None:
+    small_demo(db)
+
+    buyer, manager = _tasks(db, "buyer"), _tasks(db, "manager")
+    clerk, inspector = _tasks(db, "clerk"), _tasks(db, "inspector")
+
+    assert buyer == {("purchase_order", "confirm"): (1, 0)}
+    assert inspector == {("inspection", "inspect"): (1, 0)}
+    # orders still on their way: the late one is overdue (a weekend may leave another late)
+    on_the_way, late = clerk.pop(("purchase_order", "receive"))
+    assert on_the_way >= 1
+    assert late >= 1
+    assert clerk == {("putaway", "put_away"): (1, 0), ("supplier_return", "ship"): (1, 0)}
+    assert manager.pop(("purchase_order", "receive")) == (on_the_way, late)
+    assert manager == {
+        ("inspection", "inspect"): (1, 0),
+        ("purchase_order", "approve"): (1, 0),
+        ("purchase_order", "confirm"): (1, 0),
+        ("supplier_return", "ship"): (1, 0),
+    }  # not the put-away: it was given to the clerk
+    for nobody in ("picker", "counter", "auditor", "viewer"):
+        assert _tasks(db, nobody) == {}
+    with db.read() as conn:
+        assert verify(conn).problems == []
 
 
 def test_demo_refuses_a_database_that_holds_items(db: Database) -> None:

@@ -2,29 +2,37 @@
 
 Two warehouses (Shanghai main warehouse, Shenzhen distribution centre) with a zone/aisle/bin
 tree, ~200 items of all five types, suppliers and customers, and a few months of history
-posted through the real stock services with back-dated effective times: opening balances,
-purchase receipts with put-away (some through quality control), production output and
-material issues, sales picked to the shipping area and issued, inter-warehouse replenishment,
-cycle-count adjustments, scrap, and reversed mistakes. The first month is then closed.
+posted through the real services with back-dated effective times: opening balances,
+production output and material issues, sales picked to the shipping area and issued,
+inter-warehouse replenishment, cycle-count adjustments, scrap, and reversed mistakes. The first
+month is then closed. Purchasing goes through the inbound documents: purchase orders (those
+above the approval threshold approved by the manager), receipts with lots and serial numbers
+(short deliveries closed, steel over-delivered within the supplier's tolerance), inspections
+with some rejections, put-aways, and the rejected goods returned to their supplier. The last
+day leaves work open for each role's task inbox: a draft order, one waiting for approval, an
+overdue delivery, an inspection, a put-away and a return to ship.
 
 Everything is drawn from ``random.Random(seed)``: the same seed on the same day gives the same
-company, move for move.
+company, move for move and document for document.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql import ColumnElement
 
 from cangku.db.tables import (
     balances,
+    documents,
     items,
     locations,
     lots,
@@ -37,14 +45,19 @@ from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput, RuleViolation
 from cangku.queries.stock import VALUED
 from cangku.queries.valuation import stock_value
+from cangku.services import common as service_clock
 from cangku.services.common import Context, utcnow
 from cangku.services.company import CompanyChanges, update_company
 from cangku.services.demo_catalogue import (
     CATEGORIES,
     CUSTOMERS,
     DAYS_PER_MONTH,
+    INSPECTED_SUPPLIERS,
     LOCATIONS,
+    OVER_RECEIPT_TOLERANCE,
     PARTNERS,
+    PO_APPROVAL_THRESHOLD,
+    REJECTION_LOCATIONS,
     STORAGE,
     SZ_BINS,
     DemoItem,
@@ -53,6 +66,23 @@ from cangku.services.demo_catalogue import (
     ean13,
 )
 from cangku.services.demo_users import DemoUser, create_demo_users
+from cangku.services.documents import StepResult
+from cangku.services.inbound.inspections import InspectionLineInput, record_inspection
+from cangku.services.inbound.orders import (
+    NewPurchaseOrder,
+    OrderLineInput,
+    approve_order,
+    close_order,
+    confirm_order,
+    create_purchase_order,
+)
+from cangku.services.inbound.putaways import PutawayLineInput, put_away
+from cangku.services.inbound.receipts import NewReceipt, ReceiptLineInput, create_receipt
+from cangku.services.inbound.returns import (
+    NewSupplierReturn,
+    ReturnLineInput,
+    create_supplier_return,
+)
 from cangku.services.items import ItemInput, create_category, create_item, create_unit
 from cangku.services.partners import (
     ContactInput,
@@ -79,14 +109,25 @@ from cangku.services.stock_commands import (
     Scrap,
     Transfer,
 )
+from cangku.services.tasks import assign_document
 from cangku.services.warehouses import (
     LocationInput,
+    WarehouseChanges,
     WarehouseInput,
     create_location,
     create_warehouse,
+    update_warehouse,
 )
 
 __all__ = ["DemoSummary", "build_demo", "ean13", "summarize"]
+
+T = TypeVar("T")
+
+#: the demo users who do the inbound work (``services.demo_users``)
+BUYER = Context("buyer")
+MANAGER = Context("manager")
+CLERK = Context("clerk")
+INSPECTOR = Context("inspector")
 
 
 # ------------------------------------------------------------------ master data
@@ -125,6 +166,8 @@ def _build_sites(db: Database, ctx: Context) -> None:
                 allowed_item_types=allowed,
             ),
         )
+    for warehouse, location in REJECTION_LOCATIONS.items():
+        update_warehouse(db, ctx, warehouse, WarehouseChanges(rejection_location=location))
 
 
 def _build_items(db: Database, ctx: Context, catalogue: list[DemoItem]) -> None:
@@ -156,6 +199,7 @@ def _build_items(db: Database, ctx: Context, catalogue: list[DemoItem]) -> None:
                 lead_time_days=_lead_time(family),
                 default_location=item.home,
                 standard_cost=item.cost,
+                inspection_required=family.inspect,
                 units=[(u, Decimal(f)) for u, f in family.units],
                 barcodes=barcodes,
             ),
@@ -190,6 +234,8 @@ def _build_partners(db: Database, ctx: Context, catalogue: list[DemoItem]) -> No
                     ),
                     ContactInput("仓库收发 Warehouse desk", "物流 Logistics", f"wh@{domain}"),
                 ],
+                inspection_required=code in INSPECTED_SUPPLIERS,
+                over_receipt_tolerance=OVER_RECEIPT_TOLERANCE.get(code, "0"),
             ),
         )
     for item in catalogue:
@@ -215,6 +261,30 @@ def _build_partners(db: Database, ctx: Context, catalogue: list[DemoItem]) -> No
 Key = tuple[str, str, str | None]  # location, item, lot
 
 
+@contextmanager
+def _services_clock(moment: datetime) -> Iterator[None]:
+    """Run services as of ``moment``. The demo's history is back-dated: the stock operations
+    take an effective time, but a document step takes its time from the services' clock
+    (``services.common.utcnow``), so the story's steps run with that clock set to the story's
+    moment (timeline, moves, due and expected dates of that day). Only ``build_demo`` does this,
+    in its own process, on a database nobody uses yet."""
+    real = service_clock.utcnow
+    service_clock.utcnow = lambda: moment
+    try:
+        yield
+    finally:
+        service_clock.utcnow = real
+
+
+@dataclass(frozen=True)
+class _Order:
+    """A purchase order on its way: ``count`` of ``unit`` (None: the base unit)."""
+
+    number: str
+    count: Decimal
+    unit: tuple[str, int] | None
+
+
 @dataclass
 class _History:
     """Posts the company's daily life through the stock services, tracking stock as it goes so
@@ -231,6 +301,15 @@ class _History:
     pending: dict[str, date] = field(default_factory=dict)
     clock: datetime = datetime.min.replace(tzinfo=UTC)
     numbers: dict[str, int] = field(default_factory=dict)
+    #: item code -> its purchase order on the way
+    orders: dict[str, _Order] = field(default_factory=dict)
+    #: goods rejected in inspection, to go back: (receipt, item, lot, quantity)
+    rejected: list[tuple[str, str, str | None, Decimal]] = field(default_factory=list)
+
+    def step(self, call: Callable[[], T]) -> T:
+        """Take a document step at the story's next moment."""
+        with _services_clock(self.tick()):
+            return call()
 
     # ---------------------------------------------------------- bookkeeping
     def start_day(self, day: date) -> None:
@@ -427,37 +506,163 @@ def _opening(h: _History, day: date) -> None:
             h.adjust(item, qty, SZ_BINS[len(item.code) % 3], None, "opening_balance", item.cost)
 
 
-def _purchase(h: _History, item: DemoItem, need: Decimal) -> None:
-    """A purchase order arrives: receive at the dock (in the supplier's pack where it fits),
-    sometimes through quality control, then put it away."""
-    family = item.family
-    unit = family.units[0] if family.units else None
+def _purchase_quantity(item: DemoItem, need: Decimal) -> tuple[Decimal, tuple[str, int] | None]:
+    """How much to order for ``need`` base units: whole supplier packs where one fits (steel by
+    the kilogram, not the tonne), else the base unit."""
+    unit = item.family.units[0] if item.family.units else None
     if unit is not None and (need < unit[1] or unit[0] == "t"):
-        unit = None  # less than one pack, or steel bought by the kilogram
-    factor = unit[1] if unit else 1
-    count = _quantity(item, float(need / factor)) if unit is None else Decimal(-(-need // factor))
-    lot = _new_lot(h, item, h.clock.date()) if family.tracking == "lot" else None
-    ref = Reference("purchase_order", h.number("PO"), 1)
-    cost = _price(h, item.cost) * factor
+        unit = None
+    if unit is None:
+        return _quantity(item, float(need)), None
+    return Decimal(-(-need // unit[1])), unit
 
-    def receive(quantity: Decimal) -> int:
-        dock = "SH-RCV"
-        return h.receive(
-            item, quantity, dock, cost, ref, unit=unit, lot=lot, supplier=family.supplier
+
+def _raise_order(
+    h: _History, item: DemoItem, need: Decimal, expected: date, *, confirm: bool = True
+) -> _Order:
+    """The buyer raises a purchase order and confirms it; the manager approves it when it is
+    above the company's threshold."""
+    count, unit = _purchase_quantity(item, need)
+    supplier = item.family.supplier
+    assert supplier is not None
+    price = _price(h, item.cost) * (unit[1] if unit else 1)
+    line = OrderLineInput(
+        item.code, str(count), unit=unit[0] if unit else None, unit_price=str(price),
+        expected_on=expected,
+    )  # fmt: skip
+    reference = f"{supplier[2:]}-{h.clock:%y%m%d}-{h.number('Q:' + supplier)[-2:]}"
+    order = NewPurchaseOrder(supplier, "SH", [line], reference=reference)
+    number = h.step(lambda: create_purchase_order(h.db, BUYER, order)).number
+    if confirm:
+        state = h.step(lambda: confirm_order(h.db, BUYER, number)).state
+        if state == "awaiting_approval":
+            h.step(lambda: approve_order(h.db, MANAGER, number, note="同意采购 approved"))
+    return _Order(number, count, unit)
+
+
+def _receive_order(
+    h: _History, item: DemoItem, order: _Order, count: Decimal, over: bool = False
+) -> tuple[StepResult, list[tuple[str | None, Decimal]]]:
+    """The clerk receives ``count`` (of the order's unit) against the order, with a new lot or
+    serial numbers; answers the receipt and what came in per lot (base units)."""
+    family = item.family
+    base = count * (order.unit[1] if order.unit else 1)
+    line = ReceiptLineInput(
+        item.code, str(count), unit=order.unit[0] if order.unit else None, order_line=1
+    )
+    portions: list[tuple[str | None, Decimal]] = [(None, base)]
+    if family.tracking == "lot":
+        code, made, expires = _new_lot(h, item, h.clock.date())
+        h.expiry[(item.code, code)] = expires
+        supplier_lot = f"{(family.supplier or '')[2:5]}{made:%y%m%d}"
+        line = replace(
+            line, lot=code, manufactured_on=made, expires_on=expires, supplier_lot=supplier_lot
         )
+        portions = [(code, base)]
+    elif family.tracking == "serial":
+        serials = [_serial(h, item) for _ in range(int(base))]
+        for serial in serials:
+            h.expiry[(item.code, serial)] = None
+        text = serials[0] if len(serials) == 1 else f"{serials[0]}-{serials[-1]}"
+        line = replace(line, serials=text)
+        portions = [(serial, Decimal(1)) for serial in serials]
+    note = f"DN{h.clock:%y%m%d}{h.number('DN')[-3:]}"
+    receipt = NewReceipt([line], order=order.number, delivery_note=note, confirm_over_receipt=over)
+    result = h.step(lambda: create_receipt(h.db, CLERK, receipt))
+    dock = "SH-QC" if result.data.get("inspection") else "SH-RCV"
+    for lot, quantity in portions:
+        h.change((dock, item.code, lot), quantity)
+    return result, portions
 
-    if h.rng.random() < 0.05:  # a typing mistake at the dock, reversed at once
-        wrong = count * 10
-        h.reverse(receive(wrong), "数量录入错误 quantity keyed wrong")
-        h.change(("SH-RCV", item.code, lot[0] if lot else None), -wrong * factor)
-    receive(count)
-    received = count * factor
-    code = lot[0] if lot else None
-    source = "SH-RCV"
-    if family.item_type == "raw_material" and lot is None and h.rng.random() < 0.3:
-        h.transfer(item.code, received, source, "SH-QC", code)
-        source = "SH-QC"
-    h.transfer(item.code, received, source, item.home, code)
+
+_REJECTION_REASONS = ("damaged", "defective", "missing_documents", "short_shelf_life")
+
+
+def _inspect(
+    h: _History,
+    item: DemoItem,
+    receipt: StepResult,
+    portions: list[tuple[str | None, Decimal]],
+    reject: bool | None = None,
+) -> tuple[str | None, list[tuple[str | None, Decimal]]]:
+    """The inspector samples each line and rejects part of some (``reject``: force a rejection
+    on the first line); rejected goods go to the rejection location. Answers the put-away the
+    inspection opened and what was accepted."""
+    inspection = receipt.data["inspection"]
+    results: list[InspectionLineInput] = []
+    accepted: list[tuple[str | None, Decimal]] = []
+    for number, (lot, quantity) in enumerate(portions, start=1):
+        bad = Decimal(0)
+        if reject if reject is not None else h.rng.random() < 0.2:
+            bad = quantity if quantity == 1 else _quantity(item, float(quantity) * 0.08)
+            reject = None if reject is None else False  # forced: the first line only
+        sample = min(quantity, _quantity(item, max(1.0, float(quantity) * 0.1)))
+        reason = h.rng.choice(_REJECTION_REASONS) if bad else None
+        results.append(
+            InspectionLineInput(number, str(quantity - bad), str(bad), reason, str(sample))
+        )
+        if bad:
+            h.change(("SH-QC", item.code, lot), -bad)
+            h.change(("SH-QC-REJ", item.code, lot), bad)
+            h.rejected.append((receipt.number, item.code, lot, bad))
+        if bad < quantity:
+            accepted.append((lot, quantity - bad))
+    done = h.step(lambda: record_inspection(h.db, INSPECTOR, inspection, results))
+    return done.data.get("putaway"), accepted
+
+
+def _store(
+    h: _History, item: DemoItem, putaway: str, source: str, goods: list[tuple[str | None, Decimal]]
+) -> None:
+    """The clerk stores every line of a put-away in the item's bin (scanned)."""
+    lines = [PutawayLineInput(n, item.home) for n in range(1, len(goods) + 1)]
+    h.step(lambda: put_away(h.db, CLERK, putaway, lines))
+    for lot, quantity in goods:
+        h.change((source, item.code, lot), -quantity)
+        h.change((item.home, item.code, lot), quantity)
+
+
+def _deliver(h: _History, item: DemoItem, order: _Order) -> None:
+    """A purchase order arrives: received at the dock (short now and then, the rest then
+    cancelled; steel sometimes a little over, within the tolerance), inspected when the item or
+    the supplier needs it, and put away."""
+    count, over = order.count, False
+    chance = h.rng.random()
+    step = Decimal("0.1") if order.unit is None and item.family.unit in _FRACTIONAL_UNITS else 1
+    short = (count * Decimal("0.8")).quantize(Decimal(step), ROUND_FLOOR)
+    if chance < 0.08 and 0 < short < count:
+        count = short
+    elif chance < 0.3 and item.family.supplier in OVER_RECEIPT_TOLERANCE and order.unit is None:
+        count, over = _quantity(item, float(count) * 1.02), True
+    received, portions = _receive_order(h, item, order, count, over)
+    if count < order.count:
+        h.step(lambda: close_order(h.db, BUYER, order.number, note="余量取消 rest cancelled"))
+    if received.data.get("inspection"):
+        # the first delivery inspected brings damaged goods (so a return always follows)
+        first = "inspected" not in h.numbers
+        h.number("inspected")
+        putaway, accepted = _inspect(h, item, received, portions, reject=True if first else None)
+        if putaway:
+            _store(h, item, putaway, "SH-QC", accepted)
+    elif received.data.get("putaway"):
+        _store(h, item, received.data["putaway"], "SH-RCV", portions)
+
+
+def _return_rejected(h: _History, ctx: Context, *, ship: bool) -> None:
+    """Rejected goods go back to their supplier, one return per receipt (at its cost)."""
+    by_receipt: dict[str, list[ReturnLineInput]] = {}
+    for receipt, code, lot, quantity in h.rejected:
+        by_receipt.setdefault(receipt, []).append(
+            ReturnLineInput(code, str(quantity), "SH-QC-REJ", lot, reason="rejected_in_inspection")
+        )
+        if ship:
+            h.change(("SH-QC-REJ", code, lot), -quantity)
+    h.rejected = [] if ship else h.rejected
+    for receipt, lines in by_receipt.items():
+        command = NewSupplierReturn(
+            lines, receipt=receipt, note="退回不合格品 rejected goods back", ship=ship
+        )
+        h.step(lambda command=command: create_supplier_return(h.db, ctx, command))  # type: ignore[misc]
 
 
 def _produce(h: _History, item: DemoItem, need: Decimal) -> None:
@@ -480,12 +685,12 @@ def _arrivals(h: _History, day: date) -> None:
             continue
         del h.pending[code]
         item = next(i for i in h.catalogue if i.code == code)
-        need = item.maximum - h.on_hand(item.home, code)
-        if need <= 0:
+        order = h.orders.pop(code, None)
+        if order is not None:
+            _deliver(h, item, order)
             continue
-        if item.family.supplier:
-            _purchase(h, item, need)
-        else:
+        need = item.maximum - h.on_hand(item.home, code)
+        if need > 0:
             _produce(h, item, need)
 
 
@@ -571,12 +776,63 @@ def _weekly(h: _History) -> None:
 
 
 def _order(h: _History, day: date) -> None:
-    """Reorder what fell to its reorder point: buy it, or schedule a work order."""
+    """Reorder what fell to its reorder point: a purchase order, or a work order."""
     for item in h.catalogue:
         if item.code in h.pending or h.on_hand(item.home, item.code) > item.reorder:
             continue
         lead = _lead_time(item.family) + h.rng.randint(0, 2)
-        h.pending[item.code] = day + timedelta(days=lead)
+        due = day + timedelta(days=lead)
+        h.pending[item.code] = due
+        if item.family.supplier:
+            need = item.maximum - h.on_hand(item.home, item.code)
+            h.orders[item.code] = _raise_order(h, item, need, due)
+
+
+def _late_order(h: _History, day: date) -> None:
+    """An order that will not arrive in time: expected a week from ``day``, its supplier is
+    late (the clerk's overdue task at the end)."""
+    item = _first_of(h, "SP-BLT")
+    _raise_order(h, item, item.batch * 3, day + timedelta(days=7))
+
+
+def _first_of(h: _History, family: str) -> DemoItem:
+    return next(i for i in h.catalogue if i.family.code == family)
+
+
+def _open_work(h: _History) -> None:
+    """The end of the last day: work left for the morning, in each role's task inbox."""
+    # the buyer's draft, not yet confirmed
+    drafts = [_first_of(h, "CS-GLV"), _first_of(h, "CS-MSK")]
+    lines = [OrderLineInput(i.code, "4", unit=i.family.units[0][0]) for i in drafts]
+    order = NewPurchaseOrder("S-SHMRO", "SH", lines, note="月度劳保补货 monthly PPE")
+    h.step(lambda: create_purchase_order(h.db, BUYER, order))
+    # three tonnes of steel: above the threshold, waiting for the manager
+    steel = _first_of(h, "RM-STCR")
+    big = NewPurchaseOrder(
+        "S-HDSTEEL", "SH", [OrderLineInput(steel.code, "3", unit="t")], note="备料 stock up"
+    )
+    number = h.step(lambda: create_purchase_order(h.db, BUYER, big)).number
+    h.step(lambda: confirm_order(h.db, BUYER, number))
+    # resin in quality control, waiting for the inspector
+    resin = _first_of(h, "RM-PC")
+    order_ = _raise_order(h, resin, resin.batch * 2, h.clock.date())
+    _receive_order(h, resin, order_, order_.count)
+    # bearings at the dock, their put-away given to the clerk
+    bearing = _first_of(h, "SP-BRG")
+    order_ = _raise_order(h, bearing, bearing.batch * 3, h.clock.date())
+    received, _ = _receive_order(h, bearing, order_, order_.count)
+    putaway = received.data["putaway"]
+    h.step(lambda: assign_document(h.db, MANAGER, putaway, "clerk"))
+    # the week's rejected goods go back; then mechanical seals with a defective one: the
+    # inspector's return waits for the clerk
+    _return_rejected(h, MANAGER, ship=True)
+    seal = _first_of(h, "SP-SEAL")
+    order_ = _raise_order(h, seal, seal.batch, h.clock.date())
+    received, portions = _receive_order(h, seal, order_, order_.count)
+    putaway, accepted = _inspect(h, seal, received, portions, reject=True)
+    if putaway:
+        _store(h, seal, putaway, "SH-QC", accepted)
+    _return_rejected(h, INSPECTOR, ship=False)
 
 
 def _expired(h: _History) -> None:
@@ -601,9 +857,13 @@ def _simulate(h: _History, start: date, days: int, close_through: date) -> None:
             _sell(h)
             if day.weekday() == 0:
                 _weekly(h)
+                _return_rejected(h, MANAGER, ship=True)
             _order(h, day)
+        if offset == days - 10:
+            _late_order(h, day)
         if offset == days - 1:
             _expired(h)
+            _open_work(h)
         if day == close_through:
             close_period(h.db, h.ctx, close_through, note="月结 Month-end close")
 
@@ -633,6 +893,8 @@ class DemoSummary:
     items_below_reorder_point: int
     total_stock_value: Decimal
     seconds: float
+    #: the inbound documents, by type (purchase_order, receipt, inspection, putaway...)
+    documents_by_type: dict[str, int] = field(default_factory=dict)
     #: who can sign in, with the demo passwords (administrator first)
     credentials: list[DemoUser] = field(default_factory=list)
 
@@ -714,6 +976,7 @@ def summarize(db: Database, seed: int, months: int, seconds: float = 0.0) -> Dem
             items_below_reorder_point=_below_reorder_point(conn),
             total_stock_value=stock_value(conn, utcnow()).total_value,
             seconds=round(seconds, 2),
+            documents_by_type=_grouped(conn, documents.c.doc_type),
         )
 
 
@@ -726,12 +989,14 @@ def build_demo(
     daily number of requisitions and sales orders (tests use less).
 
     Raises RuleViolation ``database_not_empty`` when items, warehouses or moves exist already,
-    InvalidInput ``invalid_months`` / ``invalid_activity``. Writes: warehouses, locations, units,
-    categories, items, partners and their supplier items, a few thousand moves with their
-    balances, costs and lots, a closed period with its checkpoint; the company settings
-    (currency CNY, time zone Asia/Shanghai); one user per built-in role
-    with a demo password, and the administrator's demo password if they have none
-    (``services.demo_users``).
+    InvalidInput ``invalid_months`` / ``invalid_activity``. Writes: warehouses (with their
+    rejection locations), locations, units, categories, items (some marked for inspection),
+    partners (a supplier marked for inspection, over-receipt tolerances) and their supplier
+    items, purchase orders, receipts, inspections, put-aways and supplier returns with their
+    timelines and notifications, a few thousand moves with their balances, costs and lots, a
+    closed period with its checkpoint; the company settings (currency CNY, time zone
+    Asia/Shanghai, purchase approval above 10,000); one user per built-in role with a demo
+    password, and the administrator's demo password if they have none (``services.demo_users``).
     """
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
         raise InvalidInput("months must be a whole number from 1 to 24", code="invalid_months")
@@ -742,14 +1007,20 @@ def build_demo(
     rng = random.Random(seed)
     catalogue = draw_catalogue(rng)
     # the demo is a company in China, shown first in Chinese: yuan and China Standard Time
-    update_company(db, ctx, CompanyChanges(currency="CNY", time_zone="Asia/Shanghai"))
+    update_company(
+        db,
+        ctx,
+        CompanyChanges(
+            currency="CNY", time_zone="Asia/Shanghai", po_approval_threshold=PO_APPROVAL_THRESHOLD
+        ),
+    )
     _build_sites(db, ctx)
     _build_items(db, ctx, catalogue)
     _build_partners(db, ctx, catalogue)
+    credentials = create_demo_users(db, ctx)  # they do the inbound work
     today = utcnow().date()
     start = today - timedelta(days=months * DAYS_PER_MONTH)
     history = _History(db, ctx, rng, catalogue, today, activity)
     _simulate(history, start, months * DAYS_PER_MONTH, start + timedelta(DAYS_PER_MONTH - 1))
-    credentials = create_demo_users(db, ctx)
     summary = summarize(db, seed, months, time.perf_counter() - started)
     return replace(summary, credentials=credentials)

@@ -9,7 +9,19 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from cangku.domain.errors import InvalidInput
 
-__all__ = ["CATEGORIES", "FAMILIES", "LOCATIONS", "PARTNERS", "DemoItem", "Family", "ean13"]
+__all__ = [
+    "CATEGORIES",
+    "FAMILIES",
+    "INSPECTED_SUPPLIERS",
+    "LOCATIONS",
+    "OVER_RECEIPT_TOLERANCE",
+    "PARTNERS",
+    "PO_APPROVAL_THRESHOLD",
+    "REJECTION_LOCATIONS",
+    "DemoItem",
+    "Family",
+    "ean13",
+]
 
 
 DAYS_PER_MONTH = 30
@@ -54,6 +66,8 @@ class Family:
     units: tuple[tuple[str, int], ...] = ()
     shelf_life: int | None = None
     supplier: str | None = None  # None: made in-house
+    #: received goods go through quality inspection (the item's mark)
+    inspect: bool = False
 
 
 def _f(
@@ -67,6 +81,7 @@ def _f(
     units: tuple[tuple[str, int], ...] = (),
     shelf_life: int | None = None,
     supplier: str | None = None,
+    inspect: bool = False,
 ) -> Family:
     """A family from "type|code|中文|English|unit" and comma-separated variants."""
     item_type, code, zh, en, unit = spec.split("|")
@@ -84,6 +99,7 @@ def _f(
         units,
         shelf_life,
         supplier,
+        inspect,
     )
 
 
@@ -94,9 +110,9 @@ FAMILIES = [
     _f("raw_material|RM-AL|铝板 5052|Aluminium sheet 5052|kg", "1.0mm,2.0mm,3.0mm,5.0mm", "24.50", 120, "RM-METAL", supplier="S-NHAL"),
     _f("raw_material|RM-SSR|不锈钢圆棒 304|Stainless round bar 304|kg", "D10,D16,D20,D25", "18.00", 80, "RM-METAL", supplier="S-HDSTEEL"),
     _f("raw_material|RM-CU|漆包铜线|Enamelled copper wire|kg", "0.5mm,0.8mm,1.0mm,1.5mm", "68.00", 40, "RM-METAL", supplier="S-NHAL"),
-    _f("raw_material|RM-ABS|ABS 树脂颗粒|ABS resin pellets|kg", "WHITE,BLACK,GREY,NATURAL", "14.20", 250, "RM-PLASTIC", tracking="lot", units=(("bag", 25),), shelf_life=365, supplier="S-JSPOLY"),
-    _f("raw_material|RM-PP|PP 聚丙烯颗粒|PP resin pellets|kg", "NATURAL,BLACK", "9.60", 200, "RM-PLASTIC", tracking="lot", units=(("bag", 25),), shelf_life=365, supplier="S-JSPOLY"),
-    _f("raw_material|RM-PC|PC 聚碳酸酯颗粒|PC resin pellets|kg", "CLEAR,SMOKE", "21.00", 100, "RM-PLASTIC", tracking="lot", units=(("bag", 25),), shelf_life=365, supplier="S-JSPOLY"),
+    _f("raw_material|RM-ABS|ABS 树脂颗粒|ABS resin pellets|kg", "WHITE,BLACK,GREY,NATURAL", "14.20", 250, "RM-PLASTIC", tracking="lot", units=(("bag", 25),), shelf_life=365, supplier="S-JSPOLY", inspect=True),
+    _f("raw_material|RM-PP|PP 聚丙烯颗粒|PP resin pellets|kg", "NATURAL,BLACK", "9.60", 200, "RM-PLASTIC", tracking="lot", units=(("bag", 25),), shelf_life=365, supplier="S-JSPOLY", inspect=True),
+    _f("raw_material|RM-PC|PC 聚碳酸酯颗粒|PC resin pellets|kg", "CLEAR,SMOKE", "21.00", 100, "RM-PLASTIC", tracking="lot", units=(("bag", 25),), shelf_life=365, supplier="S-JSPOLY", inspect=True),
     _f("raw_material|RM-PWD|粉末涂料|Powder coating|kg", "RAL9003,RAL7035,RAL9005", "32.00", 40, "RM-CHEM", tracking="lot", shelf_life=270, supplier="S-LBCHEM"),
     _f("raw_material|RM-GLUE|结构胶|Structural adhesive|kg", "EPOXY,PU", "86.00", 10, "RM-CHEM", tracking="lot", shelf_life=150, supplier="S-LBCHEM"),
     _f("raw_material|RM-SCR|机螺钉|Machine screw|pcs", "M3x8,M4x10,M4x16,M5x12,M6x20,M8x25", "0.06", 3000, "RM-HW", units=(("box", 1000),), supplier="S-WZFAST"),
@@ -122,7 +138,7 @@ FAMILIES = [
     _f("spare_part|SP-BRG|深沟球轴承|Deep-groove ball bearing|pcs", "6201,6202,6203,6204,6205,6206,6305,6306", "6.50", 20, "SP-MECH", units=(("box", 12),), supplier="S-LYBRG"),
     _f("spare_part|SP-ORG|O 型圈|O-ring NBR|pcs", "10x2,16x2,20x3,25x3,32x3,40x4", "0.35", 100, "SP-MECH", units=(("pack", 100),), supplier="S-LBCHEM"),
     _f("spare_part|SP-BLT|三角带|V-belt|pcs", "A-800,A-1000,B-1200,B-1500", "18.00", 4, "SP-MECH", supplier="S-LYBRG"),
-    _f("spare_part|SP-SEAL|机械密封|Mechanical seal|pcs", "WP370,WP750,WP1100,WP1500", "58.00", 4, "SP-MECH", supplier="S-LYBRG"),
+    _f("spare_part|SP-SEAL|机械密封|Mechanical seal|pcs", "WP370,WP750,WP1100,WP1500", "58.00", 4, "SP-MECH", tracking="serial", supplier="S-LYBRG", inspect=True),
     _f("spare_part|SP-FUS|玻璃管保险丝|Glass fuse|pcs", "1A,2A,5A,10A", "0.80", 48, "SP-ELEC", units=(("box", 12),), supplier="S-SZELEC"),
     _f("spare_part|SP-CAP|电机电容|Motor run capacitor|pcs", "2uF,4uF,6uF,8uF", "4.20", 24, "SP-ELEC", units=(("box", 12),), supplier="S-SZELEC"),
     _f("spare_part|SP-BRS|电机碳刷|Motor carbon brush|pair", "5x8,6x10,8x12", "9.50", 6, "SP-ELEC", supplier="S-SZELEC"),
@@ -162,12 +178,21 @@ PARTNERS = [
 ]
 # fmt: on
 CUSTOMERS = [p[0] for p in PARTNERS if p[3]]
+#: suppliers whose every delivery is inspected (chemicals: certificates of analysis)
+INSPECTED_SUPPLIERS = frozenset({"S-LBCHEM"})
+#: suppliers that may deliver more than ordered, in percent (steel and aluminium by weight)
+OVER_RECEIPT_TOLERANCE = {"S-HDSTEEL": "5", "S-NHAL": "3"}
+#: purchase orders above this (CNY) wait for the warehouse manager's approval
+PO_APPROVAL_THRESHOLD = "10000"
+#: each warehouse's rejection location (a second quality location)
+REJECTION_LOCATIONS = {"SH": "SH-QC-REJ", "SZ": "SZ-QC-REJ"}
 
 #: code, name, kind, parent, level, allowed item types
 # fmt: off
 LOCATIONS = [
     ("SH-RCV", "收货区 Receiving dock", "receiving", None, "zone", None),
     ("SH-QC", "质检区 Quality control", "quality", None, "zone", None),
+    ("SH-QC-REJ", "不合格品区 Rejected goods", "quality", None, "zone", None),
     ("SH-SHIP", "发货暂存区 Shipping staging", "shipping", None, "zone", None),
     ("SH-A", "A区 原材料 Raw materials", "internal", None, "zone", None),
     ("SH-A-01", "A01 巷道 Aisle A01", "internal", "SH-A", "aisle", None),
@@ -187,6 +212,7 @@ LOCATIONS = [
     ("SH-C-01-02", "C01-02 货位 Bin", "internal", "SH-C-01", "bin", ["spare_part", "consumable"]),
     ("SZ-RCV", "收货区 Receiving dock", "receiving", None, "zone", None),
     ("SZ-QC", "质检区 Quality control", "quality", None, "zone", None),
+    ("SZ-QC-REJ", "不合格品区 Rejected goods", "quality", None, "zone", None),
     ("SZ-SHIP", "发货暂存区 Shipping staging", "shipping", None, "zone", None),
     ("SZ-A", "A区 成品 Finished goods", "internal", None, "zone", None),
     ("SZ-A-01", "A01 巷道 Aisle A01", "internal", "SZ-A", "aisle", None),
