@@ -171,20 +171,17 @@ def insert_document(conn: Connection, values: dict[str, Any]) -> int:
     )
 
 
-#: parameters in one PostgreSQL statement (its protocol's limit is 65,535)
-_PG_PARAMETERS = 60_000
-
-
-def _pg_chunks(rows: Sequence[Any], width: int) -> list[Sequence[Any]]:
-    size = max(1, _PG_PARAMETERS // max(1, width))
-    return [rows[start : start + size] for start in range(0, len(rows), size)]
+def _array_types(conn: Connection, columns: Sequence[str]) -> list[str]:
+    """``%s::<type>[]`` for each column: one array parameter per column (PostgreSQL)."""
+    return [f"%s::{document_lines.c[c].type.compile(dialect=conn.dialect)}[]" for c in columns]
 
 
 def insert_lines(conn: Connection, document_id: int, rows: Sequence[dict[str, Any]]) -> None:
     """Insert a document's lines in one batched statement (each row names its ``line_no``).
 
-    On PostgreSQL one multi-row INSERT per 60,000 values: psycopg's executemany runs each row
-    as a statement of its own (pipelined), which cost ~0.1 ms a row (0.7 s for 5,000 lines)."""
+    On PostgreSQL one ``INSERT ... SELECT FROM unnest(<an array per column>)``: psycopg's
+    executemany runs each row as a statement of its own (pipelined), 0.14 s for 5,000 lines
+    here, a multi-row VALUES list 0.4 s (binding 55,000 parameters), the arrays 0.06 s."""
     if not rows:
         return
     # one shape for the batch: an executemany takes its columns from the first row
@@ -195,14 +192,12 @@ def insert_lines(conn: Connection, document_id: int, rows: Sequence[dict[str, An
             [{"document_id": document_id, **{k: row.get(k) for k in keys[1:]}} for row in rows],
         )
         return
-    placeholder = "(" + ", ".join(["%s"] * len(keys)) + ")"
-    for chunk in _pg_chunks(rows, len(keys)):
-        sql = (
-            f"INSERT INTO document_lines ({', '.join(keys)}) VALUES "  # noqa: S608 - column names
-            + ", ".join([placeholder] * len(chunk))
-        )
-        params = [document_id if k == "document_id" else row.get(k) for row in chunk for k in keys]
-        conn.exec_driver_sql(sql, tuple(params))
+    sql = (
+        f"INSERT INTO document_lines ({', '.join(keys)})"  # noqa: S608 - column names
+        f" SELECT * FROM unnest({', '.join(_array_types(conn, keys))})"
+    )
+    arrays = [[document_id] * len(rows)] + [[row.get(k) for row in rows] for k in keys[1:]]
+    conn.exec_driver_sql(sql, tuple(arrays))
 
 
 @dataclass(frozen=True)
@@ -300,29 +295,22 @@ def update_lines(conn: Connection, changes: Sequence[dict[str, Any]]) -> None:
 
 
 def _update_lines_pg(conn: Connection, shape: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    """``update_lines`` on PostgreSQL: one ``UPDATE ... FROM (VALUES ...)`` per 60,000 values
+    """``update_lines`` on PostgreSQL: one ``UPDATE ... FROM unnest(<an array per column>)``
     instead of psycopg's executemany (a statement per row)."""
     keys = ["line_id", *(key for key in shape if key != "line_id")]
-    sets = []
-    casts = []
-    for key in keys:
-        column = "id" if key == "line_id" else key.split("_", 1)[1]
-        sql_type = document_lines.c[column].type.compile(dialect=conn.dialect)
-        casts.append(f"%s::{sql_type}")
-        if key.startswith("add_"):
-            sets.append(f"{column} = d.{column} + v.{key}")
-        elif key.startswith("set_"):
-            sets.append(f"{column} = v.{key}")
+    columns = ["id" if key == "line_id" else key.split("_", 1)[1] for key in keys]
+    sets = [
+        f"{column} = d.{column} + v.{key}" if key.startswith("add_") else f"{column} = v.{key}"
+        for key, column in zip(keys[1:], columns[1:], strict=True)
+    ]
     if not sets:
         return
-    placeholder = "(" + ", ".join(casts) + ")"
-    for chunk in _pg_chunks(rows, len(keys)):
-        sql = (
-            f"UPDATE document_lines AS d SET {', '.join(sets)}"  # noqa: S608 - column names
-            f" FROM (VALUES {', '.join([placeholder] * len(chunk))}) AS v ({', '.join(keys)})"
-            " WHERE d.id = v.line_id"
-        )
-        conn.exec_driver_sql(sql, tuple(row[k] for row in chunk for k in keys))
+    sql = (
+        f"UPDATE document_lines AS d SET {', '.join(sets)}"  # noqa: S608 - column names
+        f" FROM unnest({', '.join(_array_types(conn, columns))}) AS v ({', '.join(keys)})"
+        " WHERE d.id = v.line_id"
+    )
+    conn.exec_driver_sql(sql, tuple([row[k] for row in rows] for k in keys))
 
 
 def set_state(
