@@ -328,6 +328,25 @@ ERRORS: dict[str, str] = {
         "%(available)s available."
     ),
     "lot_required": N_("Item %(item)s is lot-tracked: enter a lot."),
+    "invalid_over_receipt_tolerance": N_(
+        "The over-receipt tolerance is a percentage from 0 to 100 with at most 2 decimals."
+    ),
+    "wrong_location_kind": N_("%(location)s is a %(kind)s location; a %(expected)s one is needed."),
+    "putaway_rule_subject": N_(
+        "A put-away rule names exactly one of: an item, a category, an item type."
+    ),
+    "putaway_rule_exists": N_("This warehouse already has this put-away rule for %(location)s."),
+    "invalid_priority": N_("The priority is a whole number from 0 to 1,000,000."),
+    "no_receiving_location": N_(
+        "Warehouse %(warehouse)s has no receiving location: add one (kind receiving)."
+    ),
+    "no_quality_location": N_(
+        "Warehouse %(warehouse)s has no quality location: add one (kind quality)."
+    ),
+    "below_minimum_order": N_("The supplier's minimum order of %(item)s is %(minimum)s."),
+    "stock_under_inspection": N_(
+        "%(item)s at %(location)s is under inspection and cannot be issued or reserved."
+    ),
     "serial_required": N_("Item %(item)s is serial-tracked: enter a serial number."),
     "period_closed": N_("The period up to %(closed_through)s is closed; choose a later date."),
     "idempotency_key_reused": N_("This form was already submitted with different values."),
