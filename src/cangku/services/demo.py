@@ -277,12 +277,25 @@ def _services_clock(moment: datetime) -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class _Order:
-    """A purchase order on its way: ``count`` of ``unit`` (None: the base unit)."""
+class _Line:
+    """A purchase order line: ``count`` of ``unit`` (None: the base unit)."""
 
-    number: str
+    item: DemoItem
     count: Decimal
     unit: tuple[str, int] | None
+
+
+@dataclass(frozen=True)
+class _Order:
+    """A purchase order on its way."""
+
+    number: str
+    due: date
+    lines: list[_Line]
+
+
+#: what came in on a receipt line (one per lot or serial number): item, lot, base units
+_Goods = tuple[DemoItem, str | None, Decimal]
 
 
 @dataclass
@@ -301,8 +314,8 @@ class _History:
     pending: dict[str, date] = field(default_factory=dict)
     clock: datetime = datetime.min.replace(tzinfo=UTC)
     numbers: dict[str, int] = field(default_factory=dict)
-    #: item code -> its purchase order on the way
-    orders: dict[str, _Order] = field(default_factory=dict)
+    #: the purchase orders on their way
+    orders: list[_Order] = field(default_factory=list)
     #: goods rejected in inspection, to go back: (receipt, item, lot, quantity)
     rejected: list[tuple[str, str, str | None, Decimal]] = field(default_factory=list)
 
@@ -518,84 +531,85 @@ def _purchase_quantity(item: DemoItem, need: Decimal) -> tuple[Decimal, tuple[st
 
 
 def _raise_order(
-    h: _History, item: DemoItem, need: Decimal, expected: date, *, confirm: bool = True
+    h: _History, supplier: str, wanted: list[tuple[DemoItem, Decimal]], expected: date
 ) -> _Order:
-    """The buyer raises a purchase order and confirms it; the manager approves it when it is
-    above the company's threshold."""
-    count, unit = _purchase_quantity(item, need)
-    supplier = item.family.supplier
-    assert supplier is not None
-    price = _price(h, item.cost) * (unit[1] if unit else 1)
-    line = OrderLineInput(
-        item.code, str(count), unit=unit[0] if unit else None, unit_price=str(price),
-        expected_on=expected,
-    )  # fmt: skip
+    """The buyer orders ``wanted`` (item, base units needed) from a supplier and confirms the
+    order; the manager approves it when it is above the company's threshold."""
+    lines = [_Line(item, *_purchase_quantity(item, need)) for item, need in wanted]
+    inputs = [
+        OrderLineInput(
+            line.item.code, str(line.count), unit=line.unit[0] if line.unit else None,
+            unit_price=str(_price(h, line.item.cost) * (line.unit[1] if line.unit else 1)),
+            expected_on=expected,
+        )
+        for line in lines
+    ]  # fmt: skip
     reference = f"{supplier[2:]}-{h.clock:%y%m%d}-{h.number('Q:' + supplier)[-2:]}"
-    order = NewPurchaseOrder(supplier, "SH", [line], reference=reference)
+    order = NewPurchaseOrder(supplier, "SH", inputs, reference=reference)
     number = h.step(lambda: create_purchase_order(h.db, BUYER, order)).number
-    if confirm:
-        state = h.step(lambda: confirm_order(h.db, BUYER, number)).state
-        if state == "awaiting_approval":
-            h.step(lambda: approve_order(h.db, MANAGER, number, note="同意采购 approved"))
-    return _Order(number, count, unit)
+    state = h.step(lambda: confirm_order(h.db, BUYER, number)).state
+    if state == "awaiting_approval":
+        h.step(lambda: approve_order(h.db, MANAGER, number, note="同意采购 approved"))
+    return _Order(number, expected, lines)
+
+
+def _inspected(item: DemoItem) -> bool:
+    return item.family.inspect or item.family.supplier in INSPECTED_SUPPLIERS
 
 
 def _receive_order(
-    h: _History, item: DemoItem, order: _Order, count: Decimal, over: bool = False
-) -> tuple[StepResult, list[tuple[str | None, Decimal]]]:
-    """The clerk receives ``count`` (of the order's unit) against the order, with a new lot or
-    serial numbers; answers the receipt and what came in per lot (base units)."""
-    family = item.family
-    base = count * (order.unit[1] if order.unit else 1)
-    line = ReceiptLineInput(
-        item.code, str(count), unit=order.unit[0] if order.unit else None, order_line=1
-    )
-    portions: list[tuple[str | None, Decimal]] = [(None, base)]
-    if family.tracking == "lot":
-        code, made, expires = _new_lot(h, item, h.clock.date())
-        h.expiry[(item.code, code)] = expires
-        supplier_lot = f"{(family.supplier or '')[2:5]}{made:%y%m%d}"
-        line = replace(
-            line, lot=code, manufactured_on=made, expires_on=expires, supplier_lot=supplier_lot
+    h: _History, order: _Order, counts: list[Decimal], over: bool = False
+) -> tuple[StepResult, list[_Goods]]:
+    """The clerk receives ``counts`` (of each line's unit) against the order, each line with a
+    new lot or serial numbers; answers the receipt and what came in, per receipt line."""
+    lines: list[ReceiptLineInput] = []
+    goods: list[_Goods] = []
+    for number, (ordered, count) in enumerate(zip(order.lines, counts, strict=True), start=1):
+        item, unit = ordered.item, ordered.unit
+        base = count * (unit[1] if unit else 1)
+        line = ReceiptLineInput(
+            item.code, str(count), unit=unit[0] if unit else None, order_line=number
         )
-        portions = [(code, base)]
-    elif family.tracking == "serial":
-        serials = [_serial(h, item) for _ in range(int(base))]
-        for serial in serials:
-            h.expiry[(item.code, serial)] = None
-        text = serials[0] if len(serials) == 1 else f"{serials[0]}-{serials[-1]}"
-        line = replace(line, serials=text)
-        portions = [(serial, Decimal(1)) for serial in serials]
+        if item.family.tracking == "lot":
+            code, made, expires = _new_lot(h, item, h.clock.date())
+            h.expiry[(item.code, code)] = expires
+            supplier_lot = f"{(item.family.supplier or '')[2:5]}{made:%y%m%d}"
+            line = replace(
+                line, lot=code, manufactured_on=made, expires_on=expires, supplier_lot=supplier_lot
+            )
+            goods.append((item, code, base))
+        elif item.family.tracking == "serial":
+            serials = [_serial(h, item) for _ in range(int(base))]
+            for serial in serials:
+                h.expiry[(item.code, serial)] = None
+            line = replace(line, serials=f"{serials[0]}-{serials[-1]}" if base > 1 else serials[0])
+            goods.extend((item, serial, Decimal(1)) for serial in serials)
+        else:
+            goods.append((item, None, base))
+        lines.append(line)
     note = f"DN{h.clock:%y%m%d}{h.number('DN')[-3:]}"
-    receipt = NewReceipt([line], order=order.number, delivery_note=note, confirm_over_receipt=over)
+    receipt = NewReceipt(lines, order=order.number, delivery_note=note, confirm_over_receipt=over)
     result = h.step(lambda: create_receipt(h.db, CLERK, receipt))
-    dock = "SH-QC" if result.data.get("inspection") else "SH-RCV"
-    for lot, quantity in portions:
-        h.change((dock, item.code, lot), quantity)
-    return result, portions
+    for item, lot, quantity in goods:
+        h.change(("SH-QC" if _inspected(item) else "SH-RCV", item.code, lot), quantity)
+    return result, goods
 
 
 _REJECTION_REASONS = ("damaged", "defective", "missing_documents", "short_shelf_life")
 
 
 def _inspect(
-    h: _History,
-    item: DemoItem,
-    receipt: StepResult,
-    portions: list[tuple[str | None, Decimal]],
-    reject: bool | None = None,
-) -> tuple[str | None, list[tuple[str | None, Decimal]]]:
-    """The inspector samples each line and rejects part of some (``reject``: force a rejection
-    on the first line); rejected goods go to the rejection location. Answers the put-away the
-    inspection opened and what was accepted."""
-    inspection = receipt.data["inspection"]
+    h: _History, receipt: StepResult, goods: list[_Goods], reject: bool = False
+) -> tuple[str | None, list[_Goods]]:
+    """The inspector samples each inspected line and rejects part of some (``reject``: the
+    first line for certain); rejected goods go to the rejection location. Answers the put-away
+    the inspection opened and what it accepted, in its lines' order."""
     results: list[InspectionLineInput] = []
-    accepted: list[tuple[str | None, Decimal]] = []
-    for number, (lot, quantity) in enumerate(portions, start=1):
+    accepted: list[_Goods] = []
+    for number, (item, lot, quantity) in enumerate((g for g in goods if _inspected(g[0])), start=1):
         bad = Decimal(0)
-        if reject if reject is not None else h.rng.random() < 0.2:
+        if (reject and number == 1) or h.rng.random() < 0.2:
             bad = quantity if quantity == 1 else _quantity(item, float(quantity) * 0.08)
-            reject = None if reject is None else False  # forced: the first line only
         sample = min(quantity, _quantity(item, max(1.0, float(quantity) * 0.1)))
         reason = h.rng.choice(_REJECTION_REASONS) if bad else None
         results.append(
@@ -606,46 +620,47 @@ def _inspect(
             h.change(("SH-QC-REJ", item.code, lot), bad)
             h.rejected.append((receipt.number, item.code, lot, bad))
         if bad < quantity:
-            accepted.append((lot, quantity - bad))
+            accepted.append((item, lot, quantity - bad))
+    inspection = receipt.data["inspection"]
     done = h.step(lambda: record_inspection(h.db, INSPECTOR, inspection, results))
     return done.data.get("putaway"), accepted
 
 
-def _store(
-    h: _History, item: DemoItem, putaway: str, source: str, goods: list[tuple[str | None, Decimal]]
-) -> None:
-    """The clerk stores every line of a put-away in the item's bin (scanned)."""
-    lines = [PutawayLineInput(n, item.home) for n in range(1, len(goods) + 1)]
+def _store(h: _History, putaway: str, source: str, goods: list[_Goods]) -> None:
+    """The clerk stores every line of a put-away in its item's bin (scanned)."""
+    lines = [PutawayLineInput(n, item.home) for n, (item, _, _) in enumerate(goods, start=1)]
     h.step(lambda: put_away(h.db, CLERK, putaway, lines))
-    for lot, quantity in goods:
+    for item, lot, quantity in goods:
         h.change((source, item.code, lot), -quantity)
         h.change((item.home, item.code, lot), quantity)
 
 
-def _deliver(h: _History, item: DemoItem, order: _Order) -> None:
-    """A purchase order arrives: received at the dock (short now and then, the rest then
-    cancelled; steel sometimes a little over, within the tolerance), inspected when the item or
-    the supplier needs it, and put away."""
-    count, over = order.count, False
-    chance = h.rng.random()
-    step = Decimal("0.1") if order.unit is None and item.family.unit in _FRACTIONAL_UNITS else 1
-    short = (count * Decimal("0.8")).quantize(Decimal(step), ROUND_FLOOR)
-    if chance < 0.08 and 0 < short < count:
-        count = short
-    elif chance < 0.3 and item.family.supplier in OVER_RECEIPT_TOLERANCE and order.unit is None:
-        count, over = _quantity(item, float(count) * 1.02), True
-    received, portions = _receive_order(h, item, order, count, over)
-    if count < order.count:
+def _deliver(h: _History, order: _Order, *, reject: bool = False) -> StepResult:
+    """A purchase order arrives: received at the dock (a line short now and then, the rest
+    then cancelled; steel and aluminium sometimes a little over, within the tolerance),
+    inspected where the item or the supplier needs it, and put away."""
+    counts = [line.count for line in order.lines]
+    over = False
+    for n, line in enumerate(order.lines):
+        chance = h.rng.random()
+        fractional = line.unit is None and line.item.family.unit in _FRACTIONAL_UNITS
+        short = (line.count * Decimal("0.8")).quantize(
+            Decimal("0.1") if fractional else Decimal(1), ROUND_FLOOR
+        )
+        if chance < 0.05 and 0 < short < line.count:
+            counts[n] = short
+        elif chance < 0.3 and line.item.family.supplier in OVER_RECEIPT_TOLERANCE and fractional:
+            counts[n], over = _quantity(line.item, float(line.count) * 1.02), True
+    received, goods = _receive_order(h, order, counts, over)
+    if any(c < line.count for c, line in zip(counts, order.lines, strict=True)):
         h.step(lambda: close_order(h.db, BUYER, order.number, note="余量取消 rest cancelled"))
     if received.data.get("inspection"):
-        # the first delivery inspected brings damaged goods (so a return always follows)
-        first = "inspected" not in h.numbers
-        h.number("inspected")
-        putaway, accepted = _inspect(h, item, received, portions, reject=True if first else None)
+        putaway, accepted = _inspect(h, received, goods, reject)
         if putaway:
-            _store(h, item, putaway, "SH-QC", accepted)
-    elif received.data.get("putaway"):
-        _store(h, item, received.data["putaway"], "SH-RCV", portions)
+            _store(h, putaway, "SH-QC", accepted)
+    if received.data.get("putaway"):
+        _store(h, received.data["putaway"], "SH-RCV", [g for g in goods if not _inspected(g[0])])
+    return received
 
 
 def _return_rejected(h: _History, ctx: Context, *, ship: bool) -> None:
@@ -680,15 +695,20 @@ def _produce(h: _History, item: DemoItem, need: Decimal) -> None:
 
 
 def _arrivals(h: _History, day: date) -> None:
+    for order in [o for o in h.orders if o.due <= day]:
+        h.orders.remove(order)
+        # the first delivery with goods to inspect brings damaged ones (a return follows)
+        first = "inspected" not in h.numbers and any(_inspected(x.item) for x in order.lines)
+        if first:
+            h.number("inspected")
+        _deliver(h, order, reject=first)
+        for line in order.lines:
+            h.pending.pop(line.item.code, None)
     for code, due in list(h.pending.items()):
         if due > day:
             continue
         del h.pending[code]
         item = next(i for i in h.catalogue if i.code == code)
-        order = h.orders.pop(code, None)
-        if order is not None:
-            _deliver(h, item, order)
-            continue
         need = item.maximum - h.on_hand(item.home, code)
         if need > 0:
             _produce(h, item, need)
@@ -776,23 +796,32 @@ def _weekly(h: _History) -> None:
 
 
 def _order(h: _History, day: date) -> None:
-    """Reorder what fell to its reorder point: a purchase order, or a work order."""
+    """Reorder what fell to its reorder point: a work order any day; purchases on Mondays and
+    Thursdays, one order per supplier."""
+    wanted: dict[str, list[tuple[DemoItem, Decimal]]] = {}
+    buying = day.weekday() in (0, 3)
     for item in h.catalogue:
         if item.code in h.pending or h.on_hand(item.home, item.code) > item.reorder:
             continue
-        lead = _lead_time(item.family) + h.rng.randint(0, 2)
-        due = day + timedelta(days=lead)
-        h.pending[item.code] = due
+        if item.family.supplier and not buying:
+            continue
         if item.family.supplier:
             need = item.maximum - h.on_hand(item.home, item.code)
-            h.orders[item.code] = _raise_order(h, item, need, due)
+            wanted.setdefault(item.family.supplier, []).append((item, need))
+            h.pending[item.code] = date.max  # until its order is delivered
+            continue
+        lead = _lead_time(item.family) + h.rng.randint(0, 2)
+        h.pending[item.code] = day + timedelta(days=lead)
+    for supplier, lines in wanted.items():
+        lead = _lead_time(lines[0][0].family) + h.rng.randint(0, 2)
+        h.orders.append(_raise_order(h, supplier, lines, day + timedelta(days=lead)))
 
 
 def _late_order(h: _History, day: date) -> None:
     """An order that will not arrive in time: expected a week from ``day``, its supplier is
     late (the clerk's overdue task at the end)."""
     item = _first_of(h, "SP-BLT")
-    _raise_order(h, item, item.batch * 3, day + timedelta(days=7))
+    _raise_order(h, "S-LYBRG", [(item, item.batch * 3)], day + timedelta(days=7))
 
 
 def _first_of(h: _History, family: str) -> DemoItem:
@@ -802,8 +831,10 @@ def _first_of(h: _History, family: str) -> DemoItem:
 def _open_work(h: _History) -> None:
     """The end of the last day: work left for the morning, in each role's task inbox."""
     # the buyer's draft, not yet confirmed
-    drafts = [_first_of(h, "CS-GLV"), _first_of(h, "CS-MSK")]
-    lines = [OrderLineInput(i.code, "4", unit=i.family.units[0][0]) for i in drafts]
+    lines = []
+    for item in (_first_of(h, "CS-GLV"), _first_of(h, "CS-MSK")):
+        count, unit = _purchase_quantity(item, item.batch * 2)
+        lines.append(OrderLineInput(item.code, str(count), unit=unit[0] if unit else None))
     order = NewPurchaseOrder("S-SHMRO", "SH", lines, note="月度劳保补货 monthly PPE")
     h.step(lambda: create_purchase_order(h.db, BUYER, order))
     # three tonnes of steel: above the threshold, waiting for the manager
@@ -813,25 +844,22 @@ def _open_work(h: _History) -> None:
     )
     number = h.step(lambda: create_purchase_order(h.db, BUYER, big)).number
     h.step(lambda: confirm_order(h.db, BUYER, number))
+    today = h.clock.date()
     # resin in quality control, waiting for the inspector
     resin = _first_of(h, "RM-PC")
-    order_ = _raise_order(h, resin, resin.batch * 2, h.clock.date())
-    _receive_order(h, resin, order_, order_.count)
+    order_ = _raise_order(h, "S-JSPOLY", [(resin, resin.batch * 2)], today)
+    _receive_order(h, order_, [line.count for line in order_.lines])
     # bearings at the dock, their put-away given to the clerk
     bearing = _first_of(h, "SP-BRG")
-    order_ = _raise_order(h, bearing, bearing.batch * 3, h.clock.date())
-    received, _ = _receive_order(h, bearing, order_, order_.count)
+    order_ = _raise_order(h, "S-LYBRG", [(bearing, bearing.batch * 3)], today)
+    received, _ = _receive_order(h, order_, [line.count for line in order_.lines])
     putaway = received.data["putaway"]
     h.step(lambda: assign_document(h.db, MANAGER, putaway, "clerk"))
     # the week's rejected goods go back; then mechanical seals with a defective one: the
     # inspector's return waits for the clerk
     _return_rejected(h, MANAGER, ship=True)
     seal = _first_of(h, "SP-SEAL")
-    order_ = _raise_order(h, seal, seal.batch, h.clock.date())
-    received, portions = _receive_order(h, seal, order_, order_.count)
-    putaway, accepted = _inspect(h, seal, received, portions, reject=True)
-    if putaway:
-        _store(h, seal, putaway, "SH-QC", accepted)
+    _deliver(h, _raise_order(h, "S-LYBRG", [(seal, seal.batch)], today), reject=True)
     _return_rejected(h, INSPECTOR, ship=False)
 
 
