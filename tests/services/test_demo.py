@@ -6,6 +6,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -130,13 +131,14 @@ def test_demo_buys_through_the_inbound_documents(db: Database) -> None:
 
     with db.read() as conn:
         # every receipt from a supplier belongs to a receipt document (production is a work order)
-        receipts = dict(
-            conn.execute(
+        receipts = {
+            str(r[0]): int(r[1])
+            for r in conn.execute(
                 select(moves.c.document_type, func.count())
                 .where(moves.c.operation == "receive")
                 .group_by(moves.c.document_type)
-            ).all()
-        )
+            )
+        }
         returned = conn.execute(
             select(func.count()).where(
                 moves.c.operation == "return", moves.c.document_type != "supplier_return"
@@ -205,10 +207,7 @@ def test_demo_buys_through_the_inbound_documents(db: Database) -> None:
 
 def _tasks(db: Database, username: str) -> dict[tuple[str, str], tuple[int, int]]:
     actor = whoami(db, Context(username))
-    zone = get_company(db).time_zone
-    from zoneinfo import ZoneInfo
-
-    today = utcnow().astimezone(ZoneInfo(zone)).date()
+    today = utcnow().astimezone(ZoneInfo(get_company(db).time_zone)).date()
     with db.read() as conn:
         counts: list[TaskCount] = task_counts(conn, actor, today)
         assert my_tasks(conn, actor, today).total == sum(c.count for c in counts)
