@@ -128,7 +128,7 @@ class Counter:
             def __getattr__(self, name: str) -> Any:
                 return getattr(self._raw, name)
 
-        driver._driver = lambda conn: Raw(real(conn))  # type: ignore[assignment]
+        driver._driver = lambda conn: Raw(real(conn))
         self._contexts: set[int] = set()
         self._held: list[Any] = []
         self.texts: list[str] = []
