@@ -26,7 +26,9 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 #: the keys that say what goods cost
-COST_KEYS = frozenset({"unit_cost", "value", "average_cost", "total_value"})
+COST_KEYS = frozenset(
+    {"unit_cost", "value", "average_cost", "total_value", "unit_price", "base_price"}
+)
 READS = [r for r in ROUTES if r.method == "GET" and r.path.startswith(API)]
 
 

@@ -126,6 +126,7 @@ def test_the_menu_offers_only_what_the_user_may_use(client: Browser, db: Databas
     # a receiving clerk: no user administration, no audit trail
     assert menu(client.get("/").text) == [
         "/",
+        "/tasks",
         "/items",
         "/stock",
         "/stock/operations",
@@ -146,13 +147,14 @@ def test_the_menu_offers_only_what_the_user_may_use(client: Browser, db: Databas
     assert menu(client.get("/").text)[-2:] == ["/users", "/audit"]
     # the administrator: everything
     sign_in_as(client, db, "admin")
-    assert len(menu(client.get("/").text)) == 11  # with the data import
+    assert len(menu(client.get("/").text)) == 12  # with the tasks and the data import
 
 
 def test_the_operations_page_lists_only_the_users_operations(client: Browser) -> None:
     page = client.get("/stock/operations").text
     tiles = re.findall(r'class="tile" href="([^"]+)"', page)
-    assert tiles == ["/stock/operations/receive", "/stock/operations/transfer"]
+    # receiving against an order, then the clerk's single operations
+    assert tiles == ["/receiving", "/stock/operations/receive", "/stock/operations/transfer"]
     tabs = re.findall(
         r'href="(/stock/operations/\w+)"', client.get("/stock/operations/receive").text
     )

@@ -40,6 +40,10 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+#: prices and values are what goods cost: shown only with valuation.view in the warehouse
+_PRICE = "absent without valuation.view in the document's warehouse, or when not known"
+
+
 # ---------------------------------------------------------------- requests
 class NoteIn(_In):
     note: Note = None
@@ -180,9 +184,9 @@ class LineOut(_Out):
     rejected: Decimal
     unit: str | None
     unit_quantity: Decimal | None
-    unit_price: Decimal | None
-    base_price: Decimal | None
-    value: Decimal | None
+    unit_price: Decimal | None = Field(None, exclude_if=lambda v: v is None, description=_PRICE)
+    base_price: Decimal | None = Field(None, exclude_if=lambda v: v is None, description=_PRICE)
+    value: Decimal | None = Field(None, exclude_if=lambda v: v is None, description=_PRICE)
     expected_on: date | None
     lot: str | None
     location: str | None
@@ -225,7 +229,7 @@ class DocumentSummaryOut(_Out):
     assignee: str | None
     due_on: date | None
     reference: str | None
-    total_value: Decimal | None
+    total_value: Decimal | None = Field(None, exclude_if=lambda v: v is None, description=_PRICE)
     created_at: datetime
     updated_at: datetime
     origin: str | None = Field(description="the document this one was made from")

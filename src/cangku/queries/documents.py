@@ -7,7 +7,7 @@ Everything is scoped: ``warehouses`` is the set the reader may see documents in 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -577,3 +577,12 @@ def documents_of_lot(
         LotOrigin(r[0], r[1], r[2], r[3], from_scaled(r[4]), r[5], r[6], r[7], r[8])
         for r in conn.execute(stmt)
     ]
+
+
+def priced_for(view: DocumentView, scope: frozenset[str] | None) -> DocumentView:
+    """The document as a reader sees it: its prices and values only where they may see what
+    goods cost (``scope``: the codes of the warehouses they hold valuation.view in, None: all)."""
+    if scope is None or view.warehouse in scope:
+        return view
+    lines = tuple(replace(x, unit_price=None, base_price=None, value=None) for x in view.lines)
+    return replace(view, total_value=None, lines=lines)

@@ -27,7 +27,7 @@ from cangku.services.documents import (
 #: take a document's next step yourself (the step's own permission is checked too)
 DOCUMENTS_TAKE = action("documents.take", roles=STAFF, scoped=True)
 #: read and mark one's own notifications
-NOTIFICATIONS_READ = action("notifications.read", roles=EVERYONE, audited=False)
+NOTIFICATIONS_READ = action("notifications.view", roles=EVERYONE, audited=False)
 
 __all__ = [
     "DOCUMENTS_TAKE",

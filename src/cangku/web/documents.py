@@ -28,12 +28,14 @@ from cangku.domain.documents import Machine, Step, machines
 from cangku.domain.errors import CangkuError, InvalidInput, NotFound, PermissionDenied
 from cangku.domain.permissions import Action
 from cangku.queries.common import Page
+from cangku.queries.cost_fields import cost_scope
 from cangku.queries.documents import (
     DocumentSummary,
     DocumentView,
     get_document,
     list_documents,
     my_tasks,
+    priced_for,
     task_counts,
 )
 from cangku.queries.lots import expiry_settings
@@ -42,6 +44,7 @@ from cangku.routing import SegmentRouter
 from cangku.services.common import utcnow
 from cangku.services.documents import DOCUMENTS_ASSIGN, DOCUMENTS_VIEW, StepResult, step_action
 from cangku.services.inbound import orders, receipts, returns
+from cangku.services.stock import VALUATION_VIEW
 from cangku.services.tasks import (
     DOCUMENTS_TAKE,
     NOTIFICATIONS_READ,
@@ -315,6 +318,7 @@ def _document_page(
     today = _today(request)
     with db_of(request).read() as conn:
         doc = get_document(conn, number, user.warehouses(DOCUMENTS_VIEW), today)
+        doc = priced_for(doc, cost_scope(conn, user.warehouses(VALUATION_VIEW)))
     context.setdefault("error", None)
     context.setdefault("note", "")
     context.setdefault("confirm_over_receipt", False)

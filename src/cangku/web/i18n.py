@@ -271,7 +271,7 @@ PERMISSIONS: dict[str, str] = {
     "supplier_return.create": N_("Raise returns to suppliers"),
     "supplier_return.ship": N_("Send returns back to suppliers"),
     "documents.take": N_("Take a task yourself"),
-    "notifications.read": N_("Read one's notifications"),
+    "notifications.view": N_("Read one's notifications"),
 }
 PERMISSION_GROUPS: dict[str, str] = {
     "audit": N_("Audit trail"),

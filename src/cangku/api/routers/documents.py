@@ -9,6 +9,7 @@ warehouse): the buttons a face offers.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -39,7 +40,8 @@ from cangku.domain.documents import machines
 from cangku.domain.errors import InvalidInput
 from cangku.domain.permissions import Actor
 from cangku.queries import documents as queries
-from cangku.queries.common import MAX_LIMIT, paging_fields
+from cangku.queries.common import MAX_LIMIT, Page, paging_fields
+from cangku.queries.cost_fields import cost_scope, cost_scope_of
 from cangku.queries.partners import get_partner
 from cangku.queries.sites import warehouse_codes
 from cangku.queries.stock import item_code, item_id, warehouse_id
@@ -47,6 +49,7 @@ from cangku.routing import SegmentRouter
 from cangku.services import tasks as task_services
 from cangku.services.common import utcnow
 from cangku.services.documents import DOCUMENTS_ASSIGN, DOCUMENTS_VIEW, step_action, today
+from cangku.services.stock import VALUATION_VIEW
 from cangku.services.tasks import DOCUMENTS_TAKE, NOTIFICATIONS_READ
 
 router = SegmentRouter(tags=["documents"])
@@ -80,6 +83,7 @@ def read_document(conn: Connection, actor: Actor, number: str) -> DocumentOut:
     seen = actor.warehouses(DOCUMENTS_VIEW)
     view = queries.get_document(conn, number, seen, today(conn, utcnow()))
     where = warehouse_id(conn, view.warehouse)
+    view = queries.priced_for(view, cost_scope(conn, actor.warehouses(VALUATION_VIEW)))
     fields: dict[str, Any] = {
         **vars(view),
         "children": [ChildOut(number=n, doc_type=t, state=s) for n, t, s in view.children],
@@ -91,6 +95,20 @@ def read_document(conn: Connection, actor: Actor, number: str) -> DocumentOut:
 def document_of(db: Database, actor: Actor, number: str) -> DocumentOut:
     with db.read() as conn:
         return read_document(conn, actor, number)
+
+
+def summaries(db: Database, actor: Actor, page: Page[queries.DocumentSummary]) -> DocumentPage:
+    """A page of documents without their values where the caller may not see costs."""
+    scope = cost_scope_of(db, actor.warehouses(VALUATION_VIEW))
+    return DocumentPage(
+        items=[
+            DocumentSummaryOut.model_validate(
+                d if scope is None or d.warehouse in scope else replace(d, total_value=None)
+            )
+            for d in page.items
+        ],
+        **paging_fields(page),
+    )
 
 
 # ---------------------------------------------------------------- documents
@@ -131,9 +149,7 @@ def list_documents(
             open_only=open_only, warehouses_seen=seen, today=today(conn, utcnow()),
             limit=limit, offset=offset,
         )  # fmt: skip
-    return DocumentPage(
-        items=[DocumentSummaryOut.model_validate(d) for d in page.items], **paging_fields(page)
-    )
+    return summaries(db, actor, page)
 
 
 @router.get(
@@ -181,9 +197,7 @@ def my_tasks(
         page = queries.my_tasks(
             conn, actor, today(conn, utcnow()), doc_type=doc_type, limit=limit, offset=offset
         )
-    return DocumentPage(
-        items=[DocumentSummaryOut.model_validate(d) for d in page.items], **paging_fields(page)
-    )
+    return summaries(db, actor, page)
 
 
 @router.get("/tasks/counts", summary="How many tasks wait on me, per document type and step")
