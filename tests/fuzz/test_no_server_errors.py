@@ -307,6 +307,7 @@ PATH_BASE = {
     "seq": "1",
     "username": "fuzzer",
     "number": "PO-WH1-2026-00001",
+    "rule_id": "1",
 }
 PATH_BY_PREFIX = {
     "/categories/": {"code": "HW"},

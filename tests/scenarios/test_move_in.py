@@ -202,6 +202,7 @@ def test_the_exported_items_are_the_rows_imported(db: Database) -> None:
         "SH-A-01",
         "0.35",
         "",
+        "False",  # inspection_required (issue 12): not marked
     ]
     assert exported.rows[1][9] == 365 and exported.rows[1][0] == "GLUE"
     assert date.fromisoformat(day(0)) == OPENING

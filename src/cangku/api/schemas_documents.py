@@ -103,7 +103,7 @@ class ReceiptIn(_In):
     )
 
 
-class ReceiveIn(_In):
+class ReceiptReceiveIn(_In):
     confirm_over_receipt: bool = False
     note: Note = None
 

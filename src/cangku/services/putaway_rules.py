@@ -190,17 +190,20 @@ def remove_putaway_rule(
         raise NotFound("putaway_rule", rule_id)
     with db.read() as conn:
         before = store.rule_by_id(conn, rule_id)
-    if before is None or (warehouse is not None and before.warehouse != warehouse):
-        raise NotFound("putaway_rule", rule_id)
-    payload = {"warehouse": before.warehouse, "id": rule_id}
+    known = before is not None and (warehouse is None or before.warehouse == warehouse)
+    # an unknown rule is refused inside the write, after the permission: a caller without
+    # location.manage learns nothing of which rules exist
+    payload = {"warehouse": before.warehouse if known and before else warehouse, "id": rule_id}
 
     def work(uow: UnitOfWork, actor: Actor, _now: datetime) -> dict[str, Any]:
         found = store.rule_by_id(uow.conn, rule_id)
-        if found is None or found.warehouse != before.warehouse:
+        if not known or before is None or found is None or found.warehouse != before.warehouse:
             raise NotFound("putaway_rule", rule_id)
         actor.require(LOCATION_MANAGE, found.warehouse_id)
         store.delete_rule(uow.conn, rule_id)
         return {"id": rule_id}
 
-    run_write(db, ctx, LOCATION_MANAGE, payload, work, subject=_subject(before.warehouse))
+    subject = _subject(before.warehouse) if known and before else Subject(None, None)
+    run_write(db, ctx, LOCATION_MANAGE, payload, work, subject=subject)
+    assert before is not None  # work raised otherwise
     return before

@@ -26,7 +26,7 @@ from cangku.api.schemas_documents import (
     PurchaseOrderIn,
     PutawayIn,
     ReceiptIn,
-    ReceiveIn,
+    ReceiptReceiveIn,
     StepResultOut,
     SupplierReturnIn,
 )
@@ -151,9 +151,9 @@ def receive_receipt(
     ctx: ContextDep,
     request: Request,
     response: Response,
-    body: ReceiveIn | None = None,
+    body: ReceiptReceiveIn | None = None,
 ) -> DocumentStepOut:
-    given = body or ReceiveIn()
+    given = body or ReceiptReceiveIn()
     result = receipts.receive_receipt(
         db, ctx, number, confirm_over_receipt=given.confirm_over_receipt, note=given.note
     )
