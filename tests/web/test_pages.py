@@ -521,3 +521,22 @@ def test_an_unknown_page_is_an_html_404_and_the_api_stays_json(client: TestClien
     api = client.get("/api/v1/no-such-route")
     assert api.status_code == 404
     assert api.json()["code"] == "route_not_found"
+
+
+def test_the_item_page_says_what_is_on_order(client: Browser, db: Database) -> None:
+    from cangku.services.inbound.orders import (
+        NewPurchaseOrder,
+        OrderLineInput,
+        confirm_order,
+        create_purchase_order,
+    )
+
+    create_partner(db, CTX, PartnerInput("ACME", "Acme", is_supplier=True))
+    order = create_purchase_order(
+        db, CTX, NewPurchaseOrder("ACME", "WH1", [OrderLineInput("BOLT", "2", unit="box")])
+    )
+    assert "<dt>在途采购</dt><dd>0 pcs</dd>" in client.get("/items/BOLT").text
+    confirm_order(db, CTX, order.number)
+    assert "<dt>在途采购</dt><dd>24 pcs · <a" in client.get("/items/BOLT").text
+    client.get("/lang/en?next=/items/BOLT")
+    assert "<dt>On order</dt><dd>24 pcs ·" in client.get("/items/BOLT").text

@@ -16,6 +16,7 @@ from cangku.domain.quantities import parse_decimal
 from cangku.queries import asof, valuation
 from cangku.queries.common import Page
 from cangku.queries.cost_fields import cost_scope, shown_costs
+from cangku.queries.documents import on_order_of
 from cangku.queries.items import Item, get_item, list_categories, list_items, list_units
 from cangku.queries.lots import expiry_dates, expiry_day, expiry_settings
 from cangku.queries.series import SERIES_DAYS
@@ -432,6 +433,7 @@ def item_page(request: Request, code: str, user: Annotated[WebUser, page(ITEM_VI
         total = totals(conn, where, warehouses=seen)
         moves = history(conn, HistoryFilter(item=item.code), limit=10, warehouses=seen)
         costs = cost_scope(conn, user.warehouses(VALUATION_VIEW))
+        ordered = on_order_of(conn, item.code, seen)
         worth = valuation.stock_value(
             conn, utcnow(), item=item.code, warehouses=user.warehouses(VALUATION_VIEW)
         )
@@ -441,6 +443,7 @@ def item_page(request: Request, code: str, user: Annotated[WebUser, page(ITEM_VI
         item=item,
         stock=stock.items,
         totals=total,
+        on_order=ordered,
         moves=shown_costs(moves.items, costs),
         moves_total=moves.total,
         value=worth.items[0] if worth.items else None,
