@@ -71,7 +71,7 @@ def test_a_tolerance_above_100_is_refused_on_the_page(site: Browser, db: Databas
     before = _audits(db)
     refused = site.post("/partners/ACME/receiving", data={"over_receipt_tolerance": "150"})
     assert refused.status_code == 422
-    assert "over_receipt_tolerance is a percentage from 0 to 100" in refused.text
+    assert "The over-receipt tolerance is a percentage from 0 to 100" in refused.text
     assert _value(db, partners.c.over_receipt_tolerance, partners.c.code == "ACME") == 0
     assert _audits(db) == before
 
@@ -124,7 +124,7 @@ def test_a_warehouse_names_its_inbound_locations_on_its_form(site: Browser, db: 
     wrong = {**form, "version": "2", "quality_location": "WH1-RCV"}
     refused = site.post("/warehouses/WH1/edit", data=wrong)
     assert refused.status_code == 422
-    assert "the quality location must be a quality location; WH1-RCV is receiving" in refused.text
+    assert "WH1-RCV is a receiving location; a quality one is needed." in refused.text
     assert _value(db, warehouse_table.c.version, warehouse_table.c.code == "WH1") == 2
     assert _audits(db) == before
 
@@ -143,7 +143,7 @@ def test_put_away_rules_are_added_and_removed_on_the_warehouse_page(
     two = {"location": "WH1-A", "item": "BOLT", "item_type": "consumable"}
     refused = site.post("/warehouses/WH1/putaway-rules", data=two)
     assert refused.status_code == 422
-    assert "a put-away rule names exactly one of" in refused.text
+    assert "A put-away rule names exactly one of: an item, a category" in refused.text
     assert _audits(db) == before
     _saved(
         site.post(

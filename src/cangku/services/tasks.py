@@ -26,12 +26,15 @@ from cangku.services.documents import (
 
 #: take a document's next step yourself (the step's own permission is checked too)
 DOCUMENTS_TAKE = action("documents.take", roles=STAFF, scoped=True)
-#: read and mark one's own notifications
-NOTIFICATIONS_READ = action("notifications.view", roles=EVERYONE, audited=False)
+#: read one's own notifications
+NOTIFICATIONS_VIEW = action("notifications.view", roles=EVERYONE, audited=False)
+#: mark one's own notifications read (a write: not for read-only roles or view tokens)
+NOTIFICATIONS_READ = action("notifications.mark", roles=STAFF, audited=False)
 
 __all__ = [
     "DOCUMENTS_TAKE",
     "NOTIFICATIONS_READ",
+    "NOTIFICATIONS_VIEW",
     "Notification",
     "assign_document",
     "mark_read",

@@ -48,6 +48,7 @@ from cangku.services.stock import VALUATION_VIEW
 from cangku.services.tasks import (
     DOCUMENTS_TAKE,
     NOTIFICATIONS_READ,
+    NOTIFICATIONS_VIEW,
     assign_document,
     mark_read,
     notifications_of,
@@ -150,7 +151,7 @@ def install(env: Environment, lang: str) -> None:
 
 def unread_notifications(request: Request, user: WebUser | None) -> int:
     """How many of the signed-in user's notifications are unread (the badge of "Tasks")."""
-    if user is None or not user.may(NOTIFICATIONS_READ.code):
+    if user is None or not user.may(NOTIFICATIONS_VIEW.code):
         return 0
     cached = getattr(request.state, "unread_notifications", None)
     if isinstance(cached, int):

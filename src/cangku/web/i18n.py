@@ -272,6 +272,7 @@ PERMISSIONS: dict[str, str] = {
     "supplier_return.ship": N_("Send returns back to suppliers"),
     "documents.take": N_("Take a task yourself"),
     "notifications.view": N_("Read one's notifications"),
+    "notifications.mark": N_("Mark one's notifications read"),
 }
 PERMISSION_GROUPS: dict[str, str] = {
     "audit": N_("Audit trail"),

@@ -50,7 +50,7 @@ from cangku.services import tasks as task_services
 from cangku.services.common import utcnow
 from cangku.services.documents import DOCUMENTS_ASSIGN, DOCUMENTS_VIEW, step_action, today
 from cangku.services.stock import VALUATION_VIEW
-from cangku.services.tasks import DOCUMENTS_TAKE, NOTIFICATIONS_READ
+from cangku.services.tasks import DOCUMENTS_TAKE, NOTIFICATIONS_READ, NOTIFICATIONS_VIEW
 
 router = SegmentRouter(tags=["documents"])
 
@@ -214,7 +214,7 @@ def task_counts(actor: Viewer, db: DbDep) -> TaskCountsOut:
 # ---------------------------------------------------------------- notifications
 @router.get(
     "/notifications",
-    dependencies=[permit(NOTIFICATIONS_READ)],
+    dependencies=[permit(NOTIFICATIONS_VIEW)],
     summary=f"My in-app notifications, the newest {NOTIFICATIONS}",
 )
 def notifications(db: DbDep, ctx: ContextDep, unread: bool = False) -> list[NotificationOut]:
