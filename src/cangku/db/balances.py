@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select, update
 
-from cangku.db import driver
+from cangku.db import arrays, driver
 from cangku.db.tables import (
     balances,
     locations,
@@ -320,3 +320,4 @@ _ADD_BALANCES = (
     " VALUES (%s, %s, %s, %s, %s, %s, 0) ON CONFLICT (item_id, location_id, lot_key)"
     " DO UPDATE SET on_hand = balances.on_hand + excluded.on_hand"
 )
+arrays.register(_ADD_BALANCES)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from cangku.db import driver
+from cangku.db import arrays, driver
 from cangku.db.statements import chunks, statements
 from cangku.domain.costing import (
     Layer,
@@ -147,6 +147,9 @@ INSERT_LAYERS = (
     "INSERT INTO cost_layers (item_id, move_id, quantity, unit_cost, remaining_qty,"
     " remaining_value) VALUES (%s, %s, %s, %s, %s, %s)"
 )
+# large batches (a bulk import, a 5,000-line document) go as one statement over arrays
+for _batch in (_INIT_COSTS, _UPDATE_LAYER, _UPDATE_COSTS, INSERT_CORRECTIONS, INSERT_LAYERS):
+    arrays.register(_batch)
 
 
 def _prefer_own_layers_of_serials(

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, StatementError
 
+from cangku.db import arrays
+
 _SQLITE_TEXT: dict[str, str] = {}
 _CACHED_TEXT = 2000
 
@@ -101,10 +103,14 @@ def many(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
     if not params:
         return
     text = _text(conn, sql)
+    batched = arrays.form(sql, len(params)) if conn.dialect.name == "postgresql" else None
     try:
         cursor = _driver(conn).cursor()
         try:
-            cursor.executemany(text, params)
+            if batched is not None:
+                cursor.execute(batched, arrays.columns(params))
+            else:
+                cursor.executemany(text, params)
         finally:
             cursor.close()
     except conn.dialect.loaded_dbapi.Error as exc:
@@ -141,7 +147,11 @@ class Tail:
             with raw.pipeline(), raw.cursor() as cursor:
                 head = raw.execute(first[0], first[1]) if first is not None else None
                 for sql, params in writes:
-                    cursor.executemany(sql, params)
+                    batched = arrays.form(sql, len(params))
+                    if batched is not None:
+                        cursor.execute(batched, arrays.columns(params))
+                    else:
+                        cursor.executemany(sql, params)
             return head.fetchall() if head is not None else []
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn, "; ".join(sql for sql, _ in writes), None, exc) from exc

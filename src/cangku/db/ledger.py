@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from cangku.db import driver
+from cangku.db import arrays, driver
 from cangku.db.balances import apply_balances, check_limits
 from cangku.db.costs import INSERT_CORRECTIONS, INSERT_LAYERS, apply_costs
 from cangku.db.statements import for_update
@@ -162,7 +162,7 @@ def _layer_figures(layer: Layer) -> tuple[int, int, int]:
 _MOVE_COLUMNS = ("id", *MOVE_HASH_FIELDS, "prev_hash", "hash")
 assert set(_MOVE_COLUMNS) == {c.name for c in moves.columns}
 # built once from the table's own column names: no user input reaches this text
-_INSERT_MOVES = (
+_INSERT_MOVES = arrays.register(
     f"INSERT INTO moves ({', '.join(_MOVE_COLUMNS)}) "  # noqa: S608
     f"VALUES ({', '.join(['%s'] * len(_MOVE_COLUMNS))})"
 )
