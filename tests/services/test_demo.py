@@ -34,15 +34,29 @@ from cangku.services.demo_users import DEMO_ADMIN_PASSWORD
 from cangku.services.periods import list_periods
 from cangku.services.setup import initialize
 from cangku.services.stock import STOCK_RECEIVE
-from tests.databases import ENGINE, RUN_ID, pg_admin, pg_url
+from tests.databases import ENGINE, RUN_ID, build_once, pg_admin, pg_url
 from tests.factories import CTX, build_company
 
 ITEM_TYPES = {"raw_material", "semi_finished", "finished_good", "spare_part", "consumable"}
 
 
-def small_demo(db: Database, seed: int = 11) -> DemoSummary:
-    initialize(db)
-    return build_demo(db, CTX, seed=seed, months=1, activity=0.15)
+#: the small demo's summary per seed, as built once in this worker (``build_once``)
+_SUMMARIES: dict[int, DemoSummary] = {}
+
+
+def small_demo(db: Database, seed: int = 11, *, fresh: bool = False) -> DemoSummary:
+    """A month of demo history: built once per worker and seed, later tests get a copy of the
+    database (a build costs 5-10 s); ``fresh`` builds it again whatever was built before."""
+    if fresh:
+        initialize(db)
+        return build_demo(db, CTX, seed=seed, months=1, activity=0.15)
+
+    def build() -> None:
+        initialize(db)
+        _SUMMARIES[seed] = build_demo(db, CTX, seed=seed, months=1, activity=0.15)
+
+    build_once(db, f"small_demo_{seed}", build)
+    return _SUMMARIES[seed]
 
 
 def count(db: Database, table: object) -> int:
@@ -107,8 +121,8 @@ def _documents(db: Database) -> list[tuple[str, str, str]]:
 
 
 def test_the_same_seed_gives_the_same_company(db: Database, other_db: Database) -> None:
-    first = small_demo(db, seed=5)
-    second = small_demo(other_db, seed=5)
+    first = small_demo(db, seed=5, fresh=True)
+    second = small_demo(other_db, seed=5, fresh=True)
     assert second.total_stock_value == first.total_stock_value
     assert second.moves_by_operation == first.moves_by_operation
     assert second.documents_by_type == first.documents_by_type
