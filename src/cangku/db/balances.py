@@ -321,3 +321,8 @@ _ADD_BALANCES = (
     " DO UPDATE SET on_hand = balances.on_hand + excluded.on_hand"
 )
 arrays.register(_ADD_BALANCES)
+
+
+def available_of(conn: Connection, key: BalanceKey) -> int:
+    """On hand less reserved of one balance (0 when there is none)."""
+    return _available(conn, key)

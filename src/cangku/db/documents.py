@@ -222,6 +222,7 @@ class LineRow:
     reason_code: str | None
     sample_size: int | None
     note: str | None
+    disposition: str | None = None
 
 
 _LINES = select(
@@ -245,6 +246,7 @@ _LINES = select(
     document_lines.c.reason_code,
     document_lines.c.sample_size,
     document_lines.c.note,
+    document_lines.c.disposition,
 )
 
 

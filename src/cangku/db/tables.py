@@ -101,6 +101,8 @@ items = Table(
     Column("tracking", String(10), nullable=False),
     Column("shelf_life_days", Integer, nullable=True),
     Column("costing_method", String(20), nullable=False),
+    #: migration 0009: how outbound requests allocate it (fifo, fefo); None: by its tracking
+    Column("allocation_strategy", String(8), nullable=True),
     Column("safety_stock", Scaled, nullable=True),
     Column("reorder_point", Scaled, nullable=True),
     Column("max_stock", Scaled, nullable=True),
@@ -647,6 +649,17 @@ documents = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     *_timestamps(),
     Column("closed_at", UTCDateTime, nullable=True),
+    # migration 0009 (outbound): the plan a request serves, where it goes, how it left
+    #: a sales order's ship-to address; a requisition's requesting department
+    Column("ship_to", Text, nullable=True),
+    Column("department", String(100), nullable=True),
+    #: the sales or production plan served: its order number and planned date
+    Column("plan_reference", String(100), nullable=True),
+    Column("planned_on", Date, nullable=True),
+    #: a shipment's carrier, tracking number and number of packages
+    Column("carrier", String(100), nullable=True),
+    Column("tracking_number", String(100), nullable=True),
+    Column("packages", Integer, nullable=True),
 )
 Index("ix_documents_inbox", documents.c.doc_type, documents.c.state, documents.c.warehouse_id)
 Index("ix_documents_assignee", documents.c.assignee_id, documents.c.state)
@@ -684,6 +697,8 @@ document_lines = Table(
     Column("reason_code", String(64), nullable=True),
     Column("sample_size", Scaled, nullable=True),
     Column("note", Text, nullable=True),
+    #: migration 0009: a returned line's disposition (restock, inspect, scrap)
+    Column("disposition", String(16), nullable=True),
     UniqueConstraint("document_id", "line_no", name="uq_document_lines_document_line"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     CheckConstraint("done >= 0 AND accepted >= 0 AND rejected >= 0", name="done_not_negative"),
@@ -759,3 +774,51 @@ putaway_rules = Table(
     ),
 )
 Index("ix_putaway_rules_warehouse", putaway_rules.c.warehouse_id)
+
+
+# ---------------------------------------------------------------- outbound (migration 0009)
+#: reservations as rows: each belongs to a request line (or is a bare reservation made by the
+#: stock.reserve operation, without a document) and names the balance it holds; a balance's
+#: ``reserved`` is the sum of its rows (``verify`` proves it)
+allocations = Table(
+    "allocations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=True),
+    Column("line_id", Id, ForeignKey("document_lines.id"), nullable=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("location_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("lot_key", BigInteger, nullable=False),
+    Column("lot_id", Id, ForeignKey("lots.id"), nullable=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=False),
+    Column("quantity", Scaled, nullable=False),
+    #: the pick list line that picks it (None: not on a pick list yet)
+    Column("pick_line_id", Id, ForeignKey("document_lines.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", Id, ForeignKey("users.id"), nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+Index(
+    "ix_allocations_balance",
+    allocations.c.item_id,
+    allocations.c.location_id,
+    allocations.c.lot_key,
+)
+Index("ix_allocations_line", allocations.c.line_id)
+Index("ix_allocations_document", allocations.c.document_id)
+
+#: when an outbound request waits for approval: per kind, warehouse (None: every one) and a
+#: value or quantity threshold; the approver holds ``approver_role`` when one is named
+approval_rules = Table(
+    "approval_rules",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("doc_type", String(32), nullable=False),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=True),
+    Column("min_value", Scaled, nullable=True),
+    Column("min_quantity", Scaled, nullable=True),
+    Column("approver_role", String(64), nullable=True),
+    CheckConstraint("min_value IS NOT NULL OR min_quantity IS NOT NULL", name="has_threshold"),
+    CheckConstraint("min_value IS NULL OR min_value >= 0", name="min_value_not_negative"),
+    CheckConstraint("min_quantity IS NULL OR min_quantity >= 0", name="min_quantity_not_negative"),
+)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased
 
-import cangku.domain.inbound  # noqa: F401 - declares the inbound machines
+import cangku.domain.outbound  # noqa: F401 - declares the inbound and outbound machines
 from cangku.db.tables import (
     document_events,
     document_lines,

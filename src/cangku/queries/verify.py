@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 
 from cangku.db.tables import (
+    allocations,
     audit_head,
     audit_log,
     balances,
@@ -79,6 +80,7 @@ def verify(conn: Connection) -> VerifyReport:
     report = VerifyReport()
     _chains(conn, report)
     _balances(conn, report)
+    _reservations(conn, report)
     _costs(conn, report)
     _audit_chain(conn, report)
     return report
@@ -232,6 +234,67 @@ def _balances(conn: Connection, report: VerifyReport) -> None:
             report.add("reserved_exceeds_on_hand", reserved=_text(reserved), **where)
     for problem in missing:
         report.add("balance_missing", **problem)
+
+
+def _reservations(conn: Connection, report: VerifyReport) -> None:
+    """A balance's reserved figure is the sum of its reservation rows (``allocations``)."""
+    held = (
+        select(
+            allocations.c.item_id,
+            allocations.c.location_id,
+            allocations.c.lot_key,
+            func.sum(allocations.c.quantity).label("rows"),
+        )
+        .group_by(allocations.c.item_id, allocations.c.location_id, allocations.c.lot_key)
+        .subquery("held")
+    )
+    joined = balances.outerjoin(
+        held,
+        and_(
+            held.c.item_id == balances.c.item_id,
+            held.c.location_id == balances.c.location_id,
+            held.c.lot_key == balances.c.lot_key,
+        ),
+    )
+    stmt = (
+        select(
+            items.c.code,
+            locations.c.code,
+            balances.c.lot_key,
+            balances.c.reserved,
+            func.coalesce(held.c.rows, 0),
+        )  # fmt: skip
+        .select_from(joined)
+        .join(items, items.c.id == balances.c.item_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(balances.c.reserved != func.coalesce(held.c.rows, 0))
+        .order_by(balances.c.item_id, balances.c.location_id, balances.c.lot_key)
+    )
+    for item, location, lot_key, reserved, rows in conn.execute(stmt):
+        report.add(
+            "reserved_mismatch",
+            item=item,
+            location=location,
+            lot_id=lot_key or None,
+            reserved=_text(reserved),
+            reservations=_text(rows),
+        )
+    orphans = conn.execute(
+        select(func.count())
+        .select_from(
+            held.outerjoin(
+                balances,
+                and_(
+                    held.c.item_id == balances.c.item_id,
+                    held.c.location_id == balances.c.location_id,
+                    held.c.lot_key == balances.c.lot_key,
+                ),
+            )
+        )  # fmt: skip
+        .where(balances.c.item_id.is_(None))
+    ).scalar_one()
+    if orphans:
+        report.add("reservation_without_balance", count=int(orphans))
 
 
 # ------------------------------------------------------------------ 3 and 4. item costs

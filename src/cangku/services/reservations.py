@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import Connection
+
 from cangku.db import balances, lookups
+from cangku.db import outbound as reservations
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.enums import LocationKind, LotStatus
 from cangku.domain.errors import RuleViolation
 from cangku.domain.permissions import PICKER_SHIPPER, WAREHOUSE_MANAGER, Actor, action
-from cangku.domain.quantities import positive_quantity
+from cangku.domain.quantities import from_scaled, positive_quantity
 from cangku.domain.stock import check_lot_not_expired
 from cangku.queries.lots import expiry_settings
 from cangku.services.common import Context, run_write
@@ -61,7 +64,28 @@ def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) ->
             # a promise to issue: the issue's expiry rule (ADR 0016); a release is always fine
             check_lot_not_expired(lot, item.code, expiry_settings(conn).today(now), location)
         qty = base_quantity(conn, item, command.quantity, unit)
-        balances.change_reservation(conn, (item.id, location.id, lot.id if lot else 0), sign * qty)
+        lot_id = lot.id if lot else None
+        if sign > 0:
+            # a bare reservation is a row without a document (``allocations``)
+            available = balances.available_of(conn, (item.id, location.id, lot_id or 0))
+            if available < qty:
+                balances.change_reservation(conn, (item.id, location.id, lot_id or 0), qty)
+            reservations.add_allocations(
+                conn,
+                [
+                    {
+                        "item_id": item.id,
+                        "location_id": location.id,
+                        "lot_id": lot_id,
+                        "warehouse_id": location.warehouse_id,
+                        "quantity": qty,
+                    }
+                ],
+                actor.user_id,
+                now,
+            )
+        else:
+            _release_bare(conn, item.id, location.id, lot_id, qty)
         return {"item": item.code, "location": location.code, "lot": lot.code if lot else ""}
 
     request = {**payload(command), "reserve": sign > 0}
@@ -73,6 +97,30 @@ def _reservation(db: Database, ctx: Context, command: Reservation, sign: int) ->
         positive_quantity(command.quantity),
         replayed,
     )
+
+
+def _release_bare(
+    conn: Connection, item_id: int, location_id: int, lot_id: int | None, quantity: int
+) -> None:
+    """Release ``quantity`` of the bare reservations on a balance, the newest first; a
+    reservation that belongs to an outbound request is released on the request."""
+    rows = reservations.bare_allocations(conn, item_id, location_id, lot_id or 0)
+    bare = sum(row.quantity for row in rows)
+    if quantity > bare:
+        raise RuleViolation(
+            f"cannot release {from_scaled(quantity)}: {from_scaled(bare)} is reserved here"
+            " without a request (release a request's reservation on the request)",
+            code="release_exceeds_reserved",
+            reserved=str(from_scaled(bare)),
+        )
+    taken: list[reservations.AllocationRow | tuple[reservations.AllocationRow, int]] = []
+    for row in reversed(rows):
+        if quantity <= 0:
+            break
+        part = min(row.quantity, quantity)
+        taken.append(row if part == row.quantity else (row, part))
+        quantity -= part
+    reservations.remove_allocations(conn, taken)
 
 
 def reserve_stock(db: Database, ctx: Context, command: Reservation) -> ReservationResult:

@@ -1,0 +1,415 @@
+"""What outbound steps load and write, a set at a time: customers, the stock a request may be
+allocated from, reservation rows (``allocations``) and the balances' reserved figures they add
+up to, approval rules.
+
+A balance's ``reserved`` is the sum of its allocation rows: every function here that adds,
+moves or removes rows changes ``reserved`` by the same amounts in the same transaction
+(``verify`` proves the two agree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
+
+from cangku.db import driver
+from cangku.db.tables import (
+    allocations,
+    approval_rules,
+    balances,
+    items,
+    locations,
+    lots,
+    partners,
+    roles,
+    user_roles,
+    warehouses,
+)
+from cangku.db.uow import RetryableConflict
+from cangku.domain.allocation import Candidate
+from cangku.domain.enums import LocationKind
+from cangku.domain.errors import NotFound, RuleViolation
+from cangku.domain.outbound import ApprovalRule
+
+__all__ = [
+    "AllocationRow",
+    "Customer",
+    "add_allocations",
+    "allows_expired",
+    "allocations_of",
+    "approval_rules_of",
+    "candidates",
+    "customer",
+    "delete_rule",
+    "insert_rule",
+    "item_strategies",
+    "lock_items",
+    "remove_allocations",
+    "roles_of",
+    "shipping_location",
+]
+
+_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    code: str
+    name: str
+    address: str | None
+
+
+def customer(conn: Connection, code: str) -> Customer:
+    """An active customer by code. Raises NotFound ``partner_not_found``, RuleViolation
+    ``not_a_customer`` / ``partner_inactive``."""
+    row = conn.execute(
+        select(
+            partners.c.id,
+            partners.c.code,
+            partners.c.name,
+            partners.c.address,
+            partners.c.is_customer,
+            partners.c.active,
+        ).where(partners.c.code == code)
+    ).first()
+    if row is None:
+        raise NotFound("partner", code)
+    if not row.is_customer:
+        raise RuleViolation(
+            f"partner {code} is not a customer", code="not_a_customer", partner=code
+        )
+    if not row.active:
+        raise RuleViolation(f"partner {code} is deactivated", code="partner_inactive", partner=code)
+    return Customer(int(row.id), row.code, row.name, row.address)
+
+
+def item_strategies(conn: Connection, item_ids: Iterable[int]) -> dict[int, str | None]:
+    wanted = sorted(set(item_ids))
+    out: dict[int, str | None] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = conn.execute(
+            select(items.c.id, items.c.allocation_strategy).where(
+                items.c.id.in_(wanted[start : start + _CHUNK])
+            )
+        )
+        out.update((int(r[0]), r[1]) for r in rows)
+    return out
+
+
+def shipping_location(conn: Connection, warehouse_id: int, warehouse_code: str) -> int:
+    """The warehouse's shipping (staging) location: its first active one by code. Raises
+    RuleViolation ``no_shipping_location`` when it has none."""
+    found = conn.execute(
+        select(locations.c.id)
+        .where(
+            locations.c.warehouse_id == warehouse_id,
+            locations.c.kind == str(LocationKind.SHIPPING),
+            locations.c.active.is_(True),
+        )
+        .order_by(locations.c.code)
+        .limit(1)
+    ).scalar()
+    if found is None:
+        raise RuleViolation(
+            f"warehouse {warehouse_code} has no shipping location: add a location of kind"
+            " shipping to stage picked goods in",
+            code="no_shipping_location",
+            warehouse=warehouse_code,
+        )
+    return int(found)
+
+
+def lock_items(conn: Connection, warehouse_id: int, item_ids: Iterable[int]) -> None:
+    """PostgreSQL: allocators of the same items in a warehouse take turns (a transaction-scoped
+    advisory lock per item, in id order, so two allocators never wait on each other in a
+    circle). Postings do not take these locks: the guarded update in ``add_allocations``
+    catches a balance that an issue lowered meanwhile. SQLite's writer holds the database."""
+    if conn.dialect.name != "postgresql":
+        return
+    wanted = sorted(set(item_ids))
+    if wanted:
+        driver.rows(
+            conn,
+            "SELECT pg_advisory_xact_lock(%s::int, i::int) FROM unnest(%s::bigint[]) AS u(i)"
+            " ORDER BY i",
+            (warehouse_id, wanted),
+        )
+
+
+def candidates(conn: Connection, warehouse_id: int, item_ids: Iterable[int]) -> list[Candidate]:
+    """Balances of the items in the warehouse's storage locations with something available,
+    with what the allocation order needs (route path, lot dates and status)."""
+    wanted = sorted(set(item_ids))
+    out: list[Candidate] = []
+    received = func.coalesce(lots.c.manufactured_on, func.date(lots.c.created_at))
+    for start in range(0, len(wanted), _CHUNK):
+        rows = conn.execute(
+            select(
+                balances.c.item_id,
+                balances.c.location_id,
+                locations.c.code,
+                balances.c.lot_id,
+                received,
+                lots.c.expires_on,
+                balances.c.on_hand - balances.c.reserved,
+                lots.c.status,
+                locations.c.kind,
+            )
+            .join_from(balances, locations, locations.c.id == balances.c.location_id)
+            .join(lots, lots.c.id == balances.c.lot_id, isouter=True)
+            .where(
+                balances.c.warehouse_id == warehouse_id,
+                balances.c.item_id.in_(wanted[start : start + _CHUNK]),
+                locations.c.kind == str(LocationKind.INTERNAL),
+                locations.c.active.is_(True),
+                balances.c.on_hand - balances.c.reserved > 0,
+            )
+        )
+        out.extend(
+            Candidate(
+                int(r[0]),
+                int(r[1]),
+                r[2],
+                int(r[3]) if r[3] is not None else None,
+                _day(r[4]),
+                r[5],
+                int(r[6]),
+                r[7] or "available",
+                r[8],
+            )
+            for r in rows
+        )
+    return out
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+@dataclass(frozen=True)
+class AllocationRow:
+    id: int
+    document_id: int | None
+    line_id: int | None
+    item_id: int
+    location_id: int
+    lot_id: int | None
+    warehouse_id: int
+    quantity: int
+    pick_line_id: int | None
+
+
+_ROW = select(
+    allocations.c.id,
+    allocations.c.document_id,
+    allocations.c.line_id,
+    allocations.c.item_id,
+    allocations.c.location_id,
+    allocations.c.lot_id,
+    allocations.c.warehouse_id,
+    allocations.c.quantity,
+    allocations.c.pick_line_id,
+)
+
+
+def allocations_of(
+    conn: Connection,
+    document_ids: Sequence[int] = (),
+    pick_line_ids: Sequence[int] = (),
+) -> list[AllocationRow]:
+    """The reservation rows of documents (or of pick list lines), in id order."""
+    out: list[AllocationRow] = []
+    for column, wanted in (
+        (allocations.c.document_id, sorted(set(document_ids))),
+        (allocations.c.pick_line_id, sorted(set(pick_line_ids))),
+    ):
+        for start in range(0, len(wanted), _CHUNK):
+            rows = conn.execute(
+                _ROW.where(column.in_(wanted[start : start + _CHUNK])).order_by(allocations.c.id)
+            )
+            out.extend(AllocationRow(*r) for r in rows)
+    return out
+
+
+def bare_allocations(
+    conn: Connection, item_id: int, location_id: int, lot_key: int
+) -> list[AllocationRow]:
+    """The reservations without a document on a balance (the stock.reserve operation's)."""
+    rows = conn.execute(
+        _ROW.where(
+            allocations.c.document_id.is_(None),
+            allocations.c.item_id == item_id,
+            allocations.c.location_id == location_id,
+            allocations.c.lot_key == lot_key,
+        ).order_by(allocations.c.id)
+    )
+    return [AllocationRow(*r) for r in rows]
+
+
+def add_allocations(
+    conn: Connection, rows: Sequence[dict[str, Any]], user_id: int, now: datetime
+) -> None:
+    """Insert reservation rows (item_id, location_id, lot_id, warehouse_id, quantity and
+    maybe document_id, line_id, pick_line_id) and add them to their balances' reserved, each
+    balance guarded: never more reserved than on hand minus what was reserved already. A
+    balance that no longer covers its rows (a posting or another request took the stock since
+    it was read) raises a retryable conflict: the step runs again on what is there now."""
+    if not rows:
+        return
+    full = [
+        {
+            "document_id": None,
+            "line_id": None,
+            "pick_line_id": None,
+            **row,
+            "lot_key": row["lot_id"] or 0,
+            "created_at": now,
+            "created_by": user_id,
+        }
+        for row in rows
+    ]
+    conn.execute(insert(allocations), full)
+    deltas: dict[tuple[int, int, int], int] = {}
+    for row in full:
+        key = (row["item_id"], row["location_id"], row["lot_key"])
+        deltas[key] = deltas.get(key, 0) + row["quantity"]
+    if change_reserved(conn, deltas) != len(deltas):
+        raise RetryableConflict(
+            "the stock being allocated changed meanwhile; try again", code="allocation_raced"
+        )
+
+
+def remove_allocations(
+    conn: Connection, rows: Sequence[AllocationRow | tuple[AllocationRow, int]]
+) -> None:
+    """Take reservation rows off (a row, or (row, quantity) for part of one) and their
+    quantities off their balances' reserved."""
+    whole = [r for r in rows if isinstance(r, AllocationRow)]
+    parts = [r for r in rows if not isinstance(r, AllocationRow)]
+    deltas: dict[tuple[int, int, int], int] = {}
+    for row in whole:
+        key = (row.item_id, row.location_id, row.lot_id or 0)
+        deltas[key] = deltas.get(key, 0) - row.quantity
+    ids = sorted(row.id for row in whole)
+    for start in range(0, len(ids), _CHUNK):
+        conn.execute(delete(allocations).where(allocations.c.id.in_(ids[start : start + _CHUNK])))
+    for row, quantity in parts:
+        key = (row.item_id, row.location_id, row.lot_id or 0)
+        deltas[key] = deltas.get(key, 0) - quantity
+        conn.execute(
+            update(allocations)
+            .where(allocations.c.id == row.id)
+            .values(quantity=allocations.c.quantity - quantity)
+        )
+    if change_reserved(conn, deltas) != len([d for d in deltas.values() if d]):
+        raise AssertionError("a balance holds less reserved than its allocation rows")
+
+
+def set_pick_lines(conn: Connection, pairs: Sequence[tuple[int, int]]) -> None:
+    """(allocation id, pick line id): the rows a pick list now picks."""
+    if pairs:
+        driver.many(
+            conn,
+            "UPDATE allocations SET pick_line_id = %s WHERE id = %s",
+            [(line, row) for row, line in pairs],
+        )
+
+
+def clear_pick_lines(conn: Connection, pick_line_ids: Sequence[int]) -> None:
+    wanted = sorted(set(pick_line_ids))
+    for start in range(0, len(wanted), _CHUNK):
+        conn.execute(
+            update(allocations)
+            .where(allocations.c.pick_line_id.in_(wanted[start : start + _CHUNK]))
+            .values(pick_line_id=None)
+        )
+
+
+def change_reserved(conn: Connection, deltas: dict[tuple[int, int, int], int]) -> int:
+    """Add each delta to its balance's reserved, in key order, guarded (never below zero,
+    never above on hand); answers how many balances changed (a guarded one that did not is
+    left as it was)."""
+    keys = sorted(k for k, d in deltas.items() if d)
+    changed = 0
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        if conn.dialect.name == "postgresql":
+            columns = list(zip(*((*k, deltas[k]) for k in chunk), strict=True))
+            changed += driver.count(conn, _CHANGE_PG, [list(c) for c in columns])
+        else:
+            sql = _CHANGE_SQLITE.format(rows=",".join(["(%s,%s,%s,%s)"] * len(chunk)))
+            params = [x for k in chunk for x in (*k, deltas[k])]
+            changed += driver.count(conn, sql, params)
+    return changed
+
+
+_CHANGE_PG = (
+    "UPDATE balances AS b SET reserved = b.reserved + u.q"
+    " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) AS u(i, l, k, q)"
+    " WHERE b.item_id = u.i AND b.location_id = u.l AND b.lot_key = u.k"
+    " AND b.reserved + u.q >= 0 AND (u.q <= 0 OR b.on_hand - b.reserved >= u.q)"
+)
+#: ``{rows}`` is a run of ``(%s,%s,%s,%s)`` placeholders, never input
+_CHANGE_SQLITE = (
+    "UPDATE balances AS b SET reserved = b.reserved + k.column4 FROM (VALUES {rows}) AS k"
+    " WHERE b.item_id = k.column1 AND b.location_id = k.column2 AND b.lot_key = k.column3"
+    " AND b.reserved + k.column4 >= 0"
+    " AND (k.column4 <= 0 OR b.on_hand - b.reserved >= k.column4)"
+)
+
+
+# ---------------------------------------------------------------- approval rules
+def approval_rules_of(conn: Connection, doc_type: str | None = None) -> list[ApprovalRule]:
+    stmt = select(
+        approval_rules.c.id,
+        approval_rules.c.doc_type,
+        approval_rules.c.warehouse_id,
+        approval_rules.c.min_value,
+        approval_rules.c.min_quantity,
+        approval_rules.c.approver_role,
+    ).order_by(approval_rules.c.id)
+    if doc_type is not None:
+        stmt = stmt.where(approval_rules.c.doc_type == doc_type)
+    return [ApprovalRule(*r) for r in conn.execute(stmt)]
+
+
+def insert_rule(conn: Connection, values: dict[str, Any]) -> int:
+    key = conn.execute(insert(approval_rules).values(**values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def delete_rule(conn: Connection, rule_id: int) -> None:
+    """Raises NotFound ``approval_rule_not_found``."""
+    if conn.execute(delete(approval_rules).where(approval_rules.c.id == rule_id)).rowcount != 1:
+        raise NotFound("approval_rule", rule_id)
+
+
+def roles_of(conn: Connection, user_id: int, warehouse_id: int) -> set[str]:
+    """The codes of the active roles a user holds in a warehouse (granted there or everywhere)."""
+    rows = conn.execute(
+        select(roles.c.code)
+        .join_from(user_roles, roles, roles.c.id == user_roles.c.role_id)
+        .where(
+            user_roles.c.user_id == user_id,
+            roles.c.active.is_(True),
+            or_(user_roles.c.warehouse_id.is_(None), user_roles.c.warehouse_id == warehouse_id),
+        )
+    )
+    return {r[0] for r in rows}
+
+
+def allows_expired(conn: Connection, warehouse_id: int) -> bool:
+    """Whether the warehouse lets expired lots be issued and reserved (ADR 0016)."""
+    return bool(
+        conn.execute(
+            select(warehouses.c.allow_expired_issue).where(warehouses.c.id == warehouse_id)
+        ).scalar()
+    )

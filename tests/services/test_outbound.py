@@ -1,0 +1,317 @@
+"""Outbound on the document framework: sales order -> approval -> FEFO allocation -> pick list
+with a short pick -> partial shipment -> backorder -> final shipment -> customer return, and a
+requisition to production; exact quantities, lots, reserved figures and cost of goods, with
+`verify` clean; and each refusal writes nothing."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from cangku.db.tables import allocations, balances, documents, items, locations, lots, moves
+from cangku.db.uow import Database
+from cangku.domain.errors import (
+    InsufficientStock,
+    InvalidInput,
+    InvalidTransition,
+    PermissionDenied,
+    RuleViolation,
+)
+from cangku.queries.verify import verify
+from cangku.services.common import Context
+from cangku.services.outbound.allocation import allocate_request, release_request
+from cangku.services.outbound.picking import PickLineInput, confirm_pick, create_pick_list
+from cangku.services.outbound.requests import (
+    NewRequest,
+    RequestLineInput,
+    approve_request,
+    cancel_request,
+    close_request,
+    create_request,
+    reject_request,
+    submit_request,
+)
+from cangku.services.outbound.returns import (
+    CustomerReturnLineInput,
+    NewCustomerReturn,
+    create_customer_return,
+)
+from cangku.services.outbound.rules import ApprovalRuleInput, add_approval_rule
+from cangku.services.outbound.shipping import ship_request
+from cangku.services.partners import PartnerInput, create_partner
+from cangku.services.stock import receive_stock
+from cangku.services.stock_commands import Receive
+from cangku.services.users import create_user
+from tests.factories import CTX, build_company
+
+SALES = Context(username="sales")
+BOSS = Context(username="boss")
+PICKER = Context(username="picker")
+FAR = date.today() + timedelta(days=400)
+SOON = date.today() + timedelta(days=30)
+LATER = date.today() + timedelta(days=200)
+
+
+def _sql(db: Database, statement: str, **params: Any) -> None:
+    with db.write() as uow:
+        uow.conn.execute(text(statement), params)
+        uow.commit()
+
+
+@pytest.fixture
+def outbound(db: Database) -> Database:
+    build_company(db)
+    create_partner(db, CTX, PartnerInput("SHOP", "Corner Shop", is_customer=True, address="1 Road"))
+    create_partner(db, CTX, PartnerInput("ACME", "Acme Supplies", is_supplier=True))
+    for name, role in [
+        ("sales", "purchaser"),
+        ("boss", "warehouse_manager"),
+        ("picker", "picker_shipper"),
+    ]:
+        create_user(db, CTX, name, name.title(), roles=[(role, "WH1")])
+    # GLUE (FIFO costed, allocated FEFO): three lots, the one expiring first in the far bin
+    for lot, expires, where, qty, cost in [
+        ("F-LATE", LATER, "WH1-A", "40", "2.00"),
+        ("F-SOON", SOON, "WH1-B", "30", "3.00"),
+        ("F-FAR", FAR, "WH1-A-01", "50", "4.00"),
+    ]:
+        receive_stock(
+            db, CTX, Receive("GLUE", qty, where, lot=lot, expires_on=expires, unit_cost=cost)
+        )
+    _sql(db, "UPDATE items SET allocation_strategy = 'fefo' WHERE code = 'GLUE'")
+    receive_stock(db, CTX, Receive("BOLT", "100", "WH1-A", unit_cost="0.50"))
+    add_approval_rule(db, CTX, ApprovalRuleInput("sales_order", min_value=Decimal("1000")))
+    return db
+
+
+def _reserved(db: Database) -> dict[tuple[str, str, str | None], Decimal]:
+    with db.read() as conn:
+        rows = conn.execute(
+            select(items.c.code, locations.c.code, lots.c.code, balances.c.reserved)
+            .join_from(balances, items, items.c.id == balances.c.item_id)
+            .join(locations, locations.c.id == balances.c.location_id)
+            .join(lots, lots.c.id == balances.c.lot_id, isouter=True)
+            .where(balances.c.reserved != 0)
+        )
+        return {(r[0], r[1], r[2]): Decimal(r[3]) / 10**6 for r in rows}
+
+
+def _on_hand(db: Database, item: str, where: str, lot: str | None) -> Decimal:
+    with db.read() as conn:
+        value = conn.execute(
+            select(balances.c.on_hand)
+            .join_from(balances, items, items.c.id == balances.c.item_id)
+            .join(locations, locations.c.id == balances.c.location_id)
+            .join(lots, lots.c.id == balances.c.lot_id, isouter=True)
+            .where(items.c.code == item, locations.c.code == where)
+            .where(lots.c.code == lot if lot else balances.c.lot_id.is_(None))
+        ).scalar()
+    return Decimal(value or 0) / 10**6
+
+
+def _order(db: Database, **kw: Any) -> str:
+    lines = kw.pop("lines", [RequestLineInput("GLUE", "60", unit_price="20")])
+    return create_request(
+        db, SALES, NewRequest("sales_order", "WH1", lines, customer="SHOP", **kw)
+    ).number
+
+
+def test_sales_order_story_fefo_short_pick_backorder_and_return(outbound: Database) -> None:
+    # given an order worth 1,200 (over the 1,000 rule): it waits for approval
+    number = _order(outbound)
+    assert submit_request(outbound, SALES, "sales_order", number).state == "submitted"
+    with pytest.raises(PermissionDenied):
+        approve_request(outbound, SALES, "sales_order", number)
+    assert approve_request(outbound, BOSS, "sales_order", number).state == "approved"
+
+    # FEFO: 30 of F-SOON, then 30 of F-LATE
+    allocated = allocate_request(outbound, PICKER, "sales_order", number)
+    assert allocated.state == "allocated"
+    assert allocated.data["allocated"] == {"1": "60"}
+    assert allocated.data["short"] == {}
+    assert _reserved(outbound) == {
+        ("GLUE", "WH1-B", "F-SOON"): Decimal(30),
+        ("GLUE", "WH1-A", "F-LATE"): Decimal(30),
+    }
+
+    # a pick list in walking order: WH1-A before WH1-B
+    pick = create_pick_list(outbound, PICKER, [number])
+    assert pick.state == "open"
+    with outbound.read() as conn:
+        state = conn.execute(select(documents.c.state).where(documents.c.number == number)).scalar()
+    assert state == "picking"
+
+    # short pick: only 20 of F-LATE at WH1-A; the other 10 are allocated again from F-FAR
+    confirmed = confirm_pick(
+        outbound,
+        PICKER,
+        pick.number,
+        [
+            PickLineInput(1, "20", location="WH1-A", lot="F-LATE", reason="not_found"),
+            PickLineInput(2, "30", location="WH1-B", lot="F-SOON"),
+        ],
+    )
+    assert confirmed.state == "done"
+    assert confirmed.data["reallocated"] == {number: "10"}
+    assert _reserved(outbound) == {
+        ("GLUE", "WH1-SHIP", "F-LATE"): Decimal(20),
+        ("GLUE", "WH1-SHIP", "F-SOON"): Decimal(30),
+        ("GLUE", "WH1-A-01", "F-FAR"): Decimal(10),
+    }
+
+    # partial shipment: the 50 picked leave at the item's FIFO layers: 40 x 2 + 10 x 3 = 110
+    shipped = ship_request(
+        outbound, PICKER, "sales_order", number, carrier="SF", tracking_number="SF123", packages=2
+    )
+    assert shipped.state == "partially_shipped"
+    assert shipped.data["cost_of_goods"] == "110"
+    shipment = shipped.data["shipment"]
+    assert _reserved(outbound) == {("GLUE", "WH1-A-01", "F-FAR"): Decimal(10)}
+    assert _on_hand(outbound, "GLUE", "WH1-SHIP", "F-LATE") == 0
+
+    # the backorder: pick and ship the 10 of F-FAR
+    second = create_pick_list(outbound, PICKER, [number])
+    confirm_pick(outbound, PICKER, second.number)
+    final = ship_request(outbound, PICKER, "sales_order", number)
+    assert final.state == "shipped"
+    assert final.data["cost_of_goods"] == "30"  # 10 more of the 3.00 layer
+    assert _reserved(outbound) == {}
+
+    # the customer returns 5 of F-SOON at the cost they left with: its move took 20 x 2 +
+    # 10 x 3 for 30 units, 2.333333 each
+    back = create_customer_return(
+        outbound,
+        CTX,
+        NewCustomerReturn(
+            shipment,
+            [
+                CustomerReturnLineInput(
+                    "GLUE", "5", lot="F-SOON", reason="damaged", location="WH1-B"
+                )
+            ],
+        ),
+    )
+    assert back.state == "received"
+    assert _on_hand(outbound, "GLUE", "WH1-B", "F-SOON") == Decimal(5)
+    with outbound.read() as conn:
+        cost = conn.execute(
+            select(moves.c.unit_cost).where(moves.c.id == back.move_ids[0])
+        ).scalar()
+    assert cost == 2_333_333
+    with pytest.raises(RuleViolation) as too_many:
+        create_customer_return(
+            outbound,
+            CTX,
+            NewCustomerReturn(
+                shipment,
+                [
+                    CustomerReturnLineInput(
+                        "GLUE", "26", lot="F-SOON", reason="damaged", location="WH1-B"
+                    )
+                ],
+            ),
+        )
+    assert too_many.value.code == "return_exceeds_shipped"
+    with outbound.read() as conn:
+        assert verify(conn).ok
+
+
+def test_small_requisition_approves_itself_and_ships_to_production(outbound: Database) -> None:
+    result = create_request(
+        outbound,
+        SALES,
+        NewRequest(
+            "requisition",
+            "WH1",
+            [RequestLineInput("BOLT", "10")],
+            department="Assembly",
+            plan_reference="MO-7",
+            submit=True,
+        ),
+    )
+    assert result.state == "approved"
+    allocate_request(outbound, PICKER, "requisition", result.number)
+    create_pick_list(outbound, PICKER, [result.number], kind="requisition")
+    with outbound.read() as conn:
+        pick = conn.execute(
+            select(documents.c.number).where(documents.c.doc_type == "pick_list")
+        ).scalar_one()
+    confirm_pick(outbound, PICKER, pick)
+    shipped = ship_request(outbound, PICKER, "requisition", result.number)
+    assert shipped.state == "shipped"
+    assert shipped.data["cost_of_goods"] == "5"
+    assert _on_hand(outbound, "BOLT", "WH1-A", None) == Decimal(90)
+
+
+def test_refusals_write_nothing(outbound: Database) -> None:
+    mine = create_request(
+        outbound,
+        BOSS,
+        NewRequest(
+            "sales_order",
+            "WH1",
+            [RequestLineInput("BOLT", "5000", unit_price="1")],
+            customer="SHOP",
+            submit=True,
+        ),
+    ).number
+    with pytest.raises(RuleViolation) as own:
+        approve_request(outbound, BOSS, "sales_order", mine)
+    assert own.value.code == "own_document_approval"
+    number = _order(outbound)
+    with pytest.raises(InvalidTransition):
+        ship_request(outbound, PICKER, "sales_order", number)
+    with pytest.raises(InvalidTransition):
+        allocate_request(outbound, PICKER, "sales_order", number)
+    submit_request(outbound, SALES, "sales_order", number)
+    with pytest.raises(InvalidInput):
+        reject_request(outbound, BOSS, "sales_order", number, None)
+    approve_request(outbound, BOSS, "sales_order", number)
+    _sql(outbound, "UPDATE lots SET status = 'hold' WHERE code IN ('F-SOON', 'F-LATE', 'F-FAR')")
+    with pytest.raises(InsufficientStock) as none:
+        allocate_request(outbound, PICKER, "sales_order", number)
+    assert none.value.code == "no_stock_to_allocate"
+    _sql(outbound, "UPDATE lots SET status = 'available' WHERE code = 'F-FAR'")
+    partial = allocate_request(outbound, PICKER, "sales_order", number)
+    assert partial.data == {"allocated": {"1": "50"}, "short": {"1": "10"}}
+    pick = create_pick_list(outbound, PICKER, [number])
+    with pytest.raises(RuleViolation) as wrong_lot:
+        confirm_pick(outbound, PICKER, pick.number, [PickLineInput(1, "50", lot="F-SOON")])
+    assert wrong_lot.value.code == "lot_not_allocated"
+    with pytest.raises(RuleViolation) as more:
+        confirm_pick(outbound, PICKER, pick.number, [PickLineInput(1, "51")])
+    assert more.value.code == "pick_exceeds_allocation"
+    with pytest.raises(InvalidInput) as why:
+        confirm_pick(outbound, PICKER, pick.number, [PickLineInput(1, "49")])
+    assert why.value.code == "short_pick_reason_required"
+    with pytest.raises(InvalidTransition):
+        cancel_request(outbound, SALES, "sales_order", number)
+    assert _reserved(outbound) == {("GLUE", "WH1-A-01", "F-FAR"): Decimal(50)}
+    with pytest.raises(PermissionDenied):
+        confirm_pick(outbound, SALES, pick.number)
+    with outbound.read() as conn:
+        assert (
+            conn.execute(
+                select(func.count()).select_from(moves).where(moves.c.document_type == "pick_list")
+            ).scalar()
+            == 0
+        )
+        assert verify(conn).ok
+
+
+def test_cancel_releases_and_close_drops_the_backorder(outbound: Database) -> None:
+    number = _order(outbound, lines=[RequestLineInput("BOLT", "10", unit_price="1")], submit=True)
+    allocate_request(outbound, PICKER, "sales_order", number)
+    assert _reserved(outbound) == {("BOLT", "WH1-A", None): Decimal(10)}
+    assert release_request(outbound, PICKER, "sales_order", number).state == "approved"
+    allocate_request(outbound, PICKER, "sales_order", number)
+    assert cancel_request(outbound, SALES, "sales_order", number).state == "cancelled"
+    assert _reserved(outbound) == {}
+    with outbound.read() as conn:
+        assert conn.execute(select(func.count()).select_from(allocations)).scalar() == 0
+    with pytest.raises(InvalidTransition):
+        close_request(outbound, SALES, "sales_order", number)
