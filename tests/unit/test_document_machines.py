@@ -16,14 +16,26 @@ from cangku.domain.inbound import (
     SUPPLIER_RETURN,
     parse_serials,
 )
+from cangku.domain.outbound import (
+    CUSTOMER_RETURN,
+    PICK_LIST,
+    REQUISITION,
+    SALES_ORDER,
+    SHIPMENT,
+)
 
 INBOUND = (PURCHASE_ORDER, RECEIPT, INSPECTION, PUTAWAY, SUPPLIER_RETURN)
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "workflows" / "inbound.md"
+OUTBOUND = (SALES_ORDER, REQUISITION, PICK_LIST, SHIPMENT, CUSTOMER_RETURN)
+WORKFLOWS = Path(__file__).resolve().parents[2] / "docs" / "workflows"
 
 
-@pytest.mark.parametrize("machine", INBOUND, ids=lambda m: m.doc_type)
-def test_the_docs_print_each_state_table(machine: Machine) -> None:
-    assert machine.markdown() in DOCS.read_text(encoding="utf-8")
+@pytest.mark.parametrize(
+    ("machine", "page"),
+    [(m, "inbound.md") for m in INBOUND] + [(m, "outbound.md") for m in OUTBOUND],
+    ids=lambda x: x.doc_type if isinstance(x, Machine) else x,
+)
+def test_the_docs_print_each_state_table(machine: Machine, page: str) -> None:
+    assert machine.markdown() in (WORKFLOWS / page).read_text(encoding="utf-8")
 
 
 def test_an_order_moves_only_along_its_table() -> None:

@@ -79,7 +79,7 @@ def _request(doc_type: str, prefix: str, edit: str, approve: str) -> Machine:
                 "pick",
                 ("allocated", "picking", "partially_shipped"),
                 ("picking",),
-                "pick.confirm",
+                "outbound.allocate",
                 PICKER_SHIPPER,
                 automatic=True,
             ),
