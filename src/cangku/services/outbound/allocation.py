@@ -5,7 +5,7 @@ short (the rest is the backorder). Releasing takes the rows back off."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,51 +14,73 @@ from sqlalchemy import Connection
 from cangku.db import documents as store
 from cangku.db import inbound as loads
 from cangku.db import outbound as out_store
-from cangku.db.uow import Database
+from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.allocation import AllocationPlan, Need, allocate, default_strategy
-from cangku.domain.errors import InsufficientStock, RuleViolation
+from cangku.domain.errors import InsufficientStock, InvalidInput, RuleViolation
 from cangku.domain.operations import check_note
 from cangku.domain.permissions import Actor
 from cangku.domain.quantities import from_scaled
 from cangku.queries.lots import expiry_settings
-from cangku.services.common import Context
-from cangku.services.documents import StepOutcome, StepResult, run_step
+from cangku.services.common import Context, run_write
+from cangku.services.documents import (
+    StepOutcome,
+    StepResult,
+    advance,
+    deliver_outbox,
+    run_step,
+    step_action,
+)
 from cangku.services.outbound.requests import request_machine
 
-__all__ = ["allocate_lines", "allocate_request", "open_quantities", "release_request"]
+__all__ = [
+    "allocate_lines",
+    "allocate_request",
+    "allocate_wave",
+    "open_quantities",
+    "release_request",
+]
 
 
-def open_quantities(conn: Connection, doc: store.DocumentRow) -> dict[int, int]:
-    """Per request line (id): what is neither shipped nor reserved yet (its backorder)."""
-    lines = store.lines_of(conn, doc.id)
+def open_quantities(
+    conn: Connection, docs: Sequence[store.DocumentRow]
+) -> tuple[dict[int, list[store.LineRow]], dict[int, int]]:
+    """The requests' lines (by document id) and, per line id, what is neither shipped nor
+    reserved yet (its backorder): two statements for any number of requests."""
+    lines = store.lines_of_documents(conn, [doc.id for doc in docs])
     held: dict[int, int] = {}
-    for row in out_store.allocations_of(conn, [doc.id]):
+    for row in out_store.allocations_of(conn, [doc.id for doc in docs]):
         if row.line_id is not None:
             held[row.line_id] = held.get(row.line_id, 0) + row.quantity
-    return {line.id: line.quantity - line.done - held.get(line.id, 0) for line in lines}
+    return lines, {
+        line.id: line.quantity - line.done - held.get(line.id, 0)
+        for rows in lines.values()
+        for line in rows
+    }
 
 
 def allocate_lines(
     conn: Connection,
-    doc: store.DocumentRow,
+    docs: Sequence[store.DocumentRow],
     actor: Actor,
     now: datetime,
     *,
     excluded: Collection[tuple[int, int, int | None]] = (),
 ) -> AllocationPlan:
-    """Reserve what each line of a request still needs, by its item's strategy (a chosen lot
-    or bin on the line binds it), and write the rows. Answers the plan (what was reserved per
-    line, what is short)."""
-    lines = store.lines_of(conn, doc.id)
-    open_qty = open_quantities(conn, doc)
-    wanted = [line for line in lines if open_qty[line.id] > 0]
+    """Reserve what each line of the requests (of one warehouse) still needs, by its item's
+    strategy (a chosen lot or bin on the line binds it), the requests served in the order
+    given, and write the rows. Answers the plan (what was reserved per line, what is short)."""
+    if not docs:
+        return AllocationPlan((), {})
+    warehouse_id = docs[0].warehouse_id
+    lines, open_qty = open_quantities(conn, docs)
+    wanted = [(doc, line) for doc in docs for line in lines[doc.id] if open_qty[line.id] > 0]
     if not wanted:
         return AllocationPlan((), {})
-    item_ids = [line.item_id for line in wanted]
+    item_ids = [line.item_id for _, line in wanted]
     items = loads.inbound_items(conn, ids=item_ids)
     configured = out_store.item_strategies(conn, item_ids)
     needs = []
-    for line in wanted:
+    for _, line in wanted:
         item = items[line.item_id]
         assert isinstance(item, loads.InboundItem)
         needs.append(
@@ -71,25 +93,25 @@ def allocate_lines(
                 line.location_id,
             )
         )
-    out_store.lock_items(conn, doc.warehouse_id, item_ids)
-    settings = expiry_settings(conn)
+    out_store.lock_items(conn, warehouse_id, item_ids)
     plan = allocate(
         needs,
-        out_store.candidates(conn, doc.warehouse_id, item_ids),
-        settings.today(now),
-        allow_expired=out_store.allows_expired(conn, doc.warehouse_id),
+        out_store.candidates(conn, warehouse_id, item_ids),
+        expiry_settings(conn).today(now),
+        allow_expired=out_store.allows_expired(conn, warehouse_id),
         excluded=excluded,
     )
+    document_of = {line.id: doc.id for doc, line in wanted}
     out_store.add_allocations(
         conn,
         [
             {
-                "document_id": doc.id,
+                "document_id": document_of[a.line_id],
                 "line_id": a.line_id,
                 "item_id": a.item_id,
                 "location_id": a.location_id,
                 "lot_id": a.lot_id,
-                "warehouse_id": doc.warehouse_id,
+                "warehouse_id": warehouse_id,
                 "quantity": a.quantity,
             }
             for a in plan.allocations
@@ -100,14 +122,19 @@ def allocate_lines(
     return plan
 
 
-def _summary(conn: Connection, doc: store.DocumentRow, plan: AllocationPlan) -> dict[str, Any]:
-    line_nos = {line.id: line.line_no for line in store.lines_of(conn, doc.id)}
+def _summary(lines: Sequence[store.LineRow], plan: AllocationPlan) -> dict[str, Any]:
+    """What the plan reserved and left short, per line number of one request."""
+    allocated, short = plan.allocated, plan.shortages
     return {
         "allocated": {
-            str(line_nos[line]): str(from_scaled(qty)) for line, qty in plan.allocated.items()
+            str(line.line_no): str(from_scaled(allocated[line.id]))
+            for line in lines
+            if line.id in allocated
         },
         "short": {
-            str(line_nos[line]): str(from_scaled(qty)) for line, qty in plan.shortages.items()
+            str(line.line_no): str(from_scaled(short[line.id]))
+            for line in lines
+            if line.id in short
         },
     }
 
@@ -127,13 +154,14 @@ def allocate_request(
     def decide(
         conn: Connection, doc: store.DocumentRow, actor: Actor, now: datetime
     ) -> StepOutcome:
-        if not any(qty > 0 for qty in open_quantities(conn, doc).values()):
+        lines, open_qty = open_quantities(conn, [doc])
+        if not any(qty > 0 for qty in open_qty.values()):
             raise RuleViolation(
                 f"{doc.number} has nothing left to allocate",
                 code="nothing_to_allocate",
                 document=doc.number,
             )
-        plan = allocate_lines(conn, doc, actor, now)
+        plan = allocate_lines(conn, [doc], actor, now)
         if not plan.allocations:
             raise InsufficientStock(
                 f"no stock of {doc.number}'s items can be allocated in {doc.warehouse_code}"
@@ -141,7 +169,7 @@ def allocate_request(
                 code="no_stock_to_allocate",
                 document=doc.number,
             )
-        summary = _summary(conn, doc, plan)
+        summary = _summary(lines[doc.id], plan)
         target = "allocated" if doc.state == "approved" else doc.state
         return StepOutcome(target=target, data=summary, result=summary)
 
@@ -175,3 +203,58 @@ def release_request(
     return run_step(
         db, ctx, machine, "release", number, {"note": note}, decide, note=check_note(note)
     )
+
+
+def allocate_wave(
+    db: Database, ctx: Context, kind: str, numbers: list[str], note: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """Allocate several approved (or partly shipped) requests of one warehouse in one step, in
+    the order given (the first served first when stock is short): one load of the stock for
+    all of them, one write of the reservations, each request's "allocate" event. Requests
+    with nothing left to allocate are skipped; a request that gets nothing keeps its state.
+
+    Raises NotFound, ``invalid_transition`` (a request not approved), RuleViolation
+    ``requests_in_several_warehouses``, PermissionDenied. Answers {number: {allocated,
+    short, state}}."""
+    machine = request_machine(kind)
+    note = check_note(note)
+    if not numbers:
+        raise InvalidInput("name at least one request to allocate", code="no_lines")
+    act = step_action(machine.step("allocate").action)
+
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
+        conn = uow.conn
+        order = list(dict.fromkeys(numbers))
+        docs = [store.lock_document(conn, machine.doc_type, n) for n in sorted(order)]
+        by_number = {doc.number: doc for doc in docs}
+        docs = [by_number[n] for n in order]
+        if len({doc.warehouse_id for doc in docs}) > 1:
+            raise RuleViolation(
+                "a wave allocates requests of one warehouse",
+                code="requests_in_several_warehouses",
+            )
+        actor.require(act, docs[0].warehouse_id)
+        for doc in docs:
+            machine.check(doc.state, "allocate", doc.number)
+        plan = allocate_lines(conn, docs, actor, now)
+        lines = store.lines_of_documents(conn, [doc.id for doc in docs])
+        answer: dict[str, Any] = {}
+        for doc in docs:
+            summary = _summary(lines[doc.id], plan)
+            state = doc.state
+            if summary["allocated"]:
+                target = "allocated" if doc.state == "approved" else doc.state
+                state = advance(
+                    conn, machine, doc, "allocate", actor, now,
+                    target=target, note=note, data=summary,
+                )  # fmt: skip
+            answer[doc.number] = {**summary, "state": state}
+        return answer
+
+    result, replayed = run_write(
+        db, ctx, act, {"kind": kind, "numbers": numbers, "note": note}, work,
+        target_type=machine.doc_type,
+    )  # fmt: skip
+    if not replayed:
+        deliver_outbox(db)
+    return dict(result)

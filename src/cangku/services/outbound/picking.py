@@ -314,11 +314,14 @@ def _reallocate(
     if not short:
         return {}
     out: dict[str, str] = {}
-    for document_id in sorted({r.document_id for r in taken if r.document_id is not None}):
-        doc = store.document_by_id(conn, document_id)
-        plan = allocate_lines(conn, doc, actor, now, excluded=short)
-        if plan.allocations:
-            out[doc.number] = str(from_scaled(sum(plan.allocated.values())))
+    ids = sorted({r.document_id for r in taken if r.document_id is not None})
+    docs = [store.document_by_id(conn, document_id) for document_id in ids]
+    plan = allocate_lines(conn, docs, actor, now, excluded=short)
+    lines = store.lines_of_documents(conn, ids)
+    for doc in docs:
+        got = sum(plan.allocated.get(line.id, 0) for line in lines[doc.id])
+        if got:
+            out[doc.number] = str(from_scaled(got))
     return out
 
 
