@@ -127,9 +127,13 @@ def _receive(db: Database, codes: list[str], n_lots: int) -> None:
         }
     lines = [
         MoveLine(
-            Operation.RECEIVE, item_rows[code], supplier,
-            places[f"WH-B{(BINS - 1 - j) % BINS:02d}"], UNITS_PER_LOT * 10**6,
-            lot=lot_rows[(item_rows[code].id, f"L{j:02d}")], unit_cost=(1 + j % 7) * 10**6,
+            Operation.RECEIVE,
+            item_rows[code],
+            supplier,
+            places[f"WH-B{(BINS - 1 - j) % BINS:02d}"],
+            UNITS_PER_LOT * 10**6,
+            lot=lot_rows[(item_rows[code].id, f"L{j:02d}")],
+            unit_cost=(1 + j % 7) * 10**6,
         )  # fmt: skip
         for code in codes
         for j in range(n_lots)
