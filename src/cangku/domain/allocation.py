@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
+from typing import NamedTuple
 
 from cangku.domain.enums import LocationKind, LotStatus, Tracking
 from cangku.domain.errors import InvalidInput
@@ -55,9 +56,10 @@ _DIGITS = re.compile(r"(\d+)")
 RouteKey = tuple[tuple[tuple[str | int, ...], ...], str]
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One balance row that could be reserved; ``available`` = on hand - reserved (scaled)."""
+class Candidate(NamedTuple):
+    """One balance row that could be reserved; ``available`` = on hand - reserved (scaled).
+    A named tuple: a step loads one per balance of its items (250,000 for a 5,000-line order
+    across 50 lots), and a tuple is made several times faster than a frozen dataclass."""
 
     item_id: int
     location_id: int
@@ -86,8 +88,7 @@ class Need:
     location_id: int | None = None
 
 
-@dataclass(frozen=True)
-class Allocation:
+class Allocation(NamedTuple):
     line_id: int
     item_id: int
     location_id: int
