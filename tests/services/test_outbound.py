@@ -315,3 +315,56 @@ def test_cancel_releases_and_close_drops_the_backorder(outbound: Database) -> No
         assert conn.execute(select(func.count()).select_from(allocations)).scalar() == 0
     with pytest.raises(InvalidTransition):
         close_request(outbound, SALES, "sales_order", number)
+
+
+def test_request_lines_reservations_demand_and_delivery_note(outbound: Database) -> None:
+    from cangku.queries.outbound import demand, request_lines, reservations, shipment_note
+
+    number = _order(
+        outbound,
+        lines=[RequestLineInput("GLUE", "100", unit_price="1"), RequestLineInput("BOLT", "30")],
+        submit=True,
+        planned_on=date.today() + timedelta(days=3),
+    )  # worth 115 (BOLT at its cost): approved at once
+    with outbound.read() as conn:
+        wanted = {
+            (r.item, r.demand, r.covered, r.available, r.shortage)
+            for r in demand(conn, date.today(), 7)
+        }
+        assert demand(conn, date.today(), 1) == []  # planned in 3 days
+    assert wanted == {
+        ("GLUE", Decimal(100), Decimal(0), Decimal(120), Decimal(0)),
+        ("BOLT", Decimal(30), Decimal(0), Decimal(100), Decimal(0)),
+    }
+    allocate_request(outbound, PICKER, "sales_order", number)
+    pick = create_pick_list(outbound, PICKER, [number])
+    confirm_pick(outbound, PICKER, pick.number, [PickLineInput(1, "30")])  # BOLT, WH1-A
+    shipped = ship_request(outbound, PICKER, "sales_order", number, carrier="SF", packages=3)
+    with outbound.read() as conn:
+        lines = request_lines(conn, number)
+        held = reservations(conn, number)
+        note = shipment_note(conn, shipped.data["shipment"])
+        left = {(r.item, r.demand, r.covered, r.available) for r in demand(conn, date.today(), 7)}
+    assert [
+        (ln.item, ln.ordered, ln.reserved, ln.picked, ln.shipped, ln.backorder) for ln in lines
+    ] == [
+        ("GLUE", Decimal(100), Decimal(100), Decimal(0), Decimal(0), Decimal(0)),
+        ("BOLT", Decimal(30), Decimal(0), Decimal(0), Decimal(30), Decimal(0)),
+    ]
+    assert [(r.line_no, r.location, r.lot, r.quantity) for r in held] == [
+        (1, "WH1-A", "F-LATE", Decimal(40)),
+        (1, "WH1-A-01", "F-FAR", Decimal(30)),
+        (1, "WH1-B", "F-SOON", Decimal(30)),
+    ]
+    assert all(r.pick_list == pick.number for r in held)
+    assert (note.customer_code, note.carrier, note.packages, note.ship_to) == (
+        "SHOP",
+        "SF",
+        3,
+        "1 Road",
+    )
+    assert [(ln.item, ln.quantity, ln.value) for ln in note.lines] == [
+        ("BOLT", Decimal(30), Decimal(15))
+    ]
+    assert note.cost_of_goods == Decimal(15)
+    assert left == {("GLUE", Decimal(100), Decimal(100), Decimal(20))}

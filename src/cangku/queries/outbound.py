@@ -1,0 +1,420 @@
+"""The read side of outbound: a request's lines with what is reserved, picked, shipped and
+backordered, its reservations, a shipment's delivery note, and the demand coming in the next
+days against available stock (the planner's view before approving)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Connection, and_, case, func, or_, select
+
+from cangku.db.tables import (
+    allocations,
+    balances,
+    document_lines,
+    documents,
+    items,
+    locations,
+    lots,
+    moves,
+    partners,
+    warehouses,
+)
+from cangku.domain.enums import LocationKind
+from cangku.domain.errors import NotFound
+from cangku.domain.outbound import REQUEST_KINDS, SHIPMENT
+from cangku.domain.permissions import Warehouses
+from cangku.domain.quantities import from_scaled
+
+__all__ = [
+    "DemandRow",
+    "OutboundHeader",
+    "RequestLine",
+    "Reservation",
+    "ShipmentNote",
+    "demand",
+    "outbound_header",
+    "request_lines",
+    "reservations",
+    "shipment_note",
+]
+
+#: request states whose lines are still demand (not yet shipped, closed or cancelled)
+OPEN_STATES = ("submitted", "approved", "allocated", "picking", "partially_shipped")
+
+
+@dataclass(frozen=True)
+class OutboundHeader:
+    number: str
+    doc_type: str
+    ship_to: str | None
+    department: str | None
+    plan_reference: str | None
+    planned_on: date | None
+    carrier: str | None
+    tracking_number: str | None
+    packages: int | None
+    origin: str | None
+
+
+def outbound_header(conn: Connection, number: str, seen: Warehouses = None) -> OutboundHeader:
+    """The outbound fields of a request or shipment. NotFound ``document_not_found``."""
+    origin = documents.alias("origin")
+    stmt = (
+        select(
+            documents.c.number,
+            documents.c.doc_type,
+            documents.c.ship_to,
+            documents.c.department,
+            documents.c.plan_reference,
+            documents.c.planned_on,
+            documents.c.carrier,
+            documents.c.tracking_number,
+            documents.c.packages,
+            origin.c.number,
+        )  # fmt: skip
+        .select_from(documents.outerjoin(origin, origin.c.id == documents.c.origin_id))
+        .where(documents.c.number == number)
+    )
+    if seen is not None:
+        stmt = stmt.where(documents.c.warehouse_id.in_(sorted(seen)))
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFound("document", number)
+    return OutboundHeader(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9]
+    )
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    line_no: int
+    item: str
+    item_name: str
+    base_unit: str
+    ordered: Decimal
+    #: reserved in bins (not picked yet)
+    reserved: Decimal
+    #: picked, waiting at the shipping location
+    picked: Decimal
+    shipped: Decimal
+
+    @property
+    def backorder(self) -> Decimal:
+        """What allocation still has to find."""
+        return max(self.ordered - self.shipped - self.reserved - self.picked, Decimal(0))
+
+
+def request_lines(conn: Connection, number: str) -> list[RequestLine]:
+    """A request's lines with their reserved, picked and shipped figures (one statement)."""
+    shipping = locations.alias("held_at")
+    held = (
+        select(
+            allocations.c.line_id,
+            func.sum(
+                case(
+                    (shipping.c.kind == str(LocationKind.SHIPPING), 0), else_=allocations.c.quantity
+                )
+            ).label("reserved"),
+            func.sum(
+                case(
+                    (shipping.c.kind == str(LocationKind.SHIPPING), allocations.c.quantity), else_=0
+                )
+            ).label("picked"),
+        )
+        .join(shipping, shipping.c.id == allocations.c.location_id)
+        .group_by(allocations.c.line_id)
+        .subquery("held")
+    )
+    rows = conn.execute(
+        select(
+            document_lines.c.line_no,
+            items.c.code,
+            items.c.name,
+            items.c.base_unit,
+            document_lines.c.quantity,
+            func.coalesce(held.c.reserved, 0),
+            func.coalesce(held.c.picked, 0),
+            document_lines.c.done,
+        )  # fmt: skip
+        .join_from(document_lines, documents, documents.c.id == document_lines.c.document_id)
+        .join(items, items.c.id == document_lines.c.item_id)
+        .outerjoin(held, held.c.line_id == document_lines.c.id)
+        .where(documents.c.number == number)
+        .order_by(document_lines.c.line_no)
+    )
+    return [
+        RequestLine(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            from_scaled(r[4]),
+            from_scaled(int(r[5])),
+            from_scaled(int(r[6])),
+            from_scaled(r[7]),
+        )  # fmt: skip
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Reservation:
+    line_no: int | None
+    item: str
+    location: str
+    lot: str | None
+    quantity: Decimal
+    #: the pick list that picks it, if any
+    pick_list: str | None
+
+
+def reservations(conn: Connection, number: str) -> list[Reservation]:
+    """The reservation rows of a request, by line and location."""
+    pick = documents.alias("pick")
+    pick_line = document_lines.alias("pick_line")
+    request_line = document_lines.alias("request_line")
+    rows = conn.execute(
+        select(
+            request_line.c.line_no,
+            items.c.code,
+            locations.c.code,
+            lots.c.code,
+            allocations.c.quantity,
+            pick.c.number,
+        )  # fmt: skip
+        .join_from(allocations, documents, documents.c.id == allocations.c.document_id)
+        .join(items, items.c.id == allocations.c.item_id)
+        .join(locations, locations.c.id == allocations.c.location_id)
+        .outerjoin(lots, lots.c.id == allocations.c.lot_id)
+        .outerjoin(request_line, request_line.c.id == allocations.c.line_id)
+        .outerjoin(pick_line, pick_line.c.id == allocations.c.pick_line_id)
+        .outerjoin(pick, pick.c.id == pick_line.c.document_id)
+        .where(documents.c.number == number)
+        .order_by(request_line.c.line_no, locations.c.code, allocations.c.id)
+    )
+    return [Reservation(r[0], r[1], r[2], r[3], from_scaled(r[4]), r[5]) for r in rows]
+
+
+@dataclass(frozen=True)
+class NoteLine:
+    line_no: int
+    item: str
+    item_name: str
+    lot: str | None
+    expires_on: date | None
+    quantity: Decimal
+    base_unit: str
+    #: unit cost and value (scaled figures as decimals): shown only to who may see values
+    unit_cost: Decimal
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class ShipmentNote:
+    number: str
+    request: str | None
+    warehouse: str
+    customer_code: str | None
+    customer_name: str | None
+    ship_to: str | None
+    reference: str | None
+    carrier: str | None
+    tracking_number: str | None
+    packages: int | None
+    shipped_at: date
+    lines: tuple[NoteLine, ...]
+
+    @property
+    def cost_of_goods(self) -> Decimal:
+        return sum((line.value for line in self.lines), Decimal(0))
+
+
+def shipment_note(conn: Connection, number: str, seen: Warehouses = None) -> ShipmentNote:
+    """What a packing list / delivery note prints. NotFound ``shipment_not_found``."""
+    origin = documents.alias("origin")
+    stmt = (
+        select(
+            documents.c.id,
+            documents.c.number,
+            origin.c.number,
+            warehouses.c.code,
+            partners.c.code,
+            partners.c.name,
+            origin.c.ship_to,
+            documents.c.reference,
+            documents.c.carrier,
+            documents.c.tracking_number,
+            documents.c.packages,
+            documents.c.created_at,
+        )  # fmt: skip
+        .join_from(documents, warehouses, warehouses.c.id == documents.c.warehouse_id)
+        .outerjoin(partners, partners.c.id == documents.c.partner_id)
+        .outerjoin(origin, origin.c.id == documents.c.origin_id)
+        .where(documents.c.number == number, documents.c.doc_type == SHIPMENT.doc_type)
+    )
+    if seen is not None:
+        stmt = stmt.where(documents.c.warehouse_id.in_(sorted(seen)))
+    head = conn.execute(stmt).first()
+    if head is None:
+        raise NotFound("shipment", number)
+    rows = conn.execute(
+        select(
+            document_lines.c.line_no,
+            items.c.code,
+            items.c.name,
+            lots.c.code,
+            lots.c.expires_on,
+            document_lines.c.quantity,
+            items.c.base_unit,
+            moves.c.unit_cost,
+            moves.c.value,
+        )  # fmt: skip
+        .join_from(document_lines, items, items.c.id == document_lines.c.item_id)
+        .outerjoin(lots, lots.c.id == document_lines.c.lot_id)
+        .outerjoin(moves, moves.c.id == document_lines.c.move_id)
+        .where(document_lines.c.document_id == head[0])
+        .order_by(document_lines.c.line_no)
+    )
+    lines = tuple(
+        NoteLine(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            from_scaled(r[5]),
+            r[6],
+            from_scaled(r[7] or 0),
+            from_scaled(r[8] or 0),
+        )  # fmt: skip
+        for r in rows
+    )
+    shipped_at = head[11]
+    return ShipmentNote(
+        head[1], head[2], head[3], head[4], head[5], head[6], head[7], head[8], head[9],
+        head[10], shipped_at.date() if hasattr(shipped_at, "date") else shipped_at, lines,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemandRow:
+    warehouse: str
+    item: str
+    item_name: str
+    base_unit: str
+    #: what open requests due in the window still want (ordered - shipped)
+    demand: Decimal
+    #: of it, already reserved or picked for them
+    covered: Decimal
+    #: free stock in the warehouse's storage locations (on hand - reserved)
+    available: Decimal
+    #: the earliest date a request for it is due or planned
+    first_due: date | None
+    requests: int
+
+    @property
+    def shortage(self) -> Decimal:
+        """What the window's demand lacks: not covered and not available now."""
+        return max(self.demand - self.covered - self.available, Decimal(0))
+
+
+def demand(
+    conn: Connection,
+    today: date,
+    days: int = 14,
+    seen: Warehouses = None,
+    warehouse: str | None = None,
+    only_short: bool = False,
+) -> list[DemandRow]:
+    """Per warehouse and item: the demand of open requests (submitted to partly shipped) due
+    or planned within ``days`` from ``today`` (or undated, or overdue), what of it is reserved,
+    and the free stock now; shortages first, then the earliest due."""
+    horizon = today + timedelta(days=days)
+    when = func.coalesce(documents.c.planned_on, documents.c.due_on)
+    reserved = (
+        select(allocations.c.line_id, func.sum(allocations.c.quantity).label("q"))
+        .group_by(allocations.c.line_id)
+        .subquery("reserved")
+    )
+    wanted = (
+        select(
+            documents.c.warehouse_id.label("warehouse_id"),
+            document_lines.c.item_id.label("item_id"),
+            func.sum(document_lines.c.quantity - document_lines.c.done).label("demand"),
+            func.sum(func.coalesce(reserved.c.q, 0)).label("covered"),
+            func.min(when).label("first_due"),
+            func.count(func.distinct(documents.c.id)).label("requests"),
+        )
+        .join_from(document_lines, documents, documents.c.id == document_lines.c.document_id)
+        .outerjoin(reserved, reserved.c.line_id == document_lines.c.id)
+        .where(
+            documents.c.doc_type.in_(sorted(REQUEST_KINDS)),
+            documents.c.state.in_(OPEN_STATES),
+            document_lines.c.quantity > document_lines.c.done,
+            or_(when.is_(None), when <= horizon),
+        )
+        .group_by(documents.c.warehouse_id, document_lines.c.item_id)
+        .subquery("wanted")
+    )
+    free = (
+        select(
+            balances.c.warehouse_id,
+            balances.c.item_id,
+            func.sum(balances.c.on_hand - balances.c.reserved).label("available"),
+        )
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(locations.c.kind == str(LocationKind.INTERNAL))
+        .group_by(balances.c.warehouse_id, balances.c.item_id)
+        .subquery("free")
+    )
+    stmt = (
+        select(
+            warehouses.c.code,
+            items.c.code,
+            items.c.name,
+            items.c.base_unit,
+            wanted.c.demand,
+            wanted.c.covered,
+            func.coalesce(free.c.available, 0),
+            wanted.c.first_due,
+            wanted.c.requests,
+        )  # fmt: skip
+        .join_from(wanted, warehouses, warehouses.c.id == wanted.c.warehouse_id)
+        .join(items, items.c.id == wanted.c.item_id)
+        .outerjoin(
+            free,
+            and_(free.c.warehouse_id == wanted.c.warehouse_id, free.c.item_id == wanted.c.item_id),
+        )
+        .order_by(warehouses.c.code, items.c.code)
+    )
+    if seen is not None:
+        stmt = stmt.where(wanted.c.warehouse_id.in_(sorted(seen)))
+    if warehouse is not None:
+        stmt = stmt.where(warehouses.c.code == warehouse)
+    out = [
+        DemandRow(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            from_scaled(int(r[4])),
+            from_scaled(int(r[5])),
+            from_scaled(int(r[6])),
+            _as_date(r[7]),
+            int(r[8]),
+        )  # fmt: skip
+        for r in conn.execute(stmt)
+    ]
+    if only_short:
+        out = [row for row in out if row.shortage > 0]
+    out.sort(key=lambda row: (row.shortage == 0, row.first_due or date.max, row.item))
+    return out
+
+
+def _as_date(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
