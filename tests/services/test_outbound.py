@@ -368,3 +368,45 @@ def test_request_lines_reservations_demand_and_delivery_note(outbound: Database)
     ]
     assert note.cost_of_goods == Decimal(15)
     assert left == {("GLUE", Decimal(100), Decimal(100), Decimal(20))}
+
+
+def _text(pdf: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+    return " ".join(text.split())  # cells wrap their words onto lines
+
+
+def test_delivery_note_pdf_prints_the_shipment_and_costs_only_for_valuation(
+    outbound: Database,
+) -> None:
+    from cangku.services.auth import whoami
+    from cangku.services.outbound.delivery_note import delivery_note_pdf
+
+    number = _order(outbound, lines=[RequestLineInput("BOLT", "12", unit_price="1")], submit=True)
+    allocate_request(outbound, PICKER, "sales_order", number)
+    confirm_pick(outbound, PICKER, create_pick_list(outbound, PICKER, [number]).number)
+    shipment = ship_request(
+        outbound, PICKER, "sales_order", number, carrier="SF Express", tracking_number="SF9"
+    ).data["shipment"]
+    pdf, note = delivery_note_pdf(outbound, whoami(outbound, CTX), shipment, "en")
+    text = _text(pdf)
+    assert pdf.startswith(b"%PDF")
+    for expected in (
+        shipment,
+        number,
+        "Corner Shop",
+        "1 Road",
+        "SF Express",
+        "SF9",
+        "BOLT",
+        "Hex bolt M8",
+        "Cost of goods",
+        "6",
+    ):
+        assert expected in text
+    picker_pdf, _ = delivery_note_pdf(outbound, whoami(outbound, PICKER), shipment, "zh")
+    assert "Cost of goods" not in _text(picker_pdf) and "销售成本" not in _text(picker_pdf)
+    assert note.cost_of_goods == Decimal(6)

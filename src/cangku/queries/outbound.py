@@ -226,6 +226,7 @@ class ShipmentNote:
     packages: int | None
     shipped_at: date
     lines: tuple[NoteLine, ...]
+    warehouse_id: int = 0
 
     @property
     def cost_of_goods(self) -> Decimal:
@@ -249,6 +250,7 @@ def shipment_note(conn: Connection, number: str, seen: Warehouses = None) -> Shi
             documents.c.tracking_number,
             documents.c.packages,
             documents.c.created_at,
+            documents.c.warehouse_id,
         )  # fmt: skip
         .join_from(documents, warehouses, warehouses.c.id == documents.c.warehouse_id)
         .outerjoin(partners, partners.c.id == documents.c.partner_id)
@@ -296,6 +298,7 @@ def shipment_note(conn: Connection, number: str, seen: Warehouses = None) -> Shi
     return ShipmentNote(
         head[1], head[2], head[3], head[4], head[5], head[6], head[7], head[8], head[9],
         head[10], shipped_at.date() if hasattr(shipped_at, "date") else shipped_at, lines,
+        int(head[12]),
     )  # fmt: skip
 
 
