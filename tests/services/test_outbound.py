@@ -410,3 +410,23 @@ def test_delivery_note_pdf_prints_the_shipment_and_costs_only_for_valuation(
     picker_pdf, _ = delivery_note_pdf(outbound, whoami(outbound, PICKER), shipment, "zh")
     assert "Cost of goods" not in _text(picker_pdf) and "销售成本" not in _text(picker_pdf)
     assert note.cost_of_goods == Decimal(6)
+
+
+@pytest.mark.parametrize(
+    ("status", "expires", "code"),
+    [("hold", None, "lot_not_available"), ("available", "2020-01-01", "lot_expired")],
+    ids=["held", "expired"],
+)
+def test_a_chosen_lot_that_may_not_be_reserved_is_refused(
+    outbound: Database, status: str, expires: str | None, code: str
+) -> None:
+    _sql(outbound, "UPDATE lots SET status = :s WHERE code = 'F-LATE'", s=status)
+    if expires:
+        _sql(outbound, "UPDATE lots SET expires_on = :e WHERE code = 'F-LATE'", e=expires)
+    number = _order(
+        outbound, lines=[RequestLineInput("GLUE", "5", unit_price="1", lot="F-LATE")], submit=True
+    )
+    with pytest.raises(RuleViolation) as refused:
+        allocate_request(outbound, PICKER, "sales_order", number)
+    assert refused.value.code == code
+    assert _reserved(outbound) == {}

@@ -16,6 +16,7 @@ from cangku.db import inbound as loads
 from cangku.db import outbound as out_store
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.allocation import AllocationPlan, Need, allocate, default_strategy
+from cangku.domain.enums import LotStatus
 from cangku.domain.errors import InsufficientStock, InvalidInput, RuleViolation
 from cangku.domain.operations import check_note
 from cangku.domain.permissions import Actor
@@ -139,6 +140,44 @@ def _summary(lines: Sequence[store.LineRow], plan: AllocationPlan) -> dict[str, 
     }
 
 
+def _check_chosen_lots(
+    conn: Connection,
+    lines: Sequence[store.LineRow],
+    open_qty: dict[int, int],
+    doc: store.DocumentRow,
+    now: datetime,
+) -> None:
+    """A line that names its lot is refused outright when that lot may not be reserved (on
+    hold, quarantined, recalled, rejected; expired where the warehouse does not allow it)
+    rather than left silently short: ``lot_not_available`` / ``lot_expired``."""
+    chosen = [line for line in lines if line.lot_id is not None and open_qty[line.id] > 0]
+    if not chosen:
+        return
+    found = loads.lots_by_ids(conn, [line.lot_id for line in chosen])
+    day = expiry_settings(conn).today(now)
+    expired_ok = out_store.allows_expired(conn, doc.warehouse_id)
+    for line in chosen:
+        lot = found[line.lot_id or 0]
+        if lot.status is not LotStatus.AVAILABLE:
+            raise RuleViolation(
+                f"{doc.number} line {line.line_no}: lot {lot.code} is {lot.status} and cannot"
+                " be allocated",
+                code="lot_not_available",
+                lot=lot.code,
+                status=str(lot.status),
+                line=line.line_no,
+            )
+        if not expired_ok and lot.expires_on is not None and lot.expires_on < day:
+            raise RuleViolation(
+                f"{doc.number} line {line.line_no}: lot {lot.code} expired on"
+                f" {lot.expires_on.isoformat()}",
+                code="lot_expired",
+                lot=lot.code,
+                expires_on=lot.expires_on.isoformat(),
+                line=line.line_no,
+            )
+
+
 def allocate_request(
     db: Database, ctx: Context, kind: str, number: str, note: str | None = None
 ) -> StepResult:
@@ -161,6 +200,7 @@ def allocate_request(
                 code="nothing_to_allocate",
                 document=doc.number,
             )
+        _check_chosen_lots(conn, lines[doc.id], open_qty, doc, now)
         plan = allocate_lines(conn, [doc], actor, now)
         if not plan.allocations:
             raise InsufficientStock(
