@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from cangku.db.tables import allocations, balances, documents, items, locations, lots, moves
+from cangku.db.tables import allocations, balances, items, locations, lots, moves
 from cangku.db.uow import Database
 from cangku.domain.errors import (
     InsufficientStock,
@@ -34,11 +34,6 @@ from cangku.services.outbound.requests import (
     create_request,
     reject_request,
     submit_request,
-)
-from cangku.services.outbound.returns import (
-    CustomerReturnLineInput,
-    NewCustomerReturn,
-    create_customer_return,
 )
 from cangku.services.outbound.rules import ApprovalRuleInput, add_approval_rule
 from cangku.services.outbound.shipping import ship_request
@@ -64,6 +59,12 @@ def _sql(db: Database, statement: str, **params: Any) -> None:
 
 @pytest.fixture
 def outbound(db: Database) -> Database:
+    return build_outbound(db)
+
+
+def build_outbound(db: Database) -> Database:
+    """The company with a customer, users, three GLUE lots allocated FEFO, 100 bolts and a
+    rule: sales orders from 1,000 wait for approval."""
     build_company(db)
     create_partner(db, CTX, PartnerInput("SHOP", "Corner Shop", is_customer=True, address="1 Road"))
     create_partner(db, CTX, PartnerInput("ACME", "Acme Supplies", is_supplier=True))
@@ -118,133 +119,6 @@ def _order(db: Database, **kw: Any) -> str:
     return create_request(
         db, SALES, NewRequest("sales_order", "WH1", lines, customer="SHOP", **kw)
     ).number
-
-
-def test_sales_order_story_fefo_short_pick_backorder_and_return(outbound: Database) -> None:
-    # given an order worth 1,200 (over the 1,000 rule): it waits for approval
-    number = _order(outbound)
-    assert submit_request(outbound, SALES, "sales_order", number).state == "submitted"
-    with pytest.raises(PermissionDenied):
-        approve_request(outbound, SALES, "sales_order", number)
-    assert approve_request(outbound, BOSS, "sales_order", number).state == "approved"
-
-    # FEFO: 30 of F-SOON, then 30 of F-LATE
-    allocated = allocate_request(outbound, PICKER, "sales_order", number)
-    assert allocated.state == "allocated"
-    assert allocated.data["allocated"] == {"1": "60"}
-    assert allocated.data["short"] == {}
-    assert _reserved(outbound) == {
-        ("GLUE", "WH1-B", "F-SOON"): Decimal(30),
-        ("GLUE", "WH1-A", "F-LATE"): Decimal(30),
-    }
-
-    # a pick list in walking order: WH1-A before WH1-B
-    pick = create_pick_list(outbound, PICKER, [number])
-    assert pick.state == "open"
-    with outbound.read() as conn:
-        state = conn.execute(select(documents.c.state).where(documents.c.number == number)).scalar()
-    assert state == "picking"
-
-    # short pick: only 20 of F-LATE at WH1-A; the other 10 are allocated again from F-FAR
-    confirmed = confirm_pick(
-        outbound,
-        PICKER,
-        pick.number,
-        [
-            PickLineInput(1, "20", location="WH1-A", lot="F-LATE", reason="not_found"),
-            PickLineInput(2, "30", location="WH1-B", lot="F-SOON"),
-        ],
-    )
-    assert confirmed.state == "done"
-    assert confirmed.data["reallocated"] == {number: "10"}
-    assert _reserved(outbound) == {
-        ("GLUE", "WH1-SHIP", "F-LATE"): Decimal(20),
-        ("GLUE", "WH1-SHIP", "F-SOON"): Decimal(30),
-        ("GLUE", "WH1-A-01", "F-FAR"): Decimal(10),
-    }
-
-    # partial shipment: the 50 picked leave at the item's FIFO layers: 40 x 2 + 10 x 3 = 110
-    shipped = ship_request(
-        outbound, PICKER, "sales_order", number, carrier="SF", tracking_number="SF123", packages=2
-    )
-    assert shipped.state == "partially_shipped"
-    assert shipped.data["cost_of_goods"] == "110"
-    shipment = shipped.data["shipment"]
-    assert _reserved(outbound) == {("GLUE", "WH1-A-01", "F-FAR"): Decimal(10)}
-    assert _on_hand(outbound, "GLUE", "WH1-SHIP", "F-LATE") == 0
-
-    # the backorder: pick and ship the 10 of F-FAR
-    second = create_pick_list(outbound, PICKER, [number])
-    confirm_pick(outbound, PICKER, second.number)
-    final = ship_request(outbound, PICKER, "sales_order", number)
-    assert final.state == "shipped"
-    assert final.data["cost_of_goods"] == "30"  # 10 more of the 3.00 layer
-    assert _reserved(outbound) == {}
-
-    # the customer returns 5 of F-SOON at the cost they left with: its move took 20 x 2 +
-    # 10 x 3 for 30 units, 2.333333 each
-    back = create_customer_return(
-        outbound,
-        CTX,
-        NewCustomerReturn(
-            shipment,
-            [
-                CustomerReturnLineInput(
-                    "GLUE", "5", lot="F-SOON", reason="damaged", location="WH1-B"
-                )
-            ],
-        ),
-    )
-    assert back.state == "received"
-    assert _on_hand(outbound, "GLUE", "WH1-B", "F-SOON") == Decimal(5)
-    with outbound.read() as conn:
-        cost = conn.execute(
-            select(moves.c.unit_cost).where(moves.c.id == back.move_ids[0])
-        ).scalar()
-    assert cost == 2_333_333
-    with pytest.raises(RuleViolation) as too_many:
-        create_customer_return(
-            outbound,
-            CTX,
-            NewCustomerReturn(
-                shipment,
-                [
-                    CustomerReturnLineInput(
-                        "GLUE", "26", lot="F-SOON", reason="damaged", location="WH1-B"
-                    )
-                ],
-            ),
-        )
-    assert too_many.value.code == "return_exceeds_shipped"
-    with outbound.read() as conn:
-        assert verify(conn).ok
-
-
-def test_small_requisition_approves_itself_and_ships_to_production(outbound: Database) -> None:
-    result = create_request(
-        outbound,
-        SALES,
-        NewRequest(
-            "requisition",
-            "WH1",
-            [RequestLineInput("BOLT", "10")],
-            department="Assembly",
-            plan_reference="MO-7",
-            submit=True,
-        ),
-    )
-    assert result.state == "approved"
-    allocate_request(outbound, PICKER, "requisition", result.number)
-    create_pick_list(outbound, PICKER, [result.number], kind="requisition")
-    with outbound.read() as conn:
-        pick = conn.execute(
-            select(documents.c.number).where(documents.c.doc_type == "pick_list")
-        ).scalar_one()
-    confirm_pick(outbound, PICKER, pick)
-    shipped = ship_request(outbound, PICKER, "requisition", result.number)
-    assert shipped.state == "shipped"
-    assert shipped.data["cost_of_goods"] == "5"
-    assert _on_hand(outbound, "BOLT", "WH1-A", None) == Decimal(90)
 
 
 def test_refusals_write_nothing(outbound: Database) -> None:
