@@ -304,3 +304,26 @@ def test_a_chosen_lot_that_may_not_be_reserved_is_refused(
         allocate_request(outbound, PICKER, "sales_order", number)
     assert refused.value.code == code
     assert _reserved(outbound) == {}
+
+
+def test_each_step_lands_in_the_inbox_of_who_takes_it(outbound: Database) -> None:
+    from cangku.queries.documents import my_tasks
+    from cangku.services.auth import whoami
+
+    def inbox(ctx: Context) -> set[tuple[str, str | None]]:
+        with outbound.read() as conn:
+            page = my_tasks(conn, whoami(outbound, ctx), date.today())
+        return {(row.number, row.next_step) for row in page.items}
+
+    number = _order(outbound)
+    assert (number, "submit") in inbox(SALES)
+    submit_request(outbound, SALES, "sales_order", number)
+    assert (number, "approve") in inbox(BOSS)
+    assert (number, "approve") not in inbox(PICKER)
+    approve_request(outbound, BOSS, "sales_order", number)
+    assert (number, "allocate") in inbox(PICKER)
+    allocate_request(outbound, PICKER, "sales_order", number)
+    assert (number, "pick") in inbox(PICKER)
+    pick = create_pick_list(outbound, PICKER, [number]).number
+    assert (pick, "pick") in inbox(PICKER)
+    assert (number, "ship") in inbox(PICKER)
