@@ -1,8 +1,10 @@
 """Test databases: every test gets a fresh, migrated database of its own.
 
 ``CANGKU_TEST_DB=sqlite`` (default) copies a migrated template file; ``CANGKU_TEST_DB=postgresql``
-creates a database from a migrated template database on ``CANGKU_TEST_PG`` (default
-``postgresql://postgres@127.0.0.1:5432/test``). Every database a run creates is dropped at its end.
+hands out a database in the state of a migrated template database on ``CANGKU_TEST_PG`` (default
+``postgresql://postgres@127.0.0.1:5432/test``): a copy of the template, or one an earlier test
+used and that was put back in the template's state (``tests.databases.PgDatabases``). Every
+database a run creates is dropped at its end.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from tests.databases import (
     pg_url,
     worker,
 )
+
+#: the ``Database`` objects a test made, by test item
+_MADE = pytest.StashKey[list[Database]]()
 
 
 def pytest_report_header() -> str:
@@ -97,6 +102,9 @@ def database_url(template: str, tmp_path: Path, request: pytest.FixtureRequest) 
         databases: PgDatabases = request.getfixturevalue("pg_databases")
         name = databases.take()
         yield pg_url(name)
+        # the test's connections end before the database is made ready for another test
+        for database in request.node.stash.get(_MADE, []):
+            database.dispose()
         databases.give_back(name)
     else:
         path = tmp_path / "cangku.db"
@@ -112,12 +120,15 @@ def db(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture(autouse=True)
-def _dispose_forgotten_databases(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _dispose_forgotten_databases(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Every ``Database`` made during a test is disposed when it ends, so its pooled
     connections are closed here and not by the garbage collector at some later test (psycopg
     then reports a connection deleted while open; a test that made an app on its own database
     and never disposed it did that at random in the PostgreSQL run)."""
     made: list[Database] = []
+    request.node.stash[_MADE] = made
     original = Database.__init__
 
     def recording(self: Database, *args: Any, **kwargs: Any) -> None:
