@@ -54,7 +54,7 @@ from cangku.services.tasks import (
     notifications_of,
     take_document,
 )
-from cangku.web import codes
+from cangku.web import codes, outbound_codes, outbound_steps
 from cangku.web.access import WebUser, acting, current_user, page
 from cangku.web.forms import Fields, FormDep, new_key
 from cangku.web.i18n import N_
@@ -76,7 +76,14 @@ __all__ = ["TYPES", "install", "router", "task_link"]
 router = SegmentRouter(route_class=PageRoute)
 
 #: the document types the pages list, in the order of their tabs
-TYPES = ("purchase_order", "receipt", "inspection", "putaway", "supplier_return")
+TYPES = (
+    "purchase_order",
+    "receipt",
+    "inspection",
+    "putaway",
+    "supplier_return",
+    *outbound_codes.OUTBOUND_TYPES,
+)
 
 #: a step taken from a button: the service that takes it (``note`` is the form's note)
 StepService = Callable[[Any, Any, str, str | None, Fields], StepResult]
@@ -108,6 +115,8 @@ STEP_SERVICES: dict[tuple[str, str], StepService] = {
     ("receipt", "cancel"): _plain(receipts.cancel_receipt),
     ("supplier_return", "ship"): _plain(returns.ship_supplier_return),
     ("supplier_return", "cancel"): _plain(returns.cancel_supplier_return),
+    # the outbound documents' buttons (issue 13)
+    **outbound_steps.STEP_SERVICES,
 }
 
 #: steps done on a screen of their own (``web/inbound.py``): where it opens
@@ -115,6 +124,7 @@ STEP_SCREENS: dict[tuple[str, str], str] = {
     ("purchase_order", "receive"): "/receiving?order={number}",
     ("inspection", "inspect"): "/inspections/{number}/record",
     ("putaway", "put_away"): "/putaways/{number}",
+    **outbound_steps.STEP_SCREENS,
 }
 
 #: what the screen links say
@@ -122,6 +132,7 @@ SCREEN_LINKS: dict[tuple[str, str], str] = {
     ("purchase_order", "receive"): N_("Receive against this order"),
     ("inspection", "inspect"): N_("Record inspection"),
     ("putaway", "put_away"): N_("Put away"),
+    **outbound_steps.SCREEN_LINKS,
 }
 
 
@@ -140,10 +151,13 @@ def install(env: Environment, lang: str) -> None:
     """The documents' labels as filters of a language's templates, and the unread count of the
     navigation's badge (``pages.mount`` installs them in each language's environment)."""
     env.filters.update(
-        doc_type=lambda v: codes.document_type_label(v, lang),
-        doc_state=lambda v: codes.document_state_label(v, lang),
-        step=lambda v: codes.step_label(v, lang),
+        doc_type=lambda v: outbound_codes.document_type_label(v, lang),
+        doc_state=lambda v: outbound_codes.document_state_label(v, lang),
+        step=outbound_codes.step_filter(lang),
         line_reason=lambda v: codes.line_reason_label(v, lang),
+        short_pick_reason=lambda v: outbound_codes.short_pick_reason_label(v, lang),
+        return_reason=lambda v: outbound_codes.return_reason_label(v, lang),
+        disposition=lambda v: outbound_codes.disposition_label(v, lang),
         task_link=task_link,
     )
     env.globals["unread_notifications"] = unread_notifications
@@ -171,14 +185,16 @@ def document_list(gettext: Callable[[str], str], lang: str) -> Listing:
         "documents",
         [
             Column(N_("Number"), attrgetter("number")),
-            Column(N_("Type"), lambda d: codes.document_type_label(d.doc_type, lang)),
-            Column(N_("Status"), lambda d: codes.document_state_label(d.state, lang)),
+            Column(N_("Type"), lambda d: outbound_codes.document_type_label(d.doc_type, lang)),
+            Column(N_("Status"), lambda d: outbound_codes.document_state_label(d.state, lang)),
             Column(N_("Warehouse"), attrgetter("warehouse")),
             Column(N_("Partner"), attrgetter("partner")),
             Column(N_("Reference"), attrgetter("reference")),
             Column(N_("Due"), attrgetter("due_on"), "date"),
             Column(N_("Assignee"), attrgetter("assignee")),
-            Column(N_("Next step"), lambda d: codes.step_label(d.next_step, lang)),
+            Column(
+                N_("Next step"), lambda d: outbound_codes.step_label(d.next_step, lang, d.doc_type)
+            ),
             Column(N_("Value"), attrgetter("total_value"), "money"),
             Column(N_("Created"), attrgetter("created_at"), "time"),
         ],
@@ -191,7 +207,7 @@ def _today(request: Request) -> date:
 
 
 def _refusal_page(request: Request, error: CangkuError) -> HTMLResponse:
-    message = codes.document_refusal(error, language(request))
+    message = outbound_codes.refusal(error, language(request))
     return render(request, "error.html", status=error.status, message=message, code=error.code)
 
 
@@ -299,6 +315,9 @@ def _offer(request: Request, user: WebUser, doc: DocumentView) -> Offer:
         if (doc.doc_type, step.code) in STEP_SERVICES and may(step.action)
     ]
     task = machine.task(doc.state)
+    if task is not None and doc.doc_type in outbound_codes.OUTBOUND_TYPES:
+        # an outbound document's task first: the primary button (a picked request ships)
+        buttons.sort(key=lambda b: b.code != task.code)
     screens = []
     if task is not None and (doc.doc_type, task.code) in STEP_SCREENS and may(task.action):
         text = gettext_for(request)(SCREEN_LINKS[(doc.doc_type, task.code)])
@@ -323,9 +342,10 @@ def _document_page(
     context.setdefault("error", None)
     context.setdefault("note", "")
     context.setdefault("confirm_over_receipt", False)
+    context.update(outbound_steps.document_context(request, user, doc))
     return render(
         request,
-        "document_detail.html",
+        context.pop("template", "document_detail.html"),
         status=status,
         user=user,
         doc=doc,
@@ -354,7 +374,7 @@ def _refused(
     status = error.status
     if isinstance(error, PermissionDenied) and error.data.get("permission") != declared.code:
         status = 409
-    message = codes.document_refusal(error, language(request))
+    message = outbound_codes.refusal(error, language(request))
     try:
         return _document_page(request, user, number, status, error=message, **kw)
     except NotFound as missing:
@@ -383,8 +403,8 @@ def _step_route(doc_type: str, step: Step, service: StepService) -> None:
         gettext = gettext_for(request)
         text = gettext(N_("%(number)s: %(step)s done; it is now %(state)s.")) % {
             "number": number,
-            "step": codes.step_label(step.code, language(request)),
-            "state": codes.document_state_label(result.state, language(request)),
+            "step": outbound_codes.step_label(step.code, language(request), doc_type),
+            "state": outbound_codes.document_state_label(result.state, language(request)),
         }
         level = "info" if result.replayed else "success"
         return redirect(
