@@ -92,7 +92,7 @@ def pg_databases(template: str) -> Iterator[PgDatabases]:
     """This worker's supply of fresh PostgreSQL databases."""
     databases = PgDatabases(template)
     yield databases
-    databases.close()
+    databases.close(also=(template,))  # the template's own teardown then finds it gone
 
 
 @pytest.fixture
