@@ -93,7 +93,7 @@ def test_the_export_round_trips(client: TestClient) -> None:
     text = response.content.decode("utf-8-sig")
     assert (
         text.splitlines()[1]
-        == "BOLT,Hex bolt M8,spare_part,,pcs,box=12,6901234567892,none,fifo,,,,,,,,,false"
+        == "BOLT,Hex bolt M8,spare_part,,pcs,box=12,6901234567892,none,fifo,,,,,,,,,false,"
     )
     again = upload(client, response.content)
     assert (again.json()["unchanged"], again.json()["created"]) == (4, 0)

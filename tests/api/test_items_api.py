@@ -273,3 +273,76 @@ def test_items_sort_by_any_listed_column_either_way(client: TestClient) -> None:
     problem = refused.json()
     assert problem["code"] == "invalid_sort"
     assert problem["data"]["allowed"][:3] == ["code", "name", "item_type"]
+
+
+# ---------------------------------------------------------------- allocation strategy (issue 13)
+
+
+def test_allocation_strategy_round_trips_and_null_is_the_default(client: TestClient) -> None:
+    glue = {"code": "GLUE", "name": "Glue", "item_type": "consumable", "tracking": "lot"}
+    plain = client.post("/api/v1/items", json={**glue, "shelf_life_days": 365})
+    bolt = client.post("/api/v1/items", json={**BOLT, "allocation_strategy": "fefo"})
+
+    assert plain.status_code == 201 and bolt.status_code == 201
+    assert (plain.json()["allocation_strategy"], plain.json()["effective_allocation_strategy"]) == (
+        None,
+        "fefo",
+    )
+    assert (bolt.json()["allocation_strategy"], bolt.json()["effective_allocation_strategy"]) == (
+        "fefo",
+        "fefo",
+    )
+    got = client.get("/api/v1/items/BOLT-M6").json()
+    assert (got["allocation_strategy"], got["effective_allocation_strategy"]) == ("fefo", "fefo")
+    listed = client.get("/api/v1/items").json()["items"]
+    assert [(i["code"], i["allocation_strategy"]) for i in listed] == [
+        ("BOLT-M6", "fefo"),
+        ("GLUE", None),
+    ]
+
+    fifo = client.patch("/api/v1/items/GLUE", json={"allocation_strategy": "fifo", "version": 1})
+    cleared = client.patch("/api/v1/items/GLUE", json={"allocation_strategy": None})
+    untouched = client.patch("/api/v1/items/BOLT-M6", json={"name": "Bolt M6x20"})
+
+    assert fifo.status_code == 200, fifo.text
+    assert (fifo.json()["allocation_strategy"], fifo.json()["effective_allocation_strategy"]) == (
+        "fifo",
+        "fifo",
+    )
+    assert (cleared.json()["allocation_strategy"], cleared.json()["version"]) == (None, 3)
+    assert cleared.json()["effective_allocation_strategy"] == "fefo"
+    assert untouched.json()["allocation_strategy"] == "fefo"
+
+
+def test_an_unknown_allocation_strategy_is_a_coded_422_and_writes_nothing(
+    client: TestClient, db: Database
+) -> None:
+    client.post("/api/v1/items", json=BOLT)
+
+    created = client.post(
+        "/api/v1/items", json={**BOLT, "code": "NUT", "barcodes": [], "allocation_strategy": "lifo"}
+    )
+    patched = client.patch(
+        "/api/v1/items/BOLT-M6", json={"allocation_strategy": "LIFO", "name": "changed"}
+    )
+    typed = client.patch("/api/v1/items/BOLT-M6", json={"allocation_strategy": 3})
+
+    assert problem_code(created, 422) == "invalid_allocation_strategy"
+    assert created.json()["data"]["allowed"] == ["fifo", "fefo"]
+    assert problem_code(patched, 422) == "invalid_allocation_strategy"
+    assert problem_code(typed, 422) == "invalid_input"
+    assert count(db, items) == 1
+    item = client.get("/api/v1/items/BOLT-M6").json()
+    assert (item["allocation_strategy"], item["name"], item["version"]) == (None, "Bolt M6", 1)
+
+
+def test_the_allocation_strategy_choices_and_null_are_in_the_schema(client: TestClient) -> None:
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+
+    for model in ("ItemCreate", "ItemPatch", "ItemOut"):
+        field = schemas[model]["properties"]["allocation_strategy"]
+        assert field["enum"] == ["fifo", "fefo", None], model
+        assert "null" in field["description"] and "fefo" in field["description"], model
+    effective = schemas["ItemOut"]["properties"]["effective_allocation_strategy"]
+    assert effective["enum"] == ["fifo", "fefo"]
+    assert "effective_allocation_strategy" in schemas["ItemOut"]["required"]

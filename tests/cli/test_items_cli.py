@@ -111,6 +111,65 @@ def test_items_update_units_barcodes_and_activation(cli: Database) -> None:
     assert (off["active"], on["active"], on["version"]) == (False, True, 6)
 
 
+def test_items_allocation_strategy_is_set_shown_and_reset(cli: Database) -> None:
+    created = run(*BOLT, "--allocation-strategy", "fefo")
+    shown = run("items", "show", "BOLT")
+    listed = run("items", "list")
+    fifo = run("items", "update", "BOLT", "--allocation-strategy", "fifo", "--version", "1")
+    reset = run("items", "update", "BOLT", "--allocation-strategy", "default")
+    lot = run("items", "update", "BOLT", "--tracking", "lot", "--shelf-life-days", "30")
+    fefo = run("items", "update", "BOLT", "--allocation-strategy", "fefo")
+    cleared = run("items", "update", "BOLT", "--clear", "allocation-strategy")
+
+    strategies = [
+        (r["allocation_strategy"], r["effective_allocation_strategy"], r["version"])
+        for r in (created, fifo, reset, lot, fefo, cleared)
+    ]
+    assert strategies == [
+        ("fefo", "fefo", 1),
+        ("fifo", "fifo", 2),
+        (None, "fifo", 3),
+        (None, "fefo", 4),
+        ("fefo", "fefo", 5),
+        (None, "fefo", 6),
+    ]
+    assert shown == created
+    assert [
+        (i["code"], i["allocation_strategy"], i["effective_allocation_strategy"])
+        for i in listed["items"]
+    ] == [("BOLT", "fefo", "fefo")]
+    keys = list(shown)
+    assert keys[keys.index("allocation_strategy") + 1] == "effective_allocation_strategy"
+
+
+def test_items_refuse_an_unknown_allocation_strategy_with_its_code(cli: Database) -> None:
+    run(*BOLT)
+
+    created = run(
+        "items", "create", "NUT", "Nut", "--type", "spare_part", "--allocation-strategy", "lifo",
+        code=4,
+    )  # fmt: skip
+    updated = run("items", "update", "BOLT", "--name", "x", "--allocation-strategy", "lifo", code=4)
+
+    assert created["error"]["code"] == "invalid_allocation_strategy"
+    assert created["error"]["data"]["allowed"] == ["fifo", "fefo"]
+    assert updated["error"]["code"] == "invalid_allocation_strategy"
+    assert count(cli, items) == 1
+    bolt = run("items", "show", "BOLT")
+    assert (bolt["name"], bolt["allocation_strategy"], bolt["version"]) == ("Hex bolt", None, 1)
+
+
+def test_items_text_output_shows_the_allocation_strategy(cli: Database) -> None:
+    run(*BOLT, "--allocation-strategy", "fefo")
+
+    result = runner.invoke(app, ["items", "show", "BOLT"])
+
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.splitlines()]
+    assert ["allocation_strategy", "fefo"] in lines
+    assert ["effective_allocation_strategy", "fefo"] in lines
+
+
 def test_items_create_with_idempotency_key(cli: Database) -> None:
     first = run(*BOLT, "--idempotency-key", "k1")
     again = run(*BOLT, "--idempotency-key", "k1")

@@ -203,6 +203,7 @@ def test_the_exported_items_are_the_rows_imported(db: Database) -> None:
         "0.35",
         "",
         "False",  # inspection_required (issue 12): not marked
+        "",  # allocation_strategy (issue 13): the default
     ]
     assert exported.rows[1][9] == 365 and exported.rows[1][0] == "GLUE"
     assert date.fromisoformat(day(0)) == OPENING

@@ -14,7 +14,7 @@ from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput, PermissionDenied
 from cangku.services.bulk import BulkMove, post_bulk
 from cangku.services.common import Context
-from cangku.services.imports import ImportRejected, import_file
+from cangku.services.imports import ImportRejected, export_rows_of, import_file
 from cangku.services.imports.files import write_file
 from tests.auth import user_with_roles
 from tests.factories import CTX, build_company
@@ -201,3 +201,80 @@ def test_a_viewer_may_not_import(company: Database) -> None:
         import_file(
             company, Context(token_user), "items", csv("A,A,spare_part,,,,,,,"), dry_run=True
         )
+
+
+# ---------------------------------------------------------------- allocation strategy (issue 13)
+
+
+def _strategies(db: Database) -> dict[str, str | None]:
+    with db.read() as conn:
+        rows = conn.execute(select(items.c.code, items.c.allocation_strategy))
+        return {row.code: row.allocation_strategy for row in rows}
+
+
+def test_the_allocation_strategy_column_sets_keeps_and_clears(company: Database) -> None:
+    head = "code,name,item_type,allocation_strategy"
+    first = import_file(
+        company,
+        CTX,
+        "items",
+        csv(
+            "NUT,Nut,spare_part,fefo",
+            "WASHER,Washer,spare_part,",
+            "BOLT,Hex bolt M8,spare_part,fifo",
+            head=head,
+        ),
+    )
+    assert (first.created, first.updated, first.unchanged) == (2, 1, 0)
+    assert {k: v for k, v in _strategies(company).items() if k in {"NUT", "WASHER", "BOLT"}} == {
+        "NUT": "fefo",
+        "WASHER": None,
+        "BOLT": "fifo",
+    }
+    # a file without the column leaves it as it is
+    kept = import_file(company, CTX, "items", csv("NUT,Nut,spare_part", head="code,name,item_type"))
+    assert (kept.updated, kept.unchanged, _strategies(company)["NUT"]) == (0, 1, "fefo")
+    # an empty cell is the default; the Chinese header is read alike
+    cleared = import_file(
+        company, CTX, "items", "物料编码,名称,物料类型,出库分配\nNUT,Nut,spare_part,\n".encode()
+    )
+    assert (cleared.updated, _strategies(company)["NUT"]) == (1, None)
+
+
+@pytest.mark.parametrize("cell", ["lifo", "FEFO", "default"])
+def test_an_unknown_allocation_strategy_refuses_the_file(company: Database, cell: str) -> None:
+    before = (count(company, items), count(company, audit_log), _strategies(company))
+    data = csv(
+        "GOOD,Good item,spare_part,fefo",
+        f"BOLT,Hex bolt M8,spare_part,{cell}",
+        head="code,name,item_type,allocation_strategy",
+    )
+    with pytest.raises(ImportRejected) as refused:
+        import_file(company, CTX, "items", data)
+    assert [(e.row, e.column, e.code) for e in refused.value.errors] == [
+        (3, "allocation_strategy", "invalid_allocation_strategy")
+    ]
+    assert (count(company, items), count(company, audit_log), _strategies(company)) == before
+
+
+def test_the_export_has_the_allocation_strategy_and_round_trips(company: Database) -> None:
+    import_file(
+        company,
+        CTX,
+        "items",
+        csv("NUT,Nut,spare_part,fefo", head="code,name,item_type,allocation_strategy"),
+    )
+    exported = export_rows_of(company, CTX, "items")
+    chinese = export_rows_of(company, CTX, "items", "zh_CN")
+    column = exported.headers.index("allocation_strategy")
+    assert exported.headers[-1] == "allocation_strategy"
+    assert chinese.headers[column] == "出库分配"
+    assert {row[0]: row[column] for row in exported.rows} == {
+        "BOLT": None,
+        "FLOUR": None,
+        "GLUE": None,
+        "NUT": "fefo",
+        "PUMP": None,
+    }
+    again = import_file(company, CTX, "items", exported.file("csv"))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 5)

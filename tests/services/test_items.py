@@ -196,6 +196,8 @@ def test_create_item_refuses_a_taken_barcode(cat: Database) -> None:
         ({"safety_stock": Decimal("10"), "reorder_point": Decimal("5")}, "invalid_stock_levels"),
         ({"reorder_point": Decimal("10"), "max_stock": Decimal("5")}, "invalid_stock_levels"),
         ({"shelf_life_days": -1}, "invalid_days"),
+        ({"allocation_strategy": "lifo"}, "invalid_allocation_strategy"),
+        ({"allocation_strategy": "FEFO"}, "invalid_allocation_strategy"),
         ({"barcodes": [("A 1", None)]}, "invalid_barcode"),
         ({"barcodes": [("A1", None), ("A1", "box")]}, "duplicate_barcode"),
         ({"barcodes": [("A1", "kg")]}, "unit_not_convertible"),
@@ -513,3 +515,95 @@ def test_default_location_must_be_a_storage_location(db: Database) -> None:
     assert item.default_location == "WH1-A-01"
     assert err.value.code == "not_storage_location"
     assert get_item(db, "BOLT-M6").default_location == "WH1-A-01"
+
+
+# ---------------------------------------------------------------- allocation strategy (issue 13)
+
+
+@pytest.mark.parametrize(
+    ("changes", "stored", "effective"),
+    [
+        ({}, None, "fifo"),
+        ({"allocation_strategy": ""}, None, "fifo"),
+        ({"allocation_strategy": "fefo"}, "fefo", "fefo"),
+        ({"tracking": "lot", "shelf_life_days": 180}, None, "fefo"),
+        ({"tracking": "serial", "shelf_life_days": 30}, None, "fefo"),
+        ({"tracking": "lot"}, None, "fifo"),
+        ({"tracking": "lot", "shelf_life_days": 0}, None, "fifo"),
+        (
+            {"tracking": "lot", "shelf_life_days": 180, "allocation_strategy": "fifo"},
+            "fifo",
+            "fifo",
+        ),
+    ],
+    ids=[
+        "untracked",
+        "empty-is-default",
+        "set-fefo",
+        "lot-with-shelf-life",
+        "serial-with-shelf-life",
+        "lot-without-shelf-life",
+        "lot-zero-shelf-life",
+        "fifo-set-over-default",
+    ],
+)
+def test_create_item_stores_the_allocation_strategy_and_shows_the_effective_one(
+    cat: Database, changes: dict[str, object], stored: str | None, effective: str
+) -> None:
+    item = create_item(cat, CTX, _bolt(**changes))
+
+    assert (item.allocation_strategy, item.effective_allocation_strategy) == (stored, effective)
+    with cat.read() as conn:
+        column = conn.execute(select(items.c.allocation_strategy)).scalar_one()
+    assert column == stored
+    again = get_item(cat, "BOLT-M6")
+    assert (again.allocation_strategy, again.effective_allocation_strategy) == (stored, effective)
+
+
+def test_update_item_sets_and_clears_the_allocation_strategy(cat: Database) -> None:
+    create_item(cat, CTX, _bolt(tracking="lot", shelf_life_days=90))
+
+    fifo = update_item(cat, CTX, "BOLT-M6", {"allocation_strategy": "fifo"}, version=1)
+    cleared = update_item(cat, CTX, "BOLT-M6", {"allocation_strategy": None}, version=2)
+    renamed = update_item(cat, CTX, "BOLT-M6", {"name": "Bolt M6x30"}, version=3)
+
+    assert (fifo.allocation_strategy, fifo.effective_allocation_strategy) == ("fifo", "fifo")
+    assert (cleared.allocation_strategy, cleared.effective_allocation_strategy) == (None, "fefo")
+    assert (cleared.version, renamed.allocation_strategy, renamed.version) == (3, None, 4)
+
+
+def test_update_item_keeps_the_allocation_strategy_when_other_fields_change(
+    cat: Database,
+) -> None:
+    create_item(cat, CTX, _bolt(allocation_strategy="fefo"))
+
+    item = update_item(cat, CTX, "BOLT-M6", {"name": "Bolt M6x30", "shelf_life_days": 10})
+
+    assert (item.allocation_strategy, item.effective_allocation_strategy) == ("fefo", "fefo")
+
+
+@pytest.mark.parametrize("value", ["lifo", "default", "Fifo", 1], ids=str)
+def test_update_item_refuses_an_unknown_allocation_strategy_and_writes_nothing(
+    cat: Database, value: object
+) -> None:
+    create_item(cat, CTX, _bolt(allocation_strategy="fifo"))
+
+    with pytest.raises(InvalidInput) as err:
+        update_item(cat, CTX, "BOLT-M6", {"allocation_strategy": value, "name": "changed"})
+
+    assert err.value.code == "invalid_allocation_strategy"
+    assert err.value.data["allowed"] == ["fifo", "fefo"]
+    assert err.value.data["field"] == "allocation_strategy"
+    item = get_item(cat, "BOLT-M6")
+    assert (item.allocation_strategy, item.name, item.version) == ("fifo", "Bolt M6", 1)
+
+
+def test_create_item_refusing_the_allocation_strategy_names_the_choices(cat: Database) -> None:
+    with pytest.raises(InvalidInput) as err:
+        create_item(cat, CTX, _bolt(allocation_strategy="lifo"))
+
+    assert (err.value.code, err.value.data["allowed"]) == (
+        "invalid_allocation_strategy",
+        ["fifo", "fefo"],
+    )
+    _nothing_written(cat)

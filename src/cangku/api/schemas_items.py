@@ -13,10 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cangku.api.numbers import Amount, NonNegativeIn, PositiveIn
 from cangku.api.openapi import not_null, one_of
+from cangku.domain.allocation import STRATEGIES
 from cangku.domain.enums import CostingMethod, ItemType, Tracking
 
 #: what ``inspection_required`` means on an item, a category and a supplier
 INSPECTION = "received goods go through inspection (a quality location) before put-away"
+#: what ``allocation_strategy`` means on an item
+ALLOCATION = (
+    "how outbound requests allocate the item: fifo (oldest receipt first) or fefo (earliest "
+    "expiry first); null (or empty) is the default: fefo for a lot- or serial-tracked item with "
+    "a shelf life, else fifo"
+)
+EFFECTIVE_ALLOCATION = "the strategy allocation uses: allocation_strategy, or the default when null"
 TOLERANCE = (
     "percent (0 to 100, two decimals) a confirmed over-receipt may exceed the quantity ordered"
 )
@@ -60,6 +68,9 @@ class ItemCreate(Request):
     default_location: str | None = None
     standard_cost: NonNegativeIn | None = None
     inspection_required: bool = Field(False, description=INSPECTION)
+    allocation_strategy: str | None = Field(
+        None, description=ALLOCATION, json_schema_extra=one_of(STRATEGIES, nullable=True)
+    )
     units: list[ItemUnitIn] = []
     barcodes: list[ItemBarcodeIn] = []
 
@@ -83,6 +94,9 @@ class ItemPatch(Request):
     standard_cost: NonNegativeIn | None = None
     inspection_required: bool | None = Field(
         None, description=INSPECTION, json_schema_extra=not_null
+    )
+    allocation_strategy: str | None = Field(
+        None, description=ALLOCATION, json_schema_extra=one_of(STRATEGIES, nullable=True)
     )
     version: int | None = None
 
@@ -129,6 +143,12 @@ class ItemOut(Response):
     default_location: str | None
     standard_cost: Decimal | None
     inspection_required: bool = Field(description=INSPECTION)
+    allocation_strategy: str | None = Field(
+        description=ALLOCATION, json_schema_extra=one_of(STRATEGIES, nullable=True)
+    )
+    effective_allocation_strategy: str = Field(
+        description=EFFECTIVE_ALLOCATION, json_schema_extra=one_of(STRATEGIES)
+    )
     units: list[ItemUnitOut]
     barcodes: list[ItemBarcodeOut]
     active: bool

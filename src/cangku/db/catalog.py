@@ -48,6 +48,7 @@ from cangku.db.tables import (
     moves,
     units,
 )
+from cangku.domain.allocation import default_strategy
 from cangku.domain.catalog import scaled_base_quantity
 from cangku.domain.errors import Conflict, InvalidInput, NotFound
 from cangku.domain.quantities import SCALE, from_scaled, parse_decimal
@@ -211,6 +212,14 @@ class Item:
     updated_at: datetime
     #: received goods of this item go through inspection (its category may ask for it too)
     inspection_required: bool = False
+    #: how outbound requests allocate this item, as set: "fifo", "fefo" or None (the default)
+    allocation_strategy: str | None = None
+
+    @property
+    def effective_allocation_strategy(self) -> str:
+        """The strategy allocation uses: the one set, else FEFO for a lot- or serial-tracked
+        item with a shelf life, else FIFO (``allocation.default_strategy``)."""
+        return default_strategy(self.tracking, self.shelf_life_days, self.allocation_strategy)
 
 
 def _maybe(value: int | None) -> Decimal | None:
@@ -281,6 +290,7 @@ def load_items(conn: Connection, rows: Sequence[Any]) -> list[Item]:
             created_at=r.created_at,
             updated_at=r.updated_at,
             inspection_required=bool(r.inspection_required),
+            allocation_strategy=r.allocation_strategy,
         )
         for r in rows
     ]

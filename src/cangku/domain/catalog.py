@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
+from cangku.domain.allocation import STRATEGIES
 from cangku.domain.enums import CostingMethod, ItemType, Tracking
 from cangku.domain.errors import InvalidInput
 from cangku.domain.quantities import (
@@ -30,6 +31,7 @@ from cangku.domain.quantities import (
 __all__ = [
     "UNSET",
     "Unset",
+    "check_allocation_strategy",
     "check_barcode",
     "check_barcode_once",
     "check_bool",
@@ -154,6 +156,23 @@ def check_bool(value: object, field_name: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(
             f"{field_name} must be true or false", code="invalid_flag", field=field_name
+        )
+    return value
+
+
+def check_allocation_strategy(value: object) -> str | None:
+    """An item's allocation strategy as stored: ``None`` (or ``""``) for the default (FEFO for
+    a lot- or serial-tracked item with a shelf life, else FIFO; ``allocation.default_strategy``),
+    else one of ``allocation.STRATEGIES``; InvalidInput ``invalid_allocation_strategy``
+    (with ``allowed``) otherwise."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in STRATEGIES:
+        raise InvalidInput(
+            f"allocation_strategy must be one of {', '.join(STRATEGIES)} or empty (the default)",
+            code="invalid_allocation_strategy",
+            field="allocation_strategy",
+            allowed=list(STRATEGIES),
         )
     return value
 

@@ -96,6 +96,7 @@ def items_rows(conn: Connection, _warehouses: Warehouses) -> list[Row]:
                 _number(r.standard_cost),
                 r.description,
                 bool(r.inspection_required),
+                r.allocation_strategy,
             ]
         )
     return rows

@@ -21,6 +21,7 @@ from cangku.db.lookups import location_by_code, unit_decimals
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import (
     changed_fields,
+    check_allocation_strategy,
     check_barcode_once,
     check_bool,
     check_code,
@@ -106,6 +107,9 @@ class ItemInput:
     default_location: str | None = None
     standard_cost: Decimal | None = None
     inspection_required: bool = False
+    #: "fifo", "fefo", or None / "" for the default (FEFO when lot- or serial-tracked with a
+    #: shelf life, else FIFO)
+    allocation_strategy: str | None = None
     units: Sequence[tuple[str, Decimal]] = field(default_factory=list)
     barcodes: Sequence[tuple[str, str | None]] = field(default_factory=list)
 
@@ -197,6 +201,7 @@ def _item_columns(conn: Connection, data: ItemInput, current: Item | None = None
         "default_location_id": _location_id(conn, data.default_location),
         "standard_cost": non_negative(data.standard_cost, "standard_cost", SCALE_DIGITS, "money"),
         "inspection_required": check_bool(data.inspection_required, "inspection_required"),
+        "allocation_strategy": check_allocation_strategy(data.allocation_strategy),
     }
 
 
@@ -219,8 +224,9 @@ def create_item(db: Database, ctx: Context, data: ItemInput) -> Item:
     Raises InvalidInput (``invalid_code``, ``invalid_name``, ``invalid_item_type``,
     ``invalid_tracking``, ``invalid_costing_method``, ``invalid_factor``, ``too_many_decimals``,
     ``invalid_stock_levels``, ``invalid_flag`` (``inspection_required`` not true or false),
-    ...), NotFound (``unit_not_found``, ``category_not_found``,
-    ``location_not_found``), Conflict ``item_code_taken`` / ``barcode_taken``.
+    ``invalid_allocation_strategy`` (not fifo, fefo or empty; ``data.allowed``), ...),
+    NotFound (``unit_not_found``, ``category_not_found``, ``location_not_found``),
+    Conflict ``item_code_taken`` / ``barcode_taken``.
     Writes: one ``items`` row, its ``item_units`` and ``item_barcodes`` rows.
     """
 
@@ -265,6 +271,7 @@ UPDATABLE_FIELDS = frozenset(
         "default_location",
         "standard_cost",
         "inspection_required",
+        "allocation_strategy",
     }
 )
 #: changing these would reinterpret moves already in the ledger

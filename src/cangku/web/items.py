@@ -80,7 +80,15 @@ ITEM_FIELDS = (
     "standard_cost",
     "default_location",
     "inspection_required",
+    "allocation_strategy",
 )
+
+#: the item form's and page's words for each allocation strategy (empty: the default)
+ALLOCATION_LABELS = {
+    "": N_("Default (by tracking)"),
+    "fifo": N_("FIFO (oldest receipt first)"),
+    "fefo": N_("FEFO (earliest expiry first)"),
+}
 
 
 def _choices(request: Request, user: WebUser) -> dict[str, Any]:
@@ -93,6 +101,7 @@ def _choices(request: Request, user: WebUser) -> dict[str, Any]:
         "units": list_units(db),
         "categories": list_categories(db, limit=500).items,
         "locations": list_locations(db, limit=500, warehouses=seen).items,
+        "allocation_labels": ALLOCATION_LABELS,
     }
 
 
@@ -142,6 +151,7 @@ def _item_values(fields: Fields) -> dict[str, Any]:
         "standard_cost": _decimal(fields, "standard_cost"),
         "default_location": fields.optional("default_location"),
         "inspection_required": fields.flag("inspection_required"),
+        "allocation_strategy": fields.optional("allocation_strategy"),
     }
 
 
@@ -448,4 +458,5 @@ def item_page(request: Request, code: str, user: Annotated[WebUser, page(ITEM_VI
         moves_total=moves.total,
         value=worth.items[0] if worth.items else None,
         expiry=expiry_day(db_of(request)),
+        allocation_labels=ALLOCATION_LABELS,
     )

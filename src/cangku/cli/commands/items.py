@@ -17,6 +17,7 @@ from cangku.cli.common import (
     handled,
     reader,
     table,
+    to_jsonable,
 )
 from cangku.domain.errors import InvalidInput
 from cangku.domain.quantities import parse_decimal
@@ -43,6 +44,17 @@ VersionOpt = Annotated[
     int | None, typer.Option("--version", help="Refuse if the item changed since this version.")
 ]
 DecimalOpt = Annotated[str | None, typer.Option()]
+#: what --allocation-strategy takes; "default" stores nothing (the default by tracking)
+DEFAULT_STRATEGY = "default"
+StrategyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--allocation-strategy",
+        help="How outbound requests allocate the item: fifo (oldest receipt first), fefo "
+        "(earliest expiry first) or default (fefo for a lot- or serial-tracked item with a "
+        "shelf life, else fifo).",
+    ),
+]
 
 
 def parse_units(values: list[str] | None) -> list[tuple[str, Decimal]]:
@@ -72,9 +84,24 @@ def _decimal(value: str | None, field: str) -> Decimal | None:
     return None if value is None else parse_decimal(value, field)
 
 
+def _strategy(value: str | None) -> str | None:
+    """The --allocation-strategy as the service takes it ("default": None, the default)."""
+    return None if value == DEFAULT_STRATEGY else value
+
+
+def shown(item: service.Item) -> dict[str, Any]:
+    """An item as printed: its fields, with the allocation strategy it uses after the one set."""
+    result: dict[str, Any] = {}
+    for key, value in to_jsonable(item).items():
+        result[key] = value
+        if key == "allocation_strategy":
+            result["effective_allocation_strategy"] = item.effective_allocation_strategy
+    return result
+
+
 def emit_page(page: Any, as_json: bool, columns: list[str]) -> None:
     if as_json:
-        emit(page, True)
+        emit({**to_jsonable(page), "items": [shown(i) for i in page.items]}, True)
         return
     table(page.items, columns)
     typer.echo(f"({len(page.items)} of {page.total})")
@@ -130,7 +157,7 @@ def show(
     """Show one item (by code or barcode)."""
     with handled(as_json):
         reader(service.ITEM_VIEW)
-        emit(queries.get_item(database(), code), as_json)
+        emit(shown(queries.get_item(database(), code)), as_json)
 
 
 @app.command()
@@ -156,6 +183,7 @@ def create(
     default_location: Annotated[str | None, typer.Option()] = None,
     standard_cost: DecimalOpt = None,
     inspection: Annotated[bool, typer.Option("--inspection", help=INSPECTION_HELP)] = False,
+    allocation_strategy: StrategyOpt = None,
     unit: UnitsOpt = None,
     barcode: BarcodesOpt = None,
     idempotency_key: IdemOpt = None,
@@ -181,10 +209,11 @@ def create(
             default_location,
             _decimal(standard_cost, "standard_cost"),
             inspection_required=inspection,
+            allocation_strategy=_strategy(allocation_strategy),
             units=parse_units(unit),
             barcodes=parse_barcodes(barcode),
         )
-        emit(service.create_item(database(), ctx, data), as_json)
+        emit(shown(service.create_item(database(), ctx, data)), as_json)
 
 
 @app.command()
@@ -207,6 +236,7 @@ def update(
     inspection: Annotated[
         bool | None, typer.Option("--inspection/--no-inspection", help=INSPECTION_HELP)
     ] = None,
+    allocation_strategy: StrategyOpt = None,
     clear: Annotated[
         list[str] | None, typer.Option("--clear", help="Empty this field (repeatable).")
     ] = None,
@@ -235,8 +265,10 @@ def update(
             "inspection_required": inspection,
         }
         changes = {k: v for k, v in given.items() if v is not None}
+        if allocation_strategy is not None:
+            changes["allocation_strategy"] = _strategy(allocation_strategy)
         changes.update({field.replace("-", "_"): None for field in clear or []})
-        emit(service.update_item(database(), ctx, code, changes, version), as_json)
+        emit(shown(service.update_item(database(), ctx, code, changes, version)), as_json)
 
 
 @app.command()
@@ -249,7 +281,7 @@ def deactivate(
     """Deactivate an item (kept for history)."""
     with handled(as_json):
         ctx = context(idempotency_key)
-        emit(service.deactivate_item(database(), ctx, code, version), as_json)
+        emit(shown(service.deactivate_item(database(), ctx, code, version)), as_json)
 
 
 @app.command()
@@ -262,7 +294,7 @@ def reactivate(
     """Reactivate an item."""
     with handled(as_json):
         ctx = context(idempotency_key)
-        emit(service.reactivate_item(database(), ctx, code, version), as_json)
+        emit(shown(service.reactivate_item(database(), ctx, code, version)), as_json)
 
 
 @app.command()
@@ -279,7 +311,7 @@ def units(
     with handled(as_json):
         ctx = context(idempotency_key)
         item = service.set_item_units(database(), ctx, code, parse_units(unit), version)
-        emit(item, as_json)
+        emit(shown(item), as_json)
 
 
 @app.command()
@@ -296,7 +328,7 @@ def barcodes(
     with handled(as_json):
         ctx = context(idempotency_key)
         item = service.set_item_barcodes(database(), ctx, code, parse_barcodes(barcode), version)
-        emit(item, as_json)
+        emit(shown(item), as_json)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cangku.domain.allocation import STRATEGIES
 from cangku.domain.enums import STORAGE_KINDS, CostingMethod, ItemType, LotStatus, Tracking
 from cangku.domain.errors import InvalidInput
 from cangku.domain.imports.columns import Column, Sheet
@@ -61,6 +62,15 @@ ITEMS = Sheet(
             type="bool",
             sample="false",
             help="received goods are inspected before put-away",
+        ),
+        Column(
+            "allocation_strategy",
+            "出库分配",
+            False,
+            "choice",
+            STRATEGIES,
+            help="fifo or fefo; empty: the default (fefo when lot or serial tracked with a "
+            "shelf life, else fifo)",
         ),
     ),
     ("code",),

@@ -4,8 +4,9 @@ Upsert by code. The rules are those of ``services.items`` (``domain.catalog``), 
 codes are the same: ``invalid_code``, ``invalid_name``, ``invalid_item_type``, ``unit_not_found``,
 ``invalid_factor``, ``duplicate_unit``, ``base_unit_conversion``, ``invalid_barcode``,
 ``duplicate_barcode``, ``barcode_taken``, ``unit_not_convertible``, ``too_many_decimals``,
-``negative_value``, ``invalid_stock_levels``, ``invalid_days``, ``category_inactive``,
-``location_not_found``, ``not_storage_location``, ``item_has_moves``; and of the file:
+``negative_value``, ``invalid_stock_levels``, ``invalid_days``, ``invalid_allocation_strategy``,
+``category_inactive``, ``location_not_found``, ``not_storage_location``, ``item_has_moves``; and
+of the file:
 ``import_cell_required``, ``import_duplicate_row``, ``invalid_list``, ``category_path_mismatch``.
 
 A column left out of the file leaves that field of existing items as it is; an empty cell
@@ -25,6 +26,7 @@ from sqlalchemy import Connection
 from cangku.db import imports as bulk_store
 from cangku.db.catalog import list_units
 from cangku.domain.catalog import (
+    check_allocation_strategy,
     check_barcode_once,
     check_choice,
     check_code,
@@ -66,6 +68,7 @@ FIELDS = (
     "default_location_id",
     "standard_cost",
     "inspection_required",
+    "allocation_strategy",
 )
 _FIXED_BY_MOVES = ("base_unit", "tracking", "costing_method")
 _LEVELS = ("safety_stock", "reorder_point", "max_stock")
@@ -164,6 +167,15 @@ def _flag(check: RowCheck, table: Table, name: str, current: Any) -> bool:
     if table.has(name):
         return bool(check(name, parse_bool, check.row.get(name), name))
     return bool(current[name]) if current is not None else False
+
+
+def _strategy(check: RowCheck, table: Table, current: Any) -> str | None:
+    """The allocation strategy cell (empty: the default); an existing item's when the file has
+    no such column (new: the default)."""
+    if not table.has("allocation_strategy"):
+        return current["allocation_strategy"] if current is not None else None
+    cell = check.row.get("allocation_strategy")
+    return check("allocation_strategy", check_allocation_strategy, cell)
 
 
 def _unit(known: _Known, unit: str) -> str:
@@ -299,6 +311,7 @@ def _decide(check: RowCheck, table: Table, known: _Known) -> _Decided | None:
         "default_location_id": _location(check, table, known, current),
         "standard_cost": _number(check, table, "standard_cost", current, SCALE_DIGITS, "money"),
         "inspection_required": _flag(check, table, "inspection_required", current),
+        "allocation_strategy": _strategy(check, table, current),
     }
     category = _category(check, table, known, current)
     conversions = _conversions(check, table, known, base, current)
