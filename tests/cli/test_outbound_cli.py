@@ -481,3 +481,33 @@ def test_each_group_help_lists_the_states_and_steps_of_its_machine(cangku: Invok
             assert f"{source}: {step} -> {target}; {permission}, {role}" in flat
     confirm = " ".join(cangku("pick", "confirm", "--help").output.replace("│", " ").split())
     assert "LINE[=QTY][:LOT][@BIN][!REASON]" in confirm
+
+
+def test_demand_and_the_delivery_note_through_the_command_line(
+    as_user: Any, db: Database, tmp_path: Any
+) -> None:
+    number = _order(as_user, "GLUE=100@1", "BOLT=30@1")  # worth 130: approved at once
+    demand = ok(as_user("sales", "so", "demand", "--days", "7", "--json"))
+    assert [
+        (d["item"], d["demand"], d["covered"], d["available"], d["shortage"]) for d in demand
+    ] == [
+        ("BOLT", "30", "0", "100", "0"),
+        ("GLUE", "100", "0", "120", "0"),
+    ]
+    ok(as_user("picker", "so", "allocate", number, "--json"))
+    pick = ok(as_user("picker", "pick", "create", number, "--json"))["number"]
+    ok(as_user("picker", "pick", "confirm", pick, "--json"))
+    shipment = ok(as_user("picker", "so", "ship", number, "--carrier", "SF", "--json"))["shipment"]
+    assert ok(as_user("sales", "so", "demand", "--short", "--json")) == []
+    target = tmp_path / "note.pdf"
+    written_note = ok(as_user("picker", "ship", "note", shipment, "--out", str(target), "--json"))
+    assert written_note == {
+        "file": str(target),
+        "bytes": target.stat().st_size,
+        "shipment": shipment,
+        "lines": 4,
+    }
+    assert target.read_bytes().startswith(b"%PDF")
+    assert refused(as_user("picker", "ship", "note", "SH-NONE", "--json"), 3)["code"] == (
+        "shipment_not_found"
+    )

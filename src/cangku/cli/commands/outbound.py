@@ -35,6 +35,7 @@ from cangku.cli.documents import (
 from cangku.cli.outbound import (
     PER_LINE,
     Step,
+    WarehouseFilter,
     add_list_and_show,
     add_steps,
     for_kind,
@@ -42,10 +43,13 @@ from cangku.cli.outbound import (
     number_help,
 )
 from cangku.domain.documents import Machine
-from cangku.domain.errors import NotFound
+from cangku.domain.errors import InvalidInput, NotFound
 from cangku.domain.outbound import REQUISITION, SALES_ORDER
 from cangku.domain.quantities import from_scaled
+from cangku.queries.lots import expiry_settings
+from cangku.queries.outbound import demand
 from cangku.queries.sites import warehouse_codes
+from cangku.services.common import utcnow
 from cangku.services.documents import DOCUMENTS_VIEW, step_action
 from cangku.services.outbound import allocation, requests, rules, shipping
 
@@ -274,7 +278,40 @@ def request_group(kind: Kind) -> typer.Typer:
         name="approval-rules",
         help=f"When {kind.noun}s wait for approval.",
     )
+    app.command(
+        "demand",
+        help=help_text(
+            "Demand coming in the next days against free stock.",
+            "Per warehouse and item: what open sales orders and requisitions (submitted to "
+            "partly shipped) due or planned within --days still want, what of it is reserved, "
+            "the free stock now and the shortage; shortages first.",
+        ),
+    )(show_demand)
     return app
+
+
+def show_demand(
+    days: Annotated[int, typer.Option("--days", help="The window, in days from today.")] = 14,
+    warehouse: WarehouseFilter = None,
+    short: Annotated[bool, typer.Option("--short", help="Only items that fall short.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    with handled(as_json):
+        if not 0 <= days <= 3650:
+            raise InvalidInput("--days is 0 to 3650", code="invalid_days")
+        actor = reader(DOCUMENTS_VIEW)
+        with database().read() as conn:
+            rows = demand(
+                conn, expiry_settings(conn).today(utcnow()), days,
+                actor.warehouses(DOCUMENTS_VIEW), warehouse, short,
+            )  # fmt: skip
+        data = [{**vars(row), "shortage": row.shortage} for row in rows]
+        emit(data, as_json, lambda d: table(d, DEMAND_COLUMNS))
+
+
+DEMAND_COLUMNS = [
+    "warehouse", "item", "demand", "covered", "available", "shortage", "first_due", "requests"
+]  # fmt: skip
 
 
 # ---------------------------------------------------------------- approval rules

@@ -7,17 +7,20 @@ makes is then delivered, listed and shown here."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cangku.cli.common import IdemOpt, JsonOpt, context, database, handled
+from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader
 from cangku.cli.documents import AssigneeOpt, NoteOpt, acting, machine_help, show_step
 from cangku.cli.outbound import Step, add_list_and_show, add_steps
 from cangku.domain.errors import InvalidInput
 from cangku.domain.outbound import PICK_LIST, SHIPMENT, SHORT_PICK_REASONS
+from cangku.services.documents import DOCUMENTS_VIEW
 from cangku.services.outbound import picking as service
 from cangku.services.outbound import shipping
+from cangku.services.outbound.delivery_note import delivery_note_pdf
 
 PICK_STATES = machine_help(PICK_LIST)
 SHIP_STATES = machine_help(SHIPMENT)
@@ -160,3 +163,35 @@ def register(app: typer.Typer) -> None:
         name="ship",
         help=f"Shipments: what left, at what cost, delivered.\n\n{SHIP_STATES}",
     )
+
+
+ShipmentArg = Annotated[
+    str, typer.Argument(help="The shipment's number, e.g. SH-WH1-2026-00001.", show_default=False)
+]
+
+
+@ship_app.command("note")
+def delivery_note(
+    number: Annotated[
+        str,
+        typer.Argument(help="The shipment's number, e.g. SH-WH1-2026-00001.", show_default=False),
+    ],
+    out: Annotated[
+        str | None, typer.Option("--out", help="The PDF file to write (default: NUMBER.pdf).")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="en or zh.")] = "en",
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a shipment's delivery note as a PDF.
+
+    A packing list with the customer, ship-to, carrier and the lines with their lots; the cost
+    of goods only for holders of valuation.view."""
+    with handled(as_json):
+        if lang not in ("en", "zh"):
+            raise InvalidInput("--lang is en or zh", code="invalid_language")
+        actor = reader(DOCUMENTS_VIEW)
+        pdf, note = delivery_note_pdf(database(), actor, number, lang)
+        path = Path(out or f"{number}.pdf")
+        path.write_bytes(pdf)
+        emit({"file": str(path), "bytes": len(pdf), "shipment": note.number,
+              "lines": len(note.lines)}, as_json)  # fmt: skip
