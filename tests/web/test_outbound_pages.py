@@ -444,6 +444,27 @@ def test_the_requester_may_not_approve_their_own_order(
 # ------------------------------------------------------------------ allocation, pick, ship
 
 
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "{number} is Allocated: “Ship” cannot be done now."),
+        ("zh_CN", "{number} 当前为“已分配”：现在不能执行“发货”。"),
+    ],
+)
+def test_a_step_out_of_turn_is_refused_in_the_pages_language(
+    outbound: tuple[Browser, Database], lang: str, message: str
+) -> None:
+    client, db = outbound
+    number = _order(db, quantity="10")
+    allocate_request(db, PICKER, "sales_order", number)
+    picker = _as(client, db, "picker", lang)
+    before = _state_of(db)
+    refused = _take(picker, number, "ship", carrier="SF")
+    assert refused.status_code == 409
+    assert _error(refused.text) == message.format(number=number)
+    assert _state_of(db) == before
+
+
 def test_allocating_shows_ordered_reserved_shipped_backorder_and_the_reservations(
     outbound: tuple[Browser, Database],
 ) -> None:

@@ -168,8 +168,8 @@ def document_state_label(code: str | None, lang: str) -> str:
 
 def step_label(code: str | None, lang: str, doc_type: str | None = None) -> str:
     """A step by its label; ``ship`` of a supplier return is "Send back", of a request "Ship"
-    (without a type: the outbound label of an outbound step)."""
-    if code in STEPS and (doc_type is None or doc_type in OUTBOUND_TYPES or code != "ship"):
+    (without a type: as the inbound documents have it)."""
+    if code in STEPS and (doc_type in OUTBOUND_TYPES or code not in codes.STEPS):
         return vocabulary(STEPS, code, lang)
     return codes.step_label(code, lang)
 
@@ -227,7 +227,10 @@ def refusal(error: CangkuError, lang: str) -> str:
             value = ", ".join(map(str, value))
         shown[key] = "" if value is None else value
     shown["state"] = document_state_label(str(shown.get("state") or "") or None, lang)
-    shown["step"] = step_label(str(shown.get("step") or "") or None, lang)
+    kind = error.data.get("document_type")
+    shown["step"] = step_label(
+        str(shown.get("step") or "") or None, lang, kind if isinstance(kind, str) else None
+    )
     if error.data.get("role"):
         shown["role"] = vocabulary(ROLES, str(error.data["role"]), lang)
     if "expected" in error.data and error.data["expected"] is None:

@@ -116,5 +116,8 @@ def document_context(request: Request, user: WebUser, doc: DocumentView) -> dict
     return {
         "template": "outbound_document.html",
         "facts": facts,
-        "may_return": doc.doc_type == "shipment" and user.may(CUSTOMER_RETURN_RECEIVE.code),
+        # a customer sends back what a sales order shipped (a requisition's went to production)
+        "may_return": doc.doc_type == "shipment"
+        and doc.partner is not None
+        and user.may(CUSTOMER_RETURN_RECEIVE.code),
     }
