@@ -273,6 +273,15 @@ PERMISSIONS: dict[str, str] = {
     "documents.take": N_("Take a task yourself"),
     "notifications.view": N_("Read one's notifications"),
     "notifications.mark": N_("Mark one's notifications read"),
+    "so.edit": N_("Raise, submit, cancel and close sales orders"),
+    "so.approve": N_("Approve or reject sales orders"),
+    "requisition.edit": N_("Raise, submit, cancel and close material requisitions"),
+    "requisition.approve": N_("Approve or reject material requisitions"),
+    "outbound.allocate": N_("Allocate stock to requests, release it and make pick lists"),
+    "pick.confirm": N_("Confirm picks by scanning"),
+    "shipment.ship": N_("Ship picked goods and record deliveries"),
+    "customer_return.receive": N_("Register and receive customer returns"),
+    "approval_rule.manage": N_("Set when outbound requests wait for approval"),
 }
 PERMISSION_GROUPS: dict[str, str] = {
     "audit": N_("Audit trail"),
