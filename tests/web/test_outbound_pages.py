@@ -598,6 +598,8 @@ def test_the_picking_screen_walks_bin_lot_quantity_and_asks_why_a_pick_is_short(
     assert "Picked 15 pcs of GLUE from WH1-A." in shown
     assert f"Allocated again elsewhere: {number} (5)." not in shown  # F-SOON is all taken
     assert _rows(shown, "pick-lines")[0][-1] == "Short 5"
+    # nothing could be allocated again: the request's page offers no new pick list
+    assert 'id="make-pick-list"' not in picker.get(f"/documents/{number}").text
     assert _value(shown, "line") == "2"
     assert _reserved(db) == {
         ("GLUE", "WH1-SHIP", "F-LATE"): Decimal(15),
@@ -613,6 +615,31 @@ def test_the_picking_screen_walks_bin_lot_quantity_and_asks_why_a_pick_is_short(
     assert f'href="/documents/{number}"' in finished
     line = _doc(db, pick).lines[0]
     assert (line.accepted, line.rejected, line.reason_code) == (Decimal(15), Decimal(5), "damaged")
+
+
+def test_what_a_short_pick_allocates_again_is_offered_a_new_pick_list(
+    outbound: tuple[Browser, Database],
+) -> None:
+    client, db = outbound
+    receive_stock(db, CTX, Receive("BOLT", "20", "WH1-B", unit_cost="0.60"))
+    number = create_request(
+        db, SALES, NewRequest("requisition", "WH1", [RequestLineInput("BOLT", "10")], submit=True)
+    ).number
+    allocate_request(db, PICKER, "requisition", number)  # FIFO: the 10 from WH1-A
+    pick = create_pick_list(db, PICKER, [number], kind="requisition").number
+    picker = _as(client, db, "picker")
+    screen = picker.get(f"/picking/{pick}")
+    short = {"line": "1", "location": "WH1-A", "quantity": "6", "reason": "not_found",
+             "idempotency_key": key_of(screen.text)}  # fmt: skip
+    done = picker.post(f"/picking/{pick}", data=short, follow_redirects=False)
+    assert done.status_code == 303
+    assert f"Allocated again elsewhere: {number} (4)." in picker.get(done.headers["location"]).text
+    page = picker.get(f"/documents/{number}").text
+    assert _rows(page, "lines")[0][2:6] == ["10", "10", "0", "0"]
+    assert "WH1-B · 4" in _rows(page, "lines")[0][-1]
+    assert (
+        f'id="make-pick-list" href="/pick-lists/new?kind=requisition&amp;request={number}"' in page
+    )
 
 
 def test_shipping_from_the_page_records_carrier_and_shows_the_cost_of_goods(

@@ -59,6 +59,15 @@ class OutboundFacts:
     #: customer return line number -> restock, inspect or scrap
     dispositions: dict[int, str] = field(default_factory=dict)
 
+    @property
+    def waiting_pick(self) -> bool:
+        """Is stock reserved for the request on no pick list yet (a pick list may be made)?"""
+        return any(
+            not r.picked and r.pick_list is None
+            for rows in self.reservations.values()
+            for r in rows
+        )
+
     def reserved(self, line_no: int) -> Decimal:
         return sum((r.quantity for r in self.reservations.get(line_no, ())), Decimal(0))
 
