@@ -12,6 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from cangku.db.tables import (
+    allocations,
+    approval_rules,
+    document_events,
     document_lines,
     documents,
     items,
@@ -37,6 +40,7 @@ from cangku.services.stock import STOCK_RECEIVE
 from tests.databases import ENGINE, RUN_ID, build_once, pg_admin, pg_url
 from tests.factories import CTX, build_company
 
+shipment = documents.alias("shipment")
 ITEM_TYPES = {"raw_material", "semi_finished", "finished_good", "spare_part", "consumable"}
 
 
@@ -183,7 +187,8 @@ def test_demo_buys_through_the_inbound_documents(db: Database) -> None:
             .join(locations, locations.c.id == warehouses.c.rejection_location_id)
             .order_by(warehouses.c.code)
         ).all()
-    assert set(receipts) == {"receipt", "work_order"}
+    # customer returns come back as receipts of their own
+    assert set(receipts) == {"customer_return", "receipt", "work_order"}
     assert returned == 0
     assert rejected >= 2  # the first inspection's and the seal's on the last day
     assert serials_received >= 4
@@ -195,10 +200,15 @@ def test_demo_buys_through_the_inbound_documents(db: Database) -> None:
     ]
     states = _states(db)
     assert set(summary.documents_by_type) == {
+        "customer_return",
         "inspection",
+        "pick_list",
         "purchase_order",
         "putaway",
         "receipt",
+        "requisition",
+        "sales_order",
+        "shipment",
         "supplier_return",
     }
     # what the last day leaves open: one of each, whatever the date the demo is built on
@@ -219,6 +229,188 @@ def test_demo_buys_through_the_inbound_documents(db: Database) -> None:
     assert states[("receipt", "registered")] + 2 == delivered
 
 
+def _open_outbound(db: Database) -> list[tuple[str, str, str, str | None]]:
+    """The outbound requests and pick lists still open: (type, state, raised by, assignee)."""
+    raised_by, given_to = users.alias("raised_by"), users.alias("given_to")
+    with db.read() as conn:
+        rows = conn.execute(
+            select(
+                documents.c.doc_type, documents.c.state, raised_by.c.username, given_to.c.username
+            )
+            .join(raised_by, raised_by.c.id == documents.c.created_by)
+            .join(given_to, given_to.c.id == documents.c.assignee_id, isouter=True)
+            .where(
+                documents.c.doc_type.in_(["sales_order", "requisition", "pick_list"]),
+                documents.c.state.not_in(["shipped", "closed", "cancelled", "done"]),
+            )
+            .order_by(documents.c.doc_type, documents.c.state)
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def test_demo_issues_through_the_outbound_documents(db: Database) -> None:
+    small_demo(db)
+
+    states = _states(db)
+    with db.read() as conn:
+        # every issue leaves on a shipment of a sales order or a requisition
+        issued = {
+            str(r[0]): int(r[1])
+            for r in conn.execute(
+                select(moves.c.document_type, func.count())
+                .where(moves.c.operation == "issue")
+                .group_by(moves.c.document_type)
+            )
+        }
+        shipments = conn.execute(
+            select(
+                documents.c.doc_type,
+                func.count(),
+                func.count(shipment.c.carrier),
+                func.count(shipment.c.tracking_number),
+            )
+            .join(shipment, shipment.c.origin_id == documents.c.id)
+            .where(shipment.c.doc_type == "shipment")
+            .group_by(documents.c.doc_type)
+        ).all()
+        ship_steps = conn.execute(
+            select(func.count())
+            .select_from(document_events.join(documents))
+            .where(
+                document_events.c.step == "ship",
+                documents.c.doc_type.in_(["sales_order", "requisition"]),
+            )
+        ).scalar_one()
+        shipped_requests = conn.execute(
+            select(func.count(shipment.c.origin_id.distinct())).where(
+                shipment.c.doc_type == "shipment"
+            )
+        ).scalar_one()
+        threshold = {"requisition": 10_000_000_000, "sales_order": 20_000_000_000}
+        approvals = {
+            (r[0], r[1] is not None, r[2] > threshold[r[0]])
+            for r in conn.execute(
+                select(
+                    documents.c.doc_type, documents.c.approved_by, documents.c.total_value
+                ).where(
+                    documents.c.doc_type.in_(["sales_order", "requisition"]),
+                    documents.c.state.not_in(["draft", "submitted", "rejected", "cancelled"]),
+                )
+            )
+        }
+        requisitions = conn.execute(
+            select(
+                func.count(),
+                func.count(documents.c.department),
+                func.count(documents.c.plan_reference),
+                func.count(documents.c.planned_on),
+            ).where(documents.c.doc_type == "requisition")
+        ).one()
+        moved_by_picks = conn.execute(
+            select(func.count()).where(
+                moves.c.operation == "move", moves.c.document_type == "pick_list"
+            )
+        ).scalar_one()
+        rules = conn.execute(
+            select(
+                approval_rules.c.doc_type,
+                approval_rules.c.min_value,
+                approval_rules.c.approver_role,
+            ).order_by(approval_rules.c.doc_type)
+        ).all()
+        returned = conn.execute(
+            select(document_lines.c.disposition, func.count())
+            .join(documents)
+            .where(documents.c.doc_type == "customer_return")
+            .group_by(document_lines.c.disposition)
+        ).all()
+    assert set(issued) == {"requisition", "sales_order"}
+    by_kind = {r[0]: (r[1], r[2], r[3]) for r in shipments}
+    # sales shipments go by carrier with a tracking number; requisitions to the line
+    so_shipments = by_kind["sales_order"][0]
+    assert by_kind["sales_order"] == (so_shipments, so_shipments, so_shipments)
+    assert by_kind["requisition"][1:] == (0, 0)
+    # a shipment per ship step; every shipped, part shipped or closed request had one or more
+    assert sum(n for n, _, _ in by_kind.values()) == states[("shipment", "shipped")] == ship_steps
+    assert shipped_requests == sum(
+        n
+        for (kind, state), n in states.items()
+        if kind in ("sales_order", "requisition")
+        and state in ("shipped", "partially_shipped", "closed")
+    )
+    # a manager approved exactly the requests above the rules' thresholds
+    assert all(approved == above for _, approved, above in approvals)
+    assert requisitions[1:] == (requisitions[0],) * 3  # department, order, planned date
+    assert moved_by_picks >= states[("pick_list", "done")]
+    assert [(r[0], r[1], r[2]) for r in rules] == [
+        ("requisition", 10_000_000_000, "warehouse_manager"),
+        ("sales_order", 20_000_000_000, "warehouse_manager"),
+    ]
+    assert sorted((r[0], int(r[1])) for r in returned) == [("inspect", 1), ("restock", 1)]
+
+    # what the last day leaves open, one at each step, whatever the date the demo is built on
+    assert _open_outbound(db) == [
+        ("pick_list", "open", "picker", "picker"),
+        ("requisition", "allocated", "planner", None),
+        ("requisition", "submitted", "planner", None),
+        ("sales_order", "approved", "sales", None),
+        ("sales_order", "draft", "sales", "sales"),
+        ("sales_order", "partially_shipped", "sales", None),
+        ("sales_order", "picking", "sales", None),
+        ("sales_order", "picking", "sales", None),
+        ("sales_order", "rejected", "sales", "sales"),
+    ]
+    assert states.get(("requisition", "draft"), 0) == 0
+    assert states.get(("sales_order", "submitted"), 0) == 0
+    assert states.get(("sales_order", "allocated"), 0) == 0
+    with db.read() as conn:
+        assert verify(conn).problems == []
+
+
+def test_demo_leaves_reservations_only_on_the_open_requests(db: Database) -> None:
+    small_demo(db)
+
+    with db.read() as conn:
+        held = conn.execute(
+            select(documents.c.number, documents.c.state, locations.c.kind, func.count())
+            .select_from(allocations)
+            .join(documents, documents.c.id == allocations.c.document_id, isouter=True)
+            .join(locations, locations.c.id == allocations.c.location_id)
+            .group_by(documents.c.number, documents.c.state, locations.c.kind)
+            .order_by(documents.c.state, locations.c.kind)
+        ).all()
+        short = conn.execute(
+            select(document_lines.c.reason_code, document_lines.c.rejected, locations.c.code)
+            .join(documents, documents.c.id == document_lines.c.document_id)
+            .join(locations, locations.c.id == document_lines.c.location_id)
+            .where(documents.c.doc_type == "pick_list", document_lines.c.rejected > 0)
+            .order_by(document_lines.c.id.desc())
+        ).first()
+        backorder = conn.execute(
+            select(func.sum(document_lines.c.quantity - document_lines.c.done))
+            .join(documents, documents.c.id == document_lines.c.document_id)
+            .where(documents.c.state == "partially_shipped")
+        ).scalar_one()
+        corrected = conn.execute(
+            select(moves.c.quantity, locations.c.code)
+            .join(locations, locations.c.id == moves.c.from_location_id)
+            .where(moves.c.reason_code == "count_difference")
+            .order_by(moves.c.id.desc())
+        ).first()
+    # the allocated requisition in its two bins, the open pick list's order in its bin, the
+    # picked order at the shipping area; none without a request, none for the backorder
+    assert [(r[1], r[2], r[3]) for r in held] == [
+        ("allocated", "internal", 2),
+        ("picking", "internal", 1),
+        ("picking", "shipping", 1),
+    ]
+    assert all(r[0] is not None for r in held)
+    # the last short pick: counted short, its shortfall backordered and taken off the bin
+    assert short is not None and short[0] == "count_difference"
+    assert backorder == short[1]
+    assert corrected is not None and (corrected[0], corrected[1]) == (short[1], short[2])
+
+
 def _tasks(db: Database, username: str) -> dict[tuple[str, str], tuple[int, int]]:
     actor = whoami(db, Context(username))
     today = utcnow().astimezone(ZoneInfo(get_company(db).time_zone)).date()
@@ -228,7 +420,7 @@ def _tasks(db: Database, username: str) -> dict[tuple[str, str], tuple[int, int]
     return {(c.doc_type, c.step): (c.count, c.overdue) for c in counts}
 
 
-def test_demo_leaves_work_in_each_inbound_roles_task_inbox(db: Database) -> None:
+def test_demo_leaves_work_in_each_roles_task_inbox(db: Database) -> None:
     small_demo(db)
 
     buyer, manager = _tasks(db, "buyer"), _tasks(db, "manager")
@@ -242,13 +434,26 @@ def test_demo_leaves_work_in_each_inbound_roles_task_inbox(db: Database) -> None
     assert late >= 1
     assert clerk == {("putaway", "put_away"): (1, 0), ("supplier_return", "ship"): (1, 0)}
     assert manager.pop(("purchase_order", "receive")) == (on_the_way, late)
+    outbound = {
+        ("requisition", "pick"): (1, 0),  # allocated, waiting for its pick list
+        ("sales_order", "allocate"): (2, 0),  # the approved order and the backorder
+        ("sales_order", "ship"): (2, 0),  # the one on the open pick list and the one picked
+    }
     assert manager == {
         ("inspection", "inspect"): (1, 0),
         ("purchase_order", "approve"): (1, 0),
         ("purchase_order", "confirm"): (1, 0),
+        ("requisition", "approve"): (1, 0),
         ("supplier_return", "ship"): (1, 0),
-    }  # not the put-away: it was given to the clerk
-    for nobody in ("picker", "counter", "auditor", "viewer"):
+        **outbound,
+    }  # not the put-away nor the pick list: they were given to the clerk and the picker
+    assert _tasks(db, "picker") == {("pick_list", "pick"): (1, 0), **outbound}
+    # the draft and the rejected order are the sales staff's (given to them)
+    assert _tasks(db, "sales") == {
+        ("sales_order", "revise"): (1, 0),
+        ("sales_order", "submit"): (1, 0),
+    }
+    for nobody in ("planner", "counter", "auditor", "viewer"):
         assert _tasks(db, nobody) == {}
     with db.read() as conn:
         assert verify(conn).problems == []
@@ -280,8 +485,10 @@ def test_demo_makes_one_user_per_role_who_can_sign_in(db: Database) -> None:
         ("counter", "stock_counter", None),
         ("auditor", "auditor", None),
         ("viewer", "viewer", None),
+        ("sales", "sales", None),
+        ("planner", "planner", None),
     ]
-    assert {c.role for c in summary.credentials} == set(BUILTIN_ROLES)
+    assert {c.role for c in summary.credentials} == {*BUILTIN_ROLES, "sales", "planner"}
     for credential in summary.credentials:
         assert credential.password is not None
         assert sign_in(db, credential.username, credential.password).username == credential.username

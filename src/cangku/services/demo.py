@@ -3,14 +3,18 @@
 Two warehouses (Shanghai main warehouse, Shenzhen distribution centre) with a zone/aisle/bin
 tree, ~200 items of all five types, suppliers and customers, and a few months of history
 posted through the real services with back-dated effective times: opening balances,
-production output and material issues, sales picked to the shipping area and issued,
-inter-warehouse replenishment, cycle-count adjustments, scrap, and reversed mistakes. The first
-month is then closed. Purchasing goes through the inbound documents: purchase orders (those
-above the approval threshold approved by the manager), receipts with lots and serial numbers
-(short deliveries closed, steel over-delivered within the supplier's tolerance), inspections
-with some rejections, put-aways, and the rejected goods returned to their supplier. The last
-day leaves work open for each role's task inbox: a draft order, one waiting for approval, an
-overdue delivery, an inspection, a put-away and a return to ship.
+production output, inter-warehouse replenishment, cycle-count adjustments, scrap, and reversed
+mistakes. The first month is then closed. Purchasing goes through the inbound documents:
+purchase orders (those above the approval threshold approved by the manager), receipts with
+lots and serial numbers (short deliveries closed, steel over-delivered within the supplier's
+tolerance), inspections with some rejections, put-aways, and the rejected goods returned to
+their supplier. Sales orders and material requisitions go through the outbound documents
+(``services.demo_outbound``): approval rules, allocation, pick lists in waves, shipments with
+carriers, short picks with backorders, customer returns. The last day leaves work open for
+each role's task inbox: a draft purchase order, one waiting for approval, an overdue delivery,
+an inspection, a put-away and a return to ship; a draft sales order, a requisition waiting
+for approval, a rejected sales order, requests to allocate, to pick and to ship, an open pick
+list and a backorder.
 
 Everything is drawn from ``random.Random(seed)``: the same seed on the same day gives the same
 company, move for move and document for document.
@@ -50,8 +54,8 @@ from cangku.services.common import Context, utcnow
 from cangku.services.company import CompanyChanges, update_company
 from cangku.services.demo_catalogue import (
     CATEGORIES,
-    CUSTOMERS,
     DAYS_PER_MONTH,
+    FRACTIONAL_UNITS,
     INSPECTED_SUPPLIERS,
     LOCATIONS,
     OVER_RECEIPT_TOLERANCE,
@@ -64,6 +68,16 @@ from cangku.services.demo_catalogue import (
     Family,
     draw_catalogue,
     ean13,
+    plausible_quantity,
+)
+from cangku.services.demo_outbound import (
+    OutboundBook,
+    add_outbound_rules,
+    close_backorders,
+    customer_returns,
+    open_outbound_work,
+    requisitions,
+    sales,
 )
 from cangku.services.demo_users import DemoUser, create_demo_users
 from cangku.services.documents import StepResult
@@ -94,7 +108,6 @@ from cangku.services.partners import (
 from cangku.services.periods import close_period
 from cangku.services.stock import (
     adjust_stock,
-    issue_stock,
     receive_stock,
     reverse_move,
     scrap_stock,
@@ -102,7 +115,6 @@ from cangku.services.stock import (
 )
 from cangku.services.stock_commands import (
     Adjust,
-    Issue,
     Receive,
     Reference,
     Reverse,
@@ -310,6 +322,8 @@ class _History:
     today: date
     activity: float
     stock: dict[Key, Decimal] = field(default_factory=dict)
+    #: the lots held per (location, item): the keys of ``stock``, found without a scan
+    lots_at: dict[tuple[str, str], dict[str | None, None]] = field(default_factory=dict)
     expiry: dict[tuple[str, str], date | None] = field(default_factory=dict)
     pending: dict[str, date] = field(default_factory=dict)
     clock: datetime = datetime.min.replace(tzinfo=UTC)
@@ -318,6 +332,8 @@ class _History:
     orders: list[_Order] = field(default_factory=list)
     #: goods rejected in inspection, to go back: (receipt, item, lot, quantity)
     rejected: list[tuple[str, str, str | None, Decimal]] = field(default_factory=list)
+    #: the outbound story's memory (``services.demo_outbound``)
+    outbound: OutboundBook = field(default_factory=OutboundBook)
 
     def step(self, call: Callable[[], T]) -> T:
         """Take a document step at the story's next moment."""
@@ -341,17 +357,20 @@ class _History:
 
     def change(self, key: Key, quantity: Decimal) -> None:
         left = self.stock.get(key, Decimal(0)) + quantity
+        held = self.lots_at.setdefault(key[:2], {})
         if left:
             self.stock[key] = left
+            held[key[2]] = None
         else:
             self.stock.pop(key, None)
+            held.pop(key[2], None)
 
     def usable(self, location: str, item: str) -> list[tuple[str | None, Decimal]]:
         """(lot, quantity) at ``location`` that may still be issued, earliest expiry first."""
         found = [
             (lot, qty)
-            for (loc, code, lot), qty in self.stock.items()
-            if loc == location and code == item and qty > 0 and self.fit(item, lot)
+            for lot in self.lots_at.get((location, item), {})
+            if (qty := self.stock[(location, item, lot)]) > 0 and self.fit(item, lot)
         ]
         return sorted(found, key=lambda x: (self.expiry.get((item, x[0] or "")) or date.max, x[0]))
 
@@ -409,26 +428,6 @@ class _History:
         self.change((dst, item, lot), qty)
         return result.moves[0].id
 
-    def issue(
-        self, item: str, qty: Decimal, src: str, lot: str | None, ref: Reference, customer: str
-    ) -> None:
-        to = "production" if customer == "" else "customer"
-        issue_stock(
-            self.db,
-            self.ctx,
-            Issue(
-                item,
-                str(qty),
-                src,
-                lot=lot,
-                to=to,
-                customer=customer or None,
-                effective_at=self.tick(),
-                reference=ref,
-            ),
-        )
-        self.change((src, item, lot), -qty)
-
     def adjust(
         self,
         item: DemoItem,
@@ -468,15 +467,6 @@ class _History:
 
 
 # ------------------------------------------------------------------ the story
-_FRACTIONAL_UNITS = frozenset({"kg", "l", "m", "t"})
-
-
-def _quantity(item: DemoItem, amount: float) -> Decimal:
-    """A plausible quantity: whole units, or one decimal for kg, litres and metres."""
-    places = Decimal("0.1") if item.family.unit in _FRACTIONAL_UNITS else Decimal(1)
-    return max(places, Decimal(str(amount)).quantize(places, ROUND_HALF_UP))
-
-
 def _price(h: _History, cost: Decimal, spread: float = 0.04) -> Decimal:
     factor = Decimal(str(round(h.rng.uniform(1 - spread, 1 + spread), 3)))
     return (cost * factor).quantize(Decimal("0.01"), ROUND_HALF_UP)
@@ -512,10 +502,10 @@ def _opening(h: _History, day: date) -> None:
                 h.expiry[(item.code, code)] = expires
                 lots.append(code)
         for lot in lots:
-            qty = _quantity(item, float(item.batch) * h.rng.uniform(1.5, 5) / len(lots))
+            qty = plausible_quantity(item, float(item.batch) * h.rng.uniform(1.5, 5) / len(lots))
             h.adjust(item, qty, item.home, lot, "opening_balance", item.cost)
         if family.item_type == "finished_good":
-            qty = _quantity(item, float(item.batch) * h.rng.uniform(0.5, 2))
+            qty = plausible_quantity(item, float(item.batch) * h.rng.uniform(0.5, 2))
             h.adjust(item, qty, SZ_BINS[len(item.code) % 3], None, "opening_balance", item.cost)
 
 
@@ -526,7 +516,7 @@ def _purchase_quantity(item: DemoItem, need: Decimal) -> tuple[Decimal, tuple[st
     if unit is not None and (need < unit[1] or unit[0] == "t"):
         unit = None
     if unit is None:
-        return _quantity(item, float(need)), None
+        return plausible_quantity(item, float(need)), None
     return Decimal(-(-need // unit[1])), unit
 
 
@@ -609,8 +599,8 @@ def _inspect(
     for number, (item, lot, quantity) in enumerate((g for g in goods if _inspected(g[0])), start=1):
         bad = Decimal(0)
         if (reject and number == 1) or h.rng.random() < 0.2:
-            bad = quantity if quantity == 1 else _quantity(item, float(quantity) * 0.08)
-        sample = min(quantity, _quantity(item, max(1.0, float(quantity) * 0.1)))
+            bad = quantity if quantity == 1 else plausible_quantity(item, float(quantity) * 0.08)
+        sample = min(quantity, plausible_quantity(item, max(1.0, float(quantity) * 0.1)))
         reason = h.rng.choice(_REJECTION_REASONS) if bad else None
         results.append(
             InspectionLineInput(number, str(quantity - bad), str(bad), reason, str(sample))
@@ -643,14 +633,14 @@ def _deliver(h: _History, order: _Order, *, reject: bool = False) -> StepResult:
     over = False
     for n, line in enumerate(order.lines):
         chance = h.rng.random()
-        fractional = line.unit is None and line.item.family.unit in _FRACTIONAL_UNITS
+        fractional = line.unit is None and line.item.family.unit in FRACTIONAL_UNITS
         short = (line.count * Decimal("0.8")).quantize(
             Decimal("0.1") if fractional else Decimal(1), ROUND_FLOOR
         )
         if chance < 0.05 and 0 < short < line.count:
             counts[n] = short
         elif chance < 0.3 and line.item.family.supplier in OVER_RECEIPT_TOLERANCE and fractional:
-            counts[n], over = _quantity(line.item, float(line.count) * 1.02), True
+            counts[n], over = plausible_quantity(line.item, float(line.count) * 1.02), True
     received, goods = _receive_order(h, order, counts, over)
     if any(c < line.count for c, line in zip(counts, order.lines, strict=True)):
         h.step(lambda: close_order(h.db, BUYER, order.number, note="余量取消 rest cancelled"))
@@ -691,7 +681,9 @@ def _produce(h: _History, item: DemoItem, need: Decimal) -> None:
             lot = (serial, made, made + timedelta(days=3650))
             h.receive(item, Decimal(1), item.home, cost, ref, lot=lot, source="production")
         return
-    h.receive(item, _quantity(item, float(need)), item.home, cost, ref, source="production")
+    h.receive(
+        item, plausible_quantity(item, float(need)), item.home, cost, ref, source="production"
+    )
 
 
 def _arrivals(h: _History, day: date) -> None:
@@ -728,36 +720,6 @@ def _take(
     return portions
 
 
-def _consume(h: _History) -> None:
-    """Material requisitions: production and maintenance draw what they need."""
-    pool = [i for i in h.catalogue if i.family.item_type != "finished_good"]
-    for _ in range(max(1, round(10 * h.activity))):
-        item = h.rng.choice(pool)
-        wanted = _quantity(item, float(item.batch) * h.rng.uniform(0.3, 1.1))
-        ref = Reference("material_requisition", h.number("MR"), 1)
-        for lot, qty in _take(h, item, item.home, wanted):
-            h.issue(item.code, qty, item.home, lot, ref, "")
-
-
-def _sell(h: _History) -> None:
-    """Sales orders: pick to the shipping area, then ship to the customer."""
-    goods = [i for i in h.catalogue if i.family.item_type == "finished_good"]
-    for _ in range(max(1, round(7 * h.activity))):
-        item = h.rng.choice(goods)
-        source, ship = item.home, "SH-SHIP"
-        if item.family.tracking != "serial" and h.rng.random() < 0.4:
-            source = max(SZ_BINS, key=lambda b: (h.on_hand(b, item.code), b))
-            ship = "SZ-SHIP"
-        wanted = Decimal(1)
-        if item.family.tracking != "serial":
-            wanted = _quantity(item, float(item.batch) * h.rng.uniform(0.1, 0.6))
-        ref = Reference("sales_order", h.number("SO"), 1)
-        customer = h.rng.choice(CUSTOMERS)
-        for lot, qty in _take(h, item, source, wanted)[:1]:
-            h.transfer(item.code, qty, source, ship, lot)
-            h.issue(item.code, qty, ship, lot, ref, customer)
-
-
 def _weekly(h: _History) -> None:
     """Monday: replenish Shenzhen, count a few bins, scrap damage, fix a wrong put-away."""
     for item in h.catalogue:
@@ -772,7 +734,7 @@ def _weekly(h: _History) -> None:
         item = next(i for i in h.catalogue if i.code == code)
         if item.family.tracking == "serial":
             continue
-        delta = _quantity(item, float(qty) * h.rng.uniform(0.005, 0.03))
+        delta = plausible_quantity(item, float(qty) * h.rng.uniform(0.005, 0.03))
         if h.rng.random() < 0.6 and delta < qty:
             delta = -delta
         h.adjust(item, delta, location, lot, "count_difference")
@@ -861,6 +823,8 @@ def _open_work(h: _History) -> None:
     seal = _first_of(h, "SP-SEAL")
     _deliver(h, _raise_order(h, "S-LYBRG", [(seal, seal.batch)], today), reject=True)
     _return_rejected(h, INSPECTOR, ship=False)
+    close_backorders(h)
+    open_outbound_work(h)
 
 
 def _expired(h: _History) -> None:
@@ -881,8 +845,13 @@ def _simulate(h: _History, start: date, days: int, close_through: date) -> None:
         h.start_day(day)
         if day.weekday() < 5:
             _arrivals(h, day)
-            _consume(h)
-            _sell(h)
+            requisitions(h)
+            # a Wednesday every third week, a Shanghai bin holds less than the books say
+            sales(h, short=day.weekday() == 2 and offset // 7 % 3 == 1)
+            if offset >= days - 12 and h.outbound.returns == 0:
+                customer_returns(h, "restock")
+            if offset >= days - 6 and h.outbound.returns == 1:
+                customer_returns(h, "inspect")
             if day.weekday() == 0:
                 _weekly(h)
                 _return_rejected(h, MANAGER, ship=True)
@@ -921,7 +890,7 @@ class DemoSummary:
     items_below_reorder_point: int
     total_stock_value: Decimal
     seconds: float
-    #: the inbound documents, by type (purchase_order, receipt, inspection, putaway...)
+    #: the documents, by type (purchase_order, receipt, sales_order, pick_list, shipment...)
     documents_by_type: dict[str, int] = field(default_factory=dict)
     #: who can sign in, with the demo passwords (administrator first)
     credentials: list[DemoUser] = field(default_factory=list)
@@ -1020,11 +989,14 @@ def build_demo(
     InvalidInput ``invalid_months`` / ``invalid_activity``. Writes: warehouses (with their
     rejection locations), locations, units, categories, items (some marked for inspection),
     partners (a supplier marked for inspection, over-receipt tolerances) and their supplier
-    items, purchase orders, receipts, inspections, put-aways and supplier returns with their
-    timelines and notifications, a few thousand moves with their balances, costs and lots, a
-    closed period with its checkpoint; the company settings (currency CNY, time zone
-    Asia/Shanghai, purchase approval above 10,000); one user per built-in role with a demo
-    password, and the administrator's demo password if they have none (``services.demo_users``).
+    items, purchase orders, receipts, inspections, put-aways and supplier returns, sales
+    orders, requisitions, pick lists, shipments and customer returns with their timelines and
+    notifications, reservations of the requests left open, a few thousand moves with their
+    balances, costs and lots, a closed period with its checkpoint; the company settings
+    (currency CNY, time zone Asia/Shanghai, purchase approval above 10,000) and the outbound
+    approval rules (requisitions above 10,000, sales orders above 20,000); one user per built-in
+    role and the sales and planner users with their custom roles, with a demo password, and the
+    administrator's demo password if they have none (``services.demo_users``).
     """
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
         raise InvalidInput("months must be a whole number from 1 to 24", code="invalid_months")
@@ -1045,7 +1017,8 @@ def build_demo(
     _build_sites(db, ctx)
     _build_items(db, ctx, catalogue)
     _build_partners(db, ctx, catalogue)
-    credentials = create_demo_users(db, ctx)  # they do the inbound work
+    credentials = create_demo_users(db, ctx)  # they do the inbound and outbound work
+    add_outbound_rules(db, ctx)
     today = utcnow().date()
     start = today - timedelta(days=months * DAYS_PER_MONTH)
     history = _History(db, ctx, rng, catalogue, today, activity)

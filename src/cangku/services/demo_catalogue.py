@@ -12,6 +12,7 @@ from cangku.domain.errors import InvalidInput
 __all__ = [
     "CATEGORIES",
     "FAMILIES",
+    "FRACTIONAL_UNITS",
     "INSPECTED_SUPPLIERS",
     "LOCATIONS",
     "OVER_RECEIPT_TOLERANCE",
@@ -21,6 +22,7 @@ __all__ = [
     "DemoItem",
     "Family",
     "ean13",
+    "plausible_quantity",
 ]
 
 
@@ -240,6 +242,16 @@ def ean13(twelve_digits: str) -> str:
         raise InvalidInput("an EAN-13 body has 12 digits", code="invalid_barcode")
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(twelve_digits))
     return twelve_digits + str((10 - total % 10) % 10)
+
+
+#: base units counted with one decimal; the others are whole units
+FRACTIONAL_UNITS = frozenset({"kg", "l", "m", "t"})
+
+
+def plausible_quantity(item: DemoItem, amount: float) -> Decimal:
+    """A plausible quantity: whole units, or one decimal for kg, litres and metres."""
+    places = Decimal("0.1") if item.family.unit in FRACTIONAL_UNITS else Decimal(1)
+    return max(places, Decimal(str(amount)).quantize(places, ROUND_HALF_UP))
 
 
 @dataclass

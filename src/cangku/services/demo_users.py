@@ -1,4 +1,5 @@
-"""The demo company's people: one user per built-in role, with known demo passwords.
+"""The demo company's people: one user per built-in role, with known demo passwords, and the
+two who raise outbound requests (sales and production planning), each with a custom role.
 
 The passwords are printed by ``cangku demo`` so that anyone trying cangku can sign in with
 each role and see what it may do; a demo database is not for real data.
@@ -22,9 +23,16 @@ from cangku.domain.permissions import (
 )
 from cangku.services.common import Context
 from cangku.services.setup import admin_needs_password, initialize
-from cangku.services.users import create_user
+from cangku.services.users import create_role, create_user
 
-__all__ = ["DEMO_ADMIN_PASSWORD", "DEMO_PASSWORD", "DEMO_USERS", "DemoUser", "create_demo_users"]
+__all__ = [
+    "DEMO_ADMIN_PASSWORD",
+    "DEMO_PASSWORD",
+    "DEMO_ROLES",
+    "DEMO_USERS",
+    "DemoUser",
+    "create_demo_users",
+]
 
 #: the administrator's demo password (set only when the administrator has none yet)
 DEMO_ADMIN_PASSWORD = "demo-master-key"
@@ -43,6 +51,26 @@ class DemoUser:
     password: str | None
 
 
+#: what everyone who works with stock may read, and their task inbox
+_READS = [
+    "documents.view",
+    "documents.take",
+    "item.view",
+    "lot.view",
+    "notifications.mark",
+    "notifications.view",
+    "partner.view",
+    "period.view",
+    "stock.view",
+    "warehouse.view",
+]
+#: custom roles (code, name, permissions): no built-in role is for the people who raise sales
+#: orders and material requisitions without touching stock or purchasing
+DEMO_ROLES: tuple[tuple[str, str, list[str]], ...] = (
+    ("sales", "销售 Sales", ["so.edit", *_READS]),
+    ("planner", "生产计划 Production planner", ["requisition.edit", *_READS]),
+)
+
 #: (user name, display name, role, warehouse or None for all); the clerk works in SH only
 DEMO_USERS: tuple[tuple[str, str, str, str | None], ...] = (
     ("manager", "王经理 Wang (warehouse manager)", WAREHOUSE_MANAGER, None),
@@ -53,23 +81,28 @@ DEMO_USERS: tuple[tuple[str, str, str, str | None], ...] = (
     ("counter", "赵盘点 Zhao (stock counter)", STOCK_COUNTER, None),
     ("auditor", "孙审计 Sun (auditor)", AUDITOR, None),
     ("viewer", "周查看 Zhou (viewer)", VIEWER, None),
+    ("sales", "钱销售 Qian (sales)", "sales", None),
+    ("planner", "吴计划 Wu (production planner)", "planner", None),
 )
 
 
 def create_demo_users(db: Database, ctx: Context) -> list[DemoUser]:
-    """Give the administrator (``ctx``'s user) the demo password if they have none, and create
-    one user per built-in role with ``DEMO_PASSWORD``. Returns the credentials, administrator
-    first.
+    """Give the administrator (``ctx``'s user) the demo password if they have none, create the
+    custom roles of ``DEMO_ROLES``, and one user per built-in role and per custom role with
+    ``DEMO_PASSWORD``. Returns the credentials, administrator first.
 
-    Raises Conflict ``username_taken`` when a demo user exists already, NotFound
-    ``warehouse_not_found`` without the demo warehouses. Writes: the administrator's password,
-    the users and their grants, audit entries.
+    Raises Conflict ``username_taken`` / ``role_code_taken`` when a demo user or role exists
+    already, NotFound ``warehouse_not_found`` without the demo warehouses. Writes: the
+    administrator's password, the roles and their permissions, the users and their grants,
+    audit entries.
     """
     admin_password: str | None = None
     if admin_needs_password(db, ctx.username):
         admin_password = DEMO_ADMIN_PASSWORD
         initialize(db, admin_username=ctx.username, admin_password=admin_password)
     made = [DemoUser(ctx.username, "Administrator", ADMINISTRATOR, None, admin_password)]
+    for code, name, permissions in DEMO_ROLES:
+        create_role(db, ctx, code, name, permissions)
     for username, display_name, role, warehouse in DEMO_USERS:
         create_user(db, ctx, username, display_name, DEMO_PASSWORD, [(role, warehouse)])
         made.append(DemoUser(username, display_name, role, warehouse, DEMO_PASSWORD))
