@@ -554,6 +554,9 @@ def test_the_picking_screen_walks_bin_lot_quantity_and_asks_why_a_pick_is_short(
     assert inline_scripts(screen.text) == []
     assert '<script src="/static/outbound.js" defer></script>' in screen.text
     assert _autofocus(screen.text) == "location"
+    chooser = picker.get("/picking")
+    assert chooser.status_code == 200
+    assert [row[0] for row in _rows(chooser.text, "pick-lists")] == [pick]
     # walking order: WH1-A before WH1-B
     assert [row[1] for row in _rows(screen.text, "pick-lines")] == ["WH1-A", "WH1-B"]
     assert '<strong id="pk-bin" class="pick-bin">WH1-A</strong>' in screen.text
@@ -610,6 +613,10 @@ def test_the_picking_screen_walks_bin_lot_quantity_and_asks_why_a_pick_is_short(
             "idempotency_key": key_of(shown)}  # fmt: skip
     assert picker.post(f"/picking/{pick}", data=last, follow_redirects=False).status_code == 303
     assert _doc(db, pick).state == "done"
+    # the chooser lists open pick lists only; a scanned number opens its screen
+    assert f'href="/picking/{pick}"' not in picker.get("/picking").text
+    opened = picker.get(f"/picking?list={pick}", follow_redirects=False)
+    assert (opened.status_code, opened.headers["location"]) == (303, f"/picking/{pick}")
     finished = picker.get(f"/picking/{pick}").text
     assert "Every line of this pick list is picked." in finished
     assert f'href="/documents/{number}"' in finished
@@ -795,7 +802,8 @@ def test_the_operations_page_offers_the_outbound_tiles_to_who_may(
     picker = re.findall(
         r'class="tile" href="([^"]+)"', _as(client, db, "picker").get("/stock/operations").text
     )
-    assert "/sales-orders/new" not in picker and "/pick-lists/new" in picker
+    assert "/sales-orders/new" not in picker
+    assert {"/picking", "/pick-lists/new"} <= set(picker)
 
 
 def test_the_outbound_pages_in_chinese_show_no_english_of_their_own(
@@ -819,7 +827,7 @@ def test_the_outbound_pages_in_chinese_show_no_english_of_their_own(
         "boss": ["/tasks", f"/documents/{waiting}", "/settings/approval-rules",
                  "/stock/operations", f"/documents/{shipment}", "/sales-orders/new",
                  "/requisitions/new", "/documents?type=sales_order"],
-        "picker": [f"/picking/{pick}", f"/documents/{number}", f"/documents/{pick}",
+        "picker": ["/picking", f"/picking/{pick}", f"/documents/{number}", f"/documents/{pick}",
                    "/pick-lists/new", "/pick-lists/new?kind=requisition", "/tasks"],
         "clerk": [f"/customer-returns/new?shipment={shipment}", "/customer-returns/new"],
     }  # fmt: skip

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.errors import CangkuError, InvalidInput, NotFound
 from cangku.domain.permissions import Action
-from cangku.queries.documents import DocumentView, LineView, get_document
+from cangku.queries.documents import DocumentView, LineView, get_document, list_documents
 from cangku.queries.items import list_items
 from cangku.queries.partners import list_partners
 from cangku.queries.sites import list_warehouses
@@ -342,6 +342,22 @@ def _picking_page(
         facts=facts,
         reasons=[(code, short_pick_reason_label(code, lang)) for code in SHORT_PICK_REASONS],
     )
+
+
+@router.get("/picking", response_class=HTMLResponse)
+def picking_chooser(request: Request, user: Annotated[WebUser, page(PICK_CONFIRM)]) -> Response:
+    """The open pick lists in the warehouses where the user picks (mine first, then the
+    oldest), each opening the picking screen; a scanned pick list number opens it too."""
+    scanned = request.query_params.get("list", "").strip()
+    if scanned:
+        return redirect(f"/picking/{path_part(scanned[:64])}")
+    with db_of(request).read() as conn:
+        found = list_documents(
+            conn, "pick_list", state="open", warehouses_seen=user.warehouses(PICK_CONFIRM),
+            limit=100,
+        ).items  # fmt: skip
+    found.sort(key=lambda d: (d.assignee != user.username, d.created_at))
+    return render(request, "picking_chooser.html", lists=found, user=user)
 
 
 @router.get("/picking/{number}", response_class=HTMLResponse)
