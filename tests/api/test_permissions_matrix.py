@@ -63,6 +63,12 @@ def path_values(route: Route, seeded: dict[str, str]) -> dict[str, str]:
         "/inspections/": {"number": "QC-WH1-2026-99999"},
         "/putaways/": {"number": seeded["putaway"]},
         "/supplier-returns/": {"number": seeded["supplier_return"]},
+        "/sales-orders/": {"number": seeded["sales_order"]},
+        "/requisitions/": {"number": seeded["requisition"]},
+        "/pick-lists/": {"number": "PK-WH1-2026-99999"},
+        "/shipments/": {"number": "SH-WH1-2026-99999"},
+        "/customer-returns/": {"number": "RC-WH1-2026-99999"},
+        "/approval-rules/": {"rule_id": "1"},
     }
     tail = route.path[len(API) :]
     for prefix, values in by_prefix.items():
@@ -105,6 +111,7 @@ def seed(client: TestClient, db: Database) -> dict[str, str]:
     documents = inbound_documents(client, admin, post)
     return {
         **documents,
+        **outbound_documents(post),
         "move_id": str(move["id"]),
         "lot_id": str(lots["items"][0]["id"]),
         "contact_id": str(contact["id"]),
@@ -130,6 +137,18 @@ def inbound_documents(
         "receipt": receipt["number"],
         "putaway": receipt["result"]["putaway"],
         "supplier_return": post("/supplier-returns", draft)["number"],
+    }
+
+
+def outbound_documents(post: Callable[..., dict[str, Any]]) -> dict[str, str]:
+    """A draft sales order for a customer and a draft requisition."""
+    post("/partners", {"code": "CUS1", "name": "Customer", "is_customer": True})
+    lines = [{"item": "BOLT", "quantity": "5"}]
+    return {
+        "sales_order": post(
+            "/sales-orders", {"customer": "CUS1", "warehouse": "WH1", "lines": lines}
+        )["number"],
+        "requisition": post("/requisitions", {"warehouse": "WH1", "lines": lines})["number"],
     }
 
 

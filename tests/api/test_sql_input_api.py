@@ -137,6 +137,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, str | None]] = {
     ("/tasks", "type"): (422, "unknown_document_type"),
     ("/on-order", "item"): (404, "item_not_found"),
     ("/on-order", "warehouse"): (404, "warehouse_not_found"),
+    ("/approval-rules", "kind"): (422, "unknown_request_kind"),
 }
 
 

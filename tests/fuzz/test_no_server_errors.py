@@ -172,6 +172,10 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "below_minimum_order": "the supplier's stored minimum order quantity",
     "quantity_not_positive": "an inspection line accepts or rejects something: across two fields",
     "invalid_skip": "the labels to skip are fewer than the layout's labels per sheet",
+    # outbound: rules across fields, and over the stored documents
+    "threshold_required": "an approval rule has a value or a quantity threshold: two fields",
+    "short_pick_reason_required": "less than the stored allocation picked needs a reason",
+    "no_lines": "a pick list needs stored reservations waiting to be picked",
     # rules across fields or in the content of a file
     "partner_needs_role": "is_supplier or is_customer: a rule across two fields",
     "currency_required": "a supplier's price needs its currency: a rule across two fields",
