@@ -69,6 +69,7 @@ def path_values(route: Route, seeded: dict[str, str]) -> dict[str, str]:
         "/shipments/": {"number": "SH-WH1-2026-99999"},
         "/customer-returns/": {"number": "RC-WH1-2026-99999"},
         "/approval-rules/": {"rule_id": "1"},
+        "/outbound/": {"number": seeded["sales_order"]},
     }
     tail = route.path[len(API) :]
     for prefix, values in by_prefix.items():
