@@ -5,7 +5,7 @@ fails the tests that walk this list. Also: what a refused request must leave unc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,6 +23,12 @@ from cangku.services.inbound.orders import (
     create_purchase_order,
 )
 from cangku.services.inbound.receipts import NewReceipt, ReceiptLineInput, create_receipt
+from cangku.services.outbound.allocation import allocate_request
+from cangku.services.outbound.picking import create_pick_list
+from cangku.services.outbound.requests import NewRequest, RequestLineInput, create_request
+from cangku.services.partners import PartnerInput, create_partner
+from cangku.services.stock import receive_stock
+from cangku.services.stock_commands import Receive
 from cangku.web.access import PUBLIC, declared_actions_of
 from tests import snapshot
 from tests.factories import CTX
@@ -62,7 +68,7 @@ SAMPLES = {"number": "PO-WH1-2026-00001"}
 
 #: pages of one document type (the inbound screens), by their path's first segment: the
 #: number's prefix their sample takes (``seed_documents`` makes the first of each)
-TYPED_PAGES = {"inspections": "QC", "putaways": "PA"}
+TYPED_PAGES = {"inspections": "QC", "putaways": "PA", "picking": "PK"}
 
 
 def seed_documents(db: Database) -> str:
@@ -87,6 +93,14 @@ def seed_documents(db: Database) -> str:
     confirm_order(db, CTX, second)
     received = [ReceiptLineInput("BOLT", "2"), ReceiptLineInput("GLUE", "1", lot="GS-1")]
     create_receipt(db, CTX, NewReceipt(received, order=second))
+    # a sales order of 3 BOLT from 5 in WH1-A, allocated and on the first pick list (the
+    # picking screen opens it)
+    create_partner(db, CTX, PartnerInput("CUS-W", "Walk customer", is_customer=True))
+    receive_stock(db, CTX, Receive("BOLT", "5", "WH1-A", unit_cost="1"))
+    request = NewRequest("sales_order", "WH1", [RequestLineInput("BOLT", "3")], customer="CUS-W")
+    sales = create_request(db, CTX, replace(request, submit=True)).number
+    allocate_request(db, CTX, "sales_order", sales)
+    create_pick_list(db, CTX, [sales])
     return number
 
 

@@ -23,7 +23,14 @@ from cangku.domain.errors import InvalidInput, NotFound, PermissionDenied, RuleV
 from cangku.domain.inbound import check_approver
 from cangku.domain.operations import check_note, unit_cost_value
 from cangku.domain.outbound import REQUEST_KINDS, approval_rule
-from cangku.domain.permissions import PICKER_SHIPPER, STAFF, WAREHOUSE_MANAGER, Actor, action
+from cangku.domain.permissions import (
+    PICKER_SHIPPER,
+    PURCHASER,
+    STAFF,
+    WAREHOUSE_MANAGER,
+    Actor,
+    action,
+)
 from cangku.domain.quantities import scaled_product, scaled_ratio, to_scaled
 from cangku.services.common import Context, run_write
 from cangku.services.documents import (
@@ -54,7 +61,7 @@ __all__ = [
 ]
 
 #: raise, submit, revise, cancel and close sales orders
-SO_EDIT = action("so.edit", roles=STAFF - {PICKER_SHIPPER}, scoped=True)
+SO_EDIT = action("so.edit", roles={WAREHOUSE_MANAGER, PURCHASER}, scoped=True)
 #: approve or reject a sales order someone else raised
 SO_APPROVE = action("so.approve", roles={WAREHOUSE_MANAGER}, scoped=True)
 #: raise, submit, revise, cancel and close material requisitions
