@@ -609,7 +609,8 @@ def test_the_new_routes_are_all_here() -> None:
                       "close", "ship")]
         + ["POST /pick-lists/{number}/pick", "POST /pick-lists/{number}/cancel",
            "POST /shipments/{number}/deliver", "POST /customer-returns/{number}/receive",
-           "POST /customer-returns/{number}/cancel", "DELETE /approval-rules/{rule_id}"]
+           "POST /customer-returns/{number}/cancel", "DELETE /approval-rules/{rule_id}",
+           "GET /shipments/{number}/delivery-note.pdf"]
     )  # fmt: skip
     assert sorted(r.id for r in OUTBOUND_ROUTES if not r.path_params) == [
         "GET /approval-rules", "POST /approval-rules", "POST /customer-returns",

@@ -24,8 +24,9 @@ from cangku.services.inbound.orders import (
 )
 from cangku.services.inbound.receipts import NewReceipt, ReceiptLineInput, create_receipt
 from cangku.services.outbound.allocation import allocate_request
-from cangku.services.outbound.picking import create_pick_list
+from cangku.services.outbound.picking import confirm_pick, create_pick_list
 from cangku.services.outbound.requests import NewRequest, RequestLineInput, create_request
+from cangku.services.outbound.shipping import ship_request
 from cangku.services.partners import PartnerInput, create_partner
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
@@ -68,7 +69,7 @@ SAMPLES = {"number": "PO-WH1-2026-00001"}
 
 #: pages of one document type (the inbound screens), by their path's first segment: the
 #: number's prefix their sample takes (``seed_documents`` makes the first of each)
-TYPED_PAGES = {"inspections": "QC", "putaways": "PA", "picking": "PK"}
+TYPED_PAGES = {"inspections": "QC", "putaways": "PA", "picking": "PK", "shipments": "SH"}
 
 
 def seed_documents(db: Database) -> str:
@@ -101,6 +102,13 @@ def seed_documents(db: Database) -> str:
     sales = create_request(db, CTX, replace(request, submit=True)).number
     allocate_request(db, CTX, "sales_order", sales)
     create_pick_list(db, CTX, [sales])
+    # and one of 1 BOLT picked and shipped: the first shipment (its delivery note)
+    shipped = create_request(
+        db, CTX, replace(request, lines=[RequestLineInput("BOLT", "1")], submit=True)
+    ).number
+    allocate_request(db, CTX, "sales_order", shipped)
+    confirm_pick(db, CTX, create_pick_list(db, CTX, [shipped]).number)
+    ship_request(db, CTX, "sales_order", shipped)
     return number
 
 

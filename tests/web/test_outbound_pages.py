@@ -859,3 +859,39 @@ def test_unknown_or_mistyped_documents_are_not_found(
         assert "does not exist" in page.text or "no such kind" in page.text, url
     with db.read() as conn:
         assert conn.execute(select(allocations.c.id)).first() is None
+
+
+def test_the_demand_page_and_the_delivery_note(outbound: tuple[Browser, Database]) -> None:
+    client, db = outbound
+    sales = Context(username="sales")
+    lines = [RequestLineInput("GLUE", "100", unit_price="1"), RequestLineInput("BOLT", "30")]
+    number = create_request(
+        db, sales, NewRequest("sales_order", "WH1", lines, customer="SHOP", submit=True)
+    ).number
+    boss = _as(client, db, "boss")
+    page = boss.get("/outbound/demand?days=7").text
+    rows = re.findall(
+        r"<tr( class=\"warn\")?>\s*<td[^>]*>WH1</td>\s*<td[^>]*><a href=\"/items/(\w+)\"", page
+    )
+    # 100 GLUE wanted against 70 in stock: a shortage of 30, first; BOLT is covered
+    assert [(bool(warn), item) for warn, item in rows] == [(True, "GLUE"), (False, "BOLT")]
+    assert "<strong>30</strong>" in page
+    short = boss.get("/outbound/demand?days=7&short=1").text
+    assert "/items/BOLT" not in short and "/items/GLUE" in short
+    assert 'href="/outbound/demand"' in boss.get("/stock/operations").text
+    assert boss.get("/outbound/demand?days=x").status_code == 422
+    zh = _as(client, db, "boss", "zh").get("/outbound/demand").text
+    assert "需求与缺货" in zh
+
+    allocate_request(db, CTX, "sales_order", number)
+    confirm_pick(db, CTX, create_pick_list(db, CTX, [number]).number)
+    shipment = ship_request(db, CTX, "sales_order", number).data["shipment"]
+    picker = _as(client, db, "picker")
+    assert (
+        f'href="/shipments/{shipment}/delivery-note.pdf"'
+        in picker.get(f"/documents/{shipment}").text
+    )
+    pdf = picker.get(f"/shipments/{shipment}/delivery-note.pdf")
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    assert pdf.content.startswith(b"%PDF")
+    assert picker.get("/shipments/SH-NONE/delivery-note.pdf").status_code == 404
