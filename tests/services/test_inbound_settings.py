@@ -451,7 +451,8 @@ def test_imports_set_the_inspection_marks_and_the_tolerance_and_exports_show_the
     assert _tolerance(ready, "ACME") == 12_500_000
     with ready.read() as conn:
         assert export_rows(conn, "categories")[0][-1] is True
-        by_item = {row[0]: row[-1] for row in export_rows(conn, "items")}
+        # inspection_required, then allocation_strategy (issue 13) last
+        by_item = {row[0]: row[-2] for row in export_rows(conn, "items")}
         assert (by_item["NUT"], by_item["BOLT"]) == (True, False)
         acme = next(row for row in export_rows(conn, "partners") if row[0] == "ACME")
         assert acme[-2:] == [True, Decimal("12.5")]
