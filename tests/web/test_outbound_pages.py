@@ -879,6 +879,9 @@ def test_the_demand_page_and_the_delivery_note(outbound: tuple[Browser, Database
     short = boss.get("/outbound/demand?days=7&short=1").text
     assert "/items/BOLT" not in short and "/items/GLUE" in short
     assert 'href="/outbound/demand"' in boss.get("/stock/operations").text
+    card = re.search(r'id="demand-card">.*?card-value">(\d+)<', boss.get("/").text, re.S)
+    assert card is not None and card.group(1) == "1"  # GLUE
+    assert 'id="demand-card"' not in _as(client, db, "clerk").get("/").text
     assert boss.get("/outbound/demand?days=x").status_code == 422
     zh = _as(client, db, "boss", "zh").get("/outbound/demand").text
     assert "需求与缺货" in zh

@@ -14,6 +14,7 @@ from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.documents import TaskCount, task_counts
 from cangku.queries.items import list_items
 from cangku.queries.lots import expiry_settings, list_lots
+from cangku.queries.outbound import demand
 from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, history
 from cangku.queries.valuation import stock_value_page
@@ -88,7 +89,13 @@ def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> R
     with db.read() as conn:
         if user.may(DOCUMENTS_VIEW.code):
             # the task inbox's counts per step (each card links to the inbox)
-            tasks = task_counts(conn, user.actor, expiry_settings(conn).today(utcnow()))
+            today = expiry_settings(conn).today(utcnow())
+            tasks = task_counts(conn, user.actor, today)
+            if user.may("so.approve", "requisition.approve", "outbound.allocate"):
+                # the planner's warning: items the next 14 days' requests lack
+                needs["demand_short"] = len(
+                    demand(conn, today, 14, user.warehouses(DOCUMENTS_VIEW), only_short=True)
+                )
         if user.may(VALUATION_VIEW.code):
             scope = user.warehouses(VALUATION_VIEW)
             # the total only: one aggregate, not every item's valuation
