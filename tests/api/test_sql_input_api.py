@@ -138,6 +138,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, str | None]] = {
     ("/on-order", "item"): (404, "item_not_found"),
     ("/on-order", "warehouse"): (404, "warehouse_not_found"),
     ("/approval-rules", "kind"): (422, "unknown_request_kind"),
+    ("/outbound/demand", "warehouse"): (404, "warehouse_not_found"),
+    ("/shipments/{number}/delivery-note.pdf", "lang"): (422, "invalid_input"),
 }
 
 

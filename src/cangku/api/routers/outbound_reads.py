@@ -20,6 +20,7 @@ from cangku.domain.outbound import REQUEST_KINDS
 from cangku.domain.permissions import Actor
 from cangku.queries.lots import expiry_settings
 from cangku.queries.outbound import demand, outbound_header, request_lines, reservations
+from cangku.queries.sites import warehouse_codes
 from cangku.routing import SegmentRouter
 from cangku.services.common import utcnow
 from cangku.services.documents import DOCUMENTS_VIEW
@@ -53,7 +54,10 @@ class DemandOut(BaseModel):
         "included) still want, what of it is reserved, the free stock now and the shortage. "
         "Only the warehouses the caller sees."
     ),
-    responses={422: {**PROBLEM_RESPONSE, "description": "request validation"}},
+    responses={
+        404: {**PROBLEM_RESPONSE, "description": "`warehouse_not_found`"},
+        422: {**PROBLEM_RESPONSE, "description": "request validation"},
+    },
 )
 def outbound_demand(
     actor: Viewer,
@@ -62,6 +66,8 @@ def outbound_demand(
     warehouse: Annotated[str | None, Query(max_length=64)] = None,
     short: Annotated[bool, Query(description="only items that fall short")] = False,
 ) -> list[DemandOut]:
+    if warehouse is not None and warehouse not in set(warehouse_codes(db).values()):
+        raise NotFound("warehouse", warehouse)
     with db.read() as conn:
         rows = demand(
             conn, expiry_settings(conn).today(utcnow()), days,
