@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput, NotAuthenticated, RuleViolation
 from cangku.domain.permissions import BUILTIN_ROLES
 from cangku.queries.documents import TaskCount, my_tasks, task_counts
+from cangku.queries.outbound import demand
 from cangku.queries.verify import verify
 from cangku.services.auth import sign_in, whoami
 from cangku.services.common import Context, utcnow
@@ -455,8 +457,14 @@ def test_demo_leaves_work_in_each_roles_task_inbox(db: Database) -> None:
     }
     for nobody in ("planner", "counter", "auditor", "viewer"):
         assert _tasks(db, nobody) == {}
+    today = utcnow().astimezone(ZoneInfo(get_company(db).time_zone)).date()
     with db.read() as conn:
         assert verify(conn).problems == []
+        # the requisition waiting for the manager wants up to 300 kg more steel than is free:
+        # the planner sees the shortage before it is approved
+        short = demand(conn, today, 14, only_short=True)
+    assert [(r.warehouse, r.item[:7]) for r in short] == [("SH", "RM-STCR")]
+    assert Decimal(0) < short[0].demand - short[0].available <= Decimal(300)
 
 
 def test_demo_refuses_a_database_that_holds_items(db: Database) -> None:

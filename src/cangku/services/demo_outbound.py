@@ -548,8 +548,12 @@ def open_outbound_work(h: _History) -> None:
         h, "sales_order", "SH", hotel, customer="C-XMHOTEL", due=7, submit=False,
         assignee="sales", note="待客户确认 waiting for the customer's confirmation",
     )  # fmt: skip
-    # steel and copper for a large run: above 10,000, waiting for the warehouse manager
-    run = [(_first_of(h, "RM-STCR"), Decimal(1200)), (_first_of(h, "RM-CU"), Decimal(120))]
+    # steel and copper for a large run: above 10,000, waiting for the warehouse manager, and
+    # more steel than its bin holds (and than Shanghai has free): the demand page and the
+    # planner's card show the shortage before anyone approves it
+    steel = _first_of(h, "RM-STCR")
+    need = max(Decimal(1200), Decimal(int(_free(h, "SH", steel) + 300) // 100 * 100))
+    run = [(steel, need), (_first_of(h, "RM-CU"), Decimal(120))]
     _raise(
         h, "requisition", "SH", run, due=3, approve=False, department=STAMPING,
         plan_reference=h.number("MO"), planned_on=today + timedelta(days=3),

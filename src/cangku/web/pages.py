@@ -91,11 +91,11 @@ def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> R
             # the task inbox's counts per step (each card links to the inbox)
             today = expiry_settings(conn).today(utcnow())
             tasks = task_counts(conn, user.actor, today)
-            if user.may("so.approve", "requisition.approve", "outbound.allocate"):
-                # the planner's warning: items the next 14 days' requests lack
-                needs["demand_short"] = len(
-                    demand(conn, today, 14, user.warehouses(DOCUMENTS_VIEW), only_short=True)
-                )
+            # the planner's warning: items the next 14 days' requests lack (whoever sees
+            # documents: the planner before approving, the receiving clerk to hurry a receipt)
+            needs["demand_short"] = len(
+                demand(conn, today, 14, user.warehouses(DOCUMENTS_VIEW), only_short=True)
+            )
         if user.may(VALUATION_VIEW.code):
             scope = user.warehouses(VALUATION_VIEW)
             # the total only: one aggregate, not every item's valuation
