@@ -609,6 +609,9 @@ company = Table(
     # migration 0008: purchase orders worth more than this (scaled money) need approval by
     # someone other than the buyer; NULL: none do
     Column("po_approval_threshold", Scaled, nullable=True),
+    # migration 0010: adjustments worth more than this (scaled money, gains and losses
+    # together) need approval by someone other than who raised them; NULL: none do
+    Column("adjustment_approval_threshold", Scaled, nullable=True),
     CheckConstraint("unit_cost_places BETWEEN 0 AND 6", name="unit_cost_places_range"),
     CheckConstraint("expiring_soon_days BETWEEN 0 AND 3650", name="expiring_soon_days_range"),
 )
@@ -660,6 +663,9 @@ documents = Table(
     Column("carrier", String(100), nullable=True),
     Column("tracking_number", String(100), nullable=True),
     Column("packages", Integer, nullable=True),
+    # migration 0010: a transfer's destination warehouse (``warehouse_id`` is where it leaves
+    # from); no foreign key, as SQLite cannot add one to an existing table: the service checks it
+    Column("to_warehouse_id", Id, nullable=True),
 )
 Index("ix_documents_inbox", documents.c.doc_type, documents.c.state, documents.c.warehouse_id)
 Index("ix_documents_assignee", documents.c.assignee_id, documents.c.state)
@@ -699,6 +705,11 @@ document_lines = Table(
     Column("note", Text, nullable=True),
     #: migration 0009: a returned line's disposition (restock, inspect, scrap)
     Column("disposition", String(16), nullable=True),
+    #: migration 0010: an adjustment line's direction (gain, loss, scrap)
+    Column("direction", String(8), nullable=True),
+    #: migration 0010: of a transfer line's discrepancy (dispatched - received), what a manager
+    #: has resolved (lost in transit, returned, found later)
+    Column("resolved", Scaled, nullable=False, server_default=text("0")),
     UniqueConstraint("document_id", "line_no", name="uq_document_lines_document_line"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     CheckConstraint("done >= 0 AND accepted >= 0 AND rejected >= 0", name="done_not_negative"),
@@ -821,4 +832,38 @@ approval_rules = Table(
     CheckConstraint("min_value IS NOT NULL OR min_quantity IS NOT NULL", name="has_threshold"),
     CheckConstraint("min_value IS NULL OR min_value >= 0", name="min_value_not_negative"),
     CheckConstraint("min_quantity IS NULL OR min_quantity >= 0", name="min_quantity_not_negative"),
+)
+
+
+# ---------------------------------------------------------------- internal (migration 0010)
+#: a lot's status history: every hold, quarantine, recall, rejection and release, who made it,
+#: when and why (and the document that caused it, if one did)
+lot_events = Table(
+    "lot_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lot_id", Id, ForeignKey("lots.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=True),
+)
+Index("ix_lot_events_lot", lot_events.c.lot_id, lot_events.c.id)
+
+#: the company's reason codes for adjustments and scrap: the built-in ones (labels translated
+#: by the faces) and its own (labelled here); an inactive code is kept for the moves that name it
+reason_codes = Table(
+    "reason_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("label", String(200), nullable=True),
+    Column("label_zh", String(200), nullable=True),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("builtin", Boolean, nullable=False, server_default=text("false")),
+    Column("position", Integer, nullable=False, server_default=text("100")),
+    UniqueConstraint("kind", "code", name="uq_reason_codes_kind_code"),
 )
