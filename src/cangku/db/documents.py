@@ -60,6 +60,13 @@ class DocumentRow:
     total_value: int | None
     approved_by: int | None
     version: int
+    #: a transfer's destination warehouse (None: every other document)
+    to_warehouse_id: int | None = None
+
+    @property
+    def destination_id(self) -> int:
+        """Where the document's goods arrive: a transfer's destination, else its warehouse."""
+        return self.to_warehouse_id if self.to_warehouse_id is not None else self.warehouse_id
 
 
 _HEADER = select(
@@ -79,6 +86,7 @@ _HEADER = select(
     documents.c.total_value,
     documents.c.approved_by,
     documents.c.version,
+    documents.c.to_warehouse_id,
 ).join_from(documents, warehouses, warehouses.c.id == documents.c.warehouse_id)
 
 
@@ -223,6 +231,10 @@ class LineRow:
     sample_size: int | None
     note: str | None
     disposition: str | None = None
+    #: an adjustment line's direction (gain, loss, scrap)
+    direction: str | None = None
+    #: of a transfer line's discrepancy, what was resolved
+    resolved: int = 0
 
 
 _LINES = select(
@@ -247,6 +259,8 @@ _LINES = select(
     document_lines.c.sample_size,
     document_lines.c.note,
     document_lines.c.disposition,
+    document_lines.c.direction,
+    document_lines.c.resolved,
 )
 
 

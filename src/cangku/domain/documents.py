@@ -44,6 +44,9 @@ class Step:
     automatic: bool = False
     #: a step that ends the document's life early (cancel, close)
     ends: bool = False
+    #: a step taken where the goods arrive (a transfer's receipt in its destination
+    #: warehouse): its permission, its task and its inbox are that warehouse's
+    at_destination: bool = False
 
 
 @dataclass(frozen=True)

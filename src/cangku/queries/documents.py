@@ -121,6 +121,14 @@ class DocumentView(DocumentSummary):
     move_ids: tuple[int, ...] = ()
     #: documents made from this one: (number, type, state)
     children: tuple[tuple[str, str, str], ...] = ()
+    #: the outbound header (requests and shipments; None elsewhere)
+    ship_to: str | None = None
+    department: str | None = None
+    plan_reference: str | None = None
+    planned_on: date | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    packages: int | None = None
 
 
 _creator = aliased(users, name="creator")
@@ -179,7 +187,17 @@ def _visible(warehouses_seen: Warehouses) -> ColumnElement[bool] | None:
         return None
     if not warehouses_seen:
         return false()
-    return documents.c.warehouse_id.in_(sorted(warehouses_seen))
+    seen = sorted(warehouses_seen)
+    # a transfer is seen in both warehouses: where it leaves and where it arrives
+    return or_(documents.c.warehouse_id.in_(seen), documents.c.to_warehouse_id.in_(seen))
+
+
+#: a request's or shipment's header fields (queries.outbound.outbound_header reads them too)
+_OUTBOUND_FIELDS = (
+    "ship_to", "department", "plan_reference", "planned_on", "carrier", "tracking_number",
+    "packages",
+)  # fmt: skip
+_OUTBOUND = [documents.c[name] for name in _OUTBOUND_FIELDS]
 
 
 def get_document(
@@ -194,6 +212,7 @@ def get_document(
             documents.c.note,
             _approver.c.username,
             documents.c.closed_at,
+            *_OUTBOUND,
         )
         .select_from(
             _summary_from().outerjoin(_approver, _approver.c.id == documents.c.approved_by)
@@ -213,6 +232,7 @@ def get_document(
         note=row[15],
         approved_by=row[16],
         closed_at=row[17],
+        **dict(zip(_OUTBOUND_FIELDS, row[18:], strict=True)),
         lines=tuple(_lines(conn, document_id)),
         events=tuple(_events(conn, document_id)),
         move_ids=tuple(
@@ -405,17 +425,24 @@ def _task_condition(actor: Actor) -> ColumnElement[bool]:
     actions = declared_actions()
     parts: list[ColumnElement[bool]] = []
     for machine in machines().values():
-        by_action: dict[str, list[str]] = {}
+        by_action: dict[tuple[str, bool], list[str]] = {}
         for state, step_code in machine.tasks.items():
-            by_action.setdefault(machine.step(step_code).action, []).append(state)
-        for code, states in by_action.items():
+            task = machine.step(step_code)
+            by_action.setdefault((task.action, task.at_destination), []).append(state)
+        for (code, at_destination), states in by_action.items():
             act = actions.get(code)
             if act is None or not actor.may(act):
                 continue
             where = actor.warehouses(act)
             cond = and_(documents.c.doc_type == machine.doc_type, documents.c.state.in_(states))
             if where is not None:
-                cond = and_(cond, documents.c.warehouse_id.in_(sorted(where)))
+                # a step taken where the goods arrive is that warehouse's task
+                column = (
+                    func.coalesce(documents.c.to_warehouse_id, documents.c.warehouse_id)
+                    if at_destination
+                    else documents.c.warehouse_id
+                )
+                cond = and_(cond, column.in_(sorted(where)))
             parts.append(cond)
     mine = documents.c.assignee_id == actor.user_id
     role_based = and_(

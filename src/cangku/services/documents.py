@@ -170,6 +170,8 @@ def _queue_task(
     task = machine.task(state)
     if task is None:
         return
+    if task.at_destination and header.get("to_warehouse_id") is not None:
+        warehouse_id = int(header["to_warehouse_id"])
     store.add_outbox(
         conn,
         "task",
@@ -219,7 +221,7 @@ def advance(
             doc.number,
             doc.warehouse_id,
             new_state,
-            {"assignee_id": doc.assignee_id},
+            {"assignee_id": doc.assignee_id, "to_warehouse_id": doc.to_warehouse_id},
             now,
             actor_id=actor.user_id,
         )
@@ -263,7 +265,8 @@ def run_step(
     def work(uow: Any, actor: Actor, now: datetime) -> dict[str, Any]:
         conn = uow.conn
         doc = store.lock_document(conn, machine.doc_type, number)
-        actor.require(act, doc.warehouse_id)
+        taken = machine.step(step)
+        actor.require(act, doc.destination_id if taken.at_destination else doc.warehouse_id)
         machine.check(doc.state, step, number)
         outcome = decide(conn, doc, actor, now)
         move_ids = post_for(conn, doc, outcome.moves, actor, now)
