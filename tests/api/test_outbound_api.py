@@ -150,6 +150,16 @@ ORDER = {
 }
 
 
+OUTBOUND_HEADER = (
+    "ship_to", "department", "plan_reference", "planned_on", "carrier", "tracking_number",
+    "packages",
+)  # fmt: skip
+
+
+def header_of(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: document[key] for key in OUTBOUND_HEADER}
+
+
 def order(api: Api, user: str = "sales", **changes: Any) -> str:
     return str(ok(api.post(user, "/sales-orders", {**ORDER, **changes}), 201)["number"])
 
@@ -269,6 +279,16 @@ def test_an_order_is_approved_allocated_picked_short_shipped_twice_and_partly_re
     # the boss sees it: 40 x 2.00 + 10 x 3.00 (the FIFO layers) = 110.00
     sent = ok(api.get("boss", f"/documents/{shipment}"))
     assert (sent["state"], sent["origin"], sent["total_value"]) == ("shipped", number, "110")
+    # /documents shows the outbound header as /outbound does (the address stays on the order)
+    assert header_of(sent) == {
+        "ship_to": None, "department": None, "plan_reference": None, "planned_on": None,
+        "carrier": "SF", "tracking_number": "SF123", "packages": 2,
+    }  # fmt: skip
+    assert header_of(ok(api.get("boss", f"/outbound/{shipment}"))) == header_of(sent)
+    assert header_of(ok(api.get("sales", f"/documents/{number}"))) == {
+        **dict.fromkeys(OUTBOUND_HEADER),
+        "ship_to": "1 Road",
+    }
     assert [(ln["item"], ln["quantity"], ln["lot"]) for ln in sent["lines"]] == [
         ("GLUE", "20", "F-LATE"),
         ("GLUE", "30", "F-SOON"),
@@ -328,11 +348,16 @@ def test_a_requisition_approves_itself_or_waits_for_the_rules_role_and_ships_to_
         "warehouse": "WH1",
         "department": "Assembly",
         "plan_reference": "MO-7",
+        "planned_on": "2027-01-15",
         "submit": True,
         "lines": [{"item": "BOLT", "quantity": "10"}],
     }
     made = ok(api.post("sales", "/requisitions", body), 201)
     number = made["number"]
+    assert header_of(ok(api.get("viewer", f"/documents/{number}"))) == {
+        **dict.fromkeys(OUTBOUND_HEADER), "department": "Assembly", "plan_reference": "MO-7",
+        "planned_on": "2027-01-15",
+    }  # fmt: skip
     assert (number.startswith("MR-WH1-"), made["state"], made["total_value"]) == (
         True, "approved", "5",
     )  # fmt: skip

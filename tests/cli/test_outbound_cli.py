@@ -130,6 +130,18 @@ def _order(as_user: Any, *lines: str, submit: bool = True, user: str = "sales") 
     return str(made["number"])
 
 
+#: a request's or shipment's header as ``show`` prints it
+OUTBOUND_HEADER = (
+    "ship_to", "department", "plan_reference", "planned_on", "carrier", "tracking_number",
+    "packages",
+)  # fmt: skip
+
+
+def header_rows(shown: str) -> list[list[str]]:
+    """The header block of a ``show`` table: [key, value] rows."""
+    return [row.split(None, 1) for row in shown.split("\n\nLines")[0].splitlines()]
+
+
 def test_a_sales_order_from_approval_to_return_through_the_command_line(
     as_user: Any, db: Database
 ) -> None:
@@ -186,6 +198,17 @@ def test_a_sales_order_from_approval_to_return_through_the_command_line(
         "2027-01-10",
     )
     assert [s["step"] for s in shown["steps"]] == ["approve", "reject", "cancel"]
+    # the outbound header: all of it in --json, what has a value in the table
+    assert {key: shown[key] for key in OUTBOUND_HEADER} == {
+        "ship_to": "1 Rd", "department": None, "plan_reference": "SP-2027-01",
+        "planned_on": "2027-01-15", "carrier": None, "tracking_number": None, "packages": None,
+    }  # fmt: skip
+    assert header_rows(as_user("sales", "so", "show", so).stdout) == [
+        ["number", so], ["state", "submitted"], ["warehouse", "WH1"], ["partner", "SHOP"],
+        ["reference", "C-PO-9"], ["ship_to", "1 Rd"], ["plan_reference", "SP-2027-01"],
+        ["planned_on", "2027-01-15"], ["created_by", "sales"], ["due_on", "2027-01-10"],
+        ["total_value", "1200"],
+    ]  # fmt: skip
 
     # the manager approves; the picker allocates FEFO: 30 of F-SOON, then 30 of F-LATE
     approved = ok(as_user("boss", "so", "approve", so, "--note", "fine", "--json"))
@@ -244,6 +267,15 @@ def test_a_sales_order_from_approval_to_return_through_the_command_line(
         "SH-WH1-",
     )
     shipment = ok(as_user("picker", "ship", "show", sh, "--json"))
+    assert {key: shipment[key] for key in OUTBOUND_HEADER} == {
+        "ship_to": None, "department": None, "plan_reference": None, "planned_on": None,
+        "carrier": "SF", "tracking_number": "SF123", "packages": 2,
+    }  # fmt: skip
+    assert header_rows(as_user("picker", "ship", "show", sh).stdout) == [
+        ["number", sh], ["state", "shipped"], ["warehouse", "WH1"], ["partner", "SHOP"],
+        ["reference", "C-PO-9"], ["carrier", "SF"], ["tracking_number", "SF123"],
+        ["packages", "2"], ["created_by", "picker"], ["total_value", "110"], ["origin", so],
+    ]  # fmt: skip
     assert (shipment["state"], shipment["origin"], shipment["total_value"]) == (
         "shipped",
         so,
@@ -308,6 +340,16 @@ def test_a_requisition_approves_itself_and_ships_to_production(as_user: Any, db:
     )  # fmt: skip
     mr = made["number"]
     assert (mr[:7], made["state"]) == ("MR-WH1-", "approved")
+    assert header_rows(as_user("sales", "requisition", "show", mr).stdout) == [
+        ["number", mr], ["state", "approved"], ["warehouse", "WH1"], ["department", "Assembly"],
+        ["plan_reference", "MO-7"], ["created_by", "sales"], ["total_value", "5"],
+    ]  # fmt: skip
+    shown = ok(as_user("sales", "requisition", "show", mr, "--json"))
+    assert {key: shown[key] for key in OUTBOUND_HEADER} == {
+        **dict.fromkeys(OUTBOUND_HEADER),
+        "department": "Assembly",
+        "plan_reference": "MO-7",
+    }
     submitted = ok(as_user("sales", "requisition", "show", mr, "--json"))["events"][1]
     assert submitted["data"] == {
         "approved": "automatically",

@@ -4,6 +4,7 @@ GTIN, expiry and lot, a QR code where there is no GTIN. Printing writes nothing.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -145,7 +146,15 @@ def test_location_labels_show_the_path_and_stay_in_the_warehouses_seen(company: 
 def test_a_chinese_name_is_printed_with_the_cjk_font(company: Database) -> None:
     create_item(company, CTX, ItemInput("SCREW", "十字螺钉 M3", "spare_part"))
     printed = items(company, "SCREW")
-    assert b"/STSong-Light" in printed.pdf
+    # embedded as a TrueType subset (pdfium, Chrome's viewer, shows no unembedded CID font)
+    assert re.findall(rb"/BaseFont /(\S+)", printed.pdf) == [
+        b"Helvetica",
+        b"Helvetica-Bold",
+        b"AAAAAA+WenQuanYiMicroHei-0",
+    ]
+    assert printed.pdf.count(b"/FontFile2") == 1 and b"STSong" not in printed.pdf
+    assert len(printed.pdf) < 30_000
+    assert text_of(printed.pdf).splitlines() == ["SCREW", "十字螺钉 M3"]
     assert decoded(printed.pdf)[0][0] == Decoded("Code128", "]C0", b"SCREW")
 
 
@@ -192,3 +201,14 @@ def test_too_many_says_the_limit_and_how_many_were_asked_for(company: Database) 
     with pytest.raises(InvalidInput) as refused:
         items(company, "BOLT", "GLUE", "PUMP", "FLOUR", "BOLT", "GLUE", copies=100)
     assert refused.value.data == {"limit": 500, "requested": 600}
+
+
+def test_without_the_font_package_the_cid_font_stands_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cangku.services import pdf_fonts
+
+    monkeypatch.setattr(pdf_fonts, "_PACKAGE", "no_such_font_package")
+    pdf_fonts.cjk_font.cache_clear()
+    try:
+        assert pdf_fonts.cjk_font() == "STSong-Light"
+    finally:
+        pdf_fonts.cjk_font.cache_clear()

@@ -5,6 +5,7 @@ requisition to production; exact quantities, lots, reserved figures and cost of 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -263,7 +264,7 @@ def test_delivery_note_pdf_prints_the_shipment_and_costs_only_for_valuation(
     allocate_request(outbound, PICKER, "sales_order", number)
     confirm_pick(outbound, PICKER, create_pick_list(outbound, PICKER, [number]).number)
     shipment = ship_request(
-        outbound, PICKER, "sales_order", number, carrier="SF Express", tracking_number="SF9"
+        outbound, PICKER, "sales_order", number, carrier="顺丰 SF Express", tracking_number="SF9"
     ).data["shipment"]
     pdf, note = delivery_note_pdf(outbound, whoami(outbound, CTX), shipment, "en")
     text = _text(pdf)
@@ -273,7 +274,7 @@ def test_delivery_note_pdf_prints_the_shipment_and_costs_only_for_valuation(
         number,
         "Corner Shop",
         "1 Road",
-        "SF Express",
+        "顺丰 SF Express",
         "SF9",
         "BOLT",
         "Hex bolt M8",
@@ -283,6 +284,21 @@ def test_delivery_note_pdf_prints_the_shipment_and_costs_only_for_valuation(
         assert expected in text
     picker_pdf, _ = delivery_note_pdf(outbound, whoami(outbound, PICKER), shipment, "zh")
     assert "Cost of goods" not in _text(picker_pdf) and "销售成本" not in _text(picker_pdf)
+    # the Chinese font is embedded (a TrueType subset: pdfium shows no unembedded CID font),
+    # and its text extracts (ToUnicode)
+    assert re.findall(rb"/BaseFont /(\S+)", picker_pdf) == [
+        b"Helvetica",
+        b"AAAAAA+WenQuanYiMicroHei-0",
+    ]
+    assert picker_pdf.count(b"/FontFile2") == 1 and b"STSong" not in picker_pdf
+    assert len(picker_pdf) < 60_000
+    for expected in (
+        "发货单 / 装箱单",
+        "序号 物料编码 名称",
+        "收货人（姓名、日期、签字）",
+        "顺丰 SF Express",
+    ):
+        assert expected in _text(picker_pdf)
     assert note.cost_of_goods == Decimal(6)
 
 

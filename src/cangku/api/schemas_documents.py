@@ -250,6 +250,16 @@ class DocumentOut(DocumentSummaryOut):
     move_ids: list[int]
     children: list[ChildOut]
     steps: list[StepOut] = Field(description="the steps the caller may take on it now")
+    # the outbound header, as GET /outbound/{number} shows it (null on other documents)
+    ship_to: str | None = Field(None, description="a sales order's or shipment's address")
+    department: str | None = Field(None, description="a requisition's requesting department")
+    plan_reference: str | None = Field(
+        None, description="the plan a request serves (sales or production order number)"
+    )
+    planned_on: date | None = Field(None, description="the plan's date")
+    carrier: str | None = Field(None, description="a shipment's carrier")
+    tracking_number: str | None = None
+    packages: int | None = Field(None, description="a shipment's number of packages")
 
 
 class StepResultOut(BaseModel):

@@ -62,6 +62,16 @@ LINE_EXTRAS = [
     "reason_code",
     "sample_size",
 ]
+#: a request's or shipment's header (empty, so not shown, on the other documents)
+OUTBOUND_HEADER = [
+    "ship_to",
+    "department",
+    "plan_reference",
+    "planned_on",
+    "carrier",
+    "tracking_number",
+    "packages",
+]
 EVENT_COLUMNS = ["at", "user", "step", "from_state", "to_state", "note"]
 
 
@@ -125,6 +135,7 @@ def show_document(machine: Machine, number: str, as_json: bool) -> None:
                 "warehouse",
                 "partner",
                 "reference",
+                *OUTBOUND_HEADER,
                 "created_by",
                 "assignee",
                 "approved_by",

@@ -4,8 +4,8 @@ UTF-8 (ADR 0017).
 
 On each label the Code 128 sits at the top left, the 2-D symbol at the top right, and the text
 under them: the title in bold, then the lines, shrunk to fit and cut with "…" where too long.
-Chinese text uses the STSong-Light CID font that PDF readers provide (nothing is embedded, no
-font file ships with cangku); Latin text uses Helvetica.
+Chinese text uses the embedded subset of a TrueType CJK font (cangku.services.pdf_fonts); Latin
+text uses Helvetica.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import zxingcpp
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from cangku.domain.labels import (
@@ -29,17 +28,15 @@ from cangku.domain.labels import (
     gs1_bracketed,
     placements,
 )
+from cangku.services.pdf_fonts import cjk_font
 
 __all__ = ["render_pdf", "symbol_input"]
 
-CJK_FONT = "STSong-Light"
 LATIN = ("Helvetica", "Helvetica-Bold")
 #: the largest module of a 2-D symbol, in mm (a short code need not fill a whole corner)
 MAX_MODULE = 1.0
 MAX_BAR = 0.33  # Code 128 narrow bar
 GAP = 2.0
-
-pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,7 @@ def _font(text: str, bold: bool = False) -> str:
     try:
         text.encode("cp1252")
     except UnicodeEncodeError:
-        return CJK_FONT
+        return cjk_font()
     return LATIN[1] if bold else LATIN[0]
 
 

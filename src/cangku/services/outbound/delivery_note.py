@@ -1,6 +1,6 @@
 """A shipment's packing list / delivery note as a PDF (reportlab's platypus: a header, the
 customer and carrier block, the lines with lots, signature boxes), in English or Simplified
-Chinese (the STSong-Light CID font that PDF readers provide; nothing is embedded)."""
+Chinese (a TrueType CJK font, its used glyphs embedded: cangku.services.pdf_fonts)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from cangku.db.uow import Database
 from cangku.domain.permissions import Actor
 from cangku.queries.outbound import ShipmentNote, shipment_note
 from cangku.services.documents import DOCUMENTS_VIEW
-from cangku.services.label_pdf import CJK_FONT
+from cangku.services.pdf_fonts import cjk_font
 from cangku.services.stock import VALUATION_VIEW
 
 __all__ = ["delivery_note_pdf"]
@@ -89,10 +89,11 @@ def delivery_note_pdf(
 
 def render(note: ShipmentNote, lang: str, costs: bool) -> bytes:
     t = _TEXT[lang]
-    # the data may be Chinese whatever the page's language (names, addresses): the CID font
+    # the data may be Chinese whatever the page's language (names, addresses): the CJK font
     # has Latin glyphs too, Helvetica has no Chinese
-    bold = CJK_FONT if lang == "zh" else "Helvetica-Bold"
-    body = ParagraphStyle("body", fontName=CJK_FONT, fontSize=9, leading=12)
+    cjk = cjk_font()
+    bold = cjk if lang == "zh" else "Helvetica-Bold"
+    body = ParagraphStyle("body", fontName=cjk, fontSize=9, leading=12)
     title = ParagraphStyle("title", fontName=bold, fontSize=16, leading=20)
 
     def p(text: object) -> Paragraph:
@@ -130,7 +131,7 @@ def render(note: ShipmentNote, lang: str, costs: bool) -> bytes:
         styles.append(("SPAN", (0, -1), (-2, -1)))
         styles.append(("ALIGN", (0, -1), (-2, -1), "RIGHT"))
     grid = TableStyle(styles)
-    widths = [10 * mm, 28 * mm, 48 * mm, 24 * mm, 22 * mm, 20 * mm, 14 * mm] + (
+    widths = [12 * mm, 28 * mm, 46 * mm, 24 * mm, 22 * mm, 20 * mm, 14 * mm] + (
         [20 * mm] if costs else []
     )
     lines = Table(rows, colWidths=widths, repeatRows=1)
