@@ -13,8 +13,9 @@ from sqlalchemy import Connection, Select, bindparam, insert, select, update
 
 from cangku.db.catalog import first_or_not_found, update_versioned
 from cangku.db.lookups import lot_by_code, lot_columns, lot_info
+from cangku.db.outbound import AllocationRow
 from cangku.db.statements import upsert
-from cangku.db.tables import items, lots
+from cangku.db.tables import allocations, balances, items, lot_events, lots
 from cangku.domain.enums import LotStatus, Tracking
 from cangku.domain.errors import NotFound
 from cangku.domain.lots import (
@@ -30,6 +31,7 @@ from cangku.domain.stock import ItemInfo, LotInfo
 __all__ = [
     "MAX_CODE",
     "Lot",
+    "add_status_events",
     "check_code",
     "check_dates",
     "check_status",
@@ -40,7 +42,12 @@ __all__ = [
     "lot_by_id",
     "lot_for_item",
     "lot_from_row",
+    "lock_lot",
     "lot_select",
+    "lot_warehouses",
+    "set_statuses",
+    "unpicked_reservations",
+    "documents_with_reservations",
     "shelf_life_days",
     "update_lot",
 ]
@@ -179,6 +186,13 @@ def get_or_create(
     return created
 
 
+def lock_lot(conn: Connection, lot_id: int) -> None:
+    """Take the lot's row lock (PostgreSQL; SQLite's writer holds the database): two status
+    changes of one lot take turns, the second deciding on what the first wrote."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(lots.c.id).where(lots.c.id == lot_id).with_for_update())
+
+
 def update_lot(
     conn: Connection, lot_id: int, version: int | None, values: dict[str, Any], now: datetime
 ) -> None:
@@ -249,12 +263,114 @@ def ensure_lots(
     return found
 
 
-def set_statuses(conn: Connection, changes: dict[int, LotStatus], now: datetime) -> None:
-    """Set lots' statuses (a document step's consequence), one batched statement."""
+def set_statuses(
+    conn: Connection,
+    changes: dict[int, LotStatus],
+    now: datetime,
+    *,
+    user_id: int,
+    document_id: int | None = None,
+    reason: str | None = None,
+) -> None:
+    """Set lots' statuses (a document step's consequence, or a status verb) and record each
+    change in the lot's history (``lot_events``: who, when, from, to, why, the document), in
+    batched statements. A lot already in its new status is left alone (no history row)."""
+    if not changes:
+        return
+    before = {
+        row.id: row.status
+        for row in conn.execute(
+            select(lots.c.id, lots.c.status).where(lots.c.id.in_(sorted(changes)))
+        )
+    }
+    changed = {k: v for k, v in sorted(changes.items()) if before.get(k, str(v)) != str(v)}
+    if not changed:
+        return
+    conn.execute(
+        update(lots)
+        .where(lots.c.id == bindparam("lot_id"))
+        .values(status=bindparam("new_status"), updated_at=now, version=lots.c.version + 1),
+        [{"lot_id": k, "new_status": str(v)} for k, v in changed.items()],
+    )
+    add_status_events(
+        conn,
+        [(lot_id, before[lot_id], status) for lot_id, status in changed.items()],
+        now,
+        user_id=user_id,
+        document_id=document_id,
+        reason=reason,
+    )
+
+
+def add_status_events(
+    conn: Connection,
+    changes: list[tuple[int, str, LotStatus]],
+    now: datetime,
+    *,
+    user_id: int,
+    document_id: int | None = None,
+    reason: str | None = None,
+) -> None:
+    """Append (lot id, from status, to status) changes to the lots' history."""
     if changes:
         conn.execute(
-            update(lots)
-            .where(lots.c.id == bindparam("lot_id"))
-            .values(status=bindparam("new_status"), updated_at=now, version=lots.c.version + 1),
-            [{"lot_id": k, "new_status": str(v)} for k, v in changes.items()],
+            insert(lot_events),
+            [
+                {
+                    "lot_id": lot_id,
+                    "at": now,
+                    "user_id": user_id,
+                    "from_status": str(old),
+                    "to_status": str(new),
+                    "reason": reason,
+                    "document_id": document_id,
+                }
+                for lot_id, old, new in changes
+            ],
         )
+
+
+def unpicked_reservations(conn: Connection, lot_id: int) -> list[AllocationRow]:
+    """The lot's reservations for documents (requests) that no pick list picks yet, in id
+    order: what a hold, quarantine or recall takes back."""
+    rows = conn.execute(
+        select(
+            allocations.c.id,
+            allocations.c.document_id,
+            allocations.c.line_id,
+            allocations.c.item_id,
+            allocations.c.location_id,
+            allocations.c.lot_id,
+            allocations.c.warehouse_id,
+            allocations.c.quantity,
+            allocations.c.pick_line_id,
+        )
+        .where(
+            allocations.c.lot_id == lot_id,
+            allocations.c.document_id.is_not(None),
+            allocations.c.pick_line_id.is_(None),
+        )
+        .order_by(allocations.c.id)
+    )
+    return [AllocationRow(*row) for row in rows]
+
+
+def lot_warehouses(conn: Connection, lot_id: int) -> list[int]:
+    """The warehouses that hold (or held) stock of the lot, by id."""
+    stmt = (
+        select(balances.c.warehouse_id)
+        .where(balances.c.lot_key == lot_id)
+        .distinct()
+        .order_by(balances.c.warehouse_id)
+    )
+    return [int(w) for w in conn.execute(stmt).scalars()]
+
+
+def documents_with_reservations(conn: Connection, document_ids: list[int]) -> set[int]:
+    """Of the documents given, those that still hold a reservation row (picked or not)."""
+    if not document_ids:
+        return set()
+    stmt = select(allocations.c.document_id).where(
+        allocations.c.document_id.in_(sorted(set(document_ids)))
+    )
+    return {int(d) for d in conn.execute(stmt.distinct()).scalars()}

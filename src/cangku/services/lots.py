@@ -7,8 +7,9 @@ receiving creates lots on the fly through ``cangku.db.lots.get_or_create``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
@@ -18,7 +19,9 @@ from cangku.db.lookups import item_by_code, lot_by_code
 from cangku.db.lots import Lot
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import UNSET, Unset, given_changes, plain
-from cangku.domain.errors import Conflict, RuleViolation
+from cangku.domain.enums import LotStatus
+from cangku.domain.errors import Conflict, InvalidInput, RuleViolation
+from cangku.domain.lot_status import LotVerb, check_verb, require_reason
 from cangku.domain.lots import (
     check_code,
     check_dates,
@@ -27,7 +30,6 @@ from cangku.domain.lots import (
     check_supplier_lot,
     check_tracking,
     default_expiry,
-    status_note,
 )
 from cangku.domain.permissions import (
     EVERYONE,
@@ -41,8 +43,18 @@ from cangku.domain.permissions import (
 from cangku.domain.stock import ItemInfo
 from cangku.queries.snapshots import lot_fields
 from cangku.services.common import Context, Subject, run_write
+from cangku.services.lot_status import Released, apply_status
 
 __all__ = [
+    "LOT_RECALL",
+    "LOT_STATUS",
+    "Released",
+    "StatusChange",
+    "change_lot_status",
+    "hold_lot",
+    "quarantine_lot",
+    "recall_lot",
+    "release_lot",
     "set_lot_status",
     "update_lot",
     "Lot",
@@ -60,6 +72,8 @@ LOT_CREATE = action("lot.create", roles={WAREHOUSE_MANAGER, RECEIVING_CLERK, QUA
 LOT_UPDATE = action("lot.update", roles={WAREHOUSE_MANAGER, RECEIVING_CLERK, QUALITY_INSPECTOR})
 #: put a lot on hold, in quarantine, recall, reject or release it
 LOT_STATUS = action("lot.status", roles={WAREHOUSE_MANAGER, QUALITY_INSPECTOR})
+#: recall a lot, or lift a recall (with ``lot.status``): the manager's call, not the inspector's
+LOT_RECALL = action("lot.recall", roles={WAREHOUSE_MANAGER})
 
 
 @dataclass(frozen=True)
@@ -219,23 +233,141 @@ def update_lot(db: Database, ctx: Context, item: str, code: str, changes: LotCha
     return _write_lot(db, ctx, LOT_UPDATE, payload, change)
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """A lot after a status change, with the reservations the change took back."""
+
+    lot: Lot
+    released: list[Released] = field(default_factory=list)
+
+
+def _status_write(
+    db: Database,
+    ctx: Context,
+    operation: Action,
+    payload: dict[str, Any],
+    decide: Callable[[Lot, Actor], LotStatus],
+    reason: str | None,
+) -> StatusChange:
+    """Lock the lot, ``decide`` its new status (raising to refuse: nothing is written), then
+    write it with ``apply_status``; read the lot back."""
+
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
+        lot = _lot(uow.conn, payload["item"], payload["code"])
+        store.lock_lot(uow.conn, lot.id)
+        lot = store.lot_by_id(uow.conn, lot.id)
+        new = decide(lot, actor)
+        released = apply_status(uow.conn, actor, now, lot, new, reason)
+        return {"id": lot.id, "released": [_plain_release(r) for r in released]}
+
+    item, code = payload["item"], payload["code"]
+    subject = Subject("lot", f"{item}/{code}", lambda conn: lot_fields(conn, item, code))
+    result, _ = run_write(db, ctx, operation, payload, work, subject=subject)
+    with db.read() as conn:
+        lot = store.lot_by_id(conn, result["id"])
+    released = [
+        Released(r["document"], Decimal(r["quantity"]), r["state"]) for r in result["released"]
+    ]
+    return StatusChange(lot, released)
+
+
+def _plain_release(released: Released) -> dict[str, str]:
+    return {
+        "document": released.document,
+        "quantity": str(released.quantity),
+        "state": released.state,
+    }
+
+
+def _require_recall(actor: Actor, *statuses: str) -> None:
+    """Recalling a lot, or lifting a recall, is the manager's call (``lot.recall``)."""
+    if LotStatus.RECALLED in statuses:
+        actor.require(LOT_RECALL)
+
+
 def set_lot_status(
     db: Database, ctx: Context, item: str, code: str, status: str, reason: str | None = None
 ) -> Lot:
-    """Put a lot (or serial) in another status: available, quarantine, hold, recalled, rejected.
+    """Put a lot (or serial) in another status: available, quarantine, hold, recalled, rejected
+    (any status to any: the correction; the verbs below are the everyday way).
 
-    The change, who made it and the reason are appended to the lot's notes (there is no status
-    history table yet). Raises NotFound (``item_not_found``, ``lot_not_found``), InvalidInput
-    (``invalid_lot_status``, ``invalid_reason``). Writes: the ``lots`` row.
+    The change is recorded in the lot's history (``lot_events``) and appended to its notes; a
+    status other than available releases the lot's reservations no pick list picks yet.
+    Raises NotFound (``item_not_found``, ``lot_not_found``), InvalidInput
+    (``invalid_lot_status``, ``invalid_reason``), PermissionDenied (``lot.recall`` to recall
+    or un-recall). Writes: the ``lots`` row, a ``lot_events`` row, released reservations.
     """
     new_status = check_status(status)
     check_reason(reason)
     payload = {"item": item, "code": code, "status": str(new_status), "reason": reason}
 
-    def change(conn: Connection, now: datetime) -> int:
-        lot = _lot(conn, item, code)
-        notes = status_note(lot.notes, now, ctx.username, lot.status, new_status, reason)
-        store.update_lot(conn, lot.id, None, {"status": str(new_status), "notes": notes}, now)
-        return lot.id
+    def decide(lot: Lot, actor: Actor) -> LotStatus:
+        _require_recall(actor, lot.status, new_status)
+        return new_status
 
-    return _write_lot(db, ctx, LOT_STATUS, payload, change)
+    return _status_write(db, ctx, LOT_STATUS, payload, decide, reason).lot
+
+
+def change_lot_status(
+    db: Database, ctx: Context, item: str, code: str, verb: str, reason: str | None
+) -> StatusChange:
+    """Hold, quarantine, recall or release a lot (``verb``), with a reason and the person.
+
+    Holding, quarantining or recalling a lot releases its reservations that no pick list picks
+    yet (each request gets a "release" timeline event; an allocated request left with nothing
+    reserved goes back to approved), so the allocator serves them from other lots. See
+    ``cangku.domain.lot_status`` for what each verb accepts.
+
+    Raises InvalidInput (``invalid_lot_verb``, ``reason_required``, ``invalid_reason``),
+    NotFound (``item_not_found``, ``lot_not_found``), RuleViolation (``lot_not_held``,
+    ``lot_already_held``, ``lot_already_quarantined``, ``lot_already_recalled``,
+    ``lot_recalled``, ``lot_rejected``), PermissionDenied (``lot.status``; ``lot.recall`` to
+    recall or to release a recalled lot). Writes: the ``lots`` row (status, notes), a
+    ``lot_events`` row, the released reservations and the requests' events.
+    """
+    try:
+        chosen = LotVerb(verb)
+    except ValueError:
+        raise InvalidInput(
+            f"the verb must be one of {', '.join(v.value for v in LotVerb)}",
+            code="invalid_lot_verb",
+            verb=str(verb)[:40],
+        ) from None
+    why = require_reason(reason)
+    payload = {"item": item, "code": code, "verb": str(chosen), "reason": why}
+
+    def decide(lot: Lot, actor: Actor) -> LotStatus:
+        current = LotStatus(lot.status)
+        new = check_verb(chosen, current, lot.code)
+        _require_recall(actor, current, new)
+        return new
+
+    operation = LOT_RECALL if chosen is LotVerb.RECALL else LOT_STATUS
+    return _status_write(db, ctx, operation, payload, decide, why)
+
+
+def hold_lot(db: Database, ctx: Context, item: str, code: str, reason: str | None) -> StatusChange:
+    """``change_lot_status`` with ``hold``."""
+    return change_lot_status(db, ctx, item, code, LotVerb.HOLD, reason)
+
+
+def quarantine_lot(
+    db: Database, ctx: Context, item: str, code: str, reason: str | None
+) -> StatusChange:
+    """``change_lot_status`` with ``quarantine``."""
+    return change_lot_status(db, ctx, item, code, LotVerb.QUARANTINE, reason)
+
+
+def recall_lot(
+    db: Database, ctx: Context, item: str, code: str, reason: str | None
+) -> StatusChange:
+    """``change_lot_status`` with ``recall`` (``lot.recall``: a warehouse manager's)."""
+    return change_lot_status(db, ctx, item, code, LotVerb.RECALL, reason)
+
+
+def release_lot(
+    db: Database, ctx: Context, item: str, code: str, reason: str | None
+) -> StatusChange:
+    """``change_lot_status`` with ``release``: a held, quarantined or recalled lot is available
+    again (``lot_not_held`` for any other)."""
+    return change_lot_status(db, ctx, item, code, LotVerb.RELEASE, reason)

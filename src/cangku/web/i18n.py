@@ -282,6 +282,7 @@ PERMISSIONS: dict[str, str] = {
     "shipment.ship": N_("Ship picked goods and record deliveries"),
     "customer_return.receive": N_("Register and receive customer returns"),
     "approval_rule.manage": N_("Set when outbound requests wait for approval"),
+    "lot.recall": N_("Recall lots and lift recalls"),
 }
 PERMISSION_GROUPS: dict[str, str] = {
     "audit": N_("Audit trail"),
@@ -561,6 +562,13 @@ ERRORS: dict[str, str] = {
     "invalid_balance_filter": N_("The balance filter is one of: %(allowed)s."),
     "invalid_series_days": N_("The range is one of: %(allowed)s days."),
     "invalid_chart_size": N_("The chart size is one of: %(allowed)s."),
+    "lot_not_held": N_("Lot %(lot)s is not on hold, quarantined or recalled: nothing to release."),
+    "lot_already_held": N_("Lot %(lot)s is already on hold."),
+    "lot_already_quarantined": N_("Lot %(lot)s is already in quarantine."),
+    "lot_already_recalled": N_("Lot %(lot)s is already recalled."),
+    "lot_recalled": N_("Lot %(lot)s is recalled: release it first."),
+    "lot_rejected": N_("Lot %(lot)s was rejected: change its status first."),
+    "invalid_lot_verb": N_("Choose hold, quarantine, recall or release."),
 }
 NOT_FOUND = N_("%(kind)s %(key)s does not exist.")
 

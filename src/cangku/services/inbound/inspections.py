@@ -161,7 +161,8 @@ def record_inspection(
         }
 
         def after(conn: Connection, move_ids: list[int]) -> dict[str, Any]:
-            set_statuses(conn, _changed(lots, statuses), now)
+            changed = _changed(lots, statuses)
+            set_statuses(conn, changed, now, user_id=actor.user_id, document_id=doc.id)
             putaway = None
             if accepted_goods and doc.origin_id is not None:
                 receipt = store.document_by_id(conn, doc.origin_id)

@@ -368,7 +368,7 @@ def _receive(
     move_ids = post_for(conn, receipt, moves, actor, now)
     from cangku.db.lots import set_statuses
 
-    set_statuses(conn, quarantine, now)
+    set_statuses(conn, quarantine, now, user_id=actor.user_id, document_id=receipt.id)
     store.update_lines(
         conn,
         [
