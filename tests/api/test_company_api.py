@@ -56,6 +56,7 @@ def test_get_company_answers_the_settings_to_any_signed_in_user(
         "unit_cost_places": 4,
         "expiring_soon_days": 30,
         "po_approval_threshold": None,
+        "adjustment_approval_threshold": None,
         "version": 1,
     }
 

@@ -37,6 +37,11 @@ def _company(row: RowMapping) -> Company:
             if row["po_approval_threshold"] is None
             else from_scaled(row["po_approval_threshold"])
         ),
+        adjustment_approval_threshold=(
+            None
+            if row["adjustment_approval_threshold"] is None
+            else from_scaled(row["adjustment_approval_threshold"])
+        ),
     )
 
 

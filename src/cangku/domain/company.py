@@ -52,6 +52,9 @@ class Company:
     #: purchase orders worth more than this need approval by someone other than the buyer;
     #: None: none do
     po_approval_threshold: Decimal | None = None
+    #: adjustments worth more than this need approval by someone other than who raised them;
+    #: None: none do
+    adjustment_approval_threshold: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class CompanyChanges:
     expiring_soon_days: int | Unset = UNSET
     #: money in the company currency; None or "": no approval needed
     po_approval_threshold: Decimal | str | int | None | Unset = UNSET
+    #: money in the company currency; None or "": adjustments need no approval
+    adjustment_approval_threshold: Decimal | str | int | None | Unset = UNSET
     version: int | None = None
 
 
@@ -118,14 +123,16 @@ def check_expiring_soon_days(value: object) -> int:
     )
 
 
-def check_approval_threshold(value: object, places: int, currency: str) -> int | None:
-    """The purchase approval threshold as scaled money: >= 0 with at most the currency's
+def check_approval_threshold(
+    value: object, places: int, currency: str, field: str = "po_approval_threshold"
+) -> int | None:
+    """An approval threshold (purchases, adjustments) as scaled money: >= 0 with at most the currency's
     decimals; None or empty text: none. InvalidInput ``invalid_number`` / ``negative_value`` /
     ``too_many_decimals`` otherwise."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = value.strip() if isinstance(value, str) else value
-    return non_negative(text, "po_approval_threshold", places, currency)
+    return non_negative(text, field, places, currency)
 
 
 @cache

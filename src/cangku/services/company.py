@@ -1,5 +1,5 @@
 """Company settings (currency, time zone, unit-cost places, expiring-soon days, the purchase
-approval threshold) and the time zone each user sees times in (ADR 0014).
+and adjustment approval thresholds) and the time zone each user sees times in (ADR 0014).
 
 Only administrators change the company settings (``company.manage``); every signed-in user may
 read them (the pages and clients need the currency and zone) and choose their own time zone.
@@ -73,13 +73,17 @@ _CHECKS = {
 
 #: the purchase approval threshold is checked against the currency (its decimals)
 THRESHOLD = "po_approval_threshold"
+#: so is the adjustments' one
+ADJUSTMENT_THRESHOLD = "adjustment_approval_threshold"
+THRESHOLDS = (THRESHOLD, ADJUSTMENT_THRESHOLD)
 
 
 def _fields(conn: Connection) -> dict[str, Any]:
     settings = store.read_company(conn, lock=True)
     values = {name: getattr(settings, name) for name in _CHECKS}
-    threshold = settings.po_approval_threshold
-    values[THRESHOLD] = None if threshold is None else str(threshold)
+    for name in THRESHOLDS:
+        threshold = getattr(settings, name)
+        values[name] = None if threshold is None else str(threshold)
     return values
 
 
@@ -100,25 +104,28 @@ def update_company(db: Database, ctx: Context, changes: CompanyChanges) -> Compa
 
     Raises PermissionDenied (without ``company.manage``), InvalidInput (``invalid_currency``,
     ``invalid_time_zone``, ``invalid_unit_cost_places``, ``invalid_expiring_soon_days``,
-    ``invalid_name``; for ``po_approval_threshold``: ``invalid_number``, ``negative_value``,
+    ``invalid_name``; for ``po_approval_threshold`` and ``adjustment_approval_threshold``:
+    ``invalid_number``, ``negative_value``,
     ``too_many_decimals`` beyond the currency's decimals), Conflict ``version_conflict``
     (``changes.version`` stale).
     Writes: the ``company`` row and an audit entry ``company.manage`` with the changed fields.
     """
     given = given_changes(changes)
     values: dict[str, Any] = {
-        k: _CHECKS[k](v) for k, v in given.items() if k not in ("version", THRESHOLD)
+        k: _CHECKS[k](v) for k, v in given.items() if k not in ("version", *THRESHOLDS)
     }
     payload = {**values, "version": changes.version}
-    if THRESHOLD in given:
-        raw = given[THRESHOLD]
-        payload[THRESHOLD] = None if raw is None else str(raw)
+    for name in THRESHOLDS:
+        if name in given:
+            raw = given[name]
+            payload[name] = None if raw is None else str(raw)
 
     def work(uow: UnitOfWork, _actor: Actor, now: datetime) -> dict[str, int]:
-        if THRESHOLD in given:
-            currency = values.get("currency") or store.read_company(uow.conn).currency
-            places = min(get_currency_precision(currency), 6)
-            values[THRESHOLD] = check_approval_threshold(given[THRESHOLD], places, currency)
+        for name in THRESHOLDS:
+            if name in given:
+                currency = values.get("currency") or store.read_company(uow.conn).currency
+                places = min(get_currency_precision(currency), 6)
+                values[name] = check_approval_threshold(given[name], places, currency, name)
         store.update_company(uow.conn, changes.version, values, now)
         return {"version": store.read_company(uow.conn).version}
 

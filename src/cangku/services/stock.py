@@ -13,15 +13,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, select
 
+from cangku.db import adjustments as reason_store
 from cangku.db import ledger, lookups
 from cangku.db.tables import moves
 from cangku.db.uow import Database, UnitOfWork
+from cangku.domain.adjustments import check_reason_code, reason_kind
 from cangku.domain.enums import LocationKind, Operation
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from cangku.domain.operations import check_line, check_request, may_create_lot, moved_quantity
+from cangku.domain.operations import (
+    check_line,
+    check_note,
+    check_request,
+    may_create_lot,
+    moved_quantity,
+    unit_cost_value,
+)
 from cangku.domain.permissions import (
     AUDITOR,
     EVERYONE,
@@ -39,7 +49,9 @@ from cangku.domain.quantities import from_scaled, parse_decimal
 from cangku.domain.stock import ItemInfo, LocationInfo, MoveLine
 from cangku.queries.lots import expiry_zone
 from cangku.queries.stock import MoveRecord, moves_by_ids, posted_record
+from cangku.services.adjustments import raise_and_post
 from cangku.services.common import Context, run_write
+from cangku.services.documents import deliver_outbox
 from cangku.services.reservations import ReservationResult, release_stock, reserve_stock
 from cangku.services.stock_commands import (
     Adjust,
@@ -112,6 +124,10 @@ def require_in_warehouses(actor: Actor, act: Action, line: MoveLine) -> None:
 class PostingResult:
     moves: list[MoveRecord]
     replayed: bool
+    #: an adjustment's or scrap's document number, and its state (``posted``, or ``submitted``
+    #: when it waits for approval and no move was written)
+    document: str | None = None
+    state: str | None = None
 
 
 def _post(
@@ -148,7 +164,7 @@ def _post(
     return PostingResult(list(posted), replayed)
 
 
-def _reference(line: MoveLine, command: Receive | Issue | Transfer | Adjust | Scrap) -> MoveLine:
+def _reference(line: MoveLine, command: Receive | Issue | Transfer) -> MoveLine:
     ref = command.reference
     line.document_type, line.document_id, line.document_line = (
         ref.document_type,
@@ -332,23 +348,65 @@ def transfer_stock(db: Database, ctx: Context, command: Transfer) -> PostingResu
 
 
 # ---------------------------------------------------------------- adjust and scrap
-def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
-    """Correct stock at a location with a reason: a positive quantity is a gain (from the
-    warehouse's adjustment location), a negative one a loss (to it).
+def _post_adjustment(
+    db: Database,
+    ctx: Context,
+    operation: Action,
+    command: Adjust | Scrap,
+    direction: Callable[[], str],
+    build: Callable[[Connection, datetime], tuple[list[MoveLine], str | None]],
+) -> PostingResult:
+    """A manual adjustment or scrap: a one-line adjustment document, posted in the same
+    transaction when it needs no approval (``services.adjustments.raise_and_post``); else it
+    waits for approval and no move is written (``state`` says ``submitted``)."""
+    posted: list[MoveRecord] = []
 
-    Raises InvalidInput (zero quantity, unknown reason), NotFound, InsufficientStock for a loss
-    larger than available, RuleViolation, PeriodClosed. Writes: one move, balances, cost layers.
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
+        conn = uow.conn
+        kind = reason_kind(direction())
+        check_reason_code(command.reason_code, kind, reason_store.codes_of(conn, [kind])[kind])
+        lines, unit = build(conn, now)
+        zone = expiry_zone(conn, lines)
+        for line in lines:
+            require_in_warehouses(actor, operation, line)
+            check_line(line, now.astimezone(zone).date(), zone)
+        ref = command.reference
+        reference = " ".join(str(x) for x in (ref.document_type, ref.document_id) if x) or None
+        done = raise_and_post(
+            conn, actor, now, lines, direction(), unit=unit,
+            reference=reference[:100] if reference else None,
+        )  # fmt: skip
+        if done["move_ids"]:
+            posted[:] = moves_by_ids(conn, done["move_ids"])
+        return done
+
+    result, replayed = run_write(db, ctx, operation, payload(command), work)
+    if replayed:
+        with db.read() as conn:
+            posted[:] = moves_by_ids(conn, result["move_ids"])
+    else:
+        deliver_outbox(db)
+    return PostingResult(list(posted), replayed, result["number"], result["state"])
+
+
+def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
+    """Correct stock at a location with a reason from the company's adjustment list: a
+    positive quantity is a gain (from the warehouse's adjustment location), a negative one a
+    loss (to it). It is a one-line adjustment document (``PostingResult.document``), posted at
+    once unless worth more than the company's adjustment approval threshold: then it waits for
+    approval (``state`` ``submitted``, no moves).
+
+    Raises InvalidInput (zero quantity, ``reason_required``, ``unknown_reason_code``),
+    RuleViolation ``reason_code_inactive``, NotFound, InsufficientStock for a loss larger than
+    available, RuleViolation, PeriodClosed. Writes: the adjustment, maybe one move, balances,
+    cost layers.
     """
-    check_request(
-        Operation.ADJUST,
-        reason_code=command.reason_code,
-        unit_cost=command.unit_cost,
-        note=command.note,
-    )
+    unit_cost_value(command.unit_cost)
+    check_note(command.note)
     signed = parse_decimal(command.quantity)
     moved_quantity(Operation.ADJUST, abs(signed))  # zero is refused as such
 
-    def build(conn: Connection, now: datetime) -> list[MoveLine]:
+    def build(conn: Connection, now: datetime) -> tuple[list[MoveLine], str | None]:
         item, unit = item_and_unit(conn, command.item, command.unit)
         location, adjustment = lookups.location_with_virtual(
             conn, command.location, LocationKind.ADJUSTMENT
@@ -381,20 +439,27 @@ def adjust_stock(db: Database, ctx: Context, command: Adjust) -> PostingResult:
             note=note_text(command.note),
             reason_code=command.reason_code,
         )
-        return [_reference(line, command)]
+        return [line], unit
 
-    return _post(db, ctx, STOCK_ADJUST, command, build)
+    def direction() -> str:
+        return "gain" if signed > 0 else "loss"
+
+    return _post_adjustment(db, ctx, STOCK_ADJUST, command, direction, build)
 
 
 def scrap_stock(db: Database, ctx: Context, command: Scrap) -> PostingResult:
-    """Scrap goods (damaged, expired, defective): a move to the warehouse's scrap location.
+    """Scrap goods (damaged, expired, defective) with a reason from the company's scrap list:
+    a one-line adjustment document whose move goes to the warehouse's scrap location, posted
+    at once unless worth more than the company's adjustment approval threshold (then it waits;
+    see ``adjust_stock``).
 
-    Raises InvalidInput (unknown reason), NotFound, InsufficientStock, RuleViolation,
-    PeriodClosed. Writes: one move, balances, consumed cost layers.
+    Raises InvalidInput (``reason_required``, ``unknown_reason_code``), RuleViolation
+    ``reason_code_inactive``, NotFound, InsufficientStock, RuleViolation, PeriodClosed.
+    Writes: the adjustment, maybe one move, balances, consumed cost layers.
     """
-    check_request(Operation.SCRAP, reason_code=command.reason_code, note=command.note)
+    check_note(command.note)
 
-    def build(conn: Connection, now: datetime) -> list[MoveLine]:
+    def build(conn: Connection, now: datetime) -> tuple[list[MoveLine], str | None]:
         item, unit = item_and_unit(conn, command.item, command.unit)
         source, dest = lookups.location_with_virtual(
             conn, command.from_location, LocationKind.SCRAP
@@ -411,9 +476,9 @@ def scrap_stock(db: Database, ctx: Context, command: Scrap) -> PostingResult:
             note=note_text(command.note),
             reason_code=command.reason_code,
         )
-        return [_reference(line, command)]
+        return [line], unit
 
-    return _post(db, ctx, STOCK_SCRAP, command, build)
+    return _post_adjustment(db, ctx, STOCK_SCRAP, command, lambda: "scrap", build)
 
 
 # ---------------------------------------------------------------- reverse

@@ -212,6 +212,7 @@ FIELDS: dict[str, str] = {
     "permissions": N_("Permissions"),
     "phone": N_("Phone"),
     "po_approval_threshold": N_("Purchase approval threshold"),
+    "adjustment_approval_threshold": N_("Adjustment approval threshold"),
     "price": N_("Price"),
     "priority": N_("Priority"),
     "putaway_rules": N_("Put-away rules"),

@@ -43,6 +43,7 @@ FIELDS = (
     "unit_cost_places",
     "expiring_soon_days",
     "po_approval_threshold",
+    "adjustment_approval_threshold",
     "version",
 )
 
@@ -103,6 +104,9 @@ def change_company(
             # empty: no approval; a form without the field leaves it as it is
             po_approval_threshold=fields.text("po_approval_threshold") or None
             if "po_approval_threshold" in fields.values
+            else UNSET,
+            adjustment_approval_threshold=fields.text("adjustment_approval_threshold") or None
+            if "adjustment_approval_threshold" in fields.values
             else UNSET,
             version=fields.integer("version"),
         )

@@ -32,6 +32,10 @@ THRESHOLD = (
     "purchase orders worth more than this (money in the company currency) need approval by "
     "someone other than the buyer; null: none do"
 )
+ADJUSTMENT_THRESHOLD = (
+    "adjustments worth more than this (money in the company currency; gains and losses "
+    "together) need approval by someone other than who raised them; null: none do"
+)
 
 
 class CompanyOut(BaseModel):
@@ -43,6 +47,7 @@ class CompanyOut(BaseModel):
     unit_cost_places: int = Field(description="decimals pages show a unit cost with")
     expiring_soon_days: int = Field(description="a lot expiring within this many days is 'soon'")
     po_approval_threshold: Decimal | None = Field(description=THRESHOLD)
+    adjustment_approval_threshold: Decimal | None = Field(description=ADJUSTMENT_THRESHOLD)
     version: int
     updated_at: datetime | None
 
@@ -73,6 +78,7 @@ class CompanyUpdate(BaseModel):
         None, ge=0, le=MAX_EXPIRING_SOON_DAYS, json_schema_extra=not_null
     )
     po_approval_threshold: Amount | None = Field(None, description=THRESHOLD)
+    adjustment_approval_threshold: Amount | None = Field(None, description=ADJUSTMENT_THRESHOLD)
     version: int | None = Field(None, ge=1, description="refuse the change unless this is current")
 
 
@@ -118,8 +124,8 @@ def update_company(body: CompanyUpdate, db: DbDep, ctx: ContextDep) -> CompanyOu
     (needs ``company.manage``); 409 ``version_conflict`` (``version`` is not current; data
     ``expected``, ``actual``); 422 ``invalid_currency`` (not an ISO 4217 code),
     ``invalid_time_zone`` (not an IANA zone), ``invalid_unit_cost_places`` (0-6),
-    ``invalid_expiring_soon_days`` (0-3650), ``invalid_name``; for ``po_approval_threshold``
-    (null: no approval) ``negative_value``, ``too_many_decimals`` (more than the currency
+    ``invalid_expiring_soon_days`` (0-3650), ``invalid_name``; for ``po_approval_threshold`` and
+    ``adjustment_approval_threshold`` (null: no approval) ``negative_value``, ``too_many_decimals`` (more than the currency
     has), ``invalid_number``; ``invalid_input`` (the body does not match the schema)."""
     changes = service.CompanyChanges(**{k: getattr(body, k) for k in body.model_fields_set})
     return CompanyOut.model_validate(service.update_company(db, ctx, changes))

@@ -58,6 +58,15 @@ def set_(
             show_default=False,
         ),
     ] = None,
+    adjustment_approval_threshold: Annotated[
+        str | None,
+        typer.Option(
+            "--adjustment-approval-threshold",
+            help="Adjustments worth more than this need approval by someone else (money in "
+            'the company currency); "" for none.',
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         int | None,
         typer.Option(help="Refuse the change unless this is the current version.", min=1),
@@ -74,6 +83,9 @@ def set_(
             unit_cost_places=unset if unit_cost_places is None else unit_cost_places,
             expiring_soon_days=unset if expiring_soon_days is None else expiring_soon_days,
             po_approval_threshold=unset if po_approval_threshold is None else po_approval_threshold,
+            adjustment_approval_threshold=(
+                unset if adjustment_approval_threshold is None else adjustment_approval_threshold
+            ),
             version=version,
         )
         emit(service.update_company(database(), context(), changes), as_json)
