@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from cangku.db import arrays, driver
 from cangku.db.statements import chunks, statements
+from cangku.db.tables import item_costs
 from cangku.domain.costing import (
     Layer,
     average_cost,
@@ -261,3 +262,14 @@ def _preferred_layer(layers: list[Layer], line: MoveLine) -> Layer | None:
         if layer.source_move == line.prefer_layer_of_move:
             return layer
     return None
+
+
+def current_unit_costs(conn: Connection, item_ids: Iterable[int]) -> dict[int, int]:
+    """Each item's unit cost now (scaled per base unit): its average, else its last cost (an
+    item never costed is missing). One statement."""
+    rows = conn.execute(
+        select(
+            item_costs.c.item_id, item_costs.c.quantity, item_costs.c.value, item_costs.c.last_cost
+        ).where(item_costs.c.item_id.in_(sorted(set(item_ids))))
+    )
+    return {int(r[0]): scaled_ratio(int(r[2]), int(r[1])) if r[1] > 0 else int(r[3]) for r in rows}

@@ -10,13 +10,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from cangku.db import documents as store
 from cangku.db import inbound as loads
 from cangku.db import lookups
 from cangku.db import outbound as out_store
-from cangku.db.tables import item_costs
+from cangku.db.costs import current_unit_costs
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.documents import Machine, check_due_on, require_lines
 from cangku.domain.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
@@ -138,16 +138,6 @@ def _text(value: str | None, name: str, limit: int) -> str | None:
     return value or None
 
 
-def _costs(conn: Connection, item_ids: list[int]) -> dict[int, int]:
-    """Each item's unit cost now (scaled per base unit): its average, else its last cost."""
-    rows = conn.execute(
-        select(
-            item_costs.c.item_id, item_costs.c.quantity, item_costs.c.value, item_costs.c.last_cost
-        ).where(item_costs.c.item_id.in_(sorted(set(item_ids))))
-    )
-    return {int(r[0]): scaled_ratio(int(r[2]), int(r[1])) if r[1] > 0 else int(r[3]) for r in rows}
-
-
 def _request_lines(
     conn: Connection, warehouse_id: int, lines: list[RequestLineInput]
 ) -> tuple[list[dict[str, Any]], int]:
@@ -155,7 +145,7 @@ def _request_lines(
     require_lines(lines, "request")
     found = items_by_code(conn, [line.item for line in lines])
     converter = Converter(conn, list(found.values()), {ln.unit for ln in lines if ln.unit})
-    costs = _costs(conn, [item.id for item in found.values()])
+    costs = current_unit_costs(conn, [item.id for item in found.values()])
     lots: dict[tuple[str, str], int] = {}
     for line in lines:
         if line.lot:

@@ -1,0 +1,1 @@
+"""Transfers between bins and between warehouses (issue 14): requests and the goods' moves."""
