@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Connection, func, select
 from cangku.db import lots as store
 from cangku.db.lookups import item_by_code
 from cangku.db.lots import Lot
-from cangku.db.tables import company, items, lots
+from cangku.db.tables import company, documents, items, lot_events, lots, users
 from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput
 from cangku.domain.lots import ExpiryStatus, expiry_status, time_zone
@@ -20,6 +20,8 @@ from cangku.queries.common import Page, Sorting, paginate, text_filter
 
 __all__ = [
     "LOT_SORTING",
+    "LotEvent",
+    "lot_history",
     "ExpiryDay",
     "ExpirySettings",
     "Lot",
@@ -235,3 +237,37 @@ def list_serials(
     return list_lots(
         db, item=item, status=status, q=q, is_serial=True, limit=limit, offset=offset, sort=sort
     )
+
+
+@dataclass(frozen=True)
+class LotEvent:
+    """One change of a lot's status: who, when, from, to, why, and the document that made it
+    (a receipt quarantining it, an inspection accepting or rejecting it; None: by hand)."""
+
+    at: datetime
+    user: str
+    from_status: str
+    to_status: str
+    reason: str | None
+    document: str | None
+    doc_type: str | None
+
+
+def lot_history(conn: Connection, lot_id: int) -> list[LotEvent]:
+    """The lot's status changes, oldest first."""
+    stmt = (
+        select(
+            lot_events.c.at,
+            users.c.username,
+            lot_events.c.from_status,
+            lot_events.c.to_status,
+            lot_events.c.reason,
+            documents.c.number,
+            documents.c.doc_type,
+        )
+        .join_from(lot_events, users, users.c.id == lot_events.c.user_id)
+        .outerjoin(documents, documents.c.id == lot_events.c.document_id)
+        .where(lot_events.c.lot_id == lot_id)
+        .order_by(lot_events.c.id)
+    )
+    return [LotEvent(*row) for row in conn.execute(stmt)]
