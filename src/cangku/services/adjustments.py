@@ -398,7 +398,7 @@ def reject_adjustment(db: Database, ctx: Context, number: str, note: str | None)
     """Reject a submitted adjustment with the reason (required) in ``note``; never one's own.
     Raises InvalidInput ``reason_required``, RuleViolation ``own_document_approval``."""
     reason = check_note(note)
-    if not reason:
+    if not reason or not reason.strip():
         raise InvalidInput("a rejection needs a reason", code="reason_required")
 
     def decide(
