@@ -70,6 +70,8 @@ def path_values(route: Route, seeded: dict[str, str]) -> dict[str, str]:
         "/customer-returns/": {"number": "RC-WH1-2026-99999"},
         "/approval-rules/": {"rule_id": "1"},
         "/outbound/": {"number": seeded["sales_order"]},
+        "/adjustments/": {"number": "ADJ-WH1-2026-99999"},
+        "/reason-codes/": {"kind": "scrap", "code": "other"},
     }
     tail = route.path[len(API) :]
     for prefix, values in by_prefix.items():

@@ -170,10 +170,9 @@ def check_reason_code(code: str | None, kind: str, codes: Mapping[str, bool]) ->
         raise InvalidInput("a reason code is required", code="reason_required", allowed=active)
     if code not in codes:
         raise InvalidInput(
-            f"unknown {kind} reason code {code[:64]!r}; the reason codes are {', '.join(active)}",
+            f"unknown reason code {code[:64]!r}; the reason codes are {', '.join(active)}",
             code="unknown_reason_code",
             reason=code[:64],
-            kind=kind,
             allowed=active,
         )
     if not codes[code]:

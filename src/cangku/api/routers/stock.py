@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from cangku.api.deps import ContextDep, DbDep, actor_of, database, permit
 from cangku.api.filters import SORT_HELP, sort_values
 from cangku.api.openapi import problems
+from cangku.api.schemas_adjustments import AdjustmentPostingOut
 from cangku.api.schemas_stock import (
     MAX_ID,
     AdjustIn,
@@ -148,34 +149,59 @@ def transfer(
     return posted(result, response, request)
 
 
+#: an adjustment or scrap is a one-line adjustment document; above the company's threshold
+#: it waits for approval
+ADJUSTMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **WRITE_RESPONSES,
+    202: {
+        "description": "worth more than the company's adjustment approval threshold: the "
+        "adjustment (`document`) waits for approval (`state` `submitted`); no move yet"
+    },
+}
+
+
+def adjusted(
+    result: service.PostingResult, response: Response, request: Request
+) -> AdjustmentPostingOut:
+    mark_replay(response, result.replayed)
+    if result.state == "submitted" and not result.replayed:
+        response.status_code = 202
+    return AdjustmentPostingOut(
+        moves=moves_out(request, result.moves),
+        replayed=result.replayed,
+        document=result.document or "",
+        state=result.state or "",
+    )
+
+
 @router.post(
     "/adjust",
     dependencies=[permit(STOCK_ADJUST)],
     status_code=201,
-    response_model=PostingOut,
-    responses=WRITE_RESPONSES,
-    summary="Correct stock with a reason (signed quantity)",
+    response_model=AdjustmentPostingOut,
+    responses=ADJUSTMENT_RESPONSES,
+    summary="Correct stock with a reason (signed quantity): a one-line adjustment",
 )
 def adjust(
     body: AdjustIn, db: DbDep, ctx: ContextDep, response: Response, request: Request
-) -> PostingOut:
+) -> AdjustmentPostingOut:
     result = service.adjust_stock(db, ctx, commands.Adjust(**body.fields()))
-    return posted(result, response, request)
+    return adjusted(result, response, request)
 
 
 @router.post(
     "/scrap",
     dependencies=[permit(STOCK_SCRAP)],
     status_code=201,
-    response_model=PostingOut,
-    responses=WRITE_RESPONSES,
-    summary="Scrap goods",
+    response_model=AdjustmentPostingOut,
+    responses=ADJUSTMENT_RESPONSES,
+    summary="Scrap goods: a one-line adjustment",
 )
 def scrap(
     body: ScrapIn, db: DbDep, ctx: ContextDep, response: Response, request: Request
-) -> PostingOut:
+) -> AdjustmentPostingOut:
     result = service.scrap_stock(db, ctx, commands.Scrap(**body.fields()))
-    return posted(result, response, request)
+    return adjusted(result, response, request)
 
 
 def _reserved(result: service.ReservationResult, response: Response) -> ReservationOut:
