@@ -70,6 +70,7 @@ def path_values(route: Route, seeded: dict[str, str]) -> dict[str, str]:
         "/customer-returns/": {"number": "RC-WH1-2026-99999"},
         "/approval-rules/": {"rule_id": "1"},
         "/outbound/": {"number": seeded["sales_order"]},
+        "/transfers/": {"number": seeded["transfer"]},
         "/adjustments/": {"number": "ADJ-WH1-2026-99999"},
         "/reason-codes/": {"kind": "scrap", "code": "other"},
     }
@@ -115,6 +116,16 @@ def seed(client: TestClient, db: Database) -> dict[str, str]:
     return {
         **documents,
         **outbound_documents(post),
+        # a submitted transfer WH1 -> WH2
+        "transfer": post(
+            "/transfers",
+            {
+                "from_warehouse": "WH1",
+                "to_warehouse": "WH2",
+                "lines": [{"item": "BOLT", "quantity": "1", "from_location": "WH1-A"}],
+                "submit": True,
+            },
+        )["number"],
         "move_id": str(move["id"]),
         "lot_id": str(lots["items"][0]["id"]),
         "contact_id": str(contact["id"]),

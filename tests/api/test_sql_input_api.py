@@ -139,6 +139,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, str | None]] = {
     ("/on-order", "warehouse"): (404, "warehouse_not_found"),
     ("/approval-rules", "kind"): (422, "unknown_request_kind"),
     ("/outbound/demand", "warehouse"): (404, "warehouse_not_found"),
+    ("/transfers/in-transit", "warehouse"): (404, "warehouse_not_found"),
     ("/shipments/{number}/delivery-note.pdf", "lang"): (422, "invalid_input"),
 }
 

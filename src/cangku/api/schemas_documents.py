@@ -194,6 +194,16 @@ class LineOut(_Out):
     reason_code: str | None
     sample_size: Decimal | None
     note: str | None
+    resolved: Decimal | None = Field(
+        None,
+        exclude_if=lambda v: v is None,
+        description="a transfer line: of what did not arrive, resolved by a manager",
+    )
+    in_transit: Decimal | None = Field(
+        None,
+        exclude_if=lambda v: v is None,
+        description="a transfer line: dispatched - received (`accepted`) - resolved",
+    )
 
 
 class EventOut(_Out):
@@ -260,6 +270,9 @@ class DocumentOut(DocumentSummaryOut):
     carrier: str | None = Field(None, description="a shipment's carrier")
     tracking_number: str | None = None
     packages: int | None = Field(None, description="a shipment's number of packages")
+    to_warehouse: str | None = Field(
+        None, description="a transfer's destination warehouse (null on other documents)"
+    )
 
 
 class StepResultOut(BaseModel):

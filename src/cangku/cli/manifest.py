@@ -40,10 +40,14 @@ MANIFEST: tuple[Entry, ...] = (
     Entry("serve", "system", "Serve the web pages and the API."),
     Entry("verify", "system", "Check the ledger against balances, costs and the hash chains."),
     Entry("checkpoint", "system", "Record exact stock and value as of a time."),
+    Entry("trace", "trace", "Where a lot came from, where every unit is now and where it went."),
     Entry(
         "permissions", "users", "Every permission (action) with the built-in roles that hold it."
     ),
     # groups: a module's app under its NAME, or added by its register(app)
+    Entry(
+        "adjustment", "adjustment", "Adjustments: stock gained, lost or scrapped, with a reason."
+    ),
     Entry("audit", "audit", "The audit trail: who changed what, when and from where."),
     Entry("backup", "backup", "Back up the whole database while it runs."),
     Entry("categories", "categories", "Item categories (a tree)."),
@@ -60,6 +64,7 @@ MANIFEST: tuple[Entry, ...] = (
     Entry("ship", "picking", "Shipments: what left, at what cost, delivered."),
     Entry("po", "po", "Purchase orders: raise, confirm, approve, close."),
     Entry("putaway", "putaway", "Put-aways: received goods stored in bins."),
+    Entry("reasons", "reason_codes", "Reason codes of adjustments and scrap: the company's lists."),
     Entry("receipt", "receipt", "Receipts of goods, against an order or standalone."),
     Entry("stock", "stock", "Stock operations, on hand, as of, history and value."),
     Entry("returns", "supplier_return", "Returns of goods to their supplier."),
@@ -67,6 +72,7 @@ MANIFEST: tuple[Entry, ...] = (
     Entry("period", "system", "Closed periods (the lock date)."),
     Entry("tasks", "tasks", "My tasks: documents whose next step waits on me."),
     Entry("token", "tokens", "Personal API tokens for scripts and integrations."),
+    Entry("transfer", "transfer", "Transfers between bins and warehouses, through transit."),
     Entry("export", "transfer_data", "Export master data or opening stock to CSV or XLSX."),
     Entry("units", "units", "Units of measure."),
     Entry("user", "users", "Users: create, disable, roles per warehouse, passwords."),

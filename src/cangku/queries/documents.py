@@ -71,6 +71,15 @@ class LineView:
     reason_code: str | None
     sample_size: Decimal | None
     note: str | None
+    #: a transfer line's resolved discrepancy (None on other documents)
+    resolved: Decimal | None = None
+
+    @property
+    def in_transit(self) -> Decimal | None:
+        """A transfer line's goods still in transit: dispatched - received - resolved."""
+        if self.resolved is None:
+            return None
+        return self.done - self.accepted - self.resolved
 
     @property
     def open(self) -> Decimal:
@@ -129,6 +138,8 @@ class DocumentView(DocumentSummary):
     carrier: str | None = None
     tracking_number: str | None = None
     packages: int | None = None
+    #: a transfer's destination warehouse (None on other documents)
+    to_warehouse: str | None = None
 
 
 _creator = aliased(users, name="creator")
@@ -233,7 +244,8 @@ def get_document(
         approved_by=row[16],
         closed_at=row[17],
         **dict(zip(_OUTBOUND_FIELDS, row[18:], strict=True)),
-        lines=tuple(_lines(conn, document_id)),
+        lines=tuple(_lines(conn, document_id, transfer=base.doc_type == "transfer")),
+        to_warehouse=_to_warehouse(conn, document_id) if base.doc_type == "transfer" else None,
         events=tuple(_events(conn, document_id)),
         move_ids=tuple(
             int(x)
@@ -258,7 +270,7 @@ _here = aliased(locations, name="here")
 _there = aliased(locations, name="there")
 
 
-def _lines(conn: Connection, document_id: int) -> list[LineView]:
+def _lines(conn: Connection, document_id: int, transfer: bool = False) -> list[LineView]:
     dl = document_lines
     rows = conn.execute(
         select(
@@ -281,6 +293,7 @@ def _lines(conn: Connection, document_id: int) -> list[LineView]:
             dl.c.reason_code,
             dl.c.sample_size,
             dl.c.note,
+            dl.c.resolved,
         )  # fmt: skip
         .join_from(dl, items, items.c.id == dl.c.item_id)
         .outerjoin(lots, lots.c.id == dl.c.lot_id)
@@ -322,9 +335,18 @@ def _lines(conn: Connection, document_id: int) -> list[LineView]:
                 r[16],
                 maybe(r[17]),
                 r[18],
+                from_scaled(r[19]) if transfer else None,
             )  # fmt: skip
         )
     return out
+
+
+def _to_warehouse(conn: Connection, document_id: int) -> str | None:
+    return conn.execute(
+        select(warehouses.c.code)
+        .join(documents, documents.c.to_warehouse_id == warehouses.c.id)
+        .where(documents.c.id == document_id)
+    ).scalar()
 
 
 def _events(conn: Connection, document_id: int) -> list[EventView]:

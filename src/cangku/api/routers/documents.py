@@ -68,13 +68,19 @@ NOTIFICATIONS = 50
 ALL_STATES = sorted({state for m in machines().values() for state in m.states})
 
 
-def steps_for(actor: Actor, doc_type: str, state: str, warehouse: int) -> list[StepOut]:
-    """The steps a user may take on a document now (its page's buttons)."""
+def steps_for(
+    actor: Actor, doc_type: str, state: str, warehouse: int, destination: int | None = None
+) -> list[StepOut]:
+    """The steps a user may take on a document now (its page's buttons); a step taken where
+    the goods arrive is checked in the ``destination`` warehouse."""
     machine = machines()[doc_type]
     return [
         StepOut(code=step.code, permission=step.action, ends=step.ends)
         for step in machine.steps_from(state)
-        if actor.may(step_action(step.action), warehouse)
+        if actor.may(
+            step_action(step.action),
+            destination if step.at_destination and destination is not None else warehouse,
+        )
     ]
 
 
@@ -87,7 +93,13 @@ def read_document(conn: Connection, actor: Actor, number: str) -> DocumentOut:
     fields: dict[str, Any] = {
         **vars(view),
         "children": [ChildOut(number=n, doc_type=t, state=s) for n, t, s in view.children],
-        "steps": steps_for(actor, view.doc_type, view.state, where),
+        "steps": steps_for(
+            actor,
+            view.doc_type,
+            view.state,
+            where,
+            warehouse_id(conn, view.to_warehouse) if view.to_warehouse else None,
+        ),
     }
     return DocumentOut.model_validate(fields, from_attributes=True)
 
