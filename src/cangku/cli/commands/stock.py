@@ -154,6 +154,32 @@ def _show_posting(result: service.PostingResult, as_json: bool) -> None:
     emit({"moves": moves, "replayed": result.replayed}, as_json, render)
 
 
+def _show_adjustment(result: service.PostingResult, as_json: bool) -> None:
+    """An adjustment's or scrap's answer: its one-line adjustment document, and the move; or
+    that it waits for approval (worth more than the company's threshold: no move yet)."""
+    moves = _moves_shown(result.moves)
+
+    def render(_: Any) -> None:
+        if result.state == "submitted":
+            typer.echo(
+                f"{result.document}: waits for approval (above the company's adjustment"
+                " approval threshold); no stock moved yet"
+            )
+        else:
+            typer.echo(f"{result.document}: {result.state}")
+            _move_table(moves)
+        if result.replayed:
+            typer.echo("(replayed: this idempotency key was used before; nothing was written)")
+
+    data = {
+        "moves": moves,
+        "replayed": result.replayed,
+        "document": result.document,
+        "state": result.state,
+    }
+    emit(data, as_json, render)
+
+
 # ------------------------------------------------------------------ writes
 @app.command(cls=SignedNumbers)
 def receive(
@@ -286,7 +312,9 @@ def adjust(
 ) -> None:
     """Correct stock at a location, with a reason.
 
-    A positive quantity is a gain, a negative one (-2) a loss."""
+    A positive quantity is a gain, a negative one (-2) a loss. It is a one-line adjustment
+    document, posted at once unless worth more than the company's adjustment approval
+    threshold: then it waits for approval (cangku adjustment approve NUMBER)."""
     with handled(as_json):
         ctx = context(idempotency_key)
         command = Adjust(
@@ -302,7 +330,7 @@ def adjust(
             effective_at=parse_when(effective_at),
             reference=_reference(doc_type, doc_id, doc_line),
         )
-        _show_posting(service.adjust_stock(database(), ctx, command), as_json)
+        _show_adjustment(service.adjust_stock(database(), ctx, command), as_json)
 
 
 @app.command(cls=SignedNumbers)
@@ -335,7 +363,7 @@ def scrap(
             effective_at=parse_when(effective_at),
             reference=_reference(doc_type, doc_id, doc_line),
         )
-        _show_posting(service.scrap_stock(database(), ctx, command), as_json)
+        _show_adjustment(service.scrap_stock(database(), ctx, command), as_json)
 
 
 @app.command()
