@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from cangku.cli.common import (
     emit,
     handled,
     reader,
+    table,
 )
 from cangku.domain.errors import InvalidInput
 from cangku.queries import lots as queries
@@ -117,12 +119,31 @@ def serials(
         emit_page(page, as_json, COLUMNS)
 
 
+HISTORY = ["at", "user", "from_status", "to_status", "reason", "document"]
+
+
+def _with_history(lot: queries.LotView) -> dict[str, Any]:
+    with database().read() as conn:
+        history = queries.lot_history(conn, lot.id)
+    return {**asdict(lot), "history": history}
+
+
+def _show(data: dict[str, Any]) -> None:
+    """The lot's fields, then its status history as a table."""
+    emit({k: v for k, v in data.items() if k not in ("history", "released")}, False)
+    for released in data.get("released", []):
+        typer.echo(f"released {released.quantity} reserved for {released.document}")
+    if data["history"]:
+        typer.echo("")
+        table(data["history"], HISTORY)
+
+
 @app.command()
 def show(item: str, code: str, as_json: JsonOpt = False) -> None:
-    """Show one lot (or serial) of an item."""
+    """Show one lot (or serial) of an item, with its status history."""
     with handled(as_json):
         reader(service.LOT_VIEW)
-        emit(queries.get_lot(database(), item, code), as_json)
+        emit(_with_history(queries.get_lot(database(), item, code)), as_json, _show)
 
 
 @app.command()
@@ -224,3 +245,51 @@ def status(
             database(), context(idempotency_key), item, code, new_status, reason
         )
         emit(_dated(lot), as_json)
+
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (required).")]
+
+
+def _verb(verb: str, item: str, code: str, reason: str, key: str | None, as_json: bool) -> None:
+    with handled(as_json):
+        changed = service.change_lot_status(database(), context(key), item, code, verb, reason)
+        shown = {**_with_history(_dated(changed.lot)), "released": changed.released}
+        emit(shown, as_json, _show)
+
+
+@app.command()
+def hold(
+    item: str, code: str, reason: ReasonOpt, idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Put a lot on hold: it cannot be reserved or issued; its unpicked reservations are
+    released."""
+    _verb("hold", item, code, reason, idempotency_key, as_json)
+
+
+@app.command()
+def quarantine(
+    item: str, code: str, reason: ReasonOpt, idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Quarantine a lot: it cannot be reserved or issued; its unpicked reservations are
+    released."""
+    _verb("quarantine", item, code, reason, idempotency_key, as_json)
+
+
+@app.command()
+def recall(
+    item: str, code: str, reason: ReasonOpt, idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Recall a lot (warehouse managers): blocked like a hold; see `cangku trace`."""
+    _verb("recall", item, code, reason, idempotency_key, as_json)
+
+
+@app.command()
+def release(
+    item: str, code: str, reason: ReasonOpt, idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Release a held, quarantined or recalled lot: available again."""
+    _verb("release", item, code, reason, idempotency_key, as_json)
