@@ -207,9 +207,11 @@ def wave(db: Database, codes: list[str], orders: int) -> tuple[float, int]:
     return elapsed, sum(1 for a in answer.values() if a["state"] == "allocated")
 
 
-def bench(engine: str, n: int, n_lots: int, n_wave: int, profile: str | None) -> list[Figure]:
+def bench(
+    engine: str, n: int, n_lots: int, n_wave: int, profile: str | None, keep: bool = False
+) -> list[Figure]:
     figures: list[Figure] = []
-    with fresh_database(engine) as url:
+    with fresh_database(engine, keep) as url:
         db = Database(url)
         try:
             wave_items = max(10, n_wave * 10 // 5)
@@ -262,10 +264,11 @@ def main() -> None:
     parser.add_argument("--lots", type=int, default=50)
     parser.add_argument("--wave", type=int, default=500)
     parser.add_argument("--profile", help="cProfile the large run's step whose name has this")
+    parser.add_argument("--keep", action="store_true", help="keep the database to inspect")
     args = parser.parse_args()
     figures: list[Figure] = []
     for engine in args.engine or ["sqlite", "postgresql"]:
-        figures += bench(engine, args.lines, args.lots, args.wave, args.profile)
+        figures += bench(engine, args.lines, args.lots, args.wave, args.profile, args.keep)
     print_table("outbound documents (issue 13)", figures)
     save(
         "outbound_documents",

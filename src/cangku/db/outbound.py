@@ -9,7 +9,8 @@ moves or removes rows changes ``reserved`` by the same amounts in the same trans
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -49,6 +50,7 @@ from cangku.domain.outbound import ApprovalRule
 __all__ = [
     "AllocationRow",
     "Customer",
+    "Demand",
     "add_allocations",
     "allows_expired",
     "allocations_of",
@@ -162,61 +164,130 @@ def lock_items(conn: Connection, warehouse_id: int, item_ids: Iterable[int]) -> 
         )
 
 
-def candidates(conn: Connection, warehouse_id: int, item_ids: Iterable[int]) -> list[Candidate]:
+@dataclass(frozen=True)
+class Demand:
+    """What one allocation call asks of the items it may read only in part: item id ->
+    (strategy, total quantity of its lines), with the day and rule that decide expiry (the
+    same ones :func:`cangku.domain.allocation.allocate` is given)."""
+
+    totals: Mapping[int, tuple[str, int]]
+    today: date
+    allow_expired: bool
+
+
+def candidates(
+    conn: Connection, warehouse_id: int, item_ids: Iterable[int], demand: Demand | None = None
+) -> list[Candidate]:
     """Balances of the items in the warehouse's active storage locations with something
     available, with what the allocation order needs (route path, lot dates and status).
 
-    On the driver (ADR 0009): a 5,000-line order across 50 lots reads 250,000 rows, and
-    SQLAlchemy's row handling alone took longer than the query."""
-    wanted = sorted(set(item_ids))
+    An item in ``demand`` (every line of it unbound and of one strategy, nothing excluded:
+    the caller's word) reads only the balances the allocation could take: eligible ones whose
+    group of equal (first, second) order keys starts before the eligible stock ahead of it
+    covers the item's total. The domain's order within a group (route, lot, bin) sees the whole
+    group, and the kept balances are a prefix of its taking order, so the plan is the same as
+    from every balance; a 5,000-line FEFO order across 50 lots reads 5,000 rows, not 250,000.
+
+    On the driver (ADR 0009), one statement for any number of items: the items and needs go
+    as arrays (PostgreSQL) or JSON (SQLite)."""
+    wanted = set(item_ids)
+    totals = demand.totals if demand is not None else {}
+    need = sorted((item, total) for item, total in totals.items() if item in wanted)
+    today = demand.today if demand is not None else date.min
+    allow = demand.allow_expired if demand is not None else True
+    if conn.dialect.name == "postgresql":
+        sql = _CANDIDATES_PG
+        params: list[Any] = [
+            [i for i, _ in need],
+            [s for _, (s, _) in need],
+            [q for _, (_, q) in need],
+            warehouse_id,
+            sorted(wanted),
+            allow,
+            today,
+        ]
+    else:
+        sql = _CANDIDATES_SQLITE
+        needs = json.dumps([[i, s, q] for i, (s, q) in need])
+        params = [needs, warehouse_id, json.dumps(sorted(wanted)), int(allow), today.isoformat()]
     out: list[Candidate] = []
     days: dict[Any, date | None] = {None: None}
-    postgres = conn.dialect.name == "postgresql"
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        if postgres:
-            sql = _CANDIDATES.format(
-                items="= ANY(%s::bigint[])", created="CAST(t.created_at AS DATE)"
-            )
-            params = [warehouse_id, chunk]
-        else:
-            marks = ", ".join(["%s"] * len(chunk))
-            sql = _CANDIDATES.format(
-                items=f"IN ({marks})", created="date(t.created_at / 1000000, 'unixepoch')"
-            )
-            params = [warehouse_id, *chunk]
-        for r in driver.rows(conn, sql, params):
-            received, expires = r[4], r[5]
-            if received not in days:
-                days[received] = _day(received)
-            if expires not in days:
-                days[expires] = _day(expires)
-            out.append(
-                Candidate(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    days[received],
-                    days[expires],
-                    r[6],
-                    r[7] or "available",
-                    r[8],
-                )  # fmt: skip
-            )
+    for r in driver.rows(conn, sql, params):
+        received, expires = r[4], r[5]
+        if received not in days:
+            days[received] = _day(received)
+        if expires not in days:
+            days[expires] = _day(expires)
+        out.append(
+            Candidate(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                days[received],
+                days[expires],
+                r[6],
+                r[7] or "available",
+                r[8],
+            )  # fmt: skip
+        )
     return out
 
 
-#: ``{items}`` is ``= ANY(%s)`` or a run of ``%s`` placeholders, ``{created}`` the lot's
-#: creation day in the dialect's words; never input
+#: The items' balances with something available, read first on their own (``b``,
+#: materialized: without statistics PostgreSQL otherwise walks every bin's balances of the
+#: warehouse), with their bins and lots; the demand's items (``need``) keep their eligible
+#: balances (the domain's ``is_eligible``) whose group of equal first and second order keys
+#: (``_taking_order``, undated last) has less eligible stock ahead of it than the item's total;
+#: the other items keep every balance. ``{created}`` is the lot's creation day in the
+#: dialect's words; no part is ever input.
 _CANDIDATES = (
-    "SELECT b.item_id, b.location_id, l.code, b.lot_id,"
-    " coalesce(t.manufactured_on, {created}), t.expires_on,"
-    " b.on_hand - b.reserved, t.status, l.kind"
-    " FROM balances b JOIN locations l ON l.id = b.location_id"
-    " LEFT JOIN lots t ON t.id = b.lot_id"
-    " WHERE b.warehouse_id = %s AND b.item_id {items} AND l.kind = 'internal' AND l.active"
-    " AND b.on_hand - b.reserved > 0"
+    "WITH need(item_id, strategy, quantity) AS {materialized}({need}),"
+    " b AS MATERIALIZED (SELECT item_id, location_id, lot_id, on_hand - reserved AS available"
+    " FROM balances WHERE warehouse_id = %s AND item_id {items} AND on_hand - reserved > 0),"
+    " c AS (SELECT b.item_id, b.location_id, l.code, b.lot_id,"
+    " coalesce(t.manufactured_on, {created}) AS received_on, t.expires_on, b.available,"
+    " t.status, l.kind, n.strategy, n.quantity,"
+    " CASE WHEN n.quantity IS NOT NULL AND coalesce(t.status, 'available') = 'available'"
+    " AND ({allow} OR t.expires_on IS NULL OR t.expires_on >= {today})"
+    " THEN b.available END AS usable"
+    " FROM b JOIN locations l ON l.id = b.location_id"
+    " LEFT JOIN lots t ON t.id = b.lot_id LEFT JOIN need n ON n.item_id = b.item_id"
+    " WHERE l.kind = 'internal' AND l.active),"
+    " w AS (SELECT c.*, sum(usable) OVER (PARTITION BY item_id ORDER BY"
+    " coalesce({day1}, {undated}) * {shift} + coalesce({day2}, {undated})"
+    " RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ahead FROM c)"
+    " SELECT item_id, location_id, code, lot_id, received_on, expires_on, available, status,"
+    " kind FROM w WHERE quantity IS NULL OR (usable IS NOT NULL AND coalesce(ahead, 0) < quantity)"
+)
+_FIRST = "CASE WHEN strategy = 'fefo' THEN expires_on ELSE received_on END"
+_SECOND = "CASE WHEN strategy = 'fefo' THEN received_on ELSE expires_on END"
+#: A day as a whole number (PostgreSQL's days span less than 2**31), the first key shifted
+#: past the second's range so that one number orders both, undated after every day: a frame
+#: ending "1 PRECEDING" needs one numeric key, and it sums each row once.
+_ORDER = {"undated": "2147483647", "shift": "2147483648"}
+_CANDIDATES_PG = _CANDIDATES.format(
+    **_ORDER,
+    day1=f"({_FIRST} - DATE '4714-11-24 BC')",
+    day2=f"({_SECOND} - DATE '4714-11-24 BC')",
+    materialized="",
+    need="SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[])",
+    created="CAST(t.created_at AS DATE)",
+    allow="%s::boolean",
+    today="%s::date",
+    items="= ANY(%s::bigint[])",
+)
+_CANDIDATES_SQLITE = _CANDIDATES.format(
+    **_ORDER,
+    day1=f"CAST(julianday({_FIRST}) AS INTEGER)",
+    day2=f"CAST(julianday({_SECOND}) AS INTEGER)",
+    materialized="MATERIALIZED ",
+    need="SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+    " json_extract(value, '$[2]') FROM json_each(%s)",
+    created="date(t.created_at / 1000000, 'unixepoch')",
+    allow="%s",
+    today="%s",
+    items="IN (SELECT value FROM json_each(%s))",
 )
 
 

@@ -95,11 +95,14 @@ def allocate_lines(
             )
         )
     out_store.lock_items(conn, warehouse_id, item_ids)
+    today = expiry_settings(conn).today(now)
+    expired_ok = out_store.allows_expired(conn, warehouse_id)
+    demand = out_store.Demand(_prunable(needs, excluded), today, expired_ok)
     plan = allocate(
         needs,
-        out_store.candidates(conn, warehouse_id, item_ids),
-        expiry_settings(conn).today(now),
-        allow_expired=out_store.allows_expired(conn, warehouse_id),
+        out_store.candidates(conn, warehouse_id, item_ids, demand),
+        today,
+        allow_expired=expired_ok,
         excluded=excluded,
     )
     document_of = {line.id: doc.id for doc, line in wanted}
@@ -121,6 +124,25 @@ def allocate_lines(
         now,
     )
     return plan
+
+
+def _prunable(
+    needs: Sequence[Need], excluded: Collection[tuple[int, int, int | None]]
+) -> dict[int, tuple[str, int]]:
+    """Item id -> (strategy, total quantity) of the items whose candidates may be read only as
+    far as the total reaches (``out_store.candidates``): every line of the item unbound (no
+    chosen lot or bin) and of one strategy, and nothing excluded. Their lines then take one
+    common order from the front, so no balance past the total's reach can be taken."""
+    if excluded:
+        return {}
+    totals: dict[int, tuple[str, int]] = {}
+    whole: set[int] = set()
+    for need in needs:
+        found = totals.get(need.item_id, (need.strategy, 0))
+        if need.lot_id is not None or need.location_id is not None or found[0] != need.strategy:
+            whole.add(need.item_id)
+        totals[need.item_id] = (found[0], found[1] + need.quantity)
+    return {item: total for item, total in totals.items() if item not in whole}
 
 
 def _summary(lines: Sequence[store.LineRow], plan: AllocationPlan) -> dict[str, Any]:
