@@ -30,6 +30,7 @@ from cangku.domain.errors import InvalidInput, NotAuthenticated, RuleViolation
 from cangku.domain.permissions import BUILTIN_ROLES
 from cangku.queries.documents import TaskCount, my_tasks, task_counts
 from cangku.queries.outbound import demand
+from cangku.queries.transfers import in_transit
 from cangku.queries.verify import verify
 from cangku.services.auth import sign_in, whoami
 from cangku.services.common import Context, utcnow
@@ -212,7 +213,18 @@ def test_demo_buys_through_the_inbound_documents(db: Database) -> None:
         "sales_order",
         "shipment",
         "supplier_return",
+        "transfer",
+        "adjustment",
     }
+    # Shenzhen replenished on transfers every Monday; one on its way now, one back waiting
+    assert states[("transfer", "received")] >= 1
+    assert (states[("transfer", "in_transit")], states[("transfer", "submitted")]) == (1, 1)
+    with db.read() as conn:
+        moving = in_transit(conn)
+    assert {(r.from_warehouse, r.to_warehouse, r.state) for r in moving} == {
+        ("SH", "SZ", "in_transit")
+    }
+    assert all(r.quantity == 2 and r.value is not None and r.value > 0 for r in moving)
     # what the last day leaves open: one of each, whatever the date the demo is built on
     assert states[("purchase_order", "draft")] == 1
     assert states[("purchase_order", "awaiting_approval")] == 1
@@ -447,6 +459,9 @@ def test_demo_leaves_work_in_each_roles_task_inbox(db: Database) -> None:
         ("purchase_order", "confirm"): (1, 0),
         ("requisition", "approve"): (1, 0),
         ("supplier_return", "ship"): (1, 0),
+        # the transfer on its way to Shenzhen, the one back to Shanghai the picker raised
+        ("transfer", "receive"): (1, 0),
+        ("transfer", "approve"): (1, 0),
         **outbound,
     }  # not the put-away nor the pick list: they were given to the clerk and the picker
     assert _tasks(db, "picker") == {("pick_list", "pick"): (1, 0), **outbound}

@@ -70,6 +70,7 @@ from cangku.services.demo_catalogue import (
     ean13,
     plausible_quantity,
 )
+from cangku.services.demo_internal import open_transfer_work, replenish
 from cangku.services.demo_outbound import (
     OutboundBook,
     add_outbound_rules,
@@ -721,14 +722,17 @@ def _take(
 
 
 def _weekly(h: _History) -> None:
-    """Monday: replenish Shenzhen, count a few bins, scrap damage, fix a wrong put-away."""
+    """Monday: replenish Shenzhen (one transfer document), count a few bins, scrap damage, fix
+    a wrong put-away."""
+    wanted = []
     for item in h.catalogue:
         if item.family.item_type != "finished_good" or item.family.tracking == "serial":
             continue
         target = SZ_BINS[len(item.code) % 3]
         spare = h.on_hand(item.home, item.code) - item.batch
         if h.on_hand(target, item.code) < item.batch and spare >= item.batch:
-            h.transfer(item.code, min(spare, item.batch * 2), item.home, target, None)
+            wanted.append((item, min(spare, item.batch * 2), item.home, target))
+    replenish(h, wanted)
     stocked = [(k, q) for k, q in h.stock.items() if q > 0 and k[0].count("-") == 3]
     for (location, code, lot), qty in h.rng.sample(stocked, min(3, len(stocked))):
         item = next(i for i in h.catalogue if i.code == code)
@@ -825,6 +829,12 @@ def _open_work(h: _History) -> None:
     _return_rejected(h, INSPECTOR, ship=False)
     close_backorders(h)
     open_outbound_work(h)
+    goods = [
+        i
+        for i in h.catalogue
+        if i.family.item_type == "finished_good" and i.family.tracking != "serial"
+    ]
+    open_transfer_work(h, goods, SZ_BINS)
 
 
 def _expired(h: _History) -> None:
