@@ -135,6 +135,7 @@ DOCUMENT_STATES: dict[str, str] = {
     "open": N_("Open"),
     "done": N_("Done"),
     "returned": N_("Returned"),
+    "posted": N_("Posted"),
 }
 
 #: why an inspection rejects goods (``domain.inbound.INSPECTION_REASONS``)
@@ -336,6 +337,7 @@ DOCUMENT_TYPES: dict[str, str] = {
     "inspection": N_("Inspection"),
     "putaway": N_("Put-away"),
     "supplier_return": N_("Return to supplier"),
+    "adjustment": N_("Adjustment"),
 }
 
 #: the steps of the machines, and the timeline's own events (create, assign, take)
@@ -353,6 +355,7 @@ STEPS: dict[str, str] = {
     "ship": N_("Send back"),
     "assign": N_("Assign"),
     "take": N_("Take"),
+    "post": N_("Post"),
 }
 
 #: the refusals of document steps, with their data shown by label (see ``document_refusal``)

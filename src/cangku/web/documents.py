@@ -54,7 +54,7 @@ from cangku.services.tasks import (
     notifications_of,
     take_document,
 )
-from cangku.web import codes, outbound_codes, outbound_steps
+from cangku.web import adjustments, codes, outbound_codes, outbound_steps
 from cangku.web.access import WebUser, acting, current_user, page
 from cangku.web.forms import Fields, FormDep, new_key
 from cangku.web.i18n import N_
@@ -83,6 +83,7 @@ TYPES = (
     "putaway",
     "supplier_return",
     *outbound_codes.OUTBOUND_TYPES,
+    "adjustment",
 )
 
 #: a step taken from a button: the service that takes it (``note`` is the form's note)
@@ -117,6 +118,8 @@ STEP_SERVICES: dict[tuple[str, str], StepService] = {
     ("supplier_return", "cancel"): _plain(returns.cancel_supplier_return),
     # the outbound documents' buttons (issue 13)
     **outbound_steps.STEP_SERVICES,
+    # an adjustment's (issue 14)
+    **adjustments.STEP_SERVICES,
 }
 
 #: steps done on a screen of their own (``web/inbound.py``): where it opens

@@ -283,8 +283,12 @@ PERMISSIONS: dict[str, str] = {
     "customer_return.receive": N_("Register and receive customer returns"),
     "approval_rule.manage": N_("Set when outbound requests wait for approval"),
     "lot.recall": N_("Recall lots and lift recalls"),
+    "adjustment.edit": N_("Raise, submit, post and cancel adjustments"),
+    "adjustment.approve": N_("Approve or reject adjustments"),
+    "reason_code.manage": N_("Keep the company's reason codes of adjustments and scrap"),
 }
 PERMISSION_GROUPS: dict[str, str] = {
+    "adjustment": N_("Adjustments"),
     "audit": N_("Audit trail"),
     "backup": N_("Backups"),
     "category": N_("Categories"),
@@ -296,6 +300,7 @@ PERMISSION_GROUPS: dict[str, str] = {
     "lot": N_("Lots"),
     "partner": N_("Partners"),
     "period": N_("Periods"),
+    "reason_code": N_("Reason codes"),
     "role": N_("Roles"),
     "stock": N_("Stock"),
     "supplier_item": N_("Supplied items"),

@@ -27,6 +27,7 @@ from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.services.warehouses import WAREHOUSE_VIEW
 from cangku.web import (
     account,
+    adjustments,
     audit,
     charts,
     company,
@@ -160,6 +161,7 @@ def mount(app: FastAPI) -> None:
         outbound_demand.router,
         outbound_returns.router,
         outbound_rules.router,
+        adjustments.router,
         imports.router,
         data_import.router,
         users.router,

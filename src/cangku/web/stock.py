@@ -56,6 +56,7 @@ from cangku.services.stock import (
 )
 from cangku.services.stock_commands import Adjust, Issue, Receive, Reverse, Scrap, Transfer
 from cangku.web.access import WebUser, acting, current_user, page, signed_in_page
+from cangku.web.adjustments import reason_options
 from cangku.web.forms import Fields, FormDep, new_key
 from cangku.web.i18n import N_, error_message, format_number, label
 from cangku.web.listing import Column, Listing, exported
@@ -326,7 +327,12 @@ def _form(
         values=values,
         error=error,
         resolved=resolved,
-        reasons=list(operation.reasons or ()),
+        # the company's active codes (``cangku reasons``), in its list order
+        reasons=(
+            [code for code, _ in reason_options(request, REASON_KINDS[name])]
+            if name in REASON_KINDS
+            else list(operation.reasons or ())
+        ),
         targets=["customer", "production"],
         items=list_items(db, active=True, limit=500).items,
         # the locations of the warehouses where the user may do this
@@ -353,7 +359,21 @@ def _posted_text(request: Request, result: PostingResult) -> str:
         }
         for m in result.moves
     ]
-    return gettext_(N_("Posted: %(moves)s.")) % {"moves": "; ".join(parts)}
+    if result.state == "submitted":
+        return gettext_(
+            N_(
+                "Adjustment %(number)s waits for approval: it is worth more than the company's "
+                "threshold, so no stock moved yet."
+            )
+        ) % {"number": result.document}
+    text = gettext_(N_("Posted: %(moves)s.")) % {"moves": "; ".join(parts)}
+    if result.document:
+        text += " " + gettext_(N_("Adjustment %(number)s.")) % {"number": result.document}
+    return text
+
+
+#: the operations whose reasons are the company's list of a kind
+REASON_KINDS = {"adjust": "adjustment", "scrap": "scrap"}
 
 
 # ------------------------------------------------------------------ operations
