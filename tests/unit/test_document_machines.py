@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cangku.domain.adjustments import ADJUSTMENT
 from cangku.domain.documents import Machine, invalid_transition
 from cangku.domain.errors import InvalidInput, InvalidTransition
 from cangku.domain.inbound import (
@@ -31,7 +32,9 @@ WORKFLOWS = Path(__file__).resolve().parents[2] / "docs" / "workflows"
 
 @pytest.mark.parametrize(
     ("machine", "page"),
-    [(m, "inbound.md") for m in INBOUND] + [(m, "outbound.md") for m in OUTBOUND],
+    [(m, "inbound.md") for m in INBOUND]
+    + [(m, "outbound.md") for m in OUTBOUND]
+    + [(ADJUSTMENT, "adjustments.md")],
     ids=lambda x: x.doc_type if isinstance(x, Machine) else x,
 )
 def test_the_docs_print_each_state_table(machine: Machine, page: str) -> None:
