@@ -16,6 +16,7 @@ from sqlalchemy import Table
 from cangku.db import tables
 from cangku.db.uow import Database
 from cangku.domain.permissions import Action
+from cangku.services.common import Context
 from cangku.services.inbound.orders import (
     NewPurchaseOrder,
     OrderLineInput,
@@ -30,8 +31,17 @@ from cangku.services.outbound.shipping import ship_request
 from cangku.services.partners import PartnerInput, create_partner
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
+from cangku.services.transfers.movement import dispatch_transfer
+from cangku.services.transfers.requests import (
+    NewTransfer,
+    TransferLineInput,
+    approve_transfer,
+    create_transfer,
+)
+from cangku.services.users import create_user
 from cangku.web.access import PUBLIC, declared_actions_of
 from tests import snapshot
+from tests.auth import PASSWORD
 from tests.factories import CTX
 
 
@@ -69,7 +79,13 @@ SAMPLES = {"number": "PO-WH1-2026-00001"}
 
 #: pages of one document type (the inbound screens), by their path's first segment: the
 #: number's prefix their sample takes (``seed_documents`` makes the first of each)
-TYPED_PAGES = {"inspections": "QC", "putaways": "PA", "picking": "PK", "shipments": "SH"}
+TYPED_PAGES = {
+    "inspections": "QC",
+    "putaways": "PA",
+    "picking": "PK",
+    "shipments": "SH",
+    "transfers": "TR",
+}
 
 
 def seed_documents(db: Database) -> str:
@@ -109,6 +125,13 @@ def seed_documents(db: Database) -> str:
     allocate_request(db, CTX, "sales_order", shipped)
     confirm_pick(db, CTX, create_pick_list(db, CTX, [shipped]).number)
     ship_request(db, CTX, "sales_order", shipped)
+    # and a transfer of 1 BOLT from WH1-A to WH2, approved by a manager and in transit: the
+    # first transfer, which the receiving screen opens
+    create_user(db, CTX, "walkboss", "Walk boss", PASSWORD, [("warehouse_manager", None)])
+    line = TransferLineInput("BOLT", "1", "WH1-A", to_location="WH2-A")
+    transfer = create_transfer(db, CTX, NewTransfer("WH1", "WH2", [line], submit=True)).number
+    approve_transfer(db, Context("walkboss"), transfer)
+    dispatch_transfer(db, CTX, transfer)
     return number
 
 

@@ -54,7 +54,7 @@ from cangku.services.tasks import (
     notifications_of,
     take_document,
 )
-from cangku.web import adjustments, codes, outbound_codes, outbound_steps
+from cangku.web import adjustments, codes, outbound_codes, outbound_steps, transfer_steps
 from cangku.web.access import WebUser, acting, current_user, page
 from cangku.web.forms import Fields, FormDep, new_key
 from cangku.web.i18n import N_
@@ -83,6 +83,7 @@ TYPES = (
     "putaway",
     "supplier_return",
     *outbound_codes.OUTBOUND_TYPES,
+    *transfer_steps.TYPES,
     "adjustment",
 )
 
@@ -118,6 +119,8 @@ STEP_SERVICES: dict[tuple[str, str], StepService] = {
     ("supplier_return", "cancel"): _plain(returns.cancel_supplier_return),
     # the outbound documents' buttons (issue 13)
     **outbound_steps.STEP_SERVICES,
+    # a transfer's buttons (issue 14)
+    **transfer_steps.STEP_SERVICES,
     # an adjustment's (issue 14)
     **adjustments.STEP_SERVICES,
 }
@@ -128,6 +131,7 @@ STEP_SCREENS: dict[tuple[str, str], str] = {
     ("inspection", "inspect"): "/inspections/{number}/record",
     ("putaway", "put_away"): "/putaways/{number}",
     **outbound_steps.STEP_SCREENS,
+    **transfer_steps.STEP_SCREENS,
 }
 
 #: what the screen links say
@@ -136,6 +140,7 @@ SCREEN_LINKS: dict[tuple[str, str], str] = {
     ("inspection", "inspect"): N_("Record inspection"),
     ("putaway", "put_away"): N_("Put away"),
     **outbound_steps.SCREEN_LINKS,
+    **transfer_steps.SCREEN_LINKS,
 }
 
 
@@ -306,30 +311,37 @@ def _warehouse_id(request: Request, code: str) -> int:
 def _offer(request: Request, user: WebUser, doc: DocumentView) -> Offer:
     machine: Machine = machines()[doc.doc_type]
     warehouse_id = _warehouse_id(request, doc.warehouse)
+    # a transfer's receipt and resolution are the destination's (``Step.at_destination``)
+    destination_id = _warehouse_id(request, doc.to_warehouse) if doc.to_warehouse else None
     actor = user.actor
     base = f"/documents/{path_part(doc.number)}"
 
-    def may(code: str) -> bool:
-        return actor.may(step_action(code), warehouse_id)
+    def where(step: Step) -> int:
+        if step.at_destination and destination_id is not None:
+            return destination_id
+        return warehouse_id
+
+    def may(step: Step) -> bool:
+        return actor.may(step_action(step.action), where(step))
 
     buttons = [
         Button(step, f"{base}/{doc.doc_type}/{step.code}")
         for step in machine.steps_from(doc.state)
-        if (doc.doc_type, step.code) in STEP_SERVICES and may(step.action)
+        if (doc.doc_type, step.code) in STEP_SERVICES and may(step)
     ]
     task = machine.task(doc.state)
     if task is not None and doc.doc_type in outbound_codes.OUTBOUND_TYPES:
         # an outbound document's task first: the primary button (a picked request ships)
         buttons.sort(key=lambda b: b.code != task.code)
     screens = []
-    if task is not None and (doc.doc_type, task.code) in STEP_SCREENS and may(task.action):
+    if task is not None and (doc.doc_type, task.code) in STEP_SCREENS and may(task):
         text = gettext_for(request)(SCREEN_LINKS[(doc.doc_type, task.code)])
         screens.append((text, task_link(doc.doc_type, task.code, doc.number)))
     may_take = (
         task is not None
         and doc.assignee != user.username
-        and actor.may(DOCUMENTS_TAKE, warehouse_id)
-        and may(task.action)
+        and actor.may(DOCUMENTS_TAKE, where(task))
+        and may(task)
     )
     may_assign = task is not None and actor.may(DOCUMENTS_ASSIGN, warehouse_id)
     return Offer(buttons, screens, may_assign, may_take)
@@ -346,6 +358,7 @@ def _document_page(
     context.setdefault("note", "")
     context.setdefault("confirm_over_receipt", False)
     context.update(outbound_steps.document_context(request, user, doc))
+    context.update(transfer_steps.document_context(request, user, doc))
     return render(
         request,
         context.pop("template", "document_detail.html"),

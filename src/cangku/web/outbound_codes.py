@@ -26,6 +26,7 @@ __all__ = [
     "REQUEST_TYPES",
     "document_state_label",
     "document_type_label",
+    "outcome_label",
     "refusal",
     "return_reason_label",
     "short_pick_reason_label",
@@ -40,6 +41,9 @@ OUTBOUND_TYPES: dict[str, str] = {
     "shipment": N_("Shipment"),
     "customer_return": N_("Customer return"),
 }
+#: the transfer (``domain.transfers``; issue 14)
+TRANSFER_TYPES: dict[str, str] = {"transfer": N_("Transfer order")}
+
 #: the request kinds (a pick list serves requests of one kind)
 REQUEST_TYPES = ("sales_order", "requisition")
 
@@ -53,6 +57,9 @@ STATES: dict[str, str] = {
     "partially_shipped": N_("Partially shipped"),
     "shipped": N_("Shipped"),
     "delivered": N_("Delivered"),
+    # a transfer's
+    "in_transit": N_("In transit"),
+    "discrepancy": N_("Discrepancy"),
 }
 
 #: the outbound steps (a request's ``ship`` is not a supplier return's "Send back")
@@ -64,6 +71,21 @@ STEPS: dict[str, str] = {
     "pick": N_("Pick"),
     "ship": N_("Ship"),
     "deliver": N_("Record delivery"),
+}
+
+#: a transfer's steps (its ``receive`` is signing for goods at the destination)
+TRANSFER_STEPS: dict[str, str] = {
+    "dispatch": N_("Dispatch"),
+    "receive": N_("Receive at destination"),
+    "resolve": N_("Resolve discrepancy"),
+}
+
+#: what became of a transfer's goods that did not arrive (``domain.transfers.Outcome``)
+OUTCOMES: dict[str, str] = {
+    "lost": N_("Lost in transit"),
+    "returned": N_("Returned to the bin it left"),
+    "found": N_("Found: to the destination bin"),
+    "scrapped": N_("Scrapped"),
 }
 
 #: why a picker picked less (``domain.outbound.SHORT_PICK_REASONS``)
@@ -151,12 +173,38 @@ MESSAGES: dict[str, str] = {
     "unknown_role": N_("There is no such role."),
     "approval_rule_not_found": N_("There is no such approval rule."),
     "shipment_required": N_("Enter the shipment's number."),
+    # transfers (issue 14)
+    "dispatched_more_than_requested": N_(
+        "Line %(line)s (%(item)s): %(dispatched)s is more than the %(requested)s requested."
+    ),
+    "nothing_to_dispatch": N_("Nothing to dispatch: every quantity is 0."),
+    "received_more_than_dispatched": N_(
+        "Line %(line)s (%(item)s): %(received)s received (with the damaged), but only "
+        "%(dispatched)s was dispatched. Record less; what is missing becomes a discrepancy."
+    ),
+    "resolved_more_than_missing": N_(
+        "Line %(line)s (%(item)s): at most %(missing)s is still in transit."
+    ),
+    "to_location_required": N_("Line %(line)s: scan or enter the bin the goods go to."),
+    "to_location_not_in_warehouse": N_(
+        "%(location)s is not a storage location of the warehouse the goods go to."
+    ),
+    "from_location_not_in_warehouse": N_(
+        "%(location)s is not a storage location of warehouse %(warehouse)s."
+    ),
+    "unknown_outcome": N_("Choose what became of the goods: lost, returned, found or scrapped."),
+    "no_resolutions": N_("Choose an outcome for at least one line."),
+    # a transfer's ``invalid_quantity`` (``_template`` tells them apart)
+    "quantity_negative": N_("A quantity cannot be negative."),
+    "quantity_not_positive": N_("A resolved quantity is more than 0."),
 }
 
 
 def document_type_label(code: str | None, lang: str) -> str:
     if code in OUTBOUND_TYPES:
         return vocabulary(OUTBOUND_TYPES, code, lang)
+    if code in TRANSFER_TYPES:
+        return vocabulary(TRANSFER_TYPES, code, lang)
     return codes.document_type_label(code, lang)
 
 
@@ -168,7 +216,10 @@ def document_state_label(code: str | None, lang: str) -> str:
 
 def step_label(code: str | None, lang: str, doc_type: str | None = None) -> str:
     """A step by its label; ``ship`` of a supplier return is "Send back", of a request "Ship"
-    (without a type: as the inbound documents have it)."""
+    (without a type: as the inbound documents have it); a transfer's ``receive`` is signing
+    for the goods at the destination."""
+    if code in TRANSFER_STEPS and (doc_type in TRANSFER_TYPES or code not in codes.STEPS):
+        return vocabulary(TRANSFER_STEPS, code, lang)
     if code in STEPS and (doc_type in OUTBOUND_TYPES or code not in codes.STEPS):
         return vocabulary(STEPS, code, lang)
     return codes.step_label(code, lang)
@@ -185,6 +236,10 @@ def step_filter(lang: str) -> Callable[..., str]:
         return step_label(code, lang, kind if isinstance(kind, str) else None)
 
     return step
+
+
+def outcome_label(code: str | None, lang: str) -> str:
+    return vocabulary(OUTCOMES, code, lang)
 
 
 def short_pick_reason_label(code: str | None, lang: str) -> str:
@@ -210,6 +265,9 @@ def _template(error: CangkuError) -> str | None:
         return MESSAGES["rejection_reason_required"]
     if code == "no_lines" and error.message.startswith("nothing is allocated"):
         return MESSAGES["nothing_to_pick"]
+    if code == "invalid_quantity" and error.message.startswith("a quantity is"):
+        positive = error.message.endswith("greater than zero")
+        return MESSAGES["quantity_not_positive" if positive else "quantity_negative"]
     if code == "location_required" and "returned goods" in error.message:
         return MESSAGES["return_location_required"]
     return MESSAGES.get(code) or codes.DOCUMENT_ERRORS.get(code) or INBOUND_MESSAGES.get(code)

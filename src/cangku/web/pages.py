@@ -47,6 +47,7 @@ from cangku.web import (
     signin,
     sites,
     stock,
+    transfers,
     users,
 )
 from cangku.web.access import WebUser, public_page, signed_in_page
@@ -159,6 +160,7 @@ def mount(app: FastAPI) -> None:
         inbound.router,
         outbound.router,
         outbound_demand.router,
+        transfers.router,
         outbound_returns.router,
         outbound_rules.router,
         adjustments.router,
