@@ -30,7 +30,7 @@ from enum import StrEnum
 from cangku.domain.enums import LotStatus
 from cangku.domain.errors import InvalidInput, RuleViolation
 
-__all__ = ["BLOCKING", "LotVerb", "check_verb", "require_reason"]
+__all__ = ["BLOCKING", "LotVerb", "allowed_verbs", "check_verb", "require_reason"]
 
 #: the statuses a release lifts (and that release a lot's unpicked reservations when set)
 BLOCKING = frozenset({LotStatus.HOLD, LotStatus.QUARANTINE, LotStatus.RECALLED})
@@ -91,3 +91,15 @@ def check_verb(verb: LotVerb, current: LotStatus, lot: str) -> LotStatus:
             **data,
         )
     return target
+
+
+def allowed_verbs(current: LotStatus) -> list[LotVerb]:
+    """The verbs a lot in status ``current`` accepts (what a page offers), in table order."""
+    allowed = []
+    for verb in LotVerb:
+        try:
+            check_verb(verb, current, "")
+        except RuleViolation:
+            continue
+        allowed.append(verb)
+    return allowed

@@ -1,29 +1,42 @@
-"""Lot pages: the list (by item, status, expiry) and one lot with its stock and moves."""
+"""Lot pages: the list (by item, status, expiry), one lot with its stock, moves and status
+history (hold, quarantine, recall, release), and its recall trace (with files)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from operator import attrgetter
-from typing import Annotated
+from operator import attrgetter, itemgetter
+from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from cangku.domain.enums import LotStatus
 from cangku.domain.errors import CangkuError
+from cangku.domain.lot_status import allowed_verbs
 from cangku.queries.common import Page
 from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.documents import documents_of_lot
-from cangku.queries.lots import EXPIRY_FILTERS, LotView, expiry_day, get_lot, list_lots
+from cangku.queries.lot_trace import TRACE_HEADERS, trace_rows
+from cangku.queries.lots import (
+    EXPIRY_FILTERS,
+    LotView,
+    expiry_day,
+    get_lot,
+    list_lots,
+    lot_history,
+)
 from cangku.queries.stock import HistoryFilter, StockFilter, history, on_hand, totals
 from cangku.routing import SegmentRouter
 from cangku.services.documents import DOCUMENTS_VIEW
-from cangku.services.lots import LOT_STATUS, LOT_VIEW, set_lot_status
+from cangku.services.lot_trace import trace_lot
+from cangku.services.lots import LOT_RECALL, LOT_STATUS, LOT_VIEW, set_lot_status
+from cangku.services.lots import change_lot_status as change_status
 from cangku.services.stock import STOCK_VIEW, VALUATION_VIEW
 from cangku.web.access import WebUser, acting, page
 from cangku.web.forms import FormDep, parse_day
 from cangku.web.i18n import N_, error_message, label
-from cangku.web.listing import Column, Listing, exported
+from cangku.web.listing import Column, Listing, export_format, export_response, exported
 from cangku.web.render import (
     Flash,
     PageRoute,
@@ -110,6 +123,7 @@ def _lot_page(
         moves = history(conn, HistoryFilter(item=lot.item, lot=lot.code), limit=50, warehouses=seen)
         costs = cost_scope(conn, user.warehouses(VALUATION_VIEW))
         origins = documents_of_lot(conn, lot.id, user.warehouses(DOCUMENTS_VIEW))
+        events = lot_history(conn, lot.id)
     return render(
         request,
         "lot_detail.html",
@@ -122,6 +136,8 @@ def _lot_page(
         statuses=STATUSES,
         error=error,
         expiry=expiry_day(db),
+        history=events,
+        verbs=[str(v) for v in allowed_verbs(LotStatus(lot.status))],
     )
 
 
@@ -146,6 +162,127 @@ def change_lot_status(
         "status": label(lot.status, language(request)),
     }
     return redirect(f"/lots/{path_part(lot.item)}/{path_part(lot.code)}", Flash("success", text))
+
+
+#: what the verbs say once done (the flash)
+DONE = {
+    "hold": N_("Lot %(code)s is on hold."),
+    "quarantine": N_("Lot %(code)s is in quarantine."),
+    "recall": N_("Lot %(code)s is recalled."),
+    "release": N_("Lot %(code)s is released: available again."),
+}
+RELEASED = N_("Reservations released: %(what)s (allocate those requests again).")
+
+
+def _change(
+    request: Request, user: WebUser, item: str, code: str, verb: str, fields: FormDep
+) -> Response:
+    """Hold, quarantine, recall or release the lot with the form's reason."""
+    reason = fields.raw("reason")
+    try:
+        changed = change_status(db_of(request), acting(request), item, code, verb, reason)
+    except CangkuError as error:
+        return _lot_page(
+            request, user, item, code, form_status(error), error_message(error, language(request))
+        )
+    gettext = gettext_for(request)
+    text = gettext(DONE[verb]) % {"code": changed.lot.code}
+    if changed.released:
+        what = ", ".join(f"{r.document} ({r.quantity})" for r in changed.released)
+        text += " " + gettext(RELEASED) % {"what": what}
+    lot = changed.lot
+    return redirect(f"/lots/{path_part(lot.item)}/{path_part(lot.code)}", Flash("success", text))
+
+
+@router.post("/lots/{item}/{code:path}/hold", response_class=HTMLResponse)
+def hold_lot_form(
+    request: Request, item: str, code: str, user: Annotated[WebUser, page(LOT_STATUS)],
+    fields: FormDep,
+) -> Response:  # fmt: skip
+    return _change(request, user, item, code, "hold", fields)
+
+
+@router.post("/lots/{item}/{code:path}/quarantine", response_class=HTMLResponse)
+def quarantine_lot_form(
+    request: Request, item: str, code: str, user: Annotated[WebUser, page(LOT_STATUS)],
+    fields: FormDep,
+) -> Response:  # fmt: skip
+    return _change(request, user, item, code, "quarantine", fields)
+
+
+@router.post("/lots/{item}/{code:path}/recall", response_class=HTMLResponse)
+def recall_lot_form(
+    request: Request, item: str, code: str, user: Annotated[WebUser, page(LOT_RECALL)],
+    fields: FormDep,
+) -> Response:  # fmt: skip
+    return _change(request, user, item, code, "recall", fields)
+
+
+@router.post("/lots/{item}/{code:path}/release", response_class=HTMLResponse)
+def release_lot_form(
+    request: Request, item: str, code: str, user: Annotated[WebUser, page(LOT_STATUS)],
+    fields: FormDep,
+) -> Response:  # fmt: skip
+    return _change(request, user, item, code, "release", fields)
+
+
+#: the trace's sections and what each move in or out was, as the page and its files show them
+TRACE_LABELS = {
+    "came_from": N_("Came from"),
+    "now_at": N_("Now at"),
+    "went_to": N_("Went to"),
+    "total": N_("Total"),
+    "received": N_("Received from suppliers"),
+    "returned_by_customers": N_("Returned by customers"),
+    "adjusted_in": N_("Adjusted in (found)"),
+    "from_production": N_("From production"),
+    "recovered_from_scrap": N_("Recovered from scrap"),
+    "shipped": N_("Shipped to customers"),
+    "issued_to_production": N_("Issued to production"),
+    "scrapped": N_("Scrapped"),
+    "adjusted_out": N_("Adjusted out (lost)"),
+    "returned_to_suppliers": N_("Returned to suppliers"),
+    "total_in": N_("Total in"),
+    "total_out": N_("Total out"),
+    "on_hand": N_("On hand"),
+    "reserved": N_("Reserved"),
+}
+
+
+def _labelled(index: int, name: Callable[[str], str]) -> Callable[[list[Any]], str]:
+    def value(row: list[Any]) -> str:
+        return name(row[index])
+
+    return value
+
+
+def _trace_listing(name: str, trace_label: Callable[[str], str]) -> Listing:
+    """The trace as a file: its rows (``trace_rows``), codes in the page's language."""
+    kinds = ["text", "text", "time", "text", "text", "number", "number", "label"] + ["text"] * 7
+    columns = [
+        Column(title, _labelled(index, trace_label) if index < 2 else itemgetter(index), kind)
+        for index, (title, kind) in enumerate(zip(TRACE_HEADERS, kinds, strict=True))
+    ]
+    return Listing(name, columns)
+
+
+@router.get("/lots/{item}/{code:path}/trace", response_class=HTMLResponse)
+def lot_trace_page(
+    request: Request, item: str, code: str, user: Annotated[WebUser, page(STOCK_VIEW)]
+) -> Response:
+    fmt = export_format(request)
+    trace = trace_lot(db_of(request), item, code, user.warehouses(STOCK_VIEW))
+    gettext, lang = gettext_for(request), language(request)
+
+    def trace_label(value: str) -> str:
+        known = TRACE_LABELS.get(value)
+        return gettext(known) if known else label(value, lang)
+
+    if fmt is not None:
+        listing = _trace_listing(f"trace-{trace.item}-{trace.lot}", trace_label)
+        rows = iter(trace_rows(trace))
+        return export_response(request, fmt, listing, rows, gettext, lang)
+    return render(request, "lot_trace.html", trace=trace, trace_label=trace_label)
 
 
 @router.get("/lots/{item}/{code:path}", response_class=HTMLResponse)
