@@ -151,3 +151,16 @@ def test_reason_codes_settings_page(client: Browser, db: Database) -> None:
     assert '<option value="forklift">Forklift damage</option>' in form.text
     client.cookies.set("lang", "zh_CN")
     assert '<option value="forklift">叉车损坏</option>' in client.get("/adjustments/new").text
+
+
+def test_the_document_page_shows_each_lines_direction_and_reason(
+    client: Browser, db: Database
+) -> None:
+    page = client.get("/adjustments/new")
+    client.post("/adjustments/new", data=_form(key_of(page.text)))
+    client.cookies.set("lang", "zh_CN")
+    shown = client.get(f"/documents/{FIRST}").text
+    assert "<th>方向</th>" in shown
+    assert '<td class="label">盘亏</td>' in shown
+    assert '<td class="label">盘盈</td>' in shown
+    assert '<td class="label">lost</td>' not in shown

@@ -11,8 +11,10 @@ from typing import Annotated, Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from cangku.domain.adjustments import DIRECTIONS, REASON_KINDS
+from cangku.domain.adjustments import ADJUSTMENT, DIRECTIONS, REASON_KINDS
 from cangku.domain.errors import CangkuError
+from cangku.queries.adjustments import get_adjustment
+from cangku.queries.documents import DocumentView
 from cangku.routing import SegmentRouter
 from cangku.services import adjustments as service
 from cangku.services import reason_codes
@@ -33,7 +35,7 @@ from cangku.web.render import (
     render,
 )
 
-__all__ = ["STEP_SERVICES", "reason_options", "router"]
+__all__ = ["STEP_SERVICES", "document_context", "reason_options", "router"]
 
 router = SegmentRouter(route_class=PageRoute)
 
@@ -79,6 +81,22 @@ def reason_options(request: Request, kind: str) -> list[tuple[str, str]]:
     lang = language(request)
     found = reason_codes.list_reason_codes(db_of(request), kind)
     return [(c.code, _label(c, lang)) for c in found if c.active]
+
+
+def document_context(request: Request, doc: DocumentView) -> dict[str, Any]:
+    """What an adjustment's page shows beside the generic document: each line's direction."""
+    if doc.doc_type != ADJUSTMENT.doc_type:
+        return {"directions": {}, "direction_labels": {}}
+    with db_of(request).read() as conn:
+        found = get_adjustment(conn, doc.number)
+    gettext = gettext_for(request)
+    return {
+        "directions": found.directions,
+        "direction_labels": {code: gettext(text) for code, text in DIRECTION_LABELS.items()},
+    }
+
+
+DIRECTION_LABELS = {"gain": N_("Gain"), "loss": N_("Loss"), "scrap": N_("Scrap")}
 
 
 # ---------------------------------------------------------------- raise an adjustment

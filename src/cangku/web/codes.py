@@ -8,7 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from cangku.domain.errors import CangkuError
-from cangku.web.i18n import KINDS, LABELS, N_, ROLES, error_message, translations, vocabulary
+from cangku.web.i18n import (
+    KINDS,
+    LABELS,
+    N_,
+    ROLES,
+    error_message,
+    reason_label,
+    translations,
+    vocabulary,
+)
 
 __all__ = [
     "AUDIT_ACTIONS",
@@ -390,10 +399,12 @@ def step_label(code: str | None, lang: str) -> str:
 
 
 def line_reason_label(code: str | None, lang: str) -> str:
-    """An inspection's or a return's reason code by its label."""
+    """An inspection's, a return's or an adjustment's reason code by its label."""
     if code in INSPECTION_REASON_LABELS:
         return inspection_reason_label(code, lang)
-    return return_reason_label(code, lang)
+    if code in RETURN_REASON_LABELS:
+        return return_reason_label(code, lang)
+    return reason_label(code, lang)
 
 
 def document_refusal(error: CangkuError, lang: str) -> str:

@@ -358,6 +358,7 @@ def _document_page(
     context.setdefault("note", "")
     context.setdefault("confirm_over_receipt", False)
     context.update(outbound_steps.document_context(request, user, doc))
+    context.update(adjustments.document_context(request, doc))
     context.update(transfer_steps.document_context(request, user, doc))
     return render(
         request,
