@@ -73,6 +73,10 @@ def test_raise_submit_approve_post_over_http(client: TestClient, db: Database) -
     assert submitted.status_code == 200, submitted.text
     # 3 x 2.00 + 1 x 4.00 = 10.00 > 5.00
     assert submitted.json()["state"] == "submitted"
+    # the boss's inbox holds the approval; the counter's nothing
+    tasks = client.get(f"{API}/tasks", headers=boss).json()["items"]
+    assert [(t["number"], t["next_step"]) for t in tasks] == [(FIRST, "approve")]
+    assert client.get(f"{API}/tasks", headers=counter).json()["items"] == []
     own = client.post(f"{API}/adjustments/{FIRST}/approve", headers=counter)
     assert own.status_code == 403  # a counter may not approve at all
     approved = client.post(f"{API}/adjustments/{FIRST}/approve", json={"note": "ok"}, headers=boss)
