@@ -304,3 +304,20 @@ def test_receipt_and_inspection_status_changes_are_in_the_history(outbound: Data
         ("admin", "available", "quarantine", None, receipt.number),
         ("admin", "quarantine", "available", None, inspection),
     ]
+
+
+@pytest.mark.parametrize("verb", ["quarantine", "recall"])
+def test_a_quarantined_or_recalled_lot_is_neither_issued_nor_reserved(
+    outbound: Database, verb: str
+) -> None:
+    change_lot_status(outbound, BOSS, "GLUE", "F-FAR", verb, "blocked")
+    before = _lot_row(outbound, "F-FAR")
+
+    with pytest.raises(RuleViolation) as issued:
+        issue_stock(outbound, CTX, Issue("GLUE", "1", "WH1-A-01", lot="F-FAR"))
+    with pytest.raises(RuleViolation) as reserved:
+        reserve_stock(outbound, CTX, Reservation("GLUE", "1", "WH1-A-01", lot="F-FAR"))
+
+    assert (issued.value.code, reserved.value.code) == ("lot_not_available", "lot_not_available")
+    assert _lot_row(outbound, "F-FAR") == before
+    assert _reserved(outbound) == {}
