@@ -208,8 +208,8 @@ def candidates(
         ]
     else:
         sql = _CANDIDATES_SQLITE
-        needs = json.dumps([[i, s, q] for i, (s, q) in need])
-        params = [needs, warehouse_id, json.dumps(sorted(wanted)), int(allow), today.isoformat()]
+        every = [[item, *totals.get(item, (None, None))] for item in sorted(wanted)]
+        params = [int(allow), today.isoformat(), json.dumps(every), warehouse_id]
     out: list[Candidate] = []
     days: dict[Any, date | None] = {None: None}
     for r in driver.rows(conn, sql, params):
@@ -242,17 +242,14 @@ def candidates(
 #: the other items keep every balance. ``{created}`` is the lot's creation day in the
 #: dialect's words; no part is ever input.
 _CANDIDATES = (
-    "WITH need(item_id, strategy, quantity) AS {materialized}({need}),"
-    " b AS MATERIALIZED (SELECT item_id, location_id, lot_id, on_hand - reserved AS available"
-    " FROM balances WHERE warehouse_id = %s AND item_id {items} AND on_hand - reserved > 0),"
+    "WITH {balances},"
     " c AS (SELECT b.item_id, b.location_id, l.code, b.lot_id,"
     " coalesce(t.manufactured_on, {created}) AS received_on, t.expires_on, b.available,"
-    " t.status, l.kind, n.strategy, n.quantity,"
-    " CASE WHEN n.quantity IS NOT NULL AND coalesce(t.status, 'available') = 'available'"
+    " t.status, l.kind, strategy, quantity,"
+    " CASE WHEN quantity IS NOT NULL AND coalesce(t.status, 'available') = 'available'"
     " AND ({allow} OR t.expires_on IS NULL OR t.expires_on >= {today})"
     " THEN b.available END AS usable"
-    " FROM b JOIN locations l ON l.id = b.location_id"
-    " LEFT JOIN lots t ON t.id = b.lot_id LEFT JOIN need n ON n.item_id = b.item_id"
+    " FROM b JOIN locations l ON l.id = b.location_id LEFT JOIN lots t ON t.id = b.lot_id{need}"
     " WHERE l.kind = 'internal' AND l.active),"
     " w AS (SELECT c.*, sum(usable) OVER (PARTITION BY item_id ORDER BY"
     " coalesce({day1}, {undated}) * {shift} + coalesce({day2}, {undated})"
@@ -270,25 +267,42 @@ _CANDIDATES_PG = _CANDIDATES.format(
     **_ORDER,
     day1=f"({_FIRST} - DATE '4714-11-24 BC')",
     day2=f"({_SECOND} - DATE '4714-11-24 BC')",
-    materialized="",
-    need="SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[])",
+    balances="need(item_id, strategy, quantity) AS"
+    " (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[])),"
+    " b AS MATERIALIZED (SELECT item_id, location_id, lot_id, on_hand - reserved AS available"
+    " FROM balances WHERE warehouse_id = %s AND item_id = ANY(%s::bigint[])"
+    " AND on_hand - reserved > 0)",
+    need=" LEFT JOIN need n ON n.item_id = b.item_id",
     created="CAST(t.created_at AS DATE)",
     allow="%s::boolean",
     today="%s::date",
-    items="= ANY(%s::bigint[])",
 )
-_CANDIDATES_SQLITE = _CANDIDATES.format(
-    **_ORDER,
-    day1=f"CAST(julianday({_FIRST}) AS INTEGER)",
-    day2=f"CAST(julianday({_SECOND}) AS INTEGER)",
-    materialized="MATERIALIZED ",
-    need="SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
-    " json_extract(value, '$[2]') FROM json_each(%s)",
-    created="date(t.created_at / 1000000, 'unixepoch')",
-    allow="%s",
-    today="%s",
-    items="IN (SELECT value FROM json_each(%s))",
-)
+_RECEIVED = "coalesce(t.manufactured_on, date(t.created_at / 1000000, 'unixepoch'))"
+_STRATEGY = "json_extract(j.value, '$[1]')"
+#: SQLite makes no index on a joined CTE, so every item comes with its demand (or nulls) in
+#: one JSON array that drives the balances' (warehouse, item) index; its sorter is slow with
+#: wide rows, so the window sorts a row id and its key, and the kept rows are read after.
+_CANDIDATES_SQLITE = (  # noqa: S608 - fixed fragments, never input
+    "WITH c AS (SELECT x.rowid AS rid, x.item_id, json_extract(j.value, '$[2]') AS quantity,"
+    " CASE WHEN json_extract(j.value, '$[2]') IS NOT NULL"
+    " AND coalesce(t.status, 'available') = 'available'"
+    " AND (%s OR t.expires_on IS NULL OR t.expires_on >= %s)"
+    " THEN x.on_hand - x.reserved END AS usable,"
+    " coalesce(CAST(julianday(CASE WHEN {strategy} = 'fefo' THEN t.expires_on ELSE {received}"
+    " END) AS INTEGER), {undated}) * {shift} + coalesce(CAST(julianday(CASE WHEN {strategy}"
+    " = 'fefo' THEN {received} ELSE t.expires_on END) AS INTEGER), {undated}) AS k"
+    " FROM json_each(%s) AS j"
+    " JOIN balances x ON x.warehouse_id = %s AND x.item_id = json_extract(j.value, '$[0]')"
+    " JOIN locations l ON l.id = x.location_id LEFT JOIN lots t ON t.id = x.lot_id"
+    " WHERE x.on_hand - x.reserved > 0 AND l.kind = 'internal' AND l.active),"
+    " w AS (SELECT rid, quantity, usable, sum(usable) OVER (PARTITION BY item_id ORDER BY k"
+    " RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ahead FROM c)"
+    " SELECT b.item_id, b.location_id, l.code, b.lot_id, {received}, t.expires_on,"
+    " b.on_hand - b.reserved, t.status, l.kind"
+    " FROM w JOIN balances b ON b.rowid = w.rid JOIN locations l ON l.id = b.location_id"
+    " LEFT JOIN lots t ON t.id = b.lot_id"
+    " WHERE w.quantity IS NULL OR (w.usable IS NOT NULL AND coalesce(w.ahead, 0) < w.quantity)"
+).format(**_ORDER, strategy=_STRATEGY, received=_RECEIVED)
 
 
 def _day(value: Any) -> date | None:
