@@ -190,6 +190,9 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "invalid_value": "a NUL character: PostgreSQL cannot store or compare it, SQLite can",
     "invalid_email": "the address check (a name, @ and a domain with a dot)",
     "too_many_decimals": "more decimals than the unit has (stored)",
+    # adjustments (issue 14)
+    "label_required": "a reason code's label is not blank (str.strip)",
+    "unit_cost_not_allowed": "a unit cost only on a gain: a rule across two fields",
 }
 RULE_PREFIXES = ("import_", "file_")  # an import file's content (CSV/XLSX) is not in the schema
 
@@ -320,6 +323,7 @@ PATH_BY_PREFIX = {
     "/locations/": {"code": "WH1-A"},
     "/lots/{item}/": {"item": "FLOUR", "code": "F1"},
     "/roles/": {"code": "viewer"},
+    "/reason-codes/": {"kind": "scrap", "code": "other"},
 }
 STOCK = {"item": "BOLT", "quantity": "1"}
 BODIES: dict[tuple[str, str], dict[str, Any]] = {

@@ -83,6 +83,10 @@ class ReasonCodesOut(BaseModel):
 
 class ReasonCodeIn(_In):
     kind: str = Field(json_schema_extra=one_of(REASON_KINDS))
-    code: str = Field(max_length=200, description="1-64 of a-z, 0-9 and _")
+    code: str = Field(
+        max_length=200,
+        description="1-64 of a-z, 0-9 and _ (`invalid_reason_code` otherwise)",
+        json_schema_extra={"pattern": "^[a-z0-9_]{1,64}$"},
+    )
     label: Label
     label_zh: Label | None = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 
 from cangku.api.deps import ContextDep, DbDep, actor_of, permit
 from cangku.api.openapi import one_of, problems
@@ -42,6 +42,8 @@ from cangku.services.documents import DOCUMENTS_VIEW, StepResult, today
 router = SegmentRouter(tags=["adjustments"])
 
 Viewer = Annotated[Actor, permit(DOCUMENTS_VIEW)]
+#: the service refuses another with its own code (``invalid_reason_kind``)
+KindPath = Annotated[str, Path(json_schema_extra=one_of(REASON_KINDS))]
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"description": "a replay of an earlier request with the same Idempotency-Key"}
 }
@@ -212,7 +214,7 @@ def _activation(name: str, active: bool, summary: str) -> None:
         summary=summary,
         operation_id=f"reason_code_{name}",
     )
-    def change(kind: str, code: str, db: DbDep, ctx: ContextDep) -> ReasonCodeOut:
+    def change(kind: KindPath, code: str, db: DbDep, ctx: ContextDep) -> ReasonCodeOut:
         found = reason_codes.set_reason_code_active(db, ctx, kind, code, active)
         return ReasonCodeOut.model_validate(found)
 
