@@ -25,6 +25,7 @@ from cangku.queries.verify import verify
 from cangku.services.common import Context
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
+from cangku.services.tasks import assign_document, take_document
 from cangku.services.transfers.movement import (
     Resolution,
     dispatch_transfer,
@@ -288,6 +289,14 @@ def test_steps_refused_write_nothing(stocked: Database) -> None:
         dispatch_transfer(db, PICKER, number)
     assert _counts(db) == before
     dispatch_transfer(db, PICKER, number, {1: "20"})
+    # the receipt is WH2's task: the receiver may take it, the WH1 picker may not
+    with pytest.raises(PermissionDenied):
+        take_document(db, PICKER, number)
+    assert take_document(db, RECEIVER, number)["assignee"] == "receiver"
+    assert assign_document(db, BOSS, number, "receiver")["assignee"] == "receiver"
+    with pytest.raises(RuleViolation) as cannot:
+        assign_document(db, BOSS, number, "picker")
+    assert cannot.value.code == "assignee_cannot_do_step"
     with pytest.raises(PermissionDenied):
         receive_transfer(db, PICKER, number)
     with pytest.raises(RuleViolation) as over:

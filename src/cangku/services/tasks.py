@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select, update
 from cangku.db import documents as store
 from cangku.db.tables import documents, notifications
 from cangku.db.uow import Database, UnitOfWork
-from cangku.domain.documents import machines
+from cangku.domain.documents import Step, machines
 from cangku.domain.errors import NotFound, RuleViolation
 from cangku.domain.permissions import EVERYONE, STAFF, Actor, action
 from cangku.services.common import Context, load_actor, run_write
@@ -50,6 +50,11 @@ def _locked(conn: Connection, number: str) -> store.DocumentRow:
     if doc_type is None:
         raise NotFound("document", number)
     return store.lock_document(conn, doc_type, number)
+
+
+def _step_warehouse(doc: store.DocumentRow, task: Step | None) -> int:
+    """Where the document's next step is taken: a transfer's receipt where the goods arrive."""
+    return doc.destination_id if task is not None and task.at_destination else doc.warehouse_id
 
 
 def _give(
@@ -94,13 +99,14 @@ def assign_document(
     def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
         conn = uow.conn
         doc = _locked(conn, number)
-        actor.require(DOCUMENTS_ASSIGN, doc.warehouse_id)
+        task = machines()[doc.doc_type].task(doc.state)
+        where = _step_warehouse(doc, task)
+        actor.require(DOCUMENTS_ASSIGN, where)
         user_id = assignee_of(conn, username) if username else None
         if username is not None and user_id is not None:
-            task = machines()[doc.doc_type].task(doc.state)
             if task is not None:
                 them = load_actor(conn, Context(username=username))
-                if not them.may(step_action(task.action), doc.warehouse_id):
+                if not them.may(step_action(task.action), where):
                     raise RuleViolation(
                         f"{username} may not {task.code} in warehouse {doc.warehouse_code}",
                         code="assignee_cannot_do_step",
@@ -131,10 +137,11 @@ def take_document(db: Database, ctx: Context, number: str) -> dict[str, Any]:
     def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
         conn = uow.conn
         doc = _locked(conn, number)
-        actor.require(DOCUMENTS_TAKE, doc.warehouse_id)
         task = machines()[doc.doc_type].task(doc.state)
+        where = _step_warehouse(doc, task)
+        actor.require(DOCUMENTS_TAKE, where)
         if task is not None:
-            actor.require(step_action(task.action), doc.warehouse_id)
+            actor.require(step_action(task.action), where)
         _give(conn, doc, actor.user_id, actor, now, "take")
         return {"number": number, "assignee": actor.username}
 

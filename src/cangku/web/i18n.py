@@ -286,6 +286,11 @@ PERMISSIONS: dict[str, str] = {
     "adjustment.edit": N_("Raise, submit, post and cancel adjustments"),
     "adjustment.approve": N_("Approve or reject adjustments"),
     "reason_code.manage": N_("Keep the company's reason codes of adjustments and scrap"),
+    "transfer.edit": N_("Raise, submit and cancel transfers"),
+    "transfer.approve": N_("Approve or reject transfers between warehouses"),
+    "transfer.dispatch": N_("Dispatch transfers from their bins"),
+    "transfer.receive": N_("Receive transfers where they arrive"),
+    "transfer.resolve": N_("Resolve what of a transfer did not arrive"),
 }
 PERMISSION_GROUPS: dict[str, str] = {
     "adjustment": N_("Adjustments"),
@@ -304,6 +309,7 @@ PERMISSION_GROUPS: dict[str, str] = {
     "role": N_("Roles"),
     "stock": N_("Stock"),
     "supplier_item": N_("Supplied items"),
+    "transfer": N_("Transfers"),
     "unit": N_("Units"),
     "user": N_("Users"),
     "valuation": N_("Valuation"),
@@ -574,6 +580,15 @@ ERRORS: dict[str, str] = {
     "lot_recalled": N_("Lot %(lot)s is recalled: release it first."),
     "lot_rejected": N_("Lot %(lot)s was rejected: change its status first."),
     "invalid_lot_verb": N_("Choose hold, quarantine, recall or release."),
+    # adjustments and reason codes (issue 14)
+    "reason_code_inactive": N_(
+        "The reason code %(reason)s is no longer in use; choose one of these: %(allowed)s."
+    ),
+    "invalid_direction": N_("Choose gain, loss or scrap for each line."),
+    "invalid_reason_code": N_("A reason code is 1 to 64 lower-case letters, digits or _."),
+    "invalid_reason_kind": N_("Choose gain or loss, or scrap."),
+    "reason_code_exists": N_("The reason code %(reason)s exists already."),
+    "label_required": N_("Give the reason code's label."),
 }
 NOT_FOUND = N_("%(kind)s %(key)s does not exist.")
 
