@@ -867,3 +867,54 @@ reason_codes = Table(
     Column("position", Integer, nullable=False, server_default=text("100")),
     UniqueConstraint("kind", "code", name="uq_reason_codes_kind_code"),
 )
+
+
+# ---------------------------------------------------------------- counts (migration 0011)
+#: a count session (its document is a ``count``): what it covers (JSON: warehouse, zones,
+#: locations, items, categories), whether its counters see the expected figures, and when its
+#: snapshot was taken
+count_sessions = Table(
+    "count_sessions",
+    metadata,
+    Column("document_id", Id, ForeignKey("documents.id"), primary_key=True),
+    Column("blind", Boolean, nullable=False, server_default=text("false")),
+    Column("scope", Text, nullable=False),
+    Column("snapshot_at", UTCDateTime, nullable=True),
+)
+
+#: the ledger's position when a count's snapshot was taken: every warehouse's last sequence
+#: (a move into one warehouse's bin may be chained in another's), so "the moves since" is exact
+count_heads = Table(
+    "count_heads",
+    metadata,
+    Column("document_id", Id, ForeignKey("documents.id"), primary_key=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+)
+
+#: a count's places (item, location, lot): expected at the snapshot (0 for one found that was
+#: not expected), counted (by whom, when, in which round; a recount is another counter's round),
+#: and, from its closing, the moves since the snapshot and the unit cost
+count_lines = Table(
+    "count_lines",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("location_id", Id, ForeignKey("locations.id"), nullable=False),
+    Column("lot_key", BigInteger, nullable=False),
+    Column("lot_id", Id, ForeignKey("lots.id"), nullable=True),
+    Column("expected", Scaled, nullable=False, server_default=text("0")),
+    Column("in_snapshot", Boolean, nullable=False, server_default=text("true")),
+    Column("counted", Scaled, nullable=True),
+    Column("counted_by", Id, ForeignKey("users.id"), nullable=True),
+    Column("counted_at", UTCDateTime, nullable=True),
+    Column("round", Integer, nullable=False, server_default=text("1")),
+    Column("earlier_counter_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("moved", Scaled, nullable=True),
+    Column("unit_cost", Scaled, nullable=True),
+    CheckConstraint("counted IS NULL OR counted >= 0", name="counted_not_negative"),
+    UniqueConstraint(
+        "document_id", "item_id", "location_id", "lot_key", name="uq_count_lines_place"
+    ),
+)
