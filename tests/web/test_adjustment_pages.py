@@ -164,3 +164,17 @@ def test_the_document_page_shows_each_lines_direction_and_reason(
     assert '<td class="label">盘亏</td>' in shown
     assert '<td class="label">盘盈</td>' in shown
     assert '<td class="label">lost</td>' not in shown
+
+
+def test_an_inactive_reason_is_refused_in_chinese(client: Browser, db: Database) -> None:
+    sign_in_as(client, db, "boss")
+    client.post(
+        "/settings/reason-codes/active", data={"kind": "adjustment", "code": "lost", "active": "0"}
+    )
+    client.cookies.set("lang", "zh_CN")
+    before = _counts(db)
+    data = {"item": "BOLT", "quantity": "-1", "location": "WH1-A", "reason_code": "lost"}
+    refused = client.post("/stock/operations/adjust", data={**data, "idempotency_key": "k"})
+    assert refused.status_code == 422
+    assert "原因代码 lost 已停用" in refused.text
+    assert _counts(db) == before
