@@ -29,6 +29,7 @@ from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput, NotAuthenticated, RuleViolation
 from cangku.domain.permissions import BUILTIN_ROLES
 from cangku.queries.documents import TaskCount, my_tasks, task_counts
+from cangku.queries.lot_trace import lot_trace
 from cangku.queries.outbound import demand
 from cangku.queries.transfers import in_transit
 from cangku.queries.verify import verify
@@ -225,6 +226,14 @@ def test_demo_buys_through_the_inbound_documents(db: Database) -> None:
         ("SH", "SZ", "in_transit")
     }
     assert all(r.quantity == 2 and r.value is not None and r.value > 0 for r in moving)
+    # a lot sold or used in production and still in stock is recalled: the trace shows both
+    with db.read() as conn:
+        recalled = conn.execute(select(lots.c.id).where(lots.c.status == "recalled")).all()
+        assert len(recalled) == 1
+        trace = lot_trace(conn, recalled[0][0])
+    assert trace.balanced and trace.status == "recalled"
+    gone = trace.totals["shipped"] + trace.totals["issued_to_production"]
+    assert gone > 0 and trace.totals["on_hand"] > 0
     # what the last day leaves open: one of each, whatever the date the demo is built on
     assert states[("purchase_order", "draft")] == 1
     assert states[("purchase_order", "awaiting_approval")] == 1

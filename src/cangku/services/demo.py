@@ -70,7 +70,7 @@ from cangku.services.demo_catalogue import (
     ean13,
     plausible_quantity,
 )
-from cangku.services.demo_internal import open_transfer_work, replenish
+from cangku.services.demo_internal import open_transfer_work, recall_a_lot, replenish
 from cangku.services.demo_outbound import (
     OutboundBook,
     add_outbound_rules,
@@ -835,6 +835,7 @@ def _open_work(h: _History) -> None:
         if i.family.item_type == "finished_good" and i.family.tracking != "serial"
     ]
     open_transfer_work(h, goods, SZ_BINS)
+    recall_a_lot(h)
 
 
 def _expired(h: _History) -> None:

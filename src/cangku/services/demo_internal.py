@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from cangku.db import transfers as transfer_store
-from cangku.db.tables import items, locations
+from cangku.db.tables import allocations, balances, items, locations, lots, moves
 from cangku.domain.quantities import from_scaled
 from cangku.services.common import Context
+from cangku.services.lots import recall_lot
 from cangku.services.transfers.movement import (
     Resolution,
     dispatch_transfer,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from cangku.services.demo import _History
     from cangku.services.demo_catalogue import DemoItem
 
-__all__ = ["open_transfer_work", "replenish"]
+__all__ = ["open_transfer_work", "recall_a_lot", "replenish"]
 
 PICKER = Context("picker")
 MANAGER = Context("manager")
@@ -132,3 +133,37 @@ def open_transfer_work(h: _History, goods: list[DemoItem], bins: list[str]) -> N
                 h.db, PICKER, NewTransfer("SZ", "SH", [line], note=note, submit=True)
             )
         )
+
+
+def recall_a_lot(h: _History) -> str | None:
+    """The supplier of a lot that was sold or used and still has stock recalls it (a quality alert):
+    the manager recalls it on the last day, so the recall trace shows where every unit is and
+    where the rest went. A lot nobody has reserved, so that no request's reservation changes.
+    Answers the lot's code (None: no such lot)."""
+    sold = (
+        select(moves.c.lot_id)
+        .join(locations, locations.c.id == moves.c.to_location_id)
+        .where(moves.c.operation == "issue", locations.c.kind.in_(["customer", "production"]))
+    )
+    stocked = select(balances.c.lot_id).where(balances.c.on_hand > 0)
+    reserved = select(allocations.c.lot_id).where(allocations.c.lot_id.is_not(None))
+    with h.db.read() as conn:
+        found = conn.execute(
+            select(items.c.code, lots.c.code)
+            .join(items, items.c.id == lots.c.item_id)
+            .where(
+                lots.c.id.in_(sold),
+                lots.c.id.in_(stocked),
+                lots.c.id.not_in(reserved),
+                lots.c.is_serial.is_(False),
+                lots.c.status == "available",
+            )
+            .order_by(lots.c.code)
+            .limit(1)
+        ).first()
+    if found is None:
+        return None
+    item, code = str(found[0]), str(found[1])
+    reason = "供应商质量通知：密封不良 supplier's quality alert: faulty seal"
+    h.step(lambda: recall_lot(h.db, MANAGER, item, code, reason))
+    return code
