@@ -178,3 +178,7 @@ def test_an_inactive_reason_is_refused_in_chinese(client: Browser, db: Database)
     assert refused.status_code == 422
     assert "原因代码 lost 已停用" in refused.text
     assert _counts(db) == before
+
+
+def test_the_operations_menu_offers_a_new_adjustment(client: Browser) -> None:
+    assert 'href="/adjustments/new"' in client.get("/stock/operations").text
