@@ -28,6 +28,8 @@ __all__ = [
     "approval_decision",
     "check_approver",
     "check_direction",
+    "check_gain_cost",
+    "check_place",
     "check_reason_code",
     "check_reason_code_format",
     "location_kind",
@@ -146,6 +148,26 @@ def adjustment_moves(
         move.document_line = line.line_no
         out.append(move)
     return out
+
+
+def check_place(code: str, warehouse_id: int, document_warehouse: int, warehouse: str) -> None:
+    """Every line of an adjustment lies in its warehouse."""
+    if warehouse_id != document_warehouse:
+        raise InvalidInput(
+            f"location {code} is not in warehouse {warehouse}",
+            code="location_not_in_warehouse",
+            location=code,
+        )
+
+
+def check_gain_cost(direction: str, has_cost: bool) -> None:
+    """Only a gain is given a unit cost: a loss or scrap leaves at the cost of the stock."""
+    if has_cost and direction != "gain":
+        raise InvalidInput(
+            "a unit cost is given only for a gain; a loss or scrap takes the cost of the stock "
+            "it moves",
+            code="unit_cost_not_allowed",
+        )
 
 
 def check_reason_code_format(code: object) -> str:

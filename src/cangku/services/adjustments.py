@@ -31,6 +31,8 @@ from cangku.domain.adjustments import (
     approval_decision,
     check_approver,
     check_direction,
+    check_gain_cost,
+    check_place,
     check_reason_code,
     reason_kind,
     value_of,
@@ -172,24 +174,10 @@ def _resolve(conn: Connection, command: NewAdjustment, now: datetime) -> _Resolv
     rows: list[dict[str, Any]] = []
     for index, given in enumerate(command.lines):
         item, place = items[given.item], places[given.location]
-        if place.warehouse_id != warehouse_id:
-            raise InvalidInput(
-                f"location {place.code} is not in warehouse {warehouse_code}",
-                code="location_not_in_warehouse",
-                location=place.code,
-            )
+        check_place(place.code, place.warehouse_id, warehouse_id, warehouse_code)
+        check_gain_cost(given.direction, given.unit_cost not in (None, ""))
         quantity, _, base = converter.base(item, given.quantity, given.unit)
-        cost = None
-        if given.unit_cost is not None and given.unit_cost != "":
-            if given.direction != "gain":
-                raise InvalidInput(
-                    "a unit cost is given only for a gain; a loss or scrap takes the cost of "
-                    "the stock it moves",
-                    code="unit_cost_not_allowed",
-                )
-            cost = unit_cost_per_base(
-                conn, item.info(), given.unit_cost, given.unit, base, quantity
-            )
+        cost = unit_cost_per_base(conn, item.info(), given.unit_cost, given.unit, base, quantity)
         lot = lots.get(index)
         made = AdjustmentLine(
             given.direction, base, item.id, cost, 0, index + 1, place.id,
