@@ -112,7 +112,8 @@ class CountLine:
 
     #: on hand at the snapshot (0 for a line found that was not expected)
     expected: int
-    #: the net of the moves in and out of the place since the snapshot
+    #: the net of the moves in and out of the place between the snapshot and its count (a
+    #: move after the count changes the shelf and the books alike)
     moved: int
     #: what was counted (None: not counted)
     counted: int | None
@@ -121,12 +122,12 @@ class CountLine:
 
     @property
     def book(self) -> int:
-        """What the books say is there now: the snapshot plus the moves since."""
+        """What the books said when the place was counted: the snapshot plus the moves since."""
         return self.expected + self.moved
 
     @property
     def difference(self) -> int:
-        """The adjustment to post: counted against the books now (0 when not counted)."""
+        """The adjustment to post: counted against the books then (0 when not counted)."""
         return 0 if self.counted is None else self.counted - self.book
 
 

@@ -187,6 +187,7 @@ KINDS: dict[str, str] = {
     "grant": N_("Role grant"),
     "token": N_("Token"),
     "company": N_("Company settings"),
+    "count": N_("Stock counts"),
 }
 
 
@@ -291,6 +292,8 @@ PERMISSIONS: dict[str, str] = {
     "transfer.dispatch": N_("Dispatch transfers from their bins"),
     "transfer.receive": N_("Receive transfers where they arrive"),
     "transfer.resolve": N_("Resolve what of a transfer did not arrive"),
+    "count.manage": N_("Raise, start, count and close stock counts"),
+    "count.approve": N_("Have count lines recounted, approve and post counts"),
 }
 PERMISSION_GROUPS: dict[str, str] = {
     "adjustment": N_("Adjustments"),
@@ -299,6 +302,7 @@ PERMISSION_GROUPS: dict[str, str] = {
     "category": N_("Categories"),
     "checkpoint": N_("Checkpoints"),
     "company": N_("Company settings"),
+    "count": N_("Stock counts"),
     "item": N_("Items"),
     "ledger": N_("Ledger"),
     "location": N_("Locations"),

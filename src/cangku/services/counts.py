@@ -1,0 +1,420 @@
+"""Stock counts (盘点): raise a count of a scope, start it (the snapshot), enter what counters
+find (several at once, unexpected items and lots allowed), close it (each line's difference
+against the books now: the snapshot plus the moves since), send chosen lines back for a recount
+by another counter, approve (above the company's threshold someone who did not count), post
+the differences as adjustments with the count as their document. ADR 0025; the rules are in
+``domain.counts``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from cangku.db import counts as count_store
+from cangku.db import documents as store
+from cangku.db import inbound as loads
+from cangku.db import lookups
+from cangku.db.costs import current_unit_costs
+from cangku.db.lots import get_or_create
+from cangku.db.tables import company, locations
+from cangku.db.uow import Database, UnitOfWork
+from cangku.domain.counts import (
+    COUNT,
+    CountLine,
+    Scope,
+    accuracy,
+    check_approver,
+    check_counted,
+    variance,
+)
+from cangku.domain.documents import invalid_transition, machine
+from cangku.domain.enums import STORAGE_KINDS, LocationKind, Operation, Tracking
+from cangku.domain.errors import InvalidInput, NotFound, RuleViolation
+from cangku.domain.operations import check_note
+from cangku.domain.permissions import STOCK_COUNTER, WAREHOUSE_MANAGER, Actor, action
+from cangku.domain.quantities import from_scaled, parse_decimal, to_scaled
+from cangku.domain.stock import MoveLine
+from cangku.services.common import Context, run_write
+from cangku.services.documents import (
+    StepOutcome,
+    StepResult,
+    create_document,
+    deliver_outbox,
+    run_step,
+)
+
+__all__ = [
+    "COUNT_APPROVE",
+    "COUNT_MANAGE",
+    "CountEntry",
+    "NewCount",
+    "approve_count",
+    "close_count",
+    "create_count",
+    "enter_counts",
+    "post_count",
+    "recount_lines",
+    "start_count",
+]
+
+#: raise, start, count, close and cancel counts
+COUNT_MANAGE = action("count.manage", roles={STOCK_COUNTER, WAREHOUSE_MANAGER}, scoped=True)
+#: send lines back for a recount, approve and post counts
+COUNT_APPROVE = action("count.approve", roles={WAREHOUSE_MANAGER}, scoped=True)
+machine(COUNT)  # registered once its steps' actions are declared
+
+
+@dataclass(frozen=True)
+class NewCount:
+    warehouse: str
+    #: location codes: a zone counts everything under it
+    zones: list[str] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    #: category codes: an item in it or under it
+    categories: list[str] = field(default_factory=list)
+    #: the counters do not see the expected figures
+    blind: bool = False
+    note: str | None = None
+    #: start at once (the snapshot taken now)
+    start: bool = False
+
+
+def _scope(conn: Connection, warehouse_id: int, command: NewCount) -> Scope:
+    places = lookups.locations_by_codes(conn, sorted(set(command.zones) | set(command.locations)))
+    for code in (*command.zones, *command.locations):
+        place = places.get(code)
+        if place is None:
+            raise NotFound("location", code)
+        if place.warehouse_id != warehouse_id:
+            raise InvalidInput(
+                f"{code} is not in the count's warehouse",
+                code="location_not_in_warehouse",
+                location=code,
+            )
+    paths = dict(
+        conn.execute(
+            select(locations.c.code, locations.c.path).where(
+                locations.c.code.in_(sorted(set(command.zones)))
+            )
+        ).all()
+    )
+    found = lookups.items_by_codes(conn, sorted(set(command.items)))
+    for code in command.items:
+        if code not in found:
+            raise NotFound("item", code)
+    from cangku.db.tables import categories
+
+    tree = dict(
+        conn.execute(
+            select(categories.c.code, categories.c.path).where(
+                categories.c.code.in_(sorted(set(command.categories)))
+            )
+        ).all()
+    )
+    for code in command.categories:
+        if code not in tree:
+            raise NotFound("category", code)
+    return Scope(
+        warehouse_id,
+        tuple(str(paths[z]) for z in command.zones),
+        tuple(places[c].id for c in command.locations),
+        tuple(found[c].id for c in command.items),
+        tuple(str(tree[c]) for c in command.categories),
+    )
+
+
+def create_count(db: Database, ctx: Context, command: NewCount) -> StepResult:
+    """Raise a count of a warehouse, or of zones, locations, items or categories in it
+    (started at once with ``start``). Raises NotFound (warehouse, location, item, category),
+    InvalidInput ``location_not_in_warehouse``, RuleViolation ``warehouse_inactive``,
+    PermissionDenied (``count.manage``). Writes the document, its session, its events."""
+    note = check_note(command.note)
+
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
+        conn = uow.conn
+        warehouse = loads.active_warehouse(conn, command.warehouse)
+        actor.require(COUNT_MANAGE, warehouse.id)
+        scope = _scope(conn, warehouse.id, command)
+        document_id, number = create_document(
+            conn, COUNT, actor, now, warehouse_id=warehouse.id, warehouse_code=warehouse.code,
+            lines=[], note=note, data={"blind": command.blind},
+        )  # fmt: skip
+        count_store.write_session(conn, document_id, scope, command.blind)
+        state = COUNT.initial
+        if command.start:
+            doc = store.lock_document(conn, COUNT.doc_type, number)
+            outcome = _decide_start(conn, doc, now)
+            from cangku.services.documents import advance
+
+            state = advance(conn, COUNT, doc, "start", actor, now, data=outcome.data)
+        return {"number": number, "state": state, "move_ids": [], "id": document_id}
+
+    payload = {**vars(command)}
+    result, replayed = run_write(db, ctx, COUNT_MANAGE, payload, work, target_type="count")
+    if not replayed:
+        deliver_outbox(db)
+    return StepResult(result["number"], result["state"], [], replayed, {})
+
+
+def _decide_start(conn: Connection, doc: store.DocumentRow, now: datetime) -> StepOutcome:
+    scope, _ = count_store.scope_of(conn, doc.id)
+    lines = count_store.start_session(conn, doc.id, scope, now)
+    return StepOutcome(data={"snapshot_lines": lines}, result={"snapshot_lines": lines})
+
+
+def start_count(db: Database, ctx: Context, number: str) -> StepResult:
+    """Start counting: the snapshot of the scope's balances and the ledger's position."""
+    return run_step(
+        db, ctx, COUNT, "start", number, {},
+        lambda conn, doc, actor, now: _decide_start(conn, doc, now),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CountEntry:
+    """What a counter found at a place: the item, its lot (lot-tracked items), the quantity
+    in base units."""
+
+    location: str
+    item: str
+    quantity: Decimal | str
+    lot: str | None = None
+
+
+def enter_counts(
+    db: Database, ctx: Context, number: str, entries: Sequence[CountEntry]
+) -> dict[str, Any]:
+    """Record counted quantities (the latest entry of a place in its round wins). A place the
+    snapshot did not expect is added (expected 0); an unknown lot of a lot-tracked item is
+    created. Raises NotFound (count, location, item), InvalidInput (``no_lines``,
+    ``negative_count``, ``lot_required``), RuleViolation (``count_line_out_of_scope``,
+    ``recount_by_same_counter``, ``invalid_transition`` unless counting), PermissionDenied."""
+    if not entries:
+        raise InvalidInput("enter at least one count", code="no_lines")
+    parsed = [(e, to_scaled(parse_decimal(e.quantity))) for e in entries]
+
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
+        conn = uow.conn
+        doc = store.lock_document(conn, COUNT.doc_type, number)
+        actor.require(COUNT_MANAGE, doc.warehouse_id)
+        if doc.state != "counting":  # entries belong to a count in progress
+            raise invalid_transition(COUNT.doc_type, number, doc.state, "count")
+        scope, _ = count_store.scope_of(conn, doc.id)
+        places = lookups.locations_by_codes(conn, sorted({e.location for e, _ in parsed}))
+        found = lookups.items_by_codes(conn, sorted({e.item for e, _ in parsed}))
+        paths = _paths(conn, [p.id for p in places.values()])
+        cats = _item_categories(conn, [i.id for i in found.values()])
+        existing = {
+            (r.item_id, r.location_id, r.lot_key): r for r in count_store.lines_of(conn, doc.id)
+        }
+        changes: list[dict[str, Any]] = []
+        new: dict[tuple[int, int, int], dict[str, Any]] = {}
+        for entry, quantity in parsed:
+            place, item = places.get(entry.location), found.get(entry.item)
+            if place is None:
+                raise NotFound("location", entry.location)
+            if item is None:
+                raise NotFound("item", entry.item)
+            check_counted(quantity, item=item.code)
+            if place.kind not in STORAGE_KINDS or not scope.covers(
+                place.warehouse_id, place.id, paths[place.id], item.id, cats.get(item.id)
+            ):
+                raise RuleViolation(
+                    f"{item.code} at {place.code} is outside the count's scope",
+                    code="count_line_out_of_scope",
+                    item=item.code,
+                    location=place.code,
+                )
+            lot_id = None
+            if item.tracking is not Tracking.NONE:
+                if not entry.lot:
+                    raise InvalidInput(
+                        f"{item.code} is counted by lot: name the lot",
+                        code="lot_required",
+                        item=item.code,
+                    )
+                lot_id = get_or_create(conn, item, entry.lot, now).id
+            key = (item.id, place.id, lot_id or 0)
+            row = existing.get(key)
+            if row is None:
+                new[key] = {
+                    "document_id": doc.id, "item_id": item.id, "location_id": place.id,
+                    "lot_key": lot_id or 0, "lot_id": lot_id, "counted": quantity,
+                    "counted_by": actor.user_id, "counted_at": now,
+                }  # fmt: skip
+                continue
+            if row.round > 1 and row.earlier_counter_id == actor.user_id:
+                raise RuleViolation(
+                    f"{item.code} at {place.code} is recounted by someone else",
+                    code="recount_by_same_counter",
+                    item=item.code,
+                    location=place.code,
+                )
+            changes.append(
+                {"line_id": row.id, "counted": quantity, "counted_by": actor.user_id,
+                 "counted_at": now}
+            )  # fmt: skip
+        count_store.set_counts(conn, changes)
+        count_store.add_lines(conn, list(new.values()))
+        return {"number": number, "entered": len(parsed), "new_lines": len(new)}
+
+    payload = {"number": number, "entries": [vars(e) for e in entries]}
+    result, _ = run_write(db, ctx, COUNT_MANAGE, payload, work, target_type="count", target=number)
+    return dict(result)
+
+
+def _paths(conn: Connection, location_ids: list[int]) -> dict[int, str]:
+    return {
+        int(r[0]): str(r[1])
+        for r in conn.execute(
+            select(locations.c.id, locations.c.path).where(locations.c.id.in_(location_ids))
+        )
+    }
+
+
+def _item_categories(conn: Connection, item_ids: list[int]) -> dict[int, str]:
+    from cangku.db.tables import categories, items
+
+    rows = conn.execute(
+        select(items.c.id, categories.c.path)
+        .join(categories, categories.c.id == items.c.category_id)
+        .where(items.c.id.in_(item_ids))
+    )
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def _book(
+    conn: Connection, doc: store.DocumentRow
+) -> tuple[list[count_store.CountLineRow], dict[int, CountLine]]:
+    """The lines with what the books say now: the moves since the snapshot, the unit costs."""
+    rows = count_store.lines_of(conn, doc.id)
+    moved = count_store.moved_since(conn, doc.id)
+    costs = current_unit_costs(conn, {r.item_id for r in rows})
+    return rows, {
+        r.id: CountLine(r.expected, moved.get(r.id, 0), r.counted, costs.get(r.item_id, 0))
+        for r in rows
+    }
+
+
+def close_count(
+    db: Database, ctx: Context, number: str, *, zero_uncounted: bool = False
+) -> StepResult:
+    """Close counting: each line's moves since the snapshot and unit cost are recorded, and its
+    difference shown for review. A place expected but not counted stays out of the adjustment,
+    unless ``zero_uncounted`` counts it as found empty."""
+
+    def decide(
+        conn: Connection, doc: store.DocumentRow, actor: Actor, now: datetime
+    ) -> StepOutcome:
+        rows, book = _book(conn, doc)
+        changes = []
+        for r in rows:
+            line = book[r.id]
+            change: dict[str, Any] = {
+                "line_id": r.id,
+                "moved": line.moved,
+                "unit_cost": line.unit_cost,
+            }
+            if zero_uncounted and r.counted is None:
+                change.update(counted=0, counted_by=actor.user_id, counted_at=now)
+                book[r.id] = CountLine(line.expected, line.moved, 0, line.unit_cost)
+            changes.append(change)
+        count_store.set_counts(conn, changes)
+        net, absolute = variance(book.values())
+        right, counted = accuracy(list(book.values()))
+        figures = {
+            "lines": len(rows), "counted": counted, "right": right,
+            "value_variance": str(from_scaled(net)),
+            "absolute_variance": str(from_scaled(absolute)),
+        }  # fmt: skip
+        return StepOutcome(data=figures, result=figures)
+
+    return run_step(db, ctx, COUNT, "close", number, {"zero_uncounted": zero_uncounted}, decide)
+
+
+def recount_lines(
+    db: Database, ctx: Context, number: str, line_ids: Sequence[int], note: str | None = None
+) -> StepResult:
+    """Send chosen lines back to be counted again, by another counter (the count is counting
+    again). Raises InvalidInput ``unknown_line``, ``no_lines``."""
+    if not line_ids:
+        raise InvalidInput("choose the lines to recount", code="no_lines")
+
+    def decide(
+        conn: Connection, doc: store.DocumentRow, actor: Actor, now: datetime
+    ) -> StepOutcome:
+        rows = {r.id: r for r in count_store.lines_of(conn, doc.id)}
+        for line_id in line_ids:
+            if line_id not in rows:
+                raise InvalidInput(f"the count has no line {line_id}", code="unknown_line")
+        count_store.set_counts(
+            conn,
+            [
+                {"line_id": i, "counted": None, "counted_by": None, "counted_at": None,
+                 "round": rows[i].round + 1, "earlier_counter_id": rows[i].counted_by}
+                for i in sorted(set(line_ids))
+            ],
+        )  # fmt: skip
+        return StepOutcome(data={"recount": sorted(set(line_ids))})
+
+    return run_step(
+        db, ctx, COUNT, "recount", number, {"lines": list(line_ids)}, decide, note=check_note(note)
+    )
+
+
+def approve_count(db: Database, ctx: Context, number: str, note: str | None = None) -> StepResult:
+    """Approve a closed count. Above the company's adjustment threshold (the sum of the
+    differences' values) the approver did not count any of it: ``counter_cannot_approve``."""
+
+    def decide(
+        conn: Connection, doc: store.DocumentRow, actor: Actor, now: datetime
+    ) -> StepOutcome:
+        rows, book = _book(conn, doc)
+        _, absolute = variance(book.values())
+        threshold = conn.execute(select(company.c.adjustment_approval_threshold)).scalar()
+        counters = {x for r in rows for x in (r.counted_by, r.earlier_counter_id) if x is not None}
+        check_approver(actor.user_id, counters, absolute, threshold, doc.number)
+        return StepOutcome(fields={"approved_by": actor.user_id})
+
+    return run_step(
+        db, ctx, COUNT, "approve", number, {"note": note}, decide, note=check_note(note)
+    )
+
+
+def post_count(db: Database, ctx: Context, number: str) -> StepResult:
+    """Post an approved count: one adjustment move per line whose count differs from the books
+    *now* (the snapshot plus every move since, up to this moment), to or from the warehouse's
+    adjustment location, reason ``count_difference``, the count as the document."""
+
+    def decide(
+        conn: Connection, doc: store.DocumentRow, actor: Actor, now: datetime
+    ) -> StepOutcome:
+        rows, book = _book(conn, doc)
+        adjustment = loads.virtual_location(conn, doc.warehouse_id, LocationKind.ADJUSTMENT)
+        wanted = [r for r in rows if book[r.id].difference != 0]
+        places = lookups.locations_by_ids(conn, {adjustment, *(r.location_id for r in wanted)})
+        items = loads.inbound_items(conn, ids=[r.item_id for r in wanted])
+        lots = loads.lots_by_ids(conn, [r.lot_id for r in wanted])
+        made = []
+        for number_in_count, r in enumerate(wanted, start=1):
+            gain = book[r.id].difference > 0
+            here, there = places[r.location_id], places[adjustment]
+            item = items[r.item_id]
+            assert isinstance(item, loads.InboundItem)
+            move = MoveLine(
+                Operation.ADJUST, item.info(), there if gain else here, here if gain else there,
+                abs(book[r.id].difference), lot=lots[r.lot_id] if r.lot_id else None,
+                reason_code="count_difference",
+            )  # fmt: skip
+            move.document_line = number_in_count
+            made.append(move)
+        count_store.set_counts(conn, [{"line_id": r.id, "moved": book[r.id].moved} for r in rows])
+        return StepOutcome(moves=made, data={"adjusted_lines": len(made)})
+
+    return run_step(db, ctx, COUNT, "post", number, {}, decide)
