@@ -125,8 +125,9 @@ def update_company(body: CompanyUpdate, db: DbDep, ctx: ContextDep) -> CompanyOu
     ``expected``, ``actual``); 422 ``invalid_currency`` (not an ISO 4217 code),
     ``invalid_time_zone`` (not an IANA zone), ``invalid_unit_cost_places`` (0-6),
     ``invalid_expiring_soon_days`` (0-3650), ``invalid_name``; for ``po_approval_threshold`` and
-    ``adjustment_approval_threshold`` (null: no approval) ``negative_value``, ``too_many_decimals`` (more than the currency
-    has), ``invalid_number``; ``invalid_input`` (the body does not match the schema)."""
+    ``adjustment_approval_threshold`` (null: no approval) ``negative_value``,
+    ``too_many_decimals`` (more than the currency has), ``invalid_number``; ``invalid_input``
+    (the body does not match the schema)."""
     changes = service.CompanyChanges(**{k: getattr(body, k) for k in body.model_fields_set})
     return CompanyOut.model_validate(service.update_company(db, ctx, changes))
 
