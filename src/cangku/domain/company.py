@@ -127,8 +127,8 @@ def check_approval_threshold(
     value: object, places: int, currency: str, field: str = "po_approval_threshold"
 ) -> int | None:
     """An approval threshold (purchases, adjustments) as scaled money: >= 0 with at most the
-    currency's decimals; None or empty text: none. InvalidInput ``invalid_number`` / ``negative_value`` /
-    ``too_many_decimals`` otherwise."""
+    currency's decimals; None or empty text: none. InvalidInput ``invalid_number`` /
+    ``negative_value`` / ``too_many_decimals`` otherwise."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = value.strip() if isinstance(value, str) else value
