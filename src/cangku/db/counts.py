@@ -27,9 +27,11 @@ from cangku.domain.enums import STORAGE_KINDS
 
 __all__ = [
     "CountLineRow",
+    "MoveSince",
     "add_lines",
     "lines_of",
     "moved_since",
+    "moves_since",
     "scope_of",
     "set_counts",
     "start_session",
@@ -195,42 +197,77 @@ def set_counts(conn: Connection, changes: Sequence[dict[str, Any]]) -> None:
         )
 
 
-def moved_since(conn: Connection, document_id: int) -> dict[int, int]:
-    """Per count line: the net quantity the moves after the snapshot's ledger position, and
-    before the place was counted, brought to it (in - out). A warehouse whose chain had no head
-    yet counts all its moves."""
+def _since() -> tuple[Any, Any, list[Any]]:
+    """The moves after the snapshot's ledger position that touched each line's place (item,
+    lot, location) before it was counted: (the signed quantity, the join, the conditions)."""
     line = count_lines
     head = func.coalesce(count_heads.c.last_seq, 0)
     signed = case(
         (moves.c.to_location_id == line.c.location_id, moves.c.quantity), else_=-moves.c.quantity
     )
+    joined = line.join(
+        moves,
+        and_(
+            moves.c.item_id == line.c.item_id,
+            func.coalesce(moves.c.lot_id, 0) == line.c.lot_key,
+            or_(
+                moves.c.to_location_id == line.c.location_id,
+                moves.c.from_location_id == line.c.location_id,
+            ),
+        ),
+    ).outerjoin(
+        count_heads,
+        and_(
+            count_heads.c.document_id == line.c.document_id,
+            count_heads.c.warehouse_id == moves.c.warehouse_id,
+        ),
+    )
+    conditions = [
+        moves.c.seq > head,
+        # after the place was counted, a move changes the shelf and the books alike
+        or_(line.c.counted_at.is_(None), moves.c.recorded_at <= line.c.counted_at),
+    ]
+    return signed, joined, conditions
+
+
+def moved_since(conn: Connection, document_id: int) -> dict[int, int]:
+    """Per count line: the net quantity the moves after the snapshot's ledger position, and
+    before the place was counted, brought to it (in - out). A warehouse whose chain had no head
+    yet counts all its moves."""
+    signed, joined, conditions = _since()
     rows = conn.execute(
-        select(line.c.id, func.sum(signed))
-        .join_from(
-            line,
-            moves,
-            and_(
-                moves.c.item_id == line.c.item_id,
-                func.coalesce(moves.c.lot_id, 0) == line.c.lot_key,
-                or_(
-                    moves.c.to_location_id == line.c.location_id,
-                    moves.c.from_location_id == line.c.location_id,
-                ),
-            ),
-        )
-        .outerjoin(
-            count_heads,
-            and_(
-                count_heads.c.document_id == line.c.document_id,
-                count_heads.c.warehouse_id == moves.c.warehouse_id,
-            ),
-        )
-        .where(
-            line.c.document_id == document_id,
-            moves.c.seq > head,
-            # after the place was counted, a move changes the shelf and the books alike
-            or_(line.c.counted_at.is_(None), moves.c.recorded_at <= line.c.counted_at),
-        )
-        .group_by(line.c.id)
+        select(count_lines.c.id, func.sum(signed))
+        .select_from(joined)
+        .where(count_lines.c.document_id == document_id, *conditions)
+        .group_by(count_lines.c.id)
     )
     return {int(r[0]): int(r[1] or 0) for r in rows}
+
+
+@dataclass(frozen=True)
+class MoveSince:
+    """A move that changed a line's place between the snapshot and its count."""
+
+    line_id: int
+    move_id: int
+    recorded_at: datetime
+    operation: str
+    #: base units, scaled: + into the place, - out of it
+    quantity: int
+
+
+def moves_since(conn: Connection, document_id: int) -> dict[int, list[MoveSince]]:
+    """The moves ``moved_since`` adds up, per count line, oldest first (one statement)."""
+    signed, joined, conditions = _since()
+    rows = conn.execute(
+        select(count_lines.c.id, moves.c.id, moves.c.recorded_at, moves.c.operation, signed)
+        .select_from(joined)
+        .where(count_lines.c.document_id == document_id, *conditions)
+        .order_by(count_lines.c.id, moves.c.id)
+    )
+    out: dict[int, list[MoveSince]] = {}
+    for r in rows:
+        out.setdefault(int(r[0]), []).append(
+            MoveSince(int(r[0]), int(r[1]), r[2], str(r[3]), int(r[4]))
+        )
+    return out

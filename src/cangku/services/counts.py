@@ -54,6 +54,7 @@ __all__ = [
     "CountEntry",
     "NewCount",
     "approve_count",
+    "cancel_count",
     "close_count",
     "create_count",
     "enter_counts",
@@ -146,20 +147,22 @@ def create_count(db: Database, ctx: Context, command: NewCount) -> StepResult:
             lines=[], note=note, data={"blind": command.blind},
         )  # fmt: skip
         count_store.write_session(conn, document_id, scope, command.blind)
-        state = COUNT.initial
+        state, made = COUNT.initial, dict[str, Any]()
         if command.start:
             doc = store.lock_document(conn, COUNT.doc_type, number)
             outcome = _decide_start(conn, doc, now)
             from cangku.services.documents import advance
 
             state = advance(conn, COUNT, doc, "start", actor, now, data=outcome.data)
-        return {"number": number, "state": state, "move_ids": [], "id": document_id}
+            made = outcome.result
+        return {"number": number, "state": state, "move_ids": [], "id": document_id, **made}
 
     payload = {**vars(command)}
     result, replayed = run_write(db, ctx, COUNT_MANAGE, payload, work, target_type="count")
     if not replayed:
         deliver_outbox(db)
-    return StepResult(result["number"], result["state"], [], replayed, {})
+    started = {k: result[k] for k in ("snapshot_lines",) if k in result}
+    return StepResult(result["number"], result["state"], [], replayed, started)
 
 
 def _decide_start(conn: Connection, doc: store.DocumentRow, now: datetime) -> StepOutcome:
@@ -265,8 +268,10 @@ def enter_counts(
         return {"number": number, "entered": len(parsed), "new_lines": len(new)}
 
     payload = {"number": number, "entries": [vars(e) for e in entries]}
-    result, _ = run_write(db, ctx, COUNT_MANAGE, payload, work, target_type="count", target=number)
-    return dict(result)
+    result, replayed = run_write(
+        db, ctx, COUNT_MANAGE, payload, work, target_type="count", target=number
+    )
+    return {**result, "replayed": replayed}
 
 
 def _paths(conn: Connection, location_ids: list[int]) -> dict[int, str]:
@@ -385,6 +390,15 @@ def approve_count(db: Database, ctx: Context, number: str, note: str | None = No
     return run_step(
         db, ctx, COUNT, "approve", number, {"note": note}, decide, note=check_note(note)
     )
+
+
+def cancel_count(db: Database, ctx: Context, number: str, note: str | None = None) -> StepResult:
+    """Cancel a count not approved yet: nothing is adjusted, its lines stay as they were
+    counted. An approved or posted count is ``invalid_transition``."""
+    return run_step(
+        db, ctx, COUNT, "cancel", number, {"note": note},
+        lambda *_: StepOutcome(), note=check_note(note),
+    )  # fmt: skip
 
 
 def post_count(db: Database, ctx: Context, number: str) -> StepResult:
