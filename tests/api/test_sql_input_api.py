@@ -140,6 +140,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, str | None]] = {
     ("/approval-rules", "kind"): (422, "unknown_request_kind"),
     ("/outbound/demand", "warehouse"): (404, "warehouse_not_found"),
     ("/transfers/in-transit", "warehouse"): (404, "warehouse_not_found"),
+    ("/adjustments", "state"): (422, "unknown_state"),
+    ("/adjustments", "item"): EMPTY,
+    ("/adjustments", "warehouse"): EMPTY,
+    ("/reason-codes", "kind"): (422, "invalid_reason_kind"),
     ("/shipments/{number}/delivery-note.pdf", "lang"): (422, "invalid_input"),
 }
 

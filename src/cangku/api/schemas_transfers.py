@@ -54,14 +54,14 @@ class TransferIn(_In):
     submit: bool = Field(False, description="submit at once (approved at once within a warehouse)")
 
 
-class DispatchIn(_In):
+class TransferDispatchIn(_In):
     picked: PerLine = Field(
         None, description="base units dispatched per line number; a line left out goes in full"
     )
     note: Note = None
 
 
-class ReceiveIn(_In):
+class TransferReceiveIn(_In):
     received: PerLine = Field(
         None,
         description="base units arrived in good order per line number; a line left out arrived "
@@ -74,15 +74,15 @@ class ReceiveIn(_In):
     note: Note = None
 
 
-class ResolutionIn(_In):
+class TransferResolutionIn(_In):
     line: LineNo
     outcome: str = Field(json_schema_extra=one_of([o.value for o in Outcome]))
     quantity: PositiveAmount
     location: OptionalCode = Field(None, description="found goods: the bin (else the line's)")
 
 
-class ResolveIn(_In):
-    resolutions: list[ResolutionIn] = Field(min_length=1, max_length=5000)
+class TransferResolveIn(_In):
+    resolutions: list[TransferResolutionIn] = Field(min_length=1, max_length=5000)
     note: Note = None
 
 

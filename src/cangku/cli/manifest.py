@@ -40,7 +40,7 @@ MANIFEST: tuple[Entry, ...] = (
     Entry("serve", "system", "Serve the web pages and the API."),
     Entry("verify", "system", "Check the ledger against balances, costs and the hash chains."),
     Entry("checkpoint", "system", "Record exact stock and value as of a time."),
-    Entry("trace", "trace", "Where a lot came from, where every unit is now and where it went."),
+    Entry("trace", "trace", "A lot's recall trace: where it came from, is and went."),
     Entry(
         "permissions", "users", "Every permission (action) with the built-in roles that hold it."
     ),

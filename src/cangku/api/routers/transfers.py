@@ -23,10 +23,10 @@ from cangku.api.routers.outbound import refusals
 from cangku.api.routers.stock import mark_replay
 from cangku.api.schemas_documents import NoteIn
 from cangku.api.schemas_transfers import (
-    DispatchIn,
-    ReceiveIn,
-    ResolveIn,
+    TransferDispatchIn,
     TransferIn,
+    TransferReceiveIn,
+    TransferResolveIn,
     TransferResultOut,
     TransferStepOut,
     TransitLineOut,
@@ -157,9 +157,9 @@ def dispatch_transfer(
     ctx: ContextDep,
     request: Request,
     response: Response,
-    body: DispatchIn | None = None,
+    body: TransferDispatchIn | None = None,
 ) -> TransferStepOut:
-    given = body or DispatchIn()
+    given = body or TransferDispatchIn()
     result = movement.dispatch_transfer(db, ctx, number, given.picked, given.note)
     return _answer(result, db, request, response)
 
@@ -181,9 +181,9 @@ def receive_transfer(
     ctx: ContextDep,
     request: Request,
     response: Response,
-    body: ReceiveIn | None = None,
+    body: TransferReceiveIn | None = None,
 ) -> TransferStepOut:
-    given = body or ReceiveIn()
+    given = body or TransferReceiveIn()
     result = movement.receive_transfer(
         db, ctx, number, given.received, given.damaged, given.bins, given.note
     )
@@ -201,7 +201,12 @@ def receive_transfer(
     summary="Resolve what did not arrive: lost, returned, found or scrapped",
 )
 def resolve_transfer(
-    number: str, body: ResolveIn, db: DbDep, ctx: ContextDep, request: Request, response: Response
+    number: str,
+    body: TransferResolveIn,
+    db: DbDep,
+    ctx: ContextDep,
+    request: Request,
+    response: Response,
 ) -> TransferStepOut:
     resolutions = [movement.Resolution(**r.model_dump()) for r in body.resolutions]
     result = movement.resolve_transfer(db, ctx, number, resolutions, body.note)

@@ -262,8 +262,9 @@ def hold(
     item: str, code: str, reason: ReasonOpt, idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
-    """Put a lot on hold: it cannot be reserved or issued; its unpicked reservations are
-    released."""
+    """Put a lot on hold: it is not reserved or issued.
+
+    Its reservations not yet on a pick list are released (the requests' timelines say so)."""
     _verb("hold", item, code, reason, idempotency_key, as_json)
 
 
@@ -272,8 +273,9 @@ def quarantine(
     item: str, code: str, reason: ReasonOpt, idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
-    """Quarantine a lot: it cannot be reserved or issued; its unpicked reservations are
-    released."""
+    """Quarantine a lot: it is not reserved or issued.
+
+    Its reservations not yet on a pick list are released (the requests' timelines say so)."""
     _verb("quarantine", item, code, reason, idempotency_key, as_json)
 
 
@@ -282,7 +284,9 @@ def recall(
     item: str, code: str, reason: ReasonOpt, idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
-    """Recall a lot (warehouse managers): blocked like a hold; see `cangku trace`."""
+    """Recall a lot: blocked like a hold (warehouse managers).
+
+    `cangku trace ITEM LOT` shows where every unit is now and where the rest went."""
     _verb("recall", item, code, reason, idempotency_key, as_json)
 
 

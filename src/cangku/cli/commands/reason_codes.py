@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cangku.cli.common import JsonOpt, context, database, emit, handled, table
+from cangku.cli.common import JsonOpt, context, database, emit, handled, reader, table
 from cangku.services import reason_codes as service
 
 NAME = "reasons"
@@ -35,6 +35,7 @@ def list_(
 ) -> None:
     """List the reason codes, active or not, in list order."""
     with handled(as_json):
+        reader()  # signed in: every business command acts as someone
         found = service.list_reason_codes(database(), kind)
 
         def render(_: Any) -> None:

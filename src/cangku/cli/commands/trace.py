@@ -44,7 +44,7 @@ def trace(
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Also write it as XLSX.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Where a lot came from, where every unit is now and where it went.
+    """A lot's recall trace: where it came from, is and went.
 
     Receipts and returns in; balances by location (reserved too); shipments to customers,
     issues to production, scrap, write-offs and supplier returns out. Totals reconcile:

@@ -11,7 +11,6 @@ import typer
 from cangku.cli.common import (
     IdemOpt,
     JsonOpt,
-    context,
     database,
     emit,
     handled,
@@ -96,13 +95,13 @@ def create(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Raise a transfer: within a warehouse, or to another through transit.
+    """Raise a transfer within a warehouse or to another one.
 
     Each line leaves a bin (--from-bin) with its lot (--lot, for lot-tracked items) and goes
     to a bin (--to-bin): required within a warehouse, else the receiver scans it on arrival.
     The bin must have the quantity free (on hand less reserved)."""
     with handled(as_json):
-        ctx = context(idempotency_key)
+        ctx = acting(service.TRANSFER_EDIT, idempotency_key)
         given = [parse_line(text) for text in line]
         items = [g.item for g in given]
         sources, targets = keyed(source, "--from-bin", items), keyed(target, "--to-bin", items)
@@ -227,7 +226,10 @@ def resolve(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Resolve what of a transfer did not arrive: lost, returned, found or scrapped."""
+    """Resolve what of a transfer did not arrive.
+
+    Each unit missing or damaged is lost (written off), returned (to the bin it left), found
+    (to its bin) or scrapped."""
     with handled(as_json):
         ctx = acting(service.TRANSFER_RESOLVE, idempotency_key)
         parsed = []
@@ -250,10 +252,11 @@ def transit(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Stock in transit: transfer lines dispatched and not yet received or resolved.
+    """Stock in transit, with its value.
 
-    Oldest dispatch first, with the value of what is on the way (the item's stock value shared
-    by quantity) where you may see values."""
+    Transfer lines dispatched and not yet received or resolved, oldest dispatch first, with the
+    value of what is on the way (the item's stock value shared by quantity) where you may see
+    values."""
     with handled(as_json):
         actor = reader(DOCUMENTS_VIEW)
         with database().read() as conn:
