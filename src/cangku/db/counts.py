@@ -121,7 +121,7 @@ def start_session(conn: Connection, document_id: int, scope: Scope, now: datetim
         .outerjoin(categories, categories.c.id == items.c.category_id)
         .where(balances.c.on_hand != 0, *_in_scope(scope))
     )
-    made = conn.execute(
+    conn.execute(
         insert(count_lines).from_select(
             ["document_id", "item_id", "location_id", "lot_key", "lot_id", "expected"], source
         )
@@ -131,7 +131,9 @@ def start_session(conn: Connection, document_id: int, scope: Scope, now: datetim
         .where(count_sessions.c.document_id == document_id)
         .values(snapshot_at=now)
     )
-    return int(made.rowcount or 0)
+    # counted, not the insert's rowcount: PostgreSQL's driver answers -1 for INSERT ... SELECT
+    made = select(func.count()).where(count_lines.c.document_id == document_id)
+    return int(conn.execute(made).scalar_one())
 
 
 @dataclass(frozen=True)
