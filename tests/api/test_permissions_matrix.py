@@ -71,6 +71,7 @@ def path_values(route: Route, seeded: dict[str, str]) -> dict[str, str]:
         "/approval-rules/": {"rule_id": "1"},
         "/outbound/": {"number": seeded["sales_order"]},
         "/transfers/": {"number": seeded["transfer"]},
+        "/counts/": {"number": seeded["count"]},
         "/adjustments/": {"number": "ADJ-WH1-2026-99999"},
         "/reason-codes/": {"kind": "scrap", "code": "other"},
     }
@@ -126,6 +127,8 @@ def seed(client: TestClient, db: Database) -> dict[str, str]:
                 "submit": True,
             },
         )["number"],
+        # a count of WH1 being counted
+        "count": post("/counts", {"warehouse": "WH1", "start": True})["number"],
         "move_id": str(move["id"]),
         "lot_id": str(lots["items"][0]["id"]),
         "contact_id": str(contact["id"]),
