@@ -153,11 +153,14 @@ def test_the_menu_offers_only_what_the_user_may_use(client: Browser, db: Databas
 def test_the_operations_page_lists_only_the_users_operations(client: Browser) -> None:
     page = client.get("/stock/operations").text
     tiles = re.findall(r'class="tile" href="([^"]+)"', page)
-    # receiving against an order, a material requisition (any staff member may raise one; a
-    # sales order is a manager's or buyer's), then the clerk's single operations
+    # receiving against an order, a material requisition and a transfer (any staff member may
+    # raise them; a sales order is a manager's or buyer's), the stock in transit, then the
+    # clerk's single operations
     assert tiles == [
         "/receiving",
         "/requisitions/new",
+        "/transfers/new",
+        "/transfers/in-transit",
         "/stock/operations/receive",
         "/stock/operations/transfer",
     ]
