@@ -52,6 +52,7 @@ MANIFEST: tuple[Entry, ...] = (
     Entry("backup", "backup", "Back up the whole database while it runs."),
     Entry("categories", "categories", "Item categories (a tree)."),
     Entry("company", "company", "Company settings: currency, time zone, decimals, expiry."),
+    Entry("count", "count", "Stock counts: snapshot, count, review, recount, approve, post."),
     Entry("import", "imports", "Import master data, opening stock or moves from a file."),
     Entry("inspect", "inspect", "Inspections (QC) of received goods."),
     Entry("items", "items", "Items (SKUs): units of measure, barcodes, stock levels."),
