@@ -4,6 +4,7 @@ variance, accuracy, scope, approval above the threshold, ABC classes and what is
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +97,8 @@ def test_the_count_machine() -> None:
     assert COUNT.next("review", "recount") == "counting"
     assert COUNT.final == frozenset({"posted", "cancelled"})
     assert [s.code for s in COUNT.steps_from("review")] == ["recount", "approve", "cancel"]
+
+
+def test_the_docs_print_the_state_table() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "workflows" / "stocktaking.md"
+    assert COUNT.markdown() in docs.read_text(encoding="utf-8")
