@@ -184,7 +184,7 @@ def close(
 def recount(
     number: CountArg,
     line: Annotated[
-        list[int], typer.Option("--line", help="A line id (see `count show`), repeatable.")
+        list[str], typer.Option("--line", help="A line id (see `count show`), repeatable.")
     ],
     note: NoteOpt = None,
     idempotency_key: IdemOpt = None,
@@ -195,7 +195,12 @@ def recount(
     By someone who did not count them before."""
     with handled(as_json):
         ctx = acting(service.COUNT_APPROVE, idempotency_key)
-        show_step(service.recount_lines(database(), ctx, number, line, note), as_json)
+        if not all(text.strip().isdigit() for text in line):
+            raise InvalidInput(
+                "--line takes a line id (a whole number, see `count show`)", code="invalid_line"
+            )
+        ids = [int(text) for text in line]
+        show_step(service.recount_lines(database(), ctx, number, ids, note), as_json)
 
 
 add_steps(
