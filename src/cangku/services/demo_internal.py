@@ -145,7 +145,11 @@ def recall_a_lot(h: _History) -> str | None:
         .join(locations, locations.c.id == moves.c.to_location_id)
         .where(moves.c.operation == "issue", locations.c.kind.in_(["customer", "production"]))
     )
-    stocked = select(balances.c.lot_id).where(balances.c.on_hand > 0)
+    stocked = (
+        select(balances.c.lot_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(balances.c.on_hand > 0, locations.c.kind.in_(["internal", "receiving", "quality"]))
+    )
     reserved = select(allocations.c.lot_id).where(allocations.c.lot_id.is_not(None))
     with h.db.read() as conn:
         found = conn.execute(
