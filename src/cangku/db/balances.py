@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
@@ -128,13 +129,17 @@ def _short_keys(
 ) -> list[BalanceKey]:
     """Those of ``keys`` whose balance before this posting does not cover its lowest point:
     available now - net change + lowest change < 0 (a missing row holds nothing)."""
+    needs = [deltas[key].quantity - deltas[key].lowest for key in keys]
     if conn.dialect.name == "sqlite":
         sql = _SHORT_SQLITE.format(rows=",".join(["(?,?,?,?)"] * len(keys)))
-    else:
-        sql = _SHORT_PG.format(
-            rows=",".join(["(%s::bigint,%s::bigint,%s::bigint,%s::bigint)"] * len(keys))
+        params: tuple[Any, ...] = tuple(
+            x for key, need in zip(keys, needs, strict=True) for x in (*key, need)
         )
-    params = tuple(x for key in keys for x in (*key, deltas[key].quantity - deltas[key].lowest))
+    else:
+        # four array parameters: psycopg parses a statement's placeholders on the client, and
+        # 20,000 of them (a VALUES list of 5,000 keys) took 0.8 s of a 5,000-line shipment
+        sql = _SHORT_PG
+        params = ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], needs)
     return [(int(r[0]), int(r[1]), int(r[2])) for r in conn.exec_driver_sql(sql, params)]
 
 
@@ -147,7 +152,8 @@ _SHORT_SQLITE = (
     " WHERE coalesce(b.on_hand, 0) - coalesce(b.reserved, 0) - k.column4 < 0"
 )
 _SHORT_PG = (
-    "SELECT k.item_id, k.location_id, k.lot_key FROM (VALUES {rows})"
+    "SELECT k.item_id, k.location_id, k.lot_key"
+    " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])"
     " AS k (item_id, location_id, lot_key, need)"
     " LEFT JOIN balances b ON b.item_id = k.item_id AND b.location_id = k.location_id"
     " AND b.lot_key = k.lot_key"
