@@ -29,19 +29,13 @@ with its capped count) and ``task_counts`` for a warehouse manager, median of 20
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import insert, select, update
 
-from cangku.db import driver
 from cangku.db.tables import documents, items, locations, users, warehouses
 from cangku.db.uow import Database
 from cangku.queries.documents import my_tasks, task_counts
@@ -65,7 +59,7 @@ from cangku.services.warehouses import (
     create_location,
     create_warehouse,
 )
-from support import Figure, fresh_database, print_grid, print_table, save
+from support import Counter, Figure, Steps, fresh_database, print_grid, print_table, save
 
 CTX = Context("admin")
 STEP_TARGET_S = 2.0
@@ -79,85 +73,6 @@ STEPS = (
     "put away (from receipt)",
     "put away (after inspection)",
 )
-
-
-# ------------------------------------------------------------------ counting statements
-class Counter:
-    """Statements sent to the database, through SQLAlchemy and through ``cangku.db.driver``."""
-
-    def __init__(self, db: Database) -> None:
-        self.count = 0
-        self.on = False
-        event.listen(db.engine, "before_cursor_execute", self._sqlalchemy)
-        real = driver._driver
-        counter = self
-
-        class Cursor:
-            def __init__(self, cursor: Any) -> None:
-                self._cursor = cursor
-
-            def execute(self, *args: Any, **kwargs: Any) -> Any:
-                counter.add(str(args[0]))
-                return self._cursor.execute(*args, **kwargs)
-
-            def executemany(self, *args: Any, **kwargs: Any) -> Any:
-                counter.add(str(args[0]))
-                return self._cursor.executemany(*args, **kwargs)
-
-            def __enter__(self) -> Cursor:
-                self._cursor.__enter__()
-                return self
-
-            def __exit__(self, *exc: Any) -> Any:
-                return self._cursor.__exit__(*exc)
-
-            def __getattr__(self, name: str) -> Any:
-                return getattr(self._cursor, name)
-
-        class Raw:
-            def __init__(self, raw: Any) -> None:
-                self._raw = raw
-
-            def execute(self, *args: Any, **kwargs: Any) -> Any:
-                counter.add(str(args[0]))
-                return self._raw.execute(*args, **kwargs)
-
-            def cursor(self, *args: Any, **kwargs: Any) -> Cursor:
-                return Cursor(self._raw.cursor(*args, **kwargs))
-
-            def __getattr__(self, name: str) -> Any:
-                return getattr(self._raw, name)
-
-        driver._driver = lambda conn: Raw(real(conn))
-        self._contexts: set[int] = set()
-        self._held: list[Any] = []
-        self.texts: list[str] = []
-
-    def add(self, sql: str = "(driver)") -> None:
-        if self.on:
-            self.count += 1
-            self.texts.append(sql)
-
-    def _sqlalchemy(
-        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
-    ) -> None:
-        # SQLAlchemy's "insertmanyvalues" sends one execute() in batches: count it once
-        if self.on and id(context) not in self._contexts:
-            self._contexts.add(id(context))
-            self._held.append(context)  # held, so that no later context reuses its id
-            self.count += 1
-            self.texts.append(statement)
-
-    @contextmanager
-    def counting(self) -> Iterator[None]:
-        self.count, self.on = 0, True
-        self._contexts.clear()
-        self._held.clear()
-        self.texts = []
-        try:
-            yield
-        finally:
-            self.on = False
 
 
 # ------------------------------------------------------------------ the company
@@ -218,25 +133,8 @@ class Run:
 
 
 def walk(db: Database, counter: Counter, codes: list[str], tag: str, profile: str | None) -> Run:
-    seconds: dict[str, float] = {}
-    statements: dict[str, int] = {}
+    step = Steps(counter, profile, f"({len(codes)} lines)")
     sizes: dict[str, int] = {}
-
-    def step(name: str, work: Callable[[], Any]) -> Any:
-        profiler = cProfile.Profile() if profile and profile in name else None
-        with counter.counting():
-            started = time.perf_counter()
-            if profiler:
-                profiler.enable()
-            result = work()
-            if profiler:
-                profiler.disable()
-            seconds[name] = time.perf_counter() - started
-        statements[name] = counter.count
-        if profiler:
-            print(f"\nprofile of {name!r} ({len(codes)} lines)")
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
-        return result
 
     lines = [OrderLineInput(code, "10", unit_price="1.25") for code in codes]
     order = step(
@@ -276,7 +174,7 @@ def walk(db: Database, counter: Counter, codes: list[str], tag: str, profile: st
             "put away (after inspection)": inspected,
         }
     )
-    return Run(len(codes), seconds, statements, sizes)
+    return Run(len(codes), step.seconds, step.statements, sizes)
 
 
 # ------------------------------------------------------------------ the inbox

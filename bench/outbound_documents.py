@@ -6,7 +6,7 @@ shipping location ``WH-SHIP``), one customer, N lot-tracked items allocated FEFO
 ``--lots`` lots of 20 units in as many bins (a lot's expiry a day later per lot number, put in
 bins in reverse so that FEFO and the walking route disagree), received through the ledger in
 postings of 5,000 lines. Then, through the services, each step timed and its SQL statements
-counted (``inbound_documents.Counter``): create the order (10 units a line: FEFO finds the
+counted (``support.Counter``): create the order (10 units a line: FEFO finds the
 earliest-expiring of the item's 50 lots, so one reservation, one pick and one shipped move a
 line) and submit it, approve it (an approval rule makes it wait), allocate, make the
 pick list (one line per reservation), confirm every pick, ship. The same steps
@@ -21,13 +21,9 @@ then allocated in one step.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -56,8 +52,7 @@ from cangku.services.warehouses import (
     create_location,
     create_warehouse,
 )
-from inbound_documents import Counter
-from support import Figure, fresh_database, print_grid, print_table, save
+from support import Counter, Figure, Steps, fresh_database, print_grid, print_table, save
 
 CTX = Context("admin")
 SALES = Context("sales")
@@ -155,25 +150,7 @@ class Run:
 
 
 def walk(db: Database, counter: Counter, codes: list[str], profile: str | None) -> Run:
-    seconds: dict[str, float] = {}
-    statements: dict[str, int] = {}
-
-    def step(name: str, work: Callable[[], Any]) -> Any:
-        profiler = cProfile.Profile() if profile and profile in name else None
-        with counter.counting():
-            started = time.perf_counter()
-            if profiler:
-                profiler.enable()
-            result = work()
-            if profiler:
-                profiler.disable()
-            seconds[name] = time.perf_counter() - started
-        statements[name] = counter.count
-        if profiler:
-            print(f"\nprofile of {name!r} ({len(codes)} lines)")
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
-        return result
-
+    step = Steps(counter, profile, f"({len(codes)} lines)")
     lines = [RequestLineInput(code, "10", unit_price="9.5") for code in codes]
     order = step(
         "create + submit",
@@ -187,7 +164,7 @@ def walk(db: Database, counter: Counter, codes: list[str], profile: str | None) 
     step("pick", lambda: confirm_pick(db, CTX, pick))
     shipped = step("ship", lambda: ship_request(db, CTX, "sales_order", order, carrier="SF"))
     assert shipped.state == "shipped", shipped
-    return Run(len(codes), seconds, statements)
+    return Run(len(codes), step.seconds, step.statements)
 
 
 def wave(db: Database, codes: list[str], orders: int) -> tuple[float, int]:

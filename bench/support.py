@@ -1,23 +1,31 @@
-"""What the benchmarks share: fresh databases, a small company, timing and the result table."""
+"""What the benchmarks share: fresh databases, timing, counting statements, timing named steps
+and the result table."""
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
+import pstats
 import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+
+from cangku.db import driver
+from cangku.db.uow import Database
 
 OUT = Path(__file__).parent / "out"
 PG_ADMIN = os.environ.get("CANGKU_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -83,6 +91,122 @@ def timed(work: Callable[[], Any]) -> tuple[Any, float]:
     started = time.perf_counter()
     result = work()
     return result, time.perf_counter() - started
+
+
+class Counter:
+    """Statements sent to the database, through SQLAlchemy and through ``cangku.db.driver``:
+    one per ``execute`` or ``executemany`` (SQLAlchemy's "insertmanyvalues" batches of one
+    execute count once), also inside a PostgreSQL pipeline. Only the thread that called
+    ``counting`` is counted, so a bench may post from other threads meanwhile."""
+
+    def __init__(self, db: Database) -> None:
+        self.count = 0
+        self.on = False
+        self.thread = 0
+        event.listen(db.engine, "before_cursor_execute", self._sqlalchemy)
+        real = driver._driver
+        counter = self
+
+        class Cursor:
+            def __init__(self, cursor: Any) -> None:
+                self._cursor = cursor
+
+            def execute(self, *args: Any, **kwargs: Any) -> Any:
+                counter.add(str(args[0]))
+                return self._cursor.execute(*args, **kwargs)
+
+            def executemany(self, *args: Any, **kwargs: Any) -> Any:
+                counter.add(str(args[0]))
+                return self._cursor.executemany(*args, **kwargs)
+
+            def __enter__(self) -> Cursor:
+                self._cursor.__enter__()
+                return self
+
+            def __exit__(self, *exc: Any) -> Any:
+                return self._cursor.__exit__(*exc)
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._cursor, name)
+
+        class Raw:
+            def __init__(self, raw: Any) -> None:
+                self._raw = raw
+
+            def execute(self, *args: Any, **kwargs: Any) -> Any:
+                counter.add(str(args[0]))
+                return self._raw.execute(*args, **kwargs)
+
+            def cursor(self, *args: Any, **kwargs: Any) -> Cursor:
+                return Cursor(self._raw.cursor(*args, **kwargs))
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._raw, name)
+
+        driver._driver = lambda conn: Raw(real(conn))
+        self._contexts: set[int] = set()
+        self._held: list[Any] = []
+        self.texts: list[str] = []
+
+    def _counted(self) -> bool:
+        return self.on and threading.get_ident() == self.thread
+
+    def add(self, sql: str = "(driver)") -> None:
+        if self._counted():
+            self.count += 1
+            self.texts.append(sql)
+
+    def _sqlalchemy(
+        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        # SQLAlchemy's "insertmanyvalues" sends one execute() in batches: count it once
+        if self._counted() and id(context) not in self._contexts:
+            self._contexts.add(id(context))
+            self._held.append(context)  # held, so that no later context reuses its id
+            self.count += 1
+            self.texts.append(statement)
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        self.count, self.on, self.thread = 0, True, threading.get_ident()
+        self._contexts.clear()
+        self._held.clear()
+        self.texts = []
+        try:
+            yield
+        finally:
+            self.on = False
+
+
+@dataclass
+class Steps:
+    """Named steps, each timed and its statements counted; the step whose name contains
+    ``profile`` runs under cProfile and its profile is printed (``label`` says of what run).
+    ``steps(name, work)`` answers what ``work()`` answered."""
+
+    counter: Counter
+    profile: str | None = None
+    label: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+    statements: dict[str, int] = field(default_factory=dict)
+
+    def __call__(self, name: str, work: Callable[[], Any]) -> Any:
+        profiler = cProfile.Profile() if self.profile and self.profile in name else None
+        with self.counter.counting():
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            try:
+                result = work()
+            finally:
+                if profiler:
+                    profiler.disable()
+                self.seconds[name] = time.perf_counter() - started
+        self.statements[name] = self.counter.count
+        if profiler:
+            print(f"\nprofile of {name!r} {self.label}".rstrip())
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        return result
 
 
 def percentile(values: list[float], fraction: float) -> float:
