@@ -918,3 +918,58 @@ count_lines = Table(
         "document_id", "item_id", "location_id", "lot_key", name="uq_count_lines_place"
     ),
 )
+
+
+# ---------------------------------------------------------------- cycle counts (migration 0012)
+#: one computation of ABC classes for a warehouse: from the consumption value (issues to
+#: customers and production, less what came back) over a period, kept per period so a plan
+#: and a report can say which classes they used
+abc_runs = Table(
+    "abc_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+    Column("computed_by", Id, ForeignKey("users.id"), nullable=False),
+    Column("total", Scaled, nullable=False),
+    CheckConstraint("period_start <= period_end", name="period_in_order"),
+)
+Index("ix_abc_runs_warehouse", abc_runs.c.warehouse_id, abc_runs.c.id)
+
+#: an item's class in a run and the consumption value it was ranked by (scaled money)
+abc_classes = Table(
+    "abc_classes",
+    metadata,
+    Column("run_id", Id, ForeignKey("abc_runs.id"), primary_key=True),
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("abc_class", String(1), nullable=False),
+    Column("consumption", Scaled, nullable=False),
+    CheckConstraint("abc_class IN ('A','B','C')", name="abc_class_known"),
+)
+
+#: how often places are counted, in days: per ABC class, or per location (the location and
+#: everything under it; the nearest such location wins over the class)
+count_frequencies = Table(
+    "count_frequencies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("abc_class", String(1), nullable=True, unique=True),
+    Column("location_id", Id, ForeignKey("locations.id"), nullable=True, unique=True),
+    Column("days", Integer, nullable=False),
+    Column("updated_by", Id, ForeignKey("users.id"), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("(abc_class IS NULL) <> (location_id IS NULL)", name="class_or_location"),
+    CheckConstraint("abc_class IS NULL OR abc_class IN ('A','B','C')", name="abc_class_known"),
+    CheckConstraint("days BETWEEN 1 AND 3650", name="days_range"),
+)
+
+#: the places (item, location) a count of the cycle-count plan covers, chosen when it was raised
+count_plan_places = Table(
+    "count_plan_places",
+    metadata,
+    Column("document_id", Id, ForeignKey("documents.id"), primary_key=True),
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("location_id", Id, ForeignKey("locations.id"), primary_key=True),
+)

@@ -35,6 +35,7 @@ __all__ = [
     "check_counted",
     "check_approver",
     "due_for_counting",
+    "under",
     "variance",
 ]
 
@@ -80,6 +81,9 @@ class Scope:
     item_ids: tuple[int, ...] = ()
     #: category paths an item's category must lie under or equal
     categories: tuple[str, ...] = ()
+    #: a count of the cycle-count plan: only these places (item id, location id) are covered
+    plan: bool = False
+    places: frozenset[tuple[int, int]] = frozenset()
 
     def covers(
         self,
@@ -91,18 +95,21 @@ class Scope:
     ) -> bool:
         if warehouse_id != self.warehouse_id:
             return False
+        if self.plan and (item_id, location_id) not in self.places:
+            return False
         if self.location_ids and location_id not in self.location_ids:
             return False
-        if self.zones and not any(_under(location_path, z) for z in self.zones):
+        if self.zones and not any(under(location_path, z) for z in self.zones):
             return False
         if self.item_ids and item_id not in self.item_ids:
             return False
         return not self.categories or (
-            category_path is not None and any(_under(category_path, c) for c in self.categories)
+            category_path is not None and any(under(category_path, c) for c in self.categories)
         )
 
 
-def _under(path: str, top: str) -> bool:
+def under(path: str, top: str) -> bool:
+    """Whether a path (of a location or category) is ``top`` or lies under it."""
     return path == top or path.startswith(top.rstrip("/") + "/")
 
 
