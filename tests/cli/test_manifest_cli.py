@@ -14,19 +14,23 @@ from typing import Any
 
 import pytest
 import typer
+from typer.testing import CliRunner
 
 from cangku import __version__
 from cangku.cli import commands
 from cangku.cli.lazy import module_commands
 from cangku.cli.main import app
-from cangku.cli.manifest import MANIFEST
+from cangku.cli.manifest import ALIASES, MANIFEST
 from cangku.db.uow import Database
 from cangku.domain.permissions import declared_actions
 from cangku.services import load_all
 from cangku.services.common import Context
+from cangku.services.stock import receive_stock
+from cangku.services.stock_commands import Receive
 from cangku.services.users import create_user
 from tests.auth import PASSWORD
-from tests.cli.tree import subtree
+from tests.cli.tree import Invoke, subtree
+from tests.factories import CTX, build_company
 
 #: the repository (where ``tests`` imports from)
 ROOT = Path(__file__).parents[2]
@@ -84,6 +88,39 @@ def test_every_manifest_name_runs_its_modules_command() -> None:
     assert root.get_command(ctx, "nothing") is None
 
 
+def test_an_alias_runs_its_group_without_being_listed() -> None:
+    root = typer.main.get_command(app)
+    ctx = typer.Context(root)
+    assert ALIASES == {"lot": "lots"}
+    assert root.get_command(ctx, "lot") is root.get_command(ctx, "lots")
+    assert "lot" not in root.list_commands(ctx)
+    listed = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "80"}).stdout
+    assert "│ lots " in listed and "│ lot " not in listed
+
+
+def test_cangku_lot_holds_recalls_and_releases(cangku: Invoke, db: Database) -> None:
+    build_company(db)
+    receive_stock(db, CTX, Receive("GLUE", "30", "WH1-A", lot="G1", unit_cost="2"))
+
+    done = [
+        cangku("lot", verb, "GLUE", "G1", "--reason", "issue 13", "--json")
+        for verb in ("hold", "recall", "release")
+    ]
+    shown = cangku("lot", "show", "GLUE", "G1", "--json")
+
+    assert [result.exit_code for result in done] == [0, 0, 0], [r.output for r in done]
+    assert [json.loads(result.stdout)["status"] for result in done] == [
+        "hold",
+        "recalled",
+        "available",
+    ]
+    assert [(e["from_status"], e["to_status"]) for e in json.loads(shown.stdout)["history"]] == [
+        ("available", "hold"),
+        ("hold", "recalled"),
+        ("recalled", "available"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "loaded"),
     [
@@ -93,6 +130,8 @@ def test_every_manifest_name_runs_its_modules_command() -> None:
         (["stock", "--help"], ["cangku.cli.commands.stock"]),
         (["login", "--help"], ["cangku.cli.commands.auth"]),
         (["db", "--help"], ["cangku.cli.commands.system"]),
+        # the alias loads the module of the group it stands for (which reuses warehouses')
+        (["lot", "--help"], ["cangku.cli.commands.lots", "cangku.cli.commands.warehouses"]),
     ],
 )
 def test_a_run_imports_only_the_module_of_its_command(args: list[str], loaded: list[str]) -> None:
@@ -116,7 +155,7 @@ def test_a_run_imports_only_the_module_of_its_command(args: list[str], loaded: l
 SUBTREE = """
 import json, sys, typer
 from cangku.cli.main import app
-from cangku.cli.manifest import MANIFEST
+from cangku.cli.manifest import ALIASES, MANIFEST
 from tests.cli.tree import subtree
 root = typer.main.get_command(app)
 found = {}

@@ -18,7 +18,7 @@ import typer
 from typer import _click
 from typer.core import TyperCommand, TyperGroup
 
-from cangku.cli.manifest import MANIFEST, Entry
+from cangku.cli.manifest import ALIASES, MANIFEST, Entry
 
 COMMANDS_PACKAGE = "cangku.cli.commands"
 
@@ -51,8 +51,8 @@ def preload(argv: Sequence[str]) -> None:
     on.
     """
     # the root's options (--help, --version) take no value: the first other word is the command
-    name = next((word for word in argv if not word.startswith("-")), None)
-    module = {entry.name: entry.module for entry in MANIFEST}.get(name or "")
+    name = next((word for word in argv if not word.startswith("-")), "")
+    module = {entry.name: entry.module for entry in MANIFEST}.get(ALIASES.get(name, name))
     gc.disable()
     try:
         if module is not None:
@@ -64,23 +64,31 @@ def preload(argv: Sequence[str]) -> None:
 
 class LazyCommands(MutableMapping[str, _click.Command]):
     """A group's commands by name, in the manifest's order: looking one up loads its module
-    (all of that module's commands at once); commands added directly are kept after them."""
+    (all of that module's commands at once); commands added directly are kept after them.
+    An alias (``ALIASES``) looks up the command it stands for but is not listed."""
 
-    def __init__(self, entries: tuple[Entry, ...], added: MutableMapping[str, _click.Command]):
+    def __init__(
+        self,
+        entries: tuple[Entry, ...],
+        added: MutableMapping[str, _click.Command],
+        aliases: dict[str, str] | None = None,
+    ):
         self._modules = {entry.name: entry.module for entry in entries}
         self._loaded: dict[str, _click.Command] = {}
         self._added = dict(added)
+        self._aliases = aliases or {}
 
     def __getitem__(self, name: str) -> _click.Command:
         if name in self._added:
             return self._added[name]
+        name = self._aliases.get(name, name)
         if name not in self._loaded and name in self._modules:
             self._loaded.update(module_commands(self._modules[name]))
         return self._loaded[name]
 
     def __contains__(self, name: object) -> bool:
         # without loading a module (the mixin's would look the command up)
-        return name in self._modules or name in self._added
+        return name in self._modules or name in self._added or name in self._aliases
 
     def __iter__(self) -> Iterator[str]:
         yield from self._modules
@@ -103,7 +111,7 @@ class LazyGroup(TyperGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        self.commands = LazyCommands(MANIFEST, self.commands)
+        self.commands = LazyCommands(MANIFEST, self.commands, ALIASES)
         self._summaries = {entry.name: entry.summary for entry in MANIFEST}
         self._listing = False
 

@@ -82,3 +82,8 @@ MANIFEST: tuple[Entry, ...] = (
         "warehouses", "warehouses", "Warehouses: each has its virtual locations and ledger chain."
     ),
 )
+
+#: other words for a group, by the word they stand for: they run it but ``cangku --help`` does
+#: not list them (issue 13 and the manuals of other tools say ``cangku lot hold``; the group is
+#: ``lots``, as ``items`` and ``partners`` are plural)
+ALIASES: dict[str, str] = {"lot": "lots"}
