@@ -37,7 +37,7 @@ from cangku.domain.errors import InvalidInput
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
 from cangku.queries.stock import VALUED, item_id
-from cangku.queries.valuation import _share
+from cangku.queries.valuation import value_share
 
 __all__ = [
     "SERIES_DAYS",
@@ -295,7 +295,7 @@ def value_series(
         held = _fold(_scoped_now(conn, warehouses, None), ds, len(points))
         totals = [
             sum(
-                _share(value, held[k].get(item, 0), quantities[k].get(item, 0))
+                value_share(value, held[k].get(item, 0), quantities[k].get(item, 0))
                 for item, value in values[k].items()
             )
             for k in range(len(points))

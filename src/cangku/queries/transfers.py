@@ -22,7 +22,7 @@ from cangku.db.tables import (
 )
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
-from cangku.queries.valuation import _share
+from cangku.queries.valuation import value_share
 
 __all__ = ["TransitLine", "in_transit"]
 
@@ -116,7 +116,7 @@ def in_transit(
     out = []
     for r in conn.execute(stmt):
         shown = costs_seen is None or r[2] in costs_seen
-        value = _share(int(r[15] or 0), int(r[13]), int(r[14] or 0)) if shown else None
+        value = value_share(int(r[15] or 0), int(r[13]), int(r[14] or 0)) if shown else None
         out.append(
             TransitLine(
                 r[0],

@@ -140,8 +140,13 @@ def value_select(
     return stmt
 
 
-def _share(value: int, part: int, whole: int) -> int:
-    """``value * part / whole`` rounded half-even (0 when there is nothing to share)."""
+def value_share(value: int, part: int, whole: int) -> int:
+    """The value (scaled) of ``part`` of a stock of ``whole`` units worth ``value``:
+    ``value * part / whole`` rounded half-even, exactly (integers). 0 when there is nothing to
+    share (``whole`` not positive, or ``part`` 0).
+
+    Costs are kept per item for the whole company, so the value of the units in some
+    warehouses, in transit or of a series' point is the item's value in proportion to them."""
     if whole <= 0 or part == 0:
         return 0
     quotient, remainder = divmod(value * part, whole)
@@ -208,7 +213,7 @@ def stock_value(
         value = int(row.value or 0)
         if scoped is not None:
             part = scoped.get(row.code, 0)
-            qty, value = part, _share(value, part, qty)
+            qty, value = part, value_share(value, part, qty)
         if qty == 0 and value == 0:
             continue
         total += value
