@@ -40,6 +40,7 @@ __all__ = [
     "is_incoming",
     "may_create_lot",
     "moved_quantity",
+    "short_text",
     "unit_cost_value",
 ]
 
@@ -116,6 +117,24 @@ def check_note(note: str | None) -> str | None:
     if note is not None and len(note) > MAX_NOTE:
         raise InvalidInput(f"a note has at most {MAX_NOTE} characters", code="note_too_long")
     return note or None
+
+
+def short_text(value: object, name: str, limit: int) -> str | None:
+    """A free-text field of at most ``limit`` characters (a reference, a phone number, a
+    carrier), trimmed; None when missing or blank.
+
+    Raises InvalidInput ``invalid_<name>`` (details ``field``: ``name``, ``limit``) when it is
+    longer, or not text at all (a JSON number where text belongs, say)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value.strip()) > limit:
+        raise InvalidInput(
+            f"{name} has at most {limit} characters",
+            code=f"invalid_{name}",
+            field=name,
+            limit=limit,
+        )
+    return value.strip() or None
 
 
 def check_request(

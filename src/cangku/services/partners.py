@@ -18,6 +18,7 @@ from cangku.db.partners import Contact, Partner, SupplierItem
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.catalog import check_bool, check_tolerance
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from cangku.domain.operations import short_text
 from cangku.domain.permissions import EVERYONE, PURCHASER, WAREHOUSE_MANAGER, Action, Actor, action
 from cangku.domain.quantities import SCALE_DIGITS
 from cangku.queries.snapshots import partner_fields
@@ -120,24 +121,12 @@ def check_email(email: str | None) -> str | None:
     return email
 
 
-def _short_text(value: str | None, field_name: str, max_length: int) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > max_length:
-        raise InvalidInput(
-            f"{field_name} must have at most {max_length} characters",
-            code=f"invalid_{field_name}",
-            field=field_name,
-        )
-    return value
-
-
 def _contact_values(data: ContactInput) -> dict[str, Any]:
     return {
         "name": check_name(data.name, 200),
-        "role": _short_text(data.role, "role", 100),
+        "role": short_text(data.role, "role", 100),
         "email": check_email(data.email),
-        "phone": _short_text(data.phone, "phone", 64),
+        "phone": short_text(data.phone, "phone", 64),
     }
 
 
@@ -151,9 +140,9 @@ def _partner_values(data: PartnerInput) -> dict[str, Any]:
         "is_supplier": bool(data.is_supplier),
         "is_customer": bool(data.is_customer),
         "email": check_email(data.email),
-        "phone": _short_text(data.phone, "phone", 64),
+        "phone": short_text(data.phone, "phone", 64),
         "address": data.address,
-        "tax_id": _short_text(data.tax_id, "tax_id", 64),
+        "tax_id": short_text(data.tax_id, "tax_id", 64),
         "notes": data.notes,
         "inspection_required": check_bool(data.inspection_required, "inspection_required"),
         "over_receipt_tolerance": check_tolerance(data.over_receipt_tolerance),
@@ -363,7 +352,7 @@ def _supplier_item_values(
     if data.price is not None and currency is None:
         raise InvalidInput("a price needs its currency", code="currency_required")
     return {
-        "supplier_code": _short_text(data.supplier_code, "supplier_code", 100),
+        "supplier_code": short_text(data.supplier_code, "supplier_code", 100),
         "price": non_negative(data.price, "price", SCALE_DIGITS, "money"),
         "currency": currency,
         "min_order_qty": non_negative(

@@ -21,7 +21,7 @@ from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.documents import Machine, check_due_on, require_lines
 from cangku.domain.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from cangku.domain.inbound import check_approver
-from cangku.domain.operations import check_note, unit_cost_value
+from cangku.domain.operations import check_note, short_text, unit_cost_value
 from cangku.domain.outbound import REQUEST_KINDS, approval_rule
 from cangku.domain.permissions import (
     PICKER_SHIPPER,
@@ -127,17 +127,6 @@ class NewRequest:
     submit: bool = False
 
 
-def _text(value: str | None, name: str, limit: int) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if len(value) > limit:
-        raise InvalidInput(
-            f"{name} has at most {limit} characters", code=f"invalid_{name}", limit=limit
-        )
-    return value or None
-
-
 def _request_lines(
     conn: Connection, warehouse_id: int, lines: list[RequestLineInput]
 ) -> tuple[list[dict[str, Any]], int]:
@@ -216,7 +205,7 @@ def create_request(db: Database, ctx: Context, command: NewRequest) -> StepResul
         warehouse = loads.active_warehouse(conn, command.warehouse)
         actor.require(edit, warehouse.id)
         partner_id = None
-        ship_to = _text(command.ship_to, "ship_to", 1000)
+        ship_to = short_text(command.ship_to, "ship_to", 1000)
         if machine.doc_type == "sales_order":
             if not command.customer:
                 raise InvalidInput("a sales order names its customer", code="customer_required")
@@ -234,13 +223,13 @@ def create_request(db: Database, ctx: Context, command: NewRequest) -> StepResul
             lines=rows,
             note=note,
             partner_id=partner_id,
-            reference=_text(command.reference, "reference", 100),
+            reference=short_text(command.reference, "reference", 100),
             total_value=total,
             due_on=check_due_on(command.due_on, day),
             assignee_id=assignee_of(conn, command.assignee) if command.assignee else None,
             ship_to=ship_to,
-            department=_text(command.department, "department", 100),
-            plan_reference=_text(command.plan_reference, "plan_reference", 100),
+            department=short_text(command.department, "department", 100),
+            plan_reference=short_text(command.plan_reference, "plan_reference", 100),
             planned_on=check_due_on(command.planned_on, day),
         )
         state = machine.initial

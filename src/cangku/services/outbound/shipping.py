@@ -17,7 +17,7 @@ from cangku.db.tables import moves
 from cangku.db.uow import Database
 from cangku.domain.enums import LocationKind, Operation
 from cangku.domain.errors import InvalidInput, RuleViolation
-from cangku.domain.operations import check_note
+from cangku.domain.operations import check_note, short_text
 from cangku.domain.outbound import SHIPMENT, request_state_after_shipping
 from cangku.domain.permissions import PICKER_SHIPPER, WAREHOUSE_MANAGER, Actor, action
 from cangku.domain.quantities import from_scaled
@@ -30,14 +30,6 @@ __all__ = ["SHIPMENT_SHIP", "deliver_shipment", "ship_request"]
 
 #: register shipments (picked goods leave) and their delivery
 SHIPMENT_SHIP = action("shipment.ship", roles={PICKER_SHIPPER, WAREHOUSE_MANAGER}, scoped=True)
-
-
-def _short(value: str | None, name: str) -> str | None:
-    if value is None or not value.strip():
-        return None
-    if len(value.strip()) > 100:
-        raise InvalidInput(f"{name} has at most 100 characters", code=f"invalid_{name}")
-    return value.strip()
 
 
 def ship_request(
@@ -60,7 +52,10 @@ def ship_request(
     RuleViolation ``nothing_picked``, InvalidInput (``invalid_packages``, field lengths).
     Answers ``data.shipment`` and ``data.cost_of_goods``."""
     machine = request_machine(kind)
-    carrier, tracking_number = _short(carrier, "carrier"), _short(tracking_number, "tracking")
+    carrier, tracking_number = (
+        short_text(carrier, "carrier", 100),
+        short_text(tracking_number, "tracking", 100),
+    )
     if packages is not None and not 1 <= packages <= 100000:
         raise InvalidInput("packages is a whole number from 1", code="invalid_packages")
     note = check_note(note)

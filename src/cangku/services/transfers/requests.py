@@ -21,7 +21,7 @@ from cangku.domain.documents import check_due_on, require_lines
 from cangku.domain.enums import STORAGE_KINDS, LocationKind, LotStatus, Operation
 from cangku.domain.errors import InsufficientStock, InvalidInput, NotFound, RuleViolation
 from cangku.domain.inbound import check_approver
-from cangku.domain.operations import check_line, check_note
+from cangku.domain.operations import check_line, check_note, short_text
 from cangku.domain.permissions import (
     PICKER_SHIPPER,
     RECEIVING_CLERK,
@@ -243,14 +243,6 @@ def check_free(
             )
 
 
-def _text(value: str | None, name: str, limit: int) -> str | None:
-    if value is None or not value.strip():
-        return None
-    if len(value.strip()) > limit:
-        raise InvalidInput(f"{name} has at most {limit} characters", code=f"invalid_{name}")
-    return value.strip()
-
-
 def create_transfer(db: Database, ctx: Context, command: NewTransfer) -> StepResult:
     """Raise a transfer (a draft, or submitted at once with ``submit``): within a warehouse
     (every line names the bin it goes to) or to another warehouse (through transit).
@@ -279,7 +271,7 @@ def create_transfer(db: Database, ctx: Context, command: NewTransfer) -> StepRes
             warehouse_code=ends.source.code,
             lines=rows,
             note=note,
-            reference=_text(command.reference, "reference", 100),
+            reference=short_text(command.reference, "reference", 100),
             total_value=total,
             due_on=check_due_on(command.due_on, day),
             assignee_id=assignee_of(conn, command.assignee) if command.assignee else None,
