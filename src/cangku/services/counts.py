@@ -8,20 +8,23 @@ the differences as adjustments with the count as their document. ADR 0025; the r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
 from cangku.db import counts as count_store
+from cangku.db import cycle_counts as cycle_store
 from cangku.db import documents as store
 from cangku.db import inbound as loads
 from cangku.db import lookups
+from cangku.db.company import read_company
 from cangku.db.costs import current_unit_costs
-from cangku.db.lots import get_or_create
-from cangku.db.tables import company, locations
+from cangku.db.lots import NewLot, check_code, check_tracking, ensure_lots
+from cangku.db.tables import categories, company, items, locations
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.counts import (
     COUNT,
@@ -33,16 +36,18 @@ from cangku.domain.counts import (
     variance,
 )
 from cangku.domain.documents import invalid_transition, machine
-from cangku.domain.enums import STORAGE_KINDS, LocationKind, Operation, Tracking
+from cangku.domain.enums import STORAGE_KINDS, LocationKind, LotStatus, Operation, Tracking
 from cangku.domain.errors import InvalidInput, NotFound, RuleViolation
 from cangku.domain.operations import check_note
 from cangku.domain.permissions import STOCK_COUNTER, WAREHOUSE_MANAGER, Actor, action
 from cangku.domain.quantities import from_scaled, parse_decimal, to_scaled
-from cangku.domain.stock import MoveLine
+from cangku.domain.stock import ItemInfo, LocationInfo, MoveLine
+from cangku.queries.cycle_counts import due_now
 from cangku.services.common import Context, run_write
 from cangku.services.documents import (
     StepOutcome,
     StepResult,
+    advance,
     create_document,
     deliver_outbox,
     run_step,
@@ -69,6 +74,9 @@ COUNT_MANAGE = action("count.manage", roles={STOCK_COUNTER, WAREHOUSE_MANAGER}, 
 COUNT_APPROVE = action("count.approve", roles={WAREHOUSE_MANAGER}, scoped=True)
 machine(COUNT)  # registered once its steps' actions are declared
 
+#: the most places one count of the plan takes
+MAX_PLAN_PLACES = 100_000
+
 
 @dataclass(frozen=True)
 class NewCount:
@@ -84,9 +92,13 @@ class NewCount:
     note: str | None = None
     #: start at once (the snapshot taken now)
     start: bool = False
+    #: count what the cycle-count plan says is due today (within the other limits), the most
+    #: overdue ``limit`` places of it when given
+    plan: bool = False
+    limit: int | None = None
 
 
-def _scope(conn: Connection, warehouse_id: int, command: NewCount) -> Scope:
+def _scope(conn: Connection, warehouse_id: int, command: NewCount, today: date) -> Scope:
     places = lookups.locations_by_codes(conn, sorted(set(command.zones) | set(command.locations)))
     for code in (*command.zones, *command.locations):
         place = places.get(code)
@@ -109,8 +121,6 @@ def _scope(conn: Connection, warehouse_id: int, command: NewCount) -> Scope:
     for code in command.items:
         if code not in found:
             raise NotFound("item", code)
-    from cangku.db.tables import categories
-
     tree = dict(
         conn.execute(
             select(categories.c.code, categories.c.path).where(
@@ -121,19 +131,53 @@ def _scope(conn: Connection, warehouse_id: int, command: NewCount) -> Scope:
     for code in command.categories:
         if code not in tree:
             raise NotFound("category", code)
-    return Scope(
+    scope = Scope(
         warehouse_id,
         tuple(str(paths[z]) for z in command.zones),
         tuple(places[c].id for c in command.locations),
         tuple(found[c].id for c in command.items),
         tuple(str(tree[c]) for c in command.categories),
     )
+    return _planned(conn, scope, command, today) if command.plan else scope
+
+
+def _planned(conn: Connection, scope: Scope, command: NewCount, today: date) -> Scope:
+    """The scope narrowed to the places due today (the most overdue ``limit`` of those the
+    other limits keep). Raises InvalidInput ``invalid_limit``, RuleViolation ``nothing_due``."""
+    if command.limit is not None and not 1 <= command.limit <= MAX_PLAN_PLACES:
+        raise InvalidInput(
+            f"a plan's count takes 1 to {MAX_PLAN_PLACES} places, not {command.limit}",
+            code="invalid_limit",
+            limit=command.limit,
+        )
+    due = due_now(conn, scope.warehouse_id, today)
+    categories = _item_categories(conn, sorted({d.place.item_id for d in due}))
+    kept = [
+        (d.place.item_id, d.place.location_id)
+        for d in due
+        if scope.covers(
+            scope.warehouse_id,
+            d.place.location_id,
+            d.place.location_path,
+            d.place.item_id,
+            categories.get(d.place.item_id),
+        )
+    ][: command.limit or MAX_PLAN_PLACES]
+    if not kept:
+        raise RuleViolation(
+            f"nothing is due for counting in {command.warehouse} on {today}",
+            code="nothing_due",
+            warehouse=command.warehouse,
+        )
+    return replace(scope, plan=True, places=frozenset(kept))
 
 
 def create_count(db: Database, ctx: Context, command: NewCount) -> StepResult:
-    """Raise a count of a warehouse, or of zones, locations, items or categories in it
-    (started at once with ``start``). Raises NotFound (warehouse, location, item, category),
-    InvalidInput ``location_not_in_warehouse``, RuleViolation ``warehouse_inactive``,
+    """Raise a count of a warehouse, or of zones, locations, items or categories in it, or of
+    the places the cycle-count plan says are due (``plan``; within those limits) (started at
+    once with ``start``). Raises NotFound (warehouse, location, item, category), InvalidInput
+    ``location_not_in_warehouse`` / ``invalid_limit``, RuleViolation ``warehouse_inactive`` /
+    ``nothing_due``,
     PermissionDenied (``count.manage``). Writes the document, its session, its events."""
     note = check_note(command.note)
 
@@ -141,18 +185,18 @@ def create_count(db: Database, ctx: Context, command: NewCount) -> StepResult:
         conn = uow.conn
         warehouse = loads.active_warehouse(conn, command.warehouse)
         actor.require(COUNT_MANAGE, warehouse.id)
-        scope = _scope(conn, warehouse.id, command)
+        today = now.astimezone(ZoneInfo(read_company(conn).time_zone)).date()
+        scope = _scope(conn, warehouse.id, command, today)
         document_id, number = create_document(
             conn, COUNT, actor, now, warehouse_id=warehouse.id, warehouse_code=warehouse.code,
             lines=[], note=note, data={"blind": command.blind},
         )  # fmt: skip
         count_store.write_session(conn, document_id, scope, command.blind)
+        cycle_store.write_plan_places(conn, document_id, sorted(scope.places))
         state, made = COUNT.initial, dict[str, Any]()
         if command.start:
             doc = store.lock_document(conn, COUNT.doc_type, number)
             outcome = _decide_start(conn, doc, now)
-            from cangku.services.documents import advance
-
             state = advance(conn, COUNT, doc, "start", actor, now, data=outcome.data)
             made = outcome.result
         return {"number": number, "state": state, "move_ids": [], "id": document_id, **made}
@@ -197,7 +241,9 @@ def enter_counts(
     snapshot did not expect is added (expected 0); an unknown lot of a lot-tracked item is
     created. Raises NotFound (count, location, item), InvalidInput (``no_lines``,
     ``negative_count``, ``lot_required``), RuleViolation (``count_line_out_of_scope``,
-    ``recount_by_same_counter``, ``invalid_transition`` unless counting), PermissionDenied."""
+    ``recount_by_same_counter``, ``invalid_transition`` unless counting), PermissionDenied.
+    A batch reads only the lines of the places it names, and writes in a few statements
+    whatever its size."""
     if not entries:
         raise InvalidInput("enter at least one count", code="no_lines")
     parsed = [(e, to_scaled(parse_decimal(e.quantity))) for e in entries]
@@ -209,40 +255,21 @@ def enter_counts(
         if doc.state != "counting":  # entries belong to a count in progress
             raise invalid_transition(COUNT.doc_type, number, doc.state, "count")
         scope, _ = count_store.scope_of(conn, doc.id)
-        places = lookups.locations_by_codes(conn, sorted({e.location for e, _ in parsed}))
-        found = lookups.items_by_codes(conn, sorted({e.item for e, _ in parsed}))
-        paths = _paths(conn, [p.id for p in places.values()])
-        cats = _item_categories(conn, [i.id for i in found.values()])
+        checked = _checked(conn, scope, parsed)
+        lots = _entered_lots(conn, checked, now)
+        keyed = [
+            (entry, quantity, place, item, lots.get((item.id, entry.lot or "")))
+            for entry, quantity, place, item in checked
+        ]
         existing = {
-            (r.item_id, r.location_id, r.lot_key): r for r in count_store.lines_of(conn, doc.id)
+            (r.item_id, r.location_id, r.lot_key): r
+            for r in count_store.lines_at(
+                conn, doc.id, [(item.id, place.id, lot or 0) for _, _, place, item, lot in keyed]
+            )
         }
-        changes: list[dict[str, Any]] = []
+        changes: dict[int, dict[str, Any]] = {}
         new: dict[tuple[int, int, int], dict[str, Any]] = {}
-        for entry, quantity in parsed:
-            place, item = places.get(entry.location), found.get(entry.item)
-            if place is None:
-                raise NotFound("location", entry.location)
-            if item is None:
-                raise NotFound("item", entry.item)
-            check_counted(quantity, item=item.code)
-            if place.kind not in STORAGE_KINDS or not scope.covers(
-                place.warehouse_id, place.id, paths[place.id], item.id, cats.get(item.id)
-            ):
-                raise RuleViolation(
-                    f"{item.code} at {place.code} is outside the count's scope",
-                    code="count_line_out_of_scope",
-                    item=item.code,
-                    location=place.code,
-                )
-            lot_id = None
-            if item.tracking is not Tracking.NONE:
-                if not entry.lot:
-                    raise InvalidInput(
-                        f"{item.code} is counted by lot: name the lot",
-                        code="lot_required",
-                        item=item.code,
-                    )
-                lot_id = get_or_create(conn, item, entry.lot, now).id
+        for _, quantity, place, item, lot_id in keyed:
             key = (item.id, place.id, lot_id or 0)
             row = existing.get(key)
             if row is None:
@@ -255,15 +282,13 @@ def enter_counts(
             if row.round > 1 and row.earlier_counter_id == actor.user_id:
                 raise RuleViolation(
                     f"{item.code} at {place.code} is recounted by someone else",
-                    code="recount_by_same_counter",
-                    item=item.code,
-                    location=place.code,
-                )
-            changes.append(
-                {"line_id": row.id, "counted": quantity, "counted_by": actor.user_id,
-                 "counted_at": now}
-            )  # fmt: skip
-        count_store.set_counts(conn, changes)
+                    code="recount_by_same_counter", item=item.code, location=place.code,
+                )  # fmt: skip
+            changes[row.id] = {
+                "line_id": row.id, "counted": quantity, "counted_by": actor.user_id,
+                "counted_at": now,
+            }  # fmt: skip
+        count_store.set_counts(conn, list(changes.values()))
         count_store.add_lines(conn, list(new.values()))
         return {"number": number, "entered": len(parsed), "new_lines": len(new)}
 
@@ -272,6 +297,68 @@ def enter_counts(
         db, ctx, COUNT_MANAGE, payload, work, target_type="count", target=number
     )
     return {**result, "replayed": replayed}
+
+
+_Checked = tuple[CountEntry, int, LocationInfo, ItemInfo]
+
+
+def _checked(
+    conn: Connection, scope: Scope, parsed: list[tuple[CountEntry, int]]
+) -> list[_Checked]:
+    """Each entry with its place and item, refused in the entries' order when a place or item
+    is unknown, a count negative, a place outside the scope or a lot missing."""
+    places = lookups.locations_by_codes(conn, sorted({e.location for e, _ in parsed}))
+    found = lookups.items_by_codes(conn, sorted({e.item for e, _ in parsed}))
+    paths = _paths(conn, [p.id for p in places.values()])
+    cats = _item_categories(conn, [i.id for i in found.values()])
+    checked = []
+    for entry, quantity in parsed:
+        place, item = places.get(entry.location), found.get(entry.item)
+        if place is None:
+            raise NotFound("location", entry.location)
+        if item is None:
+            raise NotFound("item", entry.item)
+        check_counted(quantity, item=item.code)
+        if place.kind not in STORAGE_KINDS or not scope.covers(
+            place.warehouse_id, place.id, paths[place.id], item.id, cats.get(item.id)
+        ):
+            raise RuleViolation(
+                f"{item.code} at {place.code} is outside the count's scope",
+                code="count_line_out_of_scope", item=item.code, location=place.code,
+            )  # fmt: skip
+        if item.tracking is not Tracking.NONE:
+            if not entry.lot:
+                raise InvalidInput(
+                    f"{item.code} is counted by lot: name the lot",
+                    code="lot_required", item=item.code,
+                )  # fmt: skip
+            check_tracking(item, item.tracking is Tracking.SERIAL)
+            check_code(entry.lot)
+        checked.append((entry, quantity, place, item))
+    return checked
+
+
+def _entered_lots(
+    conn: Connection, checked: list[_Checked], now: datetime
+) -> dict[tuple[int, str], int]:
+    """The lots the entries name, by (item id, code): a lot nobody knew of is created
+    (available, no dates), all in one insert."""
+    wanted = {
+        (item.id, entry.lot): NewLot(
+            item.id,
+            entry.lot,
+            item.tracking is Tracking.SERIAL,
+            None,
+            None,
+            None,
+            LotStatus.AVAILABLE,
+        )  # fmt: skip
+        for entry, _, _, item in checked
+        if item.tracking is not Tracking.NONE and entry.lot
+    }
+    if not wanted:
+        return {}
+    return {key: lot.id for key, lot in ensure_lots(conn, list(wanted.values()), now).items()}
 
 
 def _paths(conn: Connection, location_ids: list[int]) -> dict[int, str]:
@@ -284,8 +371,6 @@ def _paths(conn: Connection, location_ids: list[int]) -> dict[int, str]:
 
 
 def _item_categories(conn: Connection, item_ids: list[int]) -> dict[int, str]:
-    from cangku.db.tables import categories, items
-
     rows = conn.execute(
         select(items.c.id, categories.c.path)
         .join(categories, categories.c.id == items.c.category_id)
