@@ -17,6 +17,7 @@ from cangku.db import tables
 from cangku.db.uow import Database
 from cangku.domain.permissions import Action
 from cangku.services.common import Context
+from cangku.services.counts import NewCount, create_count
 from cangku.services.inbound.orders import (
     NewPurchaseOrder,
     OrderLineInput,
@@ -85,6 +86,7 @@ TYPED_PAGES = {
     "picking": "PK",
     "shipments": "SH",
     "transfers": "TR",
+    "counts": "CNT",
 }
 
 
@@ -92,7 +94,7 @@ def seed_documents(db: Database) -> str:
     """A draft purchase order of 10 BOLT from ACME in WH1 (ACME must exist): the document the
     walks open. Answers its number. Then a second order received in part (2 BOLT, 1 GLUE of
     lot GS-1, GLUE inspected on receipt): the first receipt, inspection and put-away, which the
-    inbound screens open."""
+    inbound screens open. Then the first pick list, shipment, transfer and count."""
     order = NewPurchaseOrder("ACME", "WH1", [OrderLineInput("BOLT", "10", unit_price="1.5")])
     number = create_purchase_order(db, CTX, order).number
     with db.write() as uow:
@@ -132,6 +134,8 @@ def seed_documents(db: Database) -> str:
     transfer = create_transfer(db, CTX, NewTransfer("WH1", "WH2", [line], submit=True)).number
     approve_transfer(db, Context("walkboss"), transfer)
     dispatch_transfer(db, CTX, transfer)
+    # and a count of WH1, started: the first count, which the scan screen opens
+    create_count(db, CTX, NewCount("WH1", start=True))
     return number
 
 
@@ -172,6 +176,8 @@ WATCHED: list[Table] = [
     tables.sessions,
     tables.sign_in_attempts,
     tables.audit_log,
+    tables.count_sessions,
+    tables.count_lines,
 ]
 
 

@@ -54,7 +54,14 @@ from cangku.services.tasks import (
     notifications_of,
     take_document,
 )
-from cangku.web import adjustments, codes, outbound_codes, outbound_steps, transfer_steps
+from cangku.web import (
+    adjustments,
+    codes,
+    count_steps,
+    outbound_codes,
+    outbound_steps,
+    transfer_steps,
+)
 from cangku.web.access import WebUser, acting, current_user, page
 from cangku.web.forms import Fields, FormDep, new_key
 from cangku.web.i18n import N_
@@ -85,6 +92,7 @@ TYPES = (
     *outbound_codes.OUTBOUND_TYPES,
     *transfer_steps.TYPES,
     "adjustment",
+    *count_steps.TYPES,
 )
 
 #: a step taken from a button: the service that takes it (``note`` is the form's note)
@@ -123,6 +131,8 @@ STEP_SERVICES: dict[tuple[str, str], StepService] = {
     **transfer_steps.STEP_SERVICES,
     # an adjustment's (issue 14)
     **adjustments.STEP_SERVICES,
+    # a stock count's (issue 14)
+    **count_steps.STEP_SERVICES,
 }
 
 #: steps done on a screen of their own (``web/inbound.py``): where it opens
@@ -132,6 +142,7 @@ STEP_SCREENS: dict[tuple[str, str], str] = {
     ("putaway", "put_away"): "/putaways/{number}",
     **outbound_steps.STEP_SCREENS,
     **transfer_steps.STEP_SCREENS,
+    **count_steps.STEP_SCREENS,
 }
 
 #: what the screen links say
@@ -141,6 +152,7 @@ SCREEN_LINKS: dict[tuple[str, str], str] = {
     ("putaway", "put_away"): N_("Put away"),
     **outbound_steps.SCREEN_LINKS,
     **transfer_steps.SCREEN_LINKS,
+    **count_steps.SCREEN_LINKS,
 }
 
 
@@ -360,6 +372,7 @@ def _document_page(
     context.update(outbound_steps.document_context(request, user, doc))
     context.update(adjustments.document_context(request, doc))
     context.update(transfer_steps.document_context(request, user, doc))
+    context.update(count_steps.document_context(request, user, doc))
     return render(
         request,
         context.pop("template", "document_detail.html"),

@@ -17,6 +17,7 @@ from jinja2.runtime import Context
 
 from cangku.domain.errors import CangkuError
 from cangku.web import codes
+from cangku.web.count_codes import COUNT_MESSAGES, COUNT_STATES, COUNT_STEPS, COUNT_TYPES
 from cangku.web.i18n import N_, ROLES, error_message, translations, vocabulary
 from cangku.web.inbound import MESSAGES as INBOUND_MESSAGES
 
@@ -205,19 +206,25 @@ def document_type_label(code: str | None, lang: str) -> str:
         return vocabulary(OUTBOUND_TYPES, code, lang)
     if code in TRANSFER_TYPES:
         return vocabulary(TRANSFER_TYPES, code, lang)
+    if code in COUNT_TYPES:
+        return vocabulary(COUNT_TYPES, code, lang)
     return codes.document_type_label(code, lang)
 
 
 def document_state_label(code: str | None, lang: str) -> str:
     if code in STATES:
         return vocabulary(STATES, code, lang)
+    if code in COUNT_STATES:
+        return vocabulary(COUNT_STATES, code, lang)
     return codes.document_state_label(code, lang)
 
 
 def step_label(code: str | None, lang: str, doc_type: str | None = None) -> str:
     """A step by its label; ``ship`` of a supplier return is "Send back", of a request "Ship"
     (without a type: as the inbound documents have it); a transfer's ``receive`` is signing
-    for the goods at the destination."""
+    for the goods at the destination; a count's ``close`` ends counting."""
+    if code in COUNT_STEPS and (doc_type in COUNT_TYPES or code not in codes.STEPS):
+        return vocabulary(COUNT_STEPS, code, lang)
     if code in TRANSFER_STEPS and (doc_type in TRANSFER_TYPES or code not in codes.STEPS):
         return vocabulary(TRANSFER_STEPS, code, lang)
     if code in STEPS and (doc_type in OUTBOUND_TYPES or code not in codes.STEPS):
@@ -265,12 +272,19 @@ def _template(error: CangkuError) -> str | None:
         return MESSAGES["rejection_reason_required"]
     if code == "no_lines" and error.message.startswith("nothing is allocated"):
         return MESSAGES["nothing_to_pick"]
+    if code == "no_lines" and error.message.startswith("choose the lines to recount"):
+        return COUNT_MESSAGES["no_recount_lines"]
     if code == "invalid_quantity" and error.message.startswith("a quantity is"):
         positive = error.message.endswith("greater than zero")
         return MESSAGES["quantity_not_positive" if positive else "quantity_negative"]
     if code == "location_required" and "returned goods" in error.message:
         return MESSAGES["return_location_required"]
-    return MESSAGES.get(code) or codes.DOCUMENT_ERRORS.get(code) or INBOUND_MESSAGES.get(code)
+    return (
+        MESSAGES.get(code)
+        or COUNT_MESSAGES.get(code)
+        or codes.DOCUMENT_ERRORS.get(code)
+        or INBOUND_MESSAGES.get(code)
+    )
 
 
 def refusal(error: CangkuError, lang: str) -> str:
