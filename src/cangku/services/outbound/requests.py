@@ -36,6 +36,7 @@ from cangku.services.common import Context, run_write
 from cangku.services.documents import (
     StepOutcome,
     StepResult,
+    advance,
     assignee_of,
     create_document,
     deliver_outbox,
@@ -254,8 +255,6 @@ def _submit(
     now: datetime,
     note: str | None,
 ) -> str:
-    from cangku.services.documents import advance
-
     outcome = _decide_submit(conn, machine, doc)
     return advance(
         conn, machine, doc, "submit", actor, now,

@@ -37,6 +37,7 @@ from cangku.services.common import Context, run_write
 from cangku.services.documents import (
     StepOutcome,
     StepResult,
+    advance,
     assignee_of,
     create_document,
     deliver_outbox,
@@ -305,8 +306,6 @@ def _decide_submit(conn: Connection, doc: store.DocumentRow) -> StepOutcome:
 def _submit(
     conn: Connection, doc: store.DocumentRow, actor: Actor, now: datetime, note: str | None
 ) -> str:
-    from cangku.services.documents import advance
-
     outcome = _decide_submit(conn, doc)
     return advance(
         conn, TRANSFER, doc, "submit", actor, now,
