@@ -33,6 +33,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -223,7 +224,7 @@ def walk(
             if pick.random() < differ:
                 units = max(0, units + pick.choice((-3, -2, -1, 1, 2, 3)))
             entries.append(CountEntry(where, item, str(units), lot))
-        step("enter batch", lambda entries=entries: enter_counts(db, CTX, number, entries))
+        step("enter batch", partial(enter_counts, db, CTX, number, entries))
         batches.append(step.seconds["enter batch"])
         statements.append(step.statements["enter batch"])
     step.seconds["enter (all batches)"] = sum(batches)
