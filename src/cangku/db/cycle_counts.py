@@ -240,14 +240,17 @@ class PostedCount:
     lines: Sequence[CountLine]
 
 
-def posted_counts(conn: Connection, warehouse_id: int, limit: int) -> list[PostedCount]:
-    """The warehouse's last ``limit`` posted counts, newest first, with their lines (two
-    statements)."""
+def posted_counts(
+    conn: Connection, warehouse_id: int, limit: int, offset: int = 0
+) -> list[PostedCount]:
+    """The warehouse's posted counts, newest first, ``limit`` from ``offset``, with their
+    lines (two statements)."""
     heads = conn.execute(
         select(documents.c.id, documents.c.number, documents.c.updated_at)
         .where(_posted_counts(warehouse_id))
         .order_by(documents.c.id.desc())
         .limit(limit)
+        .offset(offset)
     ).all()
     ids = [int(h[0]) for h in heads]
     lines: dict[int, list[CountLine]] = {i: [] for i in ids}

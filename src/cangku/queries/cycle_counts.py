@@ -116,10 +116,17 @@ class DueList:
 
 
 def due_list(
-    conn: Connection, warehouse: str, today: date, *, every_place: bool = False, limit: int = 500
+    conn: Connection,
+    warehouse: str,
+    today: date,
+    *,
+    every_place: bool = False,
+    limit: int = 500,
+    offset: int = 0,
 ) -> DueList:
     """The places due (most overdue first), or with ``every_place`` every place holding stock
-    (due first, then by the day it falls due) with its last count; at most ``limit`` rows.
+    (due first, then by the day it falls due) with its last count; ``limit`` rows from
+    ``offset``.
     Raises NotFound (warehouse)."""
     warehouse_id = warehouse_id_of(conn, warehouse)
     by_class, by_path, codes = _frequencies(conn)
@@ -138,7 +145,7 @@ def due_list(
             later.append((place, days, source, _due_on(place.last_counted, days), False))
         later.sort(key=lambda r: (r[3], r[0].item_id, r[0].location_id))
         chosen += later
-    chosen = chosen[:limit]
+    chosen = chosen[offset : offset + limit]
     names = _names(conn, {p.item_id for p, *_ in chosen}, {p.location_id for p, *_ in chosen})
     run = store.latest_run(conn, warehouse_id)
     rows = [
@@ -215,7 +222,9 @@ class AbcView:
     items: Sequence[AbcItem]
 
 
-def abc_view(conn: Connection, warehouse: str, *, limit: int = 100) -> AbcView | None:
+def abc_view(
+    conn: Connection, warehouse: str, *, limit: int = 100, offset: int = 0
+) -> AbcView | None:
     """The warehouse's latest ABC classes (None: never computed). Raises NotFound."""
     warehouse_id = warehouse_id_of(conn, warehouse)
     run = store.latest_run(conn, warehouse_id)
@@ -230,7 +239,7 @@ def abc_view(conn: Connection, warehouse: str, *, limit: int = 100) -> AbcView |
         totals.append(
             AbcClassTotal(cls, len(mine), from_scaled(value), share.quantize(Decimal("0.1")))
         )
-    top = sorted(classes.items(), key=lambda kv: (-kv[1][1], kv[0]))[:limit]
+    top = sorted(classes.items(), key=lambda kv: (-kv[1][1], kv[0]))[offset : offset + limit]
     names = _names(conn, {i for i, _ in top}, set()).items
     who = conn.execute(select(users.c.username).where(users.c.id == run.computed_by)).scalar()
     return AbcView(
@@ -283,12 +292,17 @@ class CountAccuracy:
 
 
 def accuracy_history(
-    conn: Connection, warehouse: str, *, limit: int = 12, show_value: bool = True
+    conn: Connection,
+    warehouse: str,
+    *,
+    limit: int = 12,
+    offset: int = 0,
+    show_value: bool = True,
 ) -> list[CountAccuracy]:
     """The warehouse's last ``limit`` posted counts, newest first, with their accuracy (lines
     right / lines counted) and value variance. Raises NotFound (warehouse)."""
     out = []
-    for count in store.posted_counts(conn, warehouse_id_of(conn, warehouse), limit):
+    for count in store.posted_counts(conn, warehouse_id_of(conn, warehouse), limit, offset):
         right, counted = accuracy(count.lines)
         net, absolute = variance(count.lines)
         rate = (
