@@ -26,6 +26,14 @@ class CountIn(_In):
     blind: bool = Field(False, description="counters who may not approve see no expected figures")
     note: Note = None
     start: bool = Field(False, description="start at once: the snapshot is taken now")
+    plan: bool = Field(
+        False,
+        description="count the places the cycle-count plan says are due today (within the "
+        "other limits); refused with `nothing_due` when none is",
+    )
+    limit: int | None = Field(
+        None, ge=1, le=100_000, description="with `plan`: the most overdue places only"
+    )
 
 
 class CountEntryIn(_In):

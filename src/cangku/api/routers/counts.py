@@ -91,7 +91,7 @@ def _permit(step: str) -> Any:
     dependencies=[permit(service.COUNT_MANAGE)],
     responses={
         **refusals(
-            "`warehouse_inactive`",
+            "`warehouse_inactive`, `nothing_due`",
             step=False,
             forbidden="`permission_denied` (`count.manage` in the warehouse)",
             unprocessable="`location_not_in_warehouse`, request validation",
@@ -102,7 +102,8 @@ def _permit(step: str) -> Any:
             "`category_not_found`",
         },
     },
-    summary="Raise a count of a warehouse, or of zones, locations, items or categories in it",
+    summary="Raise a count of a warehouse, or of zones, locations, items or categories in it,"
+    " or of the cycle-count plan's due places",
 )
 def create_count(
     body: CountIn, db: DbDep, ctx: ContextDep, request: Request, response: Response
