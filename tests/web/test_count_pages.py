@@ -330,6 +330,36 @@ def test_counting_on_the_scan_screen_one_scan_at_a_time(site: tuple[Browser, Dat
     ]
 
 
+def test_a_barcode_or_a_gs1_code_names_the_item_and_its_lot(
+    site: tuple[Browser, Database],
+) -> None:
+    client, db = site
+    with db.write() as uow:  # GLUE's GTIN
+        glue = uow.conn.execute(select(items.c.id).where(items.c.code == "GLUE")).scalar_one()
+        uow.conn.execute(tables.item_barcodes.insert().values(barcode="6901234567809",
+                                                              item_id=glue))  # fmt: skip
+        uow.commit()
+    zhao = _as(client, db, "zhao")
+    _raise(zhao)
+    number = _number(db)
+    page = zhao.get(f"/counts/{number}/scan?location=WH1-A").text
+    # a GS1 code brings the item and its lot: the quantity is asked at once
+    answer = _scan(zhao, number, page, item="(01)06901234567809(10)G1")
+    assert _autofocus(answer.text) == "quantity"
+    assert (_value(answer.text, "item"), _value(answer.text, "lot")) == ("GLUE", "G1")
+    assert _scan(zhao, number, answer.text, quantity="40").status_code == 303
+    # an item's barcode names the item
+    page = zhao.get(f"/counts/{number}/scan?location=WH1-A").text
+    answer = _scan(zhao, number, page, item="6901234567892")
+    assert (_autofocus(answer.text), _value(answer.text, "item")) == ("quantity", "BOLT")
+    assert _scan(zhao, number, answer.text, quantity="100").status_code == 303
+    assert _counted(db) == {
+        ("BOLT", "WH1-A", None): Decimal(100),
+        ("GLUE", "WH1-A", "G1"): Decimal(40),
+        ("BOLT", "WH1-A-01", None): None,
+    }
+
+
 @pytest.mark.parametrize(
     ("entry", "status", "message", "focus"),
     [
