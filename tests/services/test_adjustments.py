@@ -6,7 +6,7 @@ writes nothing."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +39,7 @@ from cangku.services.reason_codes import (
 )
 from cangku.services.stock import adjust_stock, receive_stock, scrap_stock
 from cangku.services.stock_commands import Adjust, Receive, Scrap
-from cangku.services.users import create_user
+from cangku.services.users import create_role, create_user
 from tests.factories import CTX, build_company
 
 YEAR = datetime.now(UTC).year
@@ -444,11 +444,71 @@ def test_manual_adjust_above_the_threshold_waits_for_approval(stocked: Database)
     assert _on_hand(db, "BOLT", "WH1-A") == Decimal("10")
     scrap = scrap_stock(db, CTX, Scrap("GLUE", "1", "WH1-A", "expired", lot="G1"))
     assert scrap.state == "posted"  # 3.00 is not above 5.00
-    approve_adjustment(db, BOSS, waiting.document or "")
-    posted = post_adjustment(db, COUNTER, waiting.document or "")
-    assert posted.state == "posted"
+    # approving is all a manual adjustment waits for: it is posted with the approval
+    approved = approve_adjustment(db, BOSS, waiting.document or "")
+    assert (approved.state, len(approved.move_ids)) == ("posted", 1)
+    assert [step for step, _, _ in _events(db, waiting.document or "")] == [
+        "create", "submit", "approve", "post",
+    ]  # fmt: skip
     assert _on_hand(db, "BOLT", "WH1-A") == Decimal("7")
     _verified(db)
+
+
+def _effective_times(db: Database, number: str) -> list[datetime]:
+    with db.read() as conn:
+        found = conn.execute(
+            select(moves.c.effective_at).where(moves.c.document_id == number).order_by(moves.c.id)
+        )
+        return [at.replace(tzinfo=UTC) if at.tzinfo is None else at for (at,) in found]
+
+
+def test_an_approved_manual_adjustment_keeps_its_back_dated_effective_time(
+    stocked: Database,
+) -> None:
+    db = stocked
+    _threshold(db, "5")
+    back = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
+    loss = adjust_stock(db, COUNTER, Adjust("BOLT", "-3", "WH1-A", "lost", effective_at=back))
+    scrap = scrap_stock(
+        db, BOSS2, Scrap("GLUE", "2", "WH1-A", "expired", lot="G1", effective_at=back)
+    )
+    assert (loss.state, scrap.state) == ("submitted", "submitted")
+
+    assert approve_adjustment(db, BOSS, loss.document or "").state == "posted"
+    assert approve_adjustment(db, BOSS, scrap.document or "").state == "posted"
+
+    assert _effective_times(db, loss.document or "") == [back]
+    assert _effective_times(db, scrap.document or "") == [back]
+    _verified(db)
+
+
+def test_a_manual_adjustment_needs_only_the_approvers_permission(stocked: Database) -> None:
+    """A quality inspector scraps (stock.scrap, no adjustment.edit) above the threshold; an
+    approver who holds adjustment.approve alone approves it, and that posts it."""
+    db = stocked
+    _threshold(db, "5")
+    create_role(db, CTX, "approver", "Approver", ["adjustment.approve"])
+    create_user(db, CTX, "qa", "Qa", roles=[("quality_inspector", "WH1")])
+    create_user(db, CTX, "ok", "Ok", roles=[("approver", "WH1")])
+    waiting = scrap_stock(db, Context("qa"), Scrap("GLUE", "2", "WH1-A", "expired", lot="G1"))
+    assert waiting.state == "submitted"
+
+    approved = approve_adjustment(db, Context("ok"), waiting.document or "")
+
+    assert (approved.state, len(approved.move_ids)) == ("posted", 1)
+    assert _on_hand(db, "GLUE", "WH1-A") == Decimal("3")
+    _verified(db)
+
+
+def test_a_raised_adjustment_is_approved_then_posted_as_two_steps(stocked: Database) -> None:
+    """A document raised as such (not a manual adjust or scrap) waits for its post after the
+    approval, as its timeline's tasks say."""
+    db = stocked
+    _threshold(db, "5")
+    raised = create_adjustment(db, COUNTER, NewAdjustment([LOSS], submit=True, post=True))
+    assert raised.state == "submitted"
+    assert approve_adjustment(db, BOSS, raised.number).state == "approved"
+    assert _on_hand(db, "BOLT", "WH1-A") == Decimal("10")
 
 
 def test_manual_adjust_replays_with_its_document(stocked: Database) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "add_event",
     "add_outbox",
     "document_by_number",
+    "event_data",
     "insert_document",
     "insert_lines",
     "lines_of",
@@ -378,6 +379,18 @@ def add_event(
             data=json.dumps(data, sort_keys=True, default=str) if data else None,
         )
     )
+
+
+def event_data(conn: Connection, document_id: int, step: str) -> dict[str, Any]:
+    """The data of the document's first event of ``step`` ({} when there is none, or it has
+    none): the create event's is what the document was raised with beyond its header."""
+    raw = conn.execute(
+        select(document_events.c.data)
+        .where(document_events.c.document_id == document_id, document_events.c.step == step)
+        .order_by(document_events.c.id)
+        .limit(1)
+    ).scalar()
+    return dict(json.loads(raw)) if raw else {}
 
 
 def add_outbox(

@@ -2,48 +2,41 @@
 from the company's list), submit (approved at once unless worth more than the company's
 threshold), approve or reject (never by who raised it), post (the moves), cancel.
 
-Each step loads what it needs in a few set-based reads, decides in ``domain.adjustments`` and
-writes through the document store and the ledger (``services.documents``). The manual
-``stock adjust`` and ``stock scrap`` raise one-line adjustments through ``raise_and_post``.
+Each step loads what it needs in a few set-based reads (the lines: ``adjustment_lines``),
+decides in ``domain.adjustments`` and writes through the document store and the ledger
+(``services.documents``). The manual ``stock adjust`` and ``stock scrap`` raise one-line
+adjustments through ``raise_and_post``; one that waits for approval is posted by the approval,
+at the effective time it was given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from cangku.db import adjustments as store
 from cangku.db import documents as doc_store
-from cangku.db import inbound as loads
-from cangku.db import lookups
-from cangku.db import lots as lot_store
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.adjustments import (
     ADJUSTMENT,
-    REASON_KINDS,
     AdjustmentLine,
-    adjustment_moves,
     approval_decision,
     check_approver,
-    check_direction,
-    check_gain_cost,
-    check_place,
-    check_reason_code,
-    reason_kind,
     value_of,
 )
-from cangku.domain.documents import require_lines
-from cangku.domain.enums import Tracking
-from cangku.domain.errors import InvalidInput, NotFound
-from cangku.domain.operations import check_line, check_note
+from cangku.domain.errors import InvalidInput
+from cangku.domain.operations import check_note
 from cangku.domain.permissions import STOCK_COUNTER, WAREHOUSE_MANAGER, Actor, action
-from cangku.domain.stock import LocationInfo, LotInfo, MoveLine
-from cangku.queries.lots import expiry_settings
+from cangku.domain.stock import MoveLine
+from cangku.services.adjustment_lines import (
+    AdjustmentLineInput,
+    NewAdjustment,
+    line_moves,
+    line_row,
+    resolve_lines,
+)
 from cangku.services.common import Context, run_write
 from cangku.services.documents import (
     StepOutcome,
@@ -55,8 +48,6 @@ from cangku.services.documents import (
     run_step,
 )
 from cangku.services.inbound.orders import command_payload
-from cangku.services.inbound.quantities import Converter, items_by_code
-from cangku.services.stock_inputs import unit_cost_per_base
 
 __all__ = [
     "ADJUSTMENT_APPROVE",
@@ -78,151 +69,6 @@ ADJUSTMENT_EDIT = action("adjustment.edit", roles={WAREHOUSE_MANAGER, STOCK_COUN
 ADJUSTMENT_APPROVE = action("adjustment.approve", roles={WAREHOUSE_MANAGER}, scoped=True)
 
 
-@dataclass(frozen=True)
-class AdjustmentLineInput:
-    item: str
-    location: str
-    #: gain, loss or scrap
-    direction: str
-    quantity: Decimal | str
-    #: a code of the company's adjustment list (gain, loss) or scrap list (scrap)
-    reason: str
-    lot: str | None = None
-    unit: str | None = None
-    #: a gain's cost per ``unit``; None: the item's cost now
-    unit_cost: Decimal | str | None = None
-    #: a gain's new lot's expiry date
-    expires_on: date | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class NewAdjustment:
-    lines: list[AdjustmentLineInput] = field(default_factory=list)
-    #: None: the warehouse of the lines' locations
-    warehouse: str | None = None
-    note: str | None = None
-    #: submit at once (approved, or waiting for approval above the threshold)
-    submit: bool = False
-    #: and post it when it needs no approval
-    post: bool = False
-
-
-@dataclass
-class _Resolved:
-    warehouse_id: int
-    warehouse_code: str
-    rows: list[dict[str, Any]]
-    moves: list[MoveLine]
-
-
-def _lots(
-    conn: Connection,
-    lines: Sequence[AdjustmentLineInput],
-    items: dict[str, loads.InboundItem],
-    now: datetime,
-) -> dict[int, LotInfo | None]:
-    """The lot of each line (by index): existing ones in one read; a gain may bring a new lot
-    of a tracked item (created here, as a receipt would)."""
-    named = [(i, items[ln.item], ln) for i, ln in enumerate(lines) if ln.lot]
-    found = store.lots_by_codes(conn, [(item.id, ln.lot or "") for _, item, ln in named])
-    out: dict[int, LotInfo | None] = {}
-    for index, item, line in named:
-        lot_code = line.lot or ""
-        if item.tracking == Tracking.NONE:
-            raise InvalidInput(
-                f"item {item.code} is not lot- or serial-tracked; leave the lot out",
-                code="lot_not_allowed",
-                item=item.code,
-            )
-        lot = found.get((item.id, lot_code))
-        if lot is None and line.direction == "gain":
-            lot = lot_store.get_or_create(
-                conn, item.info(), lot_code, now, expires_on=line.expires_on,
-                is_serial=item.tracking == Tracking.SERIAL,
-            )  # fmt: skip
-            found[(item.id, lot_code)] = lot
-        if lot is None:
-            raise NotFound("lot", f"{item.code}/{lot_code}")
-        out[index] = lot
-    return out
-
-
-def _resolve(conn: Connection, command: NewAdjustment, now: datetime) -> _Resolved:
-    """Load what the lines name (items, units, locations, lots, reason codes) set-based and
-    build the moves they will post, checked by the ledger's rules that need no stock."""
-    require_lines(command.lines, "adjustment")
-    codes = store.codes_of(conn, REASON_KINDS)
-    for line in command.lines:
-        kind = reason_kind(check_direction(line.direction))
-        check_reason_code(line.reason, kind, codes[kind])
-        check_note(line.note)
-    items = items_by_code(conn, [line.item for line in command.lines])
-    converter = Converter(conn, list(items.values()), {ln.unit for ln in command.lines if ln.unit})
-    places = lookups.locations_by_codes(conn, sorted({ln.location for ln in command.lines}))
-    for line in command.lines:
-        if line.location not in places:
-            raise NotFound("location", line.location)
-    if command.warehouse:
-        wh = loads.active_warehouse(conn, command.warehouse)
-        warehouse_id, warehouse_code = wh.id, wh.code
-    else:
-        first = places[command.lines[0].location]
-        warehouse_id, warehouse_code = first.warehouse_id, first.warehouse_code or ""
-    lots = _lots(conn, command.lines, items, now)
-    lines: list[AdjustmentLine] = []
-    rows: list[dict[str, Any]] = []
-    for index, given in enumerate(command.lines):
-        item, place = items[given.item], places[given.location]
-        check_place(place.code, place.warehouse_id, warehouse_id, warehouse_code)
-        check_gain_cost(given.direction, given.unit_cost not in (None, ""))
-        quantity, _, base = converter.base(item, given.quantity, given.unit)
-        cost = unit_cost_per_base(conn, item.info(), given.unit_cost, given.unit, base, quantity)
-        lot = lots.get(index)
-        made = AdjustmentLine(
-            given.direction, base, item.id, cost, 0, index + 1, place.id,
-            lot.id if lot else None, given.reason, check_note(given.note),
-        )  # fmt: skip
-        lines.append(made)
-        rows.append(_row(made, given.unit or item.base_unit))
-    moves = _moves(conn, warehouse_id, lines, {p.id: p for p in places.values()})
-    _check_moves(conn, moves, now)
-    return _Resolved(warehouse_id, warehouse_code, rows, moves)
-
-
-def _row(line: AdjustmentLine, unit: str) -> dict[str, Any]:
-    return {
-        "line_no": line.line_no, "item_id": line.item_id, "quantity": line.quantity,
-        "location_id": line.location_id, "lot_id": line.lot_id, "direction": line.direction,
-        "reason_code": line.reason_code, "base_price": line.unit_cost, "note": line.note,
-        "unit": unit,
-    }  # fmt: skip
-
-
-def _moves(
-    conn: Connection,
-    warehouse_id: int,
-    lines: list[AdjustmentLine],
-    known: dict[int, LocationInfo] | None = None,
-) -> list[MoveLine]:
-    """The moves of ``lines`` (items, locations and lots read set-based)."""
-    virtual = store.virtual_locations(conn, warehouse_id)
-    items = loads.inbound_items(conn, ids=[line.item_id for line in lines])
-    places = dict(known or {})
-    wanted = {line.location_id for line in lines} | set(virtual.values())
-    places.update(lookups.locations_by_ids(conn, wanted - set(places)))
-    lots = loads.lots_by_ids(conn, [line.lot_id for line in lines])
-    infos = {line.item_id: items[line.item_id].info() for line in lines}
-    return adjustment_moves(lines, infos, places, lots, virtual)
-
-
-def _check_moves(conn: Connection, moves: list[MoveLine], now: datetime) -> None:
-    zone = expiry_settings(conn).zone
-    day = now.astimezone(zone).date()
-    for move in moves:
-        check_line(move, day, zone)
-
-
 # ---------------------------------------------------------------- the steps' decisions
 def _decide_submit(conn: Connection, doc: doc_store.DocumentRow) -> StepOutcome:
     """Value the lines at what they cost now; approved at once under the threshold."""
@@ -238,7 +84,10 @@ def _decide_post(
     """The lines' moves; each line remembers its move and is done."""
     lines = store.adjustment_lines(conn, doc.id)
     if moves is None:
-        moves = _moves(conn, doc.warehouse_id, lines)
+        moves = line_moves(conn, doc.warehouse_id, lines)
+        effective_at = _manual(conn, doc).get("effective_at")
+        for move in moves:  # a manual adjustment that waited: the time the user gave
+            move.effective_at = datetime.fromisoformat(effective_at) if effective_at else None
 
     def after(conn: Connection, move_ids: list[int]) -> dict[str, Any]:
         doc_store.update_lines(
@@ -253,6 +102,13 @@ def _decide_post(
     return StepOutcome(moves=moves, after=after)
 
 
+def _manual(conn: Connection, doc: doc_store.DocumentRow) -> dict[str, Any]:
+    """What a manual adjust or scrap (``raise_and_post``) recorded on its create event:
+    ``manual`` and the ``effective_at`` it was given (ISO); {} for a document raised as such."""
+    data = doc_store.event_data(conn, doc.id, "create")
+    return data if data.get("manual") else {}
+
+
 def _take(
     conn: Connection,
     doc: doc_store.DocumentRow,
@@ -260,16 +116,17 @@ def _take(
     outcome: StepOutcome,
     actor: Actor,
     now: datetime,
+    note: str | None = None,
 ) -> tuple[str, list[int]]:
-    """A step inside a transaction that also did another (create and submit, submit and post):
-    what ``run_step`` does after its decision."""
+    """A step inside a transaction that also did another (create and submit, submit and post,
+    approve and post): what ``run_step`` does after its decision."""
     move_ids = post_for(conn, doc, outcome.moves, actor, now)
     if outcome.after:
         outcome.after(conn, move_ids)
     data = {**outcome.data, **({"moves": move_ids} if move_ids else {})}
     state = advance(
         conn, ADJUSTMENT, doc, step, actor, now,
-        target=outcome.target, data=data, fields=outcome.fields,
+        target=outcome.target, note=note, data=data, fields=outcome.fields,
     )  # fmt: skip
     return state, move_ids
 
@@ -308,7 +165,7 @@ def create_adjustment(db: Database, ctx: Context, command: NewAdjustment) -> Ste
 
     def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
         conn = uow.conn
-        resolved = _resolve(conn, command, now)
+        resolved = resolve_lines(conn, command, now)
         actor.require(ADJUSTMENT_EDIT, resolved.warehouse_id)
         _, number = create_document(
             conn, ADJUSTMENT, actor, now, warehouse_id=resolved.warehouse_id,
@@ -338,7 +195,8 @@ def raise_and_post(
 ) -> dict[str, Any]:
     """A manual adjustment or scrap (built by ``services.stock``): a one-line adjustment
     raised, submitted and, when it needs no approval, posted with exactly ``moves`` in the
-    caller's transaction; else it waits (``submitted``). Answers number, state, move_ids."""
+    caller's transaction; else it waits (``submitted``) and its approval posts it (at the
+    moves' ``effective_at``, kept on the create event). Answers number, state, move_ids."""
     move = moves[0]
     storage = move.dest if direction == "gain" else move.source
     line = AdjustmentLine(
@@ -346,10 +204,14 @@ def raise_and_post(
         0, 1, storage.id, move.lot.id if move.lot else None, move.reason_code, move.note,
     )  # fmt: skip
     move.document_line = 1
+    # kept for a post after an approval: its move is built again from the line then
+    raised: dict[str, Any] = {"manual": True}
+    if move.effective_at is not None:
+        raised["effective_at"] = move.effective_at.isoformat()
     _, number = create_document(
         conn, ADJUSTMENT, actor, now, warehouse_id=storage.warehouse_id,
         warehouse_code=storage.warehouse_code or "", reference=reference,
-        lines=[_row(line, unit or move.item.base_unit)],
+        lines=[line_row(line, unit or move.item.base_unit)], data=raised,
     )  # fmt: skip
     return _submit_and_post(conn, number, actor, now, post=True, moves=moves)
 
@@ -368,18 +230,35 @@ def submit_adjustment(
 def approve_adjustment(
     db: Database, ctx: Context, number: str, note: str | None = None
 ) -> StepResult:
-    """Approve a submitted adjustment (never one's own: ``own_document_approval``). Writes the
-    state, the approver, the event."""
+    """Approve a submitted adjustment (never one's own: ``own_document_approval``). A manual
+    adjust or scrap that waited for the approval is posted with it, in the same transaction
+    and at the effective time it was given: approving is all it waited for, so the approver
+    needs ``adjustment.approve`` only. Raises NotFound, ``invalid_transition``,
+    PermissionDenied, RuleViolation ``own_document_approval``, and for a manual one what
+    posting raises (InsufficientStock, PeriodClosed). Writes the state, the approver, the
+    event; for a manual one the post's moves, balances, costs and event too."""
+    note = check_note(note)
 
-    def decide(
-        conn: Connection, doc: doc_store.DocumentRow, actor: Actor, now: datetime
-    ) -> StepOutcome:
+    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
+        conn = uow.conn
+        doc = doc_store.lock_document(conn, ADJUSTMENT.doc_type, number)
+        actor.require(ADJUSTMENT_APPROVE, doc.warehouse_id)
+        ADJUSTMENT.check(doc.state, "approve", number)
         check_approver(actor.user_id, doc.created_by, doc.number)
-        return StepOutcome(fields={"approved_by": actor.user_id})
+        approval = StepOutcome(fields={"approved_by": actor.user_id})
+        state, move_ids = _take(conn, doc, "approve", approval, actor, now, note)
+        if _manual(conn, doc):
+            doc = doc_store.lock_document(conn, ADJUSTMENT.doc_type, number)
+            state, move_ids = _take(conn, doc, "post", _decide_post(conn, doc), actor, now)
+        return {"number": number, "state": state, "move_ids": move_ids}
 
-    return run_step(
-        db, ctx, ADJUSTMENT, "approve", number, {"note": note}, decide, note=check_note(note)
+    payload = {"number": number, "step": "approve", "note": note}
+    result, replayed = run_write(
+        db, ctx, ADJUSTMENT_APPROVE, payload, work, target_type="adjustment", target=number
     )
+    if not replayed:
+        deliver_outbox(db)
+    return StepResult(number, result["state"], result["move_ids"], replayed, {})
 
 
 def reject_adjustment(db: Database, ctx: Context, number: str, note: str | None) -> StepResult:
