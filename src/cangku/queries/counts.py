@@ -123,9 +123,8 @@ def count_view(
         book = {
             r.id: CountLine(
                 r.expected,
-                r.moved
-                if posted and r.moved is not None
-                else sum(m.quantity for m in moves.get(r.id, ())),
+                # posted: NULL is no moves (only what changed was written)
+                (r.moved or 0) if posted else sum(m.quantity for m in moves.get(r.id, ())),
                 r.counted,
                 r.unit_cost if posted and r.unit_cost is not None else now.get(r.item_id, 0),
             )
