@@ -163,7 +163,7 @@ def test_a_location_frequency_wins_over_the_class(consumed: Database) -> None:
     set_frequencies(consumed, CTX, classes={"A": 14, "C": None}, locations={"WH1-B": 7})
     with consumed.read() as conn:
         shown = frequencies_view(conn)
-        assert (shown.classes, shown.set_classes) == ({"A": 14, "B": 91, "C": 365}, {"A"})
+        assert (shown.classes, shown.set_classes) == ({"A": 14, "B": 91, "C": 365}, ("A",))
         assert list(shown.locations) == [("WH1-B", 7)]
         rows = due_list(conn, "WH1", TODAY).rows
     assert [(r.item, r.location, r.days, r.source) for r in rows] == [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from cangku.domain.counts import accuracy, variance
 from cangku.domain.cycle_counts import ABC_CLASSES, DuePlace, Place, due_places, frequency_of
 from cangku.domain.errors import NotFound
 from cangku.domain.quantities import from_scaled
+from cangku.queries.common import check_paging
 
 __all__ = [
     "AbcView",
@@ -31,6 +32,7 @@ __all__ = [
     "Frequencies",
     "abc_view",
     "accuracy_history",
+    "company_today",
     "due_list",
     "due_now",
     "frequencies_view",
@@ -44,6 +46,11 @@ def warehouse_id_of(conn: Connection, code: str) -> int:
     if found is None:
         raise NotFound("warehouse", code)
     return int(found)
+
+
+def company_today(conn: Connection) -> date:
+    """Today in the company's time zone."""
+    return datetime.now(UTC).astimezone(ZoneInfo(read_company(conn).time_zone)).date()
 
 
 def _local_day(at: datetime, zone: ZoneInfo) -> date:
@@ -127,7 +134,8 @@ def due_list(
     """The places due (most overdue first), or with ``every_place`` every place holding stock
     (due first, then by the day it falls due) with its last count; ``limit`` rows from
     ``offset``.
-    Raises NotFound (warehouse)."""
+    Raises NotFound (warehouse), InvalidInput ``invalid_limit`` / ``invalid_offset``."""
+    check_paging(limit, offset)
     warehouse_id = warehouse_id_of(conn, warehouse)
     by_class, by_path, codes = _frequencies(conn)
     places = _places(conn, warehouse_id)
@@ -225,7 +233,9 @@ class AbcView:
 def abc_view(
     conn: Connection, warehouse: str, *, limit: int = 100, offset: int = 0
 ) -> AbcView | None:
-    """The warehouse's latest ABC classes (None: never computed). Raises NotFound."""
+    """The warehouse's latest ABC classes (None: never computed). Raises NotFound,
+    InvalidInput ``invalid_limit`` / ``invalid_offset``."""
+    check_paging(limit, offset)
     warehouse_id = warehouse_id_of(conn, warehouse)
     run = store.latest_run(conn, warehouse_id)
     if run is None:
@@ -260,7 +270,7 @@ class Frequencies:
     #: days per class as they apply (the company's setting, else the default)
     classes: dict[str, int]
     #: the classes the company set itself
-    set_classes: frozenset[str]
+    set_classes: tuple[str, ...]
     #: (location code, days), by code
     locations: Sequence[tuple[str, int]]
 
@@ -273,7 +283,7 @@ def frequencies_view(conn: Connection) -> Frequencies:
     }
     return Frequencies(
         applied,
-        frozenset(by_class),
+        tuple(sorted(by_class)),
         sorted((code, days) for code, _, days in by_location.values()),
     )
 
@@ -300,7 +310,9 @@ def accuracy_history(
     show_value: bool = True,
 ) -> list[CountAccuracy]:
     """The warehouse's last ``limit`` posted counts, newest first, with their accuracy (lines
-    right / lines counted) and value variance. Raises NotFound (warehouse)."""
+    right / lines counted) and value variance. Raises NotFound (warehouse), InvalidInput
+    ``invalid_limit`` / ``invalid_offset``."""
+    check_paging(limit, offset)
     out = []
     for count in store.posted_counts(conn, warehouse_id_of(conn, warehouse), limit, offset):
         right, counted = accuracy(count.lines)

@@ -8,9 +8,8 @@ exist."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Query, Response, status
 from sqlalchemy import Connection
@@ -29,7 +28,6 @@ from cangku.api.schemas_cycle_counts import (
     FrequenciesOut,
     FrequencyOut,
 )
-from cangku.db.company import read_company
 from cangku.db.uow import Database
 from cangku.domain.errors import NotFound
 from cangku.domain.permissions import Actor
@@ -56,11 +54,6 @@ def _visible(conn: Connection, actor: Actor, warehouse: str) -> int:
     return found
 
 
-def company_today(conn: Connection) -> date:
-    """Today in the company's time zone."""
-    return datetime.now(UTC).astimezone(ZoneInfo(read_company(conn).time_zone)).date()
-
-
 @router.get(
     "/cycle-counts/due",
     responses=UNSEEN,
@@ -80,7 +73,7 @@ def due(
         found = plan.due_list(
             conn,
             warehouse,
-            on or company_today(conn),
+            on or plan.company_today(conn),
             every_place=every_place,
             limit=limit,
             offset=offset,

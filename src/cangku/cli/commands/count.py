@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cangku.cli import count_plan
 from cangku.cli.common import (
     IdemOpt,
     JsonOpt,
@@ -20,6 +21,7 @@ from cangku.cli.common import (
     reader,
     table,
 )
+from cangku.cli.count_plan import whole_number
 from cangku.cli.documents import (
     LimitOpt,
     NoteOpt,
@@ -68,20 +70,29 @@ def create(
         bool, typer.Option("--blind", help="Counters who may not approve see no expected figures.")
     ] = False,
     start: Annotated[bool, typer.Option("--start", help="Start at once (the snapshot).")] = False,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Count what the cycle-count plan says is due today.")
+    ] = False,
+    limit: Annotated[
+        str | None, typer.Option("--limit", help="With --plan: the most overdue places only.")
+    ] = None,
     note: NoteOpt = None,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Raise a count of a warehouse or of part of it.
 
-    Its scope: zones, locations, items or categories in the warehouse (all of it: none given).
+    Its scope: zones, locations, items or categories in the warehouse (all of it: none given);
+    with --plan, only the places due for counting within them (see `cangku count due`).
     Nothing is counted until it starts: starting takes the snapshot of what the books hold in
     its scope."""
     with handled(as_json):
         ctx = acting(service.COUNT_MANAGE, idempotency_key)
+        most = None if limit is None else whole_number(limit, "limit")
         command = service.NewCount(
-            warehouse, zone or [], location or [], item or [], category or [], blind, note, start
-        )
+            warehouse, zone or [], location or [], item or [], category or [], blind, note, start,
+            plan, most,
+        )  # fmt: skip
         show_step(service.create_count(database(), ctx, command), as_json)
 
 
@@ -274,3 +285,6 @@ def _render(view: CountView) -> None:
     table(list(view.lines), columns)
     totals: dict[str, Any] = {k: v for k, v in vars(view.totals).items() if v is not None}
     typer.echo("  ".join(f"{k}: {v}" for k, v in totals.items()))
+
+
+count_plan.register(app)
