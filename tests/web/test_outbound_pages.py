@@ -602,7 +602,12 @@ def test_the_picking_screen_walks_bin_lot_quantity_and_asks_why_a_pick_is_short(
     assert f"Allocated again elsewhere: {number} (5)." not in shown  # F-SOON is all taken
     assert _rows(shown, "pick-lines")[0][-1] == "Short 5"
     # nothing could be allocated again: the request's page offers no new pick list
-    assert 'id="make-pick-list"' not in picker.get(f"/documents/{number}").text
+    request_page = picker.get(f"/documents/{number}").text
+    assert 'id="make-pick-list"' not in request_page
+    # the picked 15 wait at the shipping location, the 30 of F-SOON on the pick list
+    assert _rows(request_page, "lines")[0][-1] == (
+        f"WH1-B · F-SOON · 30 {pick} WH1-SHIP · F-LATE · 15 Picked"
+    )
     assert _value(shown, "line") == "2"
     assert _reserved(db) == {
         ("GLUE", "WH1-SHIP", "F-LATE"): Decimal(15),

@@ -169,10 +169,13 @@ class Reservation:
     quantity: Decimal
     #: the pick list that picks it, if any
     pick_list: str | None
+    #: picked: it lies at the shipping location, waiting to ship
+    picked: bool = False
 
 
 def reservations(conn: Connection, number: str) -> list[Reservation]:
-    """The reservation rows of a request, by line and location."""
+    """The reservation rows of a request, by line and location (the bin's code, then the
+    order they were made in)."""
     pick = documents.alias("pick")
     pick_line = document_lines.alias("pick_line")
     request_line = document_lines.alias("request_line")
@@ -184,6 +187,7 @@ def reservations(conn: Connection, number: str) -> list[Reservation]:
             lots.c.code,
             allocations.c.quantity,
             pick.c.number,
+            locations.c.kind,
         )  # fmt: skip
         .join_from(allocations, documents, documents.c.id == allocations.c.document_id)
         .join(items, items.c.id == allocations.c.item_id)
@@ -195,7 +199,10 @@ def reservations(conn: Connection, number: str) -> list[Reservation]:
         .where(documents.c.number == number)
         .order_by(request_line.c.line_no, locations.c.code, allocations.c.id)
     )
-    return [Reservation(r[0], r[1], r[2], r[3], from_scaled(r[4]), r[5]) for r in rows]
+    return [
+        Reservation(r[0], r[1], r[2], r[3], from_scaled(r[4]), r[5], r[6] == LocationKind.SHIPPING)
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""What the outbound pages read beside ``queries.documents``: a document's outbound facts
-(ship-to, department, plan, carrier, packages), the reservations of a request's lines (bin,
-lot, quantity, the pick list that picks them), the requests a pick list serves, a returned
-line's disposition, and the requests waiting for a pick list.
+"""What the outbound pages read beside ``queries.documents``: a document's outbound facts, made
+of ``queries.outbound``'s header (ship-to, department, plan, carrier, packages) and
+reservations (bin, lot, quantity, the pick list that picks them), with what only the pages
+show: the requests a pick list or shipment serves, a returned line's disposition, and the
+requests waiting for a pick list.
 
 Plain reads of a few statements each, scoped as the callers' queries are (the document itself
 was read with ``get_document`` in the warehouses the reader sees).
@@ -16,31 +17,19 @@ from decimal import Decimal
 from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.orm import aliased
 
-from cangku.db.tables import allocations, document_lines, documents, locations, lots, partners
+from cangku.db.tables import allocations, document_lines, documents, locations, partners
 from cangku.db.tables import warehouses as warehouse_table
+from cangku.domain.outbound import REQUEST_KINDS
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
+from cangku.queries.outbound import Reservation, outbound_header, reservations
 
 __all__ = [
     "OutboundFacts",
-    "Reservation",
     "WaitingRequest",
     "outbound_facts",
     "waiting_requests",
 ]
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """Stock reserved for a request line: where, which lot, how much, and its pick list."""
-
-    location: str
-    lot: str | None
-    quantity: Decimal
-    #: the pick list that picks it (None: not on one yet)
-    pick_list: str | None
-    #: picked: it lies at the shipping location, waiting to ship
-    picked: bool
 
 
 @dataclass(frozen=True)
@@ -74,71 +63,37 @@ class OutboundFacts:
 
 _source = aliased(document_lines, name="source")
 _request = aliased(documents, name="request")
-_pick_line = aliased(document_lines, name="pick_line")
-_pick = aliased(documents, name="pick")
+_own = aliased(documents, name="own")
 
 
 def outbound_facts(conn: Connection, number: str) -> OutboundFacts:
     """The outbound facts of document ``number`` (read already, so it exists)."""
-    head = conn.execute(
-        select(
-            documents.c.id,
-            documents.c.doc_type,
-            documents.c.ship_to,
-            documents.c.department,
-            documents.c.plan_reference,
-            documents.c.planned_on,
-            documents.c.carrier,
-            documents.c.tracking_number,
-            documents.c.packages,
-        ).where(documents.c.number == number)
-    ).one()
-    document_id, doc_type = int(head[0]), str(head[1])
-    facts = OutboundFacts(*head[2:])
-    if doc_type in ("sales_order", "requisition"):
-        _reservations_into(conn, document_id, facts.reservations)
-    elif doc_type in ("pick_list", "shipment"):
+    head = outbound_header(conn, number)
+    facts = OutboundFacts(
+        head.ship_to, head.department, head.plan_reference, head.planned_on, head.carrier,
+        head.tracking_number, head.packages,
+    )  # fmt: skip
+    if head.doc_type in REQUEST_KINDS:
+        for held in reservations(conn, number):
+            if held.line_no is not None:
+                facts.reservations.setdefault(held.line_no, []).append(held)
+    elif head.doc_type in ("pick_list", "shipment"):
         rows = conn.execute(
             select(document_lines.c.line_no, _request.c.number)
+            .join(_own, _own.c.id == document_lines.c.document_id)
             .join(_source, _source.c.id == document_lines.c.source_line_id)
             .join(_request, _request.c.id == _source.c.document_id)
-            .where(document_lines.c.document_id == document_id)
+            .where(_own.c.number == number)
         )
         facts.requests.update({int(r[0]): str(r[1]) for r in rows})
-    elif doc_type == "customer_return":
+    elif head.doc_type == "customer_return":
         rows = conn.execute(
-            select(document_lines.c.line_no, document_lines.c.disposition).where(
-                document_lines.c.document_id == document_id
-            )
+            select(document_lines.c.line_no, document_lines.c.disposition)
+            .join(_own, _own.c.id == document_lines.c.document_id)
+            .where(_own.c.number == number)
         )
         facts.dispositions.update({int(r[0]): str(r[1] or "") for r in rows})
     return facts
-
-
-def _reservations_into(
-    conn: Connection, document_id: int, out: dict[int, list[Reservation]]
-) -> None:
-    rows = conn.execute(
-        select(
-            document_lines.c.line_no,
-            locations.c.code,
-            locations.c.kind,
-            lots.c.code,
-            allocations.c.quantity,
-            _pick.c.number,
-        )
-        .join_from(allocations, document_lines, document_lines.c.id == allocations.c.line_id)
-        .join(locations, locations.c.id == allocations.c.location_id)
-        .outerjoin(lots, lots.c.id == allocations.c.lot_id)
-        .outerjoin(_pick_line, _pick_line.c.id == allocations.c.pick_line_id)
-        .outerjoin(_pick, _pick.c.id == _pick_line.c.document_id)
-        .where(allocations.c.document_id == document_id)
-        .order_by(document_lines.c.line_no, locations.c.code, allocations.c.id)
-    )
-    for line_no, location, kind, lot, quantity, pick in rows:
-        out.setdefault(int(line_no), []).append(
-            Reservation(location, lot, from_scaled(quantity), pick, kind == "shipping")
-        )
 
 
 @dataclass(frozen=True)
