@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 from cangku.db.counts import scope_of
 from cangku.db.tables import categories, documents, items, locations
 from cangku.domain.errors import InvalidInput
+from cangku.domain.permissions import Action
 from cangku.queries.cost_fields import cost_scope
 from cangku.queries.counts import CountView, count_view
 from cangku.queries.documents import DocumentView
@@ -134,15 +135,16 @@ def scope_names(conn: Connection, number: str) -> ScopeNames:
     )
 
 
-def read_count(conn: Connection, user: WebUser, number: str, seen: Any = None) -> CountView:
-    """The count as the user may see it (``seen``: the warehouses it may be in, by default
-    those whose documents they see): blind to whoever may not approve it there, valued where
-    they see values."""
+def read_count(
+    conn: Connection, user: WebUser, number: str, seen: Action = DOCUMENTS_VIEW
+) -> CountView:
+    """The count as the user may see it, in the warehouses where they hold ``seen`` (else
+    NotFound): blind to whoever may not approve it there, valued where they see values."""
     actor = user.actor
     return count_view(
         conn,
         number,
-        user.warehouses(DOCUMENTS_VIEW) if seen is None else seen,
+        user.warehouses(seen),
         lambda where: not actor.may(service.COUNT_APPROVE, where),
         cost_scope(conn, user.warehouses(VALUATION_VIEW)),
     )

@@ -158,7 +158,7 @@ class ScanRefused(Exception):
 def _count(request: Request, user: WebUser, number: str) -> CountView:
     """The count, if the user may count in its warehouse (NotFound elsewhere)."""
     with db_of(request).read() as conn:
-        return read_count(conn, user, number, user.warehouses(COUNT_MANAGE))
+        return read_count(conn, user, number, COUNT_MANAGE)
 
 
 def _last_entries(view: CountView) -> list[CountLineView]:
