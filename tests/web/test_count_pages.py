@@ -206,6 +206,8 @@ def test_a_blind_count_is_raised_and_started_on_the_form(site: tuple[Browser, Da
         ["WH1-A-01", "BOLT Hex bolt M8", "", "not counted"],
     ]
     assert 'href="/counts/' + number + '/scan"' in page
+    # the counter's task inbox opens the scan screen
+    assert f'href="/counts/{number}/scan"' in zhao.get("/tasks").text
     assert re.findall(r'formaction="/documents/[^"/]+/count/([a-z]+)"', page) == [
         "close",
         "cancel",
