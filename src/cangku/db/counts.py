@@ -314,14 +314,22 @@ _SINCE = (
     " AND l.location_id IN (m.to_location_id, m.from_location_id)"
     " WHERE l.counted_at IS NULL OR m.recorded_at <= l.counted_at"
 )
+_MOVE_COLUMNS = (
+    "m.id, m.item_id, m.lot_id, m.from_location_id, m.to_location_id, m.quantity,"
+    " m.recorded_at, m.operation"
+)
 _SINCE_SQL = {
     # CROSS JOIN keeps SQLite's join order: without statistics it drove the join from the
     # count's 50,000 lines, reading every move into each line's bin (minutes)
     "sqlite": _SINCE.format(moves=_AFTER.format(join="CROSS JOIN"), join="CROSS JOIN"),
-    # the moves since first, once, then the lines by their key
+    # the moves since first, once, then the lines by their key; the lateral subquery (OFFSET 0
+    # keeps it one) reads each chain from its head by the (warehouse, seq) key: flattened into
+    # a join, the planner without statistics scanned every move of the ledger
     "postgresql": (
-        f"WITH m AS MATERIALIZED (SELECT m.* FROM {_AFTER.format(join='JOIN')}) "  # noqa: S608
-        + _SINCE.format(moves="m", join="JOIN")
+        f"WITH m AS MATERIALIZED (SELECT {_MOVE_COLUMNS} FROM warehouses w"  # noqa: S608
+        " LEFT JOIN count_heads h ON h.document_id = :document_id AND h.warehouse_id = w.id"
+        f" CROSS JOIN LATERAL (SELECT {_MOVE_COLUMNS} FROM moves m WHERE m.warehouse_id = w.id"
+        " AND m.seq > coalesce(h.last_seq, 0) OFFSET 0) m) " + _SINCE.format(moves="m", join="JOIN")
     ),
 }
 
