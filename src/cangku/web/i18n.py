@@ -593,6 +593,12 @@ ERRORS: dict[str, str] = {
     "invalid_reason_kind": N_("Choose gain or loss, or scrap."),
     "reason_code_exists": N_("The reason code %(reason)s exists already."),
     "label_required": N_("Give the reason code's label."),
+    # the cycle-count plan (issue 14)
+    "nothing_due": N_("Nothing is due for counting in %(warehouse)s today."),
+    "invalid_frequency": N_("A counting frequency is 1 to 3650 days."),
+    "invalid_abc_class": N_("An ABC class is A, B or C."),
+    "invalid_months": N_("ABC classes look back 1 to 60 months."),
+    "no_changes": N_("Nothing was changed."),
 }
 NOT_FOUND = N_("%(kind)s %(key)s does not exist.")
 

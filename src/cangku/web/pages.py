@@ -31,6 +31,7 @@ from cangku.web import (
     audit,
     charts,
     company,
+    count_plan,
     counts,
     data_import,
     documents,
@@ -165,6 +166,7 @@ def mount(app: FastAPI) -> None:
         outbound_returns.router,
         outbound_rules.router,
         adjustments.router,
+        count_plan.router,  # before counts: /counts/plan, not a count
         counts.router,
         imports.router,
         data_import.router,
