@@ -448,7 +448,7 @@ def recount_lines(
     def decide(
         conn: Connection, doc: store.DocumentRow, actor: Actor, now: datetime
     ) -> StepOutcome:
-        rows = {r.id: r for r in count_store.lines_of(conn, doc.id)}
+        rows = {r.id: r for r in count_store.lines_by_ids(conn, doc.id, line_ids)}
         for line_id in line_ids:
             if line_id not in rows:
                 raise InvalidInput(f"the count has no line {line_id}", code="unknown_line")
