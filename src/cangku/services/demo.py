@@ -70,7 +70,12 @@ from cangku.services.demo_catalogue import (
     ean13,
     plausible_quantity,
 )
-from cangku.services.demo_internal import open_transfer_work, recall_a_lot, replenish
+from cangku.services.demo_internal import (
+    cycle_count,
+    open_transfer_work,
+    recall_a_lot,
+    replenish,
+)
 from cangku.services.demo_outbound import (
     OutboundBook,
     add_outbound_rules,
@@ -866,12 +871,15 @@ def _simulate(h: _History, start: date, days: int, close_through: date) -> None:
             if day.weekday() == 0:
                 _weekly(h)
                 _return_rejected(h, MANAGER, ship=True)
+            if day.weekday() == 1 and day.day <= 7:  # the month's first Tuesday
+                cycle_count(h)
             _order(h, day)
         if offset == days - 10:
             _late_order(h, day)
         if offset == days - 1:
             _expired(h)
             _open_work(h)
+            cycle_count(h, finish=False)
         if day == close_through:
             close_period(h.db, h.ctx, close_through, note="月结 Month-end close")
 

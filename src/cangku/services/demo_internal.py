@@ -4,6 +4,10 @@ in Shanghai, received in Shenzhen), now and then with a unit damaged on the way 
 manager scraps; at the end one transfer is on its way (in transit, Shenzhen's task to receive)
 and one from Shenzhen back to Shanghai waits for approval.
 
+Each month the manager recomputes Shanghai's ABC classes and the counter counts the places
+the cycle-count plan says are due (the most overdue first), finding a few differences that the
+manager approves and posts; on the last day a count of the plan is being counted.
+
 The story (``services.demo._History``) keeps its own book of the bins: these steps change it
 as the goods move (``WH/TRANSIT`` while they travel).
 """
@@ -16,9 +20,29 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from cangku.db import transfers as transfer_store
-from cangku.db.tables import allocations, balances, items, locations, lots, moves
+from cangku.db.tables import (
+    allocations,
+    balances,
+    count_lines,
+    documents,
+    items,
+    locations,
+    lots,
+    moves,
+)
+from cangku.domain.errors import RuleViolation
 from cangku.domain.quantities import from_scaled
 from cangku.services.common import Context
+from cangku.services.counts import (
+    CountEntry,
+    NewCount,
+    approve_count,
+    close_count,
+    create_count,
+    enter_counts,
+    post_count,
+)
+from cangku.services.cycle_counts import recompute_abc
 from cangku.services.lots import recall_lot
 from cangku.services.transfers.movement import (
     Resolution,
@@ -37,10 +61,13 @@ if TYPE_CHECKING:
     from cangku.services.demo import _History
     from cangku.services.demo_catalogue import DemoItem
 
-__all__ = ["open_transfer_work", "recall_a_lot", "replenish"]
+__all__ = ["cycle_count", "open_transfer_work", "recall_a_lot", "replenish"]
 
 PICKER = Context("picker")
 MANAGER = Context("manager")
+COUNTER = Context("counter")
+#: the places a monthly count of the plan takes (the most overdue first)
+PLACES_A_COUNT = 30
 #: one Monday in this many sees a unit damaged on the way
 DAMAGE_EVERY = 5
 TRANSIT = "SH/TRANSIT"
@@ -171,3 +198,61 @@ def recall_a_lot(h: _History) -> str | None:
     reason = "供应商质量通知：密封不良 supplier's quality alert: faulty seal"
     h.step(lambda: recall_lot(h.db, MANAGER, item, code, reason))
     return code
+
+
+def _count_lines(h: _History, number: str) -> list[tuple[str, str, str | None, Decimal, bool]]:
+    """(location, item, lot, expected, whether any of it is reserved) of a count's lines."""
+    with h.db.read() as conn:
+        rows = conn.execute(
+            select(locations.c.code, items.c.code, lots.c.code, count_lines.c.expected)
+            .add_columns(balances.c.reserved)
+            .join_from(count_lines, documents, documents.c.id == count_lines.c.document_id)
+            .join(items, items.c.id == count_lines.c.item_id)
+            .join(locations, locations.c.id == count_lines.c.location_id)
+            .outerjoin(lots, lots.c.id == count_lines.c.lot_id)
+            .outerjoin(
+                balances,
+                (balances.c.item_id == count_lines.c.item_id)
+                & (balances.c.location_id == count_lines.c.location_id)
+                & (balances.c.lot_key == count_lines.c.lot_key),
+            )
+            .where(documents.c.number == number)
+            .order_by(count_lines.c.id)
+        ).all()
+    return [(r[0], r[1], r[2], from_scaled(r[3]), bool(r[4])) for r in rows]
+
+
+def cycle_count(h: _History, *, finish: bool = True) -> str | None:
+    """The month's cycle count in Shanghai: the manager recomputes the ABC classes, the counter
+    counts the most overdue places the plan says are due (one in six differs from the books by
+    a unit or two; never below what is reserved there), the manager approves and posts the
+    differences. With ``finish`` off the count is left being counted (the counter's task).
+    Answers the count's number (None: nothing due)."""
+    h.step(lambda: recompute_abc(h.db, MANAGER, "SH"))
+    plan = NewCount(
+        "SH", plan=True, limit=PLACES_A_COUNT, start=True, note="月度循环盘点 monthly cycle count"
+    )
+    try:
+        number = h.step(lambda: create_count(h.db, COUNTER, plan)).number
+    except RuleViolation:
+        return None
+    if not finish:
+        return number
+    entries, changes = [], []
+    for index, (location, item, lot, expected, reserved) in enumerate(_count_lines(h, number)):
+        serial = next(i for i in h.catalogue if i.code == item).family.tracking == "serial"
+        delta = Decimal(0)
+        if index % 6 == 5 and not serial:
+            delta = Decimal(1 + h.rng.randint(0, 1)) * (1 if h.rng.random() < 0.4 else -1)
+            if delta < 0 and (reserved or expected + delta < 0):
+                delta = -delta
+        entries.append(CountEntry(location, item, str(expected + delta), lot))
+        if delta:
+            changes.append(((location, item, lot), delta))
+    h.step(lambda: enter_counts(h.db, COUNTER, number, entries))
+    h.step(lambda: close_count(h.db, COUNTER, number))
+    h.step(lambda: approve_count(h.db, MANAGER, number))
+    h.step(lambda: post_count(h.db, MANAGER, number))
+    for key, delta in changes:
+        h.change(key, delta)
+    return number
