@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select, text
 
 from cangku.db import tables
-from cangku.db.tables import allocations, balances, documents, items, locations, lots
+from cangku.db.tables import allocations, balances, documents, items, locations, lots, moves
 from cangku.db.uow import Database
 from cangku.queries.documents import DocumentView, get_document
 from cangku.services.common import Context
@@ -689,6 +689,21 @@ def test_shipping_from_the_page_records_carrier_and_shows_the_cost_of_goods(
         ["2", "GLUE Wood glue", "F-SOON", "30", "pcs", "CN¥2.0000", "CN¥60.00", number],
     ]
     assert "/customer-returns/new?shipment=" in boss
+    # the moves written: the shipment's own (they name the order they ship, its lines carry them)
+    with db.read() as conn:
+        shipped_moves = (
+            conn.execute(
+                select(moves.c.id)
+                .where(moves.c.document_id == number, moves.c.operation == "issue")
+                .order_by(moves.c.id)
+            )
+            .scalars()
+            .all()
+        )
+    assert len(shipped_moves) == 2
+    listed = re.search(r'<p id="moves">(.*?)</p>', boss)
+    assert listed is not None
+    assert re.findall(r"#(\d+)</a>", listed.group(1)) == [str(m) for m in shipped_moves]
 
 
 def test_a_customer_return_restocks_at_the_cost_the_goods_left_with(

@@ -30,6 +30,7 @@ from cangku.db.tables import (
 )
 from cangku.domain.documents import Machine, machines
 from cangku.domain.errors import InvalidInput, NotFound
+from cangku.domain.outbound import SHIPMENT
 from cangku.domain.permissions import Actor, Warehouses, declared_actions
 from cangku.domain.quantities import from_scaled, scaled_product
 from cangku.queries.common import Page, check_paging, count_capped, text_filter
@@ -247,14 +248,7 @@ def get_document(
         lines=tuple(_lines(conn, document_id, transfer=base.doc_type == "transfer")),
         to_warehouse=_to_warehouse(conn, document_id) if base.doc_type == "transfer" else None,
         events=tuple(_events(conn, document_id)),
-        move_ids=tuple(
-            int(x)
-            for x in conn.execute(
-                select(moves.c.id)
-                .where(moves.c.document_type == base.doc_type, moves.c.document_id == number)
-                .order_by(moves.c.id)
-            ).scalars()
-        ),
+        move_ids=_move_ids(conn, base.doc_type, number, document_id),
         children=tuple(
             (r[0], r[1], r[2])
             for r in conn.execute(
@@ -264,6 +258,21 @@ def get_document(
             )
         ),
     )
+
+
+def _move_ids(conn: Connection, doc_type: str, number: str, document_id: int) -> tuple[int, ...]:
+    """The moves a document wrote: those that name it; a shipment's name the request they
+    ship, so a shipment's are those its lines carry. (Other documents' lines may carry a move
+    they did not write: a customer return's, the shipped move it takes back.)"""
+    if doc_type == SHIPMENT.doc_type:
+        stmt = select(document_lines.c.move_id).where(
+            document_lines.c.document_id == document_id, document_lines.c.move_id.is_not(None)
+        )
+    else:
+        stmt = select(moves.c.id).where(
+            moves.c.document_type == doc_type, moves.c.document_id == number
+        )
+    return tuple(sorted(int(x) for x in conn.execute(stmt).scalars()))
 
 
 _here = aliased(locations, name="here")
