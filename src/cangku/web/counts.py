@@ -24,11 +24,13 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from cangku.db import lookups
 from cangku.domain.enums import Tracking
 from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.queries.counts import CountLineView, CountView
 from cangku.queries.items import get_item
 from cangku.queries.sites import list_warehouses
+from cangku.queries.stock import warehouse_id
 from cangku.routing import SegmentRouter
 from cangku.services.counts import COUNT_MANAGE, CountEntry, NewCount, create_count, enter_counts
 from cangku.services.scans import interpret_scan
@@ -210,12 +212,27 @@ def scan_screen(
     return _scan_page(request, view, values, "item" if location else "location")
 
 
-def _read_location(request: Request, user: WebUser, text: str) -> str:
-    """The location a scan names (its code); anything else is ``bin_scan_required``."""
+def _in_count(request: Request, location: str, warehouse: str) -> str:
+    """``location`` if it lies in the count's warehouse, else ``location_not_in_warehouse``
+    (said when it is scanned, not when the entry is refused as out of scope)."""
+    with db_of(request).read() as conn:
+        place = lookups.locations_by_codes(conn, [location]).get(location)
+        if place is None or place.warehouse_id != warehouse_id(conn, warehouse):
+            raise InvalidInput(
+                f"{location} is not in {warehouse}",
+                code="location_not_in_warehouse",
+                location=location,
+            )
+    return location
+
+
+def _read_location(request: Request, user: WebUser, text: str, warehouse: str) -> str:
+    """The location a scan names (its code), in the count's warehouse; anything else is
+    ``bin_scan_required``."""
     found = interpret_scan(db_of(request), text, warehouses=user.warehouses(COUNT_MANAGE))
     if found.kind != "location" or found.location is None:
         raise InvalidInput("scan the location first", code="bin_scan_required", field="location")
-    return found.location
+    return _in_count(request, found.location, warehouse)
 
 
 def _read_lot(request: Request, text: str) -> str:
@@ -228,7 +245,7 @@ def _read_lot(request: Request, text: str) -> str:
     return found.lot if found.kind == "gs1" and found.lot else text
 
 
-def read_scan(request: Request, user: WebUser, fields: Fields) -> Scanned:
+def read_scan(request: Request, user: WebUser, fields: Fields, warehouse: str) -> Scanned:
     """Read the scan form: each field in turn, the first missing one asked for. Raises
     ScanRefused (a location or item scan that does not read)."""
     values = values_of(fields)
@@ -236,7 +253,7 @@ def read_scan(request: Request, user: WebUser, fields: Fields) -> Scanned:
     if not values["location"]:
         return Scanned(values, "location")
     try:
-        values["location"] = _read_location(request, user, values["location"])
+        values["location"] = _read_location(request, user, values["location"], warehouse)
     except CangkuError as error:
         raise ScanRefused(error, "location") from error
     text = fields.text("item")
@@ -248,7 +265,11 @@ def read_scan(request: Request, user: WebUser, fields: Fields) -> Scanned:
     except CangkuError as error:
         raise ScanRefused(error, "item") from error
     if scan.kind == "location" and scan.location is not None:  # on to another place
-        return Scanned({**values, "location": scan.location, "item": "", "checked": ""}, "item")
+        try:
+            place = _in_count(request, scan.location, warehouse)
+        except CangkuError as error:
+            raise ScanRefused(error, "item") from error
+        return Scanned({**values, "location": place, "item": "", "checked": ""}, "item")
     if scan.item is None:
         missing = InvalidInput("scan the item", code="scan_not_found", key=text[:64])
         raise ScanRefused(missing, "item")
@@ -306,7 +327,7 @@ def scan_entry(
         return _error_page(request, error)
     values = values_of(fields)
     try:
-        scanned = read_scan(request, user, fields)
+        scanned = read_scan(request, user, fields, view.warehouse)
         values = scanned.values
         if scanned.entry is None:
             return _scan_page(request, view, values, scanned.focus)
