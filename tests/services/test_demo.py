@@ -28,6 +28,7 @@ from cangku.db.tables import (
 from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput, NotAuthenticated, RuleViolation
 from cangku.domain.permissions import BUILTIN_ROLES
+from cangku.queries.cycle_counts import accuracy_history
 from cangku.queries.documents import TaskCount, my_tasks, task_counts
 from cangku.queries.lot_trace import lot_trace
 from cangku.queries.outbound import demand
@@ -216,7 +217,17 @@ def test_demo_buys_through_the_inbound_documents(db: Database) -> None:
         "supplier_return",
         "transfer",
         "adjustment",
+        "count",
     }
+    # each month a count of the cycle-count plan, posted with its differences; the last one
+    # is being counted
+    assert states[("count", "counting")] == 1
+    assert states[("count", "posted")] >= 1
+    with db.read() as conn:
+        history = accuracy_history(conn, "SH")
+    assert len(history) == states[("count", "posted")]
+    assert all(c.lines_counted > c.lines_right > 0 for c in history)
+    assert all(c.absolute_variance is not None and c.absolute_variance > 0 for c in history)
     # Shenzhen replenished on transfers every Monday; one on its way now, one back waiting
     assert states[("transfer", "received")] >= 1
     assert (states[("transfer", "in_transit")], states[("transfer", "submitted")]) == (1, 1)
@@ -471,6 +482,7 @@ def test_demo_leaves_work_in_each_roles_task_inbox(db: Database) -> None:
         # the transfer on its way to Shenzhen, the one back to Shanghai the picker raised
         ("transfer", "receive"): (1, 0),
         ("transfer", "approve"): (1, 0),
+        ("count", "close"): (1, 0),  # the month's count of the plan, being counted
         **outbound,
     }  # not the put-away nor the pick list: they were given to the clerk and the picker
     assert _tasks(db, "picker") == {("pick_list", "pick"): (1, 0), **outbound}
@@ -479,7 +491,8 @@ def test_demo_leaves_work_in_each_roles_task_inbox(db: Database) -> None:
         ("sales_order", "revise"): (1, 0),
         ("sales_order", "submit"): (1, 0),
     }
-    for nobody in ("planner", "counter", "auditor", "viewer"):
+    assert _tasks(db, "counter") == {("count", "close"): (1, 0)}
+    for nobody in ("planner", "auditor", "viewer"):
         assert _tasks(db, nobody) == {}
     today = utcnow().astimezone(ZoneInfo(get_company(db).time_zone)).date()
     with db.read() as conn:
