@@ -74,8 +74,10 @@ def test_the_plan_page_computes_classes_saves_frequencies_and_counts_the_due(
     assert (done.status_code, done.headers["location"]) == (303, PLAN)
     page = admin.get(PLAN)
     assert _rows(page.text, "abc-classes") == [
-        ["A", "1", "CN¥30.00", "88.2 %"], ["B", "1", "CN¥4.00", "11.8 %"], ["C", "0", "CN¥0.00", "0.0 %"],
-    ]  # fmt: skip
+        ["A", "1", "CN¥30.00", "88.2 %"],
+        ["B", "1", "CN¥4.00", "11.8 %"],
+        ["C", "0", "CN¥0.00", "0.0 %"],
+    ]
     saved = _post(admin, "frequencies", class_A="14", location="WH1-B", location_days="7")
     assert saved.status_code == 303
     page = admin.get(PLAN)
