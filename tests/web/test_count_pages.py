@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from cangku.db import tables
 from cangku.db.tables import balances, count_lines, items, locations, lots, moves
 from cangku.db.uow import Database
-from cangku.services.counts import CountEntry, enter_counts
+from cangku.services.counts import CountEntry, NewCount, create_count, enter_counts
 from cangku.services.stock import issue_stock, receive_stock
 from cangku.services.stock_commands import Issue, Receive
 from cangku.services.users import create_user
@@ -241,6 +241,18 @@ def test_a_draft_count_is_started_and_cancelled_from_its_page(
     page = zhao.get(f"/counts/{number}/scan").text
     assert "This count is Cancelled: nothing is counted now." in page
     assert 'id="count-scan"' not in page
+
+
+def test_a_count_of_the_cycle_count_plan_names_its_places(
+    site: tuple[Browser, Database],
+) -> None:
+    client, db = site
+    # nothing counted yet: every place of WH1 is due (4 places with stock)
+    number = create_count(db, CTX, NewCount("WH1", plan=True, start=True)).number
+    page = _as(client, db, "boss").get(f"/documents/{number}").text
+    assert re.search(
+        r'id="scope"><div><a href="/counts/plan">Places due in the cycle-count plan: 4</a>', page
+    )
 
 
 @pytest.mark.parametrize(

@@ -109,10 +109,13 @@ class ScopeNames:
     locations: list[str]
     items: list[str]
     categories: list[str]
+    #: a count of the cycle-count plan: how many places it was given
+    plan_places: int | None = None
 
     @property
     def whole(self) -> bool:
-        return not (self.zones or self.locations or self.items or self.categories)
+        limits = (self.zones, self.locations, self.items, self.categories)
+        return self.plan_places is None and not any(limits)
 
 
 def _codes(conn: Connection, column: Any, key: Any, values: tuple[Any, ...]) -> list[str]:
@@ -132,6 +135,7 @@ def scope_names(conn: Connection, number: str) -> ScopeNames:
         _codes(conn, locations.c.code, locations.c.id, scope.location_ids),
         _codes(conn, items.c.code, items.c.id, scope.item_ids),
         _codes(conn, categories.c.code, categories.c.path, scope.categories),
+        len(scope.places) if scope.plan else None,
     )
 
 
