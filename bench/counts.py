@@ -214,7 +214,7 @@ def walk(
     made = step("create + start", lambda: create_count(db, CTX, NewCount(warehouse, start=True)))
     number = made.number
     assert made.data["snapshot_lines"] == len(places), made.data
-    batches, statements = [], []
+    batches, statements, cpu = [], [], 0.0
     order = sorted(places, key=lambda p: (p[0], p[1]))  # the counter walks bin by bin
     for start in range(0, len(order), batch):
         found = _on_hand(db, order[start : start + batch])
@@ -226,8 +226,10 @@ def walk(
             entries.append(CountEntry(where, item, str(units), lot))
         step("enter batch", partial(enter_counts, db, CTX, number, entries))
         batches.append(step.seconds["enter batch"])
+        cpu += step.cpu["enter batch"]
         statements.append(step.statements["enter batch"])
     step.seconds["enter (all batches)"] = sum(batches)
+    step.cpu["enter (all batches)"] = cpu
     step.statements["enter (all batches)"] = max(statements)
     step("close", lambda: close_count(db, CTX, number))
 
@@ -351,10 +353,14 @@ def _print(engine: str, small: Run, large: Run) -> None:
 
     print_grid(
         f"{engine}: each step, {small.lines:,} and {large.lines:,} lines (enter: all batches,"
-        " statements per batch at most)",
-        ("step", "seconds", "statements", "seconds", "statements"),
-        [(name, *cells(small, name), *cells(large, name)) for name in STEPS],
-    )
+        " statements per batch at most; cpu: this thread's)",
+        ("step", "seconds", "statements", "seconds", "cpu", "statements"),
+        [
+            (name, *cells(small, name), f"{large.steps.seconds[name]:.3f}",
+             f"{large.steps.cpu[name]:.3f}", str(large.steps.statements[name]))
+            for name in STEPS
+        ],
+    )  # fmt: skip
     size = large.lines // len(large.batches)
     print(
         f"{engine}: {len(large.batches)} batches of {size:,}: slowest {max(large.batches):.3f} s,"

@@ -189,11 +189,14 @@ class Steps:
     label: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
     statements: dict[str, int] = field(default_factory=dict)
+    #: this thread's CPU time in the step (the database server's is not in it): on a loaded
+    #: machine, what the step itself cost
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def __call__(self, name: str, work: Callable[[], Any]) -> Any:
         profiler = cProfile.Profile() if self.profile and self.profile in name else None
         with self.counter.counting():
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             if profiler:
                 profiler.enable()
             try:
@@ -202,6 +205,7 @@ class Steps:
                 if profiler:
                     profiler.disable()
                 self.seconds[name] = time.perf_counter() - started
+                self.cpu[name] = time.thread_time() - cpu
         self.statements[name] = self.counter.count
         if profiler:
             print(f"\nprofile of {name!r} {self.label}".rstrip())

@@ -272,7 +272,17 @@ def named_lines(conn: Connection, document_id: int) -> list[tuple[CountLineRow, 
     sql = _NAMED_SQL.format(c=' COLLATE "C"' if postgresql else "")
     instant = UTCDateTime().process_result_value
     return [
-        (_line_row(r), (r[13], r[14], r[15], r[16], r[17], instant(r[18], conn.dialect)))
+        (
+            _line_row(r),
+            (
+                r[13],
+                r[14],
+                r[15],
+                r[16],
+                r[17],
+                None if r[18] is None else instant(r[18], conn.dialect),
+            ),
+        )
         for r in driver.rows(conn, sql, (document_id,))
     ]
 

@@ -181,7 +181,9 @@ def _line(
         tuple(
             MoveSinceView(m.move_id, m.recorded_at, m.operation, quantity(m.quantity))
             for m in moves
-        ),
+        )
+        if moves
+        else (),
     )  # fmt: skip
 
 
