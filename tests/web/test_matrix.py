@@ -107,6 +107,15 @@ FORMS: dict[str, dict[str, Any]] = {
         "unit_cost_places": "2",
         "expiring_soon_days": "10",
     },
+    "POST /counts/new": {"warehouse": "WH1", "zones": "WH1-A", "start": "1"},
+    "POST /counts/{number}/scan": {"location": "WH1-A", "item": "BOLT", "quantity": "3"},
+    "POST /counts/plan/count": {"warehouse": "WH1", "limit": "1"},
+    "POST /counts/plan/abc": {"warehouse": "WH1", "months": "12"},
+    "POST /counts/plan/frequencies": {
+        "warehouse": "WH1",
+        "location": "WH1-A",
+        "location_days": "7",
+    },
 }
 UPLOADS = {
     "POST /stock/import": {
