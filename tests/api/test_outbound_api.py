@@ -626,6 +626,22 @@ def test_approval_rules_are_listed_added_and_removed(api: Api, db: Database) -> 
     assert [r["id"] for r in ok(api.get("boss", "/approval-rules"))] == [first["id"]]
 
 
+def test_adding_an_approval_rule_is_replayed_by_its_idempotency_key(api: Api) -> None:
+    body = {"kind": "requisition", "min_value": "300"}
+    first = api.post("boss", "/approval-rules", body, key="rule-1")
+    again = api.post("boss", "/approval-rules", body, key="rule-1")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert "Idempotent-Replay" not in first.headers
+    assert again.headers["Idempotent-Replay"] == "true"
+    assert again.json() == first.json()
+    listed = ok(api.get("viewer", "/approval-rules", kind="requisition"))
+    assert [r["id"] for r in listed] == [first.json()["id"]]  # added once
+    other = api.post("boss", "/approval-rules", {**body, "min_value": "400"}, key="rule-1")
+    assert refused(other, 409) == "idempotency_key_reused"
+    assert len(ok(api.get("viewer", "/approval-rules", kind="requisition"))) == 1
+
+
 # ---------------------------------------------------------------- permissions
 def test_the_new_routes_are_all_here() -> None:
     assert sorted(r.id for r in OUTBOUND_ROUTES if r.path_params) == sorted(

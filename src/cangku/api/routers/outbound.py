@@ -429,19 +429,25 @@ def list_approval_rules(
     "/approval-rules",
     status_code=CREATED,
     dependencies=[permit(rules.APPROVAL_RULE_MANAGE)],
-    responses=problems(
-        {
-            409: KEY_REUSED,
-            422: "`threshold_required` (neither a value nor a quantity), `invalid_threshold`, "
-            "`unknown_request_kind`, `unknown_role`; nothing written",
-        }
-    ),
+    responses={
+        **REPLAY,
+        **problems(
+            {
+                409: KEY_REUSED,
+                422: "`threshold_required` (neither a value nor a quantity), `invalid_threshold`, "
+                "`unknown_request_kind`, `unknown_role`; nothing written",
+            }
+        ),
+    },
     summary="Add an approval rule",
 )
-def add_approval_rule(body: ApprovalRuleIn, db: DbDep, ctx: ContextDep) -> ApprovalRuleOut:
-    rule_id = rules.add_approval_rule(db, ctx, rules.ApprovalRuleInput(**body.model_dump()))
-    (added,) = _rules_out(db, [r for r in rules.approval_rules(db) if r.id == rule_id], None)
-    return added
+def add_approval_rule(
+    body: ApprovalRuleIn, db: DbDep, ctx: ContextDep, response: Response
+) -> ApprovalRuleOut:
+    added = rules.add_approval_rule(db, ctx, rules.ApprovalRuleInput(**body.model_dump()))
+    mark_replay(response, added.replayed)
+    (rule,) = _rules_out(db, [r for r in rules.approval_rules(db) if r.id == added.id], None)
+    return rule
 
 
 @router.delete(

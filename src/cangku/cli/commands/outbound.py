@@ -375,8 +375,8 @@ def rules_group(kind: Kind) -> typer.Typer:
             rule = rules.ApprovalRuleInput(
                 kind.code, min_value, min_quantity, warehouse, approver_role
             )
-            rule_id = rules.add_approval_rule(database(), ctx, rule)
-            emit({"id": rule_id, **vars(rule)}, as_json)
+            added = rules.add_approval_rule(database(), ctx, rule)
+            emit({"id": added.id, **vars(rule)}, as_json)
 
     @app.command(help=f"Remove an approval rule of {kind.noun}s.")
     def remove(

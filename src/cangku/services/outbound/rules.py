@@ -20,6 +20,7 @@ from cangku.services.common import Context, run_write
 
 __all__ = [
     "APPROVAL_RULE_MANAGE",
+    "AddedRule",
     "ApprovalRuleInput",
     "add_approval_rule",
     "approval_rules",
@@ -41,6 +42,13 @@ class ApprovalRuleInput:
     approver_role: str | None = None
 
 
+@dataclass(frozen=True)
+class AddedRule:
+    id: int
+    #: a repeat of an earlier request with the same idempotency key: nothing was written
+    replayed: bool = False
+
+
 def _threshold(value: Decimal | str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
@@ -50,10 +58,11 @@ def _threshold(value: Decimal | str | None, name: str) -> int | None:
     return to_scaled(number)
 
 
-def add_approval_rule(db: Database, ctx: Context, rule: ApprovalRuleInput) -> int:
+def add_approval_rule(db: Database, ctx: Context, rule: ApprovalRuleInput) -> AddedRule:
     """Add a rule. Raises InvalidInput (``unknown_request_kind``, ``threshold_required``,
     ``invalid_threshold``, ``unknown_role``), NotFound (warehouse), PermissionDenied
-    (``approval_rule.manage``). Answers the rule's id."""
+    (``approval_rule.manage``). Answers the rule's id, and whether this was a replay (the
+    same idempotency key again: the rule added the first time, nothing written)."""
     if rule.kind not in REQUEST_KINDS:
         raise InvalidInput(
             f"unknown request kind {rule.kind!r}",
@@ -89,10 +98,10 @@ def add_approval_rule(db: Database, ctx: Context, rule: ApprovalRuleInput) -> in
         )
         return {"id": rule_id}
 
-    result, _ = run_write(
+    result, replayed = run_write(
         db, ctx, APPROVAL_RULE_MANAGE, vars(rule), work, target_type="approval_rule"
     )
-    return int(result["id"])
+    return AddedRule(int(result["id"]), replayed)
 
 
 def approval_rules(db: Database, kind: str | None = None) -> list[ApprovalRule]:
