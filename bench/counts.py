@@ -41,7 +41,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from cangku.db import ledger, lookups
+from cangku.db import lookups
 from cangku.db.inbound import virtual_location
 from cangku.db.tables import balances, count_heads, count_lines, documents, items, lots, moves
 from cangku.db.uow import Database
@@ -69,7 +69,16 @@ from cangku.services.warehouses import (
     create_location,
     create_warehouse,
 )
-from support import Counter, Figure, Steps, fresh_database, print_grid, print_table, save
+from support import (
+    Counter,
+    Figure,
+    Steps,
+    fresh_database,
+    post_in_batches,
+    print_grid,
+    print_table,
+    save,
+)
 
 CTX = Context("admin")
 BINS = 10
@@ -144,12 +153,8 @@ def _receive(db: Database, warehouse: str, places: list[tuple[str, str, str | No
         )  # fmt: skip
         for bin_, item, lot in places
     ]
-    started = time.perf_counter()
-    for start in range(0, len(lines), 5000):
-        with db.write() as uow:
-            ledger.post_lines(uow.conn, lines[start : start + 5000], 1, datetime.now(UTC))
-            uow.commit()
-    print(f"{warehouse}: received {len(lines):,} places in {time.perf_counter() - started:.1f} s")
+    seconds = post_in_batches(db, lines)
+    print(f"{warehouse}: received {len(lines):,} places in {seconds:.1f} s")
 
 
 class Poster:

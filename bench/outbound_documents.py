@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from cangku.db import ledger, lookups
+from cangku.db import lookups
 from cangku.db.tables import items, lots
 from cangku.db.uow import Database
 from cangku.domain.enums import LotStatus, Operation
@@ -52,7 +52,16 @@ from cangku.services.warehouses import (
     create_location,
     create_warehouse,
 )
-from support import Counter, Figure, Steps, fresh_database, print_grid, print_table, save
+from support import (
+    Counter,
+    Figure,
+    Steps,
+    fresh_database,
+    post_in_batches,
+    print_grid,
+    print_table,
+    save,
+)
 
 CTX = Context("admin")
 SALES = Context("sales")
@@ -134,12 +143,8 @@ def _receive(db: Database, codes: list[str], n_lots: int) -> None:
         for code in codes
         for j in range(n_lots)
     ]
-    started = time.perf_counter()
-    for start in range(0, len(lines), 5000):
-        with db.write() as uow:
-            ledger.post_lines(uow.conn, lines[start : start + 5000], 1, datetime.now(UTC))
-            uow.commit()
-    print(f"received {len(lines):,} lot lines in {time.perf_counter() - started:.1f} s")
+    seconds = post_in_batches(db, lines)
+    print(f"received {len(lines):,} lot lines in {seconds:.1f} s")
 
 
 @dataclass
