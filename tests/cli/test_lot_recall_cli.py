@@ -115,6 +115,20 @@ def test_trace_json_and_files(run: Invoke, tmp_path: Path) -> None:
     assert [sheet.cell(row=2, column=c).value for c in (1, 2, 6)] == ["came_from", "received", 30]
 
 
+def test_trace_by_the_lot_alone(run: Invoke, db: Database) -> None:
+    """``cangku trace LOT``: the one item with a lot of that code; two items with one: name
+    the item."""
+    alone = as_json(run("trace", "G1", "--json"))
+    assert (alone["item"], alone["lot"], alone["balanced"]) == ("GLUE", "G1", True)
+    receive_stock(db, CTX, Receive("FLOUR", "5", "WH1-A", lot="G1", unit_cost="1"))
+    both = run("trace", "G1", "--json")
+    assert (both.exit_code, as_json(both)["error"]["code"]) == (4, "lot_ambiguous")
+    assert as_json(both)["error"]["data"]["items"] == ["FLOUR", "GLUE"]
+    assert as_json(run("trace", "FLOUR", "G1", "--json"))["item"] == "FLOUR"
+    missing = run("trace", "NOPE", "--json")
+    assert (missing.exit_code, as_json(missing)["error"]["code"]) == (3, "lot_not_found")
+
+
 def test_trace_refusals(run: Invoke, tmp_path: Path) -> None:
     missing = run("trace", "GLUE", "NOPE", "--json")
     both = run("trace", "GLUE", "G1", "--csv", "a.csv", "--xlsx", "b.xlsx", "--json")

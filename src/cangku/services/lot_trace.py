@@ -6,10 +6,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection, select
+
 from cangku.db.lookups import item_by_code
 from cangku.db.lots import lot_for_item
+from cangku.db.tables import items, lots
 from cangku.db.uow import Database
-from cangku.domain.errors import InvalidInput
+from cangku.domain.errors import InvalidInput, NotFound
 from cangku.domain.permissions import Warehouses
 from cangku.queries.lot_trace import TRACE_HEADERS, LotTrace, lot_trace, trace_rows
 from cangku.services.imports.files import MEDIA_TYPES, write_file
@@ -19,14 +22,38 @@ __all__ = ["MEDIA_TYPES", "TRACE_FORMATS", "check_format", "file_name", "trace_f
 TRACE_FORMATS = ("csv", "xlsx")
 
 
-def trace_lot(db: Database, item: str, code: str, warehouses_seen: Warehouses = None) -> LotTrace:
-    """The trace of lot ``code`` of item ``item`` (code or barcode) in the warehouses seen.
+def trace_lot(
+    db: Database, item: str | None, code: str, warehouses_seen: Warehouses = None
+) -> LotTrace:
+    """The trace of lot ``code`` of item ``item`` (code or barcode) in the warehouses seen;
+    without ``item``, of the one item that has a lot of that code.
 
-    Raises NotFound (``item_not_found``, ``lot_not_found``)."""
+    Raises NotFound (``item_not_found``, ``lot_not_found``), InvalidInput ``lot_ambiguous``
+    (several items have a lot of that code: name the item)."""
     with db.read() as conn:
+        if item is None:
+            item = _only_item_with(conn, code)
         info = item_by_code(conn, item)
         lot = lot_for_item(conn, info.id, info.code, code)
         return lot_trace(conn, lot.id, warehouses_seen)
+
+
+def _only_item_with(conn: Connection, code: str) -> str:
+    found = sorted(
+        conn.execute(
+            select(items.c.code).join(lots, lots.c.item_id == items.c.id).where(lots.c.code == code)
+        ).scalars()
+    )
+    if not found:
+        raise NotFound("lot", code)
+    if len(found) > 1:
+        raise InvalidInput(
+            f"items {', '.join(found[:10])} each have a lot {code}: name the item",
+            code="lot_ambiguous",
+            lot=code,
+            items=found[:10],
+        )
+    return str(found[0])
 
 
 def check_format(fmt: str) -> str:

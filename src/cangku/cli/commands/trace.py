@@ -1,4 +1,4 @@
-"""``cangku trace ITEM LOT``: the recall trace of a lot."""
+"""``cangku trace [ITEM] LOT``: the recall trace of a lot."""
 
 from __future__ import annotations
 
@@ -38,8 +38,16 @@ def _render(trace: LotTrace) -> None:
 
 
 def trace(
-    item: Annotated[str, typer.Argument(help="Item code or barcode.")],
-    lot: Annotated[str, typer.Argument(help="Lot (or serial) code.")],
+    first: Annotated[
+        str,
+        typer.Argument(
+            metavar="[ITEM] LOT",
+            help="The item's code or barcode, then the lot (or serial) code; the lot alone"
+            " when only one item has a lot of that code.",
+            show_default=False,
+        ),
+    ],
+    second: Annotated[str | None, typer.Argument(hidden=True, show_default=False)] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Also write it as CSV.")] = None,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Also write it as XLSX.")] = None,
     as_json: JsonOpt = False,
@@ -53,6 +61,7 @@ def trace(
         if csv is not None and xlsx is not None:
             raise InvalidInput("write --csv or --xlsx, not both", code="one_file_format")
         actor = reader(STOCK_VIEW)
+        item, lot = (None, first) if second is None else (first, second)
         found = trace_lot(database(), item, lot, actor.warehouses(STOCK_VIEW))
         for path, fmt in ((csv, "csv"), (xlsx, "xlsx")):
             if path is not None:
