@@ -894,7 +894,8 @@ count_heads = Table(
 
 #: a count's places (item, location, lot): expected at the snapshot (0 for one found that was
 #: not expected), counted (by whom, when, in which round; a recount is another counter's round),
-#: and, from its closing, the moves since the snapshot and the unit cost
+#: and, from its closing, the moves since the snapshot (NULL: none) and the unit cost (kept only
+#: where the line differs: elsewhere it values nothing)
 count_lines = Table(
     "count_lines",
     metadata,

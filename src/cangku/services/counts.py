@@ -8,8 +8,8 @@ the differences as adjustments with the count as their document. ADR 0025; the r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from cangku.db import lookups
 from cangku.db.company import read_company
 from cangku.db.costs import current_unit_costs
 from cangku.db.lots import NewLot, check_code, check_tracking, ensure_lots
-from cangku.db.tables import categories, company, items, locations
+from cangku.db.tables import company
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.counts import (
     COUNT,
@@ -42,8 +42,13 @@ from cangku.domain.operations import check_note
 from cangku.domain.permissions import STOCK_COUNTER, WAREHOUSE_MANAGER, Actor, action
 from cangku.domain.quantities import from_scaled, parse_decimal, to_scaled
 from cangku.domain.stock import ItemInfo, LocationInfo, MoveLine
-from cangku.queries.cycle_counts import due_now
 from cangku.services.common import Context, run_write
+from cangku.services.count_scope import (
+    NewCount,
+    item_categories,
+    location_paths,
+    scope_of,
+)
 from cangku.services.documents import (
     StepOutcome,
     StepResult,
@@ -74,103 +79,6 @@ COUNT_MANAGE = action("count.manage", roles={STOCK_COUNTER, WAREHOUSE_MANAGER}, 
 COUNT_APPROVE = action("count.approve", roles={WAREHOUSE_MANAGER}, scoped=True)
 machine(COUNT)  # registered once its steps' actions are declared
 
-#: the most places one count of the plan takes
-MAX_PLAN_PLACES = 100_000
-
-
-@dataclass(frozen=True)
-class NewCount:
-    warehouse: str
-    #: location codes: a zone counts everything under it
-    zones: list[str] = field(default_factory=list)
-    locations: list[str] = field(default_factory=list)
-    items: list[str] = field(default_factory=list)
-    #: category codes: an item in it or under it
-    categories: list[str] = field(default_factory=list)
-    #: the counters do not see the expected figures
-    blind: bool = False
-    note: str | None = None
-    #: start at once (the snapshot taken now)
-    start: bool = False
-    #: count what the cycle-count plan says is due today (within the other limits), the most
-    #: overdue ``limit`` places of it when given
-    plan: bool = False
-    limit: int | None = None
-
-
-def _scope(conn: Connection, warehouse_id: int, command: NewCount, today: date) -> Scope:
-    places = lookups.locations_by_codes(conn, sorted(set(command.zones) | set(command.locations)))
-    for code in (*command.zones, *command.locations):
-        place = places.get(code)
-        if place is None:
-            raise NotFound("location", code)
-        if place.warehouse_id != warehouse_id:
-            raise InvalidInput(
-                f"{code} is not in the count's warehouse",
-                code="location_not_in_warehouse",
-                location=code,
-            )
-    paths = dict(
-        conn.execute(
-            select(locations.c.code, locations.c.path).where(
-                locations.c.code.in_(sorted(set(command.zones)))
-            )
-        ).all()
-    )
-    found = lookups.items_by_codes(conn, sorted(set(command.items)))
-    for code in command.items:
-        if code not in found:
-            raise NotFound("item", code)
-    tree = dict(
-        conn.execute(
-            select(categories.c.code, categories.c.path).where(
-                categories.c.code.in_(sorted(set(command.categories)))
-            )
-        ).all()
-    )
-    for code in command.categories:
-        if code not in tree:
-            raise NotFound("category", code)
-    scope = Scope(
-        warehouse_id,
-        tuple(str(paths[z]) for z in command.zones),
-        tuple(places[c].id for c in command.locations),
-        tuple(found[c].id for c in command.items),
-        tuple(str(tree[c]) for c in command.categories),
-    )
-    return _planned(conn, scope, command, today) if command.plan else scope
-
-
-def _planned(conn: Connection, scope: Scope, command: NewCount, today: date) -> Scope:
-    """The scope narrowed to the places due today (the most overdue ``limit`` of those the
-    other limits keep). Raises InvalidInput ``invalid_limit``, RuleViolation ``nothing_due``."""
-    if command.limit is not None and not 1 <= command.limit <= MAX_PLAN_PLACES:
-        raise InvalidInput(
-            f"a plan's count takes 1 to {MAX_PLAN_PLACES} places, not {command.limit}",
-            code="invalid_limit",
-            limit=command.limit,
-        )
-    due = due_now(conn, scope.warehouse_id, today)
-    categories = _item_categories(conn, sorted({d.place.item_id for d in due}))
-    kept = [
-        (d.place.item_id, d.place.location_id)
-        for d in due
-        if scope.covers(
-            scope.warehouse_id,
-            d.place.location_id,
-            d.place.location_path,
-            d.place.item_id,
-            categories.get(d.place.item_id),
-        )
-    ][: command.limit or MAX_PLAN_PLACES]
-    if not kept:
-        raise RuleViolation(
-            f"nothing is due for counting in {command.warehouse} on {today}",
-            code="nothing_due",
-            warehouse=command.warehouse,
-        )
-    return replace(scope, plan=True, places=frozenset(kept))
-
 
 def create_count(db: Database, ctx: Context, command: NewCount) -> StepResult:
     """Raise a count of a warehouse, or of zones, locations, items or categories in it, or of
@@ -186,7 +94,7 @@ def create_count(db: Database, ctx: Context, command: NewCount) -> StepResult:
         warehouse = loads.active_warehouse(conn, command.warehouse)
         actor.require(COUNT_MANAGE, warehouse.id)
         today = now.astimezone(ZoneInfo(read_company(conn).time_zone)).date()
-        scope = _scope(conn, warehouse.id, command, today)
+        scope = scope_of(conn, warehouse.id, command, today)
         document_id, number = create_document(
             conn, COUNT, actor, now, warehouse_id=warehouse.id, warehouse_code=warehouse.code,
             lines=[], note=note, data={"blind": command.blind},
@@ -309,8 +217,8 @@ def _checked(
     is unknown, a count negative, a place outside the scope or a lot missing."""
     places = lookups.locations_by_codes(conn, sorted({e.location for e, _ in parsed}))
     found = lookups.items_by_codes(conn, sorted({e.item for e, _ in parsed}))
-    paths = _paths(conn, [p.id for p in places.values()])
-    cats = _item_categories(conn, [i.id for i in found.values()])
+    paths = location_paths(conn, [p.id for p in places.values()])
+    cats = item_categories(conn, [i.id for i in found.values()])
     checked = []
     for entry, quantity in parsed:
         place, item = places.get(entry.location), found.get(entry.item)
@@ -359,24 +267,6 @@ def _entered_lots(
     if not wanted:
         return {}
     return {key: lot.id for key, lot in ensure_lots(conn, list(wanted.values()), now).items()}
-
-
-def _paths(conn: Connection, location_ids: list[int]) -> dict[int, str]:
-    return {
-        int(r[0]): str(r[1])
-        for r in conn.execute(
-            select(locations.c.id, locations.c.path).where(locations.c.id.in_(location_ids))
-        )
-    }
-
-
-def _item_categories(conn: Connection, item_ids: list[int]) -> dict[int, str]:
-    rows = conn.execute(
-        select(items.c.id, categories.c.path)
-        .join(categories, categories.c.id == items.c.category_id)
-        .where(items.c.id.in_(item_ids))
-    )
-    return {int(r[0]): str(r[1]) for r in rows}
 
 
 def _book(
