@@ -134,7 +134,7 @@ def test_a_plan_from_abc_classes_through_the_api(api: Api, db: Database) -> None
          "invalid_input"),
         ("boss", "put", "", {"classes": {"A": 7}}, 403, "permission_denied"),
         ("boss", "put", "", {"locations": {"WH2-A": 7}}, 403, "permission_denied"),
-        ("admin", "put", "", {"classes": {"D": 7}}, 422, "invalid_abc_class"),
+        ("admin", "put", "", {"classes": {"D": 7}}, 422, "invalid_input"),
         ("admin", "put", "", {"classes": {"A": 0}}, 422, "invalid_input"),
         ("admin", "put", "", {}, 422, "no_changes"),
         ("admin", "put", "", {"locations": {"NOPE": 7}}, 404, "location_not_found"),

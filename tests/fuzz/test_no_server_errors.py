@@ -156,6 +156,7 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "no_labels": "a filter that matches nothing stored (no label to print)",
     # rules across fields
     "warehouse_required": "a location names its warehouse or its parent: one of two fields",
+    "no_changes": "frequencies to set name a class or a location: one of two fields",
     # documents: rules across fields, and over the stored document
     "supplier_required": "a receipt or return without its document names warehouse and supplier",
     "order_line_without_order": "a receipt line names an order line only with an order",

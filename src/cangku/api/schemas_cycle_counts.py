@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -76,7 +76,7 @@ class AbcOut(_Out):
 
 
 class FrequenciesIn(_In):
-    classes: dict[str, Days | None] = Field(
+    classes: dict[Literal["A", "B", "C"], Days | None] = Field(
         default_factory=dict, description="days per class (A, B, C); null: the default again"
     )
     locations: dict[Code, Days | None] = Field(

@@ -144,13 +144,14 @@ def frequencies(_actor: Viewer, db: DbDep) -> FrequenciesOut:
             " location's warehouse)",
             404: "`location_not_found`",
             409: "`idempotency_key_reused`",
-            422: "`invalid_abc_class`, `invalid_frequency`, `no_changes`, request validation",
+            422: "`no_changes` (neither classes nor locations), request validation",
         }
     ),
     summary="Set how often a class or a location (and all under it) is counted",
 )
 def set_frequencies(body: FrequenciesIn, db: DbDep, ctx: ContextDep) -> FrequenciesOut:
-    service.set_frequencies(db, ctx, classes=body.classes, locations=body.locations)
+    classes = {str(cls): days for cls, days in body.classes.items()}
+    service.set_frequencies(db, ctx, classes=classes, locations=body.locations)
     return _frequencies(db)
 
 
