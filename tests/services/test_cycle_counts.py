@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from cangku.db.tables import abc_runs, count_frequencies, documents
+from cangku.db.tables import abc_runs, count_frequencies, documents, locations, moves
 from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput, PermissionDenied, RuleViolation
 from cangku.queries.cycle_counts import abc_view, accuracy_history, due_list, frequencies_view
@@ -88,6 +88,20 @@ def test_a_cycle_count_plan_from_abc_classes(consumed: Database) -> None:
             ("GLUE", "B", Decimal("30")),
             ("FLOUR", "C", Decimal("0")),
         ]
+        # one issue each in 52 weeks: Z (CV sqrt(51) = 7.141428); no demand: Z without a CV
+        assert view.weeks == 52
+        assert [(i.item, i.xyz_class, i.demand_cv) for i in view.items] == [
+            ("BOLT", "Z", Decimal("7.141428")),
+            ("GLUE", "Z", Decimal("7.141428")),
+            ("FLOUR", "Z", None),
+        ]
+        assert [
+            (c.abc_class, c.xyz_class, c.items, c.consumption) for c in view.matrix if c.items
+        ] == [
+            ("A", "Z", 1, Decimal("400")),
+            ("B", "Z", 1, Decimal("30")),
+            ("C", "Z", 1, Decimal("0")),
+        ]
         assert [(c.abc_class, c.items, c.share) for c in view.classes] == [
             ("A", 1, Decimal("93.0")),
             ("B", 1, Decimal("7.0")),
@@ -156,6 +170,29 @@ def test_a_cycle_count_plan_from_abc_classes(consumed: Database) -> None:
     assert nothing.value.code == "nothing_due"
     with consumed.read() as conn:
         assert conn.execute(select(func.count()).select_from(documents)).scalar_one() == before
+
+
+def test_steady_weekly_demand_is_x(consumed: Database) -> None:
+    """WH2-A: 10 BOLT issued every week of the 52 before TODAY: X (CV 0)."""
+    receive_stock(consumed, CTX, Receive("BOLT", "600", "WH2-A", unit_cost="1",
+                                         effective_at=_at(date(2025, 6, 1))))  # fmt: skip
+    for week in range(52):
+        day = TODAY - timedelta(days=7 * week)
+        issue_stock(consumed, CTX, Issue("BOLT", "10", "WH2-A", effective_at=_at(day)))
+    run = recompute_abc(consumed, CTX, "WH2", today=TODAY)
+    assert run.items == {"A": 1, "B": 0, "C": 0}
+    with consumed.read() as conn:
+        view = abc_view(conn, "WH2")
+        # the issues' own cost (FIFO layers of BOLT at 0.50 and 1.00)
+        issued = conn.execute(
+            select(func.sum(moves.c.value))
+            .join(locations, locations.c.id == moves.c.from_location_id)
+            .where(locations.c.code == "WH2-A", moves.c.operation == "issue")
+        ).scalar_one()
+    assert view is not None
+    assert [(i.item, i.abc_class, i.consumption, i.xyz_class, i.demand_cv) for i in view.items] == [
+        ("BOLT", "A", Decimal(issued) / 10**6, "X", Decimal("0")),
+    ]
 
 
 def test_a_location_frequency_wins_over_the_class(consumed: Database) -> None:

@@ -20,6 +20,7 @@ from cangku.domain.counts import (
     due_for_counting,
     variance,
 )
+from cangku.domain.cycle_counts import xyz_class
 from cangku.domain.errors import InvalidInput, RuleViolation
 
 U = 1_000_000  # one unit (or one yuan), scaled
@@ -102,3 +103,23 @@ def test_the_count_machine() -> None:
 def test_the_docs_print_the_state_table() -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "workflows" / "stocktaking.md"
     assert COUNT.markdown() in docs.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("weekly", "expected"),
+    [
+        ([10, 10, 10, 10], ("X", 0)),
+        ([5, 15], ("X", 500_000)),  # CV exactly 0.5: still X
+        ([4, 16], ("Y", 600_000)),
+        ([0, 20, 0, 20], ("Y", 1_000_000)),  # CV exactly 1.0: still Y
+        ([0, 0, 0, 40], ("Z", 1_732_050)),  # sqrt(3), six decimals rounded down
+        ([0, 0], ("Z", None)),  # no demand
+        ([], ("Z", None)),
+        ([30, -10], ("Z", 2_000_000)),  # a week of returns counts against the demand
+    ],
+    ids=["steady", "half", "over-half", "one", "lumpy", "none", "no-weeks", "returns"],
+)
+def test_xyz_class_from_the_weekly_demand(
+    weekly: list[int], expected: tuple[str, int | None]
+) -> None:
+    assert xyz_class(weekly) == expected

@@ -61,6 +61,17 @@ class AbcItemOut(_Out):
     item_name: str
     abc_class: str
     consumption: Decimal
+    xyz_class: str | None = Field(description="X, Y or Z by the weekly demand's variability")
+    demand_cv: Decimal | None = Field(
+        description="coefficient of variation of the weekly demand; null: no demand"
+    )
+
+
+class MatrixCellOut(_Out):
+    abc_class: str
+    xyz_class: str
+    items: int
+    consumption: Decimal
 
 
 class AbcOut(_Out):
@@ -73,6 +84,8 @@ class AbcOut(_Out):
     total: Decimal
     classes: list[AbcClassOut]
     items: list[AbcItemOut]
+    weeks: int | None = Field(description="the whole weeks XYZ was computed over")
+    matrix: list[MatrixCellOut] = Field(description="ABC x XYZ: items and value per cell")
 
 
 class FrequenciesIn(_In):

@@ -106,8 +106,11 @@ def _show_abc(found: plan.AbcView) -> None:
         f" by {found.computed_by}; consumption {found.total}"
     )
     table(found.classes, ["abc_class", "items", "consumption", "share"])
+    if found.matrix:
+        typer.echo(f"\nABC x XYZ over {found.weeks} weeks (items / consumption):")
+        table(found.matrix, ["abc_class", "xyz_class", "items", "consumption"])
     typer.echo("")
-    table(found.items, ["item", "item_name", "abc_class", "consumption"])
+    table(found.items, ["item", "item_name", "abc_class", "consumption", "xyz_class", "demand_cv"])
 
 
 def whole_number(text: str, field: str) -> int:

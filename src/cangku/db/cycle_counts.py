@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, case, delete, func, insert, select, update
 from sqlalchemy.sql import ColumnElement
@@ -27,8 +28,10 @@ from cangku.domain.enums import STORAGE_KINDS, LocationKind
 
 __all__ = [
     "AbcRun",
+    "ItemClass",
     "PostedCount",
     "consumption",
+    "weekly_demand",
     "frequencies",
     "last_counted",
     "latest_run",
@@ -46,25 +49,59 @@ _CONSUMERS = sorted(str(k) for k in (LocationKind.CUSTOMER, LocationKind.PRODUCT
 _STORAGE = sorted(str(k) for k in STORAGE_KINDS)
 
 
+def _consumed(warehouse_id: int, amount: Any, *columns: Any) -> tuple[Any, Any]:
+    """(a select of ``columns`` and the signed ``amount`` from the moves issued from the
+    warehouse to customers and production, less those back from them; the signed amount)."""
+    source = locations.alias("source")
+    target = locations.alias("target")
+    outward = (source.c.warehouse_id == warehouse_id) & target.c.kind.in_(_CONSUMERS)
+    inward = (target.c.warehouse_id == warehouse_id) & source.c.kind.in_(_CONSUMERS)
+    signed = case((outward, amount), else_=-amount)
+    query = (
+        select(*columns, func.sum(signed))
+        .join_from(moves, source, source.c.id == moves.c.from_location_id)
+        .join(target, target.c.id == moves.c.to_location_id)
+        .where(outward | inward)
+    )
+    return query, signed
+
+
 def consumption(
     conn: Connection, warehouse_id: int, start: datetime, end: datetime
 ) -> dict[int, int]:
     """Per item: the value (scaled money, at the moves' cost) issued from the warehouse to
     customers and production with an effective time in [start, end), less what came back
     from them into it. One statement."""
-    source = locations.alias("source")
-    target = locations.alias("target")
-    outward = (source.c.warehouse_id == warehouse_id) & target.c.kind.in_(_CONSUMERS)
-    inward = (target.c.warehouse_id == warehouse_id) & source.c.kind.in_(_CONSUMERS)
-    signed = case((outward, moves.c.value), else_=-moves.c.value)
+    query, _ = _consumed(warehouse_id, moves.c.value, moves.c.item_id)
     rows = conn.execute(
-        select(moves.c.item_id, func.sum(signed))
-        .join_from(moves, source, source.c.id == moves.c.from_location_id)
-        .join(target, target.c.id == moves.c.to_location_id)
-        .where(moves.c.effective_at >= start, moves.c.effective_at < end, outward | inward)
-        .group_by(moves.c.item_id)
+        query.where(moves.c.effective_at >= start, moves.c.effective_at < end).group_by(
+            moves.c.item_id
+        )
     )
     return {int(item): int(value or 0) for item, value in rows}
+
+
+def weekly_demand(
+    conn: Connection, warehouse_id: int, bounds: Sequence[datetime]
+) -> dict[int, list[int]]:
+    """Per item with demand: the net quantity (scaled base units) issued from the warehouse to
+    customers and production in each week [bounds[i], bounds[i + 1]), less returns. One
+    statement (the week found by a CASE over the bounds: exact across clock changes)."""
+    weeks = len(bounds) - 1
+    week = case(
+        *((moves.c.effective_at < bound, index) for index, bound in enumerate(bounds[1:-1])),
+        else_=weeks - 1,
+    ).label("week")
+    query, _ = _consumed(warehouse_id, moves.c.quantity, moves.c.item_id, week)
+    rows = conn.execute(
+        query.where(moves.c.effective_at >= bounds[0], moves.c.effective_at < bounds[-1]).group_by(
+            moves.c.item_id, week
+        )
+    )
+    out: dict[int, list[int]] = {}
+    for item, index, quantity in rows:
+        out.setdefault(int(item), [0] * weeks)[int(index)] = int(quantity or 0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -76,6 +113,19 @@ class AbcRun:
     computed_at: datetime
     computed_by: int
     total: int
+    #: the whole weeks XYZ was computed over (None: a run from before XYZ)
+    weeks: int | None = None
+
+
+@dataclass(frozen=True)
+class ItemClass:
+    """An item's classes in a run: ABC by its consumption value (scaled money), XYZ by the
+    coefficient of variation of its weekly demand (scaled by 10**6; None: no demand)."""
+
+    abc: str
+    consumption: int
+    xyz: str | None = None
+    demand_cv: int | None = None
 
 
 def write_run(
@@ -84,10 +134,11 @@ def write_run(
     period: tuple[date, date],
     now: datetime,
     user_id: int,
-    classes: Mapping[int, tuple[str, int]],
+    classes: Mapping[int, ItemClass],
+    weeks: int | None = None,
 ) -> int:
-    """Keep one computation: the run and each item's (class, consumption). Answers its id."""
-    total = sum(max(value, 0) for _, value in classes.values())
+    """Keep one computation: the run and each item's classes. Answers its id."""
+    total = sum(max(c.consumption, 0) for c in classes.values())
     run_id = int(
         conn.execute(
             insert(abc_runs)
@@ -98,6 +149,7 @@ def write_run(
                 computed_at=now,
                 computed_by=user_id,
                 total=total,
+                weeks=weeks,
             )
             .returning(abc_runs.c.id)
         ).scalar_one()
@@ -106,10 +158,11 @@ def write_run(
         conn.execute(
             insert(abc_classes),
             [
-                {"run_id": run_id, "item_id": item, "abc_class": cls, "consumption": value}
-                for item, (cls, value) in sorted(classes.items())
+                {"run_id": run_id, "item_id": item, "abc_class": c.abc,
+                 "consumption": c.consumption, "xyz_class": c.xyz, "demand_cv": c.demand_cv}
+                for item, c in sorted(classes.items())
             ],
-        )
+        )  # fmt: skip
     return run_id
 
 
@@ -123,14 +176,23 @@ def latest_run(conn: Connection, warehouse_id: int) -> AbcRun | None:
     return None if row is None else AbcRun(*row)
 
 
-def run_classes(conn: Connection, run_id: int) -> dict[int, tuple[str, int]]:
-    """Per item of a run: (class, consumption)."""
+def run_classes(conn: Connection, run_id: int) -> dict[int, ItemClass]:
+    """Per item of a run: its classes."""
     rows = conn.execute(
-        select(abc_classes.c.item_id, abc_classes.c.abc_class, abc_classes.c.consumption).where(
-            abc_classes.c.run_id == run_id
-        )
+        select(
+            abc_classes.c.item_id,
+            abc_classes.c.abc_class,
+            abc_classes.c.consumption,
+            abc_classes.c.xyz_class,
+            abc_classes.c.demand_cv,
+        ).where(abc_classes.c.run_id == run_id)
     )
-    return {int(item): (str(cls), int(value)) for item, cls, value in rows}
+    return {
+        int(item): ItemClass(
+            str(abc), int(value), None if xyz is None else str(xyz), None if cv is None else int(cv)
+        )
+        for item, abc, value, xyz, cv in rows
+    }
 
 
 def frequencies(conn: Connection) -> tuple[dict[str, int], dict[int, tuple[str, str, int]]]:

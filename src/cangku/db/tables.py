@@ -936,6 +936,8 @@ abc_runs = Table(
     Column("computed_by", Id, ForeignKey("users.id"), nullable=False),
     Column("total", Scaled, nullable=False),
     CheckConstraint("period_start <= period_end", name="period_in_order"),
+    # migration 0013: the whole weeks (ending on the period's last day) XYZ was computed over
+    Column("weeks", Integer, nullable=True),
 )
 Index("ix_abc_runs_warehouse", abc_runs.c.warehouse_id, abc_runs.c.id)
 
@@ -948,6 +950,10 @@ abc_classes = Table(
     Column("abc_class", String(1), nullable=False),
     Column("consumption", Scaled, nullable=False),
     CheckConstraint("abc_class IN ('A','B','C')", name="abc_class_known"),
+    # migration 0013: X, Y or Z from the coefficient of variation of the weekly demand (scaled
+    # by 10**6; NULL: no demand, Z)
+    Column("xyz_class", String(1), nullable=True),
+    Column("demand_cv", Scaled, nullable=True),
 )
 
 #: how often places are counted, in days: per ABC class, or per location (the location and

@@ -10,23 +10,33 @@ is today or earlier. The most overdue come first: never counted, then the oldest
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from fractions import Fraction
+from math import isqrt
 
 from cangku.domain.counts import DEFAULT_FREQUENCY_DAYS, under
 from cangku.domain.errors import InvalidInput
 
 __all__ = [
     "ABC_CLASSES",
+    "XYZ_CLASSES",
+    "XYZ_LIMITS",
     "DuePlace",
     "Place",
     "check_days",
     "due_places",
     "frequency_of",
+    "xyz_class",
 ]
 
 ABC_CLASSES = ("A", "B", "C")
+XYZ_CLASSES = ("X", "Y", "Z")
+#: the coefficient of variation of weekly demand up to which an item is X, then Y (above: Z)
+XYZ_LIMITS = (Fraction(1, 2), Fraction(1))
+#: the scale a coefficient of variation is kept at (six decimals)
+_CV_SCALE = 10**6
 
 
 @dataclass(frozen=True)
@@ -107,3 +117,22 @@ def due_places(
         )
     )
     return due
+
+
+def xyz_class(weekly: Sequence[int]) -> tuple[str, int | None]:
+    """(class, coefficient of variation scaled by 10**6) of a demand series (one figure a
+    week): the population standard deviation over the mean. X up to 0.5, Y up to 1.0, Z above,
+    and Z with no demand (no mean to compare with: the CV is None). The class is decided on
+    exact fractions (variance / mean² against the limits squared); the CV kept is rounded
+    down to six decimals."""
+    if not weekly or sum(weekly) <= 0:
+        return "Z", None
+    n = len(weekly)
+    mean = Fraction(sum(weekly), n)
+    variance = sum(((w - mean) * (w - mean) for w in weekly), Fraction(0)) / n
+    ratio = variance / (mean * mean)  # CV squared
+    x_limit, y_limit = XYZ_LIMITS
+    cls = "X" if ratio <= x_limit * x_limit else "Y" if ratio <= y_limit * y_limit else "Z"
+    scaled = ratio * _CV_SCALE * _CV_SCALE
+    return cls, isqrt(scaled.numerator // scaled.denominator)
+

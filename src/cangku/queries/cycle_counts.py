@@ -19,7 +19,14 @@ from cangku.db import cycle_counts as store
 from cangku.db.company import read_company
 from cangku.db.tables import items, locations, users, warehouses
 from cangku.domain.counts import accuracy, variance
-from cangku.domain.cycle_counts import ABC_CLASSES, DuePlace, Place, due_places, frequency_of
+from cangku.domain.cycle_counts import (
+    ABC_CLASSES,
+    XYZ_CLASSES,
+    DuePlace,
+    Place,
+    due_places,
+    frequency_of,
+)
 from cangku.domain.errors import NotFound
 from cangku.domain.quantities import from_scaled
 from cangku.queries.common import check_paging
@@ -72,7 +79,7 @@ def _places(conn: Connection, warehouse_id: int) -> list[Place]:
                 item_id,
                 location_id,
                 path,
-                classes.get(item_id, ("C", 0))[0],
+                classes[item_id].abc if item_id in classes else "C",
                 None if at is None else _local_day(at, zone),
             )
         )
@@ -214,6 +221,20 @@ class AbcItem:
     item_name: str
     abc_class: str
     consumption: Decimal
+    #: X, Y or Z by the variability of the weekly demand (None: a run from before XYZ)
+    xyz_class: str | None = None
+    #: the coefficient of variation of the weekly demand (None: no demand)
+    demand_cv: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """The items of one ABC class and one XYZ class, and their consumption value."""
+
+    abc_class: str
+    xyz_class: str
+    items: int
+    consumption: Decimal
 
 
 @dataclass(frozen=True)
@@ -228,6 +249,10 @@ class AbcView:
     classes: Sequence[AbcClassTotal]
     #: the items, largest consumption first (at most ``limit``)
     items: Sequence[AbcItem]
+    #: the whole weeks the XYZ classes come from (None: a run from before XYZ)
+    weeks: int | None = None
+    #: ABC x XYZ: nine cells, A-X first (empty without XYZ)
+    matrix: Sequence[MatrixCell] = ()
 
 
 def abc_view(
@@ -243,13 +268,14 @@ def abc_view(
     classes = store.run_classes(conn, run.id)
     totals = []
     for cls in ABC_CLASSES:
-        mine = [value for c, value in classes.values() if c == cls]
+        mine = [c.consumption for c in classes.values() if c.abc == cls]
         value = sum(max(v, 0) for v in mine)
         share = Decimal(0) if run.total == 0 else Decimal(100 * value) / Decimal(run.total)
         totals.append(
             AbcClassTotal(cls, len(mine), from_scaled(value), share.quantize(Decimal("0.1")))
         )
-    top = sorted(classes.items(), key=lambda kv: (-kv[1][1], kv[0]))[offset : offset + limit]
+    top = sorted(classes.items(), key=lambda kv: (-kv[1].consumption, kv[0]))
+    top = top[offset : offset + limit]
     names = _names(conn, {i for i, _ in top}, set()).items
     who = conn.execute(select(users.c.username).where(users.c.id == run.computed_by)).scalar()
     return AbcView(
@@ -261,8 +287,24 @@ def abc_view(
         str(who),
         from_scaled(run.total),
         totals,
-        [AbcItem(*names[i], cls, from_scaled(value)) for i, (cls, value) in top],
+        [_abc_item(names[i], c) for i, c in top],
+        run.weeks,
+        _matrix(classes) if run.weeks is not None else (),
     )
+
+
+def _abc_item(name: tuple[str, str], c: store.ItemClass) -> AbcItem:
+    cv = None if c.demand_cv is None else Decimal(c.demand_cv) / 10**6
+    return AbcItem(*name, c.abc, from_scaled(c.consumption), c.xyz, cv)
+
+
+def _matrix(classes: dict[int, store.ItemClass]) -> list[MatrixCell]:
+    cells = []
+    for abc in ABC_CLASSES:
+        for xyz in XYZ_CLASSES:
+            mine = [c.consumption for c in classes.values() if c.abc == abc and c.xyz == xyz]
+            cells.append(MatrixCell(abc, xyz, len(mine), from_scaled(sum(max(v, 0) for v in mine))))
+    return cells
 
 
 @dataclass(frozen=True)

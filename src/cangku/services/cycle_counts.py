@@ -17,7 +17,7 @@ from cangku.db import lookups
 from cangku.db.company import read_company
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.counts import abc_classes
-from cangku.domain.cycle_counts import ABC_CLASSES, check_days
+from cangku.domain.cycle_counts import ABC_CLASSES, check_days, xyz_class
 from cangku.domain.errors import InvalidInput, NotFound
 from cangku.domain.permissions import Actor
 from cangku.queries.cycle_counts import warehouse_id_of
@@ -47,6 +47,17 @@ def months_before(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
+def _week_bounds(start: date, end: date, zone: ZoneInfo) -> list[datetime]:
+    """The bounds of the whole weeks of [start, end] that end with ``end`` (local midnights;
+    the days before the first whole week are left out of the XYZ figures)."""
+    weeks = ((end - start).days + 1) // 7
+    last = end + timedelta(days=1)
+    return [
+        datetime.combine(last - timedelta(days=7 * (weeks - k)), time(), zone)
+        for k in range(weeks + 1)
+    ]
+
+
 def _check_months(months: int) -> int:
     if not 1 <= months <= MAX_MONTHS:
         raise InvalidInput(
@@ -65,6 +76,9 @@ def recompute_abc(
     today included) and keep the classes as a new run: A the first 80 % of the value, B the
     next 15 %, C the rest and every item with none that holds stock there. Raises NotFound
     (warehouse), InvalidInput ``invalid_months``, PermissionDenied (``count.approve``).
+    Each item's XYZ class comes from its weekly demand (quantity issued to customers and
+    production, less returns) over the period's whole weeks ending today: X when the
+    coefficient of variation is at most 0.5, Y at most 1.0, Z above or with no demand.
     Writes the run and its classes, and the audit entry."""
     _check_months(months)
 
@@ -84,13 +98,14 @@ def recompute_abc(
         for item_id, _, _ in store.stocked_places(conn, warehouse_id):
             value.setdefault(item_id, 0)
         ranked = abc_classes(value)
+        weeks = _week_bounds(start, end, zone)
+        demand = store.weekly_demand(conn, warehouse_id, weeks) if len(weeks) > 1 else {}
+        classes = {}
+        for item, cls in ranked.items():
+            xyz, cv = xyz_class(demand.get(item, []))
+            classes[item] = store.ItemClass(cls, value[item], xyz, cv)
         run_id = store.write_run(
-            conn,
-            warehouse_id,
-            (start, end),
-            now,
-            actor.user_id,
-            {item: (cls, value[item]) for item, cls in ranked.items()},
+            conn, warehouse_id, (start, end), now, actor.user_id, classes, len(weeks) - 1
         )
         counts = {cls: sum(1 for c in ranked.values() if c == cls) for cls in ABC_CLASSES}
         return {"run_id": run_id, "start": start.isoformat(), "end": end.isoformat(), **counts}
