@@ -8,7 +8,7 @@ Each month the manager recomputes Shanghai's ABC classes and the counter counts 
 the cycle-count plan says are due (the most overdue first), finding a few differences that the
 manager approves and posts; on the last day a count of the plan is being counted.
 
-The story (``services.demo._History``) keeps its own book of the bins: these steps change it
+The story (``services.demo_story._History``) keeps its own book of the bins: these steps change it
 as the goods move (``WH/TRANSIT`` while they travel).
 """
 
@@ -58,8 +58,8 @@ from cangku.services.transfers.requests import (
 )
 
 if TYPE_CHECKING:
-    from cangku.services.demo import _History
     from cangku.services.demo_catalogue import DemoItem
+    from cangku.services.demo_story import _History
 
 __all__ = ["cycle_count", "open_transfer_work", "recall_a_lot", "replenish"]
 

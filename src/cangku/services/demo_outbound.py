@@ -13,7 +13,7 @@ back (or dropped after ten days). Two customers send goods back (one restocked, 
 inspection and scrapped there). The last day leaves a request or a pick list waiting at each
 step.
 
-The story (``services.demo._History``) keeps its own book of what is in the bins; the steps
+The story (``services.demo_story._History``) keeps its own book of what is in the bins; the steps
 here choose lots and bins themselves, so the book follows the pick lists (what was picked left
 its bin; the shipping areas are not in the book) and the moves of customer returns.
 """
@@ -61,7 +61,7 @@ from cangku.services.tasks import assign_document
 
 if TYPE_CHECKING:
     from cangku.db.uow import Database
-    from cangku.services.demo import _History
+    from cangku.services.demo_story import _History
 
 __all__ = [
     "REQUISITION_APPROVAL_THRESHOLD",
