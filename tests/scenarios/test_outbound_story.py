@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from cangku.db.tables import documents, moves
+from cangku.db.tables import documents, locations, moves
 from cangku.db.uow import Database
 from cangku.domain.errors import PermissionDenied, RuleViolation
 from cangku.queries.outbound import request_lines
@@ -204,3 +204,24 @@ def test_small_requisition_approves_itself_and_ships_to_production(outbound: Dat
     assert shipped.state == "shipped"
     assert shipped.data["cost_of_goods"] == "5"
     assert _on_hand(outbound, "BOLT", "WH1-A", None) == Decimal(90)
+    # 4 bolts come back unused: from production, where they went, not from a customer
+    with outbound.read() as conn:
+        shipment = conn.execute(
+            select(documents.c.number).where(documents.c.doc_type == "shipment")
+        ).scalar_one()
+    back = create_customer_return(
+        outbound,
+        CTX,
+        NewCustomerReturn(
+            shipment, [CustomerReturnLineInput("BOLT", "4", reason="not_needed", location="WH1-A")]
+        ),
+    )
+    with outbound.read() as conn:
+        came_from = conn.execute(
+            select(locations.c.kind)
+            .join(moves, moves.c.from_location_id == locations.c.id)
+            .where(moves.c.id == back.move_ids[0])
+        ).scalar_one()
+        assert verify(conn).ok
+    assert came_from == "production"
+    assert _on_hand(outbound, "BOLT", "WH1-A", None) == Decimal(94)

@@ -126,11 +126,28 @@ def _returned(conn: Connection, shipment_id: int) -> dict[tuple[int, int | None]
     return {(r[0], r[1]): int(r[2]) for r in rows}
 
 
+def _requested_as(conn: Connection, doc: store.DocumentRow) -> str | None:
+    """The type of the request whose shipment the return is against."""
+    shipment = documents.alias("shipment")
+    request = documents.alias("request")
+    return conn.execute(
+        select(request.c.doc_type)
+        .join_from(shipment, request, request.c.id == shipment.c.origin_id)
+        .where(shipment.c.id == doc.origin_id)
+    ).scalar()
+
+
 def _receive_moves(conn: Connection, doc: store.DocumentRow) -> list[MoveLine]:
     rows = store.lines_of(conn, doc.id)
     items = loads.inbound_items(conn, ids=[r.item_id for r in rows])
     lots = loads.lots_by_ids(conn, [r.lot_id for r in rows])
-    customer_id = loads.virtual_location(conn, doc.warehouse_id, LocationKind.CUSTOMER)
+    # goods come back from where they went: a requisition's from production
+    came_from = (
+        LocationKind.PRODUCTION
+        if _requested_as(conn, doc) == "requisition"
+        else (LocationKind.CUSTOMER)
+    )
+    customer_id = loads.virtual_location(conn, doc.warehouse_id, came_from)
     scrap_id = loads.virtual_location(conn, doc.warehouse_id, LocationKind.SCRAP)
     places = lookups.locations_by_ids(
         conn, {customer_id, scrap_id} | {r.target_location_id or 0 for r in rows}
