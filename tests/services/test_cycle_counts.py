@@ -172,24 +172,25 @@ def test_a_cycle_count_plan_from_abc_classes(consumed: Database) -> None:
         assert conn.execute(select(func.count()).select_from(documents)).scalar_one() == before
 
 
-def test_steady_weekly_demand_is_x(consumed: Database) -> None:
-    """WH2-A: 10 BOLT issued every week of the 52 before TODAY: X (CV 0)."""
-    receive_stock(consumed, CTX, Receive("BOLT", "600", "WH2-A", unit_cost="1",
-                                         effective_at=_at(date(2025, 6, 1))))  # fmt: skip
-    for week in range(52):
+def test_steady_weekly_demand_is_x_over_the_weeks_the_ledger_has(consumed: Database) -> None:
+    """WH2-A's ledger begins 141 days before TODAY: 10 BOLT issued in each of the 20 whole
+    weeks since is X (CV 0), not Z for the 32 weeks before it had any history."""
+    began = _at(TODAY - timedelta(days=141))
+    receive_stock(consumed, CTX, Receive("BOLT", "600", "WH2-A", unit_cost="1", effective_at=began))
+    for week in range(20):
         day = TODAY - timedelta(days=7 * week)
         issue_stock(consumed, CTX, Issue("BOLT", "10", "WH2-A", effective_at=_at(day)))
     run = recompute_abc(consumed, CTX, "WH2", today=TODAY)
     assert run.items == {"A": 1, "B": 0, "C": 0}
     with consumed.read() as conn:
         view = abc_view(conn, "WH2")
-        # the issues' own cost (FIFO layers of BOLT at 0.50 and 1.00)
+        # the issues' own cost (FIFO layers of BOLT)
         issued = conn.execute(
             select(func.sum(moves.c.value))
             .join(locations, locations.c.id == moves.c.from_location_id)
             .where(locations.c.code == "WH2-A", moves.c.operation == "issue")
         ).scalar_one()
-    assert view is not None
+    assert view is not None and view.weeks == 20
     assert [(i.item, i.abc_class, i.consumption, i.xyz_class, i.demand_cv) for i in view.items] == [
         ("BOLT", "A", Decimal(issued) / 10**6, "X", Decimal("0")),
     ]

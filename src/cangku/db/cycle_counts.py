@@ -31,6 +31,7 @@ __all__ = [
     "ItemClass",
     "PostedCount",
     "consumption",
+    "first_move_at",
     "weekly_demand",
     "frequencies",
     "last_counted",
@@ -79,6 +80,14 @@ def consumption(
         )
     )
     return {int(item): int(value or 0) for item, value in rows}
+
+
+def first_move_at(conn: Connection, warehouse_id: int) -> datetime | None:
+    """When the warehouse's ledger begins (the earliest effective time of its chain)."""
+    found: datetime | None = conn.execute(
+        select(func.min(moves.c.effective_at)).where(moves.c.warehouse_id == warehouse_id)
+    ).scalar()
+    return found
 
 
 def weekly_demand(

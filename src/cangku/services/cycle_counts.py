@@ -77,7 +77,8 @@ def recompute_abc(
     next 15 %, C the rest and every item with none that holds stock there. Raises NotFound
     (warehouse), InvalidInput ``invalid_months``, PermissionDenied (``count.approve``).
     Each item's XYZ class comes from its weekly demand (quantity issued to customers and
-    production, less returns) over the period's whole weeks ending today: X when the
+    production, less returns) over the period's whole weeks ending today (those since the
+    warehouse's ledger began): X when the
     coefficient of variation is at most 0.5, Y at most 1.0, Z above or with no demand.
     Writes the run and its classes, and the audit entry."""
     _check_months(months)
@@ -98,7 +99,10 @@ def recompute_abc(
         for item_id, _, _ in store.stocked_places(conn, warehouse_id):
             value.setdefault(item_id, 0)
         ranked = abc_classes(value)
-        weeks = _week_bounds(start, end, zone)
+        # weeks before the warehouse's ledger began are no demand, only no history
+        began = store.first_move_at(conn, warehouse_id)
+        history = start if began is None else max(start, began.astimezone(zone).date())
+        weeks = _week_bounds(history, end, zone)
         demand = store.weekly_demand(conn, warehouse_id, weeks) if len(weeks) > 1 else {}
         classes = {}
         for item, cls in ranked.items():
