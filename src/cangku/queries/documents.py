@@ -1,7 +1,10 @@
 """The read side of documents: one document with its lines, timeline, moves and the documents
-made from it; lists with filters; the task inbox; what is on order.
+made from it; lists with filters.
 
 Everything is scoped: ``warehouses`` is the set the reader may see documents in (None: all).
+The summary rows live in ``queries.document_summary``, the task inbox in ``queries.tasks``, what
+is on order in ``queries.on_order`` and a lot's documents in ``queries.lot_documents``; their
+public names are importable from here as well.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
 import cangku.domain.outbound  # noqa: F401 - declares the inbound and outbound machines
@@ -31,20 +34,36 @@ from cangku.db.tables import (
 from cangku.domain.documents import Machine, machines
 from cangku.domain.errors import InvalidInput, NotFound
 from cangku.domain.outbound import SHIPMENT
-from cangku.domain.permissions import Actor, Warehouses, declared_actions
+from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled, scaled_product
 from cangku.queries.common import Page, check_paging, count_capped, text_filter
+from cangku.queries.document_summary import (
+    DocumentSummary,
+    open_condition,
+    summary_columns,
+    summary_from,
+    summary_of,
+    visible,
+)
+from cangku.queries.lot_documents import LotOrigin, documents_of_lot
+from cangku.queries.on_order import on_order, on_order_of
+from cangku.queries.tasks import TaskCount, my_tasks, task_counts
 
 __all__ = [
     "DocumentSummary",
     "DocumentView",
     "EventView",
     "LineView",
+    "LotOrigin",
     "TaskCount",
+    "documents_of_lot",
     "get_document",
     "list_documents",
+    "machine_of",
     "my_tasks",
     "on_order",
+    "on_order_of",
+    "priced_for",
     "task_counts",
 ]
 
@@ -100,27 +119,6 @@ class EventView:
 
 
 @dataclass(frozen=True)
-class DocumentSummary:
-    number: str
-    doc_type: str
-    state: str
-    warehouse: str
-    partner: str | None
-    partner_name: str | None
-    created_by: str
-    assignee: str | None
-    due_on: date | None
-    reference: str | None
-    total_value: Decimal | None
-    created_at: datetime
-    updated_at: datetime
-    origin: str | None
-    #: the step that is this document's next task (None: nothing waits on it)
-    next_step: str | None
-    overdue: bool = False
-
-
-@dataclass(frozen=True)
 class DocumentView(DocumentSummary):
     note: str | None = None
     approved_by: str | None = None
@@ -143,65 +141,7 @@ class DocumentView(DocumentSummary):
     to_warehouse: str | None = None
 
 
-_creator = aliased(users, name="creator")
-_assignee = aliased(users, name="assignee")
 _approver = aliased(users, name="approver")
-_origin = aliased(documents, name="origin")
-
-
-def _summary_columns() -> list[Any]:
-    return [
-        documents.c.number,
-        documents.c.doc_type,
-        documents.c.state,
-        warehouses.c.code,
-        partners.c.code,
-        partners.c.name,
-        _creator.c.username,
-        _assignee.c.username,
-        documents.c.due_on,
-        documents.c.reference,
-        documents.c.total_value,
-        documents.c.created_at,
-        documents.c.updated_at,
-        _origin.c.number,
-    ]
-
-
-def _summary_from() -> Any:
-    return (
-        documents.join(warehouses, warehouses.c.id == documents.c.warehouse_id)
-        .outerjoin(partners, partners.c.id == documents.c.partner_id)
-        .join(_creator, _creator.c.id == documents.c.created_by)
-        .outerjoin(_assignee, _assignee.c.id == documents.c.assignee_id)
-        .outerjoin(_origin, _origin.c.id == documents.c.origin_id)
-    )
-
-
-def _next_step(doc_type: str, state: str) -> str | None:
-    machine = machines().get(doc_type)
-    task = machine.task(state) if machine else None
-    return task.code if task else None
-
-
-def _summary(row: Any, today: date | None = None) -> DocumentSummary:
-    due = row[8]
-    step = _next_step(row[1], row[2])
-    return DocumentSummary(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], due, row[9],
-        from_scaled(row[10]) if row[10] is not None else None, row[11], row[12], row[13], step,
-        overdue=bool(step and due is not None and today is not None and due < today),
-    )  # fmt: skip
-
-
-def _visible(warehouses_seen: Warehouses) -> ColumnElement[bool] | None:
-    if warehouses_seen is None:
-        return None
-    if not warehouses_seen:
-        return false()
-    seen = sorted(warehouses_seen)
-    # a transfer is seen in both warehouses: where it leaves and where it arrives
-    return or_(documents.c.warehouse_id.in_(seen), documents.c.to_warehouse_id.in_(seen))
 
 
 #: a request's or shipment's header fields (queries.outbound.outbound_header reads them too)
@@ -219,25 +159,23 @@ def get_document(
     does not exist or lies in a warehouse the reader may not see."""
     stmt = (
         select(
-            *_summary_columns(),
+            *summary_columns(),
             documents.c.id,
             documents.c.note,
             _approver.c.username,
             documents.c.closed_at,
             *_OUTBOUND,
         )
-        .select_from(
-            _summary_from().outerjoin(_approver, _approver.c.id == documents.c.approved_by)
-        )
+        .select_from(summary_from().outerjoin(_approver, _approver.c.id == documents.c.approved_by))
         .where(documents.c.number == number)
     )
-    seen = _visible(warehouses_seen)
+    seen = visible(warehouses_seen)
     if seen is not None:
         stmt = stmt.where(seen)
     row = conn.execute(stmt).first()
     if row is None:
         raise NotFound("document", number)
-    base = _summary(row, today)
+    base = summary_of(row, today)
     document_id = row[14]
     return DocumentView(
         **base.__dict__,
@@ -398,7 +336,7 @@ def list_documents(
     partner, an item on their lines and ``q`` (number, reference). InvalidInput
     ``unknown_document_type`` / ``unknown_state``."""
     check_paging(limit, offset)
-    stmt = select(*_summary_columns()).select_from(_summary_from())
+    stmt = select(*summary_columns()).select_from(summary_from())
     if doc_type is not None:
         machine = machines().get(doc_type)
         if machine is None:
@@ -417,7 +355,7 @@ def list_documents(
     if state is not None:
         stmt = stmt.where(documents.c.state == state)
     if open_only:
-        stmt = stmt.where(_open_condition())
+        stmt = stmt.where(open_condition())
     if warehouse is not None:
         stmt = stmt.where(warehouses.c.code == warehouse)
     if partner is not None:
@@ -433,153 +371,12 @@ def list_documents(
     needle = text_filter(q, documents.c.number, documents.c.reference)
     if needle is not None:
         stmt = stmt.where(needle)
-    seen = _visible(warehouses_seen)
+    seen = visible(warehouses_seen)
     if seen is not None:
         stmt = stmt.where(seen)
     total, exact = count_capped(conn, stmt)
     rows = conn.execute(stmt.order_by(documents.c.id.desc()).limit(limit).offset(offset))
-    return Page([_summary(r, today) for r in rows], total, limit, offset, exact)
-
-
-def _open_condition() -> ColumnElement[bool]:
-    parts = [
-        and_(documents.c.doc_type == m.doc_type, documents.c.state.in_(m.open_states()))
-        for m in machines().values()
-    ]
-    return or_(*parts) if parts else false()
-
-
-# ---------------------------------------------------------------- the task inbox
-def _task_condition(actor: Actor) -> ColumnElement[bool]:
-    """Open documents whose next step the actor may take (in its warehouse) and that nobody
-    else was given, or that were given to the actor."""
-    actions = declared_actions()
-    parts: list[ColumnElement[bool]] = []
-    for machine in machines().values():
-        by_action: dict[tuple[str, bool], list[str]] = {}
-        for state, step_code in machine.tasks.items():
-            task = machine.step(step_code)
-            by_action.setdefault((task.action, task.at_destination), []).append(state)
-        for (code, at_destination), states in by_action.items():
-            act = actions.get(code)
-            if act is None or not actor.may(act):
-                continue
-            where = actor.warehouses(act)
-            cond = and_(documents.c.doc_type == machine.doc_type, documents.c.state.in_(states))
-            if where is not None:
-                # a step taken where the goods arrive is that warehouse's task
-                column = (
-                    func.coalesce(documents.c.to_warehouse_id, documents.c.warehouse_id)
-                    if at_destination
-                    else documents.c.warehouse_id
-                )
-                cond = and_(cond, column.in_(sorted(where)))
-            parts.append(cond)
-    mine = documents.c.assignee_id == actor.user_id
-    role_based = and_(
-        or_(*parts) if parts else false(),
-        or_(documents.c.assignee_id.is_(None), mine),
-    )
-    return or_(role_based, and_(mine, _open_condition()))
-
-
-def my_tasks(
-    conn: Connection,
-    actor: Actor,
-    today: date,
-    *,
-    doc_type: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> Page[DocumentSummary]:
-    """The actor's task inbox: overdue first, then by due date (none last), then oldest."""
-    check_paging(limit, offset)
-    stmt = select(*_summary_columns()).select_from(_summary_from()).where(_task_condition(actor))
-    if doc_type is not None:
-        stmt = stmt.where(documents.c.doc_type == doc_type)
-    total, exact = count_capped(conn, stmt)
-    overdue = case((documents.c.due_on < today, 0), else_=1)
-    undated = case((documents.c.due_on.is_(None), 1), else_=0)
-    rows = conn.execute(
-        stmt.order_by(overdue, undated, documents.c.due_on, documents.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return Page([_summary(r, today) for r in rows], total, limit, offset, exact)
-
-
-@dataclass(frozen=True)
-class TaskCount:
-    doc_type: str
-    step: str
-    count: int
-    overdue: int
-
-
-def task_counts(conn: Connection, actor: Actor, today: date) -> list[TaskCount]:
-    """How many tasks wait on the actor, per document type and step (the dashboard)."""
-    rows = conn.execute(
-        select(
-            documents.c.doc_type,
-            documents.c.state,
-            func.count(),
-            func.sum(case((documents.c.due_on < today, 1), else_=0)),
-        )
-        .where(_task_condition(actor))
-        .group_by(documents.c.doc_type, documents.c.state)
-    )
-    merged: dict[tuple[str, str], list[int]] = {}
-    for doc_type, state, count, late in rows:
-        step = _next_step(doc_type, state)
-        if step is None:
-            continue
-        entry = merged.setdefault((doc_type, step), [0, 0])
-        entry[0] += int(count)
-        entry[1] += int(late or 0)
-    return [TaskCount(t, s, c, o) for (t, s), (c, o) in sorted(merged.items())]
-
-
-# ---------------------------------------------------------------- on order
-def on_order(
-    conn: Connection, item_ids: list[int] | None = None, warehouse_id: int | None = None
-) -> dict[tuple[int, int], Decimal]:
-    """(item id, warehouse id) -> base units ordered and not received yet, over confirmed and
-    partly received purchase orders (what the stock pages show beside on hand)."""
-    open_qty = func.sum(
-        case(
-            (
-                document_lines.c.quantity > document_lines.c.done,
-                document_lines.c.quantity - document_lines.c.done,
-            ),
-            else_=0,
-        )
-    )
-    stmt = (
-        select(document_lines.c.item_id, documents.c.warehouse_id, open_qty)
-        .join(documents, documents.c.id == document_lines.c.document_id)
-        .where(
-            documents.c.doc_type == "purchase_order",
-            documents.c.state.in_(["confirmed", "partially_received"]),
-        )
-        .group_by(document_lines.c.item_id, documents.c.warehouse_id)
-    )
-    if item_ids is not None:
-        stmt = stmt.where(document_lines.c.item_id.in_(item_ids))
-    if warehouse_id is not None:
-        stmt = stmt.where(documents.c.warehouse_id == warehouse_id)
-    return {(int(r[0]), int(r[1])): from_scaled(r[2]) for r in conn.execute(stmt) if r[2]}
-
-
-def on_order_of(conn: Connection, item_code: str, warehouses_seen: Warehouses = None) -> Decimal:
-    """Base units of one item on order, over the warehouses the reader sees."""
-    item_id = conn.execute(select(items.c.id).where(items.c.code == item_code)).scalar()
-    if item_id is None:
-        return Decimal(0)
-    found = on_order(conn, [int(item_id)])
-    return sum(
-        (qty for (_, wh), qty in found.items() if warehouses_seen is None or wh in warehouses_seen),
-        start=Decimal(0),
-    )
+    return Page([summary_of(r, today) for r in rows], total, limit, offset, exact)
 
 
 def machine_of(doc_type: str) -> Machine:
@@ -587,54 +384,6 @@ def machine_of(doc_type: str) -> Machine:
     if found is None:
         raise InvalidInput(f"unknown document type {doc_type!r}", code="unknown_document_type")
     return found
-
-
-@dataclass(frozen=True)
-class LotOrigin:
-    """A document line that names a lot: a receipt (with its order), an inspection, a return."""
-
-    number: str
-    doc_type: str
-    state: str
-    line_no: int
-    quantity: Decimal
-    at: datetime
-    partner: str | None
-    #: the document it was made from (a receipt's purchase order)
-    origin: str | None
-    reference: str | None
-
-
-def documents_of_lot(
-    conn: Connection, lot_id: int, warehouses_seen: Warehouses = None
-) -> list[LotOrigin]:
-    """The documents whose lines name the lot, oldest first: where it came from (the receipt and
-    its purchase order, the supplier's delivery note) and what happened to it since."""
-    stmt = (
-        select(
-            documents.c.number,
-            documents.c.doc_type,
-            documents.c.state,
-            document_lines.c.line_no,
-            document_lines.c.quantity,
-            documents.c.created_at,
-            partners.c.code,
-            _origin.c.number,
-            documents.c.reference,
-        )
-        .join_from(document_lines, documents, documents.c.id == document_lines.c.document_id)
-        .outerjoin(partners, partners.c.id == documents.c.partner_id)
-        .outerjoin(_origin, _origin.c.id == documents.c.origin_id)
-        .where(document_lines.c.lot_id == lot_id)
-        .order_by(documents.c.id, document_lines.c.line_no)
-    )
-    seen = _visible(warehouses_seen)
-    if seen is not None:
-        stmt = stmt.where(seen)
-    return [
-        LotOrigin(r[0], r[1], r[2], r[3], from_scaled(r[4]), r[5], r[6], r[7], r[8])
-        for r in conn.execute(stmt)
-    ]
 
 
 def priced_for(view: DocumentView, scope: frozenset[str] | None) -> DocumentView:
