@@ -1,5 +1,5 @@
-"""Outbound: sales orders and material requisitions, pick lists, shipments, customer returns and
-the approval rules.
+"""Outbound: sales orders and material requisitions, pick lists, shipments and customer returns
+(the approval rules: ``outbound_approval_rules``).
 
 As inbound: each write answers the document as ``GET /documents/{number}`` shows it, with what
 the step produced in ``result`` (the moves it wrote; what allocation reserved and left short;
@@ -16,20 +16,16 @@ state does not allow, 409 ``invalid_transition``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Path, Query, Request, Response, status
+from fastapi import Request, Response, status
 
 from cangku.api.deps import ContextDep, DbDep, actor_of, permit
-from cangku.api.openapi import one_of, problems
+from cangku.api.openapi import problems
 from cangku.api.routers.documents import document_of
 from cangku.api.routers.stock import mark_replay
 from cangku.api.schemas_documents import NoteIn
 from cangku.api.schemas_outbound import (
-    KIND_VALUES,
-    ApprovalRuleIn,
-    ApprovalRuleOut,
     CustomerReturnIn,
     OutboundResultOut,
     OutboundStepOut,
@@ -39,7 +35,6 @@ from cangku.api.schemas_outbound import (
     SalesOrderIn,
     ShipIn,
 )
-from cangku.api.schemas_stock import MAX_ID
 from cangku.db.uow import Database
 from cangku.domain.documents import Machine
 from cangku.domain.outbound import (
@@ -47,16 +42,12 @@ from cangku.domain.outbound import (
     PICK_LIST,
     REQUEST_KINDS,
     SHIPMENT,
-    ApprovalRule,
 )
-from cangku.domain.permissions import Actor, Warehouses
-from cangku.domain.quantities import from_scaled
 from cangku.queries.cost_fields import cost_scope_of
-from cangku.queries.sites import warehouse_codes
 from cangku.routing import SegmentRouter
 from cangku.services.common import Context
-from cangku.services.documents import DOCUMENTS_VIEW, StepResult, step_action
-from cangku.services.outbound import allocation, picking, requests, returns, rules, shipping
+from cangku.services.documents import StepResult, step_action
+from cangku.services.outbound import allocation, picking, requests, returns, shipping
 from cangku.services.stock import VALUATION_VIEW
 
 router = SegmentRouter(tags=["outbound"])
@@ -70,7 +61,6 @@ TRANSITION = "`invalid_transition` (`data.state`: the step cannot be taken in it
 KEY_REUSED = "`idempotency_key_reused`; nothing written"
 #: a step's service, the kind bound: (db, ctx, number, note)
 StepService = Callable[[Database, Context, str, str | None], StepResult]
-RuleId = Annotated[int, Path(ge=1, le=MAX_ID, description="the rule's id")]
 
 
 def refusals(
@@ -384,78 +374,3 @@ note_step(
     "/customer-returns", CUSTOMER_RETURN, "cancel", returns.cancel_customer_return,
     "Cancel a draft customer return",
 )  # fmt: skip
-
-
-# ---------------------------------------------------------------- approval rules
-def _rules_out(db: Database, found: list[ApprovalRule], seen: Warehouses) -> list[ApprovalRuleOut]:
-    codes = warehouse_codes(db) if found else {}
-
-    def amount(value: int | None) -> Decimal | None:
-        return from_scaled(value) if value is not None else None
-
-    return [
-        ApprovalRuleOut(
-            id=rule.id,
-            kind=rule.doc_type,
-            warehouse=codes[rule.warehouse_id] if rule.warehouse_id is not None else None,
-            min_value=amount(rule.min_value),
-            min_quantity=amount(rule.min_quantity),
-            approver_role=rule.approver_role,
-        )
-        for rule in found
-        if seen is None or rule.warehouse_id is None or rule.warehouse_id in seen
-    ]
-
-
-@router.get(
-    "/approval-rules",
-    summary="When outbound requests wait for approval: the rules, oldest first",
-    description="The company-wide rules and those of the warehouses the caller sees.",
-)
-def list_approval_rules(
-    actor: Annotated[Actor, permit(DOCUMENTS_VIEW)],
-    db: DbDep,
-    kind: Annotated[
-        str | None, Query(description="the request kind", json_schema_extra=one_of(KIND_VALUES))
-    ] = None,
-) -> list[ApprovalRuleOut]:
-    if kind is not None:
-        requests.request_machine(kind)  # unknown_request_kind
-    seen = actor.warehouses(DOCUMENTS_VIEW)
-    return _rules_out(db, rules.approval_rules(db, kind), seen)
-
-
-@router.post(
-    "/approval-rules",
-    status_code=CREATED,
-    dependencies=[permit(rules.APPROVAL_RULE_MANAGE)],
-    responses={
-        **REPLAY,
-        **problems(
-            {
-                409: KEY_REUSED,
-                422: "`threshold_required` (neither a value nor a quantity), `invalid_threshold`, "
-                "`unknown_request_kind`, `unknown_role`; nothing written",
-            }
-        ),
-    },
-    summary="Add an approval rule",
-)
-def add_approval_rule(
-    body: ApprovalRuleIn, db: DbDep, ctx: ContextDep, response: Response
-) -> ApprovalRuleOut:
-    added = rules.add_approval_rule(db, ctx, rules.ApprovalRuleInput(**body.model_dump()))
-    mark_replay(response, added.replayed)
-    (rule,) = _rules_out(db, [r for r in rules.approval_rules(db) if r.id == added.id], None)
-    return rule
-
-
-@router.delete(
-    "/approval-rules/{rule_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    dependencies=[permit(rules.APPROVAL_RULE_MANAGE)],
-    summary="Remove an approval rule",
-)
-def remove_approval_rule(rule_id: RuleId, db: DbDep, ctx: ContextDep) -> Response:
-    rules.remove_approval_rule(db, ctx, rule_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
