@@ -135,4 +135,3 @@ def xyz_class(weekly: Sequence[int]) -> tuple[str, int | None]:
     cls = "X" if ratio <= x_limit * x_limit else "Y" if ratio <= y_limit * y_limit else "Z"
     scaled = ratio * _CV_SCALE * _CV_SCALE
     return cls, isqrt(scaled.numerator // scaled.denominator)
-
