@@ -31,6 +31,7 @@ from cangku.db.types import to_micros
 from cangku.db.uow import RetryableConflict
 
 __all__ = [
+    "ALLOCATION_ROW",
     "AllocationRow",
     "add_allocations",
     "allocations_of",
@@ -72,7 +73,8 @@ class AllocationRow:
     pick_line_id: int | None
 
 
-_ROW = select(
+#: the columns of an ``AllocationRow``, in its order
+ALLOCATION_ROW = select(
     allocations.c.id,
     allocations.c.document_id,
     allocations.c.line_id,
@@ -97,7 +99,7 @@ def allocations_of(
         (allocations.c.pick_line_id, sorted(set(pick_line_ids))),
     ):
         for member in members(conn, column, wanted):
-            rows = conn.execute(_ROW.where(member).order_by(allocations.c.id))
+            rows = conn.execute(ALLOCATION_ROW.where(member).order_by(allocations.c.id))
             out.extend(AllocationRow(*r) for r in rows)
     return out
 
@@ -107,7 +109,7 @@ def bare_allocations(
 ) -> list[AllocationRow]:
     """The reservations without a document on a balance (the stock.reserve operation's)."""
     rows = conn.execute(
-        _ROW.where(
+        ALLOCATION_ROW.where(
             allocations.c.document_id.is_(None),
             allocations.c.item_id == item_id,
             allocations.c.location_id == location_id,

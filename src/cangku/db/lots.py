@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, insert, select, update
 
+from cangku.db.allocations import ALLOCATION_ROW, AllocationRow
 from cangku.db.catalog import first_or_not_found, update_versioned
 from cangku.db.lookups import lot_by_code, lot_columns, lot_info
-from cangku.db.outbound import AllocationRow
 from cangku.db.statements import upsert
 from cangku.db.tables import allocations, balances, items, lot_events, lots
 from cangku.domain.enums import LotStatus, Tracking
@@ -334,23 +334,11 @@ def unpicked_reservations(conn: Connection, lot_id: int) -> list[AllocationRow]:
     """The lot's reservations for documents (requests) that no pick list picks yet, in id
     order: what a hold, quarantine or recall takes back."""
     rows = conn.execute(
-        select(
-            allocations.c.id,
-            allocations.c.document_id,
-            allocations.c.line_id,
-            allocations.c.item_id,
-            allocations.c.location_id,
-            allocations.c.lot_id,
-            allocations.c.warehouse_id,
-            allocations.c.quantity,
-            allocations.c.pick_line_id,
-        )
-        .where(
+        ALLOCATION_ROW.where(
             allocations.c.lot_id == lot_id,
             allocations.c.document_id.is_not(None),
             allocations.c.pick_line_id.is_(None),
-        )
-        .order_by(allocations.c.id)
+        ).order_by(allocations.c.id)
     )
     return [AllocationRow(*row) for row in rows]
 
