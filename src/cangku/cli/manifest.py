@@ -36,6 +36,7 @@ MANIFEST: tuple[Entry, ...] = (
     Entry("restore", "backup", "Replace the whole database with a backup."),
     Entry("demo", "demo", "Build the demo company and print its sign-ins."),
     Entry("labels", "labels", "Labels to scan, as a PDF."),
+    Entry("report", "report", "Analysis reports: value, movement, structure, trends, turnover."),
     Entry("init", "system", "Create or upgrade the database and the first administrator."),
     Entry("serve", "system", "Serve the web pages and the API."),
     Entry("verify", "system", "Check the ledger against balances, costs and the hash chains."),

@@ -48,7 +48,7 @@ from cangku.web.display import Shown, display_of, unit_symbol
 from cangku.web.i18n import N_
 from cangku.web.render import PageRoute, db_of, gettext_for, language
 
-__all__ = ["LineChart", "line_svg", "router"]
+__all__ = ["LineChart", "figure_svg", "line_svg", "router"]
 
 # Set once for the process (matplotlib reads these when it writes an SVG): never changed per
 # request, so threads drawing at the same time see the same values.
@@ -123,6 +123,11 @@ def line_svg(chart: LineChart) -> bytes:
     for side in ("left", "bottom"):
         axes.spines[side].set_color(LINE)
     axes.tick_params(colors=MUTED, length=0, pad=6)
+    return figure_svg(figure)
+
+
+def figure_svg(figure: Figure) -> bytes:
+    """A finished figure as a standalone SVG document with no style element or attribute."""
     figure.tight_layout(pad=0.6)
     out = io.StringIO()
     figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})

@@ -45,6 +45,7 @@ from cangku.web import (
     outbound_returns,
     outbound_rules,
     partners,
+    reports,
     roles,
     signin,
     sites,
@@ -174,6 +175,7 @@ def mount(app: FastAPI) -> None:
         roles.router,
         audit.router,
         labels.router,
+        reports.router,
         company.router,
         documents.router,
     ):

@@ -1,0 +1,161 @@
+"""What came into and went out of the stock in view over a period, by what was on the other
+side of the move: one grouped read of the moves effective in (opening, closing], each at the
+value the ledger posted it with (never re-costed).
+
+A move counts where it crosses the edge of the stock in view: into a valued location in view
+from anywhere else, or out of one to anywhere else. For the whole company a transfer between
+warehouses crosses nothing; in view of one warehouse it is a transfer in or out.
+
+Kinds of flow (``FLOW_KINDS``): ``received`` (from a supplier), ``produced`` (output of
+production: from the production location, other than a return or a reversal),
+``supplier_return`` (back to
+one), ``issued`` (to customers and production), ``returned`` (back from them), ``adjusted_in``
+and ``adjusted_out`` (to and from the adjustment and scrap locations), ``transfer_in`` and
+``transfer_out`` (from and to another warehouse's stock).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from cangku.db.tables import locations, moves
+from cangku.domain.enums import LocationKind
+from cangku.domain.permissions import Warehouses
+from cangku.queries.reports.common import bucket
+from cangku.queries.stock import VALUED
+
+__all__ = ["FLOW_KINDS", "Flow", "flows", "sum_flows"]
+
+FLOW_KINDS = (
+    "received",
+    "produced",
+    "supplier_return",
+    "issued",
+    "returned",
+    "adjusted_in",
+    "adjusted_out",
+    "transfer_in",
+    "transfer_out",
+)
+_IN = {
+    LocationKind.SUPPLIER: "received",
+    LocationKind.CUSTOMER: "returned",
+    LocationKind.PRODUCTION: "returned",
+    LocationKind.ADJUSTMENT: "adjusted_in",
+    LocationKind.SCRAP: "adjusted_in",
+}
+_OUT = {
+    LocationKind.SUPPLIER: "supplier_return",
+    LocationKind.CUSTOMER: "issued",
+    LocationKind.PRODUCTION: "issued",
+    LocationKind.ADJUSTMENT: "adjusted_out",
+    LocationKind.SCRAP: "adjusted_out",
+}
+#: the document a return from a customer (or from production) is posted under
+RETURN_DOC = "customer_return"
+#: up to this many items the read names them; more, and it reads all and keeps the wanted
+FEW = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Grouped moves of one item in one interval (``k``; 0 without intervals) that crossed
+    into (``warehouse`` the side in view) or out of the stock in view."""
+
+    item: int
+    k: int
+    kind: str
+    warehouse: int
+    quantity: int
+    value: int
+
+
+def flows(
+    conn: Connection,
+    opening: datetime,
+    closing: datetime,
+    wanted: set[int],
+    warehouses: Warehouses,
+    *,
+    bounds: Sequence[datetime] = (),
+    by_warehouse: bool = False,
+) -> Iterator[Flow]:
+    """The flows of the items ``wanted`` over (``opening``, ``closing``], in view of
+    ``warehouses`` (None: all), per interval (the index of the first of ``bounds`` at or after
+    the move: interval k ends at bounds[k]; none: all in 0). ``by_warehouse``: a transfer
+    between two warehouses both in view is a flow out of one and into the other."""
+    src, dst = locations.alias("src"), locations.alias("dst")
+    src_valued, dst_valued = src.c.kind.in_(VALUED), dst.c.kind.in_(VALUED)
+    k = bucket(moves.c.effective_at, bounds).label("k") if bounds else None
+    keys: list[Any] = [moves.c.item_id, src.c.kind.label("sk"), dst.c.kind.label("dk")]
+    keys += [src.c.warehouse_id.label("sw"), dst.c.warehouse_id.label("dw")]
+    # what comes from production is its output unless it is a return or a reversal
+    back = moves.c.operation.in_(("reverse",)) | (moves.c.document_type == RETURN_DOC)
+    keys.append(back.label("back"))
+    if k is not None:
+        keys.append(k)
+    inner_ok = warehouses is not None or by_warehouse
+    crossing = (
+        or_(~and_(src_valued, dst_valued), src.c.warehouse_id != dst.c.warehouse_id)
+        if inner_ok
+        else ~and_(src_valued, dst_valued)
+    )
+    stmt = (
+        select(*keys, func.sum(moves.c.quantity).label("q"), func.sum(moves.c.value).label("v"))
+        .join(src, src.c.id == moves.c.from_location_id)
+        .join(dst, dst.c.id == moves.c.to_location_id)
+        .where(
+            moves.c.effective_at > opening,
+            moves.c.effective_at <= closing,
+            or_(src_valued, dst_valued),
+            crossing,
+        )
+        .group_by(*keys)
+    )
+    if len(wanted) <= FEW:
+        stmt = stmt.where(moves.c.item_id.in_(sorted(wanted)))
+
+    def inside(kind: str, warehouse: int) -> bool:
+        return kind in VALUED and (warehouses is None or warehouse in warehouses)
+
+    for row in conn.execute(stmt):
+        item = int(row.item_id)
+        if item not in wanted:
+            continue
+        interval = int(row.k) if k is not None else 0
+        sw, dw = int(row.sw), int(row.dw)
+        q, v = int(row.q or 0), int(row.v or 0)
+        into, out = inside(row.dk, dw), inside(row.sk, sw)
+        if into and out and (sw == dw or not by_warehouse):
+            continue
+        if into:
+            kind = "transfer_in" if row.sk in VALUED else _IN[LocationKind(row.sk)]
+            if row.sk == LocationKind.PRODUCTION and not row.back:
+                kind = "produced"
+            yield Flow(item, interval, kind, dw, q, v)
+        if out:
+            kind = "transfer_out" if row.dk in VALUED else _OUT[LocationKind(row.dk)]
+            yield Flow(item, interval, kind, sw, q, v)
+
+
+def sum_flows(
+    found: Iterator[Flow], group_of: Callable[[Flow], Hashable | None]
+) -> dict[Hashable, dict[str, list[int]]]:
+    """Per group, per kind of flow: [quantity, value]."""
+    sums: defaultdict[Hashable, dict[str, list[int]]] = defaultdict(
+        lambda: {kind: [0, 0] for kind in FLOW_KINDS}
+    )
+    for flow in found:
+        group = group_of(flow)
+        if group is None:
+            continue
+        figures = sums[group][flow.kind]
+        figures[0] += flow.quantity
+        figures[1] += flow.value
+    return sums

@@ -1,0 +1,216 @@
+"""The stock at many instants at once, summed per group: what turnover's average inventory and
+the trends' series are made of.
+
+Read the way ``queries.series`` reads a series (ADR 0004), once for all the points: the state
+now (the items' cost rows, and per warehouse the balances) and one grouped read of the moves
+after the first point, per interval between two points; the points are then folded from the
+newest back. Folding touches only the items that changed in an interval, and a group's sum
+over the points is kept lazily (its value times the number of points it held for), so the work
+is the number of changes, not items × points.
+
+Values are each item's company value; in view of some warehouses only, or grouped by
+warehouse, an item's value is shared among its warehouses by quantity with the largest-
+remainder rule (``state.allocate``), at every point.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from cangku.db.tables import balances, item_costs, locations, moves
+from cangku.queries.reports.common import bucket
+from cangku.queries.reports.state import NOWHERE, allocate
+from cangku.queries.stock import VALUED
+
+__all__ = ["Folded", "fold_points"]
+
+#: which group an item's stock in a warehouse (``NOWHERE``: at none; None when the fold is not
+#: by warehouse) counts in; None: in none
+#: up to this many items, the reads name them (else they read every item and keep the wanted)
+FEW = 500
+GroupOf = Callable[[int, int | None], Hashable | None]
+
+
+@dataclass
+class Folded:
+    """Per group: the value and quantity summed over every point, at the first point and at the
+    last; with ``series``, the value and quantity at each point (oldest first)."""
+
+    value_sum: dict[Hashable, int] = field(default_factory=dict)
+    quantity_sum: dict[Hashable, int] = field(default_factory=dict)
+    first: dict[Hashable, tuple[int, int]] = field(default_factory=dict)
+    last: dict[Hashable, tuple[int, int]] = field(default_factory=dict)
+    series: dict[Hashable, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+class _Fold:
+    def __init__(self, group_of: GroupOf, by_warehouse: bool, points: int, series: bool) -> None:
+        self.group_of = group_of
+        self.by_warehouse = by_warehouse
+        self.points = points
+        self.keep_series = series
+        self.q: dict[int, int] = {}
+        self.v: dict[int, int] = {}
+        self.held: defaultdict[int, dict[int, int]] = defaultdict(dict)
+        self.cur_v: defaultdict[Hashable, int] = defaultdict(int)
+        self.cur_q: defaultdict[Hashable, int] = defaultdict(int)
+        self.acc_v: defaultdict[Hashable, int] = defaultdict(int)
+        self.acc_q: defaultdict[Hashable, int] = defaultdict(int)
+        self.since: dict[Hashable, int] = {}
+
+    def contributions(self, item: int) -> list[tuple[Hashable, int, int]]:
+        """(group, quantity, value) the item adds to each group in the current state."""
+        value = self.v.get(item, 0)
+        if not self.by_warehouse:
+            group = self.group_of(item, None)
+            return [] if group is None else [(group, self.q.get(item, 0), value)]
+        held = self.held.get(item, {})
+        places = sorted(held.items())
+        weights = [max(q, 0) for _, q in places]
+        found: list[tuple[Hashable, int, int]] = []
+        if sum(weights) > 0:
+            shares = allocate(value, weights)
+        else:
+            shares = [0] * len(places)
+            group = self.group_of(item, NOWHERE) if value else None
+            if group is not None:
+                found.append((group, 0, value))
+        for (warehouse, quantity), share in zip(places, shares, strict=True):
+            group = self.group_of(item, warehouse)
+            if group is not None and (quantity or share):
+                found.append((group, quantity, share))
+        return found
+
+    def add(self, item: int, sign: int, point: int) -> None:
+        for group, quantity, value in self.contributions(item):
+            held_since = self.since.get(group, self.points - 1)
+            self.acc_v[group] += self.cur_v[group] * (held_since - point)
+            self.acc_q[group] += self.cur_q[group] * (held_since - point)
+            self.since[group] = point
+            self.cur_v[group] += sign * value
+            self.cur_q[group] += sign * quantity
+
+
+def _now(conn: Connection, fold: _Fold, wanted: set[int]) -> None:
+    stmt = select(item_costs.c.item_id, item_costs.c.quantity, item_costs.c.value)
+    if len(wanted) <= FEW:
+        stmt = stmt.where(item_costs.c.item_id.in_(sorted(wanted)))
+    for item, quantity, value in conn.execute(stmt):
+        if int(item) in wanted:
+            fold.q[int(item)], fold.v[int(item)] = int(quantity), int(value)
+    if fold.by_warehouse:
+        stmt = (
+            select(balances.c.item_id, balances.c.warehouse_id, func.sum(balances.c.on_hand))
+            .join(locations, locations.c.id == balances.c.location_id)
+            .where(locations.c.kind.in_(VALUED))
+            .group_by(balances.c.item_id, balances.c.warehouse_id)
+        )
+        for item, warehouse, quantity in conn.execute(stmt):
+            if int(item) in wanted and quantity:
+                fold.held[int(item)][int(warehouse)] = int(quantity)
+
+
+def _changes(
+    conn: Connection, points: Sequence[datetime], by_warehouse: bool, wanted: set[int]
+) -> defaultdict[int, list[tuple[int, bool, bool, int, int, int, int]]]:
+    """Per interval k: (item, src valued, dst valued, src warehouse, dst warehouse, quantity,
+    value) of the moves after the first point, grouped."""
+    src, dst = locations.alias("src"), locations.alias("dst")
+    src_valued, dst_valued = src.c.kind.in_(VALUED), dst.c.kind.in_(VALUED)
+    # k for a move in (points[k-1], points[k]]; len(points) after the last point
+    interval = bucket(moves.c.effective_at, points[1:], 1).label("k")
+    keys = [moves.c.item_id, interval, src_valued.label("sv"), dst_valued.label("dv")]
+    if by_warehouse:
+        keys += [src.c.warehouse_id.label("sw"), dst.c.warehouse_id.label("dw")]
+        crossing = or_(~and_(src_valued, dst_valued), src.c.warehouse_id != dst.c.warehouse_id)
+    else:
+        crossing = ~and_(src_valued, dst_valued)
+    stmt = (
+        select(*keys, func.sum(moves.c.quantity).label("q"), func.sum(moves.c.value).label("v"))
+        .join(src, src.c.id == moves.c.from_location_id)
+        .join(dst, dst.c.id == moves.c.to_location_id)
+        .where(moves.c.effective_at > points[0], or_(src_valued, dst_valued), crossing)
+        .group_by(*keys)
+    )
+    if len(wanted) <= FEW:
+        stmt = stmt.where(moves.c.item_id.in_(sorted(wanted)))
+    found: defaultdict[int, list[tuple[int, bool, bool, int, int, int, int]]] = defaultdict(list)
+    for row in conn.execute(stmt):
+        item = int(row.item_id)
+        if item not in wanted:
+            continue
+        sw = int(row.sw) if by_warehouse else 0
+        dw = int(row.dw) if by_warehouse else 0
+        found[int(row.k)].append(
+            (item, bool(row.sv), bool(row.dv), sw, dw, int(row.q or 0), int(row.v or 0))
+        )
+    return found
+
+
+def _undo(fold: _Fold, change: tuple[int, bool, bool, int, int, int, int]) -> None:
+    """Take one grouped change back out of the state (folding towards the past)."""
+    item, src_valued, dst_valued, sw, dw, quantity, value = change
+    if dst_valued and not src_valued:
+        fold.q[item] = fold.q.get(item, 0) - quantity
+        fold.v[item] = fold.v.get(item, 0) - value
+    elif src_valued and not dst_valued:
+        fold.q[item] = fold.q.get(item, 0) + quantity
+        fold.v[item] = fold.v.get(item, 0) + value
+    if fold.by_warehouse:
+        held = fold.held[item]
+        if dst_valued:
+            held[dw] = held.get(dw, 0) - quantity
+        if src_valued:
+            held[sw] = held.get(sw, 0) + quantity
+
+
+def fold_points(
+    conn: Connection,
+    points: Sequence[datetime],
+    wanted: set[int],
+    group_of: GroupOf,
+    *,
+    by_warehouse: bool,
+    series: bool = False,
+) -> Folded:
+    """The stock of the items ``wanted`` at each of ``points`` (ascending, the last at or
+    before now), summed per group (see the module docstring). ``series`` keeps each point's
+    figures per group: use it with few groups."""
+    count = len(points)
+    fold = _Fold(group_of, by_warehouse, count, series)
+    _now(conn, fold, wanted)
+    for item in set(fold.q) | set(fold.v) | set(fold.held):
+        for group, quantity, value in fold.contributions(item):
+            fold.cur_v[group] += value
+            fold.cur_q[group] += quantity
+    changes = _changes(conn, points, by_warehouse, wanted)
+    out = Folded()
+    snapshots: list[tuple[dict[Hashable, int], dict[Hashable, int]]] = []
+    for k in range(count, 0, -1):  # interval k lies after point k-1: undo it to reach k-1
+        point = k - 1
+        touched = {change[0] for change in changes.get(k, [])}
+        for item in touched:
+            fold.add(item, -1, point)
+        for change in changes.get(k, []):
+            _undo(fold, change)
+        for item in touched:
+            fold.add(item, 1, point)
+        if k == count:
+            out.last = {g: (fold.cur_q[g], fold.cur_v[g]) for g in fold.cur_v}
+        if series:
+            snapshots.append((dict(fold.cur_q), dict(fold.cur_v)))
+    for group in set(fold.cur_v) | set(fold.acc_v):
+        held_since = fold.since.get(group, count - 1)
+        out.value_sum[group] = fold.acc_v[group] + fold.cur_v[group] * (held_since + 1)
+        out.quantity_sum[group] = fold.acc_q[group] + fold.cur_q[group] * (held_since + 1)
+        out.first[group] = (fold.cur_q[group], fold.cur_v[group])
+    if series:
+        snapshots.reverse()
+        for group in out.first:
+            out.series[group] = [(q.get(group, 0), v.get(group, 0)) for q, v in snapshots]
+    return out
