@@ -6,11 +6,13 @@ Both reads are the ledger's exact as-of reads (ADR 0004): the latest valid check
 the instant plus the moves since, or the current balances less the moves after it, whichever
 is nearer. Nothing is cached.
 
-A place's value is its item's value shared by quantity with the largest-remainder rule, so
-the places of an item add up to the item's value exactly and a report grouped by location or
-warehouse totals to the same figure as one grouped by item. Where an item's quantity is not
-positive everywhere (a warehouse that allows negative stock), only the places holding some
-share its value; an item valued with nothing on hand anywhere (a rounding remainder, or stock
+A place's value is its item's value shared by quantity with the largest-remainder rule (first
+between warehouses by each one's net quantity, then between a warehouse's locations), so the
+places of an item add up to the item's value exactly, a report grouped by location or
+warehouse totals to the same figure as one grouped by item, and a warehouse's share is the
+same read per location as per warehouse (``points`` shares per warehouse). Where quantities
+are not positive everywhere (a warehouse that allows negative stock), only those holding some
+share the value; an item valued with nothing on hand anywhere (a rounding remainder, or stock
 below zero) keeps its value at no place (``NOWHERE``).
 """
 
@@ -153,6 +155,29 @@ def allocate(value: int, weights: list[int]) -> list[int]:
     return [sign * share for share in shares]
 
 
+def _shares(value: int, places: list[tuple[int, int, int]]) -> list[int] | None:
+    """Each place's share of ``value``: first per warehouse by its net quantity, then within
+    each warehouse by its locations' quantities (so a warehouse's share is the same whether
+    read per location or per warehouse); None when no warehouse holds a positive quantity."""
+    net: dict[int, int] = {}
+    for _, warehouse, quantity in places:
+        net[warehouse] = net.get(warehouse, 0) + quantity
+    houses = sorted(net)
+    weights = [max(net[w], 0) for w in houses]
+    if sum(weights) == 0:
+        return None
+    per_house = dict(zip(houses, allocate(value, weights), strict=True))
+    shares = [0] * len(places)
+    for warehouse in houses:
+        inside = [k for k, place in enumerate(places) if place[1] == warehouse]
+        local = [max(places[k][2], 0) for k in inside]
+        if sum(local) == 0:
+            continue
+        for k, share in zip(inside, allocate(per_house[warehouse], local), strict=True):
+            shares[k] = share
+    return shares
+
+
 def place_values(
     conn: Connection, at: datetime, now: datetime, wanted: Iterable[int] | None = None
 ) -> list[Place]:
@@ -166,13 +191,14 @@ def place_values(
             by_item[item].append((location, warehouse, quantity))
     out: list[Place] = []
     for item in sorted(set(by_item) | {i for i in values if keep is None or i in keep}):
-        places = by_item.get(item, [])
+        places = sorted(by_item.get(item, []))  # by location: ties go the same way each time
         value = values.get(item, (0, 0))[1]
-        weights = [max(quantity, 0) for _, _, quantity in places]
-        shares = allocate(value, weights) if sum(weights) > 0 else [0] * len(places)
-        for (location, warehouse, quantity), share in zip(places, shares, strict=True):
+        shares = _shares(value, places)
+        for (location, warehouse, quantity), share in zip(
+            places, shares or [0] * len(places), strict=True
+        ):
             out.append(Place(item, location, warehouse, quantity, share))
-        if value and sum(weights) == 0:
+        if value and shares is None:
             out.append(Place(item, NOWHERE, NOWHERE, 0, value))
     return out
 

@@ -32,10 +32,10 @@ DEFINITIONS = (
     "the FIFO layers or average cost they consumed; nothing is re-costed.",
     "Cost of goods issued: issued to customers and production, less what came back from them.",
     "Produced: the output of production received into stock, at the cost it was posted with.",
-    "Transfers: stock moved from or to another warehouse (only when some warehouses are in "
-    "view, or grouped by warehouse).",
-    "Revaluation: the change in a warehouse's share of its items' values that no move in it "
-    "carried (the company keeps one cost per item); it is zero for the whole company.",
+    "Transfers and revaluation: the change in a warehouse's share of its items' value that no "
+    "receipt, issue or adjustment in it carried: stock moved between warehouses (the ledger "
+    "moves it at no value, the cost stays with the item) and changes in an item's cost from "
+    "moves elsewhere. It is zero for the whole company.",
 )
 FIGURES = (
     Column("opening", "Opening value", "money"),
@@ -45,8 +45,7 @@ FIGURES = (
     Column("issued", "Issued", "money"),
     Column("returned", "Returned from customers and production", "money"),
     Column("adjusted", "Adjustments (net)", "money"),
-    Column("transfers", "Transfers (net)", "money"),
-    Column("revaluation", "Revaluation", "money"),
+    Column("revaluation", "Transfers and revaluation", "money"),
     Column("closing", "Closing value", "money"),
     Column("cogs", "Cost of goods issued", "money"),
 )
@@ -104,21 +103,20 @@ def value_movement(conn: Connection, query: ReportQuery) -> Report:
         get = f.get
         start, end = opening.get(key, 0), closing.get(key, 0)
         adjusted = get("adjusted_in", 0) - get("adjusted_out", 0)
-        transfers = get("transfer_in", 0) - get("transfer_out", 0)
         carried = (
             get("received", 0) + get("produced", 0) - get("supplier_return", 0) - get("issued", 0)
-            + get("returned", 0) + adjusted + transfers
+            + get("returned", 0) + adjusted
         )  # fmt: skip
         if not (start or end or f and any(f.values())):
             continue
         figures = (
             start, get("received", 0), get("produced", 0), get("supplier_return", 0),
-            get("issued", 0), get("returned", 0), adjusted, transfers, end - start - carried, end,
+            get("issued", 0), get("returned", 0), adjusted, end - start - carried, end,
             get("issued", 0) - get("returned", 0),
         )  # fmt: skip
         rows.append((*key, *(from_scaled(x) for x in figures)))
     labels = LABEL_COLUMNS[group]
-    rows = ordered(rows, len(labels) + 9, 0)
+    rows = ordered(rows, len(labels) + 8, 0)
     columns = (*labels, *FIGURES)
     totals = tuple(
         None if i < len(labels) else sum((row[i] for row in rows), from_scaled(0))
