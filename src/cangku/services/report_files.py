@@ -56,7 +56,7 @@ def report_file(
     report: Report, fmt: str, translate: Translate = _same, label: Translate = _same
 ) -> bytes:
     """The report as a ``csv``, ``xlsx`` or ``pdf`` file."""
-    headers = [translate(c.label) for c in report.columns]
+    headers = [c.title(translate) for c in report.columns]
     rows = [_cells(report, row, label) for row in report.rows]
     if report.totals is not None:
         total = [translate("Total") if i == 0 else v for i, v in enumerate(report.totals)]

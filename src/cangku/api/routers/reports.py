@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from cangku.api.deps import DbDep, permit, signed_in
 from cangku.api.openapi import problems
 from cangku.domain.permissions import Actor, declared_actions
-from cangku.queries.reports import REPORTS, Report, Spec, read_query, run_report
+from cangku.queries.reports import EXTRAS, REPORTS, Report, Spec, read_query, run_report
 from cangku.routing import SegmentRouter
 from cangku.services.common import utcnow
 from cangku.services.report_files import MEDIA_TYPES, file_name, report_file, report_text
@@ -101,7 +101,7 @@ def _out(report: Report) -> ReportOut:
         at=q.at_day.isoformat() if q.at_day else None,
         start=q.start,
         end=q.end,
-        columns=[ColumnOut(key=c.key, label=c.label, kind=c.kind) for c in report.columns],
+        columns=[ColumnOut(key=c.key, label=c.title(), kind=c.kind) for c in report.columns],
         rows=report.as_dicts(),
         totals=dict(zip(keys, report.totals, strict=True)) if report.totals else None,
         definitions=list(report.definitions),
@@ -141,9 +141,10 @@ def _parameters(spec: Spec) -> list[inspect.Parameter]:
     else:
         found.append(param("start", Annotated[date | None, Query(description="the first day")]))
         found.append(param("end", Annotated[date | None, Query(description="the last day")]))
-    if spec.name == "structure":
-        found.append(param("compare", Annotated[date | None, Query(description="compared "
-                                                                   "with this day")]))  # fmt: skip
+    for extra in spec.extras:
+        typed: Any = date if extra == "compare" else str
+        described = Query(max_length=100, description=EXTRAS[extra])
+        found.append(param(extra, Annotated[typed | None, described]))
     for option in spec.options:
         if option.choices:
             kind: Any = Literal[option.choices]
@@ -196,7 +197,8 @@ def _route(spec: Spec) -> None:
             **problems(
                 {
                     422: "`invalid_report_date`, `period_reversed`, `period_too_long`, "
-                    "`invalid_report_option`, `too_many_intervals`, `compare_not_before`"
+                    "`invalid_report_option`, `too_many_intervals`, `compare_not_before`, "
+                    "`invalid_buckets`"
                 }
             ),
         },  # fmt: skip

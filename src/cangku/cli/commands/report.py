@@ -58,6 +58,12 @@ def report(
     group: Annotated[str | None, typer.Option(help="Group by (see the list).")] = None,
     interval: Annotated[str | None, typer.Option(help="day, week or month.")] = None,
     compare: Annotated[str | None, typer.Option(help="Compared with this day.")] = None,
+    buckets: Annotated[
+        str | None, typer.Option(help="Age bands in days, e.g. 30,90,180,365.")
+    ] = None,
+    idle: Annotated[
+        str | None, typer.Option(help="Slow after this many days without an issue.")
+    ] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Also write it as CSV.")] = None,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Also write it as XLSX.")] = None,
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write it as PDF.")] = None,
@@ -89,7 +95,7 @@ def report(
         params = {
             "warehouse": warehouse, "category": category, "type": item_type, "item": item,
             "supplier": supplier, "at": at, "start": start, "end": end, "group": group,
-            "interval": interval, "compare": compare,
+            "interval": interval, "compare": compare, "buckets": buckets, "idle": idle,
         }  # fmt: skip
         with database().read() as conn:
             query = read_query(
@@ -101,7 +107,7 @@ def report(
             path.write_bytes(report_file(found, fmt))
         data = {
             "name": found.name, "title": found.title, "period": report_period(found),
-            "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in found.columns],
+            "columns": [{"key": c.key, "label": c.title(), "kind": c.kind} for c in found.columns],
             "rows": found.as_dicts(),
             "totals": dict(zip(found.column_keys(), found.totals, strict=True))
             if found.totals else None,

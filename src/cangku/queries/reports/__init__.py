@@ -9,8 +9,17 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from cangku.domain.errors import NotFound
-from cangku.queries.reports import stock_value, structure, trends, turnover, value_movement
+from cangku.queries.reports import (
+    ageing,
+    expiry,
+    stock_value,
+    structure,
+    trends,
+    turnover,
+    value_movement,
+)
 from cangku.queries.reports.common import (
+    EXTRAS,
     FILTERS,
     Chart,
     Column,
@@ -22,6 +31,7 @@ from cangku.queries.reports.common import (
 )
 
 __all__ = [
+    "EXTRAS",
     "FILTERS",
     "REPORTS",
     "Chart",
@@ -54,6 +64,7 @@ REPORTS: dict[str, Spec] = {
             "structure", structure.TITLE, VALUATION, "as_of", (structure.GROUP,),
             structure.structure,
             description="Shares of value and quantity by type, category or warehouse",
+            extras=("compare",),
         ),
         Spec(
             "trends", trends.TITLE, VALUATION, "period", (trends.INTERVAL,), trends.trends,
@@ -63,6 +74,16 @@ REPORTS: dict[str, Spec] = {
             "turnover", turnover.TITLE, VALUATION, "period", (turnover.GROUP,),
             turnover.turnover, ("csv", "xlsx", "pdf"),
             description="Cost of goods issued over average inventory, days of inventory",
+        ),
+        Spec(
+            "ageing", ageing.TITLE, VALUATION, "as_of", (ageing.GROUP, ageing.IDLE),
+            ageing.ageing, ("csv", "xlsx", "pdf"),
+            description="Stock by how long ago it came in; slow-moving and dead stock",
+            extras=("buckets",),
+        ),
+        Spec(
+            "expiry", expiry.TITLE, VALUATION, "as_of", (expiry.GROUP,), expiry.expiry,
+            description="Lots expired or expiring within 30, 60 and 90 days, with their value",
         ),
     )
 }  # fmt: skip

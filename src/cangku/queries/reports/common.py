@@ -63,8 +63,15 @@ TimeKind = Literal["as_of", "period"]
 @dataclass(frozen=True)
 class Column:
     key: str
+    #: a message id, with ``%(name)s`` fields filled from ``fields`` (e.g. an age band)
     label: str
     kind: ColumnKind = "text"
+    fields: tuple[tuple[str, str], ...] = ()
+
+    def title(self, translate: Callable[[str], str] = str) -> str:
+        """The column's title in the language ``translate`` gives."""
+        text = translate(self.label)
+        return text % dict(self.fields) if self.fields else text
 
 
 @dataclass(frozen=True)
@@ -152,8 +159,15 @@ class Spec:
     #: filters this report takes (of FILTERS)
     filters: tuple[str, ...] = ("warehouse", "category", "type", "item", "supplier")
     description: str = ""
+    #: free parameters the report reads itself (of EXTRAS): ``compare`` (a day), ``buckets``
+    extras: tuple[str, ...] = ()
 
 
+#: the free parameters a report may read itself, with what each holds
+EXTRAS = {
+    "compare": "a day (YYYY-MM-DD) to compare with",
+    "buckets": "age bands: ascending days separated by commas, e.g. 30,90,180,365",
+}
 #: the filters every report may take, in the order the faces show them
 FILTERS = ("warehouse", "category", "type", "item", "supplier")
 
