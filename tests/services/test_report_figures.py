@@ -42,10 +42,26 @@ def ledger(db: Database) -> Database:
     steps: list[Any] = [
         Receive("BOLT", "100", "WH1-A", unit_cost="1", effective_at=days_ago(150)),
         Receive("BOLT", "50", "WH1-A-01", unit_cost="2", effective_at=days_ago(120)),
-        Receive("FLOUR", "40", "WH1-B", lot="F1", unit_cost="1.5", effective_at=days_ago(118)),
+        Receive(
+            "FLOUR",
+            "40",
+            "WH1-B",
+            lot="F1",
+            unit_cost="1.5",
+            effective_at=days_ago(118),
+            expires_on=TODAY - timedelta(days=5),
+        ),
         Transfer("BOLT", "30", "WH1-A", "WH2-A", effective_at=days_ago(90)),
         Issue("BOLT", "60", "WH1-A", effective_at=days_ago(85)),
-        Receive("FLOUR", "20", "WH1-B", lot="F2", unit_cost="3", effective_at=days_ago(60)),
+        Receive(
+            "FLOUR",
+            "20",
+            "WH1-B",
+            lot="F2",
+            unit_cost="3",
+            effective_at=days_ago(60),
+            expires_on=TODAY + timedelta(days=40),
+        ),
         Issue("FLOUR", "13", "WH1-B", lot="F1", to="production", effective_at=days_ago(45)),
         Issue("BOLT", "20", "WH2-A", effective_at=days_ago(20)),
     ]
@@ -231,6 +247,49 @@ def test_a_checkpoint_changes_no_figure(ledger: Database) -> None:
     take_checkpoint(ledger, CTX, days_ago(50))
     after = [report(ledger, name, **params).rows for name, params in asks]
     assert before == after
+
+
+def test_ageing_follows_the_latest_receipts(ledger: Database) -> None:
+    # BOLT's 70 on hand: the 50 received 120 days ago and 20 of the 100 received 150 days ago;
+    # FLOUR's 47: the 20 received 60 days ago and 27 of the 40 received 118 days ago, its 94
+    # shared 20:27 = 40 and 54
+    found = report(ledger, "ageing", idle="30")
+    assert column(found, "days_91-180") == {"BOLT": Decimal("120"), "FLOUR": Decimal("54")}
+    assert column(found, "days_31-90") == {"BOLT": Decimal("0"), "FLOUR": Decimal("40")}
+    assert column(found, "idle_days") == {"BOLT": 20, "FLOUR": 45}
+    assert column(found, "status") == {"BOLT": "", "FLOUR": "slow"}
+    assert total(found, "value") == Decimal("214")
+    bands = report(ledger, "ageing", group="type", buckets="100,130")
+    assert bands.column_keys()[3:6] == ["days_0-100", "days_101-130", "days_>130"]
+    assert column(bands, "days_101-130") == {"spare_part": Decimal("85.714286"),
+                                             "raw_material": Decimal("54")}  # fmt: skip
+    assert column(bands, "days_>130") == {"spare_part": Decimal("34.285714"),
+                                          "raw_material": Decimal("0")}  # fmt: skip
+    # as of 100 days ago BOLT's 150 (worth 200) were all on hand, 50 of them 20 days old and
+    # 100 of them 50 days old (bands share the item's value by quantity); FLOUR's 40 too
+    past = report(ledger, "ageing", at=(TODAY - timedelta(days=100)).isoformat())
+    assert column(past, "days_0-30") == {"BOLT": Decimal("66.666667"), "FLOUR": Decimal("60")}
+    assert column(past, "days_31-90") == {"BOLT": Decimal("133.333333"), "FLOUR": Decimal("0")}
+    assert column(past, "status") == {"BOLT": "dead", "FLOUR": "dead"}
+
+
+def test_expiry_lists_expired_and_expiring_lots(ledger: Database) -> None:
+    # F1: 27 kg left, expired 5 days ago; F2: 20 kg, expires in 40 days; 94 shared by quantity
+    found = report(ledger, "expiry")
+    keys = found.column_keys()
+    rows = {row[keys.index("lot")]: row for row in found.rows}
+    assert rows["F1"][keys.index("status")] == "expired"
+    assert rows["F1"][keys.index("days_left")] == -5
+    assert rows["F1"][keys.index("value")] == Decimal("54")
+    assert rows["F2"][keys.index("status")] == "within_60"
+    assert rows["F2"][keys.index("quantity")] == Decimal("20")
+    per_item = report(ledger, "expiry", group="item")
+    assert column(per_item, "expired") == {"FLOUR": Decimal("54")}
+    assert column(per_item, "within_60") == {"FLOUR": Decimal("40")}
+    # 50 days from now F2 is expired too, and the report as of 100 days ago shows F1 only
+    # later than 90 days: nothing listed
+    early = report(ledger, "expiry", at=(TODAY - timedelta(days=100)).isoformat())
+    assert early.rows == []
 
 
 @pytest.mark.parametrize(
