@@ -292,6 +292,22 @@ def test_expiry_lists_expired_and_expiring_lots(ledger: Database) -> None:
     assert early.rows == []
 
 
+def test_abc_xyz_classes_and_matrix(ledger: Database) -> None:
+    # the last 100 days: BOLT consumed 80 (60 and 20 in two of 14 weeks), FLOUR 26 (13 kg in
+    # one week): both A (FLOUR starts at 80/106 < 80 %); CV of BOLT sqrt(7.75), FLOUR sqrt(13)
+    start = (TODAY - timedelta(days=99)).isoformat()
+    found = report(ledger, "abc-xyz", start=start)
+    assert column(found, "consumption") == {"BOLT": Decimal("80"), "FLOUR": Decimal("26")}
+    assert column(found, "class") == {"BOLT": "AZ", "FLOUR": "AZ"}
+    assert column(found, "cv") == {"BOLT": Decimal("2.783882"), "FLOUR": Decimal("3.605551")}
+    assert column(found, "cumulative") == {"BOLT": Decimal("75.47"), "FLOUR": Decimal("100.00")}
+    matrix = report(ledger, "abc-xyz", start=start, group="matrix")
+    assert column(matrix, "items")["AZ"] == 2
+    assert column(matrix, "consumption")["AZ"] == Decimal("106")
+    assert column(matrix, "stock_value")["AZ"] == Decimal("214")
+    assert sum(column(matrix, "items").values()) == 2
+
+
 @pytest.mark.parametrize(
     ("value", "weights", "shares"),
     [

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from cangku.domain.errors import NotFound
 from cangku.queries.reports import (
+    abc_xyz,
     ageing,
     expiry,
     stock_value,
@@ -74,6 +75,10 @@ REPORTS: dict[str, Spec] = {
             "turnover", turnover.TITLE, VALUATION, "period", (turnover.GROUP,),
             turnover.turnover, ("csv", "xlsx", "pdf"),
             description="Cost of goods issued over average inventory, days of inventory",
+        ),
+        Spec(
+            "abc-xyz", abc_xyz.TITLE, VALUATION, "period", (abc_xyz.GROUP,), abc_xyz.abc_xyz,
+            description="Items by consumption value (ABC) and demand steadiness (XYZ)",
         ),
         Spec(
             "ageing", ageing.TITLE, VALUATION, "as_of", (ageing.GROUP, ageing.IDLE),
