@@ -41,9 +41,15 @@ def report_text(message: str, values: Mapping[str, Any], translate: Translate) -
     return translate(message) % shown
 
 
-def _cells(report: Report, row: tuple[Any, ...], label: Translate) -> list[Any]:
+def _cells(
+    report: Report, row: tuple[Any, ...], label: Translate, translate: Translate
+) -> list[Any]:
     return [
-        label(value) if column.kind == "label" and isinstance(value, str) else value
+        label(value)
+        if column.kind == "label" and isinstance(value, str)
+        else translate(value)
+        if column.kind == "message" and isinstance(value, str)
+        else value
         for column, value in zip(report.columns, row, strict=True)
     ]
 
@@ -57,7 +63,7 @@ def report_file(
 ) -> bytes:
     """The report as a ``csv``, ``xlsx`` or ``pdf`` file."""
     headers = [c.title(translate) for c in report.columns]
-    rows = [_cells(report, row, label) for row in report.rows]
+    rows = [_cells(report, row, label, translate) for row in report.rows]
     if report.totals is not None:
         total = [translate("Total") if i == 0 else v for i, v in enumerate(report.totals)]
         rows.append(total)

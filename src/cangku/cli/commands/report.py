@@ -57,6 +57,7 @@ def report(
     end: Annotated[str | None, typer.Option(help="A period's last day.")] = None,
     group: Annotated[str | None, typer.Option(help="Group by (see the list).")] = None,
     interval: Annotated[str | None, typer.Option(help="day, week or month.")] = None,
+    kind: Annotated[str | None, typer.Option(help="purchase or sales (cycles).")] = None,
     compare: Annotated[str | None, typer.Option(help="Compared with this day.")] = None,
     buckets: Annotated[
         str | None, typer.Option(help="Age bands in days, e.g. 30,90,180,365.")
@@ -96,6 +97,7 @@ def report(
             "warehouse": warehouse, "category": category, "type": item_type, "item": item,
             "supplier": supplier, "at": at, "start": start, "end": end, "group": group,
             "interval": interval, "compare": compare, "buckets": buckets, "idle": idle,
+            "kind": kind,
         }  # fmt: skip
         with database().read() as conn:
             query = read_query(

@@ -12,9 +12,11 @@ from cangku.domain.errors import NotFound
 from cangku.queries.reports import (
     abc_xyz,
     ageing,
+    cycles,
     expiry,
     stock_value,
     structure,
+    suppliers,
     trends,
     turnover,
     value_movement,
@@ -47,6 +49,7 @@ __all__ = [
 ]
 
 VALUATION = "valuation.view"
+DOCUMENTS = "documents.view"
 
 REPORTS: dict[str, Spec] = {
     spec.name: spec
@@ -89,6 +92,16 @@ REPORTS: dict[str, Spec] = {
         Spec(
             "expiry", expiry.TITLE, VALUATION, "as_of", (expiry.GROUP,), expiry.expiry,
             description="Lots expired or expiring within 30, 60 and 90 days, with their value",
+        ),
+        Spec(
+            "suppliers", suppliers.TITLE, VALUATION, "period", (suppliers.GROUP,),
+            suppliers.suppliers,
+            description="Lead time promised and actual, on-time and in-full rates, prices",
+        ),
+        Spec(
+            "cycles", cycles.TITLE, DOCUMENTS, "period", (cycles.KIND,), cycles.cycles,
+            filters=("warehouse", "supplier"),
+            description="Order to receipt to put-away, request to approval to shipment",
         ),
     )
 }  # fmt: skip

@@ -53,9 +53,19 @@ TICK = timedelta(microseconds=1)
 #: the longest period a report covers (ten years and a bit)
 MAX_PERIOD_DAYS = 3700
 #: what a column holds (the faces format and align by it): ``label`` is a closed-vocabulary
-#: value the faces translate (an item type, a location kind)
+#: value the faces translate (an item type, a location kind), ``message`` an English message
+#: id they translate (a stage's name)
 ColumnKind = Literal[
-    "text", "label", "quantity", "money", "percent", "days", "date", "count", "number"
+    "text",
+    "label",
+    "message",
+    "quantity",
+    "money",
+    "percent",
+    "days",
+    "date",
+    "count",
+    "number",
 ]
 TimeKind = Literal["as_of", "period"]
 
