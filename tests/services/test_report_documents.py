@@ -14,12 +14,20 @@ from sqlalchemy import select, update
 from cangku.db.tables import document_events, documents
 from cangku.db.uow import Database
 from cangku.queries.reports import REPORTS, Report, read_query, run_report
-from cangku.services.inbound.orders import NewPurchaseOrder, OrderLineInput, confirm_order
-from cangku.services.inbound.orders import create_purchase_order
+from cangku.services.inbound.orders import (
+    NewPurchaseOrder,
+    OrderLineInput,
+    confirm_order,
+    create_purchase_order,
+)
 from cangku.services.inbound.putaways import PutawayLineInput, put_away
 from cangku.services.inbound.receipts import NewReceipt, ReceiptLineInput, create_receipt
-from cangku.services.partners import PartnerInput, SupplierItemInput, create_partner
-from cangku.services.partners import set_supplier_item
+from cangku.services.partners import (
+    PartnerInput,
+    SupplierItemInput,
+    create_partner,
+    set_supplier_item,
+)
 from tests.factories import CTX, build_company
 
 NOW = datetime.now(UTC)
