@@ -12,9 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from cangku.db.tables import warehouses
+from cangku.db.tables import items, warehouses
 from cangku.db.uow import Database
 from cangku.queries.reports import REPORTS, Report, read_query, run_report
 from cangku.queries.reports.state import allocate
@@ -306,6 +306,26 @@ def test_abc_xyz_classes_and_matrix(ledger: Database) -> None:
     assert column(matrix, "consumption")["AZ"] == Decimal("106")
     assert column(matrix, "stock_value")["AZ"] == Decimal("214")
     assert sum(column(matrix, "items").values()) == 2
+
+
+def test_key_figures(ledger: Database) -> None:
+    # PUMP has a reorder point and nothing on hand: a stock-out; BOLT's maximum is 50 of its
+    # 70 (worth 120): 20/70 of 120 over; F1 (54) expired; no count posted
+    with ledger.write() as uow:
+        uow.conn.execute(update(items).where(items.c.code == "PUMP").values(reorder_point=10**6))
+        uow.conn.execute(update(items).where(items.c.code == "BOLT").values(max_stock=50 * 10**6))
+        uow.commit()
+    start = (TODAY - timedelta(days=99)).isoformat()
+    found = report(ledger, "kpis", start=start)
+    figures = {row[0]: row[2] for row in found.rows}
+    assert figures["stock_value"] == Decimal("214")
+    assert figures["stock_outs"] == 1
+    assert figures["overstock_value"] == Decimal("34.285714")
+    assert figures["expiring_value"] == Decimal("54")
+    assert figures["count_accuracy"] is None
+    turned = report(ledger, "turnover", start=start)
+    assert figures["turnover"] == total(turned, "turnover")
+    assert {row[0]: row[4] for row in found.rows}["turnover"] == "turnover"
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from cangku.queries.reports import (
     ageing,
     cycles,
     expiry,
+    kpis,
     stock_value,
     structure,
     suppliers,
@@ -54,6 +55,11 @@ DOCUMENTS = "documents.view"
 REPORTS: dict[str, Spec] = {
     spec.name: spec
     for spec in (
+        Spec(
+            "kpis", kpis.TITLE, VALUATION, "period", (), kpis.kpis,
+            description="Stock value, turnover, days of inventory, stock-outs, overstock, "
+            "expiring value, count accuracy",
+        ),
         Spec(
             "stock-value", stock_value.TITLE, VALUATION, "as_of", (stock_value.GROUP,),
             stock_value.stock_value, ("csv", "xlsx", "pdf"),

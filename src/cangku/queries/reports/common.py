@@ -54,19 +54,11 @@ TICK = timedelta(microseconds=1)
 MAX_PERIOD_DAYS = 3700
 #: what a column holds (the faces format and align by it): ``label`` is a closed-vocabulary
 #: value the faces translate (an item type, a location kind), ``message`` an English message
-#: id they translate (a stage's name)
+#: id they translate (a stage's name), ``report`` another report's name (a link)
 ColumnKind = Literal[
-    "text",
-    "label",
-    "message",
-    "quantity",
-    "money",
-    "percent",
-    "days",
-    "date",
-    "count",
-    "number",
-]
+    "text", "label", "message", "quantity", "money", "percent", "days", "date", "count",
+    "number", "report",
+]  # fmt: skip
 TimeKind = Literal["as_of", "period"]
 
 

@@ -4,6 +4,8 @@ past day: exact from the ledger (``state``), each item valued as it is costed.""
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection
@@ -22,6 +24,7 @@ from cangku.queries.reports.state import (
 
 __all__ = ["GROUPS", "group_key", "percent", "stock_value"]
 
+CENT = Decimal("0.01")
 GROUPS = ("item", "category", "type", "warehouse", "location")
 GROUP = Option("group", "Group by", choices=GROUPS)
 TITLE = "Stock value"
@@ -46,10 +49,12 @@ LABEL_COLUMNS: dict[str, tuple[Column, ...]] = {
 
 
 def percent(part: int, whole: int) -> Any:
-    """``part`` of ``whole`` in per cent, to two places (None without a whole)."""
+    """``part`` of ``whole`` in per cent, rounded half-even to two places, exactly (None
+    without a whole)."""
     if whole == 0:
         return None
-    return from_scaled(scaled_ratio(part * 100, whole)).quantize(from_scaled(10_000))
+    hundredths = round(Fraction(part * 100, whole), 2)
+    return (Decimal(hundredths.numerator) / Decimal(hundredths.denominator)).quantize(CENT)
 
 
 def group_key(
