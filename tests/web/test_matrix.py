@@ -196,6 +196,7 @@ def test_only_the_own_account_dashboard_and_operations_menu_need_no_permission()
     assert open_to_all == [
         "GET /",
         "GET /account",
+        "GET /reports",
         "GET /stock/operations",
         "POST /account/password",
         "POST /account/time-zone",

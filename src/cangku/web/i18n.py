@@ -151,6 +151,21 @@ LABELS: dict[str, str] = {
     "adjust": N_("Adjust"),
     "reverse": N_("Reverse"),
     "import": N_("Import"),
+    # how an item moves (the ageing report)
+    "slow": N_("Slow-moving"),
+    "dead": N_("Dead stock"),
+    # when a lot expires (the expiry report), whether a line was on time or in full
+    "within_30": N_("Within 30 days"),
+    "within_60": N_("In 31 to 60 days"),
+    "within_90": N_("In 61 to 90 days"),
+    "yes": N_("Yes"),
+    "no": N_("No"),
+    # the unit of a key figure (the kpis report)
+    "money": N_("Value"),
+    "times": N_("times"),
+    "days": N_("Days"),
+    "items": N_("Items"),
+    "percent": N_("%"),
 }
 
 REASONS: dict[str, str] = {
@@ -188,6 +203,7 @@ KINDS: dict[str, str] = {
     "token": N_("Token"),
     "company": N_("Company settings"),
     "count": N_("Stock counts"),
+    "report": N_("Report"),
 }
 
 
@@ -599,6 +615,22 @@ ERRORS: dict[str, str] = {
     "invalid_abc_class": N_("An ABC class is A, B or C."),
     "invalid_months": N_("ABC classes look back 1 to 60 months."),
     "no_changes": N_("Nothing was changed."),
+    # the analysis reports (issue 15); the web names the field and the option in the page's
+    # language (``web.reports``) before the message is made
+    "invalid_report_date": N_("%(field)s: enter a day as YYYY-MM-DD."),
+    "period_reversed": N_("The period starts on %(start)s, after its end on %(end)s."),
+    "period_too_long": N_("A period covers at most %(most)s days."),
+    "invalid_report_option": N_("%(option)s is one of: %(allowed)s."),
+    "invalid_report_option:range": N_("%(option)s is a whole number from %(low)s to %(high)s."),
+    "too_many_intervals": N_(
+        "A trend shows at most %(most)s intervals: choose a longer interval or a shorter period."
+    ),
+    "compare_not_before": N_("Compare with a day before %(at)s (%(compare)s is not)."),
+    "report_format_not_offered": N_("This report is downloaded as one of: %(offered)s."),
+    "invalid_buckets": N_(
+        "Age bands are up to eight ascending whole numbers of days from 1 to 3650, separated by "
+        "commas."
+    ),
 }
 NOT_FOUND = N_("%(kind)s %(key)s does not exist.")
 
@@ -624,6 +656,8 @@ def error_message(error: CangkuError, lang: str) -> str:
     if error.code == "permission_denied" and error.data.get("permission"):
         variant = "warehouse" if error.data.get("warehouse") else "permission"
         template = ERRORS[f"permission_denied:{variant}"]
+    if error.code == "invalid_report_option" and "allowed" not in error.data:
+        template = ERRORS["invalid_report_option:range"]
     if template is None and error.code.endswith("_not_found"):
         kind = error.code.removesuffix("_not_found")
         data["kind"] = gettext_(KINDS[kind]) if kind in KINDS else kind

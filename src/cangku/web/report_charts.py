@@ -106,6 +106,8 @@ def report_svg(
         axes.yaxis.set_major_locator(MaxNLocator(nbins=5))
         axes.yaxis.set_major_formatter(formatter)
         axes.grid(axis="y", color=LINE, linewidth=0.8)
-    if len(chart.series) > 1:
-        axes.legend(frameon=False, fontsize=8, labelcolor=MUTED)
+    if len(chart.series) > 1:  # above the plot, right of the title: it covers no bar or line
+        axes.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(chart.series),
+                    frameon=False, fontsize=8, labelcolor=MUTED, borderaxespad=0.2,
+                    handlelength=1.2, columnspacing=1.0)  # fmt: skip
     return figure_svg(figure)

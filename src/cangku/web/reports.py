@@ -11,14 +11,18 @@ code that names nothing), never an error page.
 a local dependency, which FastAPI must see as an object, not as a name to look up.)
 """
 
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+from babel.numbers import format_currency, format_decimal
 from fastapi import Query, Request
 from fastapi.responses import Response
 
 from cangku.domain.enums import ItemType
-from cangku.domain.errors import CangkuError
+from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.domain.permissions import declared_actions
 from cangku.queries.items import list_categories
 from cangku.queries.partners import list_partners
@@ -29,9 +33,9 @@ from cangku.services.common import utcnow
 from cangku.services.report_files import MEDIA_TYPES, file_name, report_file, report_text
 from cangku.web.access import WebUser, page, signed_in_page
 from cangku.web.charts import chart_size
-from cangku.web.display import display_of
-from cangku.web.i18n import N_, error_message, label
-from cangku.web.render import PageRoute, db_of, form_status, gettext_for, language, render
+from cangku.web.display import Shown, display_of
+from cangku.web.i18n import N_, error_message, format_number, label, translations
+from cangku.web.render import PageRoute, db_of, form_status, language, render
 from cangku.web.report_charts import report_svg
 
 router = SegmentRouter(route_class=PageRoute)
@@ -48,13 +52,92 @@ CHOICE_LABELS = {
     "day": N_("Day"),
     "week": N_("Week"),
     "month": N_("Month"),
+    "matrix": N_("ABC / XYZ matrix"),
+    "lot": N_("Lot"),
+    "supplier": N_("Supplier"),
+    "line": N_("Order line"),
+    "purchase": N_("Purchase"),
+    "sales": N_("Sales"),
 }
-#: the query parameters a report page keeps (filters, time, options)
-KEPT = ("warehouse", "category", "type", "item", "supplier", "at", "start", "end", "compare")
+#: the query parameters every report page keeps (its filters, extras and options besides)
+KEPT = ("at", "start", "end")
+#: the message context of a report's column titles and day fields: a few short words read
+#: differently in Chinese as a column of figures ("Items" counts them, "From" is a day)
+CONTEXT = "report"
+IN_CONTEXT = frozenset({"Items", "From", "To", "Received"})
+#: columns of machine keys (a stage's code): the downloads keep them for scripts, the page
+#: shows the column beside them that names them
+HIDDEN = frozenset({"stage", "kpi"})
+#: the values in a report's notes the page says in its language (turnover's averaging points)
+NOTE_VALUES = {
+    "daily": N_("each day's end"),
+    "monthly": N_("each month's end"),
+}
+#: the day fields of the filter form, as a refused day names them
+DAY_FIELDS = {"at": N_("As of"), "start": "From", "end": "To", "compare": N_("Compared with")}
+
+Translate = Callable[[str], str]
+
+
+def translator(lang: str) -> Translate:
+    """The report's message ids in ``lang``: its column titles in the report context."""
+    catalogue = translations(lang)
+
+    def translate(message: str) -> str:
+        if message in IN_CONTEXT:
+            return catalogue.pgettext(CONTEXT, message)
+        return catalogue.gettext(message)
+
+    return translate
+
+
+def _noted(report: Report, lang: str, shown: Shown) -> Report:
+    """``report`` with the values of its notes as the page says them: a known word in the
+    page's language, a value as money, a quantity as the page writes numbers."""
+    translate = translator(lang)
+
+    def said(key: str, v: Any) -> Any:
+        if isinstance(v, str) and v in NOTE_VALUES:
+            return translate(NOTE_VALUES[v])
+        if isinstance(v, Decimal):
+            if key == "value":
+                return format_currency(v, shown.currency, locale=lang)
+            return format_number(v, lang)
+        return v
+
+    notes = tuple((m, {k: said(k, v) for k, v in values.items()}) for m, values in report.notes)
+    return replace(report, notes=notes)
+
+
+def _fixed(lang: str) -> Callable[[Any, int], str]:
+    """A figure to ``places`` decimals (a ratio, a share, days), grouped as ``lang`` groups."""
+
+    def fixed(value: Any, places: int) -> str:
+        pattern = "#,##0." + "0" * places if places else "#,##0"
+        return format_decimal(value, pattern, locale=lang)
+
+    return fixed
+
+
+def _message(error: CangkuError, spec: Spec, lang: str) -> str:
+    """The error's message, naming the day field or the option as the form does."""
+    translate = translator(lang)
+    data: dict[str, Any] = dict(error.data)
+    if error.code == "invalid_report_date" and data.get("field") in DAY_FIELDS:
+        data["field"] = translate(DAY_FIELDS[data["field"]])
+    if error.code == "invalid_report_option":
+        option = next((o for o in spec.options if o.name == data.get("option")), None)
+        if option is not None:
+            data["option"] = translate(option.label)
+        if isinstance(data.get("allowed"), list):
+            data["allowed"] = [translate(CHOICE_LABELS.get(c, c)) for c in data["allowed"]]
+    shown = CangkuError(error.message, code=error.code, **data)
+    shown.status = error.status
+    return error_message(shown, lang)
 
 
 def _params(request: Request, spec: Spec) -> dict[str, str]:
-    names = (*KEPT, *(o.name for o in spec.options))
+    names = (*spec.filters, *KEPT, *spec.extras, *(o.name for o in spec.options))
     return {k: v for k in names if (v := request.query_params.get(k, "").strip())}
 
 
@@ -80,17 +163,21 @@ def _choices(request: Request, user: WebUser, spec: Spec) -> dict[str, Any]:
     }
 
 
-def _page(request: Request, user: WebUser, spec: Spec) -> Response:
+def _page(
+    request: Request, user: WebUser, spec: Spec, refused: CangkuError | None = None
+) -> Response:
     params = _params(request, spec)
     lang = language(request)
+    translate = translator(lang)
     error, status, report = None, 200, None
     try:
-        report = _compute(request, user, spec, params)
+        report = _noted(_compute(request, user, spec, params), lang, display_of(request))
     except CangkuError as exc:
-        error, status = error_message(exc, lang), form_status(exc)
-        if exc.status == 404:
+        refused = exc
+    if refused is not None:
+        error, status = _message(refused, spec, lang), form_status(refused)
+        if refused.status == 404:
             status = 404
-    t = gettext_for(request)
     query = urlencode(params)
     return render(
         request,
@@ -101,7 +188,12 @@ def _page(request: Request, user: WebUser, spec: Spec) -> Response:
         params=params,
         query=query,
         error=error,
-        notes=[report_text(m, v, t) for m, v in report.notes] if report else [],
+        notes=[report_text(m, v, translate) for m, v in report.notes] if report else [],
+        headings=[c.title(translate) for c in report.columns] if report else [],
+        tr=translate,
+        titles={name: s.title for name, s in REPORTS.items()},
+        shown=[k for k, c in enumerate(report.columns) if c.key not in HIDDEN] if report else [],
+        fixed=_fixed(lang),
         choice_labels=CHOICE_LABELS,
         shown_rows=SHOWN_ROWS,
         **_choices(request, user, spec),
@@ -110,14 +202,19 @@ def _page(request: Request, user: WebUser, spec: Spec) -> Response:
 
 def _export(request: Request, user: WebUser, spec: Spec, fmt: str) -> Response:
     if fmt not in spec.formats:
-        return _page(request, user, spec)
+        refused = InvalidInput(
+            f"{spec.name} is not written as {fmt}", code="report_format_not_offered",
+            offered=list(spec.formats),
+        )  # fmt: skip
+        return _page(request, user, spec, refused)
     params = _params(request, spec)
     lang = language(request)
+    translate = translator(lang)
     try:
-        report = _compute(request, user, spec, params)
+        report = _noted(_compute(request, user, spec, params), lang, display_of(request))
     except CangkuError:
         return _page(request, user, spec)
-    body = report_file(report, fmt, gettext_for(request), lambda v: label(v, lang))
+    body = report_file(report, fmt, translate, lambda v: label(v, lang))
     return Response(
         body,
         media_type=MEDIA_TYPES[fmt],
@@ -130,7 +227,7 @@ def _chart(request: Request, user: WebUser, spec: Spec, size: str) -> Response:
     params = _params(request, spec)
     report = _compute(request, user, spec, params)
     lang = language(request)
-    body = report_svg(report, size, lang, display_of(request), gettext_for(request))
+    body = report_svg(report, size, lang, display_of(request), translator(lang))
     return Response(
         body, media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"}
     )
@@ -173,7 +270,7 @@ for _spec in REPORTS.values():
 def reports_index(request: Request, user: Annotated[WebUser, signed_in_page()]) -> Response:
     """The reports the user may read."""
     readable = [s for s in REPORTS.values() if user.may(s.permission)]
-    return render(request, "reports.html", reports=readable)
+    return render(request, "reports.html", reports=readable, tr=translator(language(request)))
 
 
 __all__ = ["router"]
