@@ -22,14 +22,25 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
-from cangku.db.tables import balances, categories, items, locations
+from cangku.db.tables import (
+    balances,
+    categories,
+    checkpoint_balances,
+    checkpoint_values,
+    checkpoints,
+    item_costs,
+    items,
+    locations,
+    moves,
+)
 from cangku.db.tables import warehouses as warehouse_table
-from cangku.queries.asof import Anchor, choose_anchor, quantities_select
+from cangku.queries.asof import Anchor
 from cangku.queries.reports.common import Scope
-from cangku.queries.stock import VALUED, StockFilter
+from cangku.queries.stock import VALUED
 from cangku.queries.valuation import value_select
 
 __all__ = [
@@ -89,53 +100,140 @@ def item_info(conn: Connection, scope: Scope) -> dict[int, ItemInfo]:
     return {int(row.id): ItemInfo(int(row.id), *row[1:]) for row in conn.execute(stmt)}
 
 
+@dataclass(frozen=True)
+class Base:
+    """Where a past state is read from: ``empty`` (before the ledger's first move: nothing to
+    read), ``now`` (the current rows, less the moves after the instant) or a checkpoint (its
+    rows, plus the moves since it, or less those from the instant up to it)."""
+
+    kind: str
+    checkpoint_id: int | None = None
+    as_of: datetime | None = None
+
+
+def base_for(conn: Connection, at: datetime, now: datetime) -> Base:
+    """The nearest exact state to ``at``: the valid checkpoint just before or just after it, or
+    now, whichever lies closest in time (so the fewest moves are read); nothing at all before
+    the first move."""
+    first = conn.execute(select(func.min(moves.c.effective_at))).scalar()
+    if first is None or at < first:
+        return Base("empty")
+    best, distance = Base("now"), now - at
+    before = conn.execute(
+        select(checkpoints.c.id, checkpoints.c.as_of)
+        .where(checkpoints.c.valid.is_(True), checkpoints.c.as_of <= at)
+        .order_by(checkpoints.c.as_of.desc())
+        .limit(1)
+    ).first()
+    after = conn.execute(
+        select(checkpoints.c.id, checkpoints.c.as_of)
+        .where(checkpoints.c.valid.is_(True), checkpoints.c.as_of > at, checkpoints.c.as_of <= now)
+        .order_by(checkpoints.c.as_of)
+        .limit(1)
+    ).first()
+    for row in (before, after):
+        if row is not None and abs(row.as_of - at) < distance:
+            best, distance = Base("checkpoint", int(row.id), row.as_of), abs(row.as_of - at)
+    return best
+
+
+def _window(base: Base, at: datetime) -> tuple[Any, int]:
+    """The moves between the base and ``at`` and the sign they are taken with."""
+    effective = moves.c.effective_at
+    if base.kind == "now":
+        return effective > at, -1
+    assert base.as_of is not None
+    if base.as_of <= at:
+        return and_(effective > base.as_of, effective <= at), 1
+    return and_(effective > at, effective <= base.as_of), -1
+
+
 def item_values(conn: Connection, at: datetime, now: datetime) -> dict[int, tuple[int, int]]:
     """(quantity, value), scaled, of each item's valued stock company-wide as of ``at``
-    (``at`` at or after ``now``: now)."""
+    (``at`` at or after ``now``: now, FIFO items valued from their open layers as
+    ``queries.valuation`` values them), from the nearest exact state (``base_for``)."""
     if at >= now:
         stmt = value_select(conn, None, Anchor(None, None), None)
+        return {
+            int(row.item_id): (int(row.quantity or 0), int(row.value or 0))
+            for row in conn.execute(stmt)
+            if row.quantity or row.value
+        }
+    base = base_for(conn, at, now)
+    found: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
+    if base.kind == "empty":
+        return {}
+    if base.kind == "now":
+        rows = select(item_costs.c.item_id, item_costs.c.quantity, item_costs.c.value)
     else:
-        stmt = value_select(conn, at, choose_anchor(conn, at, now), None)
-    return {
-        int(row.item_id): (int(row.quantity or 0), int(row.value or 0))
-        for row in conn.execute(stmt)
-        if row.quantity or row.value
-    }
+        rows = select(
+            checkpoint_values.c.item_id, checkpoint_values.c.quantity, checkpoint_values.c.value
+        ).where(checkpoint_values.c.checkpoint_id == base.checkpoint_id)
+    for item, quantity, value in conn.execute(rows):
+        found[int(item)] = [int(quantity), int(value)]
+    window, sign = _window(base, at)
+    src, dst = locations.alias("src"), locations.alias("dst")
+    into, out = dst.c.kind.in_(VALUED), src.c.kind.in_(VALUED)
+    signed = case((and_(into, ~out), 1), (and_(out, ~into), -1), else_=0)
+    stmt = (
+        select(
+            moves.c.item_id,
+            func.sum(signed * moves.c.quantity),
+            func.sum(signed * moves.c.value),
+        )
+        .join(src, src.c.id == moves.c.from_location_id)
+        .join(dst, dst.c.id == moves.c.to_location_id)
+        .where(window, or_(into, out), ~and_(into, out))
+        .group_by(moves.c.item_id)
+    )
+    for item, quantity, value in conn.execute(stmt):
+        figures = found[int(item)]
+        figures[0] += sign * int(quantity or 0)
+        figures[1] += sign * int(value or 0)
+    return {item: (q, v) for item, (q, v) in found.items() if q or v}
 
 
 def _place_quantities(
     conn: Connection, at: datetime, now: datetime
 ) -> Iterable[tuple[int, int, int, int]]:
-    """(item, location, warehouse, quantity) of every valued place holding stock at ``at``."""
-    if at >= now:
-        stmt = (
-            select(
-                balances.c.item_id,
-                balances.c.location_id,
-                locations.c.warehouse_id,
-                func.sum(balances.c.on_hand).label("q"),
-            )
-            .join(locations, locations.c.id == balances.c.location_id)
-            .where(locations.c.kind.in_(VALUED))
-            .group_by(balances.c.item_id, balances.c.location_id, locations.c.warehouse_id)
-        )
+    """(item, location, warehouse, quantity) of every valued place holding stock at ``at``,
+    from the nearest exact state (``base_for``)."""
+    base = Base("now") if at >= now else base_for(conn, at, now)
+    if base.kind == "empty":
+        return
+    found: defaultdict[tuple[int, int], int] = defaultdict(int)
+    if base.kind == "now":
+        rows = select(balances.c.item_id, balances.c.location_id, balances.c.on_hand)
     else:
-        lots = quantities_select(conn, at, StockFilter(), choose_anchor(conn, at, now)).subquery(
-            "lots"
-        )
-        stmt = (
-            select(
-                lots.c.item_id,
-                lots.c.location_id,
-                locations.c.warehouse_id,
-                func.sum(lots.c.on_hand).label("q"),
+        rows = select(
+            checkpoint_balances.c.item_id,
+            checkpoint_balances.c.location_id,
+            checkpoint_balances.c.on_hand,
+        ).where(checkpoint_balances.c.checkpoint_id == base.checkpoint_id)
+    for item, location, quantity in conn.execute(rows):
+        if quantity:
+            found[(int(item), int(location))] += int(quantity)
+    if at < now:
+        window, sign = _window(base, at)
+        for column, direction in ((moves.c.to_location_id, sign), (moves.c.from_location_id,
+                                                                   -sign)):  # fmt: skip
+            stmt = (
+                select(moves.c.item_id, column, func.sum(moves.c.quantity))
+                .where(window)
+                .group_by(moves.c.item_id, column)
             )
-            .join(locations, locations.c.id == lots.c.location_id)
-            .group_by(lots.c.item_id, lots.c.location_id, locations.c.warehouse_id)
+            for item, location, quantity in conn.execute(stmt):
+                found[(int(item), int(location))] += direction * int(quantity or 0)
+    kinds = {
+        int(i): (int(w), k)
+        for i, w, k in conn.execute(
+            select(locations.c.id, locations.c.warehouse_id, locations.c.kind)
         )
-    for row in conn.execute(stmt):
-        if row.q:
-            yield int(row.item_id), int(row.location_id), int(row.warehouse_id), int(row.q)
+    }
+    for (item, location), quantity in found.items():
+        warehouse, kind = kinds[location]
+        if quantity and kind in VALUED:
+            yield item, location, warehouse, quantity
 
 
 def allocate(value: int, weights: list[int]) -> list[int]:
