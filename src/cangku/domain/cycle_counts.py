@@ -125,13 +125,19 @@ def xyz_class(weekly: Sequence[int]) -> tuple[str, int | None]:
     and Z with no demand (no mean to compare with: the CV is None). The class is decided on
     exact fractions (variance / mean² against the limits squared); the CV kept is rounded
     down to six decimals."""
-    if not weekly or sum(weekly) <= 0:
+    total = sum(weekly)
+    if not weekly or total <= 0:
         return "Z", None
     n = len(weekly)
-    mean = Fraction(sum(weekly), n)
-    variance = sum(((w - mean) * (w - mean) for w in weekly), Fraction(0)) / n
-    ratio = variance / (mean * mean)  # CV squared
+    # CV² = variance / mean² = (n·Σx² − (Σx)²) / (Σx)², all in integers
+    spread = n * sum(w * w for w in weekly) - total * total
+    square = total * total
     x_limit, y_limit = XYZ_LIMITS
-    cls = "X" if ratio <= x_limit * x_limit else "Y" if ratio <= y_limit * y_limit else "Z"
-    scaled = ratio * _CV_SCALE * _CV_SCALE
-    return cls, isqrt(scaled.numerator // scaled.denominator)
+    cls = (
+        "X"
+        if spread * x_limit.denominator**2 <= square * x_limit.numerator**2
+        else "Y"
+        if spread * y_limit.denominator**2 <= square * y_limit.numerator**2
+        else "Z"
+    )
+    return cls, isqrt(spread * _CV_SCALE * _CV_SCALE // square)

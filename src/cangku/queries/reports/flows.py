@@ -124,24 +124,39 @@ def flows(
     def inside(kind: str, warehouse: int) -> bool:
         return kind in VALUED and (warehouses is None or warehouse in warehouses)
 
+    seen: dict[tuple[Any, ...], tuple[tuple[str, int], ...]] = {}
+
+    def sides(sk: str, dk: str, sw: int, dw: int, back: bool) -> tuple[tuple[str, int], ...]:
+        """(kind of flow, warehouse in view) for each side of the stock in view it crosses."""
+        key = (sk, dk, sw, dw, back)
+        if key not in seen:
+            into, out = inside(dk, dw), inside(sk, sw)
+            found: list[tuple[str, int]] = []
+            if not (into and out and (sw == dw or not by_warehouse)):
+                if into:
+                    kind = "transfer_in" if sk in VALUED else _IN[LocationKind(sk)]
+                    if sk == LocationKind.PRODUCTION and not back:
+                        kind = "produced"
+                    found.append((kind, dw))
+                if out:
+                    kind = "transfer_out" if dk in VALUED else _OUT[LocationKind(dk)]
+                    found.append((kind, sw))
+            seen[key] = tuple(found)
+        return seen[key]
+
+    # columns: item, sk, dk, sw, dw, back, [k], q, v (plain tuples: a million rows are read)
+    timed = k is not None
     for row in conn.execute(stmt):
-        item = int(row.item_id)
+        item = int(row[0])
         if item not in wanted:
             continue
-        interval = int(row.k) if k is not None else 0
-        sw, dw = int(row.sw), int(row.dw)
-        q, v = int(row.q or 0), int(row.v or 0)
-        into, out = inside(row.dk, dw), inside(row.sk, sw)
-        if into and out and (sw == dw or not by_warehouse):
+        crossed = sides(row[1], row[2], int(row[3]), int(row[4]), bool(row[5]))
+        if not crossed:
             continue
-        if into:
-            kind = "transfer_in" if row.sk in VALUED else _IN[LocationKind(row.sk)]
-            if row.sk == LocationKind.PRODUCTION and not row.back:
-                kind = "produced"
-            yield Flow(item, interval, kind, dw, q, v)
-        if out:
-            kind = "transfer_out" if row.dk in VALUED else _OUT[LocationKind(row.dk)]
-            yield Flow(item, interval, kind, sw, q, v)
+        interval = int(row[6]) if timed else 0
+        q, v = int(row[-2] or 0), int(row[-1] or 0)
+        for kind, warehouse in crossed:
+            yield Flow(item, interval, kind, warehouse, q, v)
 
 
 def sum_flows(
