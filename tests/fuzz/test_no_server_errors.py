@@ -181,7 +181,8 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "partner_needs_role": "is_supplier or is_customer: a rule across two fields",
     "currency_required": "a supplier's price needs its currency: a rule across two fields",
     "weak_password": "beyond its minLength: 4 different characters, not the user name",
-    "invalid_input": "a rule across fields (a model validator: reference nested or flat)",
+    "invalid_input": "a rule across fields (a model validator: reference nested or flat); "
+    "a report's day from 1900 to 9998 (JSON Schema has no bounds on a date)",
     "invalid_number": "a JSON number whose digits written out pass 64 characters",
     "invalid_time": "a day the month does not have (2026-02-30): a pattern cannot say it",
     "invalid_cursor": "a cursor is one a page of the list handed out (opaque to the schema)",
@@ -194,6 +195,12 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     # adjustments (issue 14)
     "label_required": "a reason code's label is not blank (str.strip)",
     "unit_cost_not_allowed": "a unit cost only on a gain: a rule across two fields",
+    # the analysis reports (issue 15): rules across a report's days, and inside one string
+    "period_reversed": "a period's start is not after its end: across two fields",
+    "period_too_long": "a period covers at most 3700 days: across two fields",
+    "too_many_intervals": "at most 400 intervals: across the period and the interval",
+    "compare_not_before": "the day compared with is before the report's: across two fields",
+    "invalid_buckets": "age bands are ascending whole days (inside one string)",
 }
 RULE_PREFIXES = ("import_", "file_")  # an import file's content (CSV/XLSX) is not in the schema
 

@@ -13,15 +13,18 @@ caller sees.
 from __future__ import annotations
 
 import inspect
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from cangku.api.deps import DbDep, permit, signed_in
-from cangku.api.openapi import problems
+from cangku.api.openapi import one_of, problems
+from cangku.domain.enums import ItemType
 from cangku.domain.permissions import Actor, declared_actions
 from cangku.queries.reports import EXTRAS, REPORTS, Report, Spec, read_query, run_report
 from cangku.routing import SegmentRouter
@@ -110,6 +113,29 @@ def _out(report: Report) -> ReportOut:
 
 
 Text = Annotated[str | None, Query(max_length=100)]
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+#: the days a report may name: the day before and after each stays a date
+DAYS = (date(1900, 1, 1), date(9998, 12, 31))
+
+
+def _day(value: Any) -> Any:
+    """A day written YYYY-MM-DD within ``DAYS`` (pydantic alone also takes a Unix time, 0 as
+    1970-01-01, and a datetime at midnight)."""
+    first, last = (d.isoformat() for d in DAYS)
+    if (
+        isinstance(value, date)
+        or isinstance(value, str)
+        and _DAY.match(value)
+        and (first <= value <= last)
+    ):
+        return value
+    raise PydanticCustomError(
+        "invalid_day", "must be a day written YYYY-MM-DD from {first} to {last}",
+        {"first": first, "last": last},
+    )  # fmt: skip
+
+
+Day = Annotated[date | None, BeforeValidator(_day)]
 
 
 def _parameters(spec: Spec) -> list[inspect.Parameter]:
@@ -133,18 +159,22 @@ def _parameters(spec: Spec) -> list[inspect.Parameter]:
         "item": "an item code or barcode",
         "supplier": "a supplier's code: the items it supplies",
     }
-    found += [param(f, Annotated[str | None, Query(max_length=100, description=described[f])])
-              for f in spec.filters]  # fmt: skip
+    for f in spec.filters:  # the item types are named in the schema (the report checks them)
+        kinds = one_of(ItemType) if f == "type" else None
+        text = Query(max_length=100, description=described[f], json_schema_extra=kinds)
+        found.append(param(f, Annotated[str | None, text]))
     if spec.time == "as_of":
-        found.append(param("at", Annotated[date | None, Query(description="as of this day's end"
-                                                               " (default: now)")]))  # fmt: skip
+        found.append(param("at", Annotated[Day, Query(description="as of this day's end"
+                                                      " (default: now)")]))  # fmt: skip
     else:
-        found.append(param("start", Annotated[date | None, Query(description="the first day")]))
-        found.append(param("end", Annotated[date | None, Query(description="the last day")]))
+        found.append(param("start", Annotated[Day, Query(description="the first day")]))
+        found.append(param("end", Annotated[Day, Query(description="the last day")]))
     for extra in spec.extras:
-        typed: Any = date if extra == "compare" else str
-        described = Query(max_length=100, description=EXTRAS[extra])
-        found.append(param(extra, Annotated[typed | None, described]))
+        if extra == "compare":  # a day (a length bound on it fails: 500)
+            found.append(param(extra, Annotated[Day, Query(description=EXTRAS[extra])]))
+        else:
+            text = Query(max_length=100, description=EXTRAS[extra])
+            found.append(param(extra, Annotated[str | None, text]))
     for option in spec.options:
         if option.choices:
             kind: Any = Literal[option.choices]
@@ -196,9 +226,10 @@ def _route(spec: Spec) -> None:
             },
             **problems(
                 {
-                    422: "`invalid_report_date`, `period_reversed`, `period_too_long`, "
-                    "`invalid_report_option`, `too_many_intervals`, `compare_not_before`, "
-                    "`invalid_buckets`"
+                    422: "`invalid_input` (a day not written YYYY-MM-DD or outside "
+                    "1900-9998, an option not offered), `invalid_item_type`, "
+                    "`period_reversed`, `period_too_long`, `too_many_intervals`, "
+                    "`compare_not_before`, `invalid_buckets`"
                 }
             ),
         },  # fmt: skip
