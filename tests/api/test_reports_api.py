@@ -134,7 +134,11 @@ def test_the_list_names_every_report_with_what_it_takes(client: TestClient, db: 
             list(spec.filters),
         )
         assert info["formats"] == ["json", *spec.formats]
-        assert [o["name"] for o in info["options"]] == [o.name for o in spec.options]
+        assert info["options"] == [
+            {"name": o.name, "choices": list(o.choices)}
+            | ({"low": None, "high": None} if o.choices else {"low": o.low, "high": o.high})
+            for o in spec.options
+        ]
     assert body["stock-value"]["options"] == [
         {
             "name": "group",

@@ -20,11 +20,14 @@ from cangku.db.uow import Database
 from cangku.queries.reports import REPORTS
 from cangku.services.users import create_role
 from tests.api.test_reports_api import day, seed
+from tests.cli.test_auth_cli import signed_out as signed_out
 from tests.cli.test_users_cli import as_user
 from tests.cli.tree import Invoke
 from tests.factories import CTX
 
 NAMES = list(REPORTS)
+#: the options that take a whole number in a range (the others take one of their choices)
+INT_OPTIONS = [(n, o) for n, s in REPORTS.items() for o in s.options if not o.choices]
 
 
 @pytest.fixture
@@ -59,10 +62,16 @@ def test_the_list_names_every_report(run: Invoke) -> None:
     assert [r["name"] for r in listed] == NAMES
     assert [r["formats"] for r in listed] == [list(s.formats) for s in REPORTS.values()]
     stock_value = next(r for r in listed if r["name"] == "stock-value")
-    assert (stock_value["time"], stock_value["options"]["group"][0]) == ("as_of", "item")
+    assert (stock_value["time"], stock_value["options"][0]["choices"][0]) == ("as_of", "item")
+    numbers = [(r["name"], o) for r in listed for o in r["options"] if not o["choices"]]
+    assert numbers == [
+        (name, {"name": o.name, "choices": [], "low": o.low, "high": o.high})
+        for name, o in INT_OPTIONS
+    ]
     shown = run("report")
     assert shown.exit_code == 0, shown.output
     assert all(name in shown.stdout for name in NAMES)
+    assert all(f"--{o.name} {o.low}-{o.high}" in shown.stdout for _, o in INT_OPTIONS)
 
 
 def test_stock_value_with_json_gives_the_exact_figures(run: Invoke) -> None:
@@ -134,7 +143,7 @@ def test_every_report_writes_each_file_it_offers(
 ) -> None:
     path = tmp_path / f"out.{fmt}"
     body = ok(run("report", name, f"--{fmt}", str(path), "--json"))
-    assert body["name"] == name
+    assert (body["name"], body["files"]) == (name, [str(path)])
     content = path.read_bytes()
     if fmt == "csv":
         assert content.startswith(b"\xef\xbb\xbf")
@@ -183,9 +192,6 @@ def test_each_refusal_has_its_exit_code_and_writes_nothing(
     assert written(db) == before
 
 
-INT_OPTIONS = [(n, o) for n, s in REPORTS.items() for o in s.options if not o.choices]
-
-
 @pytest.mark.parametrize(("name", "option"), INT_OPTIONS, ids=[n for n, _ in INT_OPTIONS])
 def test_a_number_option_outside_its_range_is_refused(run: Invoke, name: str, option: Any) -> None:
     for value in (str(option.high + 1), "x", "-1"):
@@ -231,3 +237,14 @@ def test_a_user_of_one_warehouse_sees_its_share_and_not_the_other(
     assert cells(body, "item", "value") == [("FLOUR", "18"), ("BOLT", "16.666667")]
     hidden = run("report", "stock-value", "--warehouse", "WH2", "--json")
     assert error(hidden) == (3, "warehouse_not_found")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(), ("stock-value",), ("nothing",), (NO_PDF[0], "--pdf", "r.pdf")],
+    ids=["list", "a report", "an unknown report", "a file not offered"],
+)
+def test_signed_out_every_call_asks_for_a_sign_in_first(
+    run: Invoke, signed_out: None, args: tuple[str, ...]
+) -> None:
+    assert error(run("report", *args, "--json")) == (9, "not_authenticated")

@@ -85,7 +85,12 @@ def list_reports() -> list[ReportInfoOut]:
 
 def _info(spec: Spec) -> ReportInfoOut:
     options = [
-        OptionOut(name=o.name, choices=list(o.choices), low=o.low or None, high=o.high or None)
+        OptionOut(
+            name=o.name,
+            choices=list(o.choices),
+            low=None if o.choices else o.low,
+            high=None if o.choices else o.high,
+        )
         for o in spec.options
     ]
     return ReportInfoOut(

@@ -11,7 +11,7 @@ import typer
 from cangku.cli.common import JsonOpt, database, emit, handled, reader, table
 from cangku.domain.errors import InvalidInput
 from cangku.domain.permissions import declared_actions
-from cangku.queries.reports import REPORTS, Report, read_query, run_report, spec_of
+from cangku.queries.reports import REPORTS, Option, Report, read_query, run_report, spec_of
 from cangku.services.common import utcnow
 from cangku.services.report_files import report_file, report_period, report_text
 
@@ -33,10 +33,15 @@ def _render(report: Report) -> None:
         typer.echo(f"* {text}")
 
 
+def _values(option: Option) -> str:
+    """What an option takes: its choices, or its range of whole numbers."""
+    return "|".join(option.choices) if option.choices else f"{option.low}-{option.high}"
+
+
 def _list() -> None:
     rows = [
         {"name": s.name, "time": s.time, "options": " ".join(
-            f"--{o.name} {'|'.join(o.choices)}" for o in s.options), "description": s.description}
+            f"--{o.name} {_values(o)}" for o in s.options), "description": s.description}
         for s in REPORTS.values()
     ]  # fmt: skip
     table(rows, ["name", "time", "options", "description"])
@@ -76,10 +81,13 @@ def report(
     --warehouse, --category, --type, --item, --supplier; as-of reports take --at, period
     reports --start and --end (default: the last 365 days)."""
     with handled(as_json):
+        actor = reader()  # signed in before anything else is said
         if name is None:
-            reader()
             emit([{"name": s.name, "title": s.title, "time": s.time,
-                   "options": {o.name: list(o.choices) for o in s.options},
+                   "options": [{"name": o.name, "choices": list(o.choices),
+                                "low": None if o.choices else o.low,
+                                "high": None if o.choices else o.high}
+                               for o in s.options],
                    "formats": list(s.formats), "description": s.description}
                   for s in REPORTS.values()], as_json, lambda _: _list())  # fmt: skip
             return
@@ -92,7 +100,7 @@ def report(
                     offered=list(spec.formats),
                 )  # fmt: skip
         act = declared_actions()[spec.permission]
-        actor = reader(act)
+        actor.require(act)
         params = {
             "warehouse": warehouse, "category": category, "type": item_type, "item": item,
             "supplier": supplier, "at": at, "start": start, "end": end, "group": group,
@@ -115,6 +123,7 @@ def report(
             if found.totals else None,
             "definitions": list(found.definitions),
             "notes": [report_text(m, v, str) for m, v in found.notes],
+            "files": [str(path) for path, _ in files],
         }  # fmt: skip
         emit(data, as_json, lambda _: _render(found))
 
