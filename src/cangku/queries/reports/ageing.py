@@ -24,7 +24,15 @@ from cangku.domain.enums import LocationKind
 from cangku.domain.errors import InvalidInput
 from cangku.domain.quantities import from_scaled
 from cangku.queries.asof import Anchor, choose_anchor
-from cangku.queries.reports.common import Chart, Column, Option, Report, ReportQuery, ordered
+from cangku.queries.reports.common import (
+    Chart,
+    Column,
+    Option,
+    Report,
+    ReportQuery,
+    column_sums,
+    ordered,
+)
 from cangku.queries.reports.state import allocate, item_info, place_values
 from cangku.queries.reports.stock_value import LABEL_COLUMNS, in_scope
 from cangku.queries.stock import VALUED
@@ -214,11 +222,7 @@ def ageing(conn: Connection, query: ReportQuery) -> Report:
                          from_scaled(figures[3])))  # fmt: skip
     value_at = len(labels) + 1
     rows = ordered(rows, value_at, 0)
-    money = {i for i, c in enumerate(columns) if c.kind == "money"}
-    totals = tuple(
-        sum((row[i] for row in rows), from_scaled(0)) if i in money else None
-        for i in range(len(columns))
-    )
+    totals = column_sums(columns, rows, lambda c: c.kind == "money")
     chart = Chart("bar", labels[0].key, ("value",))
     notes = (("Slow after %(days)s days without an issue", {"days": idle}),)
     return Report(query.name, TITLE, columns, rows, totals, chart, DEFINITIONS, query, notes)

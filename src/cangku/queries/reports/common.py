@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from cangku.db.tables import categories, items, partners, supplier_items
 from cangku.domain.enums import ItemType
 from cangku.domain.errors import InvalidInput, NotFound
 from cangku.domain.permissions import Warehouses
+from cangku.domain.quantities import from_scaled, to_scaled
 from cangku.queries.stock import item_id, warehouse_id
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "Spec",
     "TICK",
     "bucket",
+    "column_sums",
     "day_end",
     "ordered",
     "read_day",
@@ -251,14 +254,25 @@ def day_end(day: date, zone: tzinfo) -> datetime:
     return midnight.astimezone(UTC) - TICK
 
 
+#: the days a report may name (the calendar's ends overflow a day's end in a time zone)
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
 def read_day(name: str, text: str) -> date:
+    """The day ``text`` writes (YYYY-MM-DD, from 1900 to 9998); InvalidInput
+    ``invalid_report_date`` otherwise."""
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(text)
+        return day
     except ValueError:
         raise InvalidInput(
-            f"{name} must be a day written YYYY-MM-DD", code="invalid_report_date", field=name
+            f"{name} must be a day written YYYY-MM-DD, from 1900-01-01 to 9998-12-31",
+            code="invalid_report_date",
+            field=name,
         ) from None
 
 
@@ -348,6 +362,19 @@ def bucket(column: Any, bounds: Sequence[datetime], first: int = 0) -> Any:
     return case(
         (column <= bounds[middle - 1], bucket(column, bounds[:middle], first)),
         else_=bucket(column, bounds[middle:], first + middle),
+    )
+
+
+def column_sums(
+    columns: Sequence[Column], rows: Sequence[tuple[Any, ...]], summed: Callable[[Column], bool]
+) -> tuple[Any, ...]:
+    """A totals row: the sum over ``rows`` of each column ``summed`` picks, None elsewhere."""
+    zero = Decimal(0)
+    return tuple(
+        from_scaled(to_scaled(sum((row[i] for row in rows if row[i] is not None), zero)))
+        if summed(c)
+        else None
+        for i, c in enumerate(columns)
     )
 
 

@@ -12,7 +12,15 @@ from sqlalchemy import Connection, func, select
 from cangku.db.tables import balances, locations, lots
 from cangku.domain.quantities import from_scaled
 from cangku.queries.asof import choose_anchor, quantities_select
-from cangku.queries.reports.common import Chart, Column, Option, Report, ReportQuery, ordered
+from cangku.queries.reports.common import (
+    Chart,
+    Column,
+    Option,
+    Report,
+    ReportQuery,
+    column_sums,
+    ordered,
+)
 from cangku.queries.reports.state import item_info, item_values, warehouse_names
 from cangku.queries.stock import VALUED, StockFilter
 from cangku.queries.valuation import value_share
@@ -127,7 +135,7 @@ def expiry(conn: Connection, query: ReportQuery) -> Report:
         )
         rows = [(*key, from_scaled(q), from_scaled(v)) for key, (q, v) in per_lot.items()]
         rows.sort(key=lambda row: (row[3], row[0], row[2]))
-        totals: tuple[Any, ...] = (*([None] * 8), sum((r[8] for r in rows), from_scaled(0)))
+        totals = column_sums(columns, rows, lambda c: c.key == "value")
         chart = Chart("bar", "lot", ("value",))
     else:
         labels = {
@@ -145,9 +153,6 @@ def expiry(conn: Connection, query: ReportQuery) -> Report:
         )
         rows = [(*key, *map(from_scaled, figures[:5])) for key, figures in sums.items()]
         rows = ordered(rows, len(labels) + 4, 0)
-        totals = tuple(
-            None if i < len(labels) else sum((r[i] for r in rows), from_scaled(0))
-            for i in range(len(columns))
-        )
+        totals = column_sums(columns, rows, lambda c: c.kind == "money")
         chart = Chart("bar", labels[0].key, ("expired", "within_30"))
     return Report(query.name, TITLE, columns, rows, totals, chart, DEFINITIONS, query)

@@ -12,7 +12,15 @@ from sqlalchemy import Connection
 
 from cangku.domain.errors import InvalidInput
 from cangku.domain.quantities import from_scaled
-from cangku.queries.reports.common import Chart, Column, Option, Report, ReportQuery, day_end
+from cangku.queries.reports.common import (
+    Chart,
+    Column,
+    Option,
+    Report,
+    ReportQuery,
+    column_sums,
+    day_end,
+)
 from cangku.queries.reports.flows import flows
 from cangku.queries.reports.points import fold_points
 from cangku.queries.reports.state import NOWHERE, item_info
@@ -115,13 +123,8 @@ def trends(conn: Connection, query: ReportQuery) -> Report:
         *((Column("quantity", "On hand at the end", "quantity"),) if quantity_columns else ()),
         Column("value", "Value at the end", "money"),
     )
-    keys = [c.key for c in columns]
-    totals = tuple(
-        sum((r[i] for r in rows), from_scaled(0)) if key in ("in_value", "out_value",
-                                                              "in_quantity", "out_quantity")
-        else None
-        for i, key in enumerate(keys)
-    )  # fmt: skip
+    flowing = ("in_value", "out_value", "in_quantity", "out_quantity")
+    totals = column_sums(columns, rows, lambda c: c.key in flowing)
     opening_q, opening_v = states[0]
     notes: tuple[tuple[str, dict[str, Any]], ...] = (
         ("Opening value %(value)s", {"value": from_scaled(opening_v)}),

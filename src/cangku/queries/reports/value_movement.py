@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cangku.domain.quantities import from_scaled
-from cangku.queries.reports.common import Chart, Column, Option, Report, ReportQuery, ordered
+from cangku.queries.reports.common import (
+    Chart,
+    Column,
+    Option,
+    Report,
+    ReportQuery,
+    column_sums,
+    ordered,
+)
 from cangku.queries.reports.flows import Flow, flows, sum_flows
 from cangku.queries.reports.state import (
     ItemInfo,
@@ -118,9 +126,6 @@ def value_movement(conn: Connection, query: ReportQuery) -> Report:
     labels = LABEL_COLUMNS[group]
     rows = ordered(rows, len(labels) + 8, 0)
     columns = (*labels, *FIGURES)
-    totals = tuple(
-        None if i < len(labels) else sum((row[i] for row in rows), from_scaled(0))
-        for i in range(len(columns))
-    )
+    totals = column_sums(columns, rows, lambda c: c.kind == "money")
     chart = Chart("bar", labels[0].key, ("opening", "closing"))
     return Report(query.name, TITLE, columns, rows, totals, chart, DEFINITIONS, query)
