@@ -347,3 +347,17 @@ def test_every_text_a_report_shows_has_its_chinese(db: Database) -> None:
     untranslated = sorted(t for t in texts if translate(t) == t and re.search("[a-z]", t))
     assert untranslated == []
     assert translations("zh_CN").gettext("Stock value") == "库存金额"
+
+
+def test_the_key_figures_page_shows_each_figure_with_its_unit_and_report(
+    site: tuple[Browser, Database],
+) -> None:
+    client, db = site
+    page = _as(client, db, lang="zh_CN").get(f"/reports/kpis?start={day(9)}&end={day(0)}")
+    assert page.status_code == 200
+    assert _headings(page.text)[0] == "指标"  # the key column is the API's, not the page's
+    rows = {row[0]: row[1:] for row in _rows(page.text, "report-table")}
+    # 105.00 in stock; turnover as the turnover report's total: 0.13
+    assert rows["库存金额"] == ["¥105.00", "库存金额"]
+    assert rows["周转率"] == ["0.13 次", "库存周转率与库存天数"]
+    assert '<a href="/reports/turnover">' in page.text

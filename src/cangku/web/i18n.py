@@ -163,8 +163,8 @@ LABELS: dict[str, str] = {
     # the unit of a key figure (the kpis report)
     "money": N_("Value"),
     "times": N_("times"),
-    "days": N_("Days"),
-    "items": N_("Items"),
+    "days": N_("days"),
+    "items": N_("items"),
     "percent": N_("%"),
 }
 

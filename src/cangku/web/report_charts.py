@@ -37,7 +37,10 @@ def _amount(lang: str, shown: Shown, kind: str) -> Callable[[float, Any], str]:
     def plain(value: float, _pos: Any) -> str:
         return format_compact_decimal(Decimal(str(value)), locale=lang, fraction_digits=1)
 
-    return money if kind == "money" else plain
+    def share(value: float, _pos: Any) -> str:
+        return plain(value, _pos) + " %"
+
+    return money if kind == "money" else share if kind == "percent" else plain
 
 
 def _style(axes: Any) -> None:
@@ -49,9 +52,16 @@ def _style(axes: Any) -> None:
     axes.tick_params(colors=MUTED, length=0, pad=6)
 
 
-def _cell_label(report: Report, key: str, value: Any, lang: str) -> str:
+def _cell_label(
+    report: Report, key: str, value: Any, lang: str, translate: Callable[[str], str]
+) -> str:
     column = next(c for c in report.columns if c.key == key)
-    text = label(value, lang) if column.kind == "label" else str(value or "—")
+    if column.kind == "label":
+        text = label(value, lang)
+    elif column.kind == "message" and value:
+        text = translate(value)
+    else:
+        text = str(value or "—")
     return text if len(text) <= LABEL_CHARACTERS else text[: LABEL_CHARACTERS - 1] + "…"
 
 
@@ -63,13 +73,15 @@ def report_svg(
     chart = report.chart
     keys = report.column_keys()
     kinds = {c.key: c.kind for c in report.columns}
-    titles = {c.key: translate(c.label) for c in report.columns}
+    titles = {c.key: c.title(translate) for c in report.columns}
     rows = report.rows[: chart.top] if chart and chart.kind == "bar" else report.rows
     if chart and chart.kind == "bar":
         height = max(height, 0.6 + 0.28 * len(rows) * max(1, len(chart.series) * 0.7))
     figure = Figure(figsize=(width, height), dpi=72, facecolor="white")
     axes = figure.add_subplot()
-    axes.set_title(translate(report.title), loc="left", color=INK, fontsize=12)
+    # with a legend, the title stands a line higher: the legend goes between them
+    pad = 18 if chart is not None and len(chart.series) > 1 and report.rows else 6
+    axes.set_title(translate(report.title), loc="left", color=INK, fontsize=12, pad=pad)
     _style(axes)
     if chart is None or not rows:
         axes.set_xticks([])
@@ -78,7 +90,7 @@ def report_svg(
     at = keys.index(chart.label)
     formatter = FuncFormatter(_amount(lang, shown, kinds[chart.series[0]]))
     if chart.kind == "bar":
-        labels = [_cell_label(report, chart.label, row[at], lang) for row in rows]
+        labels = [_cell_label(report, chart.label, row[at], lang, translate) for row in rows]
         band = 0.8 / len(chart.series)
         for n, key in enumerate(chart.series):
             index = keys.index(key)
@@ -106,8 +118,8 @@ def report_svg(
         axes.yaxis.set_major_locator(MaxNLocator(nbins=5))
         axes.yaxis.set_major_formatter(formatter)
         axes.grid(axis="y", color=LINE, linewidth=0.8)
-    if len(chart.series) > 1:  # above the plot, right of the title: it covers no bar or line
-        axes.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(chart.series),
+    if len(chart.series) > 1:  # under the title, above the plot: it covers no bar or line
+        axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(chart.series),
                     frameon=False, fontsize=8, labelcolor=MUTED, borderaxespad=0.2,
-                    handlelength=1.2, columnspacing=1.0)  # fmt: skip
+                    borderpad=0.1, handlelength=1.2, columnspacing=1.0)  # fmt: skip
     return figure_svg(figure)

@@ -61,13 +61,16 @@ CHOICE_LABELS = {
 }
 #: the query parameters every report page keeps (its filters, extras and options besides)
 KEPT = ("at", "start", "end")
-#: the message context of a report's column titles and day fields: a few short words read
-#: differently in Chinese as a column of figures ("Items" counts them, "From" is a day)
+#: the message context of a report's column titles, option labels and day fields: a few short
+#: words read differently in Chinese there ("Items" counts them, "From" is a day, "Show" picks
+#: a view, where the form's button "Show" runs the query)
 CONTEXT = "report"
-IN_CONTEXT = frozenset({"Items", "From", "To", "Received"})
+IN_CONTEXT = frozenset({"Items", "From", "To", "Received", "Show", "Count"})
 #: columns of machine keys (a stage's code): the downloads keep them for scripts, the page
 #: shows the column beside them that names them
 HIDDEN = frozenset({"stage", "kpi"})
+#: the kinds of column that hold figures (aligned right)
+FIGURES = frozenset({"quantity", "money", "percent", "days", "count", "number"})
 #: the values in a report's notes the page says in its language (turnover's averaging points)
 NOTE_VALUES = {
     "daily": N_("each day's end"),
@@ -109,11 +112,33 @@ def _noted(report: Report, lang: str, shown: Shown) -> Report:
     return replace(report, notes=notes)
 
 
+def _unit_at(report: Report | None) -> int | None:
+    """Where a row names the unit of its ``number`` figures (a key figure: money, times, days,
+    items, percent), if the report's rows do."""
+    if report is None:
+        return None
+    kinds = {c.key: (k, c.kind) for k, c in enumerate(report.columns)}
+    unit = kinds.get("unit")
+    if unit is None or unit[1] != "label" or "number" not in {kind for _, kind in kinds.values()}:
+        return None
+    return unit[0]
+
+
+def _shown(report: Report | None) -> list[int]:
+    """The columns the page shows (the unit of a key figure goes with the figure)."""
+    if report is None:
+        return []
+    unit_at = _unit_at(report)
+    return [k for k, c in enumerate(report.columns) if c.key not in HIDDEN and k != unit_at]
+
+
 def _fixed(lang: str) -> Callable[[Any, int], str]:
-    """A figure to ``places`` decimals (a ratio, a share, days), grouped as ``lang`` groups."""
+    """A figure to ``places`` decimals (a ratio, a share, days; a whole number as it is),
+    grouped as ``lang`` groups."""
 
     def fixed(value: Any, places: int) -> str:
-        pattern = "#,##0." + "0" * places if places else "#,##0"
+        whole = isinstance(value, int) or not places  # a count of days left stays whole
+        pattern = "#,##0" if whole else "#,##0." + "0" * places
         return format_decimal(value, pattern, locale=lang)
 
     return fixed
@@ -192,7 +217,9 @@ def _page(
         headings=[c.title(translate) for c in report.columns] if report else [],
         tr=translate,
         titles={name: s.title for name, s in REPORTS.items()},
-        shown=[k for k, c in enumerate(report.columns) if c.key not in HIDDEN] if report else [],
+        shown=_shown(report),
+        unit_at=_unit_at(report),
+        figures=FIGURES,
         fixed=_fixed(lang),
         choice_labels=CHOICE_LABELS,
         shown_rows=SHOWN_ROWS,
