@@ -85,15 +85,19 @@ def flows(
     *,
     bounds: Sequence[datetime] = (),
     by_warehouse: bool = False,
+    per_item: bool = True,
+    among: Any = None,
 ) -> Iterator[Flow]:
     """The flows of the items ``wanted`` over (``opening``, ``closing``], in view of
     ``warehouses`` (None: all), per interval (the index of the first of ``bounds`` at or after
     the move: interval k ends at bounds[k]; none: all in 0). ``by_warehouse``: a transfer
-    between two warehouses both in view is a flow out of one and into the other."""
+    between two warehouses both in view is a flow out of one and into the other.
+    ``per_item`` False sums the items together (``Flow.item`` 0): the read then restricts the
+    items in SQL, by ``among`` (a select of their ids; None: every item) unless they are few."""
     src, dst = locations.alias("src"), locations.alias("dst")
     src_valued, dst_valued = src.c.kind.in_(VALUED), dst.c.kind.in_(VALUED)
     k = bucket(moves.c.effective_at, bounds).label("k") if bounds else None
-    keys: list[Any] = [moves.c.item_id, src.c.kind.label("sk"), dst.c.kind.label("dk")]
+    keys: list[Any] = [src.c.kind.label("sk"), dst.c.kind.label("dk")]
     keys += [src.c.warehouse_id.label("sw"), dst.c.warehouse_id.label("dw")]
     # what comes from production is its output unless it is a return or a reversal
     back = moves.c.operation.in_(("reverse",)) | (moves.c.document_type == RETURN_DOC)
@@ -118,8 +122,12 @@ def flows(
         )
         .group_by(*keys)
     )
+    if per_item:
+        stmt = stmt.add_columns(moves.c.item_id.label("item")).group_by(moves.c.item_id)
     if len(wanted) <= FEW:
         stmt = stmt.where(moves.c.item_id.in_(sorted(wanted)))
+    elif not per_item and among is not None:
+        stmt = stmt.where(moves.c.item_id.in_(among))
 
     def inside(kind: str, warehouse: int) -> bool:
         return kind in VALUED and (warehouses is None or warehouse in warehouses)
@@ -144,17 +152,18 @@ def flows(
             seen[key] = tuple(found)
         return seen[key]
 
-    # columns: item, sk, dk, sw, dw, back, [k], q, v (plain tuples: a million rows are read)
+    # columns: sk, dk, sw, dw, back, [k], q, v, [item] (plain tuples: a million rows are read)
     timed = k is not None
+    last = -1 if per_item else len(keys) + 2
     for row in conn.execute(stmt):
-        item = int(row[0])
-        if item not in wanted:
+        item = int(row[-1]) if per_item else 0
+        if per_item and item not in wanted:
             continue
-        crossed = sides(row[1], row[2], int(row[3]), int(row[4]), bool(row[5]))
+        crossed = sides(row[0], row[1], int(row[2]), int(row[3]), bool(row[4]))
         if not crossed:
             continue
-        interval = int(row[6]) if timed else 0
-        q, v = int(row[-2] or 0), int(row[-1] or 0)
+        interval = int(row[5]) if timed else 0
+        q, v = int(row[last - 2] or 0), int(row[last - 1] or 0)
         for kind, warehouse in crossed:
             yield Flow(item, interval, kind, warehouse, q, v)
 

@@ -8,8 +8,9 @@ from collections.abc import Hashable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
+from cangku.db.tables import items
 from cangku.domain.errors import InvalidInput
 from cangku.domain.quantities import from_scaled
 from cangku.queries.reports.common import (
@@ -22,7 +23,7 @@ from cangku.queries.reports.common import (
     day_end,
 )
 from cangku.queries.reports.flows import flows
-from cangku.queries.reports.points import fold_points
+from cangku.queries.reports.points import fold_points, total_points
 from cangku.queries.reports.state import NOWHERE, item_info
 
 __all__ = ["intervals", "trends"]
@@ -89,13 +90,17 @@ def trends(conn: Connection, query: ReportQuery) -> Report:
     ends: list[datetime] = [day_end(last, query.zone) for _, last in spans]
     ends[-1] = query.closing_at
     points = [query.opening_at, *ends]
-    folded = fold_points(
-        conn, points, set(info), everything, by_warehouse=warehouses is not None, series=True
-    )
-    states = folded.series.get("all", [(0, 0)] * len(points))
+    among: Any = None
+    if query.scope.items_filtered:
+        among = select(items.c.id).where(*query.scope.item_conditions())
+    if warehouses is None:
+        states = total_points(conn, points, set(info), among)
+    else:
+        folded = fold_points(conn, points, set(info), everything, by_warehouse=True, series=True)
+        states = folded.series.get("all", [(0, 0)] * len(points))
     moved: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for flow in flows(conn, query.opening_at, query.closing_at, set(info), warehouses,
-                      bounds=ends[:-1]):  # fmt: skip
+                      bounds=ends[:-1], per_item=False, among=among):  # fmt: skip
         figures = moved[flow.k]
         if flow.kind in IN_KINDS:
             figures[0] += flow.quantity
