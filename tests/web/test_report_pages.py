@@ -355,7 +355,8 @@ def test_the_key_figures_page_shows_each_figure_with_its_unit_and_report(
     client, db = site
     page = _as(client, db, lang="zh_CN").get(f"/reports/kpis?start={day(9)}&end={day(0)}")
     assert page.status_code == 200
-    assert _headings(page.text)[0] == "指标"  # the key column is the API's, not the page's
+    # the key and unit columns are the API's: the page shows the unit with the figure
+    assert _headings(page.text) == ["指标", "数值", "报表"]
     rows = {row[0]: row[1:] for row in _rows(page.text, "report-table")}
     # 105.00 in stock; turnover as the turnover report's total: 0.13
     assert rows["库存金额"] == ["¥105.00", "库存金额"]

@@ -124,6 +124,19 @@ def _unit_at(report: Report | None) -> int | None:
     return unit[0]
 
 
+def _headings(report: Report | None, lang: str) -> list[str]:
+    """The column titles; a figure in the unit its row names is a value, not money ("Value" in
+    the key figure context)."""
+    if report is None:
+        return []
+    translate, unit_at = translator(lang), _unit_at(report)
+    figure = translations(lang).pgettext("key figure", "Value")
+    return [
+        figure if unit_at is not None and c.kind == "number" else c.title(translate)
+        for c in report.columns
+    ]
+
+
 def _shown(report: Report | None) -> list[int]:
     """The columns the page shows (the unit of a key figure goes with the figure)."""
     if report is None:
@@ -214,7 +227,7 @@ def _page(
         query=query,
         error=error,
         notes=[report_text(m, v, translate) for m, v in report.notes] if report else [],
-        headings=[c.title(translate) for c in report.columns] if report else [],
+        headings=_headings(report, lang),
         tr=translate,
         titles={name: s.title for name, s in REPORTS.items()},
         shown=_shown(report),
