@@ -17,9 +17,11 @@ from cangku.domain.counts import accuracy
 from cangku.domain.quantities import from_scaled
 from cangku.queries.reports.common import Column, Report, ReportQuery
 from cangku.queries.reports.expiry import expiry
+from cangku.queries.reports.flows import flows
+from cangku.queries.reports.points import total_points
 from cangku.queries.reports.state import item_info, place_values
 from cangku.queries.reports.stock_value import in_scope
-from cangku.queries.reports.turnover import turnover
+from cangku.queries.reports.turnover import average_points, turnover, turnover_ratio
 from cangku.queries.valuation import value_share
 
 __all__ = ["kpis"]
@@ -57,6 +59,33 @@ def _counted(conn: Connection, query: ReportQuery) -> Decimal | None:
     return (Decimal(100 * right) / counted).quantize(Decimal("0.1"))
 
 
+def _turnover(
+    conn: Connection, query: ReportQuery, info: dict[int, Any]
+) -> tuple[Decimal | None, Decimal, Decimal]:
+    """(turnover, cost of goods issued, average value) as the turnover report's totals: for the
+    whole company from totals per interval (no item read on its own), else from that report."""
+    if query.scope.warehouses is not None:
+        turned = turnover(conn, replace(query, options={"group": "type"}))
+        keys = turned.column_keys()
+        assert turned.totals is not None
+        figures = (turned.totals[keys.index(k)] for k in ("turnover", "cogs", "average"))
+        return tuple(figures)
+    assert query.opening_at is not None and query.closing_at is not None
+    among: Any = None
+    if query.scope.items_filtered:
+        among = select(items.c.id).where(*query.scope.item_conditions())
+    points, _ = average_points(query)
+    summed = sum(v for _, v in total_points(conn, points, set(info), among))
+    issued = 0
+    for flow in flows(conn, query.opening_at, query.closing_at, set(info), None,
+                      per_item=False, among=among):  # fmt: skip
+        if flow.kind in ("issued", "returned"):
+            issued += flow.value if flow.kind == "issued" else -flow.value
+    average = from_scaled(int((Decimal(summed) / len(points)).to_integral_value()))
+    times = turnover_ratio(issued * len(points), summed)
+    return times, from_scaled(issued), average
+
+
 def kpis(conn: Connection, query: ReportQuery) -> Report:
     assert query.closing_at is not None
     info = item_info(conn, query.scope)
@@ -87,13 +116,7 @@ def kpis(conn: Connection, query: ReportQuery) -> Report:
             outs += 1
         if most is not None and quantity > max(int(most), 0):
             over += value_share(worth, quantity - int(most), quantity)
-    by_company = replace(query, options={"group": "type"})
-    turned = turnover(conn, by_company)
-    keys = turned.column_keys()
-    assert turned.totals is not None
-    times = turned.totals[keys.index("turnover")]
-    cogs = turned.totals[keys.index("cogs")]
-    average = turned.totals[keys.index("average")]
+    times, cogs, average = _turnover(conn, query, info)
     days = (average * query.days / cogs).quantize(Decimal("0.1")) if cogs and cogs > 0 else None
     expiring = expiry(conn, replace(query, at=query.closing_at, options={"group": "warehouse"}))
     ekeys = expiring.column_keys()

@@ -27,7 +27,7 @@ from cangku.queries.reports.state import NOWHERE, item_info, warehouse_names
 from cangku.queries.reports.stock_value import LABEL_COLUMNS
 from cangku.queries.reports.value_movement import group_label
 
-__all__ = ["average_points", "turnover"]
+__all__ = ["average_points", "turnover", "turnover_ratio"]
 
 GROUP = Option("group", "Group by", choices=("item", "category", "type", "warehouse"))
 TITLE = "Turnover and days of inventory"
@@ -80,6 +80,11 @@ def average_points(query: ReportQuery) -> tuple[list[datetime], str]:
             day = _month_end(day + timedelta(days=1))
     points = [query.opening_at, *(day_end(d, query.zone) for d in ends), query.closing_at]
     return points, method
+
+
+def turnover_ratio(issued: int, summed: int) -> Decimal | None:
+    """Cost of goods issued (times the number of points) over the summed values, two places."""
+    return _ratio(issued, summed, 2)
 
 
 def _ratio(numerator: int, denominator: int, places: int) -> Decimal | None:
