@@ -362,3 +362,17 @@ def test_the_key_figures_page_shows_each_figure_with_its_unit_and_report(
     assert rows["库存金额"] == ["¥105.00", "库存金额"]
     assert rows["周转率"] == ["0.13 次", "库存周转率与库存天数"]
     assert '<a href="/reports/turnover">' in page.text
+
+
+def test_the_dashboard_links_the_key_figures_for_those_who_may_read_them(
+    site: tuple[Browser, Database],
+) -> None:
+    client, db = site
+    boss = _as(client, db, lang="zh_CN")
+    page = boss.get("/")
+    assert 'href="/reports/kpis" id="kpi-card"' in page.text
+    assert "关键指标" in page.text
+    figures = boss.get("/reports/kpis")
+    assert figures.status_code == 200
+    picker = _as(client, db, "picker")
+    assert 'id="kpi-card"' not in picker.get("/").text

@@ -27,12 +27,13 @@ def _same(text: str) -> str:
     return text
 
 
-def report_period(report: Report) -> str:
-    """The day or period the report covers, as text (``now`` for a report as of now)."""
+def report_period(report: Report, translate: Translate = _same) -> str:
+    """The day or period the report covers, as text (``now`` for a report as of now, in the
+    language ``translate`` gives)."""
     q = report.query
     if q.start is not None:
         return f"{q.start.isoformat()} – {q.end.isoformat() if q.end else ''}"
-    return q.at_day.isoformat() if q.at_day is not None else "now"
+    return q.at_day.isoformat() if q.at_day is not None else translate("now")
 
 
 def report_text(message: str, values: Mapping[str, Any], translate: Translate) -> str:
@@ -71,13 +72,16 @@ def report_file(
         return _pdf(report, headers, rows, translate)
     about = [
         [translate(report.title)],
-        [translate("Period") if report.query.start else translate("As of"), report_period(report)],
+        [
+            translate("Period") if report.query.start else translate("As of"),
+            report_period(report, translate),
+        ],
         *([report_text(m, v, translate)] for m, v in report.notes),
         [],
         *([translate(text)] for text in report.definitions),
     ]
     if fmt == "csv":
-        notes = [f"# {translate(report.title)} ({report_period(report)})"]
+        notes = [f"# {translate(report.title)} ({report_period(report, translate)})"]
         return write_file("csv", headers, rows, notes=notes)
     return write_file(
         "xlsx", headers, rows, title=report.name, extra=[(translate("Definitions"), about)]
@@ -132,7 +136,7 @@ def _pdf(report: Report, headers: list[str], rows: list[list[Any]], translate: T
     label = translate("Period") if report.query.start else translate("As of")
     story: list[Any] = [
         Paragraph(escape(translate(report.title)), title),
-        Paragraph(escape(f"{label}: {report_period(report)}"), body),
+        Paragraph(escape(f"{label}: {report_period(report, translate)}"), body),
         *(Paragraph(escape(report_text(m, v, translate)), body) for m, v in report.notes),
         Spacer(1, 4 * mm),
         table,
