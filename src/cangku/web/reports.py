@@ -11,7 +11,8 @@ code that names nothing), never an error page.
 a local dependency, which FastAPI must see as an object, not as a name to look up.)
 """
 
-from collections.abc import Callable
+import html
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Annotated, Any
@@ -19,27 +20,30 @@ from urllib.parse import urlencode
 
 from babel.numbers import format_currency, format_decimal
 from fastapi import Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from cangku.domain.enums import ItemType
 from cangku.domain.errors import CangkuError, InvalidInput
 from cangku.domain.permissions import declared_actions
 from cangku.queries.items import list_categories
 from cangku.queries.partners import list_partners
-from cangku.queries.reports import REPORTS, Report, Spec, read_query, run_report
+from cangku.queries.reports import REPORTS, Report, ReportQuery, Spec, read_query, run_report
 from cangku.queries.sites import list_warehouses
 from cangku.routing import SegmentRouter
 from cangku.services.common import utcnow
 from cangku.services.report_files import MEDIA_TYPES, file_name, report_file, report_text
+from cangku.web import display
 from cangku.web.access import WebUser, page, signed_in_page
 from cangku.web.charts import chart_size
 from cangku.web.display import Shown, display_of
 from cangku.web.i18n import N_, error_message, format_number, label, translations
-from cangku.web.render import PageRoute, db_of, form_status, language, render
+from cangku.web.render import PageRoute, db_of, environment, form_status, language, render
 from cangku.web.report_charts import report_svg
 
 router = SegmentRouter(route_class=PageRoute)
 
+#: where the shell of a report's page leaves room for its results (streamed after it)
+RESULTS_MARK = "<!--report-results-->"
 #: the most rows a page shows (the downloads hold every row)
 SHOWN_ROWS = 500
 #: how the options' choices read (message ids)
@@ -179,10 +183,16 @@ def _params(request: Request, spec: Spec) -> dict[str, str]:
     return {k: v for k in names if (v := request.query_params.get(k, "").strip())}
 
 
-def _compute(request: Request, user: WebUser, spec: Spec, params: dict[str, str]) -> Report:
+def _query(request: Request, user: WebUser, spec: Spec, params: dict[str, str]) -> ReportQuery:
+    """The query ``params`` ask, refused (NotFound, InvalidInput) before anything is computed."""
     act = declared_actions()[spec.permission]
     with db_of(request).read() as conn:
-        query = read_query(conn, spec, params, utcnow(), user.warehouses(act))
+        return read_query(conn, spec, params, utcnow(), user.warehouses(act))
+
+
+def _compute(request: Request, user: WebUser, spec: Spec, params: dict[str, str]) -> Report:
+    query = _query(request, user, spec, params)
+    with db_of(request).read() as conn:
         return run_report(conn, query)
 
 
@@ -201,43 +211,75 @@ def _choices(request: Request, user: WebUser, spec: Spec) -> dict[str, Any]:
     }
 
 
+def _results(report: Report, lang: str) -> dict[str, Any]:
+    """What the results part of the page shows of ``report``."""
+    translate = translator(lang)
+    return {
+        "report": report,
+        "notes": [report_text(m, v, translate) for m, v in report.notes],
+        "headings": _headings(report, lang),
+        "shown": _shown(report),
+        "unit_at": _unit_at(report),
+    }
+
+
 def _page(
     request: Request, user: WebUser, spec: Spec, refused: CangkuError | None = None
 ) -> Response:
+    """The report's page. Its query is read (and refused, with 404 or 422) first; the page is
+    then sent at once down to its filters, and the results follow when they are computed, so
+    it paints before a long report is done."""
     params = _params(request, spec)
     lang = language(request)
-    translate = translator(lang)
-    error, status, report = None, 200, None
-    try:
-        report = _noted(_compute(request, user, spec, params), lang, display_of(request))
-    except CangkuError as exc:
-        refused = exc
-    if refused is not None:
-        error, status = _message(refused, spec, lang), form_status(refused)
-        if refused.status == 404:
-            status = 404
-    query = urlencode(params)
-    return render(
-        request,
-        "report.html",
-        status,
-        spec=spec,
-        report=report,
-        params=params,
-        query=query,
-        error=error,
-        notes=[report_text(m, v, translate) for m, v in report.notes] if report else [],
-        headings=_headings(report, lang),
-        tr=translate,
-        titles={name: s.title for name, s in REPORTS.items()},
-        shown=_shown(report),
-        unit_at=_unit_at(report),
-        figures=FIGURES,
-        fixed=_fixed(lang),
-        choice_labels=CHOICE_LABELS,
-        shown_rows=SHOWN_ROWS,
-        **_choices(request, user, spec),
-    )
+    query: ReportQuery | None = None
+    if refused is None:
+        try:
+            query = _query(request, user, spec, params)
+        except CangkuError as exc:
+            refused = exc
+    common: dict[str, Any] = {
+        "spec": spec,
+        "params": params,
+        "query": urlencode(params),
+        "tr": translator(lang),
+        "titles": {name: s.title for name, s in REPORTS.items()},
+        "figures": FIGURES,
+        "fixed": _fixed(lang),
+        "choice_labels": CHOICE_LABELS,
+        "shown_rows": SHOWN_ROWS,
+    }
+    if refused is not None or query is None:
+        status = 422
+        if refused is not None:
+            status = 404 if refused.status == 404 else form_status(refused)
+        error = _message(refused, spec, lang) if refused is not None else None
+        return render(request, "report.html", status, report=None, streaming=False, period=None,
+                      error=error, **common, **_choices(request, user, spec))  # fmt: skip
+    shell = render(request, "report.html", 200, report=None, streaming=True, period=query,
+                   error=None, **common, **_choices(request, user, spec))  # fmt: skip
+    head, _, tail = bytes(shell.body).decode().partition(RESULTS_MARK)
+    shown, db, asked = display_of(request), db_of(request), query
+
+    def results() -> str:
+        # rendered whole between two yields: each step of the stream may run in another
+        # thread's context, so the display settings are set and reset within one step
+        with display.showing(shown):
+            try:
+                with db.read() as conn:
+                    report = _noted(run_report(conn, asked), lang, shown)
+                template = environment(lang).get_template("report_results.html")
+                return template.render(**common, **_results(report, lang))
+            except CangkuError as exc:  # refused after the page began: said in its place
+                message = html.escape(_message(exc, spec, lang))
+                return f'<div class="flash flash-error" role="alert">{message}</div>'
+
+    def parts() -> Iterator[str]:
+        yield head
+        yield results()
+        yield tail
+
+    headers = {k: v for k, v in shell.headers.items() if k.lower() != "content-length"}
+    return StreamingResponse(parts(), headers=headers, media_type="text/html; charset=utf-8")
 
 
 def _export(request: Request, user: WebUser, spec: Spec, fmt: str) -> Response:

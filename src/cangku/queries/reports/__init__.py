@@ -75,9 +75,11 @@ REPORTS: dict[str, Spec] = {
             structure.structure,
             description="Shares of value and quantity by type, category or warehouse",
             extras=("compare",),
+            check=structure.compare_day,
         ),
         Spec(
             "trends", trends.TITLE, VALUATION, "period", (trends.INTERVAL,), trends.trends,
+            check=lambda query: trends.intervals(query, query.option("interval")),
             description="Inflow, outflow and stock per day, week or month",
         ),
         Spec(
@@ -94,6 +96,7 @@ REPORTS: dict[str, Spec] = {
             ageing.ageing, ("csv", "xlsx", "pdf"),
             description="Stock by how long ago it came in; slow-moving and dead stock",
             extras=("buckets",),
+            check=lambda query: ageing.read_buckets(query.params.get("buckets")),
         ),
         Spec(
             "expiry", expiry.TITLE, VALUATION, "as_of", (expiry.GROUP,), expiry.expiry,

@@ -166,6 +166,9 @@ class Spec:
     description: str = ""
     #: free parameters the report reads itself (of EXTRAS): ``compare`` (a day), ``buckets``
     extras: tuple[str, ...] = ()
+    #: the report's own refusals of a query, checked before anything is computed (so a face
+    #: can answer them before it starts sending a page)
+    check: Callable[[ReportQuery], object] | None = None
 
 
 #: the free parameters a report may read itself, with what each holds
@@ -330,7 +333,10 @@ def read_query(
     if spec.time == "as_of":
         at_day = read_day("at", clean["at"]) if clean.get("at") else None
         at = day_end(at_day, zone) if at_day is not None and at_day < today else now
-        return ReportQuery(spec.name, scope, now, zone, at, at_day, options=options, params=clean)
+        asked = ReportQuery(spec.name, scope, now, zone, at, at_day, options=options, params=clean)
+        if spec.check is not None:
+            spec.check(asked)
+        return asked
     end = read_day("end", clean["end"]) if clean.get("end") else today
     start = read_day("start", clean["start"]) if clean.get("start") else end - timedelta(days=364)
     if start > end:
@@ -346,9 +352,12 @@ def read_query(
         )
     opening = day_end(start - timedelta(days=1), zone)
     closing = day_end(end, zone) if end < today else now
-    return ReportQuery(
+    asked = ReportQuery(
         spec.name, scope, now, zone, closing, None, start, end, opening, closing, options, clean
     )
+    if spec.check is not None:
+        spec.check(asked)
+    return asked
 
 
 def bucket(column: Any, bounds: Sequence[datetime], first: int = 0) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -26,7 +26,7 @@ from cangku.queries.reports.state import item_info, place_values, warehouse_name
 from cangku.queries.reports.stock_value import LABEL_COLUMNS, in_scope, percent
 from cangku.queries.reports.value_movement import group_label
 
-__all__ = ["structure"]
+__all__ = ["compare_day", "structure"]
 
 GROUP = Option("group", "Group by", choices=("type", "category", "warehouse"))
 TITLE = "Stock structure"
@@ -52,8 +52,9 @@ def _sums(
     return sums
 
 
-def structure(conn: Connection, query: ReportQuery) -> Report:
-    group = query.option("group")
+def compare_day(query: ReportQuery) -> date:
+    """The day compared with (default: a year before the report's day). InvalidInput
+    ``invalid_report_date``, ``compare_not_before``."""
     base_day = query.at_day or query.now.astimezone(query.zone).date()
     if query.params.get("compare"):
         compare = read_day("compare", query.params["compare"])
@@ -64,6 +65,12 @@ def structure(conn: Connection, query: ReportQuery) -> Report:
             "compare with a day before the report's day", code="compare_not_before",
             compare=str(compare), at=str(base_day),
         )  # fmt: skip
+    return compare
+
+
+def structure(conn: Connection, query: ReportQuery) -> Report:
+    group = query.option("group")
+    compare = compare_day(query)
     info = item_info(conn, query.scope)
     names = warehouse_names(conn) if group == "warehouse" else {}
     now_sums = _sums(conn, query, query.at, group, info, names)
