@@ -12,7 +12,9 @@ replenishment from the reserve or to the second warehouse (15 %), issues to cust
 and to production (10 %), never more than is on hand.
 
 The reports run in a fresh process on the finished database (``--url``), so its peak memory
-is the reports' own, not the generator's:
+is the reports' own, not the generator's; then each report's page through a real server
+(uvicorn): the time to its first bytes (the page down to its filters, painted at once; the
+results are streamed after it) and to the whole page:
 
     .venv/bin/python bench/reports.py [--engine sqlite|postgresql] [--moves N] [--items N]
     .venv/bin/python bench/reports.py --url sqlite:////tmp/x.db   # the reports only
@@ -31,15 +33,22 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+
 from bulk import master_data, post
 from cangku.db.uow import Database
 from cangku.queries.reports import REPORTS, read_query, run_report
+from cangku.services.auth import SESSION_COOKIE, sign_in
 from cangku.services.bulk import BulkMove
+from cangku.services.common import Context
+from cangku.services.users import create_user
+from http_api import free_port, start_server, stop_server
 from support import Figure, fresh_database, peak_rss_mb, print_table, save, timed
 
 #: reports and the past they are asked about: as of 180 days ago, or the year to 90 days ago
 TARGET_SECONDS = 5.0
 TARGET_MB = 1024
+CTX = Context()
 
 
 class Warehouse:
@@ -144,6 +153,41 @@ def asks(now: datetime) -> list[tuple[str, str, dict[str, str]]]:
     return found
 
 
+def pages(url: str, now: datetime) -> list[Figure]:
+    """Each report's page through a real server (uvicorn, one worker), signed in as a manager:
+    the time to its first bytes (the page down to its filters, which the browser paints) and
+    to the whole page (the results streamed after it)."""
+    db = Database(url)
+    password = "bench-reports-key-1"
+    create_user(db, CTX, "reporter", "Reports bench", password, [("warehouse_manager", None)])
+    session = sign_in(db, "reporter", password).session_id
+    db.dispose()
+    port = free_port()
+    server = start_server(url, port, 1)
+    figures = []
+    try:
+        cookies = {SESSION_COOKIE: session}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies=cookies,
+                          timeout=120) as client:  # fmt: skip
+            client.get("/reports")  # warm the worker (templates, catalogues)
+            for name in REPORTS:
+                began = time.perf_counter()
+                with client.stream("GET", f"/reports/{name}") as answer:
+                    chunks = answer.iter_bytes()
+                    first = next(chunks, b"")
+                    painted = time.perf_counter() - began
+                    size = len(first) + sum(len(c) for c in chunks)
+                whole = time.perf_counter() - began
+                assert answer.status_code == 200 and size > 0, (name, answer.status_code)
+                figures.append(Figure(f"page {name}: first bytes (whole page {whole:.2f} s)",
+                                      painted, "s", "< 1 s", painted < 1))  # fmt: skip
+                print(f"  page {name:15} first bytes {painted:6.2f} s, whole {whole:6.2f} s",
+                      flush=True)  # fmt: skip
+    finally:
+        stop_server(server)
+    return figures
+
+
 def run_reports(url: str, engine: str) -> list[Figure]:
     db = Database(url)
     now = datetime.now(UTC)
@@ -159,6 +203,7 @@ def run_reports(url: str, engine: str) -> list[Figure]:
     figures.append(Figure("peak memory of the reports' process", rss, "MB", "< 1 GB",
                           rss < TARGET_MB))  # fmt: skip
     db.dispose()
+    figures += pages(url, now)
     print_table(f"reports on {engine}", figures)
     return figures
 
