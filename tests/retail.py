@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
@@ -55,7 +56,20 @@ __all__ = [
     "read_lines",
 ]
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail.csv.gz"
+
+def _data_file() -> Path:
+    """The retail file: ``CANGKU_RETAIL_DATA``, else ``shared/data`` beside the checkout (a
+    clone elsewhere, as CI makes, finds the machine's ``/work/shared`` copy)."""
+    name = "online_retail.csv.gz"
+    candidates = [
+        *([Path(os.environ["CANGKU_RETAIL_DATA"])] if os.environ.get("CANGKU_RETAIL_DATA") else []),
+        Path(__file__).resolve().parents[2] / "shared" / "data" / name,
+        Path("/work/shared/data") / name,
+    ]
+    return next((path for path in candidates if path.exists()), candidates[0])
+
+
+DATA = _data_file()
 LONDON = ZoneInfo("Europe/London")
 NON_PRODUCT = re.compile(
     r"^(POST|DOT|M|C2|D|S|BANK CHARGES|AMAZONFEE|CRUK|PADS|B|GIFT_\d+_\d+|DCGS.*)$"

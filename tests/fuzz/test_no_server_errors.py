@@ -196,6 +196,8 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "label_required": "a reason code's label is not blank (str.strip)",
     "unit_cost_not_allowed": "a unit cost only on a gain: a rule across two fields",
     # the analysis reports (issue 15): rules across a report's days, and inside one string
+    "invalid_over_receipt_tolerance": "a percentage from 0 to 100 with at most 2 decimals: "
+    "the schema of an amount is any exact number",
     "period_reversed": "a period's start is not after its end: across two fields",
     "period_too_long": "a period covers at most 3700 days: across two fields",
     "too_many_intervals": "at most 400 intervals: across the period and the interval",

@@ -147,7 +147,7 @@ def test_the_menu_offers_only_what_the_user_may_use(client: Browser, db: Databas
     assert menu(client.get("/").text)[-2:] == ["/users", "/audit"]
     # the administrator: everything
     sign_in_as(client, db, "admin")
-    assert len(menu(client.get("/").text)) == 12  # with the tasks and the data import
+    assert len(menu(client.get("/").text)) == 13  # with the tasks, reports and data import
 
 
 def test_the_operations_page_lists_only_the_users_operations(client: Browser) -> None:

@@ -383,7 +383,7 @@ def _balance_conditions(
         where.append(locations.c.kind.in_(VALUED))
     if not f.include_zero:
         where.append(or_(balances.c.on_hand != 0, balances.c.reserved != 0))
-    if f.balance:
+    if f.balance is not None:
         where.append(balance_condition(f.balance))
     if f.q and f.q.strip():
         needle = f.q.strip().lower()
