@@ -25,6 +25,7 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 
 from cangku.db.tables import balances, item_costs, locations, moves
 from cangku.queries.reports.common import bucket
+from cangku.queries.reports.flows import FEW
 from cangku.queries.reports.state import NOWHERE, allocate
 from cangku.queries.stock import VALUED
 
@@ -32,8 +33,6 @@ __all__ = ["Folded", "fold_points", "total_points"]
 
 #: which group an item's stock in a warehouse (``NOWHERE``: at none; None when the fold is not
 #: by warehouse) counts in; None: in none
-#: up to this many items, the reads name them (else they read every item and keep the wanted)
-FEW = 500
 GroupOf = Callable[[int, int | None], Hashable | None]
 
 
@@ -54,7 +53,6 @@ class _Fold:
         self.group_of = group_of
         self.by_warehouse = by_warehouse
         self.points = points
-        self.keep_series = series
         self.q: dict[int, int] = {}
         self.v: dict[int, int] = {}
         self.held: defaultdict[int, dict[int, int]] = defaultdict(dict)

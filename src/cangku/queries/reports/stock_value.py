@@ -22,7 +22,7 @@ from cangku.queries.reports.state import (
     warehouse_names,
 )
 
-__all__ = ["GROUPS", "group_key", "percent", "stock_value"]
+__all__ = ["GROUPS", "group_key", "group_label", "percent", "stock_value"]
 
 CENT = Decimal("0.01")
 GROUPS = ("item", "category", "type", "warehouse", "location")
@@ -65,15 +65,22 @@ def group_key(
     locations: dict[int, tuple[str, str]],
 ) -> tuple[Any, ...]:
     """The label cells of the group ``place`` falls in."""
+    if group == "location":
+        return locations.get(place.location, ("", ""))
+    return group_label(group, info, place.warehouse, warehouses)
+
+
+def group_label(
+    group: str, info: ItemInfo, warehouse: int, names: dict[int, tuple[str, str]]
+) -> tuple[Any, ...]:
+    """The label cells of the group an item's stock (in ``warehouse``) falls in."""
     if group == "item":
         return (info.code, info.name, info.unit)
     if group == "category":
         return (info.category or "", info.category_name or "")
     if group == "type":
         return (info.item_type,)
-    if group == "warehouse":
-        return warehouses.get(place.warehouse, ("", ""))
-    return locations.get(place.location, ("", ""))
+    return names.get(warehouse, ("", ""))
 
 
 def in_scope(query: ReportQuery, places: list[Place], info: dict[int, ItemInfo]) -> list[Place]:

@@ -27,7 +27,7 @@ from cangku.queries.reports.state import (
     place_values,
     warehouse_names,
 )
-from cangku.queries.reports.stock_value import LABEL_COLUMNS, in_scope
+from cangku.queries.reports.stock_value import LABEL_COLUMNS, group_label, in_scope
 
 __all__ = ["group_label", "value_movement"]
 
@@ -57,19 +57,6 @@ FIGURES = (
     Column("closing", "Closing value", "money"),
     Column("cogs", "Cost of goods issued", "money"),
 )
-
-
-def group_label(
-    group: str, info: ItemInfo, warehouse: int, names: dict[int, tuple[str, str]]
-) -> tuple[Any, ...]:
-    """The label cells of the group an item's stock (in ``warehouse``) falls in."""
-    if group == "item":
-        return (info.code, info.name, info.unit)
-    if group == "category":
-        return (info.category or "", info.category_name or "")
-    if group == "type":
-        return (info.item_type,)
-    return names.get(warehouse, ("", ""))
 
 
 def _state(
