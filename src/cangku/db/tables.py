@@ -397,6 +397,10 @@ checkpoints = Table(
     Column("as_of", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("valid", Boolean, nullable=False, server_default=text("true")),
+    #: the checkpoint's flow rows sum the moves after this earlier checkpoint (None: after
+    #: none, from the ledger's start); meaningful when ``flows`` (migration 0014, ADR 0027)
+    Column("flows_from", Id, nullable=True),
+    Column("flows", Boolean, nullable=False, server_default=text("false")),
 )
 
 checkpoint_balances = Table(
@@ -414,6 +418,25 @@ checkpoint_values = Table(
     metadata,
     Column("checkpoint_id", Id, ForeignKey("checkpoints.id"), primary_key=True),
     Column("item_id", Id, primary_key=True),
+    Column("quantity", Scaled, nullable=False),
+    Column("value", Scaled, nullable=False),
+)
+
+#: the moves between a checkpoint and the one before it (``checkpoints.flows_from``) that
+#: crossed into or out of stock, summed per item and per the kinds and warehouses of their two
+#: sides (and whether they were a return or a reversal): the period reports read these for the
+#: whole months between their edges instead of every move (migration 0014, ADR 0027). Kept
+#: and invalidated with their checkpoint; the moves stay the truth.
+checkpoint_flows = Table(
+    "checkpoint_flows",
+    metadata,
+    Column("checkpoint_id", Id, ForeignKey("checkpoints.id"), primary_key=True),
+    Column("item_id", Id, primary_key=True),
+    Column("from_kind", String(20), primary_key=True),
+    Column("to_kind", String(20), primary_key=True),
+    Column("from_warehouse_id", Id, primary_key=True),
+    Column("to_warehouse_id", Id, primary_key=True),
+    Column("back", Boolean, primary_key=True),
     Column("quantity", Scaled, nullable=False),
     Column("value", Scaled, nullable=False),
 )

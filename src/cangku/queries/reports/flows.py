@@ -22,15 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, select
 
-from cangku.db.tables import locations, moves
+from cangku.db.checkpoints import RETURN_DOC
 from cangku.domain.enums import LocationKind
 from cangku.domain.permissions import Warehouses
-from cangku.queries.reports.common import bucket
+from cangku.queries.reports.crossings import crossings, item_in
 from cangku.queries.stock import VALUED
 
-__all__ = ["FLOW_KINDS", "Flow", "flows", "sum_flows"]
+__all__ = ["FLOW_KINDS", "RETURN_DOC", "Flow", "company_crossing", "flows", "sum_flows"]
 
 FLOW_KINDS = (
     "received",
@@ -57,8 +57,6 @@ _OUT = {
     LocationKind.ADJUSTMENT: "adjusted_out",
     LocationKind.SCRAP: "adjusted_out",
 }
-#: the document a return from a customer (or from production) is posted under
-RETURN_DOC = "customer_return"
 #: up to this many items the read names them; more, and it reads all and keeps the wanted
 FEW = 500
 
@@ -94,40 +92,25 @@ def flows(
     between two warehouses both in view is a flow out of one and into the other.
     ``per_item`` False sums the items together (``Flow.item`` 0): the read then restricts the
     items in SQL, by ``among`` (a select of their ids; None: every item) unless they are few."""
-    src, dst = locations.alias("src"), locations.alias("dst")
-    src_valued, dst_valued = src.c.kind.in_(VALUED), dst.c.kind.in_(VALUED)
-    k = bucket(moves.c.effective_at, bounds).label("k") if bounds else None
-    keys: list[Any] = [src.c.kind.label("sk"), dst.c.kind.label("dk")]
-    keys += [src.c.warehouse_id.label("sw"), dst.c.warehouse_id.label("dw")]
-    # what comes from production is its output unless it is a return or a reversal
-    back = moves.c.operation.in_(("reverse",)) | (moves.c.document_type == RETURN_DOC)
-    keys.append(back.label("back"))
-    if k is not None:
-        keys.append(k)
     inner_ok = warehouses is not None or by_warehouse
-    crossing = (
-        or_(~and_(src_valued, dst_valued), src.c.warehouse_id != dst.c.warehouse_id)
-        if inner_ok
-        else ~and_(src_valued, dst_valued)
-    )
-    stmt = (
-        select(*keys, func.sum(moves.c.quantity).label("q"), func.sum(moves.c.value).label("v"))
-        .join(src, src.c.id == moves.c.from_location_id)
-        .join(dst, dst.c.id == moves.c.to_location_id)
-        .where(
-            moves.c.effective_at > opening,
-            moves.c.effective_at <= closing,
-            or_(src_valued, dst_valued),
-            crossing,
-        )
-        .group_by(*keys)
-    )
-    if per_item:
-        stmt = stmt.add_columns(moves.c.item_id.label("item")).group_by(moves.c.item_id)
+    items: Any = None
     if len(wanted) <= FEW:
-        stmt = stmt.where(moves.c.item_id.in_(sorted(wanted)))
+        items = item_in(sorted(wanted))
     elif not per_item and among is not None:
-        stmt = stmt.where(moves.c.item_id.in_(among))
+        items = item_in(among)
+    rows = crossings(
+        conn, opening, bounds, through=closing, items=items,
+        crossing=None if inner_ok else company_crossing,
+    )  # fmt: skip
+    keys: list[Any] = [rows.c.from_kind, rows.c.to_kind]
+    keys += [rows.c.from_warehouse_id, rows.c.to_warehouse_id, rows.c.back]
+    if bounds:
+        keys.append(rows.c.k)
+    stmt = select(
+        *keys, func.sum(rows.c.quantity).label("q"), func.sum(rows.c.value).label("v")
+    ).group_by(*keys)
+    if per_item:
+        stmt = stmt.add_columns(rows.c.item_id.label("item")).group_by(rows.c.item_id)
 
     def inside(kind: str, warehouse: int) -> bool:
         return kind in VALUED and (warehouses is None or warehouse in warehouses)
@@ -153,7 +136,7 @@ def flows(
         return seen[key]
 
     # columns: sk, dk, sw, dw, back, [k], q, v, [item] (plain tuples: a million rows are read)
-    timed = k is not None
+    timed = bool(bounds)
     last = -1 if per_item else len(keys) + 2
     for row in conn.execute(stmt):
         item = int(row[-1]) if per_item else 0
@@ -166,6 +149,11 @@ def flows(
         q, v = int(row[last - 2] or 0), int(row[last - 1] or 0)
         for kind, warehouse in crossed:
             yield Flow(item, interval, kind, warehouse, q, v)
+
+
+def company_crossing(sk: Any, dk: Any, _sw: Any, _dw: Any) -> Any:
+    """Into or out of the company's valued stock (a transfer between warehouses is not)."""
+    return ~and_(sk.in_(VALUED), dk.in_(VALUED))
 
 
 def sum_flows(

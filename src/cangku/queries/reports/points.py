@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, case, func, select
 
-from cangku.db.tables import balances, item_costs, locations, moves
-from cangku.queries.reports.common import bucket
-from cangku.queries.reports.flows import FEW
+from cangku.db.tables import balances, item_costs, locations
+from cangku.queries.reports.crossings import crossings, item_in
+from cangku.queries.reports.flows import FEW, company_crossing
 from cangku.queries.reports.state import NOWHERE, allocate
 from cangku.queries.stock import VALUED
 
@@ -119,25 +119,18 @@ def _changes(
 ) -> defaultdict[int, list[tuple[int, bool, bool, int, int, int, int]]]:
     """Per interval k: (item, src valued, dst valued, src warehouse, dst warehouse, quantity,
     value) of the moves after the first point, grouped."""
-    src, dst = locations.alias("src"), locations.alias("dst")
-    src_valued, dst_valued = src.c.kind.in_(VALUED), dst.c.kind.in_(VALUED)
     # k for a move in (points[k-1], points[k]]; len(points) after the last point
-    interval = bucket(moves.c.effective_at, points[1:], 1).label("k")
-    keys = [moves.c.item_id, interval, src_valued.label("sv"), dst_valued.label("dv")]
+    rows = crossings(
+        conn, points[0], points[1:], first=1, items=_few(wanted),
+        crossing=None if by_warehouse else company_crossing,
+    )  # fmt: skip
+    src_valued, dst_valued = rows.c.from_kind.in_(VALUED), rows.c.to_kind.in_(VALUED)
+    keys = [rows.c.item_id, rows.c.k, src_valued.label("sv"), dst_valued.label("dv")]
     if by_warehouse:
-        keys += [src.c.warehouse_id.label("sw"), dst.c.warehouse_id.label("dw")]
-        crossing = or_(~and_(src_valued, dst_valued), src.c.warehouse_id != dst.c.warehouse_id)
-    else:
-        crossing = ~and_(src_valued, dst_valued)
-    stmt = (
-        select(*keys, func.sum(moves.c.quantity).label("q"), func.sum(moves.c.value).label("v"))
-        .join(src, src.c.id == moves.c.from_location_id)
-        .join(dst, dst.c.id == moves.c.to_location_id)
-        .where(moves.c.effective_at > points[0], or_(src_valued, dst_valued), crossing)
-        .group_by(*keys)
-    )
-    if len(wanted) <= FEW:
-        stmt = stmt.where(moves.c.item_id.in_(sorted(wanted)))
+        keys += [rows.c.from_warehouse_id.label("sw"), rows.c.to_warehouse_id.label("dw")]
+    stmt = select(
+        *keys, func.sum(rows.c.quantity).label("q"), func.sum(rows.c.value).label("v")
+    ).group_by(*keys)
     found: defaultdict[int, list[tuple[int, bool, bool, int, int, int, int]]] = defaultdict(list)
     for row in conn.execute(stmt):
         item = int(row.item_id)
@@ -149,6 +142,13 @@ def _changes(
             (item, bool(row.sv), bool(row.dv), sw, dw, int(row.q or 0), int(row.v or 0))
         )
     return found
+
+
+def _few(wanted: set[int]) -> Callable[[Any], Any] | None:
+    """The items named in SQL when they are few (else all are read and the wanted kept)."""
+    if len(wanted) > FEW:
+        return None
+    return item_in(sorted(wanted))
 
 
 def _undo(fold: _Fold, change: tuple[int, bool, bool, int, int, int, int]) -> None:
@@ -224,23 +224,20 @@ def total_points(
     read on its own: the whole company needs no shares)."""
     totals = select(func.coalesce(func.sum(item_costs.c.quantity), 0),
                     func.coalesce(func.sum(item_costs.c.value), 0))  # fmt: skip
-    src, dst = locations.alias("src"), locations.alias("dst")
-    into, out = dst.c.kind.in_(VALUED), src.c.kind.in_(VALUED)
-    signed = case((and_(into, ~out), 1), (and_(out, ~into), -1), else_=0)
-    interval = bucket(moves.c.effective_at, points[1:], 1).label("k")
-    stmt = (
-        select(interval, func.sum(signed * moves.c.quantity), func.sum(signed * moves.c.value))
-        .join(src, src.c.id == moves.c.from_location_id)
-        .join(dst, dst.c.id == moves.c.to_location_id)
-        .where(moves.c.effective_at > points[0], or_(into, out), ~and_(into, out))
-        .group_by(interval)
-    )
     if len(wanted) <= FEW:
         totals = totals.where(item_costs.c.item_id.in_(sorted(wanted)))
-        stmt = stmt.where(moves.c.item_id.in_(sorted(wanted)))
+        items = _few(wanted)
     elif among is not None:
         totals = totals.where(item_costs.c.item_id.in_(among))
-        stmt = stmt.where(moves.c.item_id.in_(among))
+        items = item_in(among)
+    else:
+        items = None  # every item
+    rows = crossings(conn, points[0], points[1:], first=1, items=items, crossing=company_crossing)
+    into, out = rows.c.to_kind.in_(VALUED), rows.c.from_kind.in_(VALUED)
+    signed = case((and_(into, ~out), 1), (and_(out, ~into), -1), else_=0)
+    stmt = select(
+        rows.c.k, func.sum(signed * rows.c.quantity), func.sum(signed * rows.c.value)
+    ).group_by(rows.c.k)
     quantity, value = (int(x) for x in conn.execute(totals).one())
     changes = {int(k): (int(q or 0), int(v or 0)) for k, q, v in conn.execute(stmt)}
     found: list[tuple[int, int]] = []
