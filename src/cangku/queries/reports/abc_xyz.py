@@ -21,8 +21,8 @@ from cangku.domain.cycle_counts import ABC_CLASSES, XYZ_CLASSES, xyz_class
 from cangku.domain.quantities import from_scaled
 from cangku.queries.reports.common import Chart, Column, Option, Report, ReportQuery, day_end
 from cangku.queries.reports.flows import flows
-from cangku.queries.reports.state import item_info, place_values
-from cangku.queries.reports.stock_value import in_scope, percent
+from cangku.queries.reports.state import item_info
+from cangku.queries.reports.stock_value import percent, places_in_view
 
 __all__ = ["abc_xyz"]
 
@@ -58,7 +58,7 @@ def abc_xyz(conn: Connection, query: ReportQuery) -> Report:
     assert query.opening_at is not None and query.closing_at is not None
     info = item_info(conn, query.scope)
     held: defaultdict[int, int] = defaultdict(int)
-    for place in in_scope(query, place_values(conn, query.closing_at, query.now, info), info):
+    for place in places_in_view(conn, query, query.closing_at, info, False):
         held[place.item] += place.value
     consumed: defaultdict[int, int] = defaultdict(int)
     for flow in flows(conn, query.opening_at, query.closing_at, set(info), query.scope.warehouses):

@@ -19,8 +19,8 @@ from cangku.queries.reports.common import Column, Report, ReportQuery
 from cangku.queries.reports.expiry import expiry
 from cangku.queries.reports.flows import flows
 from cangku.queries.reports.points import total_points
-from cangku.queries.reports.state import item_info, place_values
-from cangku.queries.reports.stock_value import in_scope
+from cangku.queries.reports.state import item_info
+from cangku.queries.reports.stock_value import places_in_view
 from cangku.queries.reports.turnover import average_points, turnover, turnover_ratio
 from cangku.queries.valuation import value_share
 
@@ -103,7 +103,7 @@ def kpis(conn: Connection, query: ReportQuery) -> Report:
         if active
     }
     held: dict[int, list[int]] = {}
-    for place in in_scope(query, place_values(conn, query.closing_at, query.now, info), info):
+    for place in places_in_view(conn, query, query.closing_at, info, False):
         figures = held.setdefault(place.item, [0, 0])
         figures[0] += place.quantity
         figures[1] += place.value

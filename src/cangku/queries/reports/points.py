@@ -49,7 +49,7 @@ class Folded:
 
 
 class _Fold:
-    def __init__(self, group_of: GroupOf, by_warehouse: bool, points: int, series: bool) -> None:
+    def __init__(self, group_of: GroupOf, by_warehouse: bool, points: int) -> None:
         self.group_of = group_of
         self.by_warehouse = by_warehouse
         self.points = points
@@ -181,7 +181,7 @@ def fold_points(
     before now), summed per group (see the module docstring). ``series`` keeps each point's
     figures per group: use it with few groups."""
     count = len(points)
-    fold = _Fold(group_of, by_warehouse, count, series)
+    fold = _Fold(group_of, by_warehouse, count)
     _now(conn, fold, wanted)
     for item in set(fold.q) | set(fold.v) | set(fold.held):
         for group, quantity, value in fold.contributions(item):

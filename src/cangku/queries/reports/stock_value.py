@@ -4,6 +4,7 @@ past day: exact from the ledger (``state``), each item valued as it is costed.""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -17,12 +18,13 @@ from cangku.queries.reports.state import (
     ItemInfo,
     Place,
     item_info,
+    item_values,
     location_names,
     place_values,
     warehouse_names,
 )
 
-__all__ = ["GROUPS", "group_key", "group_label", "percent", "stock_value"]
+__all__ = ["GROUPS", "group_key", "group_label", "percent", "places_in_view", "stock_value"]
 
 CENT = Decimal("0.01")
 GROUPS = ("item", "category", "type", "warehouse", "location")
@@ -93,6 +95,18 @@ def in_scope(query: ReportQuery, places: list[Place], info: dict[int, ItemInfo])
         if p.item in info
         and (warehouses is None or (p.warehouse != NOWHERE and p.warehouse in warehouses))
     ]
+
+
+def places_in_view(
+    conn: Connection, query: ReportQuery, at: datetime, info: dict[int, ItemInfo], by_place: bool
+) -> list[Place]:
+    """``in_scope(place_values(...))`` at ``at``; for the whole company when no figure needs the
+    places (not ``by_place``), each item's company quantity and value as one place at
+    ``NOWHERE``: the same sums per item, without reading every place."""
+    if by_place or query.scope.warehouses is not None:
+        return in_scope(query, place_values(conn, at, query.now, info), info)
+    values = item_values(conn, at, query.now)
+    return [Place(i, NOWHERE, NOWHERE, q, v) for i, (q, v) in sorted(values.items()) if i in info]
 
 
 def stock_value(conn: Connection, query: ReportQuery) -> Report:

@@ -22,8 +22,8 @@ from cangku.queries.reports.common import (
     ordered,
     read_day,
 )
-from cangku.queries.reports.state import item_info, place_values, warehouse_names
-from cangku.queries.reports.stock_value import LABEL_COLUMNS, in_scope, percent
+from cangku.queries.reports.state import item_info, warehouse_names
+from cangku.queries.reports.stock_value import LABEL_COLUMNS, percent, places_in_view
 from cangku.queries.reports.value_movement import group_label
 
 __all__ = ["compare_day", "structure"]
@@ -45,7 +45,7 @@ def _sums(
     conn: Connection, query: ReportQuery, at: Any, group: str, info: Any, names: Any
 ) -> dict[Hashable, list[int]]:
     sums: defaultdict[Hashable, list[int]] = defaultdict(lambda: [0, 0])
-    for place in in_scope(query, place_values(conn, at, query.now, info), info):
+    for place in places_in_view(conn, query, at, info, group == "warehouse"):
         figures = sums[group_label(group, info[place.item], place.warehouse, names)]
         figures[0] += place.quantity
         figures[1] += place.value

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -20,14 +21,8 @@ from cangku.queries.reports.common import (
     ordered,
 )
 from cangku.queries.reports.flows import Flow, flows, sum_flows
-from cangku.queries.reports.state import (
-    ItemInfo,
-    Place,
-    item_info,
-    place_values,
-    warehouse_names,
-)
-from cangku.queries.reports.stock_value import LABEL_COLUMNS, group_label, in_scope
+from cangku.queries.reports.state import ItemInfo, item_info, warehouse_names
+from cangku.queries.reports.stock_value import LABEL_COLUMNS, group_label, places_in_view
 
 __all__ = ["group_label", "value_movement"]
 
@@ -60,14 +55,15 @@ FIGURES = (
 
 
 def _state(
+    conn: Connection,
     query: ReportQuery,
-    places: list[Place],
+    at: datetime,
     info: dict[int, ItemInfo],
     group: str,
     names: dict[int, tuple[str, str]],
 ) -> defaultdict[Hashable, int]:
     sums: defaultdict[Hashable, int] = defaultdict(int)
-    for place in in_scope(query, places, info):
+    for place in places_in_view(conn, query, at, info, group == "warehouse"):
         sums[group_label(group, info[place.item], place.warehouse, names)] += place.value
     return sums
 
@@ -77,10 +73,8 @@ def value_movement(conn: Connection, query: ReportQuery) -> Report:
     assert query.opening_at is not None and query.closing_at is not None
     info = item_info(conn, query.scope)
     names = warehouse_names(conn) if group == "warehouse" else {}
-    opening = _state(query, place_values(conn, query.opening_at, query.now, info), info, group,
-                     names)  # fmt: skip
-    closing = _state(query, place_values(conn, query.closing_at, query.now, info), info, group,
-                     names)  # fmt: skip
+    opening = _state(conn, query, query.opening_at, info, group, names)
+    closing = _state(conn, query, query.closing_at, info, group, names)
     wanted = set(info)
     found = flows(
         conn, query.opening_at, query.closing_at, wanted, query.scope.warehouses,
