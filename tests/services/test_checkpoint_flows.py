@@ -6,9 +6,10 @@ migration gives the checkpoints already taken the same rows."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
@@ -19,7 +20,11 @@ from cangku.db.tables import checkpoint_flows, checkpoints, items, warehouses
 from cangku.db.uow import Database
 from cangku.domain.quantities import from_scaled
 from cangku.queries.reports import REPORTS, read_query, run_report
+from cangku.queries.reports.common import day_end
 from cangku.queries.reports.crossings import spans
+from cangku.queries.reports.flows import demand, flows
+from cangku.queries.reports.points import _from_checkpoints
+from cangku.queries.reports.turnover import average_points
 from cangku.services.periods import take_checkpoint
 from cangku.services.stock import (
     issue_stock,
@@ -32,6 +37,7 @@ from cangku.services.stock_commands import Issue, Receive, Reference, Reverse, S
 from tests.factories import CTX, build_company
 
 NOW = datetime.now(UTC)
+UTC_ZONE = ZoneInfo("UTC")
 TODAY = NOW.date()
 #: the days (ago) checkpoints are taken at, at 23:00
 TAKEN = (190, 170, 150, 130, 110, 90, 70, 50, 30, 10)
@@ -79,6 +85,11 @@ def ledger(db: Database) -> Database:
     take_checkpoint(db, CTX, days_ago(40, 23))
     take_checkpoint(db, CTX, days_ago(120, 23))
     return db
+
+
+def codes_of(db: Database) -> dict[int, str]:
+    with db.read() as conn:
+        return {int(i): code for i, code in conn.execute(select(items.c.id, items.c.code))}
 
 
 def ids_by_day(db: Database) -> dict[int, int]:
@@ -211,3 +222,61 @@ def test_migration_0014_gives_each_valid_checkpoint_its_rows(ledger: Database) -
             assert rows[checkpoint] == written[checkpoint], day
     # 130 to 110 days ago, read as 130 to 120 and 120 to 110
     assert summed(rows[ids[120]], rows[ids[110]]) == summed(written[ids[110]])
+
+
+def month_ends(days: int) -> list[date]:
+    """The last days of the months ending in the last ``days`` days, oldest first."""
+    found = []
+    day = TODAY - timedelta(days=days)
+    while day < TODAY:
+        following = day + timedelta(days=1)
+        if following.month != day.month:
+            found.append(day)
+        day = following
+    return found
+
+
+def test_turnover_reads_month_ends_from_their_checkpoints(db: Database) -> None:
+    post_history(db)
+    for day in month_ends(230):
+        take_checkpoint(db, CTX, day_end(day, UTC_ZONE))
+    asks: list[tuple[str, dict[str, str]]] = [
+        ("turnover", {"start": "-200"}),
+        ("turnover", {"start": "-150", "end": "-20", "group": "category"}),
+        ("turnover", {"start": "-150", "end": "-20", "group": "warehouse"}),
+    ]
+    with db.read() as conn:  # the month ends all have a checkpoint: it is read, not folded
+        query = read_query(conn, REPORTS["turnover"], {"start": days_ago(200).date().isoformat()},
+                           NOW)  # fmt: skip
+        points, method = average_points(query)
+        found = _from_checkpoints(conn, points, {1, 2}, lambda item, _: item, NOW)
+    assert method == "monthly" and found is not None and set(found.value_sum) == {1, 2}
+    read = [ask(db, name, params) for name, params in asks]
+    with db.engine.begin() as conn:  # fold the moves instead
+        conn.execute(update(checkpoints).values(valid=False))
+    assert [ask(db, name, params) for name, params in asks] == read
+
+
+@pytest.mark.parametrize("scope", [None, ("WH1",), ("WH2",), ("WH1", "WH2")])
+def test_demand_summed_in_sql_is_the_issued_less_the_returned_flows(
+    ledger: Database, scope: tuple[str, ...] | None
+) -> None:
+    with ledger.read() as conn:
+        codes = dict(conn.execute(select(warehouses.c.code, warehouses.c.id)).all())
+        wanted = set(conn.execute(select(items.c.id)).scalars())
+        view = None if scope is None else frozenset(codes[c] for c in scope)
+        weeks = [days_ago(7 * n, 23) for n in range(28, 0, -1)]
+        expected: dict[tuple[int, int], list[int]] = {}
+        for flow in flows(conn, days_ago(200), NOW, wanted, view, bounds=weeks):
+            if flow.kind in ("issued", "returned"):
+                sign = 1 if flow.kind == "issued" else -1
+                figures = expected.setdefault((flow.item, flow.k), [0, 0])
+                figures[0] += sign * flow.quantity
+                figures[1] += sign * flow.value
+        found = demand(conn, days_ago(200), NOW, wanted, view, bounds=weeks)
+    assert found == {key: (q, v) for key, (q, v) in expected.items() if q or v}
+    # the week (98, 91] days ago: BOLT's round of 96 days ago sold 9 from WH1 and used 4 in
+    # WH2, and a customer returned 2 into WH1 95 days ago
+    bolt = next(i for i, code in codes_of(ledger).items() if code == "BOLT")
+    net = {None: 11, ("WH1",): 7, ("WH2",): 4, ("WH1", "WH2"): 11}[scope]
+    assert found[(bolt, 15)][0] == net * 10**6

@@ -20,7 +20,7 @@ from cangku.domain.counts import abc_classes
 from cangku.domain.cycle_counts import ABC_CLASSES, XYZ_CLASSES, xyz_class
 from cangku.domain.quantities import from_scaled
 from cangku.queries.reports.common import Chart, Column, Option, Report, ReportQuery, day_end
-from cangku.queries.reports.flows import flows
+from cangku.queries.reports.flows import demand
 from cangku.queries.reports.state import item_info
 from cangku.queries.reports.stock_value import percent, places_in_view
 
@@ -61,19 +61,16 @@ def abc_xyz(conn: Connection, query: ReportQuery) -> Report:
     for place in places_in_view(conn, query, query.closing_at, info, False):
         held[place.item] += place.value
     consumed: defaultdict[int, int] = defaultdict(int)
-    for flow in flows(conn, query.opening_at, query.closing_at, set(info), query.scope.warehouses):
-        if flow.kind == "issued":
-            consumed[flow.item] += flow.value
-        elif flow.kind == "returned":
-            consumed[flow.item] -= flow.value
+    wanted, warehouses = set(info), query.scope.warehouses
+    for (item, _), (_, worth) in demand(conn, query.opening_at, query.closing_at, wanted,
+                                        warehouses).items():  # fmt: skip
+        consumed[item] += worth
     bounds = _weeks(conn, query)
     weekly: defaultdict[int, list[int]] = defaultdict(lambda: [0] * (len(bounds) - 1))
     if len(bounds) > 1:
-        for flow in flows(conn, bounds[0], bounds[-1], set(info), query.scope.warehouses,
-                          bounds=bounds[1:-1]):  # fmt: skip
-            if flow.kind in ("issued", "returned"):
-                sign = 1 if flow.kind == "issued" else -1
-                weekly[flow.item][flow.k] += sign * flow.quantity
+        found = demand(conn, bounds[0], bounds[-1], wanted, warehouses, bounds=bounds[1:-1])
+        for (item, k), (quantity, _) in found.items():
+            weekly[item][k] += quantity
     value = {item: consumed.get(item, 0) for item in set(consumed) | set(held)}
     ranked = abc_classes(value)
     total = sum(v for v in value.values() if v > 0)

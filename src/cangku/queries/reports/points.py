@@ -23,14 +23,16 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from cangku.db.tables import balances, item_costs, locations
+from cangku.db.tables import balances, checkpoint_values, checkpoints, item_costs, locations
 from cangku.queries.reports.crossings import crossings, item_in
 from cangku.queries.reports.flows import FEW, company_crossing
-from cangku.queries.reports.state import NOWHERE, allocate
+from cangku.queries.reports.state import NOWHERE, allocate, item_values
 from cangku.queries.stock import VALUED
 
 __all__ = ["Folded", "fold_points", "total_points"]
 
+#: company values are read from checkpoints when at most this many points have none
+OFF_CHECKPOINT = 3
 #: which group an item's stock in a warehouse (``NOWHERE``: at none; None when the fold is not
 #: by warehouse) counts in; None: in none
 GroupOf = Callable[[int, int | None], Hashable | None]
@@ -176,10 +178,17 @@ def fold_points(
     *,
     by_warehouse: bool,
     series: bool = False,
+    now: datetime | None = None,
 ) -> Folded:
     """The stock of the items ``wanted`` at each of ``points`` (ascending, the last at or
     before now), summed per group (see the module docstring). ``series`` keeps each point's
-    figures per group: use it with few groups."""
+    figures per group: use it with few groups. Given ``now``, company values (not
+    ``by_warehouse``, no ``series``) are read from the checkpoints at the points when all but a
+    few points have one (``_from_checkpoints``)."""
+    if now is not None and not by_warehouse and not series:
+        found = _from_checkpoints(conn, points, wanted, group_of, now)
+        if found is not None:
+            return found
     count = len(points)
     fold = _Fold(group_of, by_warehouse, count)
     _now(conn, fold, wanted)
@@ -212,6 +221,62 @@ def fold_points(
         snapshots.reverse()
         for group in out.first:
             out.series[group] = [(q.get(group, 0), v.get(group, 0)) for q, v in snapshots]
+    return out
+
+
+def _from_checkpoints(
+    conn: Connection, points: Sequence[datetime], wanted: set[int], group_of: GroupOf,
+    now: datetime,
+) -> Folded | None:  # fmt: skip
+    """The fold's company figures from ``checkpoint_values``, summed over the points that have
+    a valid checkpoint in one grouped read, plus each other point's item values
+    (``state.item_values``); None when more than ``OFF_CHECKPOINT`` points have none."""
+    taken = conn.execute(
+        select(checkpoints.c.as_of, func.max(checkpoints.c.id))
+        .where(checkpoints.c.valid.is_(True), checkpoints.c.as_of.in_(list(points)))
+        .group_by(checkpoints.c.as_of)
+    ).all()
+    at = {as_of: int(checkpoint) for as_of, checkpoint in taken}
+    off = [p for p in points if p not in at]
+    if len(off) > OFF_CHECKPOINT:
+        return None
+    per_item: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
+    rows = checkpoint_values
+    summed = (
+        select(rows.c.item_id, func.sum(rows.c.quantity), func.sum(rows.c.value))
+        .where(rows.c.checkpoint_id.in_([at[p] for p in points if p in at]))
+        .group_by(rows.c.item_id)
+    )
+    for item, quantity, value in conn.execute(summed) if len(off) < len(points) else ():
+        per_item[int(item)][0] += int(quantity)
+        per_item[int(item)][1] += int(value)
+    ends: dict[datetime, dict[int, tuple[int, int]]] = {}
+    for point in {*off, points[0], points[-1]}:
+        if point in at:
+            stmt = select(rows.c.item_id, rows.c.quantity, rows.c.value).where(
+                rows.c.checkpoint_id == at[point]
+            )
+            ends[point] = {int(i): (int(q), int(v)) for i, q, v in conn.execute(stmt)}
+        else:
+            ends[point] = item_values(conn, point, now)
+    for point in off:
+        for item, (quantity, value) in ends[point].items():
+            per_item[item][0] += quantity
+            per_item[item][1] += value
+    out = Folded()
+    for name, state in (("first", ends[points[0]]), ("last", ends[points[-1]])):
+        sums: defaultdict[Hashable, list[int]] = defaultdict(lambda: [0, 0])
+        for item, (quantity, value) in state.items():
+            group = group_of(item, None) if item in wanted else None
+            if group is not None:
+                sums[group][0] += quantity
+                sums[group][1] += value
+        setattr(out, name, {g: (q, v) for g, (q, v) in sums.items()})
+    for item, (quantity, value) in per_item.items():
+        group = group_of(item, None) if item in wanted else None
+        if group is not None:
+            out.value_sum[group] = out.value_sum.get(group, 0) + value
+            out.quantity_sum[group] = out.quantity_sum.get(group, 0) + quantity
     return out
 
 

@@ -109,7 +109,8 @@ def turnover(conn: Connection, query: ReportQuery) -> Report:
         return group_label(group, info[item], warehouse or NOWHERE, names)
 
     points, method = average_points(query)
-    folded = fold_points(conn, points, set(info), holding_group, by_warehouse=by_warehouse)
+    folded = fold_points(conn, points, set(info), holding_group, by_warehouse=by_warehouse,
+                         now=query.now)  # fmt: skip
     recent_days = min(RECENT_DAYS, query.days)
     recent_from = day_end(query.end - timedelta(days=recent_days), query.zone)
     found = flows(
