@@ -51,7 +51,7 @@ def days_ago(n: int, hour: int = 10) -> datetime:
 def post_history(db: Database) -> None:
     """Every eight days for 200 days: BOLT received into WH1 at a changing cost, some of it
     moved to WH2, sold from WH1 and used in production from WH2; lots of FLOUR received and
-    used; a customer's return, a scrap and a reversal."""
+    used; GLUE received and used once; a customer's return, a scrap and a reversal."""
     build_company(db)
     for n, ago in enumerate(range(200, 0, -8)):
         at = days_ago(ago)
@@ -66,6 +66,10 @@ def post_history(db: Database) -> None:
                                    effective_at=at + timedelta(hours=2)))  # fmt: skip
         issue_stock(db, CTX, Issue("FLOUR", "7", "WH1-B", lot=f"F{n}", to="production",
                                    effective_at=at + timedelta(hours=3)))  # fmt: skip
+    # GLUE: received once and used once long ago (its last issue lies deep in the history)
+    glue = Receive("GLUE", "5", "WH1-B", lot="G1", unit_cost="50", effective_at=days_ago(199))
+    receive_stock(db, CTX, glue)
+    issue_stock(db, CTX, Issue("GLUE", "1", "WH1-B", lot="G1", effective_at=days_ago(185)))
     back = Reference(document_type="customer_return", document_id="CR-1")
     receive_stock(db, CTX, Receive("BOLT", "2", "WH1-A", source="customer", reference=back,
                                    effective_at=days_ago(95)))  # fmt: skip
@@ -161,6 +165,8 @@ ASKS: list[tuple[str, dict[str, str]]] = [
     ("trends", {"start": "-150", "interval": "week", "group": "warehouse"}),
     ("kpis", {"start": "-200"}),
     ("abc-xyz", {"start": "-190", "end": "-15"}),
+    ("ageing", {"idle": "5"}),
+    ("ageing", {"at": "-45", "idle": "20", "group": "type"}),
 ]
 
 

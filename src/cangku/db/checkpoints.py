@@ -116,12 +116,13 @@ def summarise_flows(conn: Connection, checkpoint_id: int, as_of: datetime) -> No
     keys = [crossing.c[key] for key in FLOW_KEYS]
     conn.execute(
         insert(checkpoint_flows).from_select(
-            ["checkpoint_id", *FLOW_KEYS, "quantity", "value"],
+            ["checkpoint_id", *FLOW_KEYS, "quantity", "value", "last_at"],
             select(
                 literal(checkpoint_id),
                 *keys,
                 func.sum(crossing.c.quantity),
                 func.sum(crossing.c.value),
+                func.max(crossing.c.effective_at),
             ).group_by(*keys),
         )
     )

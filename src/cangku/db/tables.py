@@ -439,6 +439,8 @@ checkpoint_flows = Table(
     Column("back", Boolean, primary_key=True),
     Column("quantity", Scaled, nullable=False),
     Column("value", Scaled, nullable=False),
+    #: the latest of the moves' effective times (the last issue of an item, say)
+    Column("last_at", UTCDateTime, nullable=False),
 )
 
 #: the results of writes made with an idempotency key, per user: a key is the sender's own (a

@@ -4,8 +4,9 @@ dead stock.
 Age follows the FIFO flow of goods whatever the costing method: the units on hand are the last
 ones that came in, so an item's quantity is matched with its latest receipts (from suppliers,
 production, returns and adjustment gains, not transfers: moving stock does not make it younger)
-back until the quantity is covered. One windowed read: per item, the running total of its
-receipts newest first, kept while it is short of the quantity on hand. The value of each age
+back until the quantity is covered. The receipts are read newest first in windows of time
+going back from the day, each for the items still short, so an item whose stock came in lately
+costs only its late receipts. The value of each age
 band is the item's value shared by the band's quantity (largest remainder: the bands add up to
 the item's value exactly); in view of some warehouses, the share of the item held there, with
 the same age profile as the company's.
@@ -14,16 +15,16 @@ the same age profile as the company's.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from cangku.db.tables import locations, moves
+from cangku.db.tables import checkpoint_flows, locations, moves
 from cangku.domain.enums import LocationKind
 from cangku.domain.errors import InvalidInput
 from cangku.domain.quantities import from_scaled
-from cangku.queries.asof import Anchor, choose_anchor
 from cangku.queries.reports.common import (
     Chart,
     Column,
@@ -33,10 +34,11 @@ from cangku.queries.reports.common import (
     column_sums,
     ordered,
 )
-from cangku.queries.reports.state import allocate, item_info, place_values
-from cangku.queries.reports.stock_value import LABEL_COLUMNS, in_scope
+from cangku.queries.reports.crossings import history
+from cangku.queries.reports.flows import FEW
+from cangku.queries.reports.state import allocate, item_info, item_values
+from cangku.queries.reports.stock_value import LABEL_COLUMNS, places_in_view
 from cangku.queries.stock import VALUED
-from cangku.queries.valuation import value_select
 
 __all__ = ["BUCKETS", "ageing", "read_buckets"]
 
@@ -89,61 +91,85 @@ def _band_labels(bounds: tuple[int, ...]) -> list[str]:
     return [*labels, f">{bounds[-1]}"]
 
 
-def _receipts(conn: Connection, query: ReportQuery, wanted: set[int]) -> Any:
-    """(item, effective day, quantity used) of the receipts that make up each item's company
-    quantity on hand at the report's time, newest first."""
+#: the receipts are read back from the report's day in windows this many days long, each
+#: only for the items its later ones did not cover (the last window: everything older)
+WINDOWS = (31, 92, 183, 366, 731)
+
+
+def _receipts(
+    conn: Connection, query: ReportQuery, wanted: set[int]
+) -> Iterator[tuple[int, datetime, int]]:
+    """(item, effective time, quantity used) of the receipts that make up each item's company
+    quantity on hand at the report's time, newest first: read back in windows of time, so an
+    item whose stock came in lately costs only its late receipts."""
     at = query.at
-    anchor = choose_anchor(conn, at, query.now) if at < query.now else Anchor(None, None)
-    held = value_select(conn, at if at < query.now else None, anchor, None).subquery("held")
+    need = {i: q for i, (q, _) in item_values(conn, at, query.now).items() if i in wanted and q > 0}
     src, dst = locations.alias("src"), locations.alias("dst")
-    running = func.sum(moves.c.quantity).over(
-        partition_by=moves.c.item_id,
-        order_by=(moves.c.effective_at.desc(), moves.c.id.desc()),
-    )
-    came_in = (
-        select(
-            moves.c.item_id,
-            moves.c.effective_at,
-            moves.c.quantity,
-            running.label("running"),
+    later = at
+    for days in (*WINDOWS, None):
+        if not need:
+            return
+        earlier = None if days is None else at - timedelta(days=days)
+        stmt = (
+            select(moves.c.item_id, moves.c.effective_at, moves.c.quantity)
+            .join(src, src.c.id == moves.c.from_location_id)
+            .join(dst, dst.c.id == moves.c.to_location_id)
+            .where(
+                dst.c.kind.in_(VALUED),
+                ~src.c.kind.in_(VALUED),
+                src.c.kind != LocationKind.TRANSIT,
+                moves.c.effective_at <= later,
+            )
+            .order_by(moves.c.item_id, moves.c.effective_at.desc(), moves.c.id.desc())
         )
-        .join(src, src.c.id == moves.c.from_location_id)
-        .join(dst, dst.c.id == moves.c.to_location_id)
-        .where(
-            dst.c.kind.in_(VALUED),
-            ~src.c.kind.in_(VALUED),
-            src.c.kind != LocationKind.TRANSIT,
-            moves.c.effective_at <= at,
-        )
-    )
-    if len(wanted) <= 500:
-        came_in = came_in.where(moves.c.item_id.in_(sorted(wanted)))
-    ins = came_in.subquery("ins")
-    stmt = (
-        select(ins.c.item_id, ins.c.effective_at, ins.c.quantity, ins.c.running, held.c.quantity)
-        .join(held, held.c.item_id == ins.c.item_id)
-        .where(held.c.quantity > 0, ins.c.running - ins.c.quantity < held.c.quantity)
-    )
-    for item, effective, quantity, total, on_hand in conn.execute(stmt):
-        if int(item) in wanted:
-            before = int(total) - int(quantity)
-            yield int(item), effective, min(int(quantity), int(on_hand) - before)
+        if earlier is not None:
+            stmt = stmt.where(moves.c.effective_at > earlier)
+        if len(need) <= FEW:
+            stmt = stmt.where(moves.c.item_id.in_(sorted(need)))
+        for item, effective, quantity in conn.execute(stmt):
+            short = need.get(int(item))
+            if short is None:
+                continue
+            used = min(int(quantity), short)
+            yield int(item), effective, used
+            if used == short:
+                del need[int(item)]
+            else:
+                need[int(item)] = short - used
+        if earlier is not None:
+            later = earlier
 
 
 def _last_issues(conn: Connection, query: ReportQuery) -> dict[int, date]:
-    """The local day of each item's last issue to a customer or production at or before the
-    report's time."""
+    """The local day of each item's last issue (from stock to a customer or production) at or
+    before the report's time: from the flow rows of the checkpoints up to it (``history``) and
+    the moves since the last of them."""
+    consumers = (LocationKind.CUSTOMER, LocationKind.PRODUCTION)
+    last: dict[int, datetime] = {}
+    since = None
+    known = history(conn, query.at)
+    if known is not None:
+        chain, since = known
+        rows = checkpoint_flows
+        summed = (
+            select(rows.c.item_id, func.max(rows.c.last_at))
+            .where(rows.c.checkpoint_id.in_(chain), rows.c.to_kind.in_(consumers))
+            .group_by(rows.c.item_id)
+        )
+        last = {int(item): at for item, at in conn.execute(summed) if at}
     dst = locations.alias("dst")
     stmt = (
         select(moves.c.item_id, func.max(moves.c.effective_at))
         .join(dst, dst.c.id == moves.c.to_location_id)
-        .where(
-            dst.c.kind.in_((LocationKind.CUSTOMER, LocationKind.PRODUCTION)),
-            moves.c.effective_at <= query.at,
-        )
+        .where(dst.c.kind.in_(consumers), moves.c.effective_at <= query.at)
         .group_by(moves.c.item_id)
     )
-    return {int(item): at.astimezone(query.zone).date() for item, at in conn.execute(stmt) if at}
+    if since is not None:
+        stmt = stmt.where(moves.c.effective_at > since)
+    for item, at in conn.execute(stmt):
+        if at and (int(item) not in last or at > last[int(item)]):
+            last[int(item)] = at
+    return {item: at.astimezone(query.zone).date() for item, at in last.items()}
 
 
 def ageing(conn: Connection, query: ReportQuery) -> Report:
@@ -152,7 +178,7 @@ def ageing(conn: Connection, query: ReportQuery) -> Report:
     day = query.at.astimezone(query.zone).date()
     info = item_info(conn, query.scope)
     held: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for place in in_scope(query, place_values(conn, query.at, query.now, info), info):
+    for place in places_in_view(conn, query, query.at, info, False):
         held[place.item][0] += place.quantity
         held[place.item][1] += place.value
     bands: defaultdict[int, list[int]] = defaultdict(lambda: [0] * (len(bounds) + 1))

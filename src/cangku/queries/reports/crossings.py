@@ -25,7 +25,7 @@ from cangku.db.checkpoints import crossing_moves
 from cangku.db.tables import checkpoint_flows, checkpoints
 from cangku.queries.reports.common import bucket
 
-__all__ = ["Span", "crossings", "item_in", "spans"]
+__all__ = ["Span", "crossings", "history", "item_in", "spans"]
 
 #: past this many statements in one read, the edges are read as one range instead
 MOST_PARTS = 300
@@ -75,6 +75,31 @@ def spans(
         if members:
             found.append(Span(k, at[head], at[last], tuple(members)))
     return found
+
+
+def history(conn: Connection, at: datetime) -> tuple[tuple[int, ...], datetime] | None:
+    """The checkpoints whose flow rows together hold every crossing move up to the latest
+    valid checkpoint at or before ``at`` (its chain back to one summed from the ledger's start),
+    and that checkpoint's instant; None without such a chain."""
+    rows = conn.execute(
+        select(checkpoints.c.id, checkpoints.c.as_of, checkpoints.c.flows_from)
+        .where(
+            checkpoints.c.valid.is_(True), checkpoints.c.flows.is_(True), checkpoints.c.as_of <= at
+        )  # fmt: skip
+        .order_by(checkpoints.c.as_of.desc(), checkpoints.c.id.desc())
+    ).all()
+    if not rows:
+        return None
+    before = {int(r.id): r.flows_from for r in rows}
+    chain, head = [], int(rows[0].id)
+    while True:
+        chain.append(head)
+        previous = before[head]
+        if previous is None:
+            return tuple(chain), rows[0].as_of
+        if int(previous) not in before:
+            return None
+        head = int(previous)
 
 
 def crossings(

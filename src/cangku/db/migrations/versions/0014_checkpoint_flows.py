@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from cangku.db import checkpoints as store
+from cangku.db.types import UTCDateTime
 
 revision = "0014"
 down_revision = "0013"
@@ -40,6 +41,7 @@ def upgrade() -> None:
         sa.Column("back", sa.Boolean(), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.Column("last_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["checkpoint_id"],
             ["checkpoints.id"],
