@@ -1005,3 +1005,72 @@ count_plan_places = Table(
     Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
     Column("location_id", Id, ForeignKey("locations.id"), primary_key=True),
 )
+
+
+# ---------------------------------------------------------------- delivery (migration 0015)
+#: where notifications go beyond the app (ADR 0029): an e-mail address, a signed webhook or a
+#: group robot (WeCom, DingTalk, Feishu). ``secret`` signs the webhooks (HMAC) and the DingTalk
+#: and Feishu robots, or is the SMTP password; it is stored as given for now (not encrypted).
+#: ``config`` is JSON: the SMTP host, port, sender and STARTTLS for e-mail, the robots' msgtype
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("target", Text, nullable=False),
+    Column("secret", Text, nullable=True),
+    Column("config", Text, nullable=True),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("kind IN ('email','webhook','wecom','dingtalk','feishu')", name="kind_known"),
+)
+
+#: who hears of a topic (an outbox topic such as ``task``, or ``alert.low_stock``): a user (in
+#: the app) or a channel, in one warehouse or (NULL) every one; only outbox rows written since
+#: the subscription are delivered to it
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=True),
+    Column("topic", String(64), nullable=False),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("(user_id IS NULL) <> (channel_id IS NULL)", name="user_or_channel"),
+)
+Index("ix_subscriptions_topic", subscriptions.c.topic)
+
+#: the delivery log: one row per (outbox row, channel), made once even by concurrent dispatchers
+#: (the unique constraint); a replay is a new row naming the one it replays (no outbox row).
+#: pending: waiting for its next attempt; sent; failed: refused for good (not retried); dead:
+#: every attempt of the backoff schedule failed
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("outbox_id", Id, ForeignKey("outbox.id"), nullable=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
+    Column("replay_of", Id, ForeignKey("deliveries.id"), nullable=True),
+    Column("topic", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(8), nullable=False, server_default=text("'pending'")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("outbox_id", "channel_id"),
+    CheckConstraint("status IN ('pending','sent','failed','dead')", name="status_known"),
+    CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+)
+Index(
+    "ix_deliveries_due",
+    deliveries.c.next_attempt_at,
+    sqlite_where=text("status = 'pending'"),
+    postgresql_where=text("status = 'pending'"),
+)
+Index("ix_deliveries_channel", deliveries.c.channel_id, deliveries.c.id)
+#: the dispatcher reads the outbox rows of its look-back window by time
+Index("ix_outbox_created_at", outbox.c.created_at)
