@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     backup_passphrase_file: str | None = None
     backup_passphrase: SecretStr | None = None
     page_size: int = 50
+    #: background jobs (``cangku jobs``, ADR 0031): where huey keeps its queue and the jobs' run
+    #: history: empty = a SQLite file beside a SQLite database (``cangku-jobs.db`` in the
+    #: working directory otherwise), ``sqlite:///PATH``, ``redis://...``, ``postgresql://...``
+    #: (the database huey creates its own ``huey_*`` tables in), or ``memory:``
+    jobs_url: str = ""
 
     @classmethod
     def settings_customise_sources(

@@ -17,7 +17,7 @@ Invoke = Callable[..., Result]
 OPERATOR_COMMANDS = frozenset(
     {"init", "serve", "demo", "db upgrade", "verify", "restore", "login", "logout"}
 )
-OPERATOR_GROUPS = ("backup ",)
+OPERATOR_GROUPS = ("backup ", "jobs ")
 #: an argument value the command accepts, by parameter name (default "X1")
 SAMPLE_VALUES = {
     "move_id": "1",

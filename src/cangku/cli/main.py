@@ -32,7 +32,7 @@ app = Cangku(
         "cangku (仓库): inventory on an append-only, hash-chained stock ledger.\n\n"
         "Sign in first with `cangku login` (or set CANGKU_TOKEN): every command acts as that "
         "user. Operator commands need no sign-in: init, db, serve, demo, verify, backup, "
-        "restore."
+        "restore, jobs."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -57,6 +57,7 @@ MANIFEST: tuple[Entry, ...] = (
     Entry("import", "imports", "Import master data, opening stock or moves from a file."),
     Entry("inspect", "inspect", "Inspections (QC) of received goods."),
     Entry("items", "items", "Items (SKUs): units of measure, barcodes, stock levels."),
+    Entry("jobs", "jobs", "Background jobs: schedules, last runs, run one now, the worker."),
     Entry("locations", "locations", "Locations: the storage tree and the virtual locations."),
     Entry("lots", "lots", "Lots (batches) and serial numbers."),
     Entry("so", "outbound", "Sales orders: raise, approve, allocate, ship, returns."),
