@@ -1074,3 +1074,38 @@ Index(
 Index("ix_deliveries_channel", deliveries.c.channel_id, deliveries.c.id)
 #: the dispatcher reads the outbox rows of its look-back window by time
 Index("ix_outbox_created_at", outbox.c.created_at)
+
+
+# ---------------------------------------------------------------- alerts (migration 0016)
+#: an alert (ADR 0030): a condition (``kind`` about ``subject_key``, such as low stock of an
+#: item in a warehouse) seen to hold from ``opened_at`` until ``closed_at``; the partial unique
+#: index keeps at most one open alert per condition, whoever opens it. Figures are JSON: as
+#: when it opened, and as last seen (``changed_at``: when those last changed)
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("subject_key", String(200), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=True),
+    Column("lot_id", Id, ForeignKey("lots.id"), nullable=True),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=True),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("opened_figures", Text, nullable=False),
+    Column("last_figures", Text, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("acknowledged_by", Id, ForeignKey("users.id"), nullable=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+)
+Index(
+    "uq_alerts_open_kind_subject",
+    alerts.c.kind,
+    alerts.c.subject_key,
+    unique=True,
+    sqlite_where=text("closed_at IS NULL"),
+    postgresql_where=text("closed_at IS NULL"),
+)
+Index("ix_alerts_warehouse", alerts.c.warehouse_id, alerts.c.id)

@@ -39,6 +39,8 @@ from cangku.domain.permissions import (
 )
 from cangku.domain.stock import MoveLine
 from cangku.queries.lots import expiry_settings
+from cangku.services.alerts import TOPIC as ALERT_TOPIC
+from cangku.services.alerts import alert_notifications
 from cangku.services.common import Context, run_write, utcnow
 
 __all__ = [
@@ -301,8 +303,10 @@ def run_step(
 def deliver_outbox(db: Database) -> int:
     """Deliver what the outbox holds, after the commit that wrote it: a "task" row becomes an
     in-app notification for its assignee, or for everyone who holds the step's permission in
-    the document's warehouse (not the user whose step made it). Never raises: what could not be
-    delivered stays in the outbox for the next call. Answers how many rows it delivered."""
+    the document's warehouse (not the user whose step made it); an "alert" row that opened an
+    alert, one for each user it goes to (``services.alerts.alert_notifications``). Never
+    raises: what could not be delivered stays in the outbox for the next call. Answers how many
+    rows it delivered."""
     try:
         with db.write() as uow:
             conn = uow.conn
@@ -314,7 +318,11 @@ def deliver_outbox(db: Database) -> int:
             states = outbox_store.document_states(conn, [r[2] for r in rows if r[2] is not None])
             out: list[dict[str, Any]] = []
             holders: dict[tuple[str, int], list[int]] = {}
+            alert_recipients: dict[tuple[str, int | None], list[int]] = {}
             for row_id, topic, document_id, payload in rows:
+                if row_id in claimed and topic == ALERT_TOPIC:
+                    out.extend(alert_notifications(conn, payload, now, alert_recipients))
+                    continue
                 if row_id not in claimed or topic != "task":
                     continue
                 if document_id is not None and states.get(document_id) != payload["state"]:
