@@ -232,6 +232,9 @@ ROLE_HELP: dict[str, str] = {
 }
 #: what each permission allows (a permission declared later shows its code until it has one)
 PERMISSIONS: dict[str, str] = {
+    "alert.acknowledge": N_("Acknowledge stock alerts"),
+    "alert.check": N_("Check for stock alerts now"),
+    "alert.view": N_("See stock alerts"),
     "audit.view": N_("See the audit trail"),
     "category.manage": N_("Create and change item categories"),
     "checkpoint.take": N_("Take stock checkpoints"),
