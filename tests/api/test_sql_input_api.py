@@ -138,6 +138,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, str | None]] = {
     ("/tasks", "type"): (422, "unknown_document_type"),
     ("/on-order", "item"): (404, "item_not_found"),
     ("/on-order", "warehouse"): (404, "warehouse_not_found"),
+    ("/alerts", "kind"): (422, "unknown_alert_kind"),
+    ("/alerts", "warehouse"): (404, "warehouse_not_found"),
     ("/approval-rules", "kind"): (422, "unknown_request_kind"),
     ("/outbound/demand", "warehouse"): (404, "warehouse_not_found"),
     ("/transfers/in-transit", "warehouse"): (404, "warehouse_not_found"),

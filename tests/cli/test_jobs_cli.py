@@ -38,6 +38,15 @@ BACKUP = {
     "service": "cangku.services.backup_schedule.backup_to_directory",
     "enabled": False,
 }
+ALERTS = {
+    "name": "alerts",
+    "description": (
+        "Check the stock, lot, slow-moving, count and document alerts: open, refresh, close."
+    ),
+    "schedule": "*/15 * * * *",
+    "service": "cangku.services.alerts.check_alerts",
+    "enabled": True,
+}
 #: nothing in the outbox, no channel: the deliveries job finds nothing to do
 IDLE = {"attempted": 0, "created": 0, "dead": 0, "failed": 0, "pending": 0, "sent": 0}
 
@@ -75,7 +84,11 @@ def test_jobs_lists_each_job_never_run(cangku: Invoke) -> None:
 
     assert result.exit_code == 0, result.output
     assert as_json(result) == {
-        "items": [{**DELIVERIES, "last_run": None}, {**BACKUP, "last_run": None}]
+        "items": [
+            {**DELIVERIES, "last_run": None},
+            {**BACKUP, "last_run": None},
+            {**ALERTS, "last_run": None},
+        ]
     }
 
 
@@ -101,7 +114,11 @@ def test_jobs_run_prints_the_run_and_the_list_shows_it(cangku: Invoke, db: Datab
         "error": None,
     }
     assert as_json(listed) == {
-        "items": [{**DELIVERIES, "last_run": last}, {**BACKUP, "last_run": None}]
+        "items": [
+            {**DELIVERIES, "last_run": last},
+            {**BACKUP, "last_run": None},
+            {**ALERTS, "last_run": None},
+        ]
     }
     # columns as wide as their widest cell (job 10, schedule 16, last run 25, seconds 7), two
     # spaces apart; the last one padded too, hence rstrip
@@ -110,6 +127,7 @@ def test_jobs_run_prints_the_run_and_the_list_shows_it(cangku: Invoke, db: Datab
         "deliveries  * * * * *         2026-12-04T12:00:00+00:00  0.500    ok "
         + json.dumps(IDLE, sort_keys=True),
         "backup      off (0 18 * * *)  -                          -        -",
+        "alerts      */15 * * * *      -                          -        -",
     ]
 
 
@@ -129,21 +147,21 @@ def test_jobs_run_json_answers_the_run(cangku: Invoke) -> None:
 
 
 def test_an_unknown_job_is_a_clear_error_not_a_traceback(cangku: Invoke) -> None:
-    as_text = cangku("jobs", "run", "alerts")
-    in_json = cangku("jobs", "run", "alerts", "--json")
+    as_text = cangku("jobs", "run", "verify")
+    in_json = cangku("jobs", "run", "verify", "--json")
     listed = cangku("jobs", "--json")
 
     assert (as_text.exit_code, in_json.exit_code) == (3, 3)
-    assert as_text.stderr == "error [job_not_found]: job alerts does not exist\n"
+    assert as_text.stderr == "error [job_not_found]: job verify does not exist\n"
     assert isinstance(as_text.exception, SystemExit)
     assert as_json(in_json) == {
         "error": {
             "code": "job_not_found",
-            "message": "job alerts does not exist",
-            "data": {"key": "alerts"},
+            "message": "job verify does not exist",
+            "data": {"key": "verify"},
         }
     }
-    assert [job["last_run"] for job in as_json(listed)["items"]] == [None, None]
+    assert [job["last_run"] for job in as_json(listed)["items"]] == [None, None, None]
 
 
 def test_the_backup_job_without_a_folder_is_refused(cangku: Invoke) -> None:
@@ -172,7 +190,8 @@ def test_the_backup_job_writes_a_backup_into_the_folder(
     [made] = list(folder.iterdir())
     assert (run["ok"], run["result"]["path"], run["result"]["pruned"]) == (True, str(made), [])
     assert (run["result"]["encrypted"], run["result"]["bytes"]) == (False, made.stat().st_size)
-    assert [job["enabled"] for job in as_json(cangku("jobs", "--json"))["items"]] == [True, True]
+    listed = as_json(cangku("jobs", "--json"))["items"]
+    assert [job["enabled"] for job in listed] == [True, True, True]
 
 
 def test_a_failed_run_exits_1_and_is_listed_with_its_error(

@@ -24,6 +24,7 @@ SAMPLE_VALUES = {
     "contact_id": "1",
     "token_id": "1",
     "rule_id": "1",
+    "alert_id": "1",
     "quantity": "1",
     "through": "2000-01-31",
     "at": "2000-01-31",

@@ -325,6 +325,7 @@ PATH_BASE = {
     "username": "fuzzer",
     "number": "PO-WH1-2026-00001",
     "rule_id": "1",
+    "alert_id": "1",
 }
 PATH_BY_PREFIX = {
     "/categories/": {"code": "HW"},

@@ -11,14 +11,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from cangku.db.tables import alerts, audit_log
 from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput, NotFound
 from cangku.services import jobs as jobs_module
 from cangku.services.job_queue import job_queue, jobs_file, run_periodic
 from cangku.services.jobs import JOBS, Job, JobRun, enabled, find_job, last_run, run_job
+from cangku.services.stock import receive_stock
+from cangku.services.stock_commands import Receive
 from cangku.settings import Settings
-from tests.factories import build_company
+from tests.factories import CTX, build_company
+from tests.services.test_alerts import company  # noqa: F401 (a fixture: NUT with levels)
 from tests.services.test_delivery import (  # the local HTTP receiver and its helpers
     TASK,
     Receiver,
@@ -29,6 +34,7 @@ from tests.services.test_delivery import (  # the local HTTP receiver and its he
 
 #: huey's names of the jobs' periodic tasks
 EVERY_MINUTE, DAILY = "cangku.jobs.deliveries", "cangku.jobs.backup"
+QUARTERLY = "cangku.jobs.alerts"  # every 15 minutes
 #: a fixed instant, as in the delivery tests (12:00 UTC: the minute deliveries runs, not backup)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -53,11 +59,12 @@ def test_the_registry_names_each_job_with_its_schedule_and_service() -> None:
             "cangku.services.backup_schedule.backup_to_directory",
             "backup_dir",
         ),
+        ("alerts", "*/15 * * * *", "cangku.services.alerts.check_alerts", None),
     ]
     assert find_job("backup") is JOBS[1]
     with pytest.raises(NotFound) as refused:
-        find_job("alerts")  # added by a later slice, with its service
-    assert (refused.value.code, refused.value.data) == ("job_not_found", {"key": "alerts"})
+        find_job("verify")  # a nightly verify check is not a job yet
+    assert (refused.value.code, refused.value.data) == ("job_not_found", {"key": "verify"})
 
 
 def test_the_backup_job_is_enabled_only_when_a_folder_is_configured(tmp_path: Path) -> None:
@@ -95,6 +102,37 @@ def test_running_deliveries_sends_a_due_delivery_and_records_the_run(
     assert run == expected
     assert last_run(history, "deliveries") == expected
     assert last_run(history, "backup") is None
+
+
+def test_running_alerts_opens_the_alerts_that_hold_as_the_system_and_records_the_run(
+    company: Database,  # noqa: F811
+) -> None:
+    # NUT (reorder point 10, safety stock 5): 3 received in WH1, nothing issued. 3 <= 10 is
+    # low, 3 < 5 is below safety, 3 > 0 is no stock-out, no maximum passed; WH1's bins were
+    # never counted, so its counts are due (one alert per warehouse): three alerts
+    receive_stock(company, CTX, Receive("NUT", "3", "WH1-A", unit_cost="1"))
+    history = job_queue(company, settings())
+
+    run = run_job(company, "alerts", history, settings(), clock=ticking(NOW, NOW))
+    again = run_job(company, "alerts", history, settings(), clock=ticking(NOW, NOW))
+
+    with company.read() as conn:
+        rows = conn.execute(
+            select(alerts.c.kind, alerts.c.title, alerts.c.opened_at).order_by(alerts.c.kind)
+        )
+        found = [tuple(r) for r in rows]
+        audited = conn.execute(
+            select(func.count()).select_from(audit_log).where(audit_log.c.action == "alert.check")
+        ).scalar_one()
+    assert found == [
+        ("below_safety_stock", "Below safety stock: NUT in WH1", NOW),
+        ("count_due", "Counts due in WH1", NOW),
+        ("low_stock", "Low stock: NUT in WH1", NOW),
+    ]
+    assert (run.ok, run.result) == (True, {"opened": 3, "closed": 0, "still_open": 0})
+    assert (again.ok, again.result) == (True, {"opened": 0, "closed": 0, "still_open": 3})
+    assert audited == 0  # the check is not audited: nothing records the system's user id 0
+    assert last_run(history, "alerts") == again
 
 
 def test_a_job_that_fails_on_a_rule_records_its_error_and_does_not_raise(
@@ -150,30 +188,34 @@ def test_an_unknown_or_unconfigured_job_is_refused_before_anything_runs(db: Data
 @pytest.mark.parametrize(
     ("at", "due"),
     [
-        (datetime(2026, 12, 4, 12, 0, tzinfo=UTC), [EVERY_MINUTE]),
+        (datetime(2026, 12, 4, 12, 0, tzinfo=UTC), [QUARTERLY, EVERY_MINUTE]),
+        (datetime(2026, 12, 4, 12, 14, tzinfo=UTC), [EVERY_MINUTE]),
+        (datetime(2026, 12, 4, 12, 45, tzinfo=UTC), [QUARTERLY, EVERY_MINUTE]),
         (datetime(2026, 12, 4, 17, 59, tzinfo=UTC), [EVERY_MINUTE]),
-        (datetime(2026, 12, 4, 18, 0, tzinfo=UTC), [DAILY, EVERY_MINUTE]),
+        (datetime(2026, 12, 4, 18, 0, tzinfo=UTC), [QUARTERLY, DAILY, EVERY_MINUTE]),
         (datetime(2026, 12, 4, 18, 1, tzinfo=UTC), [EVERY_MINUTE]),
         # 02:00 in Shanghai is 18:00 UTC the day before: huey compares UTC
-        (datetime(2026, 12, 6, 2, 0, tzinfo=UTC), [EVERY_MINUTE]),
+        (datetime(2026, 12, 6, 2, 0, tzinfo=UTC), [QUARTERLY, EVERY_MINUTE]),
     ],
-    ids=["noon", "17:59", "18:00", "18:01", "02:00"],
+    ids=["noon", "12:14", "12:45", "17:59", "18:00", "18:01", "02:00"],
 )
 def test_huey_schedules_each_job_as_the_registry_says(
     db: Database, tmp_path: Path, at: datetime, due: list[str]
 ) -> None:
-    # deliveries: "* * * * *" (every minute); backup: "0 18 * * *" (minute 0 of hour 18 only)
+    # deliveries: "* * * * *" (every minute); backup: "0 18 * * *" (minute 0 of hour 18 only);
+    # alerts: "*/15 * * * *" (minutes 0, 15, 30 and 45 of every hour)
     queue = job_queue(db, settings(backup_dir=str(tmp_path)))
 
     stamp = at.replace(tzinfo=None)
     assert sorted(task.name for task in queue.read_periodic(stamp)) == due
 
 
-def test_without_a_backup_folder_huey_schedules_only_deliveries(db: Database) -> None:
+def test_without_a_backup_folder_huey_schedules_no_backup(db: Database) -> None:
     queue = job_queue(db, settings())
 
-    assert [task.name for task in queue.read_periodic(datetime(2026, 12, 4, 18, 0))] == [
-        "cangku.jobs.deliveries"
+    assert sorted(task.name for task in queue.read_periodic(datetime(2026, 12, 4, 18, 0))) == [
+        "cangku.jobs.alerts",
+        "cangku.jobs.deliveries",
     ]
 
 
@@ -193,8 +235,8 @@ def test_a_periodic_run_through_huey_sends_and_records_without_raising(
 
     ran = run_periodic(queue, now.replace(hour=18, minute=0))
 
-    # both ran at 18:00; the backup failed (its folder is under a file) and was recorded
-    assert ran == ["cangku.jobs.backup", "cangku.jobs.deliveries"]
+    # all three ran at 18:00; the backup failed (its folder is under a file) and was recorded
+    assert ran == ["cangku.jobs.alerts", "cangku.jobs.backup", "cangku.jobs.deliveries"]
     assert len(receiver.got) == 1
     deliveries, backup = last_run(queue, "deliveries"), last_run(queue, "backup")
     assert deliveries is not None and deliveries.result is not None

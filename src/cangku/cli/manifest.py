@@ -49,6 +49,7 @@ MANIFEST: tuple[Entry, ...] = (
     Entry(
         "adjustment", "adjustment", "Adjustments: stock gained, lost or scrapped, with a reason."
     ),
+    Entry("alerts", "alerts", "Alerts on stock levels, lots, counts and documents."),
     Entry("audit", "audit", "The audit trail: who changed what, when and from where."),
     Entry("backup", "backup", "Back up the whole database while it runs."),
     Entry("categories", "categories", "Item categories (a tree)."),

@@ -2,8 +2,9 @@
 one run of a job, timed and recorded in its history.
 
 A job exists only if the service it calls exists: ``deliveries`` (the outbox dispatched and the
-due deliveries sent, every minute) and ``backup`` (a backup into the configured folder, daily,
-only when ``CANGKU_BACKUP_DIR`` is set). The queue and the schedule are huey's
+due deliveries sent, every minute), ``backup`` (a backup into the configured folder, daily,
+only when ``CANGKU_BACKUP_DIR`` is set) and ``alerts`` (the alert conditions checked, every 15
+minutes, as the system: ADR 0030). The queue and the schedule are huey's
 (:mod:`cangku.services.job_queue`); the history is kept in huey's own storage, one entry per job
 (its last run), through the small :class:`History` interface that a huey instance provides.
 """
@@ -22,8 +23,11 @@ from typing import Any, Protocol
 from cangku.db.uow import Database
 from cangku.domain.backup import Secret, parse_key, parse_passphrase
 from cangku.domain.errors import CangkuError, InvalidInput, NotFound
+from cangku.domain.permissions import Actor
+from cangku.queries.alert_conditions import DEFAULT_KINDS
+from cangku.services.alerts import ALERT_CHECK, check_alerts
 from cangku.services.backup_schedule import backup_to_directory
-from cangku.services.common import utcnow
+from cangku.services.common import Context, utcnow
 from cangku.services.delivery.dispatch import run_delivery
 from cangku.settings import Settings
 
@@ -125,6 +129,17 @@ def _backup(db: Database, settings: Settings, now: datetime) -> dict[str, Any]:
     }
 
 
+#: who a scheduled check acts as: no user, allowed only the check (not audited, no idempotency
+#: key: nothing records the user id 0)
+SYSTEM = Context("system", origin="job", actor=Actor(0, "system", {ALERT_CHECK.code: None}))
+
+
+def _alerts(db: Database, settings: Settings, now: datetime) -> dict[str, Any]:
+    # every kind but verify_failed, which reads the whole ledger: a nightly job's, not this one
+    done = check_alerts(db, SYSTEM, DEFAULT_KINDS, now=now)
+    return {"opened": len(done.opened), "closed": len(done.closed), "still_open": done.still_open}
+
+
 JOBS: tuple[Job, ...] = (
     Job(
         "deliveries",
@@ -141,6 +156,13 @@ JOBS: tuple[Job, ...] = (
         "cangku.services.backup_schedule.backup_to_directory",
         _backup,
         needs="backup_dir",
+    ),
+    Job(
+        "alerts",
+        "Check the stock, lot, slow-moving, count and document alerts: open, refresh, close.",
+        "*/15 * * * *",
+        "cangku.services.alerts.check_alerts",
+        _alerts,
     ),
 )
 
