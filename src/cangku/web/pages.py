@@ -28,6 +28,7 @@ from cangku.services.warehouses import WAREHOUSE_VIEW
 from cangku.web import (
     account,
     adjustments,
+    alerts,
     audit,
     charts,
     company,
@@ -174,6 +175,7 @@ def mount(app: FastAPI) -> None:
         users.router,
         roles.router,
         audit.router,
+        alerts.router,
         labels.router,
         reports.router,
         company.router,
