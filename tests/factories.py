@@ -84,3 +84,17 @@ def _build_company(db: Database, *, allow_negative_wh2: bool) -> None:
     )
     create_item(db, CTX, ItemInput("PUMP", "Water pump", "finished_good", tracking="serial"))
     create_item(db, CTX, ItemInput("GLUE", "Wood glue", "consumable", tracking="lot"))
+
+
+def create_levelled_nut(db: Database, *, stocked: bool = True) -> None:
+    """NUT (spare part, pcs) with reorder point 10, safety stock 5 and maximum 100; ``stocked``:
+    3 received into WH1-A and 200 into WH2-A at 1 each (low and below safety stock in WH1,
+    overstock in WH2). Needs ``build_company``."""
+    from cangku.services.stock import receive_stock
+    from cangku.services.stock_commands import Receive
+
+    levels = {"safety_stock": Decimal(5), "reorder_point": Decimal(10), "max_stock": Decimal(100)}
+    create_item(db, CTX, ItemInput("NUT", "Hex nut M8", "spare_part", **levels))
+    if stocked:
+        receive_stock(db, CTX, Receive("NUT", "3", "WH1-A", unit_cost="1"))
+        receive_stock(db, CTX, Receive("NUT", "200", "WH2-A", unit_cost="1"))

@@ -6,7 +6,6 @@ nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,11 +13,10 @@ from sqlalchemy import func, select
 
 from cangku.db import tables
 from cangku.db.uow import Database
-from cangku.services.items import ItemInput, create_item
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
 from tests.api.test_inbound_api import Api, ok, open_api, refused
-from tests.factories import CTX
+from tests.factories import CTX, create_levelled_nut
 
 STOCK_KINDS = ["low_stock", "below_safety_stock", "stock_out", "overstock"]
 
@@ -29,20 +27,7 @@ def api(db: Database, database_url: str) -> Iterator[Api]:
     receiving clerk in WH1) and NUT (reorder point 10, safety stock 5, maximum 100) with 3 in
     WH1 and 200 in WH2."""
     for session in open_api(db, database_url):
-        create_item(
-            db,
-            CTX,
-            ItemInput(
-                "NUT",
-                "Hex nut M8",
-                "spare_part",
-                safety_stock=Decimal(5),
-                reorder_point=Decimal(10),
-                max_stock=Decimal(100),
-            ),
-        )
-        receive_stock(db, CTX, Receive("NUT", "3", "WH1-A", unit_cost="1"))
-        receive_stock(db, CTX, Receive("NUT", "200", "WH2-A", unit_cost="1"))
+        create_levelled_nut(db)
         yield session
 
 

@@ -5,7 +5,6 @@ exits with its status and writes nothing."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,12 +13,11 @@ from typer.testing import Result
 
 from cangku.db.tables import alerts, audit_log, outbox
 from cangku.db.uow import Database
-from cangku.services.items import ItemInput, create_item
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
 from tests.auth import user_with_roles
 from tests.cli.tree import Invoke
-from tests.factories import CTX, build_company
+from tests.factories import CTX, build_company, create_levelled_nut
 
 STOCK = ["low_stock", "below_safety_stock", "stock_out", "overstock"]
 
@@ -30,20 +28,7 @@ def as_user(cangku: Invoke, db: Database, signed_in: str, monkeypatch: pytest.Mo
     warehouse manager (boss) and a receiving clerk (clerk) of WH1; ``as_user(name, *args)``
     runs ``cangku args`` signed in as one of them (or admin)."""
     build_company(db)
-    create_item(
-        db,
-        CTX,
-        ItemInput(
-            "NUT",
-            "Hex nut M8",
-            "spare_part",
-            safety_stock=Decimal(5),
-            reorder_point=Decimal(10),
-            max_stock=Decimal(100),
-        ),
-    )
-    receive_stock(db, CTX, Receive("NUT", "3", "WH1-A", unit_cost="1"))
-    receive_stock(db, CTX, Receive("NUT", "200", "WH2-A", unit_cost="1"))
+    create_levelled_nut(db)
     tokens = {
         "admin": signed_in,
         "boss": user_with_roles(db, "boss", ("warehouse_manager", "WH1")),

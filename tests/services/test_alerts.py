@@ -26,13 +26,12 @@ from cangku.services.inbound.orders import (
     cancel_order,
     create_purchase_order,
 )
-from cangku.services.items import ItemInput, create_item
 from cangku.services.partners import PartnerInput, create_partner
 from cangku.services.stock import issue_stock, receive_stock
 from cangku.services.stock_commands import Issue, Receive
 from cangku.services.tasks import notifications_of
 from cangku.services.users import create_user
-from tests.factories import CTX, build_company
+from tests.factories import CTX, build_company, create_levelled_nut
 
 BUYER = Context(username="buyer")  # purchaser in WH1
 BOSS = Context(username="boss")  # warehouse manager in WH1
@@ -64,18 +63,7 @@ def _issue(db: Database, item: str, qty: str, where: str, **more: Any) -> None:
 def company(db: Database) -> Database:
     """The test company plus NUT (pcs): reorder point 10, safety stock 5, maximum 100."""
     build_company(db)
-    create_item(
-        db,
-        CTX,
-        ItemInput(
-            "NUT",
-            "Hex nut M8",
-            "spare_part",
-            safety_stock=Decimal(5),
-            reorder_point=Decimal(10),
-            max_stock=Decimal(100),
-        ),
-    )
+    create_levelled_nut(db, stocked=False)
     for name, role, where in [
         ("buyer", "purchaser", "WH1"),
         ("boss", "warehouse_manager", "WH1"),

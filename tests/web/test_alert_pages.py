@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,12 +14,11 @@ from sqlalchemy import func, select
 from cangku.db import tables
 from cangku.db.uow import Database
 from cangku.services.alerts import check_alerts
-from cangku.services.items import ItemInput, create_item
 from cangku.services.stock import receive_stock
 from cangku.services.stock_commands import Receive
 from cangku.services.users import create_user
 from tests.auth import PASSWORD
-from tests.factories import CTX, build_company
+from tests.factories import CTX, build_company, create_levelled_nut
 from tests.web.browsing import Browser, browser, sign_in_as
 
 STOCK_KINDS = ["low_stock", "below_safety_stock", "stock_out", "overstock"]
@@ -36,10 +34,7 @@ def site(db: Database, database_url: str) -> Iterator[Browser]:
     look is a viewer in WH1."""
     build_company(db)
     client = browser(db, database_url)
-    levels = {"safety_stock": Decimal(5), "reorder_point": Decimal(10), "max_stock": Decimal(100)}
-    create_item(db, CTX, ItemInput("NUT", "Hex nut M8", "spare_part", **levels))
-    receive_stock(db, CTX, Receive("NUT", "3", "WH1-A", unit_cost="1"))
-    receive_stock(db, CTX, Receive("NUT", "200", "WH2-A", unit_cost="1"))
+    create_levelled_nut(db)
     create_user(db, CTX, "boss1", "Boss one", PASSWORD, [("warehouse_manager", "WH1")])
     create_user(db, CTX, "look", "Looker", PASSWORD, [("viewer", "WH1")])
     assert check_alerts(db, CTX, STOCK_KINDS).opened == [1, 2, 3]
