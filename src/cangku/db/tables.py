@@ -253,8 +253,19 @@ supplier_items = Table(
     Column("min_order_qty", Scaled, nullable=True),
     Column("lead_time_days", Integer, nullable=True),
     UniqueConstraint("partner_id", "item_id", name="uq_supplier_items_partner_item"),
+    # migration 0017: orders are in whole packs of this many base units; the supplier that
+    # replenishment suggestions order from (at most one per item: the partial unique index)
+    Column("pack_size", Scaled, nullable=True),
+    Column("preferred", Boolean, nullable=False, server_default=text("false")),
 )
 Index("ix_supplier_items_item", supplier_items.c.item_id)
+Index(
+    "uq_supplier_items_preferred",
+    supplier_items.c.item_id,
+    unique=True,
+    sqlite_where=text("preferred"),
+    postgresql_where=text("preferred"),
+)
 
 # ---------------------------------------------------------------- the ledger
 moves = Table(
@@ -1109,3 +1120,66 @@ Index(
     postgresql_where=text("closed_at IS NULL"),
 )
 Index("ix_alerts_warehouse", alerts.c.warehouse_id, alerts.c.id)
+
+
+# ---------------------------------------------------------------- replenishment (migration 0017)
+#: an item's levels in a warehouse (ADR 0032): as last computed (``computed_at``; demand per day,
+#: lead time in days, the forecast method and its backtest error, the ABC class and service
+#: level, and the whole working as JSON) and, beside them, a manual override of any of the three
+#: levels with who set it, when and why. The level in force: the override, else the computed
+#: one, else the item's own (``items.safety_stock`` ...)
+replenishment_levels = Table(
+    "replenishment_levels",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), primary_key=True),
+    Column("computed_at", UTCDateTime, nullable=True),
+    Column("method", String(24), nullable=True),
+    Column("mae", Scaled, nullable=True),
+    Column("mase", Scaled, nullable=True),
+    Column("demand", Scaled, nullable=True),
+    Column("demand_sd", Scaled, nullable=True),
+    Column("lead_time", Scaled, nullable=True),
+    Column("lead_time_sd", Scaled, nullable=True),
+    Column("lead_time_source", String(12), nullable=True),
+    Column("lead_time_samples", Integer, nullable=True),
+    Column("abc_class", String(1), nullable=True),
+    Column("service_level", Scaled, nullable=True),
+    Column("z", Scaled, nullable=True),
+    Column("safety_stock", Scaled, nullable=True),
+    Column("reorder_point", Scaled, nullable=True),
+    Column("order_up_to", Scaled, nullable=True),
+    Column("working", Text, nullable=True),
+    Column("override_safety_stock", Scaled, nullable=True),
+    Column("override_reorder_point", Scaled, nullable=True),
+    Column("override_order_up_to", Scaled, nullable=True),
+    Column("override_reason", Text, nullable=True),
+    Column("override_by", Id, ForeignKey("users.id"), nullable=True),
+    Column("override_at", UTCDateTime, nullable=True),
+    CheckConstraint("abc_class IS NULL OR abc_class IN ('A','B','C')", name="abc_class_known"),
+    CheckConstraint("(override_by IS NULL) = (override_at IS NULL)", name="override_signed"),
+)
+Index(
+    "ix_replenishment_levels_warehouse",
+    replenishment_levels.c.warehouse_id,
+    replenishment_levels.c.item_id,
+)
+
+#: how much may be spent on purchase orders placed in a period (scaled money): in total (no
+#: warehouse, no category), for one warehouse, or for one category (and those under it)
+purchase_budgets = Table(
+    "purchase_budgets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("warehouse_id", Id, ForeignKey("warehouses.id"), nullable=True),
+    Column("category_id", Id, ForeignKey("categories.id"), nullable=True),
+    Column("amount", Scaled, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("updated_by", Id, ForeignKey("users.id"), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("period_start <= period_end", name="period_in_order"),
+    CheckConstraint("amount >= 0", name="amount_not_negative"),
+)
+Index("ix_purchase_budgets_period", purchase_budgets.c.period_start, purchase_budgets.c.period_end)
