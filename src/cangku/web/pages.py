@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from cangku.queries.alerts import AlertFilter, list_alerts
 from cangku.queries.attention import count_below_reorder, count_unusual_balances
 from cangku.queries.cost_fields import cost_scope, shown_costs
 from cangku.queries.documents import TaskCount, task_counts
@@ -19,6 +20,7 @@ from cangku.queries.sites import list_locations
 from cangku.queries.stock import HistoryFilter, history
 from cangku.queries.valuation import stock_value_page
 from cangku.routing import SegmentRouter
+from cangku.services.alerts import ALERT_VIEW
 from cangku.services.common import utcnow
 from cangku.services.documents import DOCUMENTS_VIEW
 from cangku.services.items import ITEM_VIEW
@@ -74,8 +76,9 @@ router = SegmentRouter(route_class=PageRoute)
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> Response:
     """What needs the user today, within what they may see: the stock's value and its last
-    12 month ends, items at or below their reorder point, expired and expiring lots, unusual
-    balances (each linking to the list of exactly those rows), counts, the latest moves."""
+    12 month ends, open alerts, items at or below their reorder point, expired and expiring
+    lots, unusual balances (each linking to the list of exactly those rows), counts, the
+    latest moves."""
     db = db_of(request)
     counts: dict[str, int] = {}
     needs: dict[str, int] = {}
@@ -102,6 +105,9 @@ def dashboard(request: Request, user: Annotated[WebUser, signed_in_page()]) -> R
             needs["demand_short"] = len(
                 demand(conn, today, 14, user.warehouses(DOCUMENTS_VIEW), only_short=True)
             )
+        if user.may(ALERT_VIEW.code):
+            seen_alerts = user.warehouses(ALERT_VIEW)
+            needs["alerts"] = list_alerts(conn, AlertFilter(), seen_alerts, limit=1).total
         if user.may(VALUATION_VIEW.code):
             scope = user.warehouses(VALUATION_VIEW)
             # the total only: one aggregate, not every item's valuation
