@@ -29,6 +29,7 @@ from cangku.db.tables import (
     periods,
 )
 from cangku.db.types import to_micros
+from cangku.db.uow import mark_posted
 from cangku.domain.costing import Layer
 from cangku.domain.errors import RuleViolation
 from cangku.domain.hashing import MOVE_HASH_FIELDS, move_hash_micros
@@ -69,6 +70,7 @@ def post_lines(
     """
     if not lines:
         return []
+    mark_posted(conn)
     for line in lines:
         line.effective_at = (line.effective_at or now).astimezone(UTC)
         check_effective_time(line.effective_at, now, None)

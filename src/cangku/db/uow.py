@@ -2,10 +2,15 @@
 
 Driver errors never leave this package: they are translated to the domain's errors here
 (by constraint name where one is known).
+
+A unit that posted moves (``mark_posted``, by the ledger) calls the posting listeners once it
+has committed: the server's alert watch (ADR 0035) hears of postings that way, without the
+ledger knowing of it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +22,39 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 
 from cangku.db.engine import make_engine
 from cangku.domain.errors import CangkuError, Conflict, InvalidInput, RuleViolation
+
+log = logging.getLogger(__name__)
+
+#: set on a connection's info by ``mark_posted``; taken off when its unit ends
+_POSTED = "cangku.posted"
+#: called with no argument after each committed unit that posted moves
+_POSTING_LISTENERS: list[Callable[[], None]] = []
+
+
+def mark_posted(conn: Connection) -> None:
+    """Say that the transaction on ``conn`` posts moves (its unit tells the listeners once it
+    commits)."""
+    conn.info[_POSTED] = True
+
+
+def add_posting_listener(listener: Callable[[], None]) -> None:
+    """Call ``listener()`` after each committed unit of work that posted moves (in the thread
+    that committed: it must return at once; its errors are logged, never raised)."""
+    _POSTING_LISTENERS.append(listener)
+
+
+def remove_posting_listener(listener: Callable[[], None]) -> None:
+    """Stop calling ``listener`` (nothing if it was not added)."""
+    if listener in _POSTING_LISTENERS:
+        _POSTING_LISTENERS.remove(listener)
+
+
+def _tell_posted() -> None:
+    for listener in list(_POSTING_LISTENERS):
+        try:
+            listener()
+        except Exception:  # a listener never fails the posting that committed
+            log.exception("posting listener %r failed", listener)
 
 
 class RetryableConflict(Conflict):
@@ -106,6 +144,8 @@ class UnitOfWork:
         except DBAPIError as exc:
             raise translate(exc) from exc
         self.committed = True
+        if self.conn.info.pop(_POSTED, False):
+            _tell_posted()
         for callback in self._after_commit:
             callback()
 
@@ -119,6 +159,8 @@ class UnitOfWork:
             if not self.committed:
                 self.conn.rollback()
         finally:
+            # the info lives with the pooled driver connection: never leave the mark on it
+            self.conn.info.pop(_POSTED, None)
             self.conn.close()
         if isinstance(exc, DBAPIError):
             raise translate(exc) from exc

@@ -82,6 +82,13 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="TCP port (0: any free port).")
     ] = 8000,
+    no_jobs: Annotated[
+        bool,
+        typer.Option(
+            "--no-jobs",
+            help="Do not run the background jobs in this process (run cangku jobs worker).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Serve the web pages and the API.
@@ -90,11 +97,15 @@ def serve(
     script may wait for that line. The OpenAPI docs are at /docs. An operator command: it
     needs no sign-in (the pages and the API ask for one). A port already in use exits 6
     (port_in_use), one not permitted exits 8, an address this machine does not have exits 4.
+    Beside the app it checks the stock alerts soon after each posting, and, when the jobs'
+    queue is a SQLite file (CANGKU_JOBS_URL empty), runs the background jobs (cangku jobs).
     """
     from cangku.cli import serving  # uvicorn only for this command
+    from cangku.services.background import start_background
 
     with handled(as_json):
         sock = serving.listen(host, port)
+        background = start_background(get_settings(), jobs=not no_jobs)
 
     def started(url: str) -> None:
         emit(
@@ -103,7 +114,10 @@ def serve(
             lambda _: typer.echo(f"cangku serving on {url} (API {url}/api/v1, docs {url}/docs)"),
         )
 
-    serving.run(sock, host, started)
+    try:
+        serving.run(sock, host, started)
+    finally:
+        background.stop()
 
 
 def describe(problem: dict[str, Any]) -> str:
