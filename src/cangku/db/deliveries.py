@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from cangku.db.statements import upsert
 from cangku.db.tables import channels, deliveries, outbox, subscriptions
@@ -23,9 +23,12 @@ __all__ = [
     "OutboxRow",
     "Route",
     "channel_of",
+    "channel_named",
     "claim",
+    "delete_subscription",
     "delivery",
     "due",
+    "give_up",
     "insert_channel",
     "insert_deliveries",
     "insert_delivery",
@@ -33,6 +36,8 @@ __all__ = [
     "outbox_since",
     "record",
     "routes",
+    "subscription_of",
+    "update_channel",
 ]
 
 
@@ -132,6 +137,31 @@ def _channel(row: Any) -> Channel:
 def channel_of(conn: Connection, channel_id: int) -> Channel | None:
     row = conn.execute(select(channels).where(channels.c.id == channel_id)).first()
     return None if row is None else _channel(row)
+
+
+def channel_named(conn: Connection, name: str) -> int | None:
+    """The id of the channel called ``name``, or None."""
+    found = conn.execute(select(channels.c.id).where(channels.c.name == name)).scalar()
+    return None if found is None else int(found)
+
+
+def update_channel(conn: Connection, channel_id: int, values: dict[str, Any]) -> bool:
+    """Set a channel's fields (``config`` as a dict); answers whether the channel exists."""
+    if "config" in values:
+        config = values["config"]
+        values = {**values, "config": None if not config else json.dumps(config, sort_keys=True)}
+    stmt = update(channels).where(channels.c.id == channel_id).values(values)
+    return conn.execute(stmt).rowcount == 1
+
+
+def subscription_of(conn: Connection, subscription_id: int) -> Any:
+    """A subscription's row (user_id, channel_id, topic, warehouse_id ...), or None."""
+    return conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).first()
+
+
+def delete_subscription(conn: Connection, subscription_id: int) -> bool:
+    stmt = delete(subscriptions).where(subscriptions.c.id == subscription_id)
+    return conn.execute(stmt).rowcount == 1
 
 
 def _delivery(row: Any) -> Delivery:
@@ -253,5 +283,16 @@ def record(
             last_error=error,
             sent_at=sent_at,
         )
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def give_up(conn: Connection, delivery_id: int) -> bool:
+    """Make a delivery still pending ``failed`` (no more attempts: a test message is tried
+    once); answers whether it was pending."""
+    stmt = (
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id, deliveries.c.status == "pending")
+        .values(status="failed", next_attempt_at=None)
     )
     return conn.execute(stmt).rowcount == 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import Connection
 
 from cangku.db import deliveries as store
 from cangku.db.deliveries import Channel, Delivery
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "TIMEOUT",
     "Outcome",
+    "make_replay",
     "next_status",
     "replay",
     "send_delivery",
@@ -226,6 +228,33 @@ def send_due(
         return [send_delivery(db, i, now=now, client=own) for i in ids]
 
 
+def make_replay(conn: Connection, delivery_id: int, now: datetime) -> int:
+    """Insert the replay of a delivery (sent, failed or dead), due at ``now``: a new row naming
+    it (``replay_of``; no outbox row, so the one-per-outbox-row rule leaves it be). Answers
+    its id. Raises NotFound (``delivery_not_found``) and RuleViolation ``delivery_pending``."""
+    old = store.delivery(conn, delivery_id)
+    if old is None:
+        raise NotFound("delivery", delivery_id)
+    if old.status == "pending":
+        raise RuleViolation(
+            "the delivery is still being tried", code="delivery_pending", delivery=delivery_id
+        )
+    return store.insert_delivery(
+        conn,
+        {
+            "outbox_id": None,
+            "channel_id": old.channel_id,
+            "replay_of": old.id,
+            "topic": old.topic,
+            "payload": json.dumps(old.payload, sort_keys=True, default=str),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
+
+
 def replay(
     db: Database,
     delivery_id: int,
@@ -234,31 +263,11 @@ def replay(
     client: httpx.Client | None = None,
 ) -> Outcome:
     """Send a delivery again (sent, failed or dead) as a new delivery that names it
-    (``replay_of``; no outbox row, so the one-per-outbox-row rule leaves it be), attempted at
-    once and retried like any other. Raises NotFound (``delivery_not_found``) and RuleViolation
-    ``delivery_pending`` (it is still being tried). Writes the new delivery and its attempt."""
+    (``make_replay``), attempted at once and retried like any other. Raises NotFound
+    (``delivery_not_found``) and RuleViolation ``delivery_pending`` (it is still being tried).
+    Writes the new delivery and its attempt."""
     now = now or utcnow()
     with db.write() as uow:
-        old = store.delivery(uow.conn, delivery_id)
-        if old is None:
-            raise NotFound("delivery", delivery_id)
-        if old.status == "pending":
-            raise RuleViolation(
-                "the delivery is still being tried", code="delivery_pending", delivery=delivery_id
-            )
-        new_id = store.insert_delivery(
-            uow.conn,
-            {
-                "outbox_id": None,
-                "channel_id": old.channel_id,
-                "replay_of": old.id,
-                "topic": old.topic,
-                "payload": json.dumps(old.payload, sort_keys=True, default=str),
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            },
-        )
+        new_id = make_replay(uow.conn, delivery_id, now)
         uow.commit()
     return send_delivery(db, new_id, now=now, client=client)
