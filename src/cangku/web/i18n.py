@@ -258,6 +258,8 @@ PERMISSIONS: dict[str, str] = {
     "period.view": N_("See closed periods"),
     "replenishment.manage": N_("Recompute replenishment levels and override them"),
     "replenishment.view": N_("See replenishment levels and their working"),
+    "replenishment.manage": N_("Recompute replenishment levels and override them"),
+    "replenishment.view": N_("See replenishment levels and their working"),
     "role.manage": N_("Create and change custom roles"),
     "stock.adjust": N_("Adjust stock (gains and losses)"),
     "stock.import": N_("Import moves from a file"),
