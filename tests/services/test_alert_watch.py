@@ -5,6 +5,7 @@ the postings; which servers run the jobs in-process."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from cangku.db import tables
 from cangku.db.uow import Database, add_posting_listener, remove_posting_listener
 from cangku.domain.errors import RuleViolation
+from cangku.services.alerts import AlertCheck
 from cangku.services.background import AlertWatch, in_process_jobs, start_background
 from cangku.services.stock import issue_stock, receive_stock
 from cangku.services.stock_commands import Issue, Receive
@@ -76,7 +78,7 @@ def test_a_unit_that_posts_nothing_tells_nobody(db: Database, heard: list[str]) 
 def test_the_watch_opens_and_closes_alerts_soon_after_postings(db: Database) -> None:
     build_company(db)
     create_levelled_nut(db, stocked=False)
-    watch = AlertWatch(db, delay=0.01).start()
+    watch = AlertWatch(db, delay=0.01, interval=0).start()
     try:
         # 3 in WH1: at or below the reorder point 10 and below the safety stock 5
         receive_stock(db, CTX, Receive("NUT", "3", "WH1-A", unit_cost="1"))
@@ -94,7 +96,7 @@ def test_the_watch_opens_and_closes_alerts_soon_after_postings(db: Database) -> 
 def test_a_stopped_watch_hears_no_more(db: Database) -> None:
     build_company(db)
     create_levelled_nut(db, stocked=False)
-    watch = AlertWatch(db, delay=0.01).start()
+    watch = AlertWatch(db, delay=0.01, interval=0).start()
     watch.stop()
 
     receive_stock(db, CTX, Receive("NUT", "3", "WH1-A", unit_cost="1"))
@@ -137,3 +139,24 @@ def test_background_starts_the_worker_on_a_sqlite_queue_and_stops(
 
     assert not background.consumer.scheduler.is_alive()
     assert background.stopped
+
+
+def test_a_busy_floor_is_checked_at_most_once_an_interval(db: Database) -> None:
+    began: list[float] = []
+
+    def check(_: Database) -> AlertCheck:
+        began.append(time.monotonic())
+        return AlertCheck([], 0, [])
+
+    watch = AlertWatch(db, delay=0.01, interval=0.5, check=check).start()
+    try:
+        watch.posted()
+        assert watch.wait_for_checks(1, timeout=30)
+        watch.posted()
+        watch.posted()  # two postings during the interval: one check after it
+        assert watch.wait_for_checks(2, timeout=30)
+    finally:
+        watch.stop()
+
+    assert len(began) == 2
+    assert began[1] - began[0] >= 0.5

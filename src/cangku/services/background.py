@@ -6,14 +6,15 @@ worker in-process on the default SQLite jobs file.
   unit tells its posting listeners (:func:`cangku.db.uow.add_posting_listener`). The watch's
   listener only sets a flag (an ``Event``: a microsecond on the request's thread). Its own
   thread wakes on the flag, waits ``delay`` seconds so that a burst of postings is checked
-  once, and checks the kinds a posting can change (stock levels, lots in stock) as the system
+  once (and at least ``interval`` seconds after the previous check began), and checks the
+  kinds a posting can change (stock levels, lots in stock) as the system
   (:data:`cangku.services.jobs.SYSTEM`). The scheduled ``alerts`` job (every 15 minutes, every
   kind) still runs: it catches postings made by other processes (the CLI, imports) and the
   kinds that time alone changes (slow-moving, count due, overdue documents).
 - **In-process jobs.** On the SQLite default (``CANGKU_JOBS_URL`` empty and a SQLite
-  database, or a ``sqlite:///`` jobs URL: one machine), the
-  server runs huey's consumer (one worker thread and its scheduler) in its own process, so a
-  fresh install sends its deliveries and checks its alerts with nothing more to start. With
+  database, or a ``sqlite:///`` jobs URL: one machine), the server runs huey's consumer (one
+  worker thread and its scheduler) in its own process, so a fresh install sends its
+  deliveries and checks its alerts with nothing more to start. With
   PostgreSQL (as the database or the queue) or Redis, ``cangku jobs worker`` runs once for
   all app machines (ADR 0031): the server does not start one.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,10 +59,13 @@ class AlertWatch:
         db: Database,
         *,
         delay: float = 1.0,
+        interval: float = 5.0,
         check: Callable[[Database], AlertCheck] | None = None,
     ) -> None:
         self._db = db
         self._delay = delay
+        self._interval = interval
+        self._last = float("-inf")
         self._check = check or (lambda db: check_alerts(db, SYSTEM, POSTING_KINDS))
         self._posted = threading.Event()
         self._stopping = threading.Event()
@@ -92,9 +97,12 @@ class AlertWatch:
     def _run(self) -> None:
         while True:
             self._posted.wait()
-            if self._stopping.wait(self._delay):
+            # the delay gathers a burst; the interval keeps a busy floor from checking non-stop
+            pause = max(self._delay, self._last + self._interval - time.monotonic())
+            if self._stopping.wait(pause):
                 return
             self._posted.clear()
+            self._last = time.monotonic()
             try:
                 self._check(self._db)
             except Exception:  # the watch outlives a failed check; the job will retry
