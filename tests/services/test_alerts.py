@@ -225,6 +225,9 @@ def test_stock_levels_open_low_below_safety_stock_out_and_overstock(company: Dat
         ("overstock", "Overstock: NUT in WH1"): {
             **_stock("104", max_stock="100"),
             "excess": "4",
+            # no computed demand: no days of supply (ADR 0032)
+            "days_of_supply": None,
+            "supply_days": 180,
         },
     }
 

@@ -3,7 +3,8 @@ set-based read per kind, answering only the subjects for which the condition hol
 its subject key (what names it uniquely within its kind) and its figures.
 
 Stock figures are per item and warehouse: the stock in the warehouse's storage locations
-(internal, receiving, quality, shipping), compared with the item's levels. An item is looked at
+(internal, receiving, quality, shipping), compared with the levels in force there (ADR 0032:
+the override, else the computed level, else the item's own). An item is looked at
 in the warehouses where it is kept (it has a balance row there, even of zero). Days are the
 company's (its time zone).
 """
@@ -13,17 +14,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from cangku.db.company import read_company
-from cangku.db.tables import balances, documents, items, locations, lots, moves, warehouses
+from cangku.db.tables import (
+    balances,
+    documents,
+    items,
+    locations,
+    lots,
+    moves,
+    replenishment_levels,
+    warehouses,
+)
 from cangku.domain.enums import STORAGE_KINDS, LocationKind
 from cangku.domain.quantities import from_scaled
 from cangku.queries.cycle_counts import due_now
 from cangku.queries.document_summary import open_condition
+from cangku.queries.levels import in_force, join_levels
 from cangku.queries.verify import verify
 
 __all__ = [
@@ -42,10 +54,13 @@ CONSUMERS = (str(LocationKind.CUSTOMER), str(LocationKind.PRODUCTION))
 @dataclass(frozen=True)
 class Thresholds:
     """The windows of the kinds that take one: lots expiring within ``expiring_days`` (0 to
-    3,650), slow-moving after ``idle_days`` without an issue (1 to 3,650)."""
+    3,650), slow-moving after ``idle_days`` without an issue (1 to 3,650), overstock beyond
+    ``supply_days`` days of supply (1 to 3,650)."""
 
     expiring_days: int = 30
     idle_days: int = 90
+    #: overstock above this many days of the computed demand per day (1 to 3,650)
+    supply_days: int = 180
 
 
 @dataclass(frozen=True)
@@ -86,44 +101,49 @@ def _item_place(item: int, warehouse: int) -> str:
 
 
 def _held() -> Any:
-    """On hand and reserved per item and warehouse in storage locations, with the item's
-    levels, for active items that have a level set, in active warehouses."""
-    return (
+    """On hand and reserved per item and warehouse in storage locations, with the levels in
+    force there (``queries.levels``: override, else computed, else the item's own) and the
+    computed demand per day, for active items in active warehouses."""
+    held = (
         select(
             balances.c.item_id,
             balances.c.warehouse_id,
-            items.c.code.label("item"),
-            warehouses.c.code.label("warehouse"),
-            items.c.reorder_point,
-            items.c.safety_stock,
-            items.c.max_stock,
             func.sum(balances.c.on_hand).label("on_hand"),
             func.sum(balances.c.reserved).label("reserved"),
         )
         .join(locations, locations.c.id == balances.c.location_id)
-        .join(items, items.c.id == balances.c.item_id)
-        .join(warehouses, warehouses.c.id == balances.c.warehouse_id)
-        .where(locations.c.kind.in_(STORAGE), items.c.active.is_(True))
-        .where(warehouses.c.active.is_(True))
-        .group_by(
-            balances.c.item_id,
-            balances.c.warehouse_id,
-            items.c.code,
-            warehouses.c.code,
-            items.c.reorder_point,
-            items.c.safety_stock,
-            items.c.max_stock,
-        )
+        .where(locations.c.kind.in_(STORAGE))
+        .group_by(balances.c.item_id, balances.c.warehouse_id)
+        .subquery("held")
     )
+    joined = held.join(items, items.c.id == held.c.item_id).join(
+        warehouses, warehouses.c.id == held.c.warehouse_id
+    )
+    return (
+        select(
+            held.c.item_id,
+            held.c.warehouse_id,
+            items.c.code.label("item"),
+            warehouses.c.code.label("warehouse"),
+            in_force("reorder_point").label("reorder_point"),
+            in_force("safety_stock").label("safety_stock"),
+            in_force("order_up_to").label("max_stock"),
+            replenishment_levels.c.demand,
+            held.c.on_hand,
+            held.c.reserved,
+        )
+        .select_from(join_levels(joined, held.c.item_id, held.c.warehouse_id))
+        .where(items.c.active.is_(True), warehouses.c.active.is_(True))
+    ), held
 
 
-_ON_HAND = func.sum(balances.c.on_hand)
-_AVAILABLE = func.sum(balances.c.on_hand) - func.sum(balances.c.reserved)
-
-
-def _stock_rows(conn: Connection, level: Any, having: Any) -> list[Any]:
-    stmt = _held().where(level.is_not(None)).having(having)
-    return list(conn.execute(stmt.order_by(balances.c.item_id, balances.c.warehouse_id)))
+def _stock_rows(conn: Connection, level: str | None, condition: Callable[[Any], Any]) -> list[Any]:
+    """The rows of ``_held`` where ``level`` (in force) is set and ``condition(held)`` holds."""
+    stmt, held = _held()
+    if level is not None:
+        stmt = stmt.where(in_force(level).is_not(None))  # type: ignore[arg-type]
+    stmt = stmt.where(condition(held))
+    return list(conn.execute(stmt.order_by(held.c.item_id, held.c.warehouse_id)))
 
 
 def _stock_figures(row: Any, **levels: Any) -> dict[str, Any]:
@@ -149,8 +169,10 @@ def _place(kind: str, label: str, r: Any, figures: dict[str, Any]) -> Condition:
 
 
 def low_stock(conn: Connection, _: Moment, __: Thresholds) -> list[Condition]:
-    """Available (on hand less reserved) at or below the reorder point."""
-    rows = _stock_rows(conn, items.c.reorder_point, _AVAILABLE <= items.c.reorder_point)
+    """Available (on hand less reserved) at or below the reorder point in force."""
+    rows = _stock_rows(
+        conn, "reorder_point", lambda h: h.c.on_hand - h.c.reserved <= in_force("reorder_point")
+    )
     return [
         _place("low_stock", "Low stock", r, _stock_figures(r, reorder_point=r.reorder_point))
         for r in rows
@@ -158,8 +180,10 @@ def low_stock(conn: Connection, _: Moment, __: Thresholds) -> list[Condition]:
 
 
 def below_safety_stock(conn: Connection, _: Moment, __: Thresholds) -> list[Condition]:
-    """Available below the safety stock."""
-    rows = _stock_rows(conn, items.c.safety_stock, _AVAILABLE < items.c.safety_stock)
+    """Available below the safety stock in force."""
+    rows = _stock_rows(
+        conn, "safety_stock", lambda h: h.c.on_hand - h.c.reserved < in_force("safety_stock")
+    )
     figures = _stock_figures
     return [
         _place(
@@ -170,21 +194,45 @@ def below_safety_stock(conn: Connection, _: Moment, __: Thresholds) -> list[Cond
 
 
 def stock_out(conn: Connection, _: Moment, __: Thresholds) -> list[Condition]:
-    """Nothing (or less) on hand, for an item with a reorder point or a safety stock."""
-    level = func.coalesce(items.c.reorder_point, items.c.safety_stock)
-    rows = _stock_rows(conn, level, _ON_HAND <= 0)
+    """Nothing (or less) on hand, for an item with a reorder point or a safety stock in force
+    there."""
+    set_somewhere = or_(
+        in_force("reorder_point").is_not(None), in_force("safety_stock").is_not(None)
+    )
+    rows = _stock_rows(conn, None, lambda h: and_(set_somewhere, h.c.on_hand <= 0))
     return [_place("stock_out", "Stock-out", r, _stock_figures(r)) for r in rows]
 
 
-def overstock(conn: Connection, _: Moment, __: Thresholds) -> list[Condition]:
-    """On hand above the maximum."""
-    rows = _stock_rows(conn, items.c.max_stock, _ON_HAND > items.c.max_stock)
+def _days_of_supply(r: Any) -> str | None:
+    if not r.demand:
+        return None
+    return str((Decimal(int(r.on_hand)) / Decimal(int(r.demand))).quantize(Decimal("0.01")))
+
+
+def overstock(conn: Connection, _: Moment, limits: Thresholds) -> list[Condition]:
+    """On hand above the maximum in force, or above ``supply_days`` days of the computed demand
+    per day (``days_of_supply``: on hand / demand per day)."""
+    demand = replenishment_levels.c.demand
+    rows = _stock_rows(
+        conn,
+        None,
+        lambda h: or_(
+            and_(in_force("order_up_to").is_not(None), h.c.on_hand > in_force("order_up_to")),
+            and_(demand > 0, h.c.on_hand > demand * limits.supply_days),
+        ),
+    )
     out = []
     for r in rows:
         figures = _stock_figures(r, max_stock=r.max_stock)
-        figures["excess"] = _text(int(r.on_hand) - int(r.max_stock))
+        above = r.max_stock is not None and int(r.on_hand) > int(r.max_stock)
+        figures["excess"] = _text(int(r.on_hand) - int(r.max_stock)) if above else None
+        figures["days_of_supply"] = _days_of_supply(r)
+        figures["supply_days"] = limits.supply_days
         out.append(_place("overstock", "Overstock", r, figures))
     return out
+
+
+_ON_HAND = func.sum(balances.c.on_hand)
 
 
 def _lots_in_stock(conn: Connection, dated: Any) -> list[Any]:

@@ -83,9 +83,14 @@ def _check_input(kinds: Iterable[str] | None, limits: Thresholds) -> list[str]:
         if not given:
             raise InvalidInput("name at least one alert kind", code="no_alert_kinds")
         chosen = [kind for kind in KINDS if kind in given]
-    if not 0 <= limits.expiring_days <= 3650 or not 1 <= limits.idle_days <= 3650:
+    if (
+        not 0 <= limits.expiring_days <= 3650
+        or not 1 <= limits.idle_days <= 3650
+        or not 1 <= limits.supply_days <= 3650
+    ):
         raise InvalidInput(
-            "expiring within 0 to 3650 days; slow after 1 to 3650 days",
+            "expiring within 0 to 3650 days; slow after 1 to 3650 days; overstock beyond 1 to"
+            " 3650 days of supply",
             code="invalid_alert_days",
         )
     return chosen
@@ -245,16 +250,18 @@ def check_alerts(
     *,
     expiring_days: int = 30,
     idle_days: int = 90,
+    supply_days: int = 180,
     now: datetime | None = None,
 ) -> AlertCheck:
     """Check the conditions of ``kinds`` (None: every kind but ``verify_failed``, which reads
-    the whole ledger) at ``now`` (default: the clock), in one transaction: open an alert for
+    the whole ledger) at ``now`` (default: the clock), overstock also beyond ``supply_days``
+    days of the computed demand, in one transaction: open an alert for
     each condition that holds and has none open, update the figures of those still open, close
     the open alerts of those kinds whose condition no longer holds; one outbox row (topic
     ``alert``, ``event`` opened or closed) per alert opened or closed. Then delivers the outbox
     in the app. Raises InvalidInput (``unknown_alert_kind``, ``invalid_alert_days``),
     PermissionDenied (``alert.check``). Writes alerts and outbox rows."""
-    limits = Thresholds(expiring_days, idle_days)
+    limits = Thresholds(expiring_days, idle_days, supply_days)
     chosen = _check_input(kinds, limits)
     verified = _verify_conditions(db, ctx, chosen, now or utcnow(), limits)
     in_transaction = [kind for kind in chosen if kind != VERIFY]
@@ -265,7 +272,12 @@ def check_alerts(
         done = _apply(uow.conn, chosen, found, at)
         return {"opened": done.opened, "still_open": done.still_open, "closed": done.closed}
 
-    payload = {"kinds": chosen, "expiring_days": expiring_days, "idle_days": idle_days}
+    payload = {
+        "kinds": chosen,
+        "expiring_days": expiring_days,
+        "idle_days": idle_days,
+        "supply_days": supply_days,
+    }
     result, replayed = run_write(db, ctx, ALERT_CHECK, payload, work)
     if not replayed and (result["opened"] or result["closed"]):
         # imported here: services.documents imports this module for its in-app branch

@@ -65,6 +65,10 @@ FIGURE_LINES = {
     "count_due": N_("Places due: %(places_due)s, never counted: %(never_counted)s"),
     "overdue_document": N_("Due %(due_on)s, days overdue: %(days_overdue)s"),
     "verify_failed": N_("Problems found: %(problems)s"),
+    # overstock by days of supply alone (ADR 0032): no maximum exceeded
+    "overstock_days": N_(
+        "On hand %(on_hand)s, %(days_of_supply)s days of supply (over %(supply_days)s)"
+    ),
 }
 
 CHECKED = N_("Alerts checked: %(opened)s opened, %(closed)s closed, %(still_open)s still open.")
@@ -73,7 +77,8 @@ ACKNOWLEDGED = N_("Alert %(id)s acknowledged.")
 
 def figures_line(row: AlertRow, gettext: Any) -> str:
     """The alert's latest figures as one translated line (its raw figures when a key lacks)."""
-    text = FIGURE_LINES.get(row.kind)
+    by_days = row.kind == "overstock" and row.figures.get("excess") is None
+    text = FIGURE_LINES.get("overstock_days" if by_days else row.kind)
     if text is None:
         return ", ".join(f"{k}: {v}" for k, v in sorted(row.figures.items()))
     try:

@@ -62,6 +62,9 @@ class CheckIn(BaseModel):
     kinds: list[Kind] | None = Field(None, min_length=1, max_length=len(KINDS))
     expiring_days: int = Field(30, ge=0, le=3650, description="lots expiring within (days)")
     idle_days: int = Field(90, ge=1, le=3650, description="slow after this many days unissued")
+    supply_days: int = Field(
+        180, ge=1, le=3650, description="overstock beyond this many days of computed demand"
+    )
 
 
 class CheckOut(BaseModel):
@@ -110,7 +113,12 @@ def list_alerts(
 def check(db: DbDep, ctx: ContextDep, body: CheckIn | None = None) -> CheckOut:
     given = body or CheckIn()
     done = service.check_alerts(
-        db, ctx, given.kinds, expiring_days=given.expiring_days, idle_days=given.idle_days
+        db,
+        ctx,
+        given.kinds,
+        expiring_days=given.expiring_days,
+        idle_days=given.idle_days,
+        supply_days=given.supply_days,
     )
     chosen = set(given.kinds) if given.kinds else set(DEFAULT_KINDS)
     return CheckOut(

@@ -74,6 +74,12 @@ def check(
     idle_days: Annotated[
         int, typer.Option("--idle-days", help="Slow after this many days unissued (1-3650).")
     ] = 90,
+    supply_days: Annotated[
+        int,
+        typer.Option(
+            "--supply-days", help="Overstock beyond this many days of computed demand (1-3650)."
+        ),
+    ] = 180,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -85,6 +91,7 @@ def check(
             kinds or None,
             expiring_days=expiring_days,
             idle_days=idle_days,
+            supply_days=supply_days,
         )
         chosen = set(kinds) if kinds else set(DEFAULT_KINDS)
         emit(
