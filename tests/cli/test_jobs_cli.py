@@ -47,6 +47,13 @@ ALERTS = {
     "service": "cangku.services.alerts.check_alerts",
     "enabled": True,
 }
+REPLENISHMENT = {
+    "name": "replenishment",
+    "description": ("Recompute the safety stock, reorder point and max of every item with demand."),
+    "schedule": "30 1 * * *",
+    "service": "cangku.services.replenishment.levels.recompute_levels",
+    "enabled": True,
+}
 #: nothing in the outbox, no channel: the deliveries job finds nothing to do
 IDLE = {"attempted": 0, "created": 0, "dead": 0, "failed": 0, "pending": 0, "sent": 0}
 
@@ -88,6 +95,7 @@ def test_jobs_lists_each_job_never_run(cangku: Invoke) -> None:
             {**DELIVERIES, "last_run": None},
             {**BACKUP, "last_run": None},
             {**ALERTS, "last_run": None},
+            {**REPLENISHMENT, "last_run": None},
         ]
     }
 
@@ -118,16 +126,18 @@ def test_jobs_run_prints_the_run_and_the_list_shows_it(cangku: Invoke, db: Datab
             {**DELIVERIES, "last_run": last},
             {**BACKUP, "last_run": None},
             {**ALERTS, "last_run": None},
+            {**REPLENISHMENT, "last_run": None},
         ]
     }
-    # columns as wide as their widest cell (job 10, schedule 16, last run 25, seconds 7), two
+    # columns as wide as their widest cell (job 13, schedule 16, last run 25, seconds 7), two
     # spaces apart; the last one padded too, hence rstrip
     assert [line.rstrip() for line in shown.stdout.splitlines()] == [
-        "job         schedule (UTC)    last run                   seconds  result",
-        "deliveries  * * * * *         2026-12-04T12:00:00+00:00  0.500    ok "
+        "job            schedule (UTC)    last run                   seconds  result",
+        "deliveries     * * * * *         2026-12-04T12:00:00+00:00  0.500    ok "
         + json.dumps(IDLE, sort_keys=True),
-        "backup      off (0 18 * * *)  -                          -        -",
-        "alerts      */15 * * * *      -                          -        -",
+        "backup         off (0 18 * * *)  -                          -        -",
+        "alerts         */15 * * * *      -                          -        -",
+        "replenishment  30 1 * * *        -                          -        -",
     ]
 
 
@@ -161,7 +171,7 @@ def test_an_unknown_job_is_a_clear_error_not_a_traceback(cangku: Invoke) -> None
             "data": {"key": "verify"},
         }
     }
-    assert [job["last_run"] for job in as_json(listed)["items"]] == [None, None, None]
+    assert [job["last_run"] for job in as_json(listed)["items"]] == [None, None, None, None]
 
 
 def test_the_backup_job_without_a_folder_is_refused(cangku: Invoke) -> None:
@@ -191,7 +201,7 @@ def test_the_backup_job_writes_a_backup_into_the_folder(
     assert (run["ok"], run["result"]["path"], run["result"]["pruned"]) == (True, str(made), [])
     assert (run["result"]["encrypted"], run["result"]["bytes"]) == (False, made.stat().st_size)
     listed = as_json(cangku("jobs", "--json"))["items"]
-    assert [job["enabled"] for job in listed] == [True, True, True]
+    assert [job["enabled"] for job in listed] == [True, True, True, True]
 
 
 def test_a_failed_run_exits_1_and_is_listed_with_its_error(

@@ -60,6 +60,12 @@ def test_the_registry_names_each_job_with_its_schedule_and_service() -> None:
             "backup_dir",
         ),
         ("alerts", "*/15 * * * *", "cangku.services.alerts.check_alerts", None),
+        (
+            "replenishment",
+            "30 1 * * *",
+            "cangku.services.replenishment.levels.recompute_levels",
+            None,
+        ),
     ]
     assert find_job("backup") is JOBS[1]
     with pytest.raises(NotFound) as refused:
@@ -282,3 +288,28 @@ def test_a_jobs_url_of_no_known_kind_is_refused(db: Database) -> None:
         "jobs_url_invalid",
         {"url": "amqp://guest:***@mq/"},
     )
+
+
+def test_the_replenishment_job_recomputes_the_levels_as_the_system(db: Database) -> None:
+    from cangku.queries.replenishment import level_rows
+    from tests.replenishment_factory import build_levelled_bolt
+
+    build_company(db)
+    build_levelled_bolt(db)
+    history = job_queue(db, settings())
+
+    run = run_job(db, "replenishment", history, settings())
+
+    # 104 weeks: the 17 of the hand-worked ledger and 87 without demand before them
+    assert (run.ok, run.result) == (
+        True, {"computed": 1, "cleared": 0, "methods": {"moving_average": 1}}
+    )  # fmt: skip
+    with db.read() as conn:
+        (row,), _ = level_rows(conn, readable=None)
+        entry = conn.execute(
+            select(audit_log.c.user_id, audit_log.c.username).where(
+                audit_log.c.action == "replenishment.manage"
+            )
+        ).one()
+    assert (row.item, row.warehouse, row.lead_time, row.demand) == ("BOLT", "WH1", 7, 2)
+    assert tuple(entry) == (None, "system")

@@ -3,8 +3,9 @@ one run of a job, timed and recorded in its history.
 
 A job exists only if the service it calls exists: ``deliveries`` (the outbox dispatched and the
 due deliveries sent, every minute), ``backup`` (a backup into the configured folder, daily,
-only when ``CANGKU_BACKUP_DIR`` is set) and ``alerts`` (the alert conditions checked, every 15
-minutes, as the system: ADR 0030). The queue and the schedule are huey's
+only when ``CANGKU_BACKUP_DIR`` is set), ``alerts`` (the alert conditions checked, every 15
+minutes, as the system: ADR 0030) and ``replenishment`` (the levels recomputed, daily: ADR
+0032). The queue and the schedule are huey's
 (:mod:`cangku.services.job_queue`); the history is kept in huey's own storage, one entry per job
 (its last run), through the small :class:`History` interface that a huey instance provides.
 """
@@ -29,6 +30,8 @@ from cangku.services.alerts import ALERT_CHECK, check_alerts
 from cangku.services.backup_schedule import backup_to_directory
 from cangku.services.common import Context, utcnow
 from cangku.services.delivery.dispatch import run_delivery
+from cangku.services.replenishment.actions import REPLENISHMENT_MANAGE
+from cangku.services.replenishment.levels import recompute_levels
 from cangku.settings import Settings
 
 __all__ = [
@@ -140,6 +143,18 @@ def _alerts(db: Database, settings: Settings, now: datetime) -> dict[str, Any]:
     return {"opened": len(done.opened), "closed": len(done.closed), "still_open": done.still_open}
 
 
+#: who the nightly recompute acts as: no user, allowed only to manage replenishment (its audit
+#: entry names the user "system" and no user id)
+REPLENISHER = Context(
+    "system", origin="job", actor=Actor(0, "system", {REPLENISHMENT_MANAGE.code: None})
+)
+
+
+def _replenishment(db: Database, settings: Settings, now: datetime) -> dict[str, Any]:
+    done = recompute_levels(db, REPLENISHER, now=now)
+    return {"computed": done.computed, "cleared": done.cleared, "methods": done.methods}
+
+
 JOBS: tuple[Job, ...] = (
     Job(
         "deliveries",
@@ -163,6 +178,14 @@ JOBS: tuple[Job, ...] = (
         "*/15 * * * *",
         "cangku.services.alerts.check_alerts",
         _alerts,
+    ),
+    # 01:30 UTC (09:30 in China): after the night's postings, before the buyers' day
+    Job(
+        "replenishment",
+        "Recompute the safety stock, reorder point and max of every item with demand.",
+        "30 1 * * *",
+        "cangku.services.replenishment.levels.recompute_levels",
+        _replenishment,
     ),
 )
 
