@@ -56,6 +56,8 @@ def path_values(route: Route, seeded: dict[str, str]) -> dict[str, str]:
         "/users/": {"username": "target"},
         "/roles/": {"code": "custom"},
         "/audit/": {"seq": "1"},
+        # no budget exists: 404 where permitted
+        "/replenishment/budgets/": {"budget_id": "1"},
         # no alert is open in the seeded company: acknowledging answers 404 where permitted
         "/alerts/": {"alert_id": "1"},
         # a cancelled order: no step waits on it (take answers 409, never the step's 403)

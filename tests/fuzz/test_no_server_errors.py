@@ -157,6 +157,8 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     # rules across fields
     "warehouse_required": "a location names its warehouse or its parent: one of two fields",
     "no_changes": "frequencies to set name a class or a location: one of two fields",
+    "choose_suggestions": "an order from suggestions names them or all: one of two fields",
+    "invalid_budget_period": "a budget's period ends on or after its start: across two fields",
     # documents: rules across fields, and over the stored document
     "supplier_required": "a receipt or return without its document names warehouse and supplier",
     "order_line_without_order": "a receipt line names an order line only with an order",
@@ -326,6 +328,7 @@ PATH_BASE = {
     "number": "PO-WH1-2026-00001",
     "rule_id": "1",
     "alert_id": "1",
+    "budget_id": "1",
 }
 PATH_BY_PREFIX = {
     "/categories/": {"code": "HW"},

@@ -316,6 +316,12 @@ class SupplierItemIn(Request):
     )
     min_order_qty: NonNegativeIn | None = None
     lead_time_days: int | None = None
+    pack_size: NonNegativeIn | None = Field(
+        None, description="orders in whole packs of this many base units"
+    )
+    preferred: bool = Field(
+        False, description="the supplier replenishment orders from (one per item)"
+    )
 
 
 class SupplierItemOut(Response):
@@ -329,3 +335,5 @@ class SupplierItemOut(Response):
     currency: str | None
     min_order_qty: Decimal | None
     lead_time_days: int | None
+    pack_size: Decimal | None
+    preferred: bool

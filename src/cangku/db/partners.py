@@ -64,6 +64,8 @@ class SupplierItem:
     currency: str | None
     min_order_qty: Decimal | None
     lead_time_days: int | None
+    pack_size: Decimal | None = None
+    preferred: bool = False
 
 
 # ---------------------------------------------------------------- reads
@@ -149,6 +151,8 @@ def load_supplier_items(rows: Sequence[Any]) -> list[SupplierItem]:
             currency=r.currency,
             min_order_qty=None if r.min_order_qty is None else from_scaled(r.min_order_qty),
             lead_time_days=r.lead_time_days,
+            pack_size=None if r.pack_size is None else from_scaled(r.pack_size),
+            preferred=bool(r.preferred),
         )
         for r in rows
     ]
@@ -234,6 +238,32 @@ def save_supplier_item(
     """Insert or replace the terms of one (supplier, item) pair (one atomic upsert)."""
     stmt = upsert(conn)(supplier_items).values(partner_id=partner_id, item_id=item_id, **values)
     conn.execute(stmt.on_conflict_do_update(index_elements=["partner_id", "item_id"], set_=values))
+
+
+def clear_preferred(conn: Connection, item_id: int, keep_partner_id: int) -> None:
+    """The item's other suppliers are not preferred (one preferred supplier per item)."""
+    conn.execute(
+        update(supplier_items)
+        .where(
+            supplier_items.c.item_id == item_id,
+            supplier_items.c.partner_id != keep_partner_id,
+            supplier_items.c.preferred,
+        )
+        .values(preferred=False)
+    )
+
+
+def clear_preferred_of(conn: Connection, item_ids: list[int]) -> None:
+    """None of the suppliers of these items is preferred (before a file marks them anew)."""
+    ids = sorted(set(item_ids))
+    for start in range(0, len(ids), 5000):
+        conn.execute(
+            update(supplier_items)
+            .where(
+                supplier_items.c.item_id.in_(ids[start : start + 5000]), supplier_items.c.preferred
+            )
+            .values(preferred=False)
+        )
 
 
 def delete_supplier_item(conn: Connection, partner_id: int, item_id: int) -> bool:

@@ -90,6 +90,11 @@ class SupplierItemInput:
     currency: str | None = None
     min_order_qty: Decimal | None = None
     lead_time_days: int | None = None
+    #: orders are in whole packs of this many base units (None: any quantity)
+    pack_size: Decimal | None = None
+    #: the supplier replenishment suggestions order the item from (one per item: setting it
+    #: takes it from the item's other suppliers)
+    preferred: bool = False
 
 
 #: what ``update_partner`` may change (the code never changes; contacts have their own)
@@ -359,7 +364,17 @@ def _supplier_item_values(
             data.min_order_qty, "min_order_qty", unit_decimals(conn, base_unit), base_unit
         ),
         "lead_time_days": check_days(data.lead_time_days, "lead_time_days"),
+        "pack_size": _pack_size(conn, data.pack_size, base_unit),
+        "preferred": bool(data.preferred),
     }
+
+
+def _pack_size(conn: Connection, value: Decimal | None, base_unit: str) -> int | None:
+    """A pack size: positive, in the base unit's decimals (InvalidInput ``invalid_pack_size``)."""
+    scaled = non_negative(value, "pack_size", unit_decimals(conn, base_unit), base_unit)
+    if scaled == 0:
+        raise InvalidInput("a pack size is positive", code="invalid_pack_size", field="pack_size")
+    return scaled
 
 
 def set_supplier_item(db: Database, ctx: Context, data: SupplierItemInput) -> SupplierItem:
@@ -367,8 +382,9 @@ def set_supplier_item(db: Database, ctx: Context, data: SupplierItemInput) -> Su
 
     Raises NotFound ``partner_not_found`` / ``item_not_found``, RuleViolation
     ``partner_not_supplier``, InvalidInput ``invalid_currency`` / ``currency_required`` /
-    ``negative_value`` / ``too_many_decimals`` / ``invalid_days``.
-    Writes: one ``supplier_items`` row (inserted or updated).
+    ``negative_value`` / ``too_many_decimals`` / ``invalid_days`` / ``invalid_pack_size``.
+    Writes: one ``supplier_items`` row (inserted or updated); when it is made the preferred
+    supplier, the item's other suppliers are not preferred any more.
     """
 
     def change(conn: Connection, partner: Partner, _now: datetime) -> str:
@@ -380,6 +396,8 @@ def set_supplier_item(db: Database, ctx: Context, data: SupplierItemInput) -> Su
             )
         item = catalog.load_item(conn, catalog.item_id_by_code(conn, data.item))
         values = _supplier_item_values(conn, data, item.base_unit)
+        if values["preferred"]:
+            store.clear_preferred(conn, item.id, partner.id)
         store.save_supplier_item(conn, partner.id, item.id, values)
         return data.item
 

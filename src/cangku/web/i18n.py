@@ -260,6 +260,8 @@ PERMISSIONS: dict[str, str] = {
     "replenishment.view": N_("See replenishment levels and their working"),
     "replenishment.manage": N_("Recompute replenishment levels and override them"),
     "replenishment.view": N_("See replenishment levels and their working"),
+    "replenishment.order": N_("Turn replenishment suggestions into draft orders and transfers"),
+    "budget.manage": N_("Set purchasing budgets"),
     "role.manage": N_("Create and change custom roles"),
     "stock.adjust": N_("Adjust stock (gains and losses)"),
     "stock.import": N_("Import moves from a file"),

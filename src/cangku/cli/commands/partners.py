@@ -26,7 +26,10 @@ HELP = "Partners: suppliers and customers."
 app = typer.Typer(no_args_is_help=True)
 
 COLUMNS = ["code", "name", "is_supplier", "is_customer", "email", "active", "version"]
-TERMS = ["partner", "item", "supplier_code", "price", "currency", "min_order_qty", "lead_time_days"]
+TERMS = [
+    "partner", "item", "supplier_code", "price", "currency", "min_order_qty", "lead_time_days",
+    "pack_size", "preferred",
+]  # fmt: skip
 VersionOpt = Annotated[
     int | None, typer.Option("--version", help="Refuse if the partner changed since this version.")
 ]
@@ -205,6 +208,12 @@ def supplier_item_set(
     currency: TextOpt = None,
     min_order_qty: TextOpt = None,
     lead_time_days: Annotated[int | None, typer.Option()] = None,
+    pack_size: Annotated[
+        str | None, typer.Option(help="orders in whole packs of this many base units")
+    ] = None,
+    preferred: Annotated[
+        bool, typer.Option("--preferred", help="the supplier replenishment orders from")
+    ] = False,
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -219,6 +228,8 @@ def supplier_item_set(
             currency,
             None if min_order_qty is None else parse_decimal(min_order_qty, "min_order_qty"),
             lead_time_days,
+            None if pack_size is None else parse_decimal(pack_size, "pack_size"),
+            preferred,
         )
         emit(service.set_supplier_item(database(), ctx, data), as_json)
 

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cangku.db import imports as bulk_store
-from cangku.domain.errors import CangkuError, NotFound, RuleViolation
+from cangku.db.partners import clear_preferred_of
+from cangku.domain.errors import CangkuError, InvalidInput, NotFound, RuleViolation
 from cangku.domain.imports import Table
 from cangku.domain.imports.columns import parse_bool, parse_days
 from cangku.domain.permissions import PURCHASER, WAREHOUSE_MANAGER, Actor, action
@@ -207,7 +208,10 @@ def plan_contacts(
     return counted(Plan(errors=checks.errors, write=write), parts)
 
 
-_TERMS = ("supplier_code", "price", "currency", "min_order_qty", "lead_time_days")
+_TERMS = (
+    "supplier_code", "price", "currency", "min_order_qty", "lead_time_days", "pack_size",
+    "preferred",
+)  # fmt: skip
 
 
 def plan_supplier_items(
@@ -237,6 +241,7 @@ def plan_supplier_items(
     }
     checks = Checks(table, progress)
     decided: list[Decided] = []
+    preferred: set[int] = set()
     for check in checks.rows():
         row = check.row
         partner, item = partners.get(row.get("partner") or ""), items.get(row.get("item") or "")
@@ -263,13 +268,17 @@ def plan_supplier_items(
         values = _values(
             check, table, "price", _supplier_item_values, conn, data, item["base_unit"]
         )
-        if check.ok and values is not None:
+        if check.ok and values is not None and _one_preferred(check, preferred, values, item):
             decided.append(Decided(row.number, (partner["id"], item["id"]), current, values))
     parts = split(decided)
     if parts.creates or parts.updates:
         actor.require(SUPPLIER_ITEM_MANAGE)
 
     def write(conn: Connection, _now: datetime) -> None:
+        # one preferred supplier per item: the file's marks replace the items' current ones
+        clear_preferred_of(
+            conn, [d.key[1] for d in parts.creates + parts.updates if d.values["preferred"]]
+        )
         bulk_store.insert_many(
             conn,
             "supplier_items",
@@ -280,6 +289,24 @@ def plan_supplier_items(
         bulk_store.update_many(conn, "supplier_items", _TERMS, updates, versioned=False)
 
     return counted(Plan(errors=checks.errors, write=write), parts)
+
+
+def _one_preferred(check: RowCheck, preferred: set[int], values: dict[str, Any], item: Any) -> bool:
+    """At most one row of a file marks an item's preferred supplier (``preferred_twice``)."""
+    if not values["preferred"]:
+        return True
+    if item["id"] in preferred:
+        check.fail(
+            "preferred",
+            InvalidInput(
+                f"item {item['code']} has a preferred supplier earlier in the file",
+                code="preferred_twice",
+                item=item["code"],
+            ),
+        )
+        return False
+    preferred.add(item["id"])
+    return True
 
 
 def _terms(check: RowCheck, table: Table, current: Any) -> dict[str, Any]:
@@ -304,6 +331,8 @@ def _terms(check: RowCheck, table: Table, current: Any) -> dict[str, Any]:
         "currency": cell(table, check.row, "currency", current),
         "min_order_qty": number("min_order_qty"),
         "lead_time_days": days(),
+        "pack_size": number("pack_size"),
+        "preferred": _flag(check, table, "preferred", current),
     }
 
 

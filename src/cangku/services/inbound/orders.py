@@ -50,6 +50,7 @@ __all__ = [
     "close_order",
     "confirm_order",
     "create_purchase_order",
+    "raise_purchase_order",
     "reject_order",
 ]
 
@@ -150,31 +151,10 @@ def create_purchase_order(db: Database, ctx: Context, command: NewPurchaseOrder)
     (``not_a_supplier``, inactive records), InvalidInput (``no_lines``, quantities, units,
     ``below_minimum_order``), PermissionDenied (``po.edit`` in the warehouse).
     Writes: the order, its lines, its "create" event, an outbox row, the audit entry."""
-    note = check_note(command.note)
+    check_note(command.note)
 
     def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
-        conn = uow.conn
-        warehouse = loads.active_warehouse(conn, command.warehouse)
-        actor.require(PO_EDIT, warehouse.id)
-        supplier = loads.supplier(conn, command.supplier)
-        day = today(conn, now)
-        rows, total = _order_lines(conn, supplier, command.lines, day)
-        _, number = create_document(
-            conn,
-            PURCHASE_ORDER,
-            actor,
-            now,
-            warehouse_id=warehouse.id,
-            warehouse_code=warehouse.code,
-            lines=rows,
-            note=note,
-            partner_id=supplier.id,
-            reference=command.reference,
-            total_value=total,
-            due_on=check_due_on(command.due_on or min_expected(rows), day),
-            assignee_id=assignee_of(conn, command.assignee) if command.assignee else None,
-        )
-        return {"number": number, "state": PURCHASE_ORDER.initial, "move_ids": []}
+        return raise_purchase_order(uow.conn, actor, now, command)
 
     result, replayed = run_write(
         db, ctx, PO_EDIT, command_payload(command), work, target_type="purchase_order"
@@ -182,6 +162,36 @@ def create_purchase_order(db: Database, ctx: Context, command: NewPurchaseOrder)
     if not replayed:
         deliver_outbox(db)
     return StepResult(result["number"], result["state"], [], replayed, {})
+
+
+def raise_purchase_order(
+    conn: Connection, actor: Actor, now: datetime, command: NewPurchaseOrder
+) -> dict[str, Any]:
+    """The work of ``create_purchase_order`` in the caller's transaction (replenishment
+    suggestions raise several orders in one): checks ``po.edit`` in the warehouse, writes the
+    order, its lines, its "create" event and outbox row; answers its number and state."""
+    note = check_note(command.note)
+    warehouse = loads.active_warehouse(conn, command.warehouse)
+    actor.require(PO_EDIT, warehouse.id)
+    supplier = loads.supplier(conn, command.supplier)
+    day = today(conn, now)
+    rows, total = _order_lines(conn, supplier, command.lines, day)
+    _, number = create_document(
+        conn,
+        PURCHASE_ORDER,
+        actor,
+        now,
+        warehouse_id=warehouse.id,
+        warehouse_code=warehouse.code,
+        lines=rows,
+        note=note,
+        partner_id=supplier.id,
+        reference=command.reference,
+        total_value=total,
+        due_on=check_due_on(command.due_on or min_expected(rows), day),
+        assignee_id=assignee_of(conn, command.assignee) if command.assignee else None,
+    )
+    return {"number": number, "state": PURCHASE_ORDER.initial, "move_ids": []}
 
 
 def min_expected(rows: list[dict[str, Any]]) -> date | None:

@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from cangku.services.replenishment import actions, levels, overrides
+from cangku.services.replenishment import actions, budgets, levels, overrides, suggestions
 
-__all__ = ["actions", "levels", "overrides"]
+__all__ = ["actions", "budgets", "levels", "overrides", "suggestions"]

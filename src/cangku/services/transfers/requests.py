@@ -58,6 +58,7 @@ __all__ = [
     "approve_transfer",
     "cancel_transfer",
     "create_transfer",
+    "raise_transfer",
     "reject_transfer",
     "revise_transfer",
     "submit_transfer",
@@ -255,35 +256,10 @@ def create_transfer(db: Database, ctx: Context, command: NewTransfer) -> StepRes
     ``to_location_required``, ``same_location``), InsufficientStock (more than the bin has
     free), PermissionDenied (``transfer.edit`` in the source warehouse). Writes the document,
     its lines, its events, outbox rows and the audit entry."""
-    note = check_note(command.note)
+    check_note(command.note)
 
     def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
-        conn = uow.conn
-        ends = _ends(conn, command)
-        actor.require(TRANSFER_EDIT, ends.source.id)
-        day = today(conn, now)
-        rows, total = transfer_lines(conn, ends, command.lines, day)
-        document_id, number = create_document(
-            conn,
-            TRANSFER,
-            actor,
-            now,
-            warehouse_id=ends.source.id,
-            warehouse_code=ends.source.code,
-            lines=rows,
-            note=note,
-            reference=short_text(command.reference, "reference", 100),
-            total_value=total,
-            due_on=check_due_on(command.due_on, day),
-            assignee_id=assignee_of(conn, command.assignee) if command.assignee else None,
-            to_warehouse_id=ends.dest.id,
-            data={"to_warehouse": ends.dest.code},
-        )
-        state = TRANSFER.initial
-        if command.submit:
-            doc = store.lock_document(conn, TRANSFER.doc_type, number)
-            state = _submit(conn, doc, actor, now, None)
-        return {"number": number, "state": state, "move_ids": [], "id": document_id}
+        return raise_transfer(uow.conn, actor, now, command)
 
     result, replayed = run_write(
         db, ctx, TRANSFER_EDIT, command_payload(command), work, target_type=TRANSFER.doc_type
@@ -291,6 +267,40 @@ def create_transfer(db: Database, ctx: Context, command: NewTransfer) -> StepRes
     if not replayed:
         deliver_outbox(db)
     return StepResult(result["number"], result["state"], [], replayed, {})
+
+
+def raise_transfer(
+    conn: Connection, actor: Actor, now: datetime, command: NewTransfer
+) -> dict[str, Any]:
+    """The work of ``create_transfer`` in the caller's transaction (replenishment suggestions
+    raise several in one): checks ``transfer.edit`` in the source warehouse, writes the
+    transfer, its lines, events and outbox rows; answers its number, state and id."""
+    note = check_note(command.note)
+    ends = _ends(conn, command)
+    actor.require(TRANSFER_EDIT, ends.source.id)
+    day = today(conn, now)
+    rows, total = transfer_lines(conn, ends, command.lines, day)
+    document_id, number = create_document(
+        conn,
+        TRANSFER,
+        actor,
+        now,
+        warehouse_id=ends.source.id,
+        warehouse_code=ends.source.code,
+        lines=rows,
+        note=note,
+        reference=short_text(command.reference, "reference", 100),
+        total_value=total,
+        due_on=check_due_on(command.due_on, day),
+        assignee_id=assignee_of(conn, command.assignee) if command.assignee else None,
+        to_warehouse_id=ends.dest.id,
+        data={"to_warehouse": ends.dest.code},
+    )
+    state = TRANSFER.initial
+    if command.submit:
+        doc = store.lock_document(conn, TRANSFER.doc_type, number)
+        state = _submit(conn, doc, actor, now, None)
+    return {"number": number, "state": state, "move_ids": [], "id": document_id}
 
 
 def _decide_submit(conn: Connection, doc: store.DocumentRow) -> StepOutcome:
