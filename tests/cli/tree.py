@@ -25,6 +25,7 @@ SAMPLE_VALUES = {
     "token_id": "1",
     "rule_id": "1",
     "alert_id": "1",
+    "budget_id": "1",
     "quantity": "1",
     "through": "2000-01-31",
     "at": "2000-01-31",
