@@ -59,7 +59,11 @@ def path_values(route: Route, seeded: dict[str, str]) -> dict[str, str]:
         # no budget exists: 404 where permitted
         "/replenishment/budgets/": {"budget_id": "1"},
         # no alert is open in the seeded company: acknowledging answers 404 where permitted
-        "/alerts/": {"alert_id": "1"},
+        "/alerts/": {"alert_id": "1", "subscription_id": "1"},
+        # no channel, delivery or subscription exists: 404 where permitted
+        "/channels/": {"channel_id": "1", "subscription_id": "1"},
+        "/deliveries/": {"delivery_id": "1"},
+        "/jobs/": {"name": "deliveries"},
         # a cancelled order: no step waits on it (take answers 409, never the step's 403)
         "/documents/": {"number": seeded["cancelled_order"]},
         "/purchase-orders/": {"number": seeded["order"]},

@@ -140,6 +140,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, str | None]] = {
     ("/on-order", "warehouse"): (404, "warehouse_not_found"),
     ("/alerts", "kind"): (422, "unknown_alert_kind"),
     ("/alerts", "warehouse"): (404, "warehouse_not_found"),
+    ("/deliveries", "status"): (422, "invalid_delivery_status"),
+    ("/deliveries", "topic"): EMPTY,
     ("/replenishment/suggestions", "warehouse"): (404, "warehouse_not_found"),
     ("/replenishment/suggestions", "item"): (404, "item_not_found"),
     ("/replenishment/suggestions", "category"): (404, "category_not_found"),

@@ -205,6 +205,11 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "too_many_intervals": "at most 400 intervals: across the period and the interval",
     "compare_not_before": "the day compared with is before the report's: across two fields",
     "invalid_buckets": "age bands are ascending whole days (inside one string)",
+    # delivery channels and jobs (ADR 0034)
+    "invalid_channel_name": "a channel's name is not blank (str.strip)",
+    "invalid_channel_target": "an e-mail address or an http(s) URL by the channel's kind",
+    "invalid_channel_config": "the config keys and types the channel's kind reads",
+    "job_not_configured": "the job needs a setting the server lacks (backup: a folder)",
 }
 RULE_PREFIXES = ("import_", "file_")  # an import file's content (CSV/XLSX) is not in the schema
 
@@ -328,6 +333,10 @@ PATH_BASE = {
     "number": "PO-WH1-2026-00001",
     "rule_id": "1",
     "alert_id": "1",
+    "channel_id": "1",
+    "subscription_id": "1",
+    "delivery_id": "1",
+    "name": "deliveries",
     "budget_id": "1",
 }
 PATH_BY_PREFIX = {

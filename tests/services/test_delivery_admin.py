@@ -22,8 +22,8 @@ from cangku.domain.errors import (
     RuleViolation,
 )
 from cangku.queries import deliveries as queries
+from cangku.services.alert_subscriptions import subscribe_to_alerts as subscribe_alerts
 from cangku.services.alert_subscriptions import unsubscribe_alerts
-from cangku.services.alerts import subscribe_alerts
 from cangku.services.common import Context
 from cangku.services.delivery.channels import (
     ChannelChanges,
@@ -388,5 +388,5 @@ def test_a_user_lists_and_takes_out_only_their_own_alert_subscriptions(company: 
     with company.read() as conn:
         assert queries.user_subscriptions(conn, boss_id) == []
     action, kind, target, user, details = last_audit(company)
-    assert (action, kind, target, user) == ("alert.view", "subscription", str(mine), "boss")
+    assert (action, kind, target, user) == ("alert.subscribe", "subscription", str(mine), "boss")
     assert details["result"] == {"topic": "alert.low_stock", "warehouse_id": wh1}

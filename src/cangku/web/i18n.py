@@ -234,6 +234,7 @@ ROLE_HELP: dict[str, str] = {
 PERMISSIONS: dict[str, str] = {
     "alert.acknowledge": N_("Acknowledge stock alerts"),
     "alert.check": N_("Check for stock alerts now"),
+    "alert.subscribe": N_("Subscribe oneself to stock alerts"),
     "alert.view": N_("See stock alerts"),
     "audit.view": N_("See the audit trail"),
     "category.manage": N_("Create and change item categories"),

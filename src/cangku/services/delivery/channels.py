@@ -296,14 +296,17 @@ def subscribe_channel(
     return int(result)
 
 
-def unsubscribe_channel(db: Database, ctx: Context, subscription_id: int) -> None:
-    """Remove a channel's subscription (what it was delivered stays in the log). Raises
-    NotFound ``subscription_not_found`` (also for a user's subscription), PermissionDenied.
-    Writes the removal and an audit entry."""
+def unsubscribe_channel(
+    db: Database, ctx: Context, subscription_id: int, *, channel_id: int | None = None
+) -> None:
+    """Remove a channel's subscription (of the channel ``channel_id`` when given; what it was
+    delivered stays in the log). Raises NotFound ``subscription_not_found`` (also for a user's
+    subscription, or another channel's), PermissionDenied. Writes the removal and an audit
+    entry."""
 
     def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, Any]:
         found = store.subscription_of(uow.conn, subscription_id)
-        if found is None or found.channel_id is None:
+        if found is None or found.channel_id is None or channel_id not in (None, found.channel_id):
             raise NotFound("subscription", subscription_id)
         store.delete_subscription(uow.conn, subscription_id)
         return {"channel": int(found.channel_id), "topic": found.topic}
