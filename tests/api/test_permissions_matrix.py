@@ -56,6 +56,7 @@ def path_values(route: Route, seeded: dict[str, str]) -> dict[str, str]:
         "/users/": {"username": "target"},
         "/roles/": {"code": "custom"},
         "/audit/": {"seq": "1"},
+        "/replenishment/levels/": {"item": "BOLT", "warehouse": "WH1"},
         # no budget exists: 404 where permitted
         "/replenishment/budgets/": {"budget_id": "1"},
         # no alert is open in the seeded company: acknowledging answers 404 where permitted

@@ -91,7 +91,7 @@ def test_every_manifest_name_runs_its_modules_command() -> None:
 def test_an_alias_runs_its_group_without_being_listed() -> None:
     root = typer.main.get_command(app)
     ctx = typer.Context(root)
-    assert ALIASES == {"lot": "lots"}
+    assert ALIASES == {"lot": "lots", "replenishment": "replenish"}
     assert root.get_command(ctx, "lot") is root.get_command(ctx, "lots")
     assert "lot" not in root.list_commands(ctx)
     listed = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "80"}).stdout

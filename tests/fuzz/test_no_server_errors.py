@@ -157,6 +157,9 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     # rules across fields
     "warehouse_required": "a location names its warehouse or its parent: one of two fields",
     "no_changes": "frequencies to set name a class or a location: one of two fields",
+    "no_override_levels": "an override sets at least one of three levels: across three fields",
+    "reorder_point_below_safety_stock": "an override's levels with the stored ones in force",
+    "max_below_reorder_point": "an override's levels with the stored ones in force",
     "choose_suggestions": "an order from suggestions names them or all: one of two fields",
     "invalid_budget_period": "a budget's period ends on or after its start: across two fields",
     # documents: rules across fields, and over the stored document
@@ -333,6 +336,7 @@ PATH_BASE = {
     "number": "PO-WH1-2026-00001",
     "rule_id": "1",
     "alert_id": "1",
+    "warehouse": "WH1",
     "channel_id": "1",
     "subscription_id": "1",
     "delivery_id": "1",

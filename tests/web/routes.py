@@ -75,7 +75,9 @@ class WebRoute:
 
 #: path values a walk does not give itself (a page of a record the walk's data may lack
 #: answers its 404 page): ``number`` is a document's (``seed_documents`` makes this one)
-SAMPLES = {"number": "PO-WH1-2026-00001", "alert_id": "1", "budget_id": "1"}
+SAMPLES = {
+    "number": "PO-WH1-2026-00001", "alert_id": "1", "warehouse": "WH1", "budget_id": "1"
+}  # fmt: skip
 
 
 #: pages of one document type (the inbound screens), by their path's first segment: the

@@ -71,6 +71,7 @@ MANIFEST: tuple[Entry, ...] = (
     Entry("putaway", "putaway", "Put-aways: received goods stored in bins."),
     Entry("reasons", "reason_codes", "Reason codes of adjustments and scrap: the company's lists."),
     Entry("receipt", "receipt", "Receipts of goods, against an order or standalone."),
+    Entry("replenish", "replenishment", "Replenishment levels per item and warehouse."),
     Entry("stock", "stock", "Stock operations, on hand, as of, history and value."),
     Entry("suggestions", "suggestions", "Replenishment suggestions and draft orders from them."),
     Entry("returns", "supplier_return", "Returns of goods to their supplier."),
@@ -91,4 +92,4 @@ MANIFEST: tuple[Entry, ...] = (
 #: other words for a group, by the word they stand for: they run it but ``cangku --help`` does
 #: not list them (issue 13 and the manuals of other tools say ``cangku lot hold``; the group is
 #: ``lots``, as ``items`` and ``partners`` are plural)
-ALIASES: dict[str, str] = {"lot": "lots"}
+ALIASES: dict[str, str] = {"lot": "lots", "replenishment": "replenish"}

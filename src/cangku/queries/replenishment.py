@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
-from cangku.db import catalog
+from cangku.db import catalog, lookups
+from cangku.db.sites import warehouse_by_code
 from cangku.db.tables import (
     abc_classes,
     abc_runs,
@@ -27,14 +28,22 @@ from cangku.db.tables import (
     users,
     warehouses,
 )
+from cangku.domain.errors import NotFound, PermissionDenied
 from cangku.domain.permissions import Warehouses
 from cangku.domain.quantities import from_scaled
+from cangku.queries.common import Page, check_paging
 from cangku.queries.levels import LEVELS, in_force, level_source
 
+#: the action that reads these rows (declared by ``services.replenishment.actions``)
+REPLENISHMENT_VIEW_CODE = "replenishment.view"
+
 __all__ = [
+    "LevelFilter",
     "LevelRow",
     "abc_now",
+    "find_level",
     "level_rows",
+    "list_levels",
     "one_level",
     "unit_decimals",
 ]
@@ -180,3 +189,76 @@ def one_level(conn: Connection, item_id: int, warehouse_id: int) -> LevelRow | N
     )
     found = conn.execute(stmt).first()
     return None if found is None else _row(found, True)
+
+
+@dataclass(frozen=True)
+class LevelFilter:
+    """The list's filters, by code (None: any)."""
+
+    warehouse: str | None = None
+    item: str | None = None
+    category: str | None = None
+    only_with_override: bool = False
+
+
+def _warehouse_id(conn: Connection, code: str, readable: Warehouses) -> int:
+    """The id of warehouse ``code``. Raises NotFound, PermissionDenied (not readable)."""
+    found = warehouse_by_code(conn, code).id
+    if readable is not None and found not in readable:
+        raise PermissionDenied.to_do(REPLENISHMENT_VIEW_CODE, warehouse=code)
+    return found
+
+
+def list_levels(
+    conn: Connection, f: LevelFilter, readable: Warehouses, limit: int = 50, offset: int = 0
+) -> Page[LevelRow]:
+    """A page of the stored rows in the warehouses ``readable`` (see ``level_rows``). Raises
+    NotFound (warehouse, item, category), PermissionDenied (a warehouse not readable),
+    InvalidInput (paging)."""
+    check_paging(limit, offset)
+    warehouse_id = None if f.warehouse is None else _warehouse_id(conn, f.warehouse, readable)
+    item_id = None if f.item is None else lookups.item_by_code(conn, f.item).id
+    rows, total = level_rows(
+        conn, readable=readable, warehouse_id=warehouse_id, item_id=item_id,
+        category=f.category, only_with_override=f.only_with_override, offset=offset,
+        limit=limit,
+    )  # fmt: skip
+    return Page(rows, total, limit, offset)
+
+
+def _own(conn: Connection, item_id: int, warehouse_id: int) -> LevelRow:
+    """An item never computed nor overridden in a warehouse: its own levels in force."""
+    found = conn.execute(
+        select(items.c.code, items.c.name, items.c.safety_stock, items.c.reorder_point,
+               items.c.max_stock, warehouses.c.code.label("warehouse"))
+        .select_from(items)
+        .join(warehouses, warehouses.c.id == warehouse_id)
+        .where(items.c.id == item_id)
+    ).one()  # fmt: skip
+    own = {"safety_stock": found.safety_stock, "reorder_point": found.reorder_point,
+           "order_up_to": found.max_stock}  # fmt: skip
+    given: dict[str, Any] = {
+        "item_id": item_id, "item": found.code, "item_name": found.name,
+        "warehouse_id": warehouse_id, "warehouse": found.warehouse,
+        "in_force": {level: _decimal(v) for level, v in own.items()},
+        "source": {level: "item" if v is not None else None for level, v in own.items()},
+        "computed": dict.fromkeys(LEVELS), "override": dict.fromkeys(LEVELS),
+    }  # fmt: skip
+    rest: dict[str, Any] = {f.name: None for f in fields(LevelRow) if f.name not in given}
+    return LevelRow(**given, **rest)
+
+
+def find_level(
+    conn: Connection, item: str, warehouse: str, readable: Warehouses, *, or_own: bool = False
+) -> LevelRow:
+    """The stored row of ``item`` in ``warehouse`` with its working; none stored: the item's
+    own levels when ``or_own``. Raises NotFound (item, warehouse,
+    ``replenishment_levels_not_found``: none stored and not ``or_own``), PermissionDenied."""
+    warehouse_id = _warehouse_id(conn, warehouse, readable)
+    item_id = lookups.item_by_code(conn, item).id
+    found = one_level(conn, item_id, warehouse_id)
+    if found is None:
+        if or_own:
+            return _own(conn, item_id, warehouse_id)
+        raise NotFound("replenishment_levels", f"{item}@{warehouse}")
+    return found

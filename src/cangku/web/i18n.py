@@ -204,6 +204,8 @@ KINDS: dict[str, str] = {
     "company": N_("Company settings"),
     "count": N_("Stock counts"),
     "report": N_("Report"),
+    "replenishment_levels": N_("Replenishment levels"),
+    "override": N_("Override"),
 }
 
 
@@ -257,8 +259,6 @@ PERMISSIONS: dict[str, str] = {
     "partner.view": N_("See suppliers and customers"),
     "period.close": N_("Close accounting periods"),
     "period.view": N_("See closed periods"),
-    "replenishment.manage": N_("Recompute replenishment levels and override them"),
-    "replenishment.view": N_("See replenishment levels and their working"),
     "replenishment.manage": N_("Recompute replenishment levels and override them"),
     "replenishment.view": N_("See replenishment levels and their working"),
     "replenishment.order": N_("Turn replenishment suggestions into draft orders and transfers"),

@@ -238,13 +238,20 @@ def recompute_levels(
     warehouse where the actor may manage replenishment), or of ``item`` only, from the last
     ``weeks`` whole weeks (see the module docstring). The reads and the forecast run first on
     their own connection; the writes in one transaction with one audit entry. Raises NotFound
-    (item, warehouse), InvalidInput ``invalid_weeks`` (17 to 156), PermissionDenied
-    (``replenishment.manage`` there). Writes replenishment_levels and the audit entry."""
+    (item, warehouse), InvalidInput ``invalid_weeks`` (17 to 156) and
+    ``invalid_idempotency_key``, PermissionDenied (``replenishment.manage`` there). Writes
+    replenishment_levels and the audit entry."""
     if not MIN_WEEKS <= weeks <= MAX_WEEKS:
         raise InvalidInput(
             f"a recompute reads {MIN_WEEKS} to {MAX_WEEKS} weeks", code="invalid_weeks",
             weeks=weeks,
         )  # fmt: skip
+    key = ctx.idempotency_key
+    if key is not None and not 0 < len(key) <= 200:
+        # a recompute is idempotent by itself: a key is only checked, as every write checks it
+        raise InvalidInput(
+            "an idempotency key has 1 to 200 characters", code="invalid_idempotency_key"
+        )
     at = now or utcnow()
     with db.read() as conn:
         actor = load_actor(conn, ctx)
