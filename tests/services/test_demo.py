@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from cangku.db.tables import (
+    alerts,
     allocations,
     approval_rules,
+    channels,
     document_events,
     document_lines,
     documents,
@@ -22,6 +24,9 @@ from cangku.db.tables import (
     locations,
     lots,
     moves,
+    purchase_budgets,
+    replenishment_levels,
+    subscriptions,
     users,
     warehouses,
 )
@@ -32,6 +37,7 @@ from cangku.queries.cycle_counts import accuracy_history
 from cangku.queries.documents import TaskCount, my_tasks, task_counts
 from cangku.queries.lot_trace import lot_trace
 from cangku.queries.outbound import demand
+from cangku.queries.suggestions import suggestions
 from cangku.queries.transfers import in_transit
 from cangku.queries.verify import verify
 from cangku.services.auth import sign_in, whoami
@@ -42,6 +48,7 @@ from cangku.services.demo_users import DEMO_ADMIN_PASSWORD
 from cangku.services.periods import list_periods
 from cangku.services.setup import initialize
 from cangku.services.stock import STOCK_RECEIVE
+from cangku.services.tasks import notifications_of
 from tests.databases import ENGINE, RUN_ID, build_once, pg_admin, pg_url
 from tests.factories import CTX, build_company
 
@@ -570,3 +577,46 @@ def test_demo_refuses_months_out_of_range(db: Database, months: int) -> None:
 def test_ean13_appends_the_check_digit() -> None:
     assert ean13("400638133393") == "4006381333931"
     assert ean13("692310000001") == "6923100000012"
+
+
+def test_demo_plans_replenishment_and_checks_the_alerts(db: Database) -> None:
+    small_demo(db)
+
+    with db.read() as conn:
+        levels = conn.execute(
+            select(warehouses.c.code, func.count(), func.count(replenishment_levels.c.override_by))
+            .join(warehouses, warehouses.c.id == replenishment_levels.c.warehouse_id)
+            .group_by(warehouses.c.code)
+        ).all()
+        override = conn.execute(
+            select(replenishment_levels.c.override_reason, users.c.username).join(
+                users, users.c.id == replenishment_levels.c.override_by
+            )
+        ).one()
+        budgets = conn.execute(
+            select(purchase_budgets.c.amount, purchase_budgets.c.category_id.is_not(None)).order_by(
+                purchase_budgets.c.id
+            )
+        ).all()
+        channel = conn.execute(select(channels.c.kind, channels.c.active)).one()
+        topics = conn.execute(select(subscriptions.c.topic)).scalars().all()
+        opened = (
+            conn.execute(select(alerts.c.kind).where(alerts.c.closed_at.is_(None)).distinct())
+            .scalars()
+            .all()
+        )
+        suggested = suggestions(conn, utcnow().date())
+    # Shenzhen's levels computed (each with its method), one overridden by the buyer
+    assert [(code, overridden) for code, _, overridden in levels] == [("SZ", 1)]
+    assert levels[0][1] > 0
+    assert override == ("春节前备货 Stock up before the Spring Festival", "buyer")
+    assert [(int(amount), by_category) for amount, by_category in budgets] == [
+        (300000 * 10**6, False),
+        (1000 * 10**6, True),
+    ]
+    assert (channel, topics) == (("webhook", False), ["alert"])
+    assert {"low_stock", "overstock", "count_due"} <= set(opened)
+    # the buyer has suggestions to review
+    assert suggested.lines
+    # and the alerts in the inbox
+    assert any(n.kind == "alert" for n in notifications_of(db, Context("buyer")))

@@ -71,6 +71,7 @@ from cangku.services.demo_master import (
     _refuse_unless_empty,
 )
 from cangku.services.demo_outbound import add_outbound_rules, customer_returns, requisitions, sales
+from cangku.services.demo_replenishment import plan_replenishment
 from cangku.services.demo_routine import _expired, _late_order, _open_work, _order, _weekly
 from cangku.services.demo_story import _History
 from cangku.services.demo_users import DemoUser, create_demo_users
@@ -268,5 +269,6 @@ def build_demo(
     start = today - timedelta(days=months * DAYS_PER_MONTH)
     history = _History(db, ctx, rng, catalogue, today, activity)
     _simulate(history, start, months * DAYS_PER_MONTH, start + timedelta(DAYS_PER_MONTH - 1))
+    plan_replenishment(db, today)
     summary = summarize(db, seed, months, time.perf_counter() - started)
     return replace(summary, credentials=credentials)

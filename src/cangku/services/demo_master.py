@@ -169,6 +169,9 @@ def _build_partners(db: Database, ctx: Context, catalogue: list[DemoItem]) -> No
                 currency="CNY",
                 min_order_qty=item.batch,
                 lead_time_days=_lead_time(family),
+                # piece goods bought in cartons of 10 once a typical issue is 50 or more
+                pack_size=Decimal(10) if family.unit == "pcs" and item.batch >= 50 else None,
+                preferred=True,
             ),
         )
 
