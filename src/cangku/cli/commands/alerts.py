@@ -1,5 +1,7 @@
 """``cangku alerts``: the alerts in the warehouses I see (open ones by default, newest first),
-``alerts check`` (check the conditions now) and ``alerts ack ID`` (ADR 0030)."""
+``alerts check`` (check the conditions now) and ``alerts ack ID`` (ADR 0030); my subscriptions:
+``alerts subscriptions``, ``alerts subscribe [--kind] [--warehouse]``, ``alerts unsubscribe ID``
+(ADR 0034)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ import typer
 from cangku.cli.common import IdemOpt, JsonOpt, context, database, emit, handled, reader, table
 from cangku.cli.documents import LimitOpt, OffsetOpt
 from cangku.queries import alerts as queries
+from cangku.queries import deliveries as subscription_queries
 from cangku.queries.alert_conditions import DEFAULT_KINDS, KINDS
 from cangku.queries.common import paging_fields
+from cangku.queries.stock import warehouse_id
+from cangku.services import alert_subscriptions as subscribing
 from cangku.services import alerts as service
 
 NAME = "alerts"
@@ -83,7 +88,9 @@ def check(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check the alert conditions now: open, refresh and close alerts."""
+    """Check the alert conditions now.
+
+    Opens, refreshes and closes alerts; answers how many."""
     with handled(as_json):
         done = service.check_alerts(
             database(),
@@ -111,9 +118,75 @@ def ack(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Acknowledge an alert: say it was seen and is being dealt with."""
+    """Acknowledge an alert: it is being dealt with.
+
+    Says the alert was seen; who and when are kept with it."""
     with handled(as_json):
         service.acknowledge_alert(database(), context(idempotency_key), alert_id)
         with database().read() as conn:
             found = queries.get_alert(conn, alert_id, None)
         emit(found, as_json, lambda _: table([found], COLUMNS))
+
+
+def _subscriptions() -> list[dict[str, Any]]:
+    actor = reader(service.ALERT_VIEW)
+    with database().read() as conn:
+        found = subscription_queries.user_subscriptions(conn, actor.user_id)
+    return [
+        {
+            "id": row.id,
+            "kind": None if row.topic == service.TOPIC else row.topic.split(".", 1)[1],
+            "warehouse": row.warehouse,
+            "created_at": row.created_at,
+        }
+        for row in found
+    ]
+
+
+@app.command()
+def subscriptions(as_json: JsonOpt = False) -> None:
+    """My alert subscriptions.
+
+    The kinds and warehouses I hear of in the app."""
+    with handled(as_json):
+        found = _subscriptions()
+        emit({"items": found}, as_json, lambda _: table(found, ["id", "kind", "warehouse"]))
+
+
+@app.command()
+def subscribe(
+    kind: Annotated[
+        str | None, typer.Option("--kind", help=f"Only this kind (default every one): {KIND_LIST}.")
+    ] = None,
+    warehouse: Annotated[
+        str | None, typer.Option("--warehouse", help="Only this warehouse (its code).")
+    ] = None,
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Subscribe myself to alerts in the app.
+
+    Of one kind or every kind, in one warehouse or every one I see. Once anyone subscribes to
+    a kind in a warehouse, only the subscribers hear of it there."""
+    with handled(as_json):
+        acting = context(idempotency_key)
+        place = None
+        if warehouse is not None:
+            actor = reader(subscribing.ALERT_SUBSCRIBE)
+            with database().read() as conn:
+                place = warehouse_id(conn, warehouse, actor.warehouses(service.ALERT_VIEW))
+        made = subscribing.subscribe_to_alerts(database(), acting, kind=kind, warehouse_id=place)
+        found = next(row for row in _subscriptions() if row["id"] == made)
+        emit(found, as_json)
+
+
+@app.command()
+def unsubscribe(
+    subscription_id: Annotated[int, typer.Argument(help="The subscription's id.")],
+    idempotency_key: IdemOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take out one of my alert subscriptions."""
+    with handled(as_json):
+        subscribing.unsubscribe_alerts(database(), context(idempotency_key), subscription_id)
+        emit({"removed": subscription_id}, as_json)
