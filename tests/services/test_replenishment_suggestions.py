@@ -10,9 +10,17 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from cangku.db.tables import document_lines, documents, items, locations, partners, warehouses
+from cangku.db.tables import (
+    document_lines,
+    documents,
+    items,
+    locations,
+    lots,
+    partners,
+    warehouses,
+)
 from cangku.db.uow import Database
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from cangku.queries.budgets import budget_rows
@@ -31,11 +39,14 @@ from cangku.services.replenishment.suggestions import (
     OrderSuggestions,
     order_suggestions,
 )
+from cangku.services.reservations import reserve_stock
+from cangku.services.stock import receive_stock
+from cangku.services.stock_commands import Receive, Reservation
 from cangku.services.transfers.requests import NewTransfer, TransferLineInput, create_transfer
 from cangku.services.users import create_user
 from tests.factories import CTX, build_company
 from tests.snapshot import WATCHED, state
-from tests.suggestion_factory import create_suggestion_story
+from tests.suggestion_factory import create_suggestion_story, set_levels_row
 
 BUYER = Context(username="buyer")  # purchaser in WH1 only
 PAM = Context(username="pam")  # purchaser in WH1, viewer in WH2
@@ -284,3 +295,43 @@ def test_budget_refusals_write_nothing(story: Database) -> None:
     with pytest.raises(NotFound):
         delete_budget(story, CTX, 9999)
     assert state(story, [purchase_budgets]) == before
+
+
+def test_reserved_stock_counts_on_both_sides(story: Database) -> None:
+    # WH1: 3 on hand, 2 reserved: position 1, shortfall 99, cover 1 / 0.5 = 2.0 days;
+    # WH2: 200 - 20 reserved - 100 = 80 in excess: 80 by transfer, 19 wanted from no supplier
+    reserve_stock(story, CTX, Reservation("NUT", "2", "WH1-A"))
+    reserve_stock(story, CTX, Reservation("NUT", "20", "WH2-A"))
+    lines = _now(story, SuggestionFilter(item="NUT")).lines
+    assert [(ln.source, ln.from_warehouse, ln.wanted, ln.quantity, ln.reason) for ln in lines] == [
+        ("transfer", "WH2", D(80), D(80), None), ("supplier", None, D(19), D(0), "no_supplier")
+    ]  # fmt: skip
+    assert (lines[0].reserved, lines[0].position, lines[0].days_of_cover) == (D(2), D(1), D("2.0"))
+
+
+def test_a_transfer_of_lots_takes_the_lot_expiring_first(story: Database) -> None:
+    # GLUE (lot-tracked): reorder point 10, max 40; WH2 holds G1 50 (later) and G2 30 (sooner):
+    # 80 - 40 = 40 in excess; WH1 has none: 40 by transfer, 30 of G2 then 10 of G1
+    with story.write() as uow:
+        uow.conn.execute(
+            update(items).where(items.c.code == "GLUE")
+            .values(reorder_point=10 * 10**6, max_stock=40 * 10**6)
+        )  # fmt: skip
+        uow.commit()
+    soon, later = date.today() + timedelta(days=30), date.today() + timedelta(days=300)
+    receive_stock(
+        story, CTX, Receive("GLUE", "50", "WH2-A", lot="G1", expires_on=later, unit_cost="1")
+    )
+    receive_stock(
+        story, CTX, Receive("GLUE", "30", "WH2-A", lot="G2", expires_on=soon, unit_cost="1")
+    )
+    set_levels_row(story, "GLUE", "WH1", "C", None)
+    made = order_suggestions(story, CTX, OrderSuggestions(picked=[("GLUE", "WH1", "WH2")]))
+    assert [(d.kind, d.lines) for d in made.documents] == [("transfer", 2)]
+    with story.read() as conn:
+        rows = conn.execute(
+            select(lots.c.code, document_lines.c.quantity)
+            .join(lots, lots.c.id == document_lines.c.lot_id)
+            .order_by(document_lines.c.line_no)
+        ).all()
+    assert [(code, D(qty) / 10**6) for code, qty in rows] == [("G2", D(30)), ("G1", D(10))]

@@ -158,7 +158,8 @@ def pairs(conn: Connection, seen: Warehouses = None) -> list[Pair]:
 class Stock:
     on_hand: Decimal
     reserved: Decimal
-    #: on hand less reserved that a transfer may take (available lots, not serial-tracked)
+    #: on hand less reserved that a transfer may take (active locations, available lots, not
+    #: serial-tracked): what ``transfer_bins`` finds
     free: Decimal
 
 
@@ -168,6 +169,7 @@ def stock(conn: Connection, item_ids: Iterable[int]) -> dict[tuple[int, int], St
         (
             and_(
                 items.c.tracking != "serial",
+                locations.c.active,
                 or_(balances.c.lot_id.is_(None), lots.c.status == str(LotStatus.AVAILABLE)),
             ),
             balances.c.on_hand - balances.c.reserved,
