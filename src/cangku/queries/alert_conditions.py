@@ -29,6 +29,7 @@ from cangku.db.tables import (
     lots,
     moves,
     replenishment_levels,
+    supplier_items,
     warehouses,
 )
 from cangku.domain.enums import STORAGE_KINDS, LocationKind
@@ -209,15 +210,30 @@ def _days_of_supply(r: Any) -> str | None:
     return str((Decimal(int(r.on_hand)) / Decimal(int(r.demand))).quantize(Decimal("0.01")))
 
 
+def _pack(item_id: Any) -> Any:
+    """The preferred supplier's pack size of the item (scaled; 0 when none)."""
+    found = (
+        select(supplier_items.c.pack_size)
+        .where(supplier_items.c.item_id == item_id, supplier_items.c.preferred.is_(True))
+        .scalar_subquery()
+    )
+    return func.coalesce(found, 0)
+
+
 def overstock(conn: Connection, _: Moment, limits: Thresholds) -> list[Condition]:
-    """On hand above the maximum in force, or above ``supply_days`` days of the computed demand
-    per day (``days_of_supply``: on hand / demand per day)."""
+    """On hand above the maximum in force by more than the preferred supplier's pack (an
+    order in whole packs may leave up to one pack above the maximum: ADR 0028's suggested
+    quantity; no pack: above the maximum), or above ``supply_days`` days of the computed
+    demand per day (``days_of_supply``: on hand / demand per day)."""
     demand = replenishment_levels.c.demand
     rows = _stock_rows(
         conn,
         None,
         lambda h: or_(
-            and_(in_force("order_up_to").is_not(None), h.c.on_hand > in_force("order_up_to")),
+            and_(
+                in_force("order_up_to").is_not(None),
+                h.c.on_hand > in_force("order_up_to") + _pack(h.c.item_id),
+            ),
             and_(demand > 0, h.c.on_hand > demand * limits.supply_days),
         ),
     )
