@@ -5,13 +5,14 @@ nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
-from cangku.db.tables import audit_log, replenishment_levels
+from cangku.db.tables import abc_classes, abc_runs, audit_log, replenishment_levels
 from cangku.db.uow import Database
 from cangku.domain.errors import InvalidInput, NotFound, PermissionDenied
 from cangku.queries.lead_times import lead_times
@@ -251,3 +252,30 @@ def test_lead_times_fall_back_from_receipts_to_supplier_item_and_default(ledger:
         (Decimal(3), Decimal(0), "item", None, 0),
         (Decimal(14), Decimal(0), "default", None, 0),
     ]  # fmt: skip
+
+
+def test_the_class_of_the_latest_abc_run_sets_the_service_level(ledger: Database) -> None:
+    ids = _ids(ledger)
+    with ledger.write() as uow:
+        for run_id, klass in [(1, "C"), (2, "A")]:  # run 2 is the latest: A
+            uow.conn.execute(
+                insert(abc_runs).values(
+                    id=run_id, warehouse_id=ids["WH1"], period_start=date(2026, 1, 1),
+                    period_end=date(2026, 6, 30), computed_at=datetime(2026, 7, 1, tzinfo=UTC),
+                    computed_by=1, total=0,
+                )
+            )  # fmt: skip
+            uow.conn.execute(
+                insert(abc_classes).values(
+                    run_id=run_id, item_id=ids["BOLT"], abc_class=klass, consumption=0
+                )
+            )
+        uow.commit()
+    recompute_levels(ledger, BUYER, weeks=WEEKS)
+    with ledger.read() as conn:
+        (row,), _ = level_rows(conn, readable=None)
+    # A: 0.98, z 2.0537; SS = 2.0537 x 8.838419 = 18.15 -> 19; ROP = 14 + 19; max = 33 + 14
+    assert (row.abc_class, row.service_level, row.z) == ("A", Decimal("0.98"), Decimal("2.0537"))
+    assert row.computed == {
+        "safety_stock": Decimal(19), "reorder_point": Decimal(33), "order_up_to": Decimal(47)
+    }  # fmt: skip
