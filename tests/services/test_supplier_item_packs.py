@@ -111,3 +111,19 @@ def test_bad_rows_refuse_the_file(
         import_file(company, CTX, "supplier_items", csv(TERMS, *lines))
     assert [(e.column, e.code) for e in refused.value.errors] == [(column, code)]
     assert state(company) == before
+
+
+def test_the_export_has_them_in_the_import_columns(company: Database) -> None:
+    from cangku.domain.imports.specs import SUPPLIER_ITEMS
+    from cangku.queries.exports import export_rows
+
+    set_terms(company, CTX, SupplierItemInput("SUP", "BOLT", pack_size=D(12), preferred=True))
+    with company.read() as conn:
+        rows = export_rows(conn, "supplier_items")
+    names = [c.name for c in SUPPLIER_ITEMS.columns]
+    assert names[-2:] == ["pack_size", "preferred"]
+    assert [dict(zip(names, row, strict=True)) for row in rows] == [
+        {"partner": "SUP", "item": "BOLT", "supplier_code": None, "price": None,
+         "currency": None, "min_order_qty": None, "lead_time_days": None,
+         "pack_size": D(12), "preferred": True}
+    ]  # fmt: skip

@@ -243,6 +243,8 @@ def supplier_items_rows(conn: Connection, _scope: Warehouses) -> list[Row]:
             r.currency,
             _number(r.min_order_qty),
             r.lead_time_days,
+            _number(r.pack_size),
+            bool(r.preferred),
         ]
         for r in conn.execute(stmt)
     ]
