@@ -120,6 +120,11 @@ def test_budgets_added_listed_and_deleted(site: Browser, db: Database) -> None:
     assert (backwards.status_code, "invalid_budget_period" in backwards.text) == (422, True)
     assert missing.status_code == 404
     assert state(db, WRITTEN) == before
+    editing = site.get("/replenishment/budgets?edit=1")
+    assert "Change budget 1" in editing.text and 'name="id" value="1"' in editing.text
+    changed = site.post("/replenishment/budgets", data={**form, "id": "1", "amount": "1000"})
+    assert changed.status_code == 200 and "1,000" in changed.text
+    assert ("WASHER", "budget") not in CUT.findall(site.get("/replenishment").text)
     gone = site.post("/replenishment/budgets/1/delete", follow_redirects=False)
     assert gone.status_code == 303
     assert "No budgets." in site.get("/replenishment/budgets").text

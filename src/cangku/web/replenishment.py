@@ -173,14 +173,18 @@ def create_orders(
 
 @router.get("/replenishment/budgets", response_class=HTMLResponse)
 def budgets_page(request: Request, user: Annotated[WebUser, page(REPLENISHMENT_VIEW)]) -> Response:
-    """The budgets with what is committed and left; the form to add one."""
+    """The budgets with what is committed and left; the form to add one, or to change the one
+    named by ``edit``."""
     with db_of(request).read() as conn:
         found = budget_rows(conn, user.warehouses(REPLENISHMENT_VIEW))
+    wanted = request.query_params.get("edit", "")
+    editing = next((b for b in found if str(b.id) == wanted), None)
     return render(
         request,
         "replenishment_budgets.html",
         user=user,
         budgets=found,
+        editing=editing,
         may_manage=user.may(BUDGET_MANAGE.code),
         idempotency_key=new_key(),
     )
@@ -190,7 +194,8 @@ def budgets_page(request: Request, user: Annotated[WebUser, page(REPLENISHMENT_V
 def add_budget(
     request: Request, form: FormDep, user: Annotated[WebUser, page(BUDGET_MANAGE)]
 ) -> Response:
-    """Add a budget from the form, then the page again; the refusal page on refusal."""
+    """Add a budget from the form (or replace the one named by ``id``), then the page again;
+    the refusal page on refusal."""
     try:
         start, end = form.day("period_start"), form.day("period_end")
         if start is None or end is None:
@@ -199,10 +204,18 @@ def add_budget(
             start, end, form.text("amount"), form.optional("warehouse"),
             form.optional("category"), form.raw("note"),
         )  # fmt: skip
-        save_budget(db_of(request), acting(request, form.optional("idempotency_key")), data)
+        budget_id = _budget_id(form.text("id")) if form.text("id") else None
+        ctx = acting(request, form.optional("idempotency_key"))
+        save_budget(db_of(request), ctx, data, budget_id)
     except CangkuError as error:
         return _refusal(request, error)
     return redirect("/replenishment/budgets", Flash("success", gettext_for(request)(BUDGET_SAVED)))
+
+
+def _budget_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) < 2**63:
+        raise NotFound("budget", text)
+    return int(text)
 
 
 @router.post("/replenishment/budgets/{budget_id}/delete", response_class=HTMLResponse)
@@ -211,9 +224,7 @@ def remove_budget(
 ) -> Response:
     """Delete the budget, then the page again; the refusal page on refusal."""
     try:
-        if not (budget_id.isascii() and budget_id.isdigit()) or not 1 <= int(budget_id) < 2**63:
-            raise NotFound("budget", budget_id)
-        delete_budget(db_of(request), acting(request), int(budget_id))
+        delete_budget(db_of(request), acting(request), _budget_id(budget_id))
     except CangkuError as error:
         return _refusal(request, error)
     text = gettext_for(request)(BUDGET_DELETED) % {"id": budget_id}
