@@ -35,10 +35,10 @@ from cangku.domain.errors import InvalidInput
 from cangku.domain.permissions import Actor, Warehouses
 from cangku.domain.quantities import to_scaled
 from cangku.domain.replenishment import Levels, reorder_levels, service_level_for
-from cangku.queries.demand import demand_history
-from cangku.queries.forecast import Forecast, Settings, forecast_history
+from cangku.queries.forecast import Forecast, Settings, forecast_matrix
 from cangku.queries.lead_times import LeadTime, lead_times
 from cangku.queries.replenishment import abc_now, unit_decimals
+from cangku.queries.weekly_demand import weekly_demand
 from cangku.services.common import Context, audit, load_actor, utcnow
 from cangku.services.replenishment.actions import REPLENISHMENT_MANAGE
 
@@ -177,14 +177,16 @@ def _compute(
     if not scope.warehouses:
         return []
     only = [scope.item_id] if scope.item_id is not None else None
-    history = demand_history(
-        conn, window[0], window[1], stock_warehouses=scope.warehouses, item_ids=only
-    )
+    keys, matrix = weekly_demand(
+        conn, window[0], (window[1] - window[0]).days // 7 + 1,
+        stock_warehouses=scope.warehouses, item_ids=only,
+    )  # fmt: skip
     decimals = unit_decimals(conn, only)
     active = _active_warehouses(conn)
+    forecasts = forecast_matrix(keys, matrix, Settings()) if keys else {}
     found = {
         key: f
-        for key, f in forecast_history(history, "week", Settings()).items()
+        for key, f in forecasts.items()
         if f.method != "none" and key[0] in decimals and key[1] in active
     }
     times = lead_times(conn, found)
