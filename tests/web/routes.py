@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,6 +19,8 @@ from cangku.db.uow import Database
 from cangku.domain.permissions import Action
 from cangku.services.common import Context
 from cangku.services.counts import NewCount, create_count
+from cangku.services.delivery.channels import add_channel, subscribe_channel
+from cangku.services.delivery.dispatch import dispatch_outbox
 from cangku.services.inbound.orders import (
     NewPurchaseOrder,
     OrderLineInput,
@@ -76,7 +79,8 @@ class WebRoute:
 #: path values a walk does not give itself (a page of a record the walk's data may lack
 #: answers its 404 page): ``number`` is a document's (``seed_documents`` makes this one)
 SAMPLES = {
-    "number": "PO-WH1-2026-00001", "alert_id": "1", "warehouse": "WH1", "budget_id": "1"
+    "number": "PO-WH1-2026-00001", "alert_id": "1", "warehouse": "WH1", "budget_id": "1",
+    "channel_id": "1", "subscription_id": "1", "delivery_id": "1", "name": "deliveries",
 }  # fmt: skip
 
 
@@ -138,6 +142,11 @@ def seed_documents(db: Database) -> str:
     dispatch_transfer(db, CTX, transfer)
     # and a count of WH1, started: the first count, which the scan screen opens
     create_count(db, CTX, NewCount("WH1", start=True))
+    # and a webhook channel subscribed to the tasks, their deliveries made (not sent: nobody
+    # listens on port 9): channel 1 and delivery 1, which the delivery pages open
+    hook = add_channel(db, kind="webhook", name="walk hook", target="http://127.0.0.1:9/")
+    subscribe_channel(db, hook, "task", now=datetime(2000, 1, 1, tzinfo=UTC))
+    dispatch_outbox(db)
     return number
 
 
