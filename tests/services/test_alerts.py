@@ -18,7 +18,8 @@ from sqlalchemy import func, select, text
 from cangku.db.tables import alerts, items, outbox, users, warehouses
 from cangku.db.uow import Database
 from cangku.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
-from cangku.services.alerts import acknowledge_alert, check_alerts, subscribe_alerts
+from cangku.services.alert_subscriptions import subscribe_to_alerts as subscribe_alerts
+from cangku.services.alerts import acknowledge_alert, check_alerts
 from cangku.services.common import Context
 from cangku.services.inbound.orders import (
     NewPurchaseOrder,

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
-from cangku.db import deliveries as subscription_store
 from cangku.db import notifications as outbox_store
 from cangku.db.statements import upsert
 from cangku.db.tables import alerts, items, outbox, subscriptions, users, warehouses
@@ -44,7 +43,6 @@ __all__ = [
     "acknowledge_alert",
     "alert_notifications",
     "check_alerts",
-    "subscribe_alerts",
 ]
 
 #: see alerts and subscribe to them (in the warehouses granted)
@@ -315,28 +313,6 @@ def acknowledge_alert(db: Database, ctx: Context, alert_id: int) -> int:
         db, ctx, ALERT_ACKNOWLEDGE, {"alert": alert_id}, work, target_type="alert",
         target=str(alert_id),
     )  # fmt: skip
-    return int(result)
-
-
-def subscribe_alerts(
-    db: Database, ctx: Context, *, kind: str | None = None, warehouse_id: int | None = None
-) -> int:
-    """Subscribe the acting user to alerts in the app: of one kind or (None) every kind, in one
-    warehouse or (None) every one. Once anyone subscribes to a kind in a warehouse, only the
-    subscribers hear of it there (ADR 0030). Answers the subscription's id. Raises InvalidInput
-    ``unknown_alert_kind``, PermissionDenied (``alert.view`` there). Writes the subscription."""
-    if kind is not None and kind not in KINDS:
-        raise InvalidInput(f"unknown alert kind {kind!r}", code="unknown_alert_kind", kind=kind)
-    topic = TOPIC if kind is None else f"{TOPIC}.{kind}"
-
-    def work(uow: UnitOfWork, actor: Actor, now: datetime) -> int:
-        actor.require(ALERT_VIEW, warehouse_id)
-        return subscription_store.insert_subscription(
-            uow.conn, topic=topic, user_id=actor.user_id, warehouse_id=warehouse_id, now=now
-        )
-
-    payload = {"topic": topic, "warehouse_id": warehouse_id}
-    result, _ = run_write(db, ctx, ALERT_VIEW, payload, work, target_type="subscription")
     return int(result)
 
 
