@@ -5,7 +5,6 @@ each refusal's status and code writing nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,19 +15,16 @@ from sqlalchemy import func, select
 from cangku.app import create_app
 from cangku.db import tables
 from cangku.db.uow import Database
-from cangku.services.delivery.channels import add_channel, subscribe_channel
-from cangku.services.delivery.dispatch import run_delivery
 from cangku.settings import Settings
 from tests.api.test_inbound_api import API, Api, ok, refused
 from tests.auth import admin_headers, token_headers, user_with_roles
 from tests.factories import build_company
-from tests.services.test_delivery import (  # the local HTTP receiver and its helpers
-    NOW,
+from tests.services.test_delivery import (  # the local HTTP receiver
     TASK,
     Receiver,
     receiver,  # noqa: F401 (a fixture)
-    write_outbox,
 )
+from tests.services.test_delivery_admin import hook_with_a_task
 
 ROBOT = "https://oapi.dingtalk.com/robot/send?access_token=t0k"
 HOOK = {"kind": "webhook", "name": "Hook", "target": "http://x/"}
@@ -154,11 +150,7 @@ def test_a_test_message_and_a_replay_reach_the_receiver(
     db: Database,
     receiver: Receiver,  # noqa: F811
 ) -> None:
-    hook = add_channel(db, kind="webhook", name="hook", target=f"{receiver.url}/in")
-    subscribe_channel(db, hook, "task", now=NOW - timedelta(hours=1))
-    write_outbox(db, "task", TASK, NOW)
-    receiver.answers.append((500, b"down"))
-    run_delivery(db, now=NOW)  # delivery 1: pending after HTTP 500
+    hook, _ = hook_with_a_task(db, f"{receiver.url}/in", (receiver, 500, b"down"))  # pending
 
     assert refused(api.post("admin", "/deliveries/1/replay"), 409) == "delivery_pending"
     assert ok(api.post("admin", f"/channels/{hook}/test")) == {

@@ -5,7 +5,6 @@ writing nothing."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,18 +13,16 @@ from typer.testing import Result
 
 from cangku.db.tables import audit_log, channels, deliveries, subscriptions
 from cangku.db.uow import Database
-from cangku.services.delivery.channels import add_channel, subscribe_channel
-from cangku.services.delivery.dispatch import run_delivery
+from cangku.services.delivery.channels import add_channel
 from tests.auth import user_with_roles
 from tests.cli.tree import Invoke
 from tests.factories import build_company
-from tests.services.test_delivery import (  # the local HTTP receiver and its helpers
-    NOW,
+from tests.services.test_delivery import (  # the local HTTP receiver
     TASK,
     Receiver,
     receiver,  # noqa: F401 (a fixture)
-    write_outbox,
 )
+from tests.services.test_delivery_admin import NOWHERE, hook_with_a_task
 
 
 @pytest.fixture
@@ -150,11 +147,7 @@ def test_a_test_message_the_log_and_a_replay(
     db: Database,
     receiver: Receiver,  # noqa: F811
 ) -> None:
-    hook = add_channel(db, kind="webhook", name="hook", target=f"{receiver.url}/in")
-    subscribe_channel(db, hook, "task", now=NOW - timedelta(hours=1))
-    write_outbox(db, "task", TASK, NOW)
-    receiver.answers.append((410, b"gone"))
-    run_delivery(db, now=NOW)  # delivery 1: failed at once
+    hook, _ = hook_with_a_task(db, f"{receiver.url}/in", (receiver, 410, b"gone"))  # failed
 
     tested = out(as_user("admin", "channels", "test", str(hook), "--json"))
     replayed = out(as_user("admin", "deliveries", "replay", "1", "--json"))
@@ -208,10 +201,7 @@ def test_a_failed_test_message_exits_1(
 
 
 def test_a_replay_of_a_pending_delivery_exits_5(as_user: Any, db: Database) -> None:
-    hook = add_channel(db, kind="webhook", name="hook", target="http://127.0.0.1:9/")
-    subscribe_channel(db, hook, "task", now=NOW - timedelta(hours=1))
-    write_outbox(db, "task", TASK, NOW)
-    run_delivery(db, now=NOW)
+    hook_with_a_task(db, NOWHERE)
     with db.write() as uow:  # still being tried
         uow.conn.execute(update(deliveries).values(status="pending"))
         uow.commit()

@@ -35,6 +35,7 @@ from cangku.services.delivery.channels import (
 )
 from cangku.services.delivery.dispatch import run_delivery
 from cangku.services.delivery.manual import replay_delivery, send_test
+from cangku.services.delivery.send import Outcome
 from tests.auth import user_with_roles
 from tests.factories import CTX, build_company
 from tests.services.test_delivery import (  # the local HTTP receiver and its helpers
@@ -47,6 +48,22 @@ from tests.services.test_delivery import (  # the local HTTP receiver and its he
 )
 
 ROBOT = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123"
+#: nobody listens on port 9: a delivery there fails and is retried
+NOWHERE = "http://127.0.0.1:9/"
+
+
+def hook_with_a_task(
+    db: Database, target: str, answer: tuple[Receiver, int, bytes] | None = None
+) -> tuple[int, Outcome]:
+    """A webhook channel ``hook`` to ``target`` subscribed to the tasks, one task written at NOW
+    and delivered at once: delivery 1, which the receiver answers ``answer`` (status, body) when
+    given. Answers the channel's id and the delivery's outcome."""
+    hook = add_channel(db, kind="webhook", name="hook", target=target)
+    subscribe_channel(db, hook, "task", now=NOW - timedelta(hours=1))
+    write_outbox(db, "task", TASK, NOW)
+    if answer is not None:
+        answer[0].answers.append((answer[1], answer[2]))
+    return hook, run_delivery(db, now=NOW).outcomes[0]
 
 
 @pytest.fixture
@@ -304,11 +321,7 @@ def test_a_replay_is_a_new_delivery_naming_the_old_one(
     company: Database,
     receiver: Receiver,  # noqa: F811
 ) -> None:
-    found = add_channel(company, CTX, kind="webhook", name="hook", target=f"{receiver.url}/in")
-    subscribe_channel(company, found, "task", now=NOW - timedelta(hours=1))
-    write_outbox(company, "task", TASK, NOW)
-    receiver.answers.append((404, b"gone"))
-    first = run_delivery(company, now=NOW).outcomes[0]
+    _, first = hook_with_a_task(company, f"{receiver.url}/in", (receiver, 404, b"gone"))
     assert (first.status, first.error) == ("failed", "HTTP 404")
 
     again = replay_delivery(company, CTX, first.delivery_id)
@@ -324,10 +337,7 @@ def test_a_replay_is_a_new_delivery_naming_the_old_one(
 
 
 def test_a_replay_of_a_pending_or_unknown_delivery_is_refused(company: Database) -> None:
-    found = add_channel(company, CTX, kind="webhook", name="hook", target="http://127.0.0.1:9/")
-    subscribe_channel(company, found, "task", now=NOW - timedelta(hours=1))
-    write_outbox(company, "task", TASK, NOW)
-    pending = run_delivery(company, now=NOW).outcomes[0]  # nobody listens on port 9: retried
+    _, pending = hook_with_a_task(company, NOWHERE)
     assert pending.status == "pending"
 
     assert refused(
@@ -342,12 +352,8 @@ def test_the_log_lists_newest_first_filtered_and_paged(
     company: Database,
     receiver: Receiver,  # noqa: F811
 ) -> None:
-    hook = add_channel(company, CTX, kind="webhook", name="hook", target=f"{receiver.url}/in")
+    hook, _ = hook_with_a_task(company, f"{receiver.url}/in", (receiver, 400, b"no"))  # failed
     other = add_channel(company, CTX, kind="webhook", name="other", target=f"{receiver.url}/o")
-    subscribe_channel(company, hook, "task", now=NOW - timedelta(hours=1))
-    write_outbox(company, "task", TASK, NOW)
-    receiver.answers.append((400, b"no"))
-    run_delivery(company, now=NOW)  # delivery 1: failed
     send_test(company, CTX, other)  # 2: sent
     send_test(company, CTX, hook)  # 3: sent
 

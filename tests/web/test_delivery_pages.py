@@ -7,25 +7,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from cangku.db import tables
 from cangku.db.uow import Database
-from cangku.services.delivery.channels import add_channel, subscribe_channel
-from cangku.services.delivery.dispatch import run_delivery
 from cangku.services.users import create_user
 from tests.auth import PASSWORD
 from tests.factories import CTX, build_company
-from tests.services.test_delivery import (  # the local HTTP receiver and its helpers
-    NOW,
-    TASK,
+from tests.services.test_delivery import (  # the local HTTP receiver
     Receiver,
     receiver,  # noqa: F401 (a fixture)
-    write_outbox,
 )
+from tests.services.test_delivery_admin import hook_with_a_task
 from tests.web.browsing import Browser, browser, key_of, sign_in_as
 
 DELIVERY = re.compile(r'<tr data-delivery="(\d+)" data-status="(\w+)">')
@@ -116,11 +111,7 @@ def test_the_log_filters_shows_a_payload_and_replays(
     db: Database,
     receiver: Receiver,  # noqa: F811
 ) -> None:
-    hook = add_channel(db, kind="webhook", name="hook", target=f"{receiver.url}/in")
-    subscribe_channel(db, hook, "task", now=NOW - timedelta(hours=1))
-    write_outbox(db, "task", TASK, NOW)
-    receiver.answers.append((404, b"gone"))
-    run_delivery(db, now=NOW)  # delivery 1: failed
+    hook_with_a_task(db, f"{receiver.url}/in", (receiver, 404, b"gone"))  # delivery 1: failed
     sign_in_as(site, db)
 
     every = site.get("/admin/deliveries")
