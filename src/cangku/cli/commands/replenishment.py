@@ -61,7 +61,10 @@ def levels(
     offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """The stored levels in the warehouses you see: in force (and from where), the forecast."""
+    """The stored levels in the warehouses you see.
+
+    Each row: the levels in force and where each came from, the forecast method, its MASE,
+    the demand per day and the lead time."""
     with handled(as_json):
         actor = reader(REPLENISHMENT_VIEW)
         f = queries.LevelFilter(warehouse, item, category, overridden)
@@ -116,7 +119,7 @@ def recompute(
     ] = DEFAULT_WEEKS,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recompute the levels from the demand, the receipts and the ABC classes."""
+    """Recompute the levels from demand, receipts and ABC classes."""
     with handled(as_json):
         done = recompute_levels(database(), context(), warehouse=warehouse, item=item, weeks=weeks)
         emit(
@@ -148,7 +151,9 @@ def override(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Hold these levels instead of the computed ones (a level not given is not overridden)."""
+    """Hold levels by hand instead of the computed ones.
+
+    A level not given is not overridden; the reason is required."""
     with handled(as_json):
         command = OverrideInput(reason, safety_stock, reorder_point, order_up_to)
         after = set_override(database(), context(idempotency_key), item, warehouse, command)
@@ -162,7 +167,9 @@ def clear(
     idempotency_key: IdemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Clear the override: the computed (or the item's own) levels apply again."""
+    """Clear the override: the computed levels apply again.
+
+    An item never computed falls back to its own levels."""
     with handled(as_json):
         clear_override(database(), context(idempotency_key), item, warehouse)
         emit({"cleared": True, "item": item, "warehouse": warehouse}, as_json)
