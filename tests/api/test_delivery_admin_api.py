@@ -207,7 +207,9 @@ def test_my_alert_subscriptions(api: Api, db: Database) -> None:
     made = ok(
         api.post("boss", "/alerts/subscriptions", {"kind": "low_stock", "warehouse": "WH1"}), 201
     )
-    every = ok(api.post("viewer", "/alerts/subscriptions", {}), 201)
+    every = ok(api.post("admin", "/alerts/subscriptions", {}), 201)
+    # read-only roles write nothing, their own subscriptions neither
+    assert refused(api.post("viewer", "/alerts/subscriptions", {}), 403) == "permission_denied"
 
     assert {k: made[k] for k in ("id", "kind", "warehouse")} == {
         "id": 1,
@@ -217,7 +219,7 @@ def test_my_alert_subscriptions(api: Api, db: Database) -> None:
     assert [
         (s["id"], s["kind"], s["warehouse"]) for s in ok(api.get("boss", "/alerts/subscriptions"))
     ] == [(1, "low_stock", "WH1")]
-    assert [(s["id"], s["kind"]) for s in ok(api.get("viewer", "/alerts/subscriptions"))] == [
+    assert [(s["id"], s["kind"]) for s in ok(api.get("admin", "/alerts/subscriptions"))] == [
         (every["id"], None)
     ]
     before = written(db)

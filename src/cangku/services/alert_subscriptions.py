@@ -3,7 +3,8 @@ kind (or every kind) in a warehouse (or every one), and take a subscription out 
 is ``queries.deliveries.user_subscriptions``.
 
 Subscribing is its own action, ``alert.subscribe``, not ``alert.view``: it writes, and a token
-limited to ``*.view`` writes nothing.
+limited to ``*.view`` writes nothing. The staff roles hold it; the read-only ones (auditor,
+viewer) write nothing, their own subscriptions neither.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from cangku.db import deliveries as store
 from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.errors import InvalidInput, NotFound
-from cangku.domain.permissions import EVERYONE, Actor, action
+from cangku.domain.permissions import STAFF, Actor, action
 from cangku.queries.alert_conditions import KINDS
 from cangku.services.alerts import ALERT_VIEW, TOPIC
 from cangku.services.common import Context, run_write
@@ -22,7 +23,7 @@ from cangku.services.common import Context, run_write
 __all__ = ["ALERT_SUBSCRIBE", "subscribe_to_alerts", "unsubscribe_alerts"]
 
 #: subscribe oneself to alerts (where one may see them) and take one's subscriptions out
-ALERT_SUBSCRIBE = action("alert.subscribe", roles=EVERYONE, scoped=True)
+ALERT_SUBSCRIBE = action("alert.subscribe", roles=STAFF, scoped=True)
 
 
 def subscribe_to_alerts(

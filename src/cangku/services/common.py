@@ -236,6 +236,14 @@ def run_write(
     raise AssertionError("unreachable")
 
 
+def refuse_unless_allowed(db: Database, ctx: Context, action: Action) -> None:
+    """PermissionDenied unless the actor holds ``action`` somewhere: for a service that checks
+    its input before its unit of work, so that one who may not act hears that first (as
+    ``run_write`` would tell them), not what was wrong with the input. Reads the actor."""
+    with db.read() as conn:
+        load_actor(conn, ctx).require(action)
+
+
 def named_denial(db: Database, denied: PermissionDenied) -> PermissionDenied:
     """``denied`` naming the warehouse it was refused in (``data.warehouse``, its code, in the
     message too) when ``Actor.require`` refused a scoped action in one warehouse."""

@@ -20,7 +20,7 @@ from cangku.db.uow import Database, UnitOfWork
 from cangku.domain.errors import Conflict, InvalidInput, NotFound
 from cangku.domain.permissions import Actor, action
 from cangku.queries.alert_conditions import KINDS as ALERT_KINDS
-from cangku.services.common import Context, Subject, run_write
+from cangku.services.common import Context, Subject, refuse_unless_allowed, run_write
 
 __all__ = [
     "CHANNEL_MANAGE",
@@ -189,7 +189,9 @@ def add_channel(
     ``ctx`` None: as the built-in administrator. Raises InvalidInput
     (``invalid_channel_kind``, ``invalid_channel_name``, ``invalid_channel_target``,
     ``invalid_channel_config``, ``invalid_channel_secret``), Conflict ``channel_exists``,
-    PermissionDenied (``channel.manage``). Writes the channel and an audit entry."""
+    PermissionDenied (``channel.manage``, before the input is looked at). Writes the channel
+    and an audit entry."""
+    refuse_unless_allowed(db, _context(ctx), CHANNEL_MANAGE)
     check_kind(kind)
     values: dict[str, Any] = {
         "kind": kind,
@@ -215,6 +217,7 @@ def update_channel(db: Database, ctx: Context, channel_id: int, changes: Channel
     channel gets no new deliveries; those pending fail at their next attempt). Raises NotFound
     ``channel_not_found``, InvalidInput (as ``add_channel``), Conflict ``channel_exists``,
     PermissionDenied. Writes the channel and an audit entry with what changed."""
+    refuse_unless_allowed(db, ctx, CHANNEL_MANAGE)
     given = {k: v for k, v in asdict(changes).items() if v is not None}
     if "name" in given:
         given["name"] = _name(given["name"])
@@ -274,7 +277,9 @@ def subscribe_channel(
     one warehouse or every one; outbox rows written from ``now`` on are delivered to it.
     Answers the subscription's id. ``ctx`` None: as the built-in administrator. Raises
     InvalidInput ``unknown_topic``, NotFound (``channel_not_found``, ``warehouse_not_found``),
-    PermissionDenied. Writes the subscription and an audit entry."""
+    PermissionDenied (before the input is looked at). Writes the subscription and an audit
+    entry."""
+    refuse_unless_allowed(db, _context(ctx), CHANNEL_MANAGE)
     chosen = check_topic(topic)
 
     def work(uow: UnitOfWork, actor: Actor, clock: datetime) -> int:

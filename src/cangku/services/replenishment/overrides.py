@@ -21,7 +21,7 @@ from cangku.domain.errors import InvalidInput, NotFound
 from cangku.domain.permissions import Actor
 from cangku.domain.quantities import check_places, from_scaled, parse_decimal, to_scaled
 from cangku.queries.levels import LEVELS
-from cangku.services.common import Context, Subject, run_write
+from cangku.services.common import Context, Subject, refuse_unless_allowed, run_write
 from cangku.services.replenishment.actions import REPLENISHMENT_MANAGE
 
 __all__ = ["OverrideInput", "clear_override", "set_override"]
@@ -121,6 +121,7 @@ def set_override(
     ``max_below_reorder_point``: checked against the levels in force after), NotFound (item,
     warehouse), PermissionDenied (``replenishment.manage`` there). Writes the override and the
     audit entry."""
+    refuse_unless_allowed(db, ctx, REPLENISHMENT_MANAGE)  # before the input is looked at
     values, reason = _checked(command)
 
     def work(uow: UnitOfWork, actor: Actor, now: datetime) -> dict[str, str | None]:
